@@ -1,0 +1,153 @@
+/**
+ * The kernel interface. Backends are the only place with hot loops: everything above (ops,
+ * layers, training) calls these kernels on flat float32 buffers with explicit sizes. All matrices
+ * are row-major and all images NCHW. A backend must implement every kernel (the compiler checks);
+ * the reference backend (`backend/js`) is the oracle every faster backend is tested against.
+ *
+ * Buffers come from {@link Backend.alloc} so a backend can hand out memory it owns (aligned, or
+ * native) while the rest of the library only ever sees `Float32Array`s.
+ */
+
+/** Elementwise activation functions with a kernel-level forward and derivative. */
+export type UnaryOp =
+  | 'linear'
+  | 'logistic'
+  | 'tanh'
+  | 'relu'
+  | 'leakyRelu'
+  | 'threshold'
+  | 'exp'
+  | 'log'
+  | 'neg'
+  | 'sqrt'
+  | 'square'
+  | 'abs';
+
+/** Elementwise binary ops (broadcasting is resolved by the caller into strides). */
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min';
+
+/** Geometry of a 2-D convolution over NCHW input; filters are `[k, c, kh, kw]`. */
+export interface ConvGeometry {
+  n: number; c: number; h: number; w: number;
+  k: number; kh: number; kw: number;
+  sh: number; sw: number;
+  padTop: number; padLeft: number;
+  oh: number; ow: number;
+}
+
+/** Geometry of a 2-D pooling window over NCHW input (zero padding is never used for pooling). */
+export interface PoolGeometry {
+  n: number; c: number; h: number; w: number;
+  ph: number; pw: number;
+  sh: number; sw: number;
+  oh: number; ow: number;
+}
+
+/** A backend: the complete set of kernels. */
+export interface Backend {
+  /** `'js'` (reference) or `'native'`. */
+  readonly name: string;
+
+  /** A zero-filled buffer of n floats owned by this backend. */
+  alloc(n: number): Float32Array;
+
+  /**
+   * General matrix multiply, row-major: C[m×n] = alpha · op(A) · op(B) + beta · C, where op(A) is
+   * m×k (A stored k×m when transA) and op(B) is k×n (B stored n×k when transB). beta = 0 means C's
+   * old contents are ignored (even NaN).
+   */
+  gemm(transA: boolean, transB: boolean, m: number, n: number, k: number,
+    alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array): void;
+
+  /** out[i] = f(x[i]); `param` is the leaky slope or the threshold θ where the op has one. */
+  unary(op: UnaryOp, x: Float32Array, out: Float32Array, param: number): void;
+
+  /**
+   * dx[i] = dy[i] · f'(x[i]) (assigns, or adds into dx when `accumulate`); `y` is f(x) (kernels may
+   * use either). The threshold step has no useful derivative: callers never ask for it.
+   */
+  unaryGrad(op: UnaryOp, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array,
+    param: number, accumulate: boolean): void;
+
+  /**
+   * Strided broadcasting binary op over an output of shape `shape` (row-major, contiguous);
+   * aStrides/bStrides give each input's stride per output dimension (0 where it broadcasts).
+   */
+  binary(op: BinaryOp, a: Float32Array, aStrides: readonly number[], b: Float32Array,
+    bStrides: readonly number[], out: Float32Array, shape: readonly number[]): void;
+
+  /** out[i] = a[i] + alpha · b[i] over n elements (axpy into a separate output; out may alias a). */
+  axpy(n: number, alpha: number, b: Float32Array, a: Float32Array, out: Float32Array): void;
+
+  /** out[i] = x[i] · s. out may alias x. */
+  scale(x: Float32Array, s: number, out: Float32Array): void;
+
+  /** Fills out with v. */
+  fill(out: Float32Array, v: number): void;
+
+  /** x viewed as [outer, axis, inner]: out[o, i] = Σ_a x[o, a, i] (assigns, or adds when accumulate). */
+  sumAxis(x: Float32Array, outer: number, axis: number, inner: number, out: Float32Array,
+    accumulate: boolean): void;
+
+  /** x viewed as [outer, axis, inner]: out[o, a, i] = x[o, a, i] + y[o, i]. Bias-add broadcast. */
+  addBroadcast(x: Float32Array, y: Float32Array, outer: number, axis: number, inner: number,
+    out: Float32Array): void;
+
+  /** Row-wise stable softmax of a [rows × cols] matrix. */
+  softmax(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
+
+  /**
+   * Row-wise softmax + cross-entropy from logits: writes probabilities into `probs` and returns
+   * Σ_rows −Σ_j t·log p (float64 accumulation). Stable for any logits.
+   */
+  softmaxCrossEntropy(logits: Float32Array, targets: Float32Array, rows: number, cols: number,
+    probs: Float32Array): number;
+
+  /** Σ x[i] accumulated in float64. */
+  sum(x: Float32Array): number;
+
+  /** Σ x[i]² accumulated in float64. */
+  sumSquares(x: Float32Array): number;
+
+  /** True when every element is finite. */
+  allFinite(x: Float32Array): boolean;
+
+  /** Convolution forward: y[n,k,oh,ow] = Σ w[k,c,i,j] · xpad[n,c,oh·sh+i,ow·sw+j] + bias[k] (bias may be null). */
+  conv2d(g: ConvGeometry, x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array): void;
+
+  /** Gradient w.r.t. the input: dx (assigned) from dy and w. */
+  conv2dBackwardData(g: ConvGeometry, dy: Float32Array, w: Float32Array, dx: Float32Array): void;
+
+  /** Gradients w.r.t. filters and bias, added into dw and db (db may be null). */
+  conv2dBackwardFilter(g: ConvGeometry, x: Float32Array, dy: Float32Array, dw: Float32Array,
+    db: Float32Array | null): void;
+
+  /** Max pooling forward; `argmax` receives, per output, the flat input index that won (first max). */
+  maxPool(g: PoolGeometry, x: Float32Array, y: Float32Array, argmax: Int32Array): void;
+
+  /** Max pooling backward: dx (assigned) gets each dy at its argmax, summed where windows overlap. */
+  maxPoolBackward(g: PoolGeometry, dy: Float32Array, argmax: Int32Array, dx: Float32Array): void;
+
+  /** Average pooling forward. */
+  avgPool(g: PoolGeometry, x: Float32Array, y: Float32Array): void;
+
+  /** Average pooling backward: dx (assigned). */
+  avgPoolBackward(g: PoolGeometry, dy: Float32Array, dx: Float32Array): void;
+
+  /**
+   * Fused LSTM cell, elementwise part, for a batch of B rows and H units. `pre` is [B, 4H] with the
+   * gate pre-activations in the order f, i (sigmoid i†), c (tanh i‡), o — each block of H
+   * contiguous per row. Writes the activated gates into `gates` ([B, 4H], same order), and
+   * c = f ⊙ cPrev + i ⊙ ĉ, h = o ⊙ tanh(c) (both [B, H]).
+   */
+  lstmCell(B: number, H: number, pre: Float32Array, cPrev: Float32Array, gates: Float32Array,
+    c: Float32Array, h: Float32Array): void;
+
+  /**
+   * Backward of {@link Backend.lstmCell}: from dh and dc (gradient arriving at c from the next
+   * step, may be all zeros) computes dPre ([B, 4H], gradient at the gate pre-activations) and
+   * dcPrev ([B, H]).
+   */
+  lstmCellBackward(B: number, H: number, gates: Float32Array, cPrev: Float32Array, c: Float32Array,
+    dh: Float32Array, dc: Float32Array, dPre: Float32Array, dcPrev: Float32Array): void;
+}

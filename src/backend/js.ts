@@ -1,0 +1,440 @@
+import type { Backend, BinaryOp, ConvGeometry, PoolGeometry, UnaryOp } from './backend.js';
+
+/**
+ * The reference backend: plain TypeScript, runs everywhere, and is the oracle that every faster
+ * backend is tested against. Loops are written for clarity first and cache order second.
+ */
+export const jsBackend: Backend = {
+  name: 'js',
+
+  alloc(n) {
+    return new Float32Array(n);
+  },
+
+  gemm(transA, transB, m, n, k, alpha, a, b, beta, c) {
+    if (beta === 0) c.fill(0, 0, m * n);
+    else if (beta !== 1) for (let i = 0; i < m * n; i++) c[i] *= beta;
+    if (!transA && !transB) {
+      // i-p-j order: streams rows of B and C.
+      for (let i = 0; i < m; i++) {
+        const ci = i * n;
+        for (let p = 0; p < k; p++) {
+          const av = alpha * a[i * k + p];
+          if (av === 0) continue;
+          const bp = p * n;
+          for (let j = 0; j < n; j++) c[ci + j] += av * b[bp + j];
+        }
+      }
+    } else if (!transA && transB) {
+      // dot products of rows of A with rows of B.
+      for (let i = 0; i < m; i++) {
+        const ai = i * k;
+        for (let j = 0; j < n; j++) {
+          const bj = j * k;
+          let s = 0;
+          for (let p = 0; p < k; p++) s += a[ai + p] * b[bj + p];
+          c[i * n + j] += alpha * s;
+        }
+      }
+    } else if (transA && !transB) {
+      // A stored k×m: C += Σ_p A[p,:]ᵀ ⊗ B[p,:].
+      for (let p = 0; p < k; p++) {
+        const ap = p * m;
+        const bp = p * n;
+        for (let i = 0; i < m; i++) {
+          const av = alpha * a[ap + i];
+          if (av === 0) continue;
+          const ci = i * n;
+          for (let j = 0; j < n; j++) c[ci + j] += av * b[bp + j];
+        }
+      }
+    } else {
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let s = 0;
+          for (let p = 0; p < k; p++) s += a[p * m + i] * b[j * k + p];
+          c[i * n + j] += alpha * s;
+        }
+      }
+    }
+  },
+
+  unary(op, x, out, param) {
+    const f = FORWARD[op];
+    for (let i = 0; i < x.length; i++) out[i] = f(x[i], param);
+  },
+
+  unaryGrad(op, x, y, dy, dx, param, accumulate) {
+    const d = DERIVATIVE[op];
+    if (accumulate) for (let i = 0; i < x.length; i++) dx[i] += dy[i] * d(x[i], y[i], param);
+    else for (let i = 0; i < x.length; i++) dx[i] = dy[i] * d(x[i], y[i], param);
+  },
+
+  binary(op, a, aStrides, b, bStrides, out, shape) {
+    const f = BINARY[op];
+    const nd = shape.length;
+    const size = out.length;
+    if (nd === 0) {
+      out[0] = f(a[0], b[0]);
+      return;
+    }
+    const idx = new Array<number>(nd).fill(0);
+    let ai = 0;
+    let bi = 0;
+    for (let o = 0; o < size; o++) {
+      out[o] = f(a[ai], b[bi]);
+      // increment the multi-index, last dimension fastest
+      for (let d = nd - 1; d >= 0; d--) {
+        idx[d]++;
+        ai += aStrides[d];
+        bi += bStrides[d];
+        if (idx[d] < shape[d]) break;
+        ai -= aStrides[d] * shape[d];
+        bi -= bStrides[d] * shape[d];
+        idx[d] = 0;
+      }
+    }
+  },
+
+  axpy(n, alpha, b, a, out) {
+    for (let i = 0; i < n; i++) out[i] = a[i] + alpha * b[i];
+  },
+
+  scale(x, s, out) {
+    for (let i = 0; i < x.length; i++) out[i] = x[i] * s;
+  },
+
+  fill(out, v) {
+    out.fill(v);
+  },
+
+  sumAxis(x, outer, axis, inner, out, accumulate) {
+    if (!accumulate) out.fill(0, 0, outer * inner);
+    for (let o = 0; o < outer; o++) {
+      const ob = o * inner;
+      for (let a = 0; a < axis; a++) {
+        const xb = (o * axis + a) * inner;
+        for (let i = 0; i < inner; i++) out[ob + i] += x[xb + i];
+      }
+    }
+  },
+
+  addBroadcast(x, y, outer, axis, inner, out) {
+    for (let o = 0; o < outer; o++) {
+      for (let a = 0; a < axis; a++) {
+        const xb = (o * axis + a) * inner;
+        const yb = o * inner;
+        for (let i = 0; i < inner; i++) out[xb + i] = x[xb + i] + y[yb + i];
+      }
+    }
+  },
+
+  softmax(x, rows, cols, out) {
+    for (let r = 0; r < rows; r++) softmaxRow(x, r * cols, cols, out);
+  },
+
+  softmaxCrossEntropy(logits, targets, rows, cols, probs) {
+    let loss = 0;
+    for (let r = 0; r < rows; r++) {
+      const base = r * cols;
+      let max = -Infinity;
+      for (let j = 0; j < cols; j++) if (logits[base + j] > max) max = logits[base + j];
+      let s = 0;
+      for (let j = 0; j < cols; j++) s += Math.exp(logits[base + j] - max);
+      const logS = Math.log(s);
+      for (let j = 0; j < cols; j++) {
+        const logp = logits[base + j] - max - logS;
+        probs[base + j] = Math.exp(logp);
+        const t = targets[base + j];
+        if (t !== 0) loss -= t * logp;
+      }
+    }
+    return loss;
+  },
+
+  sum(x) {
+    let s = 0;
+    for (let i = 0; i < x.length; i++) s += x[i];
+    return s;
+  },
+
+  sumSquares(x) {
+    let s = 0;
+    for (let i = 0; i < x.length; i++) s += x[i] * x[i];
+    return s;
+  },
+
+  allFinite(x) {
+    for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) return false;
+    return true;
+  },
+
+  conv2d(g, x, w, bias, y) {
+    const { n, c, h, w: W, k, kh, kw, sh, sw, padTop, padLeft, oh, ow } = g;
+    for (let b = 0; b < n; b++) {
+      for (let f = 0; f < k; f++) {
+        const yb = ((b * k + f) * oh) * ow;
+        const bv = bias ? bias[f] : 0;
+        for (let oy = 0; oy < oh; oy++) {
+          for (let ox = 0; ox < ow; ox++) {
+            let s = bv;
+            for (let ch = 0; ch < c; ch++) {
+              const xb = (b * c + ch) * h;
+              const wb = (f * c + ch) * kh;
+              for (let i = 0; i < kh; i++) {
+                const iy = oy * sh + i - padTop;
+                if (iy < 0 || iy >= h) continue;
+                const xr = (xb + iy) * W;
+                const wr = (wb + i) * kw;
+                for (let j = 0; j < kw; j++) {
+                  const ix = ox * sw + j - padLeft;
+                  if (ix < 0 || ix >= W) continue;
+                  s += w[wr + j] * x[xr + ix];
+                }
+              }
+            }
+            y[yb + oy * ow + ox] = s;
+          }
+        }
+      }
+    }
+  },
+
+  conv2dBackwardData(g, dy, w, dx) {
+    const { n, c, h, w: W, k, kh, kw, sh, sw, padTop, padLeft, oh, ow } = g;
+    dx.fill(0, 0, n * c * h * W);
+    for (let b = 0; b < n; b++) {
+      for (let f = 0; f < k; f++) {
+        const yb = ((b * k + f) * oh) * ow;
+        for (let oy = 0; oy < oh; oy++) {
+          for (let ox = 0; ox < ow; ox++) {
+            const g0 = dy[yb + oy * ow + ox];
+            if (g0 === 0) continue;
+            for (let ch = 0; ch < c; ch++) {
+              const xb = (b * c + ch) * h;
+              const wb = (f * c + ch) * kh;
+              for (let i = 0; i < kh; i++) {
+                const iy = oy * sh + i - padTop;
+                if (iy < 0 || iy >= h) continue;
+                const xr = (xb + iy) * W;
+                const wr = (wb + i) * kw;
+                for (let j = 0; j < kw; j++) {
+                  const ix = ox * sw + j - padLeft;
+                  if (ix < 0 || ix >= W) continue;
+                  dx[xr + ix] += g0 * w[wr + j];
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  },
+
+  conv2dBackwardFilter(g, x, dy, dw, db) {
+    const { n, c, h, w: W, k, kh, kw, sh, sw, padTop, padLeft, oh, ow } = g;
+    for (let b = 0; b < n; b++) {
+      for (let f = 0; f < k; f++) {
+        const yb = ((b * k + f) * oh) * ow;
+        for (let oy = 0; oy < oh; oy++) {
+          for (let ox = 0; ox < ow; ox++) {
+            const g0 = dy[yb + oy * ow + ox];
+            if (db) db[f] += g0;
+            if (g0 === 0) continue;
+            for (let ch = 0; ch < c; ch++) {
+              const xb = (b * c + ch) * h;
+              const wb = (f * c + ch) * kh;
+              for (let i = 0; i < kh; i++) {
+                const iy = oy * sh + i - padTop;
+                if (iy < 0 || iy >= h) continue;
+                const xr = (xb + iy) * W;
+                const wr = (wb + i) * kw;
+                for (let j = 0; j < kw; j++) {
+                  const ix = ox * sw + j - padLeft;
+                  if (ix < 0 || ix >= W) continue;
+                  dw[wr + j] += g0 * x[xr + ix];
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  },
+
+  maxPool(g, x, y, argmax) {
+    forEachWindow(g, (o, base, y0, x0) => {
+      let best = -Infinity;
+      let at = -1;
+      for (let i = 0; i < g.ph; i++) {
+        const iy = y0 + i;
+        if (iy >= g.h) break;
+        for (let j = 0; j < g.pw; j++) {
+          const ix = x0 + j;
+          if (ix >= g.w) break;
+          const idx = base + iy * g.w + ix;
+          const v = x[idx];
+          if (v > best || at < 0) {
+            best = v;
+            at = idx;
+          }
+        }
+      }
+      y[o] = best;
+      argmax[o] = at;
+    });
+  },
+
+  maxPoolBackward(g, dy, argmax, dx) {
+    dx.fill(0, 0, g.n * g.c * g.h * g.w);
+    const total = g.n * g.c * g.oh * g.ow;
+    for (let o = 0; o < total; o++) dx[argmax[o]] += dy[o];
+  },
+
+  avgPool(g, x, y) {
+    const inv = 1 / (g.ph * g.pw);
+    forEachWindow(g, (o, base, y0, x0) => {
+      let s = 0;
+      for (let i = 0; i < g.ph; i++) {
+        const iy = y0 + i;
+        if (iy >= g.h) break;
+        for (let j = 0; j < g.pw; j++) {
+          const ix = x0 + j;
+          if (ix >= g.w) break;
+          s += x[base + iy * g.w + ix];
+        }
+      }
+      y[o] = s * inv;
+    });
+  },
+
+  avgPoolBackward(g, dy, dx) {
+    dx.fill(0, 0, g.n * g.c * g.h * g.w);
+    const inv = 1 / (g.ph * g.pw);
+    forEachWindow(g, (o, base, y0, x0) => {
+      const v = dy[o] * inv;
+      for (let i = 0; i < g.ph; i++) {
+        const iy = y0 + i;
+        if (iy >= g.h) break;
+        for (let j = 0; j < g.pw; j++) {
+          const ix = x0 + j;
+          if (ix >= g.w) break;
+          dx[base + iy * g.w + ix] += v;
+        }
+      }
+    });
+  },
+
+  lstmCell(B, H, pre, cPrev, gates, c, h) {
+    const H4 = 4 * H;
+    for (let b = 0; b < B; b++) {
+      const g0 = b * H4;
+      const s0 = b * H;
+      for (let u = 0; u < H; u++) {
+        const f = sigmoid(pre[g0 + u]);
+        const i = sigmoid(pre[g0 + H + u]);
+        const cc = Math.tanh(pre[g0 + 2 * H + u]);
+        const o = sigmoid(pre[g0 + 3 * H + u]);
+        gates[g0 + u] = f;
+        gates[g0 + H + u] = i;
+        gates[g0 + 2 * H + u] = cc;
+        gates[g0 + 3 * H + u] = o;
+        const cv = f * cPrev[s0 + u] + i * cc;
+        c[s0 + u] = cv;
+        h[s0 + u] = o * Math.tanh(cv);
+      }
+    }
+  },
+
+  lstmCellBackward(B, H, gates, cPrev, c, dh, dc, dPre, dcPrev) {
+    const H4 = 4 * H;
+    for (let b = 0; b < B; b++) {
+      const g0 = b * H4;
+      const s0 = b * H;
+      for (let u = 0; u < H; u++) {
+        const f = gates[g0 + u];
+        const i = gates[g0 + H + u];
+        const cc = gates[g0 + 2 * H + u];
+        const o = gates[g0 + 3 * H + u];
+        const tc = Math.tanh(c[s0 + u]);
+        const dhv = dh[s0 + u];
+        // the fork at c_t: gradient from h_t (through tanh) plus gradient from c_{t+1}
+        const dcv = dc[s0 + u] + dhv * o * (1 - tc * tc);
+        dPre[g0 + u] = dcv * cPrev[s0 + u] * f * (1 - f);
+        dPre[g0 + H + u] = dcv * cc * i * (1 - i);
+        dPre[g0 + 2 * H + u] = dcv * i * (1 - cc * cc);
+        dPre[g0 + 3 * H + u] = dhv * tc * o * (1 - o);
+        dcPrev[s0 + u] = dcv * f;
+      }
+    }
+  },
+};
+
+function sigmoid(z: number): number {
+  return 1 / (1 + Math.exp(-z));
+}
+
+function softmaxRow(x: Float32Array, base: number, cols: number, out: Float32Array): void {
+  let max = -Infinity;
+  for (let j = 0; j < cols; j++) if (x[base + j] > max) max = x[base + j];
+  let s = 0;
+  for (let j = 0; j < cols; j++) {
+    const e = Math.exp(x[base + j] - max);
+    out[base + j] = e;
+    s += e;
+  }
+  const inv = 1 / s;
+  for (let j = 0; j < cols; j++) out[base + j] *= inv;
+}
+
+function forEachWindow(g: PoolGeometry, fn: (o: number, base: number, y0: number, x0: number) => void): void {
+  let o = 0;
+  for (let p = 0; p < g.n * g.c; p++) {
+    const base = p * g.h * g.w;
+    for (let oy = 0; oy < g.oh; oy++) {
+      for (let ox = 0; ox < g.ow; ox++) fn(o++, base, oy * g.sh, ox * g.sw);
+    }
+  }
+}
+
+type Fwd = (x: number, p: number) => number;
+type Der = (x: number, y: number, p: number) => number;
+
+const FORWARD: Record<UnaryOp, Fwd> = {
+  linear: (x) => x,
+  logistic: (x) => sigmoid(x),
+  tanh: (x) => Math.tanh(x),
+  relu: (x) => (x > 0 ? x : 0),
+  leakyRelu: (x, p) => (x > 0 ? x : p * x),
+  threshold: (x, p) => (x >= p ? 1 : 0),
+  exp: (x) => Math.exp(x),
+  log: (x) => Math.log(x),
+  neg: (x) => -x,
+  sqrt: (x) => Math.sqrt(x),
+  square: (x) => x * x,
+  abs: (x) => Math.abs(x),
+};
+
+const DERIVATIVE: Record<UnaryOp, Der> = {
+  linear: () => 1,
+  logistic: (_x, y) => y * (1 - y),
+  tanh: (_x, y) => 1 - y * y,
+  relu: (x) => (x > 0 ? 1 : 0),
+  leakyRelu: (x, _y, p) => (x > 0 ? 1 : p),
+  threshold: () => 0,
+  exp: (_x, y) => y,
+  log: (x) => 1 / x,
+  neg: () => -1,
+  sqrt: (_x, y) => 0.5 / y,
+  square: (x) => 2 * x,
+  abs: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0),
+};
+
+const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  max: (a, b) => (a > b ? a : b),
+  min: (a, b) => (a < b ? a : b),
+};

@@ -1,0 +1,1 @@
+export { gatherRows, batchRanges } from './batch.js';

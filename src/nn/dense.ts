@@ -1,0 +1,99 @@
+import type { Tensor } from '../tensor/tensor.js';
+import { affine } from '../ops/matmul.js';
+import type { ActivationName } from '../ops/activations.js';
+import { checkInitializer, initialize } from './init.js';
+import type { Initializer } from './init.js';
+import { Layer, checkInt } from './module.js';
+import type { BuildContext } from './module.js';
+import { ShapeError, fmtShape } from '../errors.js';
+import { applyActivation, checkActivationOptions, makePreluSlope } from './activation.js';
+import type { ActivationOptions } from './activation.js';
+
+/** Options of a {@link Dense} layer. */
+export interface DenseOptions extends ActivationOptions {
+  /** Number of neurons. */
+  units: number;
+  /** Name (default `dense_N`). */
+  name?: string;
+  /** Weight initialiser (default `glorotUniform`). */
+  kernelInitializer?: Initializer;
+  /** Bias initialiser (default `zeros`; e.g. `{type: 'constant', value: 0.1}` against dead ReLUs). */
+  biasInitializer?: Initializer;
+  /** Whether the layer has a bias (default true). */
+  useBias?: boolean;
+}
+
+/**
+ * A fully connected layer: z = x·Wᵀ + b, a = φ(z).
+ *
+ * Parameters (names, shapes, layouts — exactly what `getWeights()/setWeights()` use):
+ * - `weight` [units, inputs]: row j holds neuron j's weights (the lecture's W, PyTorch's layout)
+ * - `bias` [units] (absent with `useBias: false`)
+ * - `lambda` [units]: the PReLU slopes, only with `activation: 'prelu'`
+ *
+ * Input [batch, inputs] → output [batch, units]. Inputs with more dimensions are not flattened
+ * implicitly: put a `Flatten` layer first.
+ *
+ * @example
+ * ```ts
+ * new Dense({ units: 3, activation: 'logistic', kernelInitializer: { type: 'randomUniform' } });
+ * ```
+ */
+export class Dense extends Layer {
+  readonly type = 'dense';
+  readonly units: number;
+  readonly activation: ActivationName;
+  weight!: Tensor;
+  bias: Tensor | null = null;
+  lambda: Tensor | undefined;
+
+  constructor(readonly opts: DenseOptions) {
+    super(opts.name);
+    const where = opts.name ?? 'dense';
+    this.units = checkInt(opts.units, `${where}.units`);
+    this.activation = checkActivationOptions(opts, where);
+    checkInitializer(opts.kernelInitializer ?? 'glorotUniform', `${where}.kernelInitializer`);
+    checkInitializer(opts.biasInitializer ?? 'zeros', `${where}.biasInitializer`);
+  }
+
+  protected init(inputShape: readonly number[], ctx: BuildContext): readonly number[] {
+    if (inputShape.length !== 1) {
+      throw new ShapeError(`${this.name} expects a flat input [inputs], received ${fmtShape(inputShape)} (add a flatten layer first)`);
+    }
+    const inputs = inputShape[0];
+    this.weight = this.addParam('weight', initialize(this.opts.kernelInitializer ?? 'glorotUniform', [this.units, inputs], inputs, this.units, ctx.rng));
+    if (this.opts.useBias ?? true) {
+      this.bias = this.addParam('bias', initialize(this.opts.biasInitializer ?? 'zeros', [this.units], inputs, this.units, ctx.rng));
+    }
+    const l = makePreluSlope(this.activation, this.units, this.opts);
+    if (l) this.lambda = this.addParam('lambda', l);
+    return [this.units];
+  }
+
+  /** The weighted sums z = x·Wᵀ + b. */
+  preActivation(x: Tensor): Tensor {
+    this.checkInput(x);
+    return affine(x, this.weight, this.bias);
+  }
+
+  forward(x: Tensor): Tensor {
+    const z = this.preActivation(x);
+    return this.traced(z, applyActivation(this.activation, z, this.opts, this.lambda));
+  }
+
+  override forwardLogits(x: Tensor): Tensor | null {
+    if (this.activation !== 'softmax') return null;
+    const z = this.preActivation(x);
+    this.traced(z, z);
+    return z;
+  }
+
+  override endsInSoftmax(): boolean {
+    return this.activation === 'softmax';
+  }
+
+  config(): Record<string, unknown> {
+    const { name: _n, ...rest } = this.opts;
+    return { type: this.type, name: this.name, ...rest, activation: this.activation };
+  }
+}

@@ -1,0 +1,170 @@
+import { ConfigError, ShapeError, fmtShape } from '../errors.js';
+import { Tensor } from '../tensor/tensor.js';
+import type { Rng } from '../tensor/rng.js';
+
+/** What a layer gets when it is built: the generator its parameters (and masks) draw from. */
+export interface BuildContext {
+  /** Generator for parameter initialisation. */
+  rng: Rng;
+  /** The model's runtime generator, for masks drawn during training (dropout). */
+  runtimeRng: Rng;
+}
+
+/** Values a layer recorded in its last forward pass while tracing (see {@link Layer.tracing}). */
+export interface LayerRecord {
+  /** Weighted sums (pre-activations), with gradient retained: `z.grad` is δ = ∂E/∂z after backward. */
+  z?: Tensor;
+  /** Activations (the layer's output). */
+  a: Tensor;
+  /** Extra per-layer tensors (e.g. recurrent hidden states per step). */
+  extra?: Record<string, Tensor>;
+}
+
+/**
+ * A module: a tree of named parameters and sub-modules with a train/eval mode.
+ * Parameter names are dotted paths (`h1.weight`).
+ */
+export abstract class Module {
+  /** Layer/module name, unique within a model (`dense_1`, or the spec's `name`). */
+  name: string;
+  /** Training mode (dropout active, batch-norm uses batch statistics). */
+  training = true;
+  protected readonly params = new Map<string, Tensor>();
+  protected readonly children: Module[] = [];
+
+  constructor(name: string) {
+    this.name = name;
+  }
+
+  /** Registers a parameter under `key` (marks it trainable). */
+  protected addParam(key: string, t: Tensor): Tensor {
+    t.requiresGrad = true;
+    t.name = `${this.name}.${key}`;
+    this.params.set(key, t);
+    return t;
+  }
+
+  /** This module's own parameters by key (not its children's). */
+  ownParameters(): ReadonlyMap<string, Tensor> {
+    return this.params;
+  }
+
+  /** Every trainable parameter with its dotted name, depth first. */
+  namedParameters(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [k, t] of this.params) out.push([`${prefix}${this.name}.${k}`, t]);
+    for (const c of this.children) out.push(...c.namedParameters(prefix));
+    return out;
+  }
+
+  /** Every trainable parameter. */
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, t]) => t);
+  }
+
+  /** Sets training (true) or inference (false) mode, recursively. Returns this. */
+  train(on = true): this {
+    this.training = on;
+    for (const c of this.children) c.train(on);
+    return this;
+  }
+
+  /** Inference mode (dropout off, running statistics). Returns this. */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Clears every parameter's gradient. */
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.grad = null;
+  }
+
+  /** Runs the module. */
+  abstract forward(x: Tensor): Tensor;
+}
+
+/**
+ * A layer of a {@link Sequential} model: built once for an input shape (without the batch
+ * dimension), then run on batches. While `tracing` is on it records z and a of its last forward
+ * pass in `record` (δ appears as `record.z.grad` after backward).
+ */
+export abstract class Layer extends Module {
+  /** Type name as in the spec (`dense`, `conv2d`, …). */
+  abstract readonly type: string;
+  /** Input shape without the batch dimension, known after build. */
+  inputShape: readonly number[] = [];
+  /** Output shape without the batch dimension, known after build. */
+  outputShape: readonly number[] = [];
+  /** Record z/a/δ of the next forward passes. */
+  tracing = false;
+  /** What the last traced forward pass recorded. */
+  record: LayerRecord | null = null;
+  /** Mutable state such as batch-norm running statistics (saved with the model, not trained). */
+  readonly state = new Map<string, Tensor>();
+  /** True when no name was given: the model names it `<type>_<n>`. */
+  readonly autoNamed: boolean;
+
+  constructor(name?: string) {
+    super(name ?? '');
+    this.autoNamed = name === undefined;
+  }
+
+  /** Creates parameters for `inputShape` and returns the output shape (without batch). */
+  build(inputShape: readonly number[], ctx: BuildContext): readonly number[] {
+    this.inputShape = [...inputShape];
+    this.outputShape = this.init(inputShape, ctx);
+    return this.outputShape;
+  }
+
+  /** Layer-specific build: create parameters, return the output shape. */
+  protected abstract init(inputShape: readonly number[], ctx: BuildContext): readonly number[];
+
+  /**
+   * Logits before a final softmax, for the fused softmax + cross-entropy loss; null when this
+   * layer does not end in a softmax.
+   */
+  forwardLogits(_x: Tensor): Tensor | null {
+    return null;
+  }
+
+  /** Whether this layer's output is a softmax (so training can fuse it with cross-entropy). */
+  endsInSoftmax(): boolean {
+    return false;
+  }
+
+  /** Stores z and a when tracing. */
+  protected traced(z: Tensor | undefined, a: Tensor, extra?: Record<string, Tensor>): Tensor {
+    if (this.tracing) {
+      if (z && z.requiresGrad) z.retainGrad();
+      this.record = { z, a, extra };
+    }
+    return a;
+  }
+
+  /** Checks a batch's shape against the built input shape, naming this layer. */
+  protected checkInput(x: Tensor): void {
+    const want = this.inputShape;
+    const ok = x.rank === want.length + 1 && want.every((d, i) => d === x.shape[i + 1]);
+    if (!ok) {
+      throw new ShapeError(`${this.name} expects input ${fmtShape(['*' as unknown as number, ...want])}, received ${fmtShape(x.shape)}`);
+    }
+  }
+
+  /** Number of trainable scalars. */
+  paramCount(): number {
+    let n = 0;
+    for (const t of this.params.values()) n += t.size;
+    return n;
+  }
+
+  /** Layer configuration as in the spec (for summaries and saving). */
+  abstract config(): Record<string, unknown>;
+}
+
+/** Throws a ConfigError unless v is an integer ≥ min. */
+export function checkInt(v: unknown, where: string, min = 1): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+    throw new ConfigError(`${where} must be an integer ≥ ${min}, received ${JSON.stringify(v)}`);
+  }
+  return v;
+}

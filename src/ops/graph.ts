@@ -1,0 +1,28 @@
+import { Tensor, isGradEnabled } from '../tensor/tensor.js';
+import { getBackend } from '../backend/index.js';
+import type { Backend } from '../backend/backend.js';
+
+/** Backward rule of an op: gradient of the output → gradient of each parent (null: none needed). */
+export type BackwardRule = (gradOut: Float32Array) => (Float32Array | null)[];
+
+/**
+ * Wraps an op's output buffer as a tensor and, when any parent requires gradients (and grad mode
+ * is on), records the rule that sends gradients back. Every op ends with a call to this.
+ */
+export function record(op: string, data: Float32Array, shape: readonly number[], parents: readonly Tensor[],
+  backward: BackwardRule): Tensor {
+  const needs = isGradEnabled() && parents.some((p) => p.requiresGrad);
+  const out = new Tensor(data, shape, needs);
+  if (needs) out.node = { op, parents, backward };
+  return out;
+}
+
+/** The active backend (short alias used by ops). */
+export function be(): Backend {
+  return getBackend();
+}
+
+/** True when the parent at index i needs a gradient (skip work otherwise). */
+export function wants(t: Tensor): boolean {
+  return t.requiresGrad;
+}

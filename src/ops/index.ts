@@ -1,0 +1,11 @@
+export { record, be } from './graph.js';
+export type { BackwardRule } from './graph.js';
+export { matmul, affine } from './matmul.js';
+export type { MatmulOptions } from './matmul.js';
+export { add, sub, mul, div, exp, log, neg, square, sqrt, unaryOp, broadcastShape, reduceTo } from './elementwise.js';
+export { sum, mean } from './reduce.js';
+export { reshape, flatten, transpose, concat, slice } from './shape.js';
+export { logistic, tanh, relu, leakyRelu, identity, threshold, prelu, softmax, checkActivation, ACTIVATION_NAMES } from './activations.js';
+export type { ActivationName } from './activations.js';
+export { sse, mse, crossEntropy, softmaxCrossEntropy, binaryCrossEntropy } from './losses.js';
+export type { Reduction } from './losses.js';

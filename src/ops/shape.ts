@@ -1,0 +1,112 @@
+import { ShapeError, fmtShape } from '../errors.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { shapeSize } from '../tensor/tensor.js';
+import { be, record } from './graph.js';
+
+/**
+ * Same data, new shape (one dimension may be −1 and is inferred). Shares storage; the gradient
+ * is reshaped back.
+ *
+ * @example
+ * ```ts
+ * reshape(tensor([1, 2, 3, 4]), [2, -1]).shape; // [2, 2]
+ * ```
+ */
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  const known = shape.filter((d) => d !== -1);
+  const free = shape.length - known.length;
+  const prod = shapeSize(known);
+  let resolved = [...shape];
+  if (free > 1) throw new ShapeError(`reshape: at most one dimension may be -1, received ${fmtShape(shape)}`);
+  if (free === 1) {
+    if (prod === 0 || x.size % prod !== 0) throw new ShapeError(`reshape cannot turn ${fmtShape(x.shape)} into ${fmtShape(shape)}`);
+    resolved = shape.map((d) => (d === -1 ? x.size / prod : d));
+  }
+  if (shapeSize(resolved) !== x.size) throw new ShapeError(`reshape cannot turn ${fmtShape(x.shape)} into ${fmtShape(shape)}`);
+  return record('reshape', x.data, resolved, [x], (g) => [g]);
+}
+
+/**
+ * Flattens every dimension after the first: [N, …] → [N, ∏…].
+ * @example `flatten(zeros([2, 3, 4])).shape // [2, 12]`
+ */
+export function flatten(x: Tensor): Tensor {
+  return reshape(x, [x.shape[0], -1]);
+}
+
+/**
+ * Transpose of a 2-D tensor (a copy).
+ * @example `transpose(tensor([[1, 2]])).shape // [2, 1]`
+ */
+export function transpose(x: Tensor): Tensor {
+  if (x.rank !== 2) throw new ShapeError(`transpose expects a 2-D tensor, received ${fmtShape(x.shape)}`);
+  const [r, c] = x.shape;
+  const t = (src: Float32Array, rows: number, cols: number): Float32Array => {
+    const o = be().alloc(src.length);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) o[j * rows + i] = src[i * cols + j];
+    return o;
+  };
+  return record('transpose', t(x.data, r, c), [c, r], [x], (g) => [t(g, c, r)]);
+}
+
+/**
+ * Concatenates tensors along an axis.
+ * @example `concat([tensor([[1]]), tensor([[2, 3]])], 1).toArray() // [[1, 2, 3]]`
+ */
+export function concat(xs: readonly Tensor[], axis: number): Tensor {
+  if (xs.length === 0) throw new ShapeError('concat needs at least one tensor');
+  const rank = xs[0].rank;
+  const a = axis < 0 ? axis + rank : axis;
+  for (const x of xs) {
+    if (x.rank !== rank || x.shape.some((d, i) => i !== a && d !== xs[0].shape[i])) {
+      throw new ShapeError(`concat along axis ${axis}: shapes ${xs.map((t) => fmtShape(t.shape)).join(', ')} do not match`);
+    }
+  }
+  const outer = shapeSize(xs[0].shape.slice(0, a));
+  const inner = shapeSize(xs[0].shape.slice(a + 1));
+  const lens = xs.map((x) => x.shape[a]);
+  const total = lens.reduce((s, v) => s + v, 0);
+  const out = be().alloc(outer * total * inner);
+  let off = 0;
+  for (let k = 0; k < xs.length; k++) {
+    const chunk = lens[k] * inner;
+    for (let o = 0; o < outer; o++) out.set(xs[k].data.subarray(o * chunk, (o + 1) * chunk), (o * total) * inner + off);
+    off += chunk;
+  }
+  const shape = xs[0].shape.map((d, i) => (i === a ? total : d));
+  return record('concat', out, shape, xs, (g) => {
+    const grads: Float32Array[] = [];
+    let o2 = 0;
+    for (let k = 0; k < xs.length; k++) {
+      const chunk = lens[k] * inner;
+      const gk = be().alloc(xs[k].size);
+      for (let o = 0; o < outer; o++) gk.set(g.subarray((o * total) * inner + o2, (o * total) * inner + o2 + chunk), o * chunk);
+      grads.push(gk);
+      o2 += chunk;
+    }
+    return grads;
+  });
+}
+
+/**
+ * Slice [start, end) along an axis (a copy).
+ * @example `slice(tensor([[1, 2, 3]]), 1, 1, 3).toArray() // [[2, 3]]`
+ */
+export function slice(x: Tensor, axis: number, start: number, end: number): Tensor {
+  const a = axis < 0 ? axis + x.rank : axis;
+  if (a < 0 || a >= x.rank || start < 0 || end > x.shape[a] || start >= end) {
+    throw new ShapeError(`slice [${start}, ${end}) along axis ${axis} is out of range for ${fmtShape(x.shape)}`);
+  }
+  const outer = shapeSize(x.shape.slice(0, a));
+  const inner = shapeSize(x.shape.slice(a + 1));
+  const len = x.shape[a];
+  const n = end - start;
+  const out = be().alloc(outer * n * inner);
+  for (let o = 0; o < outer; o++) out.set(x.data.subarray((o * len + start) * inner, (o * len + end) * inner), o * n * inner);
+  const shape = x.shape.map((d, i) => (i === a ? n : d));
+  return record('slice', out, shape, [x], (g) => {
+    const dx = be().alloc(x.size);
+    for (let o = 0; o < outer; o++) dx.set(g.subarray(o * n * inner, (o + 1) * n * inner), (o * len + start) * inner);
+    return [dx];
+  });
+}

@@ -1,0 +1,6 @@
+export { Tensor, noGrad, isGradEnabled, shapeSize } from './tensor.js';
+export type { GradNode, NestedArray } from './tensor.js';
+export { tensor, zeros, ones, full, randUniform, randNormal } from './create.js';
+export type { TensorOptions } from './create.js';
+export { Rng } from './rng.js';
+export type { RngState } from './rng.js';

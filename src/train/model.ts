@@ -1,0 +1,314 @@
+import { ConfigError, NumericError, ShapeError, fmtShape } from '../errors.js';
+import { Tensor, noGrad } from '../tensor/tensor.js';
+import { Rng } from '../tensor/rng.js';
+import { getBackend } from '../backend/index.js';
+import type { Sequential } from '../nn/sequential.js';
+import { getLoss } from '../nn/losses.js';
+import type { Loss } from '../nn/losses.js';
+import type { Reduction } from '../ops/losses.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { batchRanges, gatherRows } from '../data/batch.js';
+import type { Callback, EpochLog, History, StopReason, TrainingControl } from './callbacks.js';
+
+/** How a {@link Model} learns. */
+export interface ModelConfig {
+  /** Loss name (`sse`, `mse`, `crossEntropy`, `binaryCrossEntropy`) or a {@link Loss}. */
+  loss: string | Loss;
+  /** Reduction over the batch; default `'sum'` for sse, `'mean'` otherwise. */
+  reduction?: Reduction;
+  optimizer: Optimizer;
+  /** Seed of the shuffling generator (default 1). */
+  seed?: number;
+}
+
+/** Options of {@link Model.fit}. */
+export interface FitOptions {
+  /** Maximum number of epochs (passes over the training data). */
+  epochs: number;
+  /** Examples per update: 1 = online, N = batch, B = mini-batch gradient descent. Default 32. */
+  batchSize?: number;
+  /** Reshuffle the examples every epoch (from the model's seeded generator). Default true. */
+  shuffle?: boolean;
+  /**
+   * Convergence criterion: stop when the training loss of the weights at the end of an epoch is
+   * below `loss`. With it, each epoch's `loss` in the history is that end-of-epoch loss over the
+   * whole training set; without it, the loss accumulated over the epoch's batches.
+   */
+  stopWhen?: { loss: number };
+  /** Data to validate on after every epoch. */
+  validationData?: [Tensor, Tensor];
+  /** Clip the global gradient norm to this value before each update. */
+  clipNorm?: number;
+  /** Clip every gradient element to [−clipValue, clipValue]. */
+  clipValue?: number;
+  callbacks?: Callback[];
+}
+
+/** Result of {@link Model.evaluate}. */
+export interface Evaluation {
+  /** Loss over the data, with the model's reduction (sum or mean over examples). */
+  loss: number;
+  /** Fraction classified correctly (classifiers: models ending in softmax or trained with cross-entropy). */
+  accuracy?: number;
+}
+
+/**
+ * A network with a loss and an optimiser: `fit()`, `predict()`, `evaluate()` (Keras-like).
+ * Training is synchronous and deterministic: the same seed gives bit-identical weights.
+ *
+ * @example
+ * ```ts
+ * const model = new Model(net, { loss: 'sse', optimizer: new SGD({ learningRate: 0.2 }) });
+ * const history = model.fit(x, y, { epochs: 20000, batchSize: 4, shuffle: false, stopWhen: { loss: 0.0001 } });
+ * model.predict(x).toArray();
+ * ```
+ */
+export class Model {
+  readonly net: Sequential;
+  readonly loss: Loss;
+  optimizer: Optimizer;
+  /** Generator for shuffling (state saved in checkpoints). */
+  readonly rng: Rng;
+  /** History of the last fit (and of resumed runs). */
+  history: History = { epochs: [], stopped: 'maxEpochs', updates: 0 };
+
+  constructor(net: Sequential, config: ModelConfig) {
+    this.net = net;
+    this.loss = typeof config.loss === 'string' ? getLoss(config.loss, config.reduction) : config.loss;
+    this.optimizer = config.optimizer;
+    this.rng = new Rng(config.seed ?? 1);
+  }
+
+  /** True when the model's last layer is a softmax and the loss is cross-entropy: fused training. */
+  get fused(): boolean {
+    return this.loss.computeFromLogits !== null && this.net.endsInSoftmax();
+  }
+
+  /** Whether accuracy is meaningful (softmax output or cross-entropy loss). */
+  get isClassifier(): boolean {
+    return this.net.endsInSoftmax() || this.loss.name === 'crossEntropy';
+  }
+
+  /** Loss of a batch with gradients recorded (fused softmax + cross-entropy when possible). */
+  lossOf(x: Tensor, y: Tensor): { loss: Tensor; output: Tensor } {
+    this.checkTargets(x, y);
+    if (this.fused) {
+      const z = this.net.forwardLogits(x);
+      return { loss: this.loss.computeFromLogits!(z, y), output: z };
+    }
+    const out = this.net.forward(x);
+    return { loss: this.loss.compute(out, y), output: out };
+  }
+
+  private checkTargets(x: Tensor, y: Tensor): void {
+    if (y.shape[0] !== x.shape[0]) {
+      throw new ShapeError(`targets have ${y.shape[0]} rows but inputs have ${x.shape[0]}`);
+    }
+    const want = this.net.outputSize();
+    if (y.size / Math.max(1, y.shape[0]) !== want) {
+      throw new ShapeError(`${this.net.layers[this.net.layers.length - 1].name} produces ${fmtShape(['*' as unknown as number, ...this.net.outputShape])}, but the targets are ${fmtShape(y.shape)}`);
+    }
+  }
+
+  /**
+   * Trains the network. Throws `NumericError` (naming the first layer with a non-finite value)
+   * if a loss or gradient becomes NaN/Inf; the weights are then those before that update.
+   */
+  fit(x: Tensor, y: Tensor, opts: FitOptions): History {
+    const epochs = opts.epochs;
+    if (!Number.isInteger(epochs) || epochs < 1) throw new ConfigError(`fit: epochs must be an integer ≥ 1, received ${JSON.stringify(epochs)}`);
+    const bs = opts.batchSize ?? 32;
+    if (!Number.isInteger(bs) || bs < 1) throw new ConfigError(`fit: batchSize must be an integer ≥ 1, received ${JSON.stringify(opts.batchSize)}`);
+    if (opts.stopWhen && !(typeof opts.stopWhen.loss === 'number' && opts.stopWhen.loss > 0)) {
+      throw new ConfigError(`fit: stopWhen.loss must be a positive number, received ${JSON.stringify(opts.stopWhen.loss)}`);
+    }
+    for (const k of ['clipNorm', 'clipValue'] as const) {
+      const v = opts[k];
+      if (v !== undefined && !(typeof v === 'number' && v > 0)) throw new ConfigError(`fit: ${k} must be a positive number, received ${JSON.stringify(v)}`);
+    }
+    this.checkTargets(x, y);
+    const n = x.shape[0];
+    const callbacks = opts.callbacks ?? [];
+    let stopReason: StopReason | null = null;
+    const control: TrainingControl = { stop: (r) => { stopReason = r ?? 'callback'; } };
+    const history = this.history;
+    const startEpoch = history.epochs.length;
+    for (const c of callbacks) c.onTrainBegin?.(control);
+    const params = this.net.namedParameters();
+    for (let epoch = startEpoch + 1; epoch <= startEpoch + epochs && !stopReason; epoch++) {
+      for (const c of callbacks) c.onEpochBegin?.(epoch, control);
+      const t0 = performance.now();
+      this.net.train();
+      const order = (opts.shuffle ?? true) ? this.rng.permutation(n) : null;
+      let lossSum = 0;
+      let correct = 0;
+      let normSum = 0;
+      let updates = 0;
+      const ranges = batchRanges(n, bs);
+      for (let b = 0; b < ranges.length && !stopReason; b++) {
+        const [s, e] = ranges[b];
+        const xb = gatherRows(x, order, s, e);
+        const yb = gatherRows(y, order, s, e);
+        const { loss, output } = this.lossOf(xb, yb);
+        const lv = loss.item();
+        loss.backward();
+        const norm = this.checkAndClip(params, lv, xb, opts);
+        this.optimizer.step(params);
+        this.net.zeroGrad();
+        updates++;
+        history.updates++;
+        normSum += norm;
+        lossSum += this.loss.reduction === 'sum' ? lv : lv * (e - s);
+        if (this.isClassifier) correct += countCorrect(output.data, yb.data, e - s);
+        for (const c of callbacks) c.onBatchEnd?.(b, lv, control);
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      const log: EpochLog = { epoch, loss: 0, seconds, gradNorm: updates ? normSum / updates : 0 };
+      if (opts.stopWhen) {
+        const ev = this.evaluate(x, y, { batchSize: Math.max(bs, 256) });
+        log.loss = ev.loss;
+        if (ev.accuracy !== undefined) log.accuracy = ev.accuracy;
+      } else {
+        log.loss = this.loss.reduction === 'sum' ? lossSum : lossSum / n;
+        if (this.isClassifier) log.accuracy = correct / n;
+      }
+      if (opts.validationData) {
+        const ev = this.evaluate(opts.validationData[0], opts.validationData[1], { batchSize: Math.max(bs, 256) });
+        log.valLoss = ev.loss;
+        if (ev.accuracy !== undefined) log.valAccuracy = ev.accuracy;
+      }
+      history.epochs.push(log);
+      for (const c of callbacks) c.onEpochEnd?.(log, control);
+      if (!stopReason && opts.stopWhen && log.loss < opts.stopWhen.loss) stopReason = 'converged';
+    }
+    history.stopped = stopReason ?? 'maxEpochs';
+    this.net.eval();
+    for (const c of callbacks) c.onTrainEnd?.(history);
+    return history;
+  }
+
+  /** Checks loss and gradients for NaN/Inf, applies clipping, returns the global gradient norm. */
+  private checkAndClip(params: [string, Tensor][], lossValue: number, xb: Tensor, opts: FitOptions): number {
+    const be = getBackend();
+    let sq = 0;
+    for (const [, p] of params) if (p.grad) sq += be.sumSquares(p.grad.data);
+    if (!Number.isFinite(lossValue) || !Number.isFinite(sq)) {
+      this.net.zeroGrad();
+      throw this.numericError(lossValue, xb, params);
+    }
+    const norm = Math.sqrt(sq);
+    if (opts.clipValue !== undefined) {
+      const c = opts.clipValue;
+      for (const [, p] of params) {
+        if (!p.grad) continue;
+        const g = p.grad.data;
+        for (let i = 0; i < g.length; i++) g[i] = g[i] > c ? c : g[i] < -c ? -c : g[i];
+      }
+    }
+    if (opts.clipNorm !== undefined && norm > opts.clipNorm) {
+      const s = opts.clipNorm / norm;
+      for (const [, p] of params) if (p.grad) be.scale(p.grad.data, s, p.grad.data);
+    }
+    return norm;
+  }
+
+  /** Builds a NumericError naming the first layer whose output or gradient is not finite. */
+  private numericError(lossValue: number, xb: Tensor, params: [string, Tensor][]): NumericError {
+    const be = getBackend();
+    let where: string | null = null;
+    noGrad(() => {
+      let h = xb;
+      for (const l of this.net.layers) {
+        h = l.forward(h);
+        if (!be.allFinite(h.data)) {
+          where = l.name;
+          break;
+        }
+      }
+    });
+    if (!where) {
+      for (const [name, p] of params) {
+        if (p.grad && !be.allFinite(p.grad.data)) {
+          where = name.split('.')[0];
+          break;
+        }
+      }
+    }
+    const w = where ?? 'loss';
+    return new NumericError(
+      `training produced a non-finite value (loss ${lossValue}) first in layer ${w}; the weights were left as before this update (lower the learning rate, clip gradients, or check the data)`,
+      w,
+    );
+  }
+
+  /**
+   * Forward pass in inference mode, in batches, without recording gradients.
+   * Returns probabilities for softmax models.
+   */
+  predict(x: Tensor, opts: { batchSize?: number } = {}): Tensor {
+    const was = this.net.training;
+    this.net.eval();
+    try {
+      return noGrad(() => {
+        const bs = opts.batchSize ?? 1024;
+        const n = x.shape[0];
+        if (n <= bs) return this.net.forward(x);
+        const parts: Tensor[] = [];
+        for (const [s, e] of batchRanges(n, bs)) parts.push(this.net.forward(gatherRows(x, null, s, e)));
+        const out = getBackend().alloc(parts.reduce((a, p) => a + p.size, 0));
+        let off = 0;
+        for (const p of parts) {
+          out.set(p.data, off);
+          off += p.size;
+        }
+        return new Tensor(out, [n, ...parts[0].shape.slice(1)]);
+      });
+    } finally {
+      this.net.train(was);
+    }
+  }
+
+  /** Loss (with the model's reduction over all examples) and, for classifiers, accuracy. */
+  evaluate(x: Tensor, y: Tensor, opts: { batchSize?: number } = {}): Evaluation {
+    this.checkTargets(x, y);
+    const was = this.net.training;
+    this.net.eval();
+    try {
+      return noGrad(() => {
+        const n = x.shape[0];
+        let total = 0;
+        let correct = 0;
+        for (const [s, e] of batchRanges(n, opts.batchSize ?? 1024)) {
+          const xb = gatherRows(x, null, s, e);
+          const yb = gatherRows(y, null, s, e);
+          const { loss, output } = this.lossOf(xb, yb);
+          total += this.loss.reduction === 'sum' ? loss.item() : loss.item() * (e - s);
+          if (this.isClassifier) correct += countCorrect(output.data, yb.data, e - s);
+        }
+        const out: Evaluation = { loss: this.loss.reduction === 'sum' ? total : total / n };
+        if (this.isClassifier) out.accuracy = correct / n;
+        return out;
+      });
+    } finally {
+      this.net.train(was);
+    }
+  }
+}
+
+/** Rows whose arg-max output equals the arg-max target. */
+export function countCorrect(out: Float32Array, target: Float32Array, rows: number): number {
+  const cols = out.length / rows;
+  let c = 0;
+  for (let r = 0; r < rows; r++) {
+    let bo = 0;
+    let bt = 0;
+    for (let j = 1; j < cols; j++) {
+      if (out[r * cols + j] > out[r * cols + bo]) bo = j;
+      if (target[r * cols + j] > target[r * cols + bt]) bt = j;
+    }
+    if (cols === 1) {
+      if ((out[r] >= 0.5) === (target[r] >= 0.5)) c++;
+    } else if (bo === bt) c++;
+  }
+  return c;
+}

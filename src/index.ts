@@ -19,3 +19,4 @@ export * from './nn/index.js';
 export * from './optim/index.js';
 export * from './data/index.js';
 export * from './train/index.js';
+export * from './io/index.js';

@@ -1,0 +1,143 @@
+import { ConfigError } from '../errors.js';
+import type { Layer } from '../nn/module.js';
+import { Dense } from '../nn/dense.js';
+import type { DenseOptions } from '../nn/dense.js';
+import { Activation } from '../nn/activation.js';
+import type { ActivationOptions } from '../nn/activation.js';
+import { Sequential } from '../nn/sequential.js';
+import { SGD } from '../optim/optimizer.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { Model } from '../train/model.js';
+import type { Reduction } from '../ops/losses.js';
+
+/** One layer of a spec: `type` plus that layer's options (TF.js key names). */
+export type LayerSpec = { type: string; name?: string } & Record<string, unknown>;
+
+/** Training options of a spec (`"train"`). */
+export interface TrainSpec {
+  batchSize?: number;
+  epochs?: number;
+  shuffle?: boolean;
+  seed?: number;
+  stopWhen?: { loss: number };
+  [key: string]: unknown;
+}
+
+/**
+ * A model spec, the JSON the CLI reads:
+ * ```json
+ * {"input": [2],
+ *  "layers": [{"type": "dense", "units": 3, "activation": "logistic", "name": "h1"}, …],
+ *  "loss": "sse",
+ *  "optimizer": {"type": "sgd", "learningRate": 0.2},
+ *  "train": {"batchSize": 4, "epochs": 20000, "shuffle": false, "seed": 1, "stopWhen": {"loss": 0.0001}}}
+ * ```
+ */
+export interface ModelSpec {
+  input: number[];
+  layers: LayerSpec[];
+  loss: string;
+  reduction?: Reduction;
+  optimizer: { type: string; learningRate: number; [key: string]: unknown };
+  train?: TrainSpec;
+  [key: string]: unknown;
+}
+
+/** Builds a layer from its spec; `where` names it in errors (e.g. `layers[1] (dense)`). */
+export type LayerFactory = (spec: LayerSpec, where: string) => Layer;
+/** Builds an optimiser from its spec. */
+export type OptimizerFactory = (spec: ModelSpec['optimizer'], where: string) => Optimizer;
+
+/** Layer types the spec understands, by `"type"`. */
+export const LAYER_FACTORIES: Record<string, LayerFactory> = {
+  dense: (s) => new Dense(s as unknown as DenseOptions),
+  activation: (s) => new Activation(s as unknown as ActivationOptions & { name?: string }),
+};
+
+/** Optimiser types the spec understands, by `"type"`. */
+export const OPTIMIZER_FACTORIES: Record<string, OptimizerFactory> = {
+  sgd: (s) => new SGD(s as unknown as ConstructorParameters<typeof SGD>[0]),
+};
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Validates a parsed spec (ConfigError naming the key) and returns it typed.
+ *
+ * @example
+ * ```ts
+ * const spec = parseSpec(JSON.parse(fs.readFileSync('spec.json', 'utf8')));
+ * ```
+ */
+export function parseSpec(raw: unknown, source = 'spec'): ModelSpec {
+  if (!isObj(raw)) throw new ConfigError(`${source}: a spec must be a JSON object`);
+  const input = raw.input;
+  if (!Array.isArray(input) || input.length === 0 || input.some((d) => !Number.isInteger(d) || (d as number) < 1)) {
+    throw new ConfigError(`${source}: "input" must be a list of positive integers (the shape of one example), received ${JSON.stringify(input)}`);
+  }
+  if (!Array.isArray(raw.layers) || raw.layers.length === 0) throw new ConfigError(`${source}: "layers" must be a non-empty list`);
+  raw.layers.forEach((l, i) => {
+    if (!isObj(l) || typeof l.type !== 'string') throw new ConfigError(`${source}: "layers[${i}]" must be an object with a "type"`);
+    if (!(l.type in LAYER_FACTORIES)) {
+      throw new ConfigError(`${source}: "layers[${i}].type" is ${JSON.stringify(l.type)}; known layer types: ${Object.keys(LAYER_FACTORIES).join(', ')}`);
+    }
+  });
+  if (typeof raw.loss !== 'string') throw new ConfigError(`${source}: "loss" must be a loss name (sse, mse, crossEntropy, binaryCrossEntropy)`);
+  const opt = raw.optimizer;
+  if (!isObj(opt) || typeof opt.type !== 'string') throw new ConfigError(`${source}: "optimizer" must be an object with a "type" (${Object.keys(OPTIMIZER_FACTORIES).join(', ')})`);
+  if (!(opt.type in OPTIMIZER_FACTORIES)) {
+    throw new ConfigError(`${source}: "optimizer.type" is ${JSON.stringify(opt.type)}; known optimizers: ${Object.keys(OPTIMIZER_FACTORIES).join(', ')}`);
+  }
+  if (raw.train !== undefined) {
+    if (!isObj(raw.train)) throw new ConfigError(`${source}: "train" must be an object`);
+    const t = raw.train;
+    const int = (k: string, min: number) => {
+      if (t[k] !== undefined && (!Number.isInteger(t[k]) || (t[k] as number) < min)) {
+        throw new ConfigError(`${source}: "train.${k}" must be an integer ≥ ${min}, received ${JSON.stringify(t[k])}`);
+      }
+    };
+    int('batchSize', 1);
+    int('epochs', 1);
+    if (t.seed !== undefined && (typeof t.seed !== 'number' || !Number.isFinite(t.seed))) throw new ConfigError(`${source}: "train.seed" must be a number`);
+    if (t.shuffle !== undefined && typeof t.shuffle !== 'boolean') throw new ConfigError(`${source}: "train.shuffle" must be true or false`);
+    if (t.stopWhen !== undefined && (!isObj(t.stopWhen) || typeof t.stopWhen.loss !== 'number' || !(t.stopWhen.loss > 0))) {
+      throw new ConfigError(`${source}: "train.stopWhen" must be {"loss": <positive number>}`);
+    }
+  }
+  return raw as unknown as ModelSpec;
+}
+
+/** Builds the network of a spec. `seed` defaults to `train.seed` (or 1). */
+export function buildNetwork(spec: ModelSpec, seed?: number): Sequential {
+  const layers = spec.layers.map((l, i) => {
+    const where = `layers[${i}] (${l.type}${l.name ? ` "${l.name}"` : ''})`;
+    try {
+      return LAYER_FACTORIES[l.type](l, where);
+    } catch (e) {
+      if (e instanceof ConfigError) throw new ConfigError(`${where}: ${e.message}`);
+      throw e;
+    }
+  });
+  return new Sequential(layers, { inputShape: spec.input, seed: seed ?? spec.train?.seed ?? 1 });
+}
+
+/** Builds the optimiser of a spec. */
+export function buildOptimizer(spec: ModelSpec): Optimizer {
+  return OPTIMIZER_FACTORIES[spec.optimizer.type](spec.optimizer, 'optimizer');
+}
+
+/**
+ * Builds network, loss and optimiser of a spec into a trainable {@link Model}.
+ *
+ * @example
+ * ```ts
+ * const model = buildModel(parseSpec(json));
+ * model.fit(x, y, fitOptionsFromSpec(spec));
+ * ```
+ */
+export function buildModel(spec: ModelSpec, seed?: number): Model {
+  const net = buildNetwork(spec, seed);
+  return new Model(net, { loss: spec.loss, reduction: spec.reduction, optimizer: buildOptimizer(spec), seed: seed ?? spec.train?.seed ?? 1 });
+}

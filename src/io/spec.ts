@@ -6,6 +6,14 @@ import { Activation } from '../nn/activation.js';
 import type { ActivationOptions } from '../nn/activation.js';
 import { Sequential } from '../nn/sequential.js';
 import { SGD } from '../optim/optimizer.js';
+import { Adam } from '../optim/adam.js';
+import type { AdamOptions } from '../optim/adam.js';
+import { RMSProp } from '../optim/rmsprop.js';
+import type { RMSPropOptions } from '../optim/rmsprop.js';
+import { Dropout } from '../nn/dropout.js';
+import type { DropoutOptions } from '../nn/dropout.js';
+import { BatchNorm } from '../nn/batchnorm.js';
+import type { BatchNormOptions } from '../nn/batchnorm.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { Model } from '../train/model.js';
 import type { Reduction } from '../ops/losses.js';
@@ -52,11 +60,16 @@ export type OptimizerFactory = (spec: ModelSpec['optimizer'], where: string) => 
 export const LAYER_FACTORIES: Record<string, LayerFactory> = {
   dense: (s) => new Dense(s as unknown as DenseOptions),
   activation: (s) => new Activation(s as unknown as ActivationOptions & { name?: string }),
+  dropout: (s) => new Dropout(s as unknown as DropoutOptions),
+  batchNorm: (s) => new BatchNorm(s as unknown as BatchNormOptions),
+  batchNormalization: (s) => new BatchNorm(s as unknown as BatchNormOptions),
 };
 
 /** Optimiser types the spec understands, by `"type"`. */
 export const OPTIMIZER_FACTORIES: Record<string, OptimizerFactory> = {
   sgd: (s) => new SGD(s as unknown as ConstructorParameters<typeof SGD>[0]),
+  adam: (s) => new Adam(s as unknown as AdamOptions),
+  rmsprop: (s) => new RMSProp(s as unknown as RMSPropOptions),
 };
 
 function isObj(v: unknown): v is Record<string, unknown> {

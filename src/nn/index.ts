@@ -10,3 +10,7 @@ export { initialize, initVariance, checkInitializer, INITIALIZER_TYPES } from '.
 export type { Initializer, InitializerSpec } from './init.js';
 export { getLoss } from './losses.js';
 export type { Loss, LossName } from './losses.js';
+export { Dropout, keepProbOf } from './dropout.js';
+export type { DropoutOptions } from './dropout.js';
+export { BatchNorm } from './batchnorm.js';
+export type { BatchNormOptions } from './batchnorm.js';

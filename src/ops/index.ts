@@ -9,3 +9,6 @@ export { logistic, tanh, relu, leakyRelu, identity, threshold, prelu, softmax, c
 export type { ActivationName } from './activations.js';
 export { sse, mse, crossEntropy, softmaxCrossEntropy, binaryCrossEntropy } from './losses.js';
 export type { Reduction } from './losses.js';
+export { dropoutWithMask, sampleDropMask, checkKeepProb } from './dropout.js';
+export { batchNormTrain, batchNormInference } from './batchnorm.js';
+export type { BatchNormResult } from './batchnorm.js';

@@ -1,0 +1,88 @@
+import { ConfigError } from '../errors.js';
+import { Optimizer } from './optimizer.js';
+import type { ParamState } from './optimizer.js';
+import { checkPositive, checkUnitInterval } from './adam.js';
+
+/** Options of {@link RMSProp} (Keras names and defaults; TF.js calls `rho` "decay"). */
+export interface RMSPropOptions {
+  /** Step size α (default 0.001). */
+  learningRate?: number;
+  /** Decay of the running mean of g², in [0, 1) (default 0.9). */
+  rho?: number;
+  /** Momentum μ applied to the scaled step, in [0, 1) (default 0). */
+  momentum?: number;
+  /** ε added to the root (default 1e-7). */
+  epsilon?: number;
+  /** Divide by the running variance (E[g²] − E[g]²) instead of E[g²] (default false). */
+  centered?: boolean;
+  /** L2 weight decay λ: g ← g + λ·w before the rule. Default 0. */
+  weightDecay?: number;
+}
+
+/**
+ * RMSProp (Tieleman & Hinton), per parameter:
+ * s ← ρ·s + (1 − ρ)·g²; step = α·g/√(s + ε) (centred: √(s − ḡ² + ε) with ḡ ← ρ·ḡ + (1 − ρ)·g);
+ * with momentum μ: u ← μ·u + step, w ← w − u; else w ← w − step.
+ * State per parameter: `ms` (and `mg` when centred, `mom` with momentum).
+ *
+ * @example
+ * ```ts
+ * const opt = new RMSProp({ learningRate: 0.001, rho: 0.9 });
+ * ```
+ */
+export class RMSProp extends Optimizer {
+  readonly type = 'rmsprop';
+  readonly rho: number;
+  readonly momentum: number;
+  readonly epsilon: number;
+  readonly centered: boolean;
+
+  constructor(opts: RMSPropOptions = {}) {
+    super(opts.learningRate ?? 0.001, opts.weightDecay ?? 0, 'rmsprop');
+    this.rho = checkUnitInterval(opts.rho ?? 0.9, 'rmsprop.rho');
+    this.momentum = checkUnitInterval(opts.momentum ?? 0, 'rmsprop.momentum');
+    this.epsilon = checkPositive(opts.epsilon ?? 1e-7, 'rmsprop.epsilon');
+    if (opts.centered !== undefined && typeof opts.centered !== 'boolean') {
+      throw new ConfigError(`rmsprop.centered must be true or false, received ${JSON.stringify(opts.centered)}`);
+    }
+    this.centered = opts.centered ?? false;
+  }
+
+  protected initState(n: number): ParamState {
+    const st: ParamState = { ms: new Float32Array(n) };
+    if (this.centered) st.mg = new Float32Array(n);
+    if (this.momentum > 0) st.mom = new Float32Array(n);
+    return st;
+  }
+
+  protected update(w: Float32Array, g: Float32Array, st: ParamState): void {
+    const { ms, mg, mom } = st;
+    const r = this.rho;
+    const lr = this.learningRate;
+    const eps = this.epsilon;
+    const mu = this.momentum;
+    for (let i = 0; i < w.length; i++) {
+      const gi = g[i];
+      const s = r * ms[i] + (1 - r) * gi * gi;
+      ms[i] = s;
+      let denom = s;
+      if (mg) {
+        const a = r * mg[i] + (1 - r) * gi;
+        mg[i] = a;
+        denom = s - a * a;
+      }
+      const step = (lr * gi) / Math.sqrt(Math.max(denom, 0) + eps);
+      if (mom) {
+        const u = mu * mom[i] + step;
+        mom[i] = u;
+        w[i] -= u;
+      } else {
+        w[i] -= step;
+      }
+    }
+  }
+
+  config(): Record<string, unknown> {
+    return { type: 'rmsprop', learningRate: this.learningRate, rho: this.rho, momentum: this.momentum, epsilon: this.epsilon, centered: this.centered, weightDecay: this.weightDecay };
+  }
+}

@@ -4,7 +4,21 @@ import { Dense } from '../nn/dense.js';
 import type { DenseOptions } from '../nn/dense.js';
 import { Activation } from '../nn/activation.js';
 import type { ActivationOptions } from '../nn/activation.js';
+import { Conv1D, Conv2D } from '../nn/conv.js';
+import type { Conv1DOptions, Conv2DOptions } from '../nn/conv.js';
+import { AvgPool1D, AvgPool2D, MaxPool1D, MaxPool2D } from '../nn/pool.js';
+import type { Pool1DOptions, Pool2DOptions } from '../nn/pool.js';
+import { Flatten } from '../nn/flatten.js';
+import type { FlattenOptions } from '../nn/flatten.js';
 import { Sequential } from '../nn/sequential.js';
+import { SimpleRNN } from '../nn/rnn.js';
+import type { SimpleRNNOptions } from '../nn/rnn.js';
+import { LSTM } from '../nn/lstm.js';
+import type { LSTMOptions } from '../nn/lstm.js';
+import { GRU } from '../nn/gru.js';
+import type { GRUOptions } from '../nn/gru.js';
+import { Embedding, Masking } from '../nn/embedding.js';
+import type { EmbeddingOptions, MaskingOptions } from '../nn/embedding.js';
 import { SGD } from '../optim/optimizer.js';
 import { Adam } from '../optim/adam.js';
 import type { AdamOptions } from '../optim/adam.js';
@@ -17,6 +31,8 @@ import type { BatchNormOptions } from '../nn/batchnorm.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { Model } from '../train/model.js';
 import type { Reduction } from '../ops/losses.js';
+import type { FitOptions } from '../train/model.js';
+import type { Tensor } from '../tensor/tensor.js';
 
 /** One layer of a spec: `type` plus that layer's options (TF.js key names). */
 export type LayerSpec = { type: string; name?: string } & Record<string, unknown>;
@@ -60,6 +76,22 @@ export type OptimizerFactory = (spec: ModelSpec['optimizer'], where: string) => 
 export const LAYER_FACTORIES: Record<string, LayerFactory> = {
   dense: (s) => new Dense(s as unknown as DenseOptions),
   activation: (s) => new Activation(s as unknown as ActivationOptions & { name?: string }),
+  simpleRNN: (s) => new SimpleRNN(s as unknown as SimpleRNNOptions),
+  lstm: (s) => new LSTM(s as unknown as LSTMOptions),
+  gru: (s) => new GRU(s as unknown as GRUOptions),
+  embedding: (s) => new Embedding(s as unknown as EmbeddingOptions),
+  masking: (s) => new Masking(s as unknown as MaskingOptions),
+  conv2d: (s) => new Conv2D(s as unknown as Conv2DOptions),
+  conv1d: (s) => new Conv1D(s as unknown as Conv1DOptions),
+  maxPool2d: (s) => new MaxPool2D(s as Pool2DOptions),
+  maxPooling2d: (s) => new MaxPool2D(s as Pool2DOptions),
+  avgPool2d: (s) => new AvgPool2D(s as Pool2DOptions),
+  averagePooling2d: (s) => new AvgPool2D(s as Pool2DOptions),
+  maxPool1d: (s) => new MaxPool1D(s as Pool1DOptions),
+  maxPooling1d: (s) => new MaxPool1D(s as Pool1DOptions),
+  avgPool1d: (s) => new AvgPool1D(s as Pool1DOptions),
+  averagePooling1d: (s) => new AvgPool1D(s as Pool1DOptions),
+  flatten: (s) => new Flatten(s as FlattenOptions),
   dropout: (s) => new Dropout(s as unknown as DropoutOptions),
   batchNorm: (s) => new BatchNorm(s as unknown as BatchNormOptions),
   batchNormalization: (s) => new BatchNorm(s as unknown as BatchNormOptions),
@@ -153,4 +185,27 @@ export function buildOptimizer(spec: ModelSpec): Optimizer {
 export function buildModel(spec: ModelSpec, seed?: number): Model {
   const net = buildNetwork(spec, seed);
   return new Model(net, { loss: spec.loss, reduction: spec.reduction, optimizer: buildOptimizer(spec), seed: seed ?? spec.train?.seed ?? 1 });
+}
+
+/**
+ * Fit options from a spec's `"train"` section (epochs default 10, batchSize 32, shuffle true).
+ * `validation` is used when the caller has validation data (e.g. split off by the data loader).
+ *
+ * @example
+ * ```ts
+ * model.fit(x, y, fitOptionsFromSpec(spec));
+ * ```
+ */
+export function fitOptionsFromSpec(spec: ModelSpec, validation?: [Tensor, Tensor]): FitOptions {
+  const t = spec.train ?? {};
+  const opts: FitOptions = {
+    epochs: t.epochs ?? 10,
+    batchSize: t.batchSize ?? 32,
+    shuffle: t.shuffle ?? true,
+  };
+  if (t.stopWhen) opts.stopWhen = t.stopWhen;
+  if (typeof t.clipNorm === 'number') opts.clipNorm = t.clipNorm;
+  if (typeof t.clipValue === 'number') opts.clipValue = t.clipValue;
+  if (validation) opts.validationData = validation;
+  return opts;
 }

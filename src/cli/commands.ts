@@ -1,0 +1,13 @@
+import type { Command } from './common.js';
+import { train } from './commands/train.js';
+import { trace } from './commands/trace.js';
+import { summary } from './commands/summary.js';
+
+/** Every CLI command by name. */
+export const COMMANDS: Record<string, Command> = { train, trace, summary };
+
+/** The usage text listing every command. */
+export function usage(): string {
+  const lines = Object.values(COMMANDS).map((c) => `  ${c.usage}\n      ${c.summary}`);
+  return `dendrite — deep learning for TypeScript\n\nUsage:\n${lines.join('\n')}\n\nEvery command accepts --backend js|native.\n`;
+}

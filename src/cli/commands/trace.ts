@@ -1,0 +1,25 @@
+import type { Command } from '../common.js';
+import { applyWeightsFile, chooseBackend, specOrModel } from '../common.js';
+import { flag, opt, parseArgs, required } from '../args.js';
+import { loadTrainingData } from '../dataset.js';
+import { ConfigError } from '../../errors.js';
+import { traceModel } from '../../inspect/trace.js';
+import { formatTrace } from '../../inspect/format.js';
+
+/** `dendrite trace`: one forward and backward pass, z/a/δ per neuron and ∂E/∂w per parameter. */
+export const trace: Command = {
+  summary: 'one forward + backward pass over the rows: z, a and δ = ∂E/∂z of every neuron and the gradient of every parameter (summed over the rows)',
+  usage: 'dendrite trace SPEC.json|MODEL_DIR [--weights W.json] --data FILE.csv --target COL[,COL…] [--json]',
+  async run(argv) {
+    const a = parseArgs(argv, ['weights', 'data', 'target', 'backend'], ['json'], 'trace');
+    chooseBackend(a);
+    const path = a.positional[0];
+    if (!path) throw new ConfigError('trace: give a spec file or a model directory');
+    const { model, spec, preprocessing } = specOrModel(path);
+    const w = opt(a, 'weights');
+    if (w) applyWeightsFile(model, w);
+    const data = await loadTrainingData(required(a, 'data', 'trace'), spec, opt(a, 'target'), preprocessing);
+    const result = traceModel(model, data.x, data.y);
+    process.stdout.write(flag(a, 'json') ? JSON.stringify(result) + '\n' : formatTrace(result) + '\n');
+  },
+};

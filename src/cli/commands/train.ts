@@ -1,0 +1,61 @@
+import type { Command } from '../common.js';
+import { applyWeightsFile, chooseBackend, defaultOut, readSpec, trainJson } from '../common.js';
+import { flag, intOpt, opt, parseArgs } from '../args.js';
+import { loadTrainingData } from '../dataset.js';
+import { ConfigError, NumericError } from '../../errors.js';
+import { buildModel } from '../../io/spec.js';
+import { loadModel, saveModel } from '../../io/model-file.js';
+import { checkpointCallback } from '../../io/checkpoint.js';
+import { fitOptionsFromSpec } from '../../io/spec.js';
+import { ProgressCallback } from '../../train/progress.js';
+import type { Callback } from '../../train/callbacks.js';
+
+/** `dendrite train`: train a spec on CSV or IDX data, save the model, report. */
+export const train: Command = {
+  summary: 'train a model spec on data (CSV with --target, or an IDX directory), save it to --out',
+  usage: 'dendrite train SPEC.json --data FILE.csv|DIR [--target COL[,COL…]] [--weights W.json] [--out DIR] [--epochs N] [--json] [--checkpoint DIR] [--resume DIR] [--report OUT.html]',
+  async run(argv) {
+    const a = parseArgs(argv, ['data', 'target', 'weights', 'out', 'epochs', 'checkpoint', 'resume', 'report', 'backend'], ['json', 'quiet'], 'train');
+    chooseBackend(a);
+    const specPath = a.positional[0];
+    if (!specPath) throw new ConfigError('train: give a spec file: dendrite train SPEC.json --data FILE');
+    const dataPath = opt(a, 'data');
+    if (!dataPath) throw new ConfigError('train: --data FILE.csv (or an IDX directory) is required');
+    const spec = readSpec(specPath);
+    const resume = opt(a, 'resume');
+    const loaded = resume ? loadModel(resume) : null;
+    const model = loaded ? loaded.model : buildModel(spec);
+    if (!loaded && opt(a, 'weights')) applyWeightsFile(model, opt(a, 'weights')!);
+    const data = await loadTrainingData(dataPath, spec, opt(a, 'target'), loaded?.preprocessing);
+    const fit = fitOptionsFromSpec(spec);
+    const epochs = intOpt(a, 'epochs', 'train') ?? fit.epochs;
+    const done = model.history.epochs.length;
+    const json = flag(a, 'json');
+    const callbacks: Callback[] = [...(fit.callbacks ?? [])];
+    if (!json && !flag(a, 'quiet')) callbacks.push(new ProgressCallback({ epochs, stream: process.stderr }));
+    const ckpt = opt(a, 'checkpoint') ?? resume;
+    if (ckpt) callbacks.push(checkpointCallback(ckpt, model, spec, data.preprocessing));
+    const out = opt(a, 'out') ?? defaultOut(specPath);
+    let failure: unknown = null;
+    if (epochs > done) {
+      try {
+        model.fit(data.x, data.y, { ...fit, epochs: epochs - done, callbacks });
+      } catch (e) {
+        if (!(e instanceof NumericError)) throw e;
+        failure = e;
+      }
+    }
+    saveModel(out, model, spec, { preprocessing: data.preprocessing });
+    if (failure) {
+      process.stderr.write(`the last good weights were saved to ${out}\n`);
+      throw failure;
+    }
+    if (json) {
+      process.stdout.write(JSON.stringify({ ...trainJson(model.history), model: out }) + '\n');
+    } else {
+      const h = model.history;
+      const last = h.epochs[h.epochs.length - 1];
+      process.stdout.write(`stopped: ${h.stopped} after ${h.epochs.length} epochs (${h.updates} updates), loss ${last ? last.loss.toPrecision(6) : 'n/a'}\nmodel saved to ${out}\n`);
+    }
+  },
+};

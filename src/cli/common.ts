@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { ConfigError } from '../errors.js';
+import { parseSpec, buildModel } from '../io/spec.js';
+import type { ModelSpec } from '../io/spec.js';
+import { loadModel, readManifest } from '../io/model-file.js';
+import type { Model } from '../train/model.js';
+import type { History } from '../train/callbacks.js';
+import { setBackend } from '../backend/index.js';
+import type { BackendName } from '../backend/index.js';
+import type { Args } from './args.js';
+import { opt } from './args.js';
+
+/** A CLI command: a one-line summary, its usage line, and the code that runs it. */
+export interface Command {
+  summary: string;
+  usage: string;
+  run(argv: readonly string[]): Promise<void> | void;
+}
+
+/** Reads and validates a spec file (ConfigError for unreadable or malformed JSON). */
+export function readSpec(path: string): ModelSpec {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read spec ${path}: ${(e as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`${path}: malformed JSON (${(e as Error).message})`);
+  }
+  return parseSpec(raw, path);
+}
+
+/** Reads a JSON weights file into the model (ShapeError/ConfigError on any mismatch). */
+export function applyWeightsFile(model: Model, path: string): void {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`weights file ${path}: ${(e as Error).message}`);
+  }
+  model.net.setWeights(raw as Parameters<Model['net']['setWeights']>[0]);
+}
+
+/** A spec file, or a saved model directory, as a model ready to use. */
+export function specOrModel(path: string): { model: Model; spec: ModelSpec; preprocessing?: unknown; fromDir: boolean } {
+  let isDir = false;
+  try {
+    isDir = readManifest(path) !== null;
+  } catch {
+    isDir = false;
+  }
+  if (isDir) {
+    const l = loadModel(path);
+    return { model: l.model, spec: l.spec, preprocessing: l.preprocessing, fromDir: true };
+  }
+  const spec = readSpec(path);
+  return { model: buildModel(spec), spec, fromDir: false };
+}
+
+/** Applies `--backend`. */
+export function chooseBackend(a: Args): void {
+  const b = opt(a, 'backend');
+  if (b) setBackend(b as BackendName);
+}
+
+/** `train --json` output: epochs run, final loss, why it stopped, the per-epoch history. */
+export function trainJson(h: History): Record<string, unknown> {
+  const last = h.epochs[h.epochs.length - 1];
+  return {
+    epochs: h.epochs.length,
+    updates: h.updates,
+    loss: last?.loss ?? null,
+    stopped: h.stopped,
+    history: h.epochs,
+  };
+}
+
+/** Default output directory for a trained spec: `models/<spec name>`. */
+export function defaultOut(specPath: string): string {
+  return join('models', basename(specPath, extname(specPath)));
+}

@@ -1,0 +1,113 @@
+import { statSync } from 'node:fs';
+import { ConfigError, ShapeError, fmtShape } from '../errors.js';
+import { Tensor, shapeSize } from '../tensor/tensor.js';
+import type { ModelSpec } from '../io/spec.js';
+import { readCsv, selectColumns } from '../data/csv.js';
+import type { CsvTable } from '../data/csv.js';
+import { Preprocessor, prepareTable } from '../data/preprocess.js';
+import type { ColumnsSpec, TargetSpec } from '../data/preprocess.js';
+import { loadIdxDataset } from '../data/idx.js';
+import type { ImageSet } from '../data/idx.js';
+
+/** Data as the CLI commands use it. */
+export interface CliData {
+  x: Tensor;
+  /** Targets (null when the file has none and the command does not need them). */
+  y: Tensor | null;
+  /** Fitted data preparation (JSON), saved with the model. */
+  preprocessing?: unknown;
+  /** Class names, in output order, when known. */
+  levels?: readonly string[];
+  /** The prepared table's preprocessor (to map predictions back). */
+  preprocessor?: Preprocessor;
+}
+
+const DIGIT_CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
+
+/** Which part of an image dataset to use. */
+export type Part = 'train' | 'test';
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function targetList(target: string | undefined): string[] | undefined {
+  return target ? target.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+}
+
+/** Reshapes images [N, C, H, W] to the model's input shape, or a ShapeError naming both. */
+function fitImages(set: ImageSet, spec: ModelSpec, source: string): { x: Tensor; y: Tensor } {
+  const per = shapeSize(set.x.shape.slice(1));
+  if (per !== shapeSize(spec.input)) {
+    throw new ShapeError(`${source}: images are ${fmtShape(set.x.shape.slice(1))} (${per} values) but the model expects input ${fmtShape(spec.input)}`);
+  }
+  const same = spec.input.length === set.x.rank - 1 && spec.input.every((d, i) => d === set.x.shape[i + 1]);
+  if (!same && spec.input.length === 3 && spec.input[0] !== set.x.shape[1]) {
+    throw new ShapeError(`${source}: images have ${set.x.shape[1]} channel(s) but the model expects ${spec.input[0]}`);
+  }
+  const x = same ? set.x : new Tensor(set.x.data, [set.x.shape[0], ...spec.input]);
+  return { x, y: set.y };
+}
+
+async function imageData(path: string, spec: ModelSpec, part: Part): Promise<CliData> {
+  if (path === 'digits') {
+    const { loadDigits } = await import('../data/digits.js');
+    const d = await loadDigits();
+    return { ...fitImages(d[part], spec, 'bundled digits'), levels: DIGIT_CLASSES };
+  }
+  const d = await loadIdxDataset(path);
+  return { ...fitImages(d[part], spec, path) };
+}
+
+/** The spec's data preparation keys, if any. */
+function prepKeys(spec: ModelSpec): { columns?: ColumnsSpec; target?: Omit<TargetSpec, 'columns' | 'column'> } {
+  return { columns: spec.columns as ColumnsSpec | undefined, target: spec.target as TargetSpec | undefined };
+}
+
+function fromTable(table: CsvTable, spec: ModelSpec, targets: string[] | undefined, saved: unknown, needTargets: boolean): CliData {
+  if (saved) {
+    const pre = Preprocessor.fromJSON(saved);
+    const r = pre.transform(table);
+    if (!r.y && needTargets) throw new ConfigError(`${table.file} lacks the target column(s) ${pre.targetColumns.join(', ')}`);
+    return { x: r.x, y: r.y, preprocessing: saved, preprocessor: pre, levels: pre.levels ?? undefined };
+  }
+  const { columns, target } = prepKeys(spec);
+  if (columns || target) {
+    if (!targets && !(target as TargetSpec | undefined)?.columns) throw new ConfigError('--target COL[,COL…] is required for CSV data');
+    const tspec: TargetSpec = { ...(target ?? {}), ...(targets ? { columns: targets } : {}) };
+    const { x, y, preprocessor } = prepareTable(table, columns, tspec, { inputShape: spec.input });
+    for (const w of preprocessor.warnings) process.stderr.write(`warning: ${w}\n`);
+    return { x, y, preprocessing: preprocessor.toJSON(), preprocessor, levels: preprocessor.levels ?? undefined };
+  }
+  if (!targets) {
+    if (needTargets) throw new ConfigError('--target COL[,COL…] is required for CSV data');
+    const all = selectColumns(table, { targets: [table.columns[0]], inputs: table.columns.slice(), inputShape: spec.input });
+    return { x: all.x, y: null };
+  }
+  const { x, y } = selectColumns(table, { targets, inputShape: spec.input });
+  return { x, y };
+}
+
+/**
+ * Loads the data a command works on:
+ * - a CSV file: inputs laid out in the spec's input shape, targets from `--target` (prepared as
+ *   the spec's `"columns"`/`"target"` say, or by the preparation saved with a model);
+ * - an IDX directory (MNIST / Fashion-MNIST files): the `train` or `test` part;
+ * - `digits`: the bundled handwritten digits (8,000 train / 2,000 test).
+ */
+export async function loadData(path: string, spec: ModelSpec, opts: { target?: string; saved?: unknown; part: Part; needTargets: boolean }): Promise<CliData> {
+  if (path === 'digits' || isDirectory(path)) return imageData(path, spec, opts.part);
+  const table = await readCsv(path);
+  return fromTable(table, spec, targetList(opts.target), opts.saved, opts.needTargets);
+}
+
+/** Training data (targets required). */
+export async function loadTrainingData(path: string, spec: ModelSpec, target: string | undefined, saved?: unknown): Promise<CliData & { y: Tensor }> {
+  const d = await loadData(path, spec, { target, saved, part: 'train', needTargets: true });
+  if (!d.y) throw new ConfigError('--target COL[,COL…] is required for CSV data');
+  return d as CliData & { y: Tensor };
+}

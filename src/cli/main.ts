@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+import { DendriteError } from '../errors.js';
+import { COMMANDS, usage } from './commands.js';
+
+/**
+ * The `dendrite` command line. Every command is a thin shell over the library: parse arguments,
+ * load data and models, call the API, print. Errors print their message (no stack trace) and
+ * exit with status 1; usage errors exit with status 2.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name ? 0 : 2;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    process.stderr.write(`dendrite: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    await cmd.run(rest);
+    return 0;
+  } catch (e) {
+    if (e instanceof DendriteError) {
+      process.stderr.write(`${e.name}: ${e.message}\n`);
+      return 1;
+    }
+    if (e instanceof Error && (e as NodeJS.ErrnoException).code && (e as NodeJS.ErrnoException).path) {
+      process.stderr.write(`error: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

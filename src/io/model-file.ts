@@ -1,0 +1,243 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { ModelFileError, fmtShape } from '../errors.js';
+import { shapeSize } from '../tensor/tensor.js';
+import type { Model } from '../train/model.js';
+import type { History } from '../train/callbacks.js';
+import type { ModelSpec } from './spec.js';
+import { buildModel, parseSpec } from './spec.js';
+
+/** Format version this build writes; loading refuses newer versions. */
+export const MODEL_FORMAT_VERSION = 1;
+const MANIFEST = 'manifest.json';
+
+/** One tensor stored in the weights file. */
+export interface StoredTensor {
+  /** `layer.param` for model parameters and state, `optimizer/<param>/<buffer>` for optimiser state. */
+  name: string;
+  shape: number[];
+  dtype: 'float32';
+  /** Byte offset in the weights file. */
+  offset: number;
+}
+
+/** The JSON manifest of a saved model directory. */
+export interface Manifest {
+  format: 'dendrite-model';
+  version: number;
+  spec: ModelSpec;
+  /** Fitted data preparation (normalisers, encoders), as produced by the data module. */
+  preprocessing?: unknown;
+  weightsFile: string;
+  byteLength: number;
+  checksum: { algorithm: 'sha256'; value: string };
+  tensors: StoredTensor[];
+  history?: History;
+  /** Present in checkpoints: everything needed to resume training exactly. */
+  training?: {
+    epoch: number;
+    optimizer: { type: string; iterations: number };
+    rng: { shuffle: unknown; runtime: unknown };
+  };
+  createdAt: string;
+}
+
+/** What {@link saveModel} stores besides the weights. */
+export interface SaveOptions {
+  preprocessing?: unknown;
+  /** Also store optimiser state, RNG states and the epoch (a checkpoint that can resume). */
+  checkpoint?: boolean;
+}
+
+function writeFileDurably(path: string, data: Buffer | string): void {
+  const fd = openSync(path, 'w');
+  try {
+    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function tensorBytes(data: Float32Array): Buffer {
+  const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return LITTLE_ENDIAN ? b : swap32(Buffer.from(b));
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+function swap32(b: Buffer): Buffer {
+  return b.swap32();
+}
+
+/**
+ * Saves a model to a directory: `manifest.json` (format version, spec, preprocessing, tensor
+ * names/shapes/dtypes/offsets, SHA-256 checksum, history) and one little-endian float32 weights
+ * file. Written atomically: the weights go to a new file named by its checksum, then the manifest
+ * is replaced by rename, so a crash at any moment leaves either the old model or the new one.
+ *
+ * @example
+ * ```ts
+ * saveModel('models/digits', model, spec);
+ * const again = loadModel('models/digits');
+ * ```
+ */
+export function saveModel(dir: string, model: Model, spec: ModelSpec, opts: SaveOptions = {}): Manifest {
+  mkdirSync(dir, { recursive: true });
+  const entries: [string, Float32Array, readonly number[]][] = [];
+  for (const l of model.net.layers) {
+    for (const [k, t] of [...l.ownParameters(), ...l.state]) entries.push([`${l.name}.${k}`, t.data, t.shape]);
+  }
+  let training: Manifest['training'];
+  if (opts.checkpoint) {
+    const st = model.optimizer.getState();
+    for (const [pname, bufs] of Object.entries(st.params)) {
+      for (const [b, arr] of Object.entries(bufs)) entries.push([`optimizer/${pname}/${b}`, Float32Array.from(arr), [arr.length]]);
+    }
+    training = {
+      epoch: model.history.epochs.length,
+      optimizer: { type: model.optimizer.type, iterations: st.iterations },
+      rng: { shuffle: model.rng.getState(), runtime: model.net.rng.getState() },
+    };
+  }
+  const tensors: StoredTensor[] = [];
+  const parts: Buffer[] = [];
+  let offset = 0;
+  for (const [name, data, shape] of entries) {
+    tensors.push({ name, shape: [...shape], dtype: 'float32', offset });
+    const b = tensorBytes(data);
+    parts.push(b);
+    offset += b.length;
+  }
+  const blob = Buffer.concat(parts);
+  const sha = createHash('sha256').update(blob).digest('hex');
+  const weightsFile = `weights-${sha.slice(0, 16)}.bin`;
+  const manifest: Manifest = {
+    format: 'dendrite-model',
+    version: MODEL_FORMAT_VERSION,
+    spec,
+    preprocessing: opts.preprocessing,
+    weightsFile,
+    byteLength: blob.length,
+    checksum: { algorithm: 'sha256', value: sha },
+    tensors,
+    history: model.history,
+    training,
+    createdAt: new Date().toISOString(),
+  };
+  const tag = randomBytes(4).toString('hex');
+  const wTmp = join(dir, `.${weightsFile}.${tag}.tmp`);
+  writeFileDurably(wTmp, blob);
+  renameSync(wTmp, join(dir, weightsFile));
+  const mTmp = join(dir, `.${MANIFEST}.${tag}.tmp`);
+  writeFileDurably(mTmp, JSON.stringify(manifest, null, 1));
+  renameSync(mTmp, join(dir, MANIFEST));
+  // the old weights files are no longer referenced by the (new) manifest
+  for (const f of readdirSync(dir)) {
+    if (/^weights-[0-9a-f]{16}\.bin$/.test(f) && f !== weightsFile) {
+      try { unlinkSync(join(dir, f)); } catch { /* another writer removed it */ }
+    }
+  }
+  return manifest;
+}
+
+/** Reads and validates a manifest (ModelFileError for a missing, corrupt or newer one). */
+export function readManifest(dir: string): Manifest {
+  const path = join(dir, MANIFEST);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ModelFileError(`${dir}: not a model directory (it does not exist)`);
+  if (!existsSync(path)) throw new ModelFileError(`${dir}: no ${MANIFEST} (not a saved dendrite model)`);
+  let m: Manifest;
+  try {
+    m = JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+  } catch (e) {
+    throw new ModelFileError(`${path}: corrupt manifest (${(e as Error).message})`);
+  }
+  if (m?.format !== 'dendrite-model') throw new ModelFileError(`${path}: not a dendrite model manifest (format ${JSON.stringify(m?.format)})`);
+  if (typeof m.version !== 'number' || m.version > MODEL_FORMAT_VERSION) {
+    throw new ModelFileError(`${path}: format version ${m.version} is newer than this dendrite supports (${MODEL_FORMAT_VERSION}); upgrade dendrite to load it`);
+  }
+  if (typeof m.weightsFile !== 'string' || !Array.isArray(m.tensors) || !m.checksum || typeof m.byteLength !== 'number') {
+    throw new ModelFileError(`${path}: manifest lacks weightsFile, tensors, byteLength or checksum`);
+  }
+  return m;
+}
+
+/** A loaded model with what was saved alongside it. */
+export interface LoadedModel {
+  model: Model;
+  spec: ModelSpec;
+  manifest: Manifest;
+  preprocessing?: unknown;
+}
+
+/**
+ * Loads a model directory written by {@link saveModel}, validating everything: manifest, format
+ * version, weights file presence, size and SHA-256 checksum, and every tensor's shape against
+ * the network the spec builds. Any problem is a `ModelFileError`; nothing is written. A
+ * checkpoint also restores optimiser state, generator states and history (to resume training).
+ *
+ * @example
+ * ```ts
+ * const { model } = loadModel('models/digits');
+ * model.predict(x);
+ * ```
+ */
+export function loadModel(dir: string): LoadedModel {
+  const m = readManifest(dir);
+  const wpath = join(dir, m.weightsFile);
+  if (!existsSync(wpath)) throw new ModelFileError(`${dir}: weights file ${m.weightsFile} is missing`);
+  const blob = readFileSync(wpath);
+  if (blob.length !== m.byteLength) {
+    throw new ModelFileError(`${wpath}: weights file has ${blob.length} bytes, the manifest says ${m.byteLength} (truncated or corrupt)`);
+  }
+  const sha = createHash('sha256').update(blob).digest('hex');
+  if (sha !== m.checksum.value) throw new ModelFileError(`${wpath}: checksum mismatch (corrupt weights file): expected sha256 ${m.checksum.value}, computed ${sha}`);
+  let spec: ModelSpec;
+  let model: Model;
+  try {
+    spec = parseSpec(m.spec, `${join(dir, MANIFEST)} spec`);
+    model = buildModel(spec);
+  } catch (e) {
+    throw new ModelFileError(`${dir}: the saved spec is invalid: ${(e as Error).message}`);
+  }
+  const byName = new Map(m.tensors.map((t) => [t.name, t]));
+  const read = (st: StoredTensor): Float32Array => {
+    const n = shapeSize(st.shape);
+    if (st.dtype !== 'float32') throw new ModelFileError(`${dir}: tensor ${st.name} has dtype ${st.dtype}; only float32 is supported`);
+    if (!Number.isInteger(st.offset) || st.offset < 0 || st.offset + 4 * n > blob.length) {
+      throw new ModelFileError(`${dir}: tensor ${st.name} at offset ${st.offset} runs past the end of the weights file`);
+    }
+    const b = Buffer.from(blob.subarray(st.offset, st.offset + 4 * n));
+    if (!LITTLE_ENDIAN) b.swap32();
+    return new Float32Array(b.buffer, b.byteOffset, n).slice();
+  };
+  for (const l of model.net.layers) {
+    for (const [k, t] of [...l.ownParameters(), ...l.state]) {
+      const name = `${l.name}.${k}`;
+      const st = byName.get(name);
+      if (!st) throw new ModelFileError(`${dir}: the weights file lacks ${name} ${fmtShape(t.shape)}`);
+      if (st.shape.length !== t.shape.length || st.shape.some((d, i) => d !== t.shape[i])) {
+        throw new ModelFileError(`${dir}: ${name} has shape ${fmtShape(st.shape)} in the weights file, the spec needs ${fmtShape(t.shape)}`);
+      }
+      t.data.set(read(st));
+    }
+  }
+  if (m.history) model.history = structuredClone(m.history);
+  if (m.training) {
+    const params: Record<string, Record<string, number[]>> = {};
+    for (const st of m.tensors) {
+      if (!st.name.startsWith('optimizer/')) continue;
+      const rest = st.name.slice('optimizer/'.length);
+      const cut = rest.lastIndexOf('/');
+      const pname = rest.slice(0, cut);
+      (params[pname] ??= {})[rest.slice(cut + 1)] = Array.from(read(st));
+    }
+    model.optimizer.setState({ iterations: m.training.optimizer.iterations, params });
+    model.rng.setState(m.training.rng.shuffle as Parameters<typeof model.rng.setState>[0]);
+    model.net.rng.setState(m.training.rng.runtime as Parameters<typeof model.rng.setState>[0]);
+  }
+  return { model, spec, manifest: m, preprocessing: m.preprocessing };
+}

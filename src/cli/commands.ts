@@ -2,9 +2,12 @@ import type { Command } from './common.js';
 import { train } from './commands/train.js';
 import { trace } from './commands/trace.js';
 import { summary } from './commands/summary.js';
+import { predict } from './commands/predict.js';
+import { evaluate } from './commands/evaluate.js';
+import { digits } from './commands/digits.js';
 
 /** Every CLI command by name. */
-export const COMMANDS: Record<string, Command> = { train, trace, summary };
+export const COMMANDS: Record<string, Command> = { digits, train, predict, evaluate, trace, summary };
 
 /** The usage text listing every command. */
 export function usage(): string {

@@ -1,0 +1,51 @@
+import type { Command } from '../common.js';
+import { chooseBackend } from '../common.js';
+import { flag, opt, parseArgs, required } from '../args.js';
+import { loadData } from '../dataset.js';
+import { ConfigError } from '../../errors.js';
+import { loadModel } from '../../io/model-file.js';
+
+/** `dendrite predict MODEL --data FILE`: one prediction per row or image. */
+export const predict: Command = {
+  summary: 'predict with a saved model: CSV rows, IDX images (the test part of a directory) or "digits"; class and probabilities for classifiers',
+  usage: 'dendrite predict MODEL_DIR --data FILE.csv|DIR|digits [--json] [--limit N]',
+  async run(argv) {
+    const a = parseArgs(argv, ['data', 'backend', 'limit'], ['json'], 'predict');
+    chooseBackend(a);
+    const dir = a.positional[0];
+    if (!dir) throw new ConfigError('predict: give a model directory');
+    const { model, spec, preprocessing } = loadModel(dir);
+    const data = await loadData(required(a, 'data', 'predict'), spec, { saved: preprocessing, part: 'test', needTargets: false });
+    const limitS = opt(a, 'limit');
+    const limit = limitS === undefined ? data.x.shape[0] : Number(limitS);
+    if (!Number.isInteger(limit) || limit < 1) throw new ConfigError(`predict: --limit must be a positive integer, received ${JSON.stringify(limitS)}`);
+    const out = model.predict(data.x, { batchSize: 500 });
+    const cols = out.size / out.shape[0];
+    const rows = Math.min(limit, out.shape[0]);
+    const levels = data.levels;
+    const regression = data.preprocessor && data.preprocessor.target.type === 'regression' ? data.preprocessor.inverseTargets(out) : null;
+    const results: Record<string, unknown>[] = [];
+    for (let i = 0; i < rows; i++) {
+      const p = Array.from(out.data.subarray(i * cols, (i + 1) * cols));
+      if (model.isClassifier) {
+        let best = 0;
+        for (let j = 1; j < cols; j++) if (p[j] > p[best]) best = j;
+        results.push({ class: levels ? levels[best] : best, probabilities: p });
+      } else {
+        results.push({ prediction: regression ? Array.from(regression.data.subarray(i * cols, (i + 1) * cols)) : p });
+      }
+    }
+    if (flag(a, 'json')) {
+      process.stdout.write(JSON.stringify({ predictions: results }) + '\n');
+      return;
+    }
+    const fmt = (v: number) => v.toFixed(4);
+    for (let i = 0; i < results.length; i++) {
+      const r = results[i];
+      const line = 'class' in r
+        ? `${i + 1}: ${String(r.class)}  (${(r.probabilities as number[]).map(fmt).join(' ')})`
+        : `${i + 1}: ${(r.prediction as number[]).map((v) => v.toPrecision(6)).join(' ')}`;
+      process.stdout.write(line + '\n');
+    }
+  },
+};

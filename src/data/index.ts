@@ -1,1 +1,12 @@
 export { gatherRows, batchRanges } from './batch.js';
+export { CsvTable, parseCsv, readCsv, columnsMatrix, selectColumns, exampleShape } from './csv.js';
+export type { CsvOptions, ColumnRef, SelectOptions, Selected } from './csv.js';
+export { oneHot, argmaxRows } from './encode.js';
+export { fitNumeric, applyNumeric, invertNumeric, Normalizer, sortLevels, OneHotEncoder, binValues, splitIndices, Preprocessor, prepareTable } from './preprocess.js';
+export type { NormalizeMethod, NumericTransform, NumericFitOptions, SplitOptions, Split, ColumnSpec, ColumnsSpec, TargetSpec, FeatureTransform, TargetTransform, PreprocessorJSON, PrepareOptions } from './preprocess.js';
+export { readIdx, readIdxImages, readIdxLabels, findIdxFiles, loadIdxDataset, FASHION_MNIST_CLASSES } from './idx.js';
+export type { IdxDtype, IdxData, IdxArray, IdxReadOptions, ImageSet, ImageDataset, IdxDatasetOptions } from './idx.js';
+export { loadDigits, parseDigitFile, DIGITS_SPLIT_SEED, DIGITS_TOTAL, DIGITS_TRAIN } from './digits.js';
+export type { DigitsOptions } from './digits.js';
+export { slidingWindows, timeChunks, CharVocabulary, textWindows, stackSequences, padSequences } from './sequence.js';
+export type { Series, SequenceInput, WindowOptions, PadOptions, SequenceBatch } from './sequence.js';

@@ -1,3 +1,5 @@
+import type { Model } from './model.js';
+
 /** What one epoch of training produced (one entry of {@link History.epochs}). */
 export interface EpochLog {
   /** 1-based epoch number. */
@@ -32,6 +34,14 @@ export interface History {
 /** Control handed to callbacks: ask training to stop after the current epoch or batch. */
 export interface TrainingControl {
   stop(reason?: StopReason): void;
+  /** The model being trained (callbacks read or restore its weights through `model.net`). */
+  readonly model: Model;
+  /** The most epochs this `fit()` call runs. */
+  readonly epochs: number;
+  /** Updates (batches) per epoch. */
+  readonly batchesPerEpoch: number;
+  /** Training examples (after any validation split). */
+  readonly samples: number;
 }
 
 /**
@@ -45,6 +55,7 @@ export interface TrainingControl {
 export interface Callback {
   onTrainBegin?(control: TrainingControl): void;
   onEpochBegin?(epoch: number, control: TrainingControl): void;
+  onBatchBegin?(batch: number, control: TrainingControl): void;
   onBatchEnd?(batch: number, loss: number, control: TrainingControl): void;
   /** Called after validation; may add keys to `log` (they are kept in the history). */
   onEpochEnd?(log: EpochLog, control: TrainingControl): void;

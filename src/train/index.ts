@@ -1,3 +1,10 @@
 export { Model, countCorrect } from './model.js';
 export type { ModelConfig, FitOptions, Evaluation } from './model.js';
 export type { Callback, EpochLog, History, StopReason, TrainingControl } from './callbacks.js';
+export { splitForValidation } from './model.js';
+export { EarlyStopping } from './early-stopping.js';
+export type { EarlyStoppingOptions, Monitor } from './early-stopping.js';
+export { accuracy, confusionMatrix, precisionRecall, formatConfusionMatrix, toClassIndices } from './metrics.js';
+export type { ClassInput, ClassScores } from './metrics.js';
+export { ProgressCallback, formatEpochLine, formatDuration } from './progress.js';
+export type { ProgressOptions, ProgressStream } from './progress.js';

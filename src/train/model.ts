@@ -37,6 +37,12 @@ export interface FitOptions {
   stopWhen?: { loss: number };
   /** Data to validate on after every epoch. */
   validationData?: [Tensor, Tensor];
+  /**
+   * Fraction in (0, 1) of the rows held out for validation instead of `validationData`: the LAST
+   * rows, taken before any shuffling (as Keras does), so shuffle the data first if it is ordered
+   * (e.g. with a seeded split from `data/`). Both sets must keep at least one row.
+   */
+  validationSplit?: number;
   /** Clip the global gradient norm to this value before each update. */
   clipNorm?: number;
   /** Clip every gradient element to [−clipValue, clipValue]. */
@@ -127,10 +133,17 @@ export class Model {
       if (v !== undefined && !(typeof v === 'number' && v > 0)) throw new ConfigError(`fit: ${k} must be a positive number, received ${JSON.stringify(v)}`);
     }
     this.checkTargets(x, y);
+    let validationData = opts.validationData;
+    if (opts.validationSplit !== undefined) {
+      [x, y, validationData] = splitForValidation(x, y, opts.validationSplit, validationData);
+    }
     const n = x.shape[0];
     const callbacks = opts.callbacks ?? [];
     let stopReason: StopReason | null = null;
-    const control: TrainingControl = { stop: (r) => { stopReason = r ?? 'callback'; } };
+    const control: TrainingControl = {
+      stop: (r) => { stopReason = r ?? 'callback'; },
+      model: this, epochs, batchesPerEpoch: Math.ceil(n / bs), samples: n,
+    };
     const history = this.history;
     const startEpoch = history.epochs.length;
     for (const c of callbacks) c.onTrainBegin?.(control);
@@ -147,6 +160,7 @@ export class Model {
       const ranges = batchRanges(n, bs);
       for (let b = 0; b < ranges.length && !stopReason; b++) {
         const [s, e] = ranges[b];
+        for (const c of callbacks) c.onBatchBegin?.(b, control);
         const xb = gatherRows(x, order, s, e);
         const yb = gatherRows(y, order, s, e);
         const { loss, output } = this.lossOf(xb, yb);
@@ -172,8 +186,8 @@ export class Model {
         log.loss = this.loss.reduction === 'sum' ? lossSum : lossSum / n;
         if (this.isClassifier) log.accuracy = correct / n;
       }
-      if (opts.validationData) {
-        const ev = this.evaluate(opts.validationData[0], opts.validationData[1], { batchSize: Math.max(bs, 256) });
+      if (validationData) {
+        const ev = this.evaluate(validationData[0], validationData[1], { batchSize: Math.max(bs, 256) });
         log.valLoss = ev.loss;
         if (ev.accuracy !== undefined) log.valAccuracy = ev.accuracy;
       }
@@ -205,8 +219,10 @@ export class Model {
         for (let i = 0; i < g.length; i++) g[i] = g[i] > c ? c : g[i] < -c ? -c : g[i];
       }
     }
-    if (opts.clipNorm !== undefined && norm > opts.clipNorm) {
-      const s = opts.clipNorm / norm;
+    // after value clipping the global norm is that of the clipped gradient
+    const clippedNorm = opts.clipValue !== undefined && opts.clipNorm !== undefined ? globalNorm(params) : norm;
+    if (opts.clipNorm !== undefined && clippedNorm > opts.clipNorm) {
+      const s = opts.clipNorm / clippedNorm;
       for (const [, p] of params) if (p.grad) be.scale(p.grad.data, s, p.grad.data);
     }
     return norm;
@@ -293,6 +309,40 @@ export class Model {
       this.net.train(was);
     }
   }
+}
+
+/** Global L2 norm of every parameter's gradient (float64 accumulation). */
+function globalNorm(params: [string, Tensor][]): number {
+  const be = getBackend();
+  let sq = 0;
+  for (const [, p] of params) if (p.grad) sq += be.sumSquares(p.grad.data);
+  return Math.sqrt(sq);
+}
+
+/**
+ * Splits off the last `fraction` of the rows as validation data (Keras's `validation_split`):
+ * the first ⌊n·(1 − fraction)⌋ rows train, the rest validate. `ConfigError` when the fraction is
+ * outside (0, 1), leaves either set empty, or `validationData` is given as well.
+ *
+ * @example
+ * ```ts
+ * const [xt, yt, [xv, yv]] = splitForValidation(x, y, 0.2); // 100 rows → 80 train, 20 validation
+ * ```
+ */
+export function splitForValidation(x: Tensor, y: Tensor, fraction: number, validationData?: [Tensor, Tensor]): [Tensor, Tensor, [Tensor, Tensor]] {
+  if (validationData) throw new ConfigError('fit: give either validationData or validationSplit, not both');
+  if (typeof fraction !== 'number' || !Number.isFinite(fraction) || fraction <= 0 || fraction >= 1) {
+    throw new ConfigError(`fit: validationSplit must be a fraction in (0, 1), received ${JSON.stringify(fraction)}`);
+  }
+  const n = x.shape[0];
+  const nTrain = Math.floor(n * (1 - fraction) + 1e-9); // 1e-9: 10 × (1 − 0.3) is 7, not 6.999…
+  if (nTrain < 1 || nTrain >= n) {
+    throw new ConfigError(`fit: validationSplit ${fraction} of ${n} rows leaves ${nTrain} for training and ${n - nTrain} for validation; both sets need at least one row`);
+  }
+  return [
+    gatherRows(x, null, 0, nTrain), gatherRows(y, null, 0, nTrain),
+    [gatherRows(x, null, nTrain, n), gatherRows(y, null, nTrain, n)],
+  ];
 }
 
 /** Rows whose arg-max output equals the arg-max target. */

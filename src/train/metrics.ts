@@ -1,0 +1,166 @@
+import { ConfigError, ShapeError, fmtShape } from '../errors.js';
+import { Tensor } from '../tensor/tensor.js';
+
+/** Class labels: a tensor of scores/one-hot rows `[N, K]`, a column `[N, 1]`/`[N]`, or plain class indices. */
+export type ClassInput = Tensor | ArrayLike<number>;
+
+/**
+ * Turns predictions or targets into class indices: rows of a `[N, K]` tensor (K ≥ 2) give their
+ * arg-max (first maximum); a single output column `[N, 1]` or `[N]` tensor gives 1 when ≥ 0.5
+ * (a logistic output or a 0/1 target); a plain array is taken as class indices already.
+ *
+ * @example
+ * ```ts
+ * toClassIndices(tensor([[0.1, 0.7, 0.2], [0.8, 0.1, 0.1]])); // Int32Array [1, 0]
+ * ```
+ */
+export function toClassIndices(v: ClassInput): Int32Array {
+  if (!(v instanceof Tensor)) {
+    const out = new Int32Array(v.length);
+    for (let i = 0; i < v.length; i++) {
+      const c = v[i];
+      if (!Number.isInteger(c) || c < 0) throw new ConfigError(`class labels must be integers ≥ 0, received ${JSON.stringify(c)} at position ${i}`);
+      out[i] = c;
+    }
+    return out;
+  }
+  if (v.rank === 0) throw new ShapeError(`class scores need shape [N, K] or [N], received ${fmtShape(v.shape)}`);
+  const n = v.shape[0];
+  const k = v.size / Math.max(1, n);
+  const d = v.data;
+  const out = new Int32Array(n);
+  if (k === 1) {
+    for (let r = 0; r < n; r++) out[r] = d[r] >= 0.5 ? 1 : 0;
+    return out;
+  }
+  for (let r = 0; r < n; r++) {
+    let best = 0;
+    for (let j = 1; j < k; j++) if (d[r * k + j] > d[r * k + best]) best = j;
+    out[r] = best;
+  }
+  return out;
+}
+
+function classesOf(v: ClassInput): number | null {
+  if (v instanceof Tensor && v.rank > 0) {
+    const k = v.size / Math.max(1, v.shape[0]);
+    return k === 1 ? 2 : k;
+  }
+  return null;
+}
+
+function pair(predicted: ClassInput, actual: ClassInput): [Int32Array, Int32Array] {
+  const p = toClassIndices(predicted);
+  const a = toClassIndices(actual);
+  if (p.length !== a.length) throw new ShapeError(`predictions (${p.length} rows) and targets (${a.length} rows) differ in length`);
+  return [p, a];
+}
+
+/**
+ * Fraction of rows whose predicted class equals the actual class (see {@link toClassIndices}).
+ *
+ * @example
+ * ```ts
+ * accuracy(model.predict(x), y); // e.g. 0.95
+ * ```
+ */
+export function accuracy(predicted: ClassInput, actual: ClassInput): number {
+  const [p, a] = pair(predicted, actual);
+  if (p.length === 0) throw new ShapeError('accuracy of zero rows is undefined');
+  let c = 0;
+  for (let i = 0; i < p.length; i++) if (p[i] === a[i]) c++;
+  return c / p.length;
+}
+
+/**
+ * Confusion matrix `m[actual][predicted]`: counts of rows of each actual class (row) given each
+ * predicted class (column). The number of classes is taken from the tensors' width, or from
+ * `numClasses`, or from the largest label seen.
+ *
+ * @example
+ * ```ts
+ * confusionMatrix([0, 1, 1], [0, 1, 0]); // [[1, 1], [0, 1]]: one 0 predicted as 1
+ * ```
+ */
+export function confusionMatrix(predicted: ClassInput, actual: ClassInput, numClasses?: number): number[][] {
+  const [p, a] = pair(predicted, actual);
+  let k = numClasses ?? classesOf(actual) ?? classesOf(predicted) ?? 0;
+  if (numClasses === undefined) for (let i = 0; i < p.length; i++) k = Math.max(k, p[i] + 1, a[i] + 1);
+  if (!Number.isInteger(k) || k < 1) throw new ConfigError(`confusionMatrix: numClasses must be an integer ≥ 1, received ${JSON.stringify(numClasses)}`);
+  const m = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] >= k || a[i] >= k) throw new ConfigError(`confusionMatrix: row ${i} has class ${Math.max(p[i], a[i])}, but numClasses is ${k}`);
+    m[a[i]][p[i]]++;
+  }
+  return m;
+}
+
+/** Per-class scores from a confusion matrix (see {@link precisionRecall}). */
+export interface ClassScores {
+  /** Of the rows predicted as class j, the fraction that are j (0 when none were predicted as j). */
+  precision: number[];
+  /** Of the rows of class j, the fraction predicted as j (0 when the class has no rows). */
+  recall: number[];
+  /** Harmonic mean of precision and recall (0 when both are 0). */
+  f1: number[];
+  /** Rows of each actual class. */
+  support: number[];
+}
+
+/**
+ * Per-class precision, recall and F1 from a confusion matrix `m[actual][predicted]`.
+ * Classes never predicted get precision 0, classes without rows recall 0 (as scikit-learn does).
+ *
+ * @example
+ * ```ts
+ * precisionRecall([[1, 1], [0, 1]]); // precision [1, 0.5], recall [0.5, 1]
+ * ```
+ */
+export function precisionRecall(matrix: number[][]): ClassScores {
+  const k = matrix.length;
+  if (k === 0 || matrix.some((r) => !Array.isArray(r) || r.length !== k)) {
+    throw new ShapeError(`precisionRecall needs a square confusion matrix, received ${k} rows of lengths ${matrix.map((r) => r?.length).join(', ')}`);
+  }
+  const precision: number[] = [];
+  const recall: number[] = [];
+  const f1: number[] = [];
+  const support: number[] = [];
+  for (let j = 0; j < k; j++) {
+    let col = 0;
+    let row = 0;
+    for (let i = 0; i < k; i++) {
+      col += matrix[i][j];
+      row += matrix[j][i];
+    }
+    const tp = matrix[j][j];
+    const p = col > 0 ? tp / col : 0;
+    const r = row > 0 ? tp / row : 0;
+    precision.push(p);
+    recall.push(r);
+    f1.push(p + r > 0 ? (2 * p * r) / (p + r) : 0);
+    support.push(row);
+  }
+  return { precision, recall, f1, support };
+}
+
+/**
+ * A confusion matrix as an aligned text table (rows: actual, columns: predicted), followed by
+ * per-class precision and recall. `levels` names the classes (default `0, 1, …`).
+ *
+ * @example
+ * ```ts
+ * console.log(formatConfusionMatrix(confusionMatrix(pred, y), ['low', 'medium', 'high']));
+ * ```
+ */
+export function formatConfusionMatrix(matrix: number[][], levels?: readonly string[]): string {
+  const k = matrix.length;
+  const names = levels ? [...levels] : Array.from({ length: k }, (_, i) => String(i));
+  if (names.length !== k) throw new ConfigError(`formatConfusionMatrix: ${names.length} level names for ${k} classes`);
+  const s = precisionRecall(matrix);
+  const head = ['actual \\ predicted', ...names, 'recall'];
+  const rows = matrix.map((r, i) => [names[i], ...r.map(String), s.recall[i].toFixed(3)]);
+  const foot = ['precision', ...s.precision.map((p) => p.toFixed(3)), ''];
+  const all = [head, ...rows, foot];
+  const w = head.map((_, c) => Math.max(...all.map((r) => r[c].length)));
+  return all.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ')).join('\n');
+}

@@ -76,20 +76,16 @@ function fromTable(table: CsvTable, spec: ModelSpec, targets: string[] | undefin
     return { x: r.x, y: r.y, preprocessing: saved, preprocessor: pre, levels: pre.levels ?? undefined };
   }
   const { columns, target } = prepKeys(spec);
-  if (columns || target) {
-    if (!targets && !(target as TargetSpec | undefined)?.columns) throw new ConfigError('--target COL[,COL…] is required for CSV data');
-    const tspec: TargetSpec = { ...(target ?? {}), ...(targets ? { columns: targets } : {}) };
-    const { x, y, preprocessor } = prepareTable(table, columns, tspec, { inputShape: spec.input });
-    for (const w of preprocessor.warnings) process.stderr.write(`warning: ${w}\n`);
-    return { x, y, preprocessing: preprocessor.toJSON(), preprocessor, levels: preprocessor.levels ?? undefined };
-  }
-  if (!targets) {
+  const tcols = targets ?? (target as TargetSpec | undefined)?.columns;
+  if (!tcols) {
     if (needTargets) throw new ConfigError('--target COL[,COL…] is required for CSV data');
-    const all = selectColumns(table, { targets: [table.columns[0]], inputs: table.columns.slice(), inputShape: spec.input });
-    return { x: all.x, y: null };
+    // no targets and no saved preparation: every column is an input
+    return { x: selectColumns(table, { targets: [table.columns[0]], inputs: table.columns.slice(), inputShape: spec.input }).x, y: null };
   }
-  const { x, y } = selectColumns(table, { targets, inputShape: spec.input });
-  return { x, y };
+  const tspec: TargetSpec = { ...(target ?? {}), columns: tcols };
+  const { x, y, preprocessor } = prepareTable(table, columns, tspec, { inputShape: spec.input });
+  for (const w of preprocessor.warnings) process.stderr.write(`warning: ${w}\n`);
+  return { x, y, preprocessing: preprocessor.toJSON(), preprocessor, levels: preprocessor.levels ?? undefined };
 }
 
 /**

@@ -118,7 +118,7 @@ export class Model {
 
   /**
    * Trains the network. Throws `NumericError` (naming the first layer with a non-finite value)
-   * if a loss or gradient becomes NaN/Inf; the weights are then those before that update.
+   * if a loss or gradient becomes NaN/Inf; the weights are then restored to the last ones that gave a finite loss.
    */
   fit(x: Tensor, y: Tensor, opts: FitOptions): History {
     const epochs = opts.epochs;
@@ -148,9 +148,15 @@ export class Model {
     const startEpoch = history.epochs.length;
     for (const c of callbacks) c.onTrainBegin?.(control);
     const params = this.net.namedParameters();
+    let good: Float32Array[] | null = null;
+    let prevGood: Float32Array[] | null = null;
     for (let epoch = startEpoch + 1; epoch <= startEpoch + epochs && !stopReason; epoch++) {
       for (const c of callbacks) c.onEpochBegin?.(epoch, control);
       const t0 = performance.now();
+      // the last good weights (that gave a finite loss): this epoch's starting weights, which
+      // its first batch checks, and the previous epoch's, which its first batch checked
+      prevGood = good;
+      good = params.map(([, p]) => p.data.slice());
       this.net.train();
       const order = (opts.shuffle ?? true) ? this.rng.permutation(n) : null;
       let lossSum = 0;
@@ -166,7 +172,16 @@ export class Model {
         const { loss, output } = this.lossOf(xb, yb);
         const lv = loss.item();
         loss.backward();
-        const norm = this.checkAndClip(params, lv, xb, opts);
+        let norm: number;
+        try {
+          norm = this.checkAndClip(params, lv, xb, opts);
+        } catch (e) {
+          if (e instanceof NumericError) {
+            const keep = b === 0 && prevGood ? prevGood : good;
+            params.forEach(([, p], i) => p.data.set(keep![i]));
+          }
+          throw e;
+        }
         this.optimizer.step(params);
         this.net.zeroGrad();
         updates++;
@@ -252,7 +267,7 @@ export class Model {
     }
     const w = where ?? 'loss';
     return new NumericError(
-      `training produced a non-finite value (loss ${lossValue}) first in layer ${w}; the weights were left as before this update (lower the learning rate, clip gradients, or check the data)`,
+      `training produced a non-finite value (loss ${lossValue}) first in layer ${w}; the weights were restored to the last ones that gave a finite loss (lower the learning rate, clip gradients, or check the data)`,
       w,
     );
   }

@@ -39,7 +39,12 @@ export function getBackend(): Backend {
   if (current) return current;
   const env = envBackend();
   if (env) {
-    setBackend(env as BackendName);
+    try {
+      setBackend(env as BackendName);
+    } catch (e) {
+      if (e instanceof ConfigError) throw new ConfigError(`DENDRITE_BACKEND=${env}: ${e.message}`);
+      throw e;
+    }
     return current!;
   }
   const n = native();

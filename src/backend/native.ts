@@ -1,12 +1,280 @@
-import type { Backend } from './backend.js';
+import type { Backend, BinaryOp, ConvGeometry, PoolGeometry, UnaryOp } from './backend.js';
 
 /** Result of trying to load the native backend: the backend, or why it is not available. */
-export type NativeLoad = { backend: Backend } | { error: string };
+export type NativeLoad = { backend: NativeBackend } | { error: string };
+
+/** What the native addon reports about itself. */
+export interface NativeInfo {
+  /** oneDNN version, e.g. `'2.6.3'`. */
+  onednn: string;
+  /** oneDNN's `dnnl_cpu_isa_t` code for the instruction set its kernels use (e.g. 231 = AVX-512 core + bf16). */
+  cpuIsa: number;
+  /** Team size used for ops above about a megaflop. */
+  maxThreads: number;
+  /** Processors OpenMP sees. */
+  procs: number;
+  /** The `-march` level our own loops were compiled for at install time. */
+  march: string;
+}
 
 /**
- * Loads the native (N-API) backend if its addon was built at install time.
- * (Filled in by the native-backend work; until then it reports that no addon exists.)
+ * The native backend: the {@link Backend} kernels over oneDNN (GEMM, convolution) and vectorised
+ * C++ loops, plus a few controls that only it has.
+ *
+ * @example
+ * ```ts
+ * const r = loadNative();
+ * if ('backend' in r) {
+ *   r.backend.setMaxThreads(1); // big ops on one thread (e.g. to compare)
+ *   console.log(r.backend.info().onednn);
+ * }
+ * ```
+ */
+export interface NativeBackend extends Backend {
+  /** Team size for ops above about a megaflop (1 … the processor count; smaller ops always use 1). */
+  setMaxThreads(n: number): void;
+  /** The current team size for big ops. */
+  maxThreads(): number;
+  /** Versions and settings of the addon. */
+  info(): NativeInfo;
+  /** Number of cached convolution primitives (bounded; each shape and direction builds one). */
+  convCacheSize(): number;
+}
+
+/** The raw addon exports (argument order as in native/src/addon.cc). */
+interface Addon {
+  gemm(ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array,
+    b: Float32Array, beta: number, c: Float32Array): void;
+  unary(op: number, x: Float32Array, out: Float32Array, param: number): void;
+  unaryGrad(op: number, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, param: number,
+    accumulate: boolean): void;
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, geometry: Int32Array): void;
+  axpy(n: number, alpha: number, b: Float32Array, a: Float32Array, out: Float32Array): void;
+  scale(x: Float32Array, s: number, out: Float32Array): void;
+  fill(out: Float32Array, v: number): void;
+  sumAxis(x: Float32Array, outer: number, axis: number, inner: number, out: Float32Array, accumulate: boolean): void;
+  addBroadcast(x: Float32Array, y: Float32Array, outer: number, axis: number, inner: number, out: Float32Array): void;
+  softmax(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
+  softmaxCrossEntropy(logits: Float32Array, targets: Float32Array, rows: number, cols: number, probs: Float32Array): number;
+  sum(x: Float32Array): number;
+  sumSquares(x: Float32Array): number;
+  allFinite(x: Float32Array): boolean;
+  conv2d(x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, ...g: number[]): void;
+  conv2dBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, ...g: number[]): void;
+  conv2dBackwardFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, db: Float32Array | null, ...g: number[]): void;
+  maxPool(x: Float32Array, y: Float32Array, argmax: Int32Array, ...g: number[]): void;
+  maxPoolBackward(dy: Float32Array, argmax: Int32Array, dx: Float32Array, ...g: number[]): void;
+  avgPool(x: Float32Array, y: Float32Array, ...g: number[]): void;
+  avgPoolBackward(dy: Float32Array, dx: Float32Array, ...g: number[]): void;
+  lstmCell(B: number, H: number, pre: Float32Array, cPrev: Float32Array, gates: Float32Array, c: Float32Array,
+    h: Float32Array): void;
+  lstmCellBackward(B: number, H: number, gates: Float32Array, cPrev: Float32Array, c: Float32Array, dh: Float32Array,
+    dc: Float32Array, dPre: Float32Array, dcPrev: Float32Array): void;
+  setMaxThreads(n: number): void;
+  getMaxThreads(): number;
+  convCacheSize(): number;
+  info(): NativeInfo;
+}
+
+// Op codes: the order of the enums in native/src/kernels.h.
+const UNARY_CODE: Record<UnaryOp, number> = {
+  linear: 0, logistic: 1, tanh: 2, relu: 3, leakyRelu: 4, threshold: 5, exp: 6, log: 7, neg: 8, sqrt: 9,
+  square: 10, abs: 11,
+};
+const BINARY_CODE: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 };
+
+/** Where the install step puts the addon, relative to this file (dist/src/backend/native.js). */
+const ADDON_PATH = '../../../native/build/Release/dendrite_native.node';
+/** Where the install step leaves the reason when the build failed. */
+const BUILD_ERROR_PATH = '../../../native/build/dendrite-build-error.txt';
+
+interface NodeRequire {
+  (id: string): unknown;
+}
+interface NodeProcess {
+  getBuiltinModule?: (id: string) => unknown;
+  versions?: { node?: string };
+}
+
+function nodeRequire(): NodeRequire | string {
+  const p = (globalThis as { process?: NodeProcess }).process;
+  if (!p?.versions?.node) return 'the native backend needs Node.js';
+  if (typeof p.getBuiltinModule !== 'function') {
+    return `loading the native addon needs Node.js ≥ 20.16 (process.getBuiltinModule), this is ${p.versions.node}`;
+  }
+  const mod = p.getBuiltinModule('node:module') as { createRequire(url: string): NodeRequire };
+  return mod.createRequire(import.meta.url);
+}
+
+function buildFailure(): string | null {
+  const p = (globalThis as { process?: NodeProcess }).process;
+  const fs = p?.getBuiltinModule?.('node:fs') as { readFileSync(path: URL, enc: 'utf8'): string } | undefined;
+  try {
+    return fs ? fs.readFileSync(new URL(BUILD_ERROR_PATH, import.meta.url), 'utf8').trim() : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Loads the native (N-API) backend that `npm install` built from native/ (C++ over oneDNN).
+ * Never throws: returns the backend, or a one-line reason it is not available (addon not built
+ * and why, shared library missing, not running in Node.js).
+ *
+ * @example
+ * ```ts
+ * const r = loadNative();
+ * console.log('backend' in r ? 'native available' : `no native backend: ${r.error}`);
+ * ```
  */
 export function loadNative(): NativeLoad {
-  return { error: 'the native addon is not part of this build' };
+  const req = nodeRequire();
+  if (typeof req === 'string') return { error: req };
+  let addon: Addon;
+  try {
+    addon = req(ADDON_PATH) as Addon;
+  } catch (e) {
+    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    if ((e as { code?: string }).code === 'MODULE_NOT_FOUND') {
+      const why = buildFailure();
+      return {
+        error: why
+          ? `the native addon was not built at install time: ${why}`
+          : 'the native addon is not built (native/build/Release/dendrite_native.node is missing; `npm install` builds it when g++, make, python3 and libdnnl-dev are installed)',
+      };
+    }
+    return { error: `the native addon failed to load: ${msg}` };
+  }
+  return { backend: makeBackend(addon) };
+}
+
+function makeBackend(m: Addon): NativeBackend {
+  // [rank, shape…, aStrides…, bStrides…] for binary(); ranks above 16 are rejected natively
+  const geo = new Int32Array(1 + 3 * 16);
+  const conv = (g: ConvGeometry): number[] =>
+    [g.n, g.c, g.h, g.w, g.k, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow];
+  const pool = (g: PoolGeometry): number[] => [g.n, g.c, g.h, g.w, g.ph, g.pw, g.sh, g.sw, g.oh, g.ow];
+  return {
+    name: 'native',
+
+    alloc(n) {
+      return new Float32Array(n);
+    },
+
+    gemm(transA, transB, mm, n, k, alpha, a, b, beta, c) {
+      m.gemm(transA, transB, mm, n, k, alpha, a, b, beta, c);
+    },
+
+    unary(op, x, out, param) {
+      m.unary(UNARY_CODE[op], x, out, param);
+    },
+
+    unaryGrad(op, x, y, dy, dx, param, accumulate) {
+      m.unaryGrad(UNARY_CODE[op], x, y, dy, dx, param, accumulate);
+    },
+
+    binary(op, a, aStrides, b, bStrides, out, shape) {
+      const nd = shape.length;
+      if (nd > 16) throw new RangeError(`binary: rank ${nd} exceeds the native limit of 16`);
+      geo[0] = nd;
+      for (let d = 0; d < nd; d++) {
+        geo[1 + d] = shape[d];
+        geo[1 + nd + d] = aStrides[d];
+        geo[1 + 2 * nd + d] = bStrides[d];
+      }
+      m.binary(BINARY_CODE[op], a, b, out, geo);
+    },
+
+    axpy(n, alpha, b, a, out) {
+      m.axpy(n, alpha, b, a, out);
+    },
+
+    scale(x, s, out) {
+      m.scale(x, s, out);
+    },
+
+    fill(out, v) {
+      m.fill(out, v);
+    },
+
+    sumAxis(x, outer, axis, inner, out, accumulate) {
+      m.sumAxis(x, outer, axis, inner, out, accumulate);
+    },
+
+    addBroadcast(x, y, outer, axis, inner, out) {
+      m.addBroadcast(x, y, outer, axis, inner, out);
+    },
+
+    softmax(x, rows, cols, out) {
+      m.softmax(x, rows, cols, out);
+    },
+
+    softmaxCrossEntropy(logits, targets, rows, cols, probs) {
+      return m.softmaxCrossEntropy(logits, targets, rows, cols, probs);
+    },
+
+    sum(x) {
+      return m.sum(x);
+    },
+
+    sumSquares(x) {
+      return m.sumSquares(x);
+    },
+
+    allFinite(x) {
+      return m.allFinite(x);
+    },
+
+    conv2d(g, x, w, bias, y) {
+      m.conv2d(x, w, bias, y, ...conv(g));
+    },
+
+    conv2dBackwardData(g, dy, w, dx) {
+      m.conv2dBackwardData(dy, w, dx, ...conv(g));
+    },
+
+    conv2dBackwardFilter(g, x, dy, dw, db) {
+      m.conv2dBackwardFilter(x, dy, dw, db, ...conv(g));
+    },
+
+    maxPool(g, x, y, argmax) {
+      m.maxPool(x, y, argmax, ...pool(g));
+    },
+
+    maxPoolBackward(g, dy, argmax, dx) {
+      m.maxPoolBackward(dy, argmax, dx, ...pool(g));
+    },
+
+    avgPool(g, x, y) {
+      m.avgPool(x, y, ...pool(g));
+    },
+
+    avgPoolBackward(g, dy, dx) {
+      m.avgPoolBackward(dy, dx, ...pool(g));
+    },
+
+    lstmCell(B, H, pre, cPrev, gates, c, h) {
+      m.lstmCell(B, H, pre, cPrev, gates, c, h);
+    },
+
+    lstmCellBackward(B, H, gates, cPrev, c, dh, dc, dPre, dcPrev) {
+      m.lstmCellBackward(B, H, gates, cPrev, c, dh, dc, dPre, dcPrev);
+    },
+
+    setMaxThreads(n) {
+      m.setMaxThreads(n);
+    },
+
+    maxThreads() {
+      return m.getMaxThreads();
+    },
+
+    info() {
+      return m.info();
+    },
+
+    convCacheSize() {
+      return m.convCacheSize();
+    },
+  };
 }

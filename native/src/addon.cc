@@ -1,0 +1,550 @@
+// N-API glue: reads the JavaScript arguments (Float32Array pointers are used in place, never
+// copied), checks every buffer against the sizes the kernel will touch, and turns every C++
+// exception (oneDNN reports errors by exception) into a JavaScript Error, so nothing a caller
+// passes can crash the process. The JavaScript side (src/backend/native.ts) maps names to the
+// integer op codes of kernels.h and packs geometry into plain numbers.
+#include <node_api.h>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <omp.h>
+
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <stdexcept>
+#include <string>
+
+#include "kernels.h"
+
+namespace dn {
+
+namespace {
+
+// A bad argument from JavaScript: becomes a TypeError or RangeError.
+struct ArgError : std::runtime_error {
+  bool range;
+  ArgError(const std::string& m, bool is_range) : std::runtime_error(m), range(is_range) {}
+};
+
+// An N-API call failed; its exception (if any) is already pending in JavaScript.
+struct NapiFailure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+void check(napi_env env, napi_status st, const char* what) {
+  if (st != napi_ok) throw NapiFailure(what);
+  (void)env;
+}
+
+constexpr size_t kMaxArgs = 20;
+
+struct Args {
+  napi_env env;
+  const char* fn;
+  size_t argc = kMaxArgs;
+  napi_value argv[kMaxArgs];
+
+  Args(napi_env e, napi_callback_info info, const char* name, size_t expected) : env(e), fn(name) {
+    check(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "napi_get_cb_info");
+    if (argc < expected) {
+      throw ArgError(std::string(fn) + ": expected " + std::to_string(expected) + " arguments, received " +
+                         std::to_string(argc),
+                     false);
+    }
+  }
+
+  [[noreturn]] void type_error(size_t i, const char* want) const {
+    throw ArgError(std::string(fn) + ": argument " + std::to_string(i) + " must be " + want, false);
+  }
+
+  bool is_null(size_t i) const {
+    napi_valuetype t;
+    check(env, napi_typeof(env, argv[i], &t), "napi_typeof");
+    return t == napi_null || t == napi_undefined;
+  }
+
+  template <class T>
+  T* typed(size_t i, napi_typedarray_type want, const char* want_name, int64_t need, const char* name) const {
+    bool is_ta = false;
+    check(env, napi_is_typedarray(env, argv[i], &is_ta), "napi_is_typedarray");
+    if (!is_ta) type_error(i, want_name);
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+    check(env, napi_get_typedarray_info(env, argv[i], &type, &length, &data, nullptr, nullptr),
+          "napi_get_typedarray_info");
+    if (type != want) type_error(i, want_name);
+    if (need < 0 || static_cast<int64_t>(length) < need) {
+      throw ArgError(std::string(fn) + ": buffer " + name + " has " + std::to_string(length) +
+                         " elements, needs " + std::to_string(need),
+                     true);
+    }
+    return static_cast<T*>(data);
+  }
+
+  float* f32(size_t i, int64_t need, const char* name) const {
+    return typed<float>(i, napi_float32_array, "a Float32Array", need, name);
+  }
+  // A Float32Array, or null when `nullable`.
+  float* f32_or_null(size_t i, int64_t need, const char* name) const {
+    if (is_null(i)) return nullptr;
+    return f32(i, need, name);
+  }
+  int32_t* i32(size_t i, int64_t need, const char* name) const {
+    return typed<int32_t>(i, napi_int32_array, "an Int32Array", need, name);
+  }
+  // Length of a Float32Array argument.
+  int64_t f32_length(size_t i) const {
+    napi_typedarray_type type;
+    size_t length = 0;
+    bool is_ta = false;
+    check(env, napi_is_typedarray(env, argv[i], &is_ta), "napi_is_typedarray");
+    if (!is_ta) type_error(i, "a Float32Array");
+    check(env, napi_get_typedarray_info(env, argv[i], &type, &length, nullptr, nullptr, nullptr),
+          "napi_get_typedarray_info");
+    if (type != napi_float32_array) type_error(i, "a Float32Array");
+    return static_cast<int64_t>(length);
+  }
+
+  double num(size_t i) const {
+    double v;
+    if (napi_get_value_double(env, argv[i], &v) != napi_ok) type_error(i, "a number");
+    return v;
+  }
+  // A non-negative integer size.
+  int64_t size(size_t i, const char* name) const {
+    double v = num(i);
+    if (!(v >= 0) || v != static_cast<double>(static_cast<int64_t>(v)) || v > 9.0e15) {
+      throw ArgError(std::string(fn) + ": " + name + " must be a non-negative integer, received " +
+                         std::to_string(v),
+                     true);
+    }
+    return static_cast<int64_t>(v);
+  }
+  bool boolean(size_t i) const {
+    bool v;
+    if (napi_get_value_bool(env, argv[i], &v) != napi_ok) type_error(i, "a boolean");
+    return v;
+  }
+};
+
+napi_value make_number(napi_env env, double v) {
+  napi_value r;
+  check(env, napi_create_double(env, v, &r), "napi_create_double");
+  return r;
+}
+
+napi_value make_bool(napi_env env, bool v) {
+  napi_value r;
+  check(env, napi_get_boolean(env, v, &r), "napi_get_boolean");
+  return r;
+}
+
+void throw_js(napi_env env, const char* code, const std::string& msg, int kind) {
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) return;
+  if (kind == 1) napi_throw_type_error(env, code, msg.c_str());
+  else if (kind == 2) napi_throw_range_error(env, code, msg.c_str());
+  else napi_throw_error(env, code, msg.c_str());
+}
+
+// Runs a kernel body and converts whatever it throws into a pending JavaScript exception.
+template <class F>
+napi_value guarded(napi_env env, const char* fn, F body) {
+  try {
+    return body();
+  } catch (const ArgError& e) {
+    throw_js(env, "DENDRITE_NATIVE_ARGUMENT", e.what(), e.range ? 2 : 1);
+  } catch (const NapiFailure& e) {
+    throw_js(env, "DENDRITE_NATIVE_NAPI", std::string(fn) + ": N-API call " + e.what() + " failed", 0);
+  } catch (const dnnl::error& e) {
+    throw_js(env, "DENDRITE_NATIVE_ONEDNN",
+             std::string(fn) + ": oneDNN error " + std::to_string(static_cast<int>(e.status)) + ": " + e.what(),
+             0);
+  } catch (const std::bad_alloc&) {
+    throw_js(env, "DENDRITE_NATIVE_MEMORY", std::string(fn) + ": out of memory", 0);
+  } catch (const std::exception& e) {
+    throw_js(env, "DENDRITE_NATIVE", std::string(fn) + ": " + e.what(), 0);
+  } catch (...) {
+    throw_js(env, "DENDRITE_NATIVE", std::string(fn) + ": unknown native error", 0);
+  }
+  return nullptr;
+}
+
+// Defines the JavaScript-facing function js_<name> whose body sees the checked arguments as `a`.
+#define DN_EXPORT(name, nargs)                                                                    \
+  napi_value js_##name##_body(const Args& a);                                                     \
+  napi_value js_##name(napi_env env, napi_callback_info info) {                                   \
+    return guarded(env, #name, [&]() { return js_##name##_body(Args(env, info, #name, nargs)); }); \
+  }                                                                                               \
+  napi_value js_##name##_body(const Args& a)
+
+int64_t mul_checked(const Args& a, std::initializer_list<int64_t> xs) {
+  int64_t p = 1;
+  for (int64_t x : xs) {
+    if (x != 0 && p > INT64_C(9000000000000000) / x) throw ArgError(std::string(a.fn) + ": sizes overflow", true);
+    p *= x;
+  }
+  return p;
+}
+
+// gemm(transA, transB, m, n, k, alpha, a, b, beta, c)
+DN_EXPORT(gemm, 10) {
+  const bool ta = a.boolean(0), tb = a.boolean(1);
+  const int64_t m = a.size(2, "m"), n = a.size(3, "n"), k = a.size(4, "k");
+  const float alpha = static_cast<float>(a.num(5));
+  const float* A = a.f32(6, mul_checked(a, {m, k}), "a");
+  const float* B = a.f32(7, mul_checked(a, {k, n}), "b");
+  const float beta = static_cast<float>(a.num(8));
+  float* C = a.f32(9, mul_checked(a, {m, n}), "c");
+  dn::gemm(ta, tb, m, n, k, alpha, A, B, beta, C);
+  return nullptr;
+}
+
+int op_code(const Args& a, size_t i, int count) {
+  const double v = a.num(i);
+  const int op = static_cast<int>(v);
+  if (op < 0 || op >= count || static_cast<double>(op) != v) {
+    throw ArgError(std::string(a.fn) + ": unknown op code " + std::to_string(v), true);
+  }
+  return op;
+}
+
+// unary(op, x, out, param): over x.length elements
+DN_EXPORT(unary, 4) {
+  const int op = op_code(a, 0, U_COUNT);
+  const int64_t n = a.f32_length(1);
+  const float* x = a.f32(1, n, "x");
+  float* out = a.f32(2, n, "out");
+  dn::unary(op, n, x, out, static_cast<float>(a.num(3)));
+  return nullptr;
+}
+
+// unaryGrad(op, x, y, dy, dx, param, accumulate): over x.length elements
+DN_EXPORT(unaryGrad, 7) {
+  const int op = op_code(a, 0, U_COUNT);
+  const int64_t n = a.f32_length(1);
+  const float* x = a.f32(1, n, "x");
+  const float* y = a.f32(2, n, "y");
+  const float* dy = a.f32(3, n, "dy");
+  float* dx = a.f32(4, n, "dx");
+  dn::unary_grad(op, n, x, y, dy, dx, static_cast<float>(a.num(5)), a.boolean(6));
+  return nullptr;
+}
+
+// binary(op, a, b, out, geometry): geometry is an Int32Array [nd, shape…, aStrides…, bStrides…]
+DN_EXPORT(binary, 5) {
+  const int op = op_code(a, 0, B_COUNT);
+  const int32_t* geo = a.i32(4, 1, "geometry");
+  const int nd = geo[0];
+  if (nd < 0 || nd > 16) throw ArgError("binary: rank must be 0…16, received " + std::to_string(nd), true);
+  a.i32(4, 1 + 3 * nd, "geometry");
+  int64_t shape[16], as[16], bs[16];
+  int64_t total = 1, a_end = 1, b_end = 1;  // one past the largest index touched
+  for (int d = 0; d < nd; d++) {
+    shape[d] = geo[1 + d];
+    as[d] = geo[1 + nd + d];
+    bs[d] = geo[1 + 2 * nd + d];
+    if (shape[d] < 0 || as[d] < 0 || bs[d] < 0) throw ArgError("binary: negative shape or stride", true);
+    total = mul_checked(a, {total, shape[d]});
+    if (shape[d] > 0) {
+      a_end += as[d] * (shape[d] - 1);
+      b_end += bs[d] * (shape[d] - 1);
+    }
+  }
+  if (total == 0) a_end = b_end = 0;
+  const float* A = a.f32(1, a_end, "a");
+  const float* B = a.f32(2, b_end, "b");
+  float* out = a.f32(3, total, "out");
+  if (total > 0) dn::binary(op, A, as, B, bs, out, shape, nd);
+  return nullptr;
+}
+
+// axpy(n, alpha, b, a, out)
+DN_EXPORT(axpy, 5) {
+  const int64_t n = a.size(0, "n");
+  const float alpha = static_cast<float>(a.num(1));
+  dn::axpy(n, alpha, a.f32(2, n, "b"), a.f32(3, n, "a"), a.f32(4, n, "out"));
+  return nullptr;
+}
+
+// scale(x, s, out): over x.length
+DN_EXPORT(scale, 3) {
+  const int64_t n = a.f32_length(0);
+  dn::scale(n, a.f32(0, n, "x"), static_cast<float>(a.num(1)), a.f32(2, n, "out"));
+  return nullptr;
+}
+
+// fill(out, v)
+DN_EXPORT(fill, 2) {
+  const int64_t n = a.f32_length(0);
+  dn::fill(n, a.f32(0, n, "out"), static_cast<float>(a.num(1)));
+  return nullptr;
+}
+
+// sumAxis(x, outer, axis, inner, out, accumulate)
+DN_EXPORT(sumAxis, 6) {
+  const int64_t outer = a.size(1, "outer"), axis = a.size(2, "axis"), inner = a.size(3, "inner");
+  const float* x = a.f32(0, mul_checked(a, {outer, axis, inner}), "x");
+  float* out = a.f32(4, mul_checked(a, {outer, inner}), "out");
+  dn::sum_axis(x, outer, axis, inner, out, a.boolean(5));
+  return nullptr;
+}
+
+// addBroadcast(x, y, outer, axis, inner, out)
+DN_EXPORT(addBroadcast, 6) {
+  const int64_t outer = a.size(2, "outer"), axis = a.size(3, "axis"), inner = a.size(4, "inner");
+  const int64_t total = mul_checked(a, {outer, axis, inner});
+  dn::add_broadcast(a.f32(0, total, "x"), a.f32(1, mul_checked(a, {outer, inner}), "y"), outer, axis, inner,
+                    a.f32(5, total, "out"));
+  return nullptr;
+}
+
+// softmax(x, rows, cols, out)
+DN_EXPORT(softmax, 4) {
+  const int64_t rows = a.size(1, "rows"), cols = a.size(2, "cols");
+  const int64_t total = mul_checked(a, {rows, cols});
+  dn::softmax(a.f32(0, total, "x"), rows, cols, a.f32(3, total, "out"));
+  return nullptr;
+}
+
+// softmaxCrossEntropy(logits, targets, rows, cols, probs) → loss
+DN_EXPORT(softmaxCrossEntropy, 5) {
+  const int64_t rows = a.size(2, "rows"), cols = a.size(3, "cols");
+  const int64_t total = mul_checked(a, {rows, cols});
+  const double loss = dn::softmax_cross_entropy(a.f32(0, total, "logits"), a.f32(1, total, "targets"), rows,
+                                                cols, a.f32(4, total, "probs"));
+  return make_number(a.env, loss);
+}
+
+DN_EXPORT(sum, 1) {
+  const int64_t n = a.f32_length(0);
+  return make_number(a.env, dn::sum(a.f32(0, n, "x"), n));
+}
+
+DN_EXPORT(sumSquares, 1) {
+  const int64_t n = a.f32_length(0);
+  return make_number(a.env, dn::sum_squares(a.f32(0, n, "x"), n));
+}
+
+DN_EXPORT(allFinite, 1) {
+  const int64_t n = a.f32_length(0);
+  return make_bool(a.env, dn::all_finite(a.f32(0, n, "x"), n));
+}
+
+// Convolution geometry from 13 numbers starting at argument i, checked for consistency.
+ConvGeom conv_geom(const Args& a, size_t i) {
+  static const char* names[13] = {"n", "c", "h", "w", "k", "kh", "kw", "sh", "sw", "padTop", "padLeft", "oh", "ow"};
+  int64_t v[13];
+  for (int j = 0; j < 13; j++) v[j] = a.size(i + j, names[j]);
+  ConvGeom g{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12]};
+  if (g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1 || g.c < 1 || g.k < 1) {
+    throw ArgError(std::string(a.fn) + ": kernel, stride and channel counts must be ≥ 1", true);
+  }
+  // (the bottom/right padding follows from oh/ow and may be negative when the last input rows or
+  // columns are not covered; oneDNN checks the rest)
+  return g;
+}
+
+// conv2d(x, w, bias|null, y, …geometry)
+DN_EXPORT(conv2d, 17) {
+  const ConvGeom g = conv_geom(a, 4);
+  const float* x = a.f32(0, mul_checked(a, {g.n, g.c, g.h, g.w}), "x");
+  const float* w = a.f32(1, mul_checked(a, {g.k, g.c, g.kh, g.kw}), "w");
+  const float* bias = a.f32_or_null(2, g.k, "bias");
+  float* y = a.f32(3, mul_checked(a, {g.n, g.k, g.oh, g.ow}), "y");
+  if (g.n > 0 && g.oh > 0 && g.ow > 0) dn::conv2d(g, x, w, bias, y);
+  return nullptr;
+}
+
+// conv2dBackwardData(dy, w, dx, …geometry)
+DN_EXPORT(conv2dBackwardData, 16) {
+  const ConvGeom g = conv_geom(a, 3);
+  const float* dy = a.f32(0, mul_checked(a, {g.n, g.k, g.oh, g.ow}), "dy");
+  const float* w = a.f32(1, mul_checked(a, {g.k, g.c, g.kh, g.kw}), "w");
+  float* dx = a.f32(2, mul_checked(a, {g.n, g.c, g.h, g.w}), "dx");
+  if (g.n > 0 && g.oh > 0 && g.ow > 0) dn::conv2d_backward_data(g, dy, w, dx);
+  else dn::fill(g.n * g.c * g.h * g.w, dx, 0.0f);
+  return nullptr;
+}
+
+// conv2dBackwardFilter(x, dy, dw, db|null, …geometry)
+DN_EXPORT(conv2dBackwardFilter, 17) {
+  const ConvGeom g = conv_geom(a, 4);
+  const float* x = a.f32(0, mul_checked(a, {g.n, g.c, g.h, g.w}), "x");
+  const float* dy = a.f32(1, mul_checked(a, {g.n, g.k, g.oh, g.ow}), "dy");
+  float* dw = a.f32(2, mul_checked(a, {g.k, g.c, g.kh, g.kw}), "dw");
+  float* db = a.f32_or_null(3, g.k, "db");
+  if (g.n > 0 && g.oh > 0 && g.ow > 0) dn::conv2d_backward_filter(g, x, dy, dw, db);
+  return nullptr;
+}
+
+// Pooling geometry from 10 numbers starting at argument i.
+PoolGeom pool_geom(const Args& a, size_t i) {
+  static const char* names[10] = {"n", "c", "h", "w", "ph", "pw", "sh", "sw", "oh", "ow"};
+  int64_t v[10];
+  for (int j = 0; j < 10; j++) v[j] = a.size(i + j, names[j]);
+  PoolGeom g{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]};
+  // every window starts inside the input (windows may be clipped at the bottom/right edge)
+  if (g.ph < 1 || g.pw < 1 || g.sh < 1 || g.sw < 1 || (g.oh > 0 && (g.oh - 1) * g.sh >= g.h) ||
+      (g.ow > 0 && (g.ow - 1) * g.sw >= g.w)) {
+    throw ArgError(std::string(a.fn) + ": inconsistent pooling geometry", true);
+  }
+  if (mul_checked(a, {g.n, g.c, g.h, g.w}) > INT32_MAX) {
+    throw ArgError(std::string(a.fn) + ": input too large for Int32 argmax indices", true);
+  }
+  return g;
+}
+
+// maxPool(x, y, argmax, …geometry)
+DN_EXPORT(maxPool, 13) {
+  const PoolGeom g = pool_geom(a, 3);
+  const int64_t out = mul_checked(a, {g.n, g.c, g.oh, g.ow});
+  dn::max_pool(g, a.f32(0, mul_checked(a, {g.n, g.c, g.h, g.w}), "x"), a.f32(1, out, "y"),
+               a.i32(2, out, "argmax"));
+  return nullptr;
+}
+
+// maxPoolBackward(dy, argmax, dx, …geometry)
+DN_EXPORT(maxPoolBackward, 13) {
+  const PoolGeom g = pool_geom(a, 3);
+  const int64_t out = mul_checked(a, {g.n, g.c, g.oh, g.ow});
+  const int64_t in = mul_checked(a, {g.n, g.c, g.h, g.w});
+  dn::max_pool_backward(g, a.f32(0, out, "dy"), a.i32(1, out, "argmax"), a.f32(2, in, "dx"), in);
+  return nullptr;
+}
+
+// avgPool(x, y, …geometry)
+DN_EXPORT(avgPool, 12) {
+  const PoolGeom g = pool_geom(a, 2);
+  dn::avg_pool(g, a.f32(0, mul_checked(a, {g.n, g.c, g.h, g.w}), "x"),
+               a.f32(1, mul_checked(a, {g.n, g.c, g.oh, g.ow}), "y"));
+  return nullptr;
+}
+
+// avgPoolBackward(dy, dx, …geometry)
+DN_EXPORT(avgPoolBackward, 12) {
+  const PoolGeom g = pool_geom(a, 2);
+  dn::avg_pool_backward(g, a.f32(0, mul_checked(a, {g.n, g.c, g.oh, g.ow}), "dy"),
+                        a.f32(1, mul_checked(a, {g.n, g.c, g.h, g.w}), "dx"));
+  return nullptr;
+}
+
+// lstmCell(B, H, pre, cPrev, gates, c, h)
+DN_EXPORT(lstmCell, 7) {
+  const int64_t B = a.size(0, "B"), H = a.size(1, "H");
+  const int64_t bh = mul_checked(a, {B, H}), bh4 = mul_checked(a, {B, H, 4});
+  dn::lstm_cell(B, H, a.f32(2, bh4, "pre"), a.f32(3, bh, "cPrev"), a.f32(4, bh4, "gates"), a.f32(5, bh, "c"),
+                a.f32(6, bh, "h"));
+  return nullptr;
+}
+
+// lstmCellBackward(B, H, gates, cPrev, c, dh, dc, dPre, dcPrev)
+DN_EXPORT(lstmCellBackward, 9) {
+  const int64_t B = a.size(0, "B"), H = a.size(1, "H");
+  const int64_t bh = mul_checked(a, {B, H}), bh4 = mul_checked(a, {B, H, 4});
+  dn::lstm_cell_backward(B, H, a.f32(2, bh4, "gates"), a.f32(3, bh, "cPrev"), a.f32(4, bh, "c"),
+                         a.f32(5, bh, "dh"), a.f32(6, bh, "dc"), a.f32(7, bh4, "dPre"), a.f32(8, bh, "dcPrev"));
+  return nullptr;
+}
+
+// setMaxThreads(n): team size for big ops (1 … the processor count)
+DN_EXPORT(setMaxThreads, 1) {
+  const int64_t n = a.size(0, "n");
+  const int procs = omp_get_num_procs();
+  if (n < 1 || n > procs) {
+    throw ArgError("setMaxThreads: n must be 1…" + std::to_string(procs) + ", received " + std::to_string(n), true);
+  }
+  dn::set_max_threads(static_cast<int>(n));
+  return nullptr;
+}
+
+DN_EXPORT(getMaxThreads, 0) {
+  return make_number(a.env, dn::max_threads());
+}
+
+DN_EXPORT(convCacheSize, 0) {
+  return make_number(a.env, static_cast<double>(dn::conv_cache_size()));
+}
+
+DN_EXPORT(convCacheClear, 0) {
+  (void)a;
+  dn::conv_cache_clear();
+  return nullptr;
+}
+
+// info() → { onednn: "2.6.3", isa: "avx512_core_bf16"…, cpuIsaCode, maxThreads, procs }
+DN_EXPORT(info, 0) {
+  napi_env env = a.env;
+  napi_value obj;
+  check(env, napi_create_object(env, &obj), "napi_create_object");
+  const dnnl_version_t* v = dnnl_version();
+  const std::string ver = std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
+  napi_value s;
+  check(env, napi_create_string_utf8(env, ver.c_str(), ver.size(), &s), "napi_create_string_utf8");
+  check(env, napi_set_named_property(env, obj, "onednn", s), "napi_set_named_property");
+  check(env, napi_set_named_property(env, obj, "cpuIsa", make_number(env, static_cast<double>(dnnl_get_effective_cpu_isa()))),
+        "napi_set_named_property");
+  check(env, napi_set_named_property(env, obj, "maxThreads", make_number(env, dn::max_threads())),
+        "napi_set_named_property");
+  check(env, napi_set_named_property(env, obj, "procs", make_number(env, omp_get_num_procs())),
+        "napi_set_named_property");
+  const char* march = DN_MARCH;
+  check(env, napi_create_string_utf8(env, march, std::strlen(march), &s), "napi_create_string_utf8");
+  check(env, napi_set_named_property(env, obj, "march", s), "napi_set_named_property");
+  return obj;
+}
+
+}  // namespace
+
+}  // namespace dn
+
+namespace {
+
+napi_value init(napi_env env, napi_value exports) {
+  dn::max_threads();  // read the team size before any op changes OpenMP's setting
+  struct Fn {
+    const char* name;
+    napi_callback cb;
+  };
+  const Fn fns[] = {
+      {"gemm", dn::js_gemm},
+      {"unary", dn::js_unary},
+      {"unaryGrad", dn::js_unaryGrad},
+      {"binary", dn::js_binary},
+      {"axpy", dn::js_axpy},
+      {"scale", dn::js_scale},
+      {"fill", dn::js_fill},
+      {"sumAxis", dn::js_sumAxis},
+      {"addBroadcast", dn::js_addBroadcast},
+      {"softmax", dn::js_softmax},
+      {"softmaxCrossEntropy", dn::js_softmaxCrossEntropy},
+      {"sum", dn::js_sum},
+      {"sumSquares", dn::js_sumSquares},
+      {"allFinite", dn::js_allFinite},
+      {"conv2d", dn::js_conv2d},
+      {"conv2dBackwardData", dn::js_conv2dBackwardData},
+      {"conv2dBackwardFilter", dn::js_conv2dBackwardFilter},
+      {"maxPool", dn::js_maxPool},
+      {"maxPoolBackward", dn::js_maxPoolBackward},
+      {"avgPool", dn::js_avgPool},
+      {"avgPoolBackward", dn::js_avgPoolBackward},
+      {"lstmCell", dn::js_lstmCell},
+      {"lstmCellBackward", dn::js_lstmCellBackward},
+      {"setMaxThreads", dn::js_setMaxThreads},
+      {"getMaxThreads", dn::js_getMaxThreads},
+      {"convCacheSize", dn::js_convCacheSize},
+      {"convCacheClear", dn::js_convCacheClear},
+      {"info", dn::js_info},
+  };
+  for (const Fn& f : fns) {
+    napi_value fn;
+    if (napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, nullptr, &fn) != napi_ok) return nullptr;
+    if (napi_set_named_property(env, exports, f.name, fn) != napi_ok) return nullptr;
+  }
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,0 +1,72 @@
+// The kernels of the native backend on raw pointers and sizes. addon.cc checks every buffer
+// against the sizes before calling in here, so these functions trust their arguments.
+// Semantics are those of src/backend/backend.ts (row-major matrices, NCHW images).
+#pragma once
+#include <cstdint>
+
+namespace dn {
+
+// ---- threads (threads.cc) ----
+// Largest team used for big ops (OMP_NUM_THREADS or the processor count at load time, or what
+// set_max_threads chose).
+int max_threads();
+void set_max_threads(int n);
+// Switches this thread's OpenMP team size to 1 or max_threads() depending on the work (in
+// flops); returns the team size now in force. Primitives are created and run under it.
+int threads_for(double flops);
+
+// ---- dense (gemm.cc) ----
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+          const float* b, float beta, float* c);
+
+// ---- elementwise and reductions (elementwise.cc) ----
+enum UnaryOp : int {
+  U_LINEAR, U_LOGISTIC, U_TANH, U_RELU, U_LEAKY_RELU, U_THRESHOLD, U_EXP, U_LOG, U_NEG, U_SQRT,
+  U_SQUARE, U_ABS, U_COUNT
+};
+enum BinaryOp : int { B_ADD, B_SUB, B_MUL, B_DIV, B_MAX, B_MIN, B_COUNT };
+
+void unary(int op, int64_t n, const float* x, float* out, float param);
+void unary_grad(int op, int64_t n, const float* x, const float* y, const float* dy, float* dx,
+                float param, bool accumulate);
+// shape/as/bs: nd entries each (nd ≤ 16).
+void binary(int op, const float* a, const int64_t* as, const float* b, const int64_t* bs, float* out,
+            const int64_t* shape, int nd);
+void axpy(int64_t n, float alpha, const float* b, const float* a, float* out);
+void scale(int64_t n, const float* x, float s, float* out);
+void fill(int64_t n, float* out, float v);
+void sum_axis(const float* x, int64_t outer, int64_t axis, int64_t inner, float* out, bool accumulate);
+void add_broadcast(const float* x, const float* y, int64_t outer, int64_t axis, int64_t inner, float* out);
+void softmax(const float* x, int64_t rows, int64_t cols, float* out);
+double softmax_cross_entropy(const float* logits, const float* targets, int64_t rows, int64_t cols,
+                             float* probs);
+double sum(const float* x, int64_t n);
+double sum_squares(const float* x, int64_t n);
+bool all_finite(const float* x, int64_t n);
+void lstm_cell(int64_t B, int64_t H, const float* pre, const float* c_prev, float* gates, float* c,
+               float* h);
+void lstm_cell_backward(int64_t B, int64_t H, const float* gates, const float* c_prev, const float* c,
+                        const float* dh, const float* dc, float* d_pre, float* dc_prev);
+
+// ---- convolution (conv.cc, oneDNN primitives cached per shape) ----
+struct ConvGeom {
+  int64_t n, c, h, w, k, kh, kw, sh, sw, pad_top, pad_left, oh, ow;
+};
+void conv2d(const ConvGeom& g, const float* x, const float* w, const float* bias, float* y);
+void conv2d_backward_data(const ConvGeom& g, const float* dy, const float* w, float* dx);
+void conv2d_backward_filter(const ConvGeom& g, const float* x, const float* dy, float* dw, float* db);
+// Number of cached convolution primitives (for tests of the cache bound) and a way to drop them.
+int64_t conv_cache_size();
+void conv_cache_clear();
+
+// ---- pooling (pool.cc) ----
+struct PoolGeom {
+  int64_t n, c, h, w, ph, pw, sh, sw, oh, ow;
+};
+void max_pool(const PoolGeom& g, const float* x, float* y, int32_t* argmax);
+// argmax entries are checked against dx_len (an out-of-range index throws before any write).
+void max_pool_backward(const PoolGeom& g, const float* dy, const int32_t* argmax, float* dx, int64_t dx_len);
+void avg_pool(const PoolGeom& g, const float* x, float* y);
+void avg_pool_backward(const PoolGeom& g, const float* dy, float* dx);
+
+}  // namespace dn

@@ -1,0 +1,173 @@
+// Pooling on NCHW planes. The interface wants, per max-pool output, the flat input index of the
+// (first) maximum, which oneDNN's workspace does not give, and NCHW in and out; pooling is a
+// memory-bound pass, so these loops (with a vectorised fast path for the common 2×2 window with
+// stride 2) beat oneDNN plus the reorders to its blocked layout (see native/README.md).
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+#include "kernels.h"
+
+namespace dn {
+
+namespace {
+
+// Whether every window lies fully inside the plane (no clipping at the bottom/right edge).
+inline bool full_windows(const PoolGeom& g) {
+  return (g.oh - 1) * g.sh + g.ph <= g.h && (g.ow - 1) * g.sw + g.pw <= g.w;
+}
+
+inline bool is_2x2s2(const PoolGeom& g) {
+  return g.ph == 2 && g.pw == 2 && g.sh == 2 && g.sw == 2 && full_windows(g);
+}
+
+}  // namespace
+
+void max_pool(const PoolGeom& g, const float* x, float* y, int32_t* argmax) {
+  const int64_t planes = g.n * g.c;
+  const int64_t in_plane = g.h * g.w;
+  const int64_t out_plane = g.oh * g.ow;
+  if (is_2x2s2(g)) {
+    for (int64_t p = 0; p < planes; p++) {
+      const int64_t base = p * in_plane;
+      for (int64_t oy = 0; oy < g.oh; oy++) {
+        const int64_t r0i = base + 2 * oy * g.w;
+        const float* r0 = x + r0i;
+        const float* r1 = r0 + g.w;
+        float* yo = y + p * out_plane + oy * g.ow;
+        int32_t* ao = argmax + p * out_plane + oy * g.ow;
+        const int32_t wi = static_cast<int32_t>(g.w);
+        const int32_t r0i32 = static_cast<int32_t>(r0i);
+#pragma omp simd
+        for (int64_t ox = 0; ox < g.ow; ox++) {
+          const float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
+          // first maximum in window order (a, b, c, d), as the reference does
+          float best = a;
+          int32_t at = 0;
+          if (b > best) { best = b; at = 1; }
+          if (c > best) { best = c; at = wi; }
+          if (d > best) { best = d; at = wi + 1; }
+          yo[ox] = best;
+          ao[ox] = r0i32 + 2 * static_cast<int32_t>(ox) + at;
+        }
+      }
+    }
+    return;
+  }
+  for (int64_t p = 0; p < planes; p++) {
+    const int64_t base = p * in_plane;
+    for (int64_t oy = 0; oy < g.oh; oy++) {
+      const int64_t y0 = oy * g.sh;
+      for (int64_t ox = 0; ox < g.ow; ox++) {
+        const int64_t x0 = ox * g.sw;
+        float best = -std::numeric_limits<float>::infinity();
+        int64_t at = -1;
+        for (int64_t i = 0; i < g.ph && y0 + i < g.h; i++) {
+          const int64_t row = base + (y0 + i) * g.w;
+          for (int64_t j = 0; j < g.pw && x0 + j < g.w; j++) {
+            const float v = x[row + x0 + j];
+            if (v > best || at < 0) {
+              best = v;
+              at = row + x0 + j;
+            }
+          }
+        }
+        const int64_t o = p * out_plane + oy * g.ow + ox;
+        y[o] = best;
+        argmax[o] = static_cast<int32_t>(at);
+      }
+    }
+  }
+}
+
+void max_pool_backward(const PoolGeom& g, const float* dy, const int32_t* argmax, float* dx, int64_t dx_len) {
+  const int64_t total = g.n * g.c * g.oh * g.ow;
+  for (int64_t o = 0; o < total; o++) {
+    if (argmax[o] < 0 || argmax[o] >= dx_len) {
+      throw std::out_of_range("maxPoolBackward: argmax[" + std::to_string(o) + "] = " +
+                              std::to_string(argmax[o]) + " is outside the input gradient (" +
+                              std::to_string(dx_len) + " elements)");
+    }
+  }
+  std::memset(dx, 0, static_cast<size_t>(g.n * g.c * g.h * g.w) * sizeof(float));
+  for (int64_t o = 0; o < total; o++) dx[argmax[o]] += dy[o];
+}
+
+void avg_pool(const PoolGeom& g, const float* x, float* y) {
+  const int64_t planes = g.n * g.c;
+  const int64_t in_plane = g.h * g.w;
+  const int64_t out_plane = g.oh * g.ow;
+  const float inv = 1.0f / static_cast<float>(g.ph * g.pw);
+  if (is_2x2s2(g)) {
+    for (int64_t p = 0; p < planes; p++) {
+      for (int64_t oy = 0; oy < g.oh; oy++) {
+        const float* r0 = x + p * in_plane + 2 * oy * g.w;
+        const float* r1 = r0 + g.w;
+        float* yo = y + p * out_plane + oy * g.ow;
+#pragma omp simd
+        for (int64_t ox = 0; ox < g.ow; ox++) {
+          yo[ox] = (((r0[2 * ox] + r0[2 * ox + 1]) + r1[2 * ox]) + r1[2 * ox + 1]) * inv;
+        }
+      }
+    }
+    return;
+  }
+  for (int64_t p = 0; p < planes; p++) {
+    const float* xp = x + p * in_plane;
+    for (int64_t oy = 0; oy < g.oh; oy++) {
+      const int64_t y0 = oy * g.sh;
+      for (int64_t ox = 0; ox < g.ow; ox++) {
+        const int64_t x0 = ox * g.sw;
+        float s = 0.0f;
+        for (int64_t i = 0; i < g.ph && y0 + i < g.h; i++) {
+          const float* row = xp + (y0 + i) * g.w + x0;
+          for (int64_t j = 0; j < g.pw && x0 + j < g.w; j++) s += row[j];
+        }
+        y[p * out_plane + oy * g.ow + ox] = s * inv;
+      }
+    }
+  }
+}
+
+void avg_pool_backward(const PoolGeom& g, const float* dy, float* dx) {
+  const int64_t planes = g.n * g.c;
+  const int64_t in_plane = g.h * g.w;
+  const int64_t out_plane = g.oh * g.ow;
+  const float inv = 1.0f / static_cast<float>(g.ph * g.pw);
+  std::memset(dx, 0, static_cast<size_t>(planes * in_plane) * sizeof(float));
+  if (is_2x2s2(g)) {
+    for (int64_t p = 0; p < planes; p++) {
+      for (int64_t oy = 0; oy < g.oh; oy++) {
+        float* r0 = dx + p * in_plane + 2 * oy * g.w;
+        float* r1 = r0 + g.w;
+        const float* d = dy + p * out_plane + oy * g.ow;
+#pragma omp simd
+        for (int64_t ox = 0; ox < g.ow; ox++) {
+          const float v = d[ox] * inv;
+          r0[2 * ox] = v;
+          r0[2 * ox + 1] = v;
+          r1[2 * ox] = v;
+          r1[2 * ox + 1] = v;
+        }
+      }
+    }
+    return;
+  }
+  for (int64_t p = 0; p < planes; p++) {
+    float* xp = dx + p * in_plane;
+    for (int64_t oy = 0; oy < g.oh; oy++) {
+      const int64_t y0 = oy * g.sh;
+      for (int64_t ox = 0; ox < g.ow; ox++) {
+        const int64_t x0 = ox * g.sw;
+        const float v = dy[p * out_plane + oy * g.ow + ox] * inv;
+        for (int64_t i = 0; i < g.ph && y0 + i < g.h; i++) {
+          float* row = xp + (y0 + i) * g.w + x0;
+          for (int64_t j = 0; j < g.pw && x0 + j < g.w; j++) row[j] += v;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace dn

@@ -1,5 +1,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { affine } from '../ops/matmul.js';
+import { reshape } from '../ops/shape.js';
+import { attachMask, maskOf } from '../ops/rnn.js';
 import type { ActivationName } from '../ops/activations.js';
 import { checkInitializer, initialize } from './init.js';
 import type { Initializer } from './init.js';
@@ -31,8 +33,10 @@ export interface DenseOptions extends ActivationOptions {
  * - `bias` [units] (absent with `useBias: false`)
  * - `lambda` [units]: the PReLU slopes, only with `activation: 'prelu'`
  *
- * Input [batch, inputs] → output [batch, units]. Inputs with more dimensions are not flattened
- * implicitly: put a `Flatten` layer first.
+ * Input [batch, inputs] → output [batch, units]. A sequence [batch, T, inputs] (the output of a
+ * recurrent layer with `returnSequences`) gets the same layer applied at every step →
+ * [batch, T, units] (time-distributed; any T), passing a padding mask on. Inputs with more
+ * dimensions are not flattened implicitly: put a `Flatten` layer first.
  *
  * @example
  * ```ts
@@ -57,28 +61,40 @@ export class Dense extends Layer {
   }
 
   protected init(inputShape: readonly number[], ctx: BuildContext): readonly number[] {
-    if (inputShape.length !== 1) {
-      throw new ShapeError(`${this.name} expects a flat input [inputs], received ${fmtShape(inputShape)} (add a flatten layer first)`);
+    if (inputShape.length !== 1 && inputShape.length !== 2) {
+      throw new ShapeError(`${this.name} expects a flat input [inputs] or a sequence [T, inputs], received ${fmtShape(inputShape)} (add a flatten layer first)`);
     }
-    const inputs = inputShape[0];
+    const inputs = inputShape[inputShape.length - 1];
     this.weight = this.addParam('weight', initialize(this.opts.kernelInitializer ?? 'glorotUniform', [this.units, inputs], inputs, this.units, ctx.rng));
     if (this.opts.useBias ?? true) {
       this.bias = this.addParam('bias', initialize(this.opts.biasInitializer ?? 'zeros', [this.units], inputs, this.units, ctx.rng));
     }
     const l = makePreluSlope(this.activation, this.units, this.opts);
     if (l) this.lambda = this.addParam('lambda', l);
-    return [this.units];
+    return inputShape.length === 2 ? [inputShape[0], this.units] : [this.units];
   }
 
   /** The weighted sums z = x·Wᵀ + b. */
   preActivation(x: Tensor): Tensor {
+    if (this.inputShape.length === 2) return this.perStep(x);
     this.checkInput(x);
     return affine(x, this.weight, this.bias);
   }
 
+  /** z at every step of a sequence [batch, T, inputs] → [batch, T, units] (any T; the mask passes on). */
+  private perStep(x: Tensor): Tensor {
+    const inputs = this.inputShape[1];
+    if (x.rank !== 3 || x.shape[2] !== inputs) {
+      throw new ShapeError(`${this.name} expects input [*, T, ${inputs}], received ${fmtShape(x.shape)}`);
+    }
+    const [n, T] = x.shape;
+    const z = affine(reshape(x, [n * T, inputs]), this.weight, this.bias);
+    return attachMask(reshape(z, [n, T, this.units]), maskOf(x));
+  }
+
   forward(x: Tensor): Tensor {
     const z = this.preActivation(x);
-    return this.traced(z, applyActivation(this.activation, z, this.opts, this.lambda));
+    return this.traced(z, attachMask(applyActivation(this.activation, z, this.opts, this.lambda), maskOf(z)));
   }
 
   override forwardLogits(x: Tensor): Tensor | null {

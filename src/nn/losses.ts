@@ -2,6 +2,7 @@ import { ConfigError } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { binaryCrossEntropy, crossEntropy, mse, softmaxCrossEntropy, sse } from '../ops/losses.js';
 import type { Reduction } from '../ops/losses.js';
+import { sequenceLossView } from '../ops/rnn.js';
 
 /** Loss names accepted by models and specs (TF.js spellings are accepted as aliases). */
 export type LossName = 'sse' | 'mse' | 'crossEntropy' | 'binaryCrossEntropy';
@@ -28,6 +29,8 @@ export interface Loss {
 /**
  * Looks up a loss by name. Default reductions: `'sum'` for `sse` (the lecture's batch rule,
  * ½Σ(t − a)² summed over examples), `'mean'` for the others.
+ * A sequence output [batch, T, F] is scored per time-step (see `sequenceLossView`): summed over
+ * the steps, `'mean'` averaging over examples × steps, padding steps of a masked batch left out.
  *
  * @example
  * ```ts
@@ -36,6 +39,16 @@ export interface Loss {
  * ```
  */
 export function getLoss(name: string, reduction?: Reduction): Loss {
+  const base = baseLoss(name, reduction);
+  const fromLogits = base.computeFromLogits;
+  return {
+    ...base,
+    compute: (p, t) => base.compute(...sequenceLossView(p, t)),
+    computeFromLogits: fromLogits && ((z, t) => fromLogits(...sequenceLossView(z, t))),
+  };
+}
+
+function baseLoss(name: string, reduction?: Reduction): Loss {
   const n = ALIASES[name];
   if (!n) throw new ConfigError(`unknown loss ${JSON.stringify(name)}; expected one of sse, mse, crossEntropy, binaryCrossEntropy`);
   const red: Reduction = reduction ?? (n === 'sse' ? 'sum' : 'mean');

@@ -12,3 +12,5 @@ export type { Reduction } from './losses.js';
 export { dropoutWithMask, sampleDropMask, checkKeepProb } from './dropout.js';
 export { batchNormTrain, batchNormInference } from './batchnorm.js';
 export type { BatchNormResult } from './batchnorm.js';
+export { simpleRnn, lstm, gru, lstmCellStep, embedding, attachMask, maskOf, maskedSteps, sequenceLossView } from './rnn.js';
+export type { RecurrentOpOptions, RecurrentResult, RecurrentTrace, RnnActivation, LstmWeights, LstmCellTrace, GruWeights } from './rnn.js';

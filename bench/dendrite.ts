@@ -1,0 +1,124 @@
+/**
+ * dendrite's side of the benchmark: one workload on one backend per process.
+ * `node dist/bench/dendrite.js --system dendrite-native --workload mlp …` (options: bench/common.ts).
+ * Everything goes through the public API (src/index.ts), as a user would write it.
+ */
+import {
+  Dense, Model, SGD, Sequential, getBackend, matmul, noGrad, setBackend, tensor,
+} from '../src/index.js';
+import type { BackendName, Layer, Tensor } from '../src/index.js';
+import * as dendrite from '../src/index.js';
+import {
+  fashion, gemmOperands, gemmWorkload, inferInput, inferWorkload, progress, runChild, since, trainingMeasure,
+} from './common.js';
+import type { ChildOptions, ChildResult, Trainer } from './common.js';
+import { lstmWorkload } from './dendrite-lstm.js';
+
+type Result = Omit<ChildResult, 'peakRssMiB'>;
+
+/** The W-MLP network: 784 → 256 ReLU → 128 ReLU → 10 softmax, He-normal weights, zero biases. */
+function mlpNetwork(seed: number): Sequential {
+  return new Sequential([
+    new Dense({ units: 256, activation: 'relu', kernelInitializer: 'heNormal' }),
+    new Dense({ units: 128, activation: 'relu', kernelInitializer: 'heNormal' }),
+    new Dense({ units: 10, activation: 'softmax', kernelInitializer: 'heNormal' }),
+  ], { inputShape: [784], seed });
+}
+
+/** Layer classes of W-CNN (Conv2D, MaxPool2D, Flatten), when this build has them. */
+interface ConvLayers {
+  Conv2D: new (o: Record<string, unknown>) => Layer;
+  MaxPool2D: new (o: Record<string, unknown>) => Layer;
+  Flatten: new (o?: Record<string, unknown>) => Layer;
+}
+
+function convLayers(): ConvLayers {
+  const d = dendrite as unknown as Partial<ConvLayers>;
+  if (!d.Conv2D || !d.MaxPool2D || !d.Flatten) {
+    throw new Error('this build of dendrite has no Conv2D/MaxPool2D/Flatten layers yet');
+  }
+  return d as ConvLayers;
+}
+
+/**
+ * The W-CNN network: 28×28×1 → Conv 16 5×5 → ReLU → MaxPool 2×2 → Conv 32 5×5 → ReLU → MaxPool 2×2
+ * → Flatten (512) → Dense 10 softmax; He-normal weights, zero biases (NCHW input [1, 28, 28]).
+ */
+function cnnNetwork(seed: number): Sequential {
+  const { Conv2D, MaxPool2D, Flatten } = convLayers();
+  return new Sequential([
+    new Conv2D({ filters: 16, kernelSize: 5, activation: 'relu', kernelInitializer: 'heNormal' }),
+    new MaxPool2D({ poolSize: 2 }),
+    new Conv2D({ filters: 32, kernelSize: 5, activation: 'relu', kernelInitializer: 'heNormal' }),
+    new MaxPool2D({ poolSize: 2 }),
+    new Flatten(),
+    new Dense({ units: 10, activation: 'softmax', kernelInitializer: 'heNormal' }),
+  ], { inputShape: [1, 28, 28], seed });
+}
+
+/** A {@link Trainer} over `Model.fit` (one call per measured stretch; a callback stops it early). */
+function fitTrainer(model: Model, x: Tensor, y: Tensor, xTest: Tensor, yTest: Tensor, batchSize: number): Trainer {
+  const n = x.shape[0];
+  return {
+    batchSize,
+    batchesPerEpoch: Math.ceil(n / batchSize),
+    async run(batches, stopAfter) {
+      const t0 = performance.now();
+      let done = 0;
+      model.fit(x, y, {
+        epochs: 1, batchSize, shuffle: true,
+        callbacks: [{ onBatchEnd: (b, _loss, control) => {
+          done = b + 1;
+          if (done >= batches || since(t0) > stopAfter) control.stop();
+        } }],
+      });
+      return done;
+    },
+    async accuracy() {
+      return model.evaluate(xTest, yTest, { batchSize: 1000 }).accuracy!;
+    },
+  };
+}
+
+async function train(o: ChildOptions, net: Sequential, inputShape: number[]): Promise<Result> {
+  const d = fashion(o);
+  const x = tensor(d.train.x, { shape: [d.train.n, ...inputShape] });
+  const y = tensor(d.train.y, { shape: [d.train.n, 10] });
+  const xTest = tensor(d.test.x, { shape: [d.test.n, ...inputShape] });
+  const yTest = tensor(d.test.y, { shape: [d.test.n, 10] });
+  const model = new Model(net, { loss: 'crossEntropy', optimizer: new SGD({ learningRate: 0.05 }), seed: o.seed });
+  const { metrics, info } = await trainingMeasure(o, fitTrainer(model, x, y, xTest, yTest, 64));
+  return { workload: o.workload, system: o.system, metrics, info };
+}
+
+async function main(o: ChildOptions): Promise<Result> {
+  const backend = o.system.replace(/^dendrite-/, '') as BackendName;
+  setBackend(backend);
+  progress(`dendrite on the ${getBackend().name} backend`);
+  switch (o.workload) {
+    case 'gemm': {
+      const metrics = await gemmWorkload(o, (n) => {
+        const [a, b] = gemmOperands(n);
+        const ta = tensor(a, { shape: [n, n] });
+        const tb = tensor(b, { shape: [n, n] });
+        return () => noGrad(() => matmul(ta, tb));
+      });
+      return { workload: 'gemm', system: o.system, metrics, info: { threads: o.threads } };
+    }
+    case 'mlp':
+      return train(o, mlpNetwork(o.seed), [784]);
+    case 'cnn':
+      return train(o, cnnNetwork(o.seed), [1, 28, 28]);
+    case 'lstm':
+      return lstmWorkload(o);
+    case 'infer': {
+      const model = new Model(mlpNetwork(o.seed), { loss: 'crossEntropy', optimizer: new SGD({ learningRate: 0.05 }) });
+      const one = tensor(inferInput(1), { shape: [1, 784] });
+      const many = tensor(inferInput(1000), { shape: [1000, 784] });
+      const metrics = await inferWorkload(o, () => model.predict(one).data, () => model.predict(many).data);
+      return { workload: 'infer', system: o.system, metrics, info: {} };
+    }
+  }
+}
+
+await runChild('dendrite', main);

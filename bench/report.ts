@@ -1,0 +1,233 @@
+/**
+ * Renders bench/RESULTS.md from the aggregated measurements of one `npm run bench` run: the
+ * machine, the command, a summary against issue 7's targets, and one table per workload.
+ */
+import type { Workload } from './common.js';
+
+/** The medians (and spread) of one metric over the runs of one configuration. */
+export interface Stat {
+  median: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
+/** One configuration's results on one workload. */
+export interface Aggregate {
+  workload: Workload;
+  system: string;
+  variant: string;
+  threads?: number;
+  metrics: Record<string, Stat>;
+  peakRssMiB: number;
+  /** How the first run measured (timed batches, epochs for accuracy…). */
+  info: Record<string, string | number | boolean>;
+  errors: string[];
+  runs: number;
+}
+
+/** The run as a whole. */
+export interface RunInfo {
+  date: string;
+  command: string;
+  seconds: number;
+  quick: boolean;
+  repeats: number;
+  accBudget: number;
+  machine: {
+    cpu: string; cores: number; memoryGiB: number; simd: string; node: string; dendrite: string; backends: string;
+    torch: string; numpy: string; tfjs: string; tfjsWasm: string; brainjs: string;
+  };
+}
+
+const NAMES: Record<string, string> = {
+  'dendrite-native': 'dendrite (native)', 'dendrite-js': 'dendrite (js)', pytorch: 'PyTorch', numpy: 'numpy',
+  'tfjs-cpu': 'tfjs (cpu)', 'tfjs-wasm': 'tfjs (wasm)', brainjs: 'brain.js',
+};
+const JS_PEERS = ['tfjs-cpu', 'tfjs-wasm', 'brainjs'];
+const TITLES: Record<Workload, string> = {
+  gemm: 'W-GEMM — C = A·B, square, GFLOP/s',
+  mlp: 'W-MLP — 784→256→128→10, batch 64, SGD 0.05',
+  cnn: 'W-CNN — LeNet-style, batch 64, SGD 0.05',
+  lstm: 'W-LSTM — 64 symbols, LSTM 128, 32 steps, batch 32, SGD 0.1',
+  infer: 'W-INFER — the W-MLP network, forward only',
+};
+
+/** A number with about three significant digits and thousands separators. */
+export function fmt(x: number | undefined): string {
+  if (x === undefined || !Number.isFinite(x)) return '–';
+  const a = Math.abs(x);
+  const d = a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : 3;
+  return x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+}
+
+/** A ratio: `0.82×`, `23×`. */
+export function fmtRatio(x: number | undefined): string {
+  if (x === undefined || !Number.isFinite(x)) return '–';
+  return `${x >= 10 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) : x.toPrecision(2)}×`;
+}
+
+function stat(s: Stat | undefined, digits?: number): string {
+  if (!s) return '–';
+  const f = (v: number) => (digits !== undefined ? v.toFixed(digits) : fmt(v));
+  return s.n > 1 ? `${f(s.median)} (${f(s.min)}–${f(s.max)})` : f(s.median);
+}
+
+function name(a: Aggregate): string {
+  return NAMES[a.system] ?? a.system;
+}
+
+function table(head: string[], rows: string[][]): string {
+  const line = (r: string[]) => `| ${r.join(' | ')} |`;
+  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/** Best configuration of a system for one metric (higher is better unless `lower`). */
+function best(rs: Aggregate[], system: string | string[], key: string, lower = false, threads?: number): Aggregate | undefined {
+  const sys = Array.isArray(system) ? system : [system];
+  const cands = rs.filter((r) => sys.includes(r.system) && r.metrics[key] && (threads === undefined || r.threads === threads));
+  cands.sort((a, b) => (lower ? a.metrics[key].median - b.metrics[key].median : b.metrics[key].median - a.metrics[key].median));
+  return cands[0];
+}
+
+/** dendrite's configuration for the summary: the native backend when it ran, else js. */
+function dendrite(rs: Aggregate[], key: string, threads?: number): Aggregate | undefined {
+  return best(rs, 'dendrite-native', key, false, threads) ?? best(rs, 'dendrite-js', key, false, threads);
+}
+
+interface Measure {
+  w: Workload;
+  key: string;
+  label: string;
+  lower?: boolean;
+  /** dendrite ÷ PyTorch target (for `lower`: at most). */
+  target?: number;
+  threads?: number;
+  /** Compare with numpy instead of PyTorch. */
+  vsNumpy?: boolean;
+}
+
+const MEASURES: Measure[] = [
+  { w: 'gemm', key: 'gflops_1024', label: 'W-GEMM 1024³, 1 thread, GFLOP/s', target: 0.7, threads: 1, vsNumpy: true },
+  { w: 'gemm', key: 'gflops_1024', label: 'W-GEMM 1024³, 2 threads, GFLOP/s', target: 0.7, threads: 2, vsNumpy: true },
+  { w: 'mlp', key: 'examples_per_s', label: 'W-MLP training, examples/s', target: 1.0 },
+  { w: 'mlp', key: 'accuracy', label: 'W-MLP test accuracy' },
+  { w: 'cnn', key: 'examples_per_s', label: 'W-CNN training, examples/s', target: 0.8 },
+  { w: 'cnn', key: 'accuracy', label: 'W-CNN test accuracy (1 epoch)' },
+  { w: 'lstm', key: 'sequences_per_s', label: 'W-LSTM training, sequences/s', target: 1.0 },
+  { w: 'infer', key: 'latency_us', label: 'W-INFER latency, µs (lower is better)', lower: true, target: 1.0 },
+  { w: 'infer', key: 'batch1000_examples_per_s', label: 'W-INFER batch 1,000, examples/s', target: 0.8 },
+];
+
+function summary(rs: Aggregate[]): string {
+  const rows: string[][] = [];
+  for (const m of MEASURES) {
+    const mine = rs.filter((r) => r.workload === m.w);
+    if (!mine.length) continue;
+    const isAcc = m.key === 'accuracy';
+    const d = dendrite(mine, m.key, m.threads);
+    const p = best(mine, m.vsNumpy ? ['numpy', 'pytorch'] : 'pytorch', m.key, m.lower, m.threads);
+    const ref = m.vsNumpy ? best(mine, 'numpy', m.key, false, m.threads) : p;
+    const js = isAcc ? undefined : best(mine, JS_PEERS, m.key, m.lower, m.w === 'gemm' ? undefined : m.threads);
+    const v = (a: Aggregate | undefined) => a?.metrics[m.key]?.median;
+    const fv = (a: Aggregate | undefined) => (isAcc ? (v(a) !== undefined ? v(a)!.toFixed(4) : '–') : fmt(v(a)));
+    const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? a / b : undefined);
+    const r = ratio(v(d), v(ref));
+    const met = m.target === undefined || r === undefined ? '' : (m.lower ? r <= m.target : r >= m.target) ? ' ✓' : ' ✗';
+    const rj = m.lower ? ratio(v(js), v(d)) : ratio(v(d), v(js));
+    const refName = ref ? `${name(ref)}${ref.variant && ref.system === 'pytorch' ? `, ${ref.variant}` : ''}` : '';
+    rows.push([
+      m.label,
+      d ? `${fv(d)} ${d.system === 'dendrite-js' ? '(js)' : ''}`.trim() : '–',
+      ref ? `${fv(ref)} (${refName})` : '–',
+      isAcc ? '' : `${fmtRatio(r)}${met}`,
+      m.target === undefined ? (isAcc ? 'same as PyTorch' : '') : `${m.lower ? '≤' : '≥'} ${m.target.toFixed(1)}×`,
+      js ? `${fv(js)} (${name(js)})` : '–',
+      isAcc || rj === undefined ? '' : `${fmtRatio(rj)}${rj >= 20 ? ' ✓' : ' ✗'}`,
+      isAcc ? '' : `${fmt(d?.peakRssMiB)} / ${fmt(p?.peakRssMiB)}`,
+    ]);
+  }
+  return table(
+    ['measure', 'dendrite', 'reference (best setting)', 'dendrite ÷ reference', 'target', 'fastest JS peer', 'dendrite vs it (target ≥ 20×)', 'peak MiB dendrite / PyTorch'],
+    rows,
+  );
+}
+
+function notes(a: Aggregate): string {
+  const i = a.info;
+  const parts: string[] = [];
+  if (typeof i.timed_batches === 'number') parts.push(i.full_epoch ? 'full epoch' : `${i.timed_batches} batches${i.slow ? ' (slow: capped)' : ''}`);
+  if (typeof i.acc_epochs === 'number') parts.push(`accuracy after ${i.acc_epochs} epoch${i.acc_epochs > 1 ? 's' : ''}`);
+  for (const k of ['updates', 'loss', 'batch', 'implementation']) if (typeof i[k] === 'string') parts.push(String(i[k]));
+  if (a.errors.length) parts.push(`**error:** ${a.errors.join('; ')}`);
+  return parts.join('; ');
+}
+
+function workloadTable(w: Workload, rs: Aggregate[]): string {
+  const mine = rs.filter((r) => r.workload === w);
+  if (w === 'gemm') {
+    const sizes = [...new Set(mine.flatMap((r) => Object.keys(r.metrics)))].sort((a, b) => Number(a.split('_')[1]) - Number(b.split('_')[1]));
+    const largest = sizes[sizes.length - 1];
+    const rows = mine.map((a) => {
+      const d = largest ? dendrite(rs.filter((r) => r.workload === 'gemm'), largest, a.threads) : undefined;
+      const r = d && largest && a.metrics[largest] ? d.metrics[largest].median / a.metrics[largest].median : undefined;
+      return [name(a), a.variant, ...sizes.map((k) => stat(a.metrics[k])), fmt(a.peakRssMiB), fmtRatio(r), notes(a)];
+    });
+    return table(['system', 'threads', ...sizes.map((k) => `n = ${k.split('_')[1]}`), 'peak MiB', `dendrite ÷ this (n = ${largest?.split('_')[1] ?? '?'}, same threads)`, 'notes'], rows);
+  }
+  const keys: Record<Exclude<Workload, 'gemm'>, [string, string, boolean][]> = {
+    mlp: [['examples_per_s', 'examples/s', false], ['accuracy', 'test accuracy', false]],
+    cnn: [['examples_per_s', 'examples/s', false], ['accuracy', 'test accuracy', false]],
+    lstm: [['sequences_per_s', 'sequences/s', false], ['timesteps_per_s', 'time-steps/s', false]],
+    infer: [['latency_us', 'latency µs (1 example)', true], ['batch1000_examples_per_s', 'batch 1,000: examples/s', false]],
+  };
+  const ks = keys[w];
+  const main = ks[0];
+  const d = dendrite(mine, main[0]);
+  const rows = mine.map((a) => {
+    const r = d && a.metrics[main[0]] ? d.metrics[main[0]].median / a.metrics[main[0]].median : undefined;
+    return [
+      name(a), a.variant || '',
+      ...ks.map(([k]) => stat(a.metrics[k], k === 'accuracy' ? 4 : undefined)),
+      fmt(a.peakRssMiB), fmtRatio(r), String(a.runs), notes(a),
+    ];
+  });
+  return table(['system', 'setting', ...ks.map(([, l]) => l), 'peak MiB', `dendrite ÷ this (${main[1]}${main[2] ? ', lower is better' : ''})`, 'runs', 'notes'], rows);
+}
+
+/** The whole of bench/RESULTS.md. */
+export function renderResults(run: RunInfo, rs: Aggregate[]): string {
+  const m = run.machine;
+  const ws = [...new Set(rs.map((r) => r.workload))];
+  const out = [
+    '# dendrite benchmark results',
+    '',
+    `Generated by \`${run.command}\` on ${run.date} in ${(run.seconds / 60).toFixed(1)} minutes` +
+      `${run.quick ? ' — **quick mode: a few batches per workload, one run each, no accuracy; figures are indicative only**' : ''}.`,
+    'What each workload is and how it is measured: [README.md](README.md). Medians over the runs, (min–max) where there',
+    `were several (up to ${run.repeats}; a system whose first timed part took over 45 s runs once).`,
+    '',
+    '## Machine',
+    '',
+    table(['', ''], [
+      ['CPU', `${m.cpu}; ${m.cores} cores; ${fmt(m.memoryGiB)} GiB; ${m.simd}`],
+      ['Node.js', m.node],
+      ['dendrite', `${m.dendrite}; backends: ${m.backends}`],
+      ['PyTorch / numpy', `${m.torch} / ${m.numpy} (\`/usr/bin/python3\`, run with \`env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE\`)`],
+      ['TensorFlow.js', `@tensorflow/tfjs ${m.tfjs}, @tensorflow/tfjs-backend-wasm ${m.tfjsWasm}`],
+      ['brain.js', m.brainjs],
+    ]),
+    '',
+    '## Summary (issue 7 targets)',
+    '',
+    'Ratios are dendrite ÷ reference measured in this run (for latency, lower is better). dendrite is its native',
+    'backend where it loaded, else the JavaScript one. The reference is PyTorch at its best thread setting (numpy',
+    'for W-GEMM, at the same thread count).',
+    '',
+    summary(rs),
+    '',
+  ];
+  for (const w of ws) out.push(`## ${TITLES[w]}`, '', workloadTable(w, rs), '');
+  if (!run.quick) out.push(`W-MLP accuracy: 5 epochs where a system trains them within ${run.accBudget} s more, else after 1.`, '');
+  return out.join('\n');
+}

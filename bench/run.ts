@@ -1,0 +1,273 @@
+/**
+ * `npm run bench` — runs the reference workloads (shared/WORKLOADS.md: W-GEMM, W-MLP, W-CNN,
+ * W-LSTM, W-INFER) for dendrite on each backend that loads and, in the same run, for the peers
+ * (PyTorch, numpy, TensorFlow.js cpu and wasm, brain.js); writes bench/RESULTS.md.
+ *
+ * Every measurement runs in its own child process (peak memory is per process); runs are
+ * sequential and interleaved (workload → repeat → system), so drift hits every system alike.
+ * Usage and the rules of each workload: bench/README.md.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { availableBackends } from '../src/index.js';
+import { WORKLOADS, median } from './common.js';
+import type { ChildResult, Workload } from './common.js';
+import { renderResults } from './report.js';
+import type { Aggregate, RunInfo } from './report.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const PY = '/usr/bin/python3';
+/** The peers' BLAS must not be pinned to Haswell kernels (see issue 7): unset for their commands only. */
+const PY_PREFIX = ['-u', 'OPENBLAS_CORETYPE', '-u', 'OPENBLAS_L2_SIZE'];
+
+/** Every system the bench knows, in table order. */
+export const SYSTEMS = ['dendrite-native', 'dendrite-js', 'pytorch', 'numpy', 'tfjs-cpu', 'tfjs-wasm', 'brainjs'] as const;
+type System = (typeof SYSTEMS)[number];
+
+/** One way to run a system on a workload (a thread setting is a variant). */
+interface Config {
+  system: System;
+  /** Shown next to the system name, e.g. `1 OMP + 2 BLAS threads`. */
+  variant: string;
+  /** For W-GEMM: the thread count this row stands for. */
+  threads?: number;
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+const { values: cli } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    workloads: { type: 'string', default: WORKLOADS.join(',') },
+    systems: { type: 'string', default: SYSTEMS.join(',') },
+    repeats: { type: 'string' },
+    'acc-budget': { type: 'string' },
+    out: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (cli.help) {
+  process.stdout.write(`usage: npm run bench -- [--quick] [--workloads ${WORKLOADS.join(',')}] [--systems ${SYSTEMS.join(',')}]
+                       [--repeats N] [--acc-budget SECONDS] [--out FILE]
+  --quick       a few batches per workload, one repeat, no accuracy runs (development; minutes)
+  --systems     'dendrite' selects both dendrite backends
+  --repeats     runs per measurement (default 3; 1 with --quick); a system whose first run's timed part
+                exceeds ${45} s is run once
+  --acc-budget  seconds a system may spend on W-MLP's extra epochs 2-5 for the accuracy figure (default 300)
+  --out         where to write the report (default bench/RESULTS.md, or bench/out/RESULTS-quick.md with --quick)
+`);
+  process.exit(0);
+}
+
+const quick = cli.quick!;
+const repeats = Number(cli.repeats ?? (quick ? 1 : 3));
+const accBudget = Number(cli['acc-budget'] ?? 300);
+const SLOW_REPEAT_SECONDS = 45;
+const wanted = (list: string, all: readonly string[], what: string) => {
+  const xs = list.split(',').map((s) => s.trim()).filter(Boolean).flatMap((s) => (s === 'dendrite' ? ['dendrite-native', 'dendrite-js'] : [s]));
+  for (const x of xs) if (!all.includes(x)) throw new Error(`unknown ${what} '${x}'; expected some of ${all.join(', ')}`);
+  return xs;
+};
+const workloads = wanted(cli.workloads!, WORKLOADS, 'workload') as Workload[];
+const systems = wanted(cli.systems!, SYSTEMS, 'system') as System[];
+const outFile = resolve(ROOT, cli.out ?? (quick ? 'bench/out/RESULTS-quick.md' : 'bench/RESULTS.md'));
+
+/** Options of each workload's children, full and quick (the rules are in bench/README.md). */
+function workloadArgs(w: Workload, textFile: string): string[] {
+  const a = (o: Record<string, string | number>) => Object.entries(o).flatMap(([k, v]) => [`--${k}`, String(v)]);
+  switch (w) {
+    case 'gemm':
+      return a({ 'gemm-sizes': quick ? '256,512' : '256,512,1024' });
+    case 'mlp':
+      return quick ? a({ warmup: 5, batches: 30 }) : a({ warmup: 50, 'warmup-cap': 60, batches: 0, cap: 600, 'acc-epochs': 5, 'acc-budget': accBudget });
+    case 'cnn':
+      return quick
+        ? a({ warmup: 2, 'warmup-cap': 20, batches: 10, cap: 20 })
+        : a({ warmup: 50, 'warmup-cap': 20, batches: 0, 'slow-rate': 100, 'slow-batches': 200, cap: 120, 'acc-epochs': 1 });
+    case 'lstm':
+      return [...a({ text: textFile, 'slow-rate': 0 }), ...(quick ? a({ warmup: 1, batches: 5, cap: 10 }) : a({ warmup: 5, 'warmup-cap': 20, batches: 200, cap: 60 }))];
+    case 'infer':
+      return quick ? a({ 'infer-calls': 1000, 'infer-batch-calls': 5 }) : a({ 'infer-calls': 10000, 'infer-batch-calls': 50 });
+  }
+}
+
+/** The configurations of one system on one workload (none where the system has no such workload). */
+function configs(s: System, w: Workload, base: string[], native: boolean): Config[] {
+  const node = (file: string, extra: string[] = [], env: Record<string, string> = {}, variant = '', threads?: number): Config =>
+    ({ system: s, variant, threads, command: process.execPath, args: [join(ROOT, 'dist/bench', file), '--system', s, '--workload', w, ...base, ...extra], env });
+  const py = (omp: number, blas: number, variant: string, threads?: number): Config => ({
+    system: s, variant, threads, command: 'env',
+    args: [...PY_PREFIX, `OMP_NUM_THREADS=${omp}`, `OPENBLAS_NUM_THREADS=${blas}`, PY, join(ROOT, 'bench/torch_bench.py'),
+      '--system', s, '--workload', w, '--omp', String(omp), '--blas', String(blas), ...(threads ? ['--threads', String(threads)] : []), ...base],
+    env: {},
+  });
+  switch (s) {
+    case 'dendrite-native':
+      if (!native) return [];
+      if (w === 'gemm') {
+        return [1, 2].map((t) => node('dendrite.js', ['--threads', String(t)], { OMP_NUM_THREADS: String(t), DENDRITE_THREADS: String(t) }, `${t} thread${t > 1 ? 's' : ''}`, t));
+      }
+      return [node('dendrite.js')];
+    case 'dendrite-js':
+      return [node('dendrite.js', w === 'gemm' ? ['--threads', '1'] : [], {}, w === 'gemm' ? '1 thread' : '', w === 'gemm' ? 1 : undefined)];
+    case 'pytorch':
+      if (w === 'gemm') return [py(1, 1, '1 thread', 1), py(2, 2, '2 threads', 2)];
+      return [py(1, 2, '1 OMP + 2 BLAS threads'), py(2, 2, '2 OMP + 2 BLAS threads')];
+    case 'numpy':
+      return w === 'gemm' ? [py(1, 1, '1 thread', 1), py(2, 2, '2 threads', 2)] : [];
+    case 'tfjs-cpu':
+    case 'tfjs-wasm':
+      return [node('tfjs.js', w === 'gemm' ? ['--threads', '1'] : [], {}, w === 'gemm' ? '1 thread' : '', w === 'gemm' ? 1 : undefined)];
+    case 'brainjs':
+      return w === 'mlp' || w === 'lstm' || w === 'infer' ? [node('brainjs.js')] : [];
+  }
+}
+
+/** Runs one child and returns its result (an error result if it printed none). */
+function runOne(c: Config, w: Workload): { result: ChildResult; wall: number } {
+  const t0 = performance.now();
+  const r = spawnSync(c.command, c.args, {
+    cwd: ROOT, env: { ...process.env, ...c.env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 << 20, timeout: 45 * 60_000,
+  });
+  const wall = (performance.now() - t0) / 1000;
+  const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('RESULT '));
+  if (line) return { result: JSON.parse(line.slice(7)) as ChildResult, wall };
+  const why = r.error ? r.error.message : `exited with ${r.status ?? r.signal} and printed no result`;
+  return { result: { workload: w, system: c.system, metrics: {}, info: {}, peakRssMiB: NaN, error: why }, wall };
+}
+
+/** Text for W-LSTM: deterministic pseudo-English in ASCII (content does not change the timing). */
+function writeLstmText(file: string): void {
+  const words = ('the of and to in is was that for on as with by at from his her are were this which be or an have had not but ' +
+    'neuron network layer weight gradient error signal input output hidden learning rate memory cell gate state time step ' +
+    'sequence word text model train test batch epoch loss value function vector matrix sum product').split(' ');
+  let x = 12345;
+  const rand = (n: number) => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return (x >>> 8) % n;
+  };
+  const out: string[] = [];
+  let len = 0;
+  while (len < 200_000) {
+    const n = 5 + rand(12);
+    const s: string[] = [];
+    for (let i = 0; i < n; i++) s.push(words[rand(words.length)]);
+    const sentence = s.join(' ');
+    const line = sentence[0].toUpperCase() + sentence.slice(1) + (rand(5) === 0 ? '; ' : rand(4) === 0 ? '? ' : '. ');
+    out.push(line);
+    len += line.length;
+  }
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, out.join(''), 'latin1');
+}
+
+function sh(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : '';
+}
+
+function machine(native: boolean): RunInfo['machine'] {
+  const info = readFileSync('/proc/cpuinfo', 'utf8');
+  const field = (k: string) => info.match(new RegExp(`^${k}\\s*:\\s*(.*)$`, 'm'))?.[1] ?? '?';
+  const flags = field('flags').split(' ');
+  const pkg = (name: string) => {
+    try {
+      return (JSON.parse(readFileSync(join(ROOT, 'bench/peers/node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+    } catch {
+      return 'not installed';
+    }
+  };
+  const py = sh('env', [...PY_PREFIX, PY, '-c', 'import torch, numpy; print(torch.__version__, numpy.__version__)']).split(' ');
+  const commit = sh('git', ['rev-parse', '--short', 'HEAD']);
+  const dirty = sh('git', ['status', '--porcelain', '--untracked-files=no']) ? ' + uncommitted changes' : '';
+  return {
+    cpu: `${field('model name')} (family ${field('cpu family')}, model ${field('model')})`,
+    cores: cpus().length,
+    memoryGiB: totalmem() / 2 ** 30,
+    simd: ['avx2', 'avx512f', 'avx512_bf16', 'avx512_vnni'].filter((f) => flags.includes(f)).join(', '),
+    node: process.version,
+    dendrite: `${(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version} (commit ${commit || '?'}${dirty})`,
+    backends: native ? 'js, native' : 'js (the native backend did not load)',
+    torch: py[0] || 'not found',
+    numpy: py[1] || 'not found',
+    tfjs: pkg('@tensorflow/tfjs'),
+    tfjsWasm: pkg('@tensorflow/tfjs-backend-wasm'),
+    brainjs: pkg('brain.js'),
+  };
+}
+
+function aggregate(c: Config, w: Workload, results: ChildResult[]): Aggregate {
+  const ok = results.filter((r) => !r.error);
+  const names = [...new Set(ok.flatMap((r) => Object.keys(r.metrics)))];
+  const metrics: Aggregate['metrics'] = {};
+  for (const k of names) {
+    const xs = ok.map((r) => r.metrics[k]).filter((v) => typeof v === 'number' && Number.isFinite(v));
+    if (xs.length) metrics[k] = { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length };
+  }
+  return {
+    workload: w, system: c.system, variant: c.variant, threads: c.threads,
+    metrics,
+    peakRssMiB: ok.length ? Math.max(...ok.map((r) => r.peakRssMiB)) : NaN,
+    info: ok[0]?.info ?? {},
+    errors: [...new Set(results.filter((r) => r.error).map((r) => r.error!))],
+    runs: results.length,
+  };
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const t0 = performance.now();
+  const native = availableBackends().includes('native');
+  if (systems.includes('dendrite-native') && !native) process.stderr.write('bench: the native backend is not available; dendrite runs on js only\n');
+  if (systems.some((s) => s.startsWith('tfjs') || s === 'brainjs') && !existsSync(join(ROOT, 'bench/peers/node_modules'))) {
+    throw new Error('peer packages are missing: run `npm install --prefix bench/peers` first (or leave out --systems tfjs-cpu,tfjs-wasm,brainjs)');
+  }
+  const textFile = join(ROOT, 'bench/out/lstm-text.txt');
+  if (workloads.includes('lstm')) writeLstmText(textFile);
+  const all: Aggregate[] = [];
+  for (const w of workloads) {
+    const base = workloadArgs(w, textFile);
+    const cs = systems.flatMap((s) => configs(s, w, base, native));
+    const results = new Map<Config, ChildResult[]>(cs.map((c) => [c, []]));
+    const once = new Set<Config>(); // slow or failing: not run again
+    for (let r = 0; r < repeats; r++) {
+      for (const c of cs) {
+        if (once.has(c)) continue;
+        const done = results.get(c)!;
+        const label = `${w} · ${c.system}${c.variant ? ` (${c.variant})` : ''} · run ${r + 1}/${repeats}`;
+        process.stderr.write(`bench: ${label}\n`);
+        // accuracy (more epochs) only in the first run; later runs time the same part again
+        const args = r === 0 ? c.args : [...c.args, '--acc-epochs', '0'];
+        const { result, wall } = runOne({ ...c, args }, w);
+        done.push(result);
+        const timed = typeof result.info.timed_seconds === 'number' ? result.info.timed_seconds : wall;
+        if (result.error) process.stderr.write(`bench:   error: ${result.error}\n`);
+        if (result.error || timed > SLOW_REPEAT_SECONDS) once.add(c);
+      }
+    }
+    for (const c of cs) all.push(aggregate(c, w, results.get(c)!));
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const argv = process.argv.slice(2);
+  const run: RunInfo = {
+    date: started.toISOString().replace(/\.\d+Z$/, 'Z'),
+    command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
+    seconds, quick, repeats, accBudget,
+    machine: machine(native),
+  };
+  mkdirSync(dirname(outFile), { recursive: true });
+  writeFileSync(outFile, renderResults(run, all));
+  const jsonFile = join(ROOT, 'bench/out', quick ? 'results-quick.json' : 'results.json');
+  mkdirSync(dirname(jsonFile), { recursive: true });
+  writeFileSync(jsonFile, JSON.stringify({ run, results: all }, null, 1));
+  process.stderr.write(`bench: done in ${(seconds / 60).toFixed(1)} min; wrote ${relative(ROOT, outFile)} and ${relative(ROOT, jsonFile)}\n`);
+}
+
+await main();

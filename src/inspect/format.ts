@@ -110,30 +110,36 @@ export function formatTrace(t: TraceResult, opts: { digits?: number } = {}): str
 
 function layerTable(l: LayerTrace, li: number, numbers: number[] | null, f: (v: number) => string): string {
   const a = flatten(l.a);
-  const z = l.z ? flatten(l.z).data : null;
-  const d = l.delta ? flatten(l.delta).data : null;
-  const dadz = l.dadz ? flatten(l.dadz).data : null;
-  const per = a.data.length / a.shape[0];
-  const unitShape = a.shape.slice(1);
-  const head = ['example', numbers ? 'neuron' : 'unit'];
-  if (z) head.push('z');
-  head.push('a');
-  if (dadz) head.push('∂a/∂z');
-  if (d) head.push('δ');
-  const rows: string[][] = [];
-  for (let i = 0; i < a.data.length; i++) {
-    const ex = Math.floor(i / per);
-    const u = i % per;
-    const unit = numbers ? String(numbers[li] + u) : unitShape.length <= 1 ? String(u) : `(${unravel(u, unitShape).join(',')})`;
-    const r = [`d${ex + 1}`, unit];
-    if (z) r.push(f(z[i]));
-    r.push(f(a.data[i]));
-    if (dadz) r.push(f(dadz[i]));
-    if (d) r.push(f(d[i]));
-    rows.push(r);
+  const z = l.z ? flatten(l.z) : null;
+  const title = `layer ${l.name} (${l.type}${l.activation ? `, ${l.activation}` : ''})`;
+  if (z && z.data.length !== a.data.length) {
+    // e.g. a recurrent layer returning only its last step: z and δ per step, a separately
+    const cols: Column[] = [['z', z.data], ...(l.delta ? [['δ', flatten(l.delta).data] as Column] : [])];
+    return `${title}: z${l.delta ? ', δ = ∂E/∂z' : ''} ${JSON.stringify(z.shape)}\n${unitRows(z.shape, cols, null, 0, f)}\n\n${title}: a ${JSON.stringify(a.shape)}\n${unitRows(a.shape, [['a', a.data]], null, 0, f)}`;
   }
-  const what = [z ? 'z' : null, 'a', dadz ? '∂a/∂z' : null, d ? 'δ = ∂E/∂z' : null].filter(Boolean).join(', ');
-  return `layer ${l.name} (${l.type}${l.activation ? `, ${l.activation}` : ''}): ${what}\n${textTable(head, rows)}`;
+  const cols: Column[] = [];
+  if (z) cols.push(['z', z.data]);
+  cols.push(['a', a.data]);
+  if (l.dadz) cols.push(['∂a/∂z', flatten(l.dadz).data]);
+  if (l.delta) cols.push(['δ', flatten(l.delta).data]);
+  const what = cols.map(([h]) => (h === 'δ' ? 'δ = ∂E/∂z' : h)).join(', ');
+  return `${title}: ${what}\n${unitRows(a.shape, cols, numbers, numbers ? numbers[li] : 0, f)}`;
+}
+
+type Column = [string, ArrayLike<number>];
+
+/** One row per example and unit with the given columns; units numbered globally when `numbers`. */
+function unitRows(shape: readonly number[], cols: readonly Column[], numbers: number[] | null, first: number, f: (v: number) => string): string {
+  const total = cols[0][1].length;
+  const per = total / shape[0];
+  const unitShape = shape.slice(1);
+  const rows: string[][] = [];
+  for (let i = 0; i < total; i++) {
+    const u = i % per;
+    const unit = numbers ? String(first + u) : unitShape.length <= 1 ? String(u) : `(${unravel(u, unitShape).join(',')})`;
+    rows.push([`d${Math.floor(i / per) + 1}`, unit, ...cols.map(([, v]) => f(v[i]))]);
+  }
+  return textTable(['example', numbers ? 'neuron' : 'unit', ...cols.map(([h]) => h)], rows);
 }
 
 function gradTable(t: TraceResult, l: LayerTrace, li: number, numbers: number[] | null, f: (v: number) => string): string | null {

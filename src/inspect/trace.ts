@@ -204,7 +204,14 @@ export function captureTrace(model: Model, x: Tensor, y: Tensor, opts: TraceOpti
       if (!a && z) a = noGrad(() => softmax(z));
       if (!input || !a) throw new ShapeError(`layer ${l.name} did not run during the traced forward pass`);
       const act = layerActivation(l);
-      const dadz = act && z && z.size === a.size && !(act.name === 'softmax') ? activationDerivative(act.name, z.data, a.data, act.alpha, act.lambda) : null;
+      let lambda = act?.lambda;
+      if (lambda && z && l.type.startsWith('conv') && z.rank >= 3) {
+        // convolutional PReLU: one slope per filter (channel axis 1), expanded to every value
+        const spatial = z.size / z.shape[0] / z.shape[1];
+        const per = Float32Array.from({ length: z.size }, (_, j) => lambda![Math.floor(j / spatial) % z.shape[1]]);
+        lambda = per;
+      }
+      const dadz = act && z && z.size === a.size && act.name !== 'softmax' ? activationDerivative(act.name, z.data, a.data, act.alpha, lambda) : null;
       const grads = new Map<string, Tensor>();
       for (const [k, p] of l.ownParameters()) grads.set(k, p.grad ? p.grad.clone() : new Tensor(new Float32Array(p.size), p.shape));
       const extra: Record<string, Tensor> = {};

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, Dense, Model, SGD, Sequential, tensor, traceModel, formatTrace, captureTrace, activationDerivative } from '../../src/index.js';
+import { ConfigError, Conv2D, Dense, Flatten, MaxPool2D, Model, SGD, Sequential, SimpleRNN, tensor, traceModel, formatTrace, captureTrace, activationDerivative, Rng } from '../../src/index.js';
 import type { NestedArray } from '../../src/index.js';
 import { workedModel, x, y } from '../lecture/fixtures.js';
 import { assertClose } from '../helpers/gradcheck.js';
@@ -119,4 +119,47 @@ test('tracing without data is a ConfigError', () => {
   const model = workedModel();
   assert.throws(() => traceModel(model, undefined as never, y()), (e: Error) => e instanceof ConfigError && /tracing a model needs data: pass the inputs x and the targets y/.test(e.message));
   assert.throws(() => traceModel(model, tensor(new Float32Array(0), { shape: [0, 2] }), tensor(new Float32Array(0), { shape: [0, 1] })), (e: Error) => e instanceof ConfigError && /at least one example/.test(e.message));
+});
+
+test('conv layers are traced in their own shape [example][channel][row][col]', () => {
+  const net = new Sequential([
+    new Conv2D({ filters: 2, kernelSize: 3, activation: 'prelu', name: 'conv' }),
+    new MaxPool2D({ poolSize: 2, name: 'pool' }),
+    new Flatten({ name: 'flat' }),
+    new Dense({ units: 2, activation: 'softmax', name: 'out' }),
+  ], { inputShape: [1, 6, 6], seed: 4 });
+  const model = new Model(net, { loss: 'crossEntropy', optimizer: new SGD({ learningRate: 0.1 }) });
+  const rng = new Rng(5);
+  const xs = tensor(Array.from({ length: 3 * 36 }, () => rng.normal(0, 1)), { shape: [3, 1, 6, 6] });
+  const t = traceModel(model, xs, tensor([[1, 0], [0, 1], [1, 0]]));
+  const conv = t.layers[0];
+  const z = conv.z as number[][][][];
+  assert.deepEqual([z.length, z[0].length, z[0][0].length, z[0][0][0].length], [3, 2, 4, 4]);
+  assert.deepEqual([(conv.delta as number[][][][])[0].length, (conv.dadz as number[][][][])[0].length], [2, 2]);
+  const w = conv.grad.weight as number[][][][];
+  assert.deepEqual([w.length, w[0].length, w[0][0].length, w[0][0][0].length], [2, 1, 3, 3]);
+  // PReLU slope per filter: ∂a/∂z is 1 or λ = 0.25
+  assert.ok(flat(conv.dadz).every((v) => v === 1 || Math.abs(v - 0.25) < 1e-7));
+  // δ of the conv layer = (δ routed back through the max-pool) × ∂a/∂z
+  assert.equal(t.layers[1].type, 'maxPool2d');
+  assert.equal(t.layers[2].z, null);
+  const s = formatTrace(t);
+  assert.match(s, /layer conv \(conv2d, prelu\): z, a, ∂a\/∂z, δ = ∂E\/∂z\nexample\s+unit\s+z\s+a\s+∂a\/∂z\s+δ\nd1\s+\(0,0,0\)/);
+  assert.match(s, /weight\[1,0,2,2\]/);
+});
+
+test('recurrent layers add their per-step hidden states as extra', () => {
+  const net = new Sequential([
+    new SimpleRNN({ units: 3, activation: 'tanh', name: 'rnn' }),
+    new Dense({ units: 1, name: 'out' }),
+  ], { inputShape: [4, 2], seed: 6 });
+  const model = new Model(net, { loss: 'mse', optimizer: new SGD({ learningRate: 0.1 }) });
+  const rng = new Rng(2);
+  const xs = tensor(Array.from({ length: 2 * 8 }, () => rng.normal(0, 1)), { shape: [2, 4, 2] });
+  const t = traceModel(model, xs, tensor([[0.5], [-0.5]]));
+  const r = t.layers[0];
+  assert.ok(r.extra && r.extra.h, `extra keys: ${Object.keys(r.extra ?? {})}`);
+  assert.equal((r.extra.h as number[][]).length, 2, 'per example');
+  assert.ok(Object.keys(r.grad).length >= 2);
+  assert.match(formatTrace(t), /rnn h \[2,/);
 });

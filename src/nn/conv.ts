@@ -1,0 +1,246 @@
+import type { Tensor } from '../tensor/tensor.js';
+import { ConfigError, ShapeError, fmtShape } from '../errors.js';
+import { conv1d, conv2d, checkKernel1D, checkPadding, convGeometry, pair, positiveInt, resolvePadding1D, resolvePadding2D } from '../ops/conv.js';
+import type { Pair, Padding1D, Padding2D } from '../ops/conv.js';
+import { mul, neg, sub } from '../ops/elementwise.js';
+import { relu } from '../ops/activations.js';
+import { reshape } from '../ops/shape.js';
+import type { ActivationName } from '../ops/activations.js';
+import { checkInitializer, initialize } from './init.js';
+import type { Initializer } from './init.js';
+import { Layer, checkInt } from './module.js';
+import type { BuildContext } from './module.js';
+import { applyActivation, checkActivationOptions, makePreluSlope } from './activation.js';
+import type { ActivationOptions } from './activation.js';
+
+/** Options shared by {@link Conv2D} and {@link Conv1D}. @example `const o: ConvOptions = { filters: 8, activation: 'relu' };` */
+export interface ConvOptions extends ActivationOptions {
+  /** Number of filters (feature maps, output channels). */
+  filters: number;
+  /** Name (default `conv2d_N` / `conv1d_N`). */
+  name?: string;
+  /** Filter initialiser (default `glorotUniform`; fans n_in = channels·kernel area, n_out = filters·kernel area). */
+  kernelInitializer?: Initializer;
+  /** Bias initialiser (default `zeros`). */
+  biasInitializer?: Initializer;
+  /** Whether the layer has a bias (default true). */
+  useBias?: boolean;
+  /** Only `'channelsFirst'` (NCHW / NCL), the default, is supported. */
+  dataFormat?: 'channelsFirst';
+}
+
+/** Options of a {@link Conv2D} layer (TF.js key names). @example `const o: Conv2DOptions = { filters: 16, kernelSize: 5 };` */
+export interface Conv2DOptions extends ConvOptions {
+  /** Filter `[height, width]`, or one number for a square filter. */
+  kernelSize: Pair;
+  /** Step between receptive fields, `[vertical, horizontal]` or one number (default 1). */
+  strides?: Pair;
+  /** `'valid'` (default), `'same'`, pixels on every edge, or `[top, bottom, left, right]`. */
+  padding?: Padding2D;
+}
+
+/** Options of a {@link Conv1D} layer. @example `const o: Conv1DOptions = { filters: 4, kernelSize: 3, padding: 'same' };` */
+export interface Conv1DOptions extends ConvOptions {
+  /** Filter width. */
+  kernelSize: number;
+  /** Step between receptive fields (default 1). */
+  strides?: number;
+  /** `'valid'` (default), `'same'`, a number for both ends, or `[left, right]`. */
+  padding?: Padding1D;
+}
+
+const CONV_KEYS = [
+  'type', 'name', 'filters', 'kernelSize', 'strides', 'padding', 'activation', 'alpha', 'theta', 'preluInit',
+  'kernelInitializer', 'biasInitializer', 'useBias', 'dataFormat',
+];
+
+/**
+ * Rejects option keys a layer does not know (a misspelt `stride` would otherwise be ignored).
+ * @example `checkKeys({ filters: 2, stride: 2 }, ['filters', 'strides'], 'conv2d') // throws ConfigError`
+ */
+export function checkKeys(opts: object, known: readonly string[], where: string): void {
+  for (const k of Object.keys(opts)) {
+    if (!known.includes(k)) throw new ConfigError(`${where}: unknown option "${k}"; expected one of ${known.join(', ')}`);
+  }
+}
+
+/**
+ * Common part of the convolutional layers: options, parameters, activation and tracing. The
+ * PReLU slope λ is one per filter (shared by every position of its feature map).
+ */
+abstract class ConvLayer<O extends ConvOptions> extends Layer {
+  readonly filters: number;
+  readonly activation: ActivationName;
+  weight!: Tensor;
+  bias: Tensor | null = null;
+  lambda: Tensor | undefined;
+
+  constructor(readonly opts: O, type: string) {
+    super(opts?.name);
+    if (!opts || typeof opts !== 'object') throw new ConfigError(`${type} needs an options object, received ${JSON.stringify(opts)}`);
+    const where = opts.name ?? type;
+    checkKeys(opts, CONV_KEYS, where);
+    this.filters = checkInt(opts.filters, `${where}.filters`);
+    this.activation = checkActivationOptions(opts, where);
+    if (this.activation === 'softmax') {
+      throw new ConfigError(`${where}.activation: softmax is not supported on feature maps; expected another activation (put flatten and a dense softmax layer after the convolutions), received "softmax"`);
+    }
+    checkInitializer(opts.kernelInitializer ?? 'glorotUniform', `${where}.kernelInitializer`);
+    checkInitializer(opts.biasInitializer ?? 'zeros', `${where}.biasInitializer`);
+    if (opts.useBias !== undefined && typeof opts.useBias !== 'boolean') {
+      throw new ConfigError(`${where}.useBias must be true or false, received ${JSON.stringify(opts.useBias)}`);
+    }
+    if (opts.dataFormat !== undefined && opts.dataFormat !== 'channelsFirst') {
+      throw new ConfigError(`${where}.dataFormat: only "channelsFirst" (NCHW) is supported, received ${JSON.stringify(opts.dataFormat)}`);
+    }
+  }
+
+  /** Creates weight [filters, channels, …kernel], bias and PReLU slopes. */
+  protected makeParams(channels: number, kernel: readonly number[], ctx: BuildContext): void {
+    const area = kernel.reduce((a, b) => a * b, 1);
+    const fanIn = channels * area;
+    const fanOut = this.filters * area;
+    this.weight = this.addParam('weight', initialize(this.opts.kernelInitializer ?? 'glorotUniform', [this.filters, channels, ...kernel], fanIn, fanOut, ctx.rng));
+    if (this.opts.useBias ?? true) {
+      this.bias = this.addParam('bias', initialize(this.opts.biasInitializer ?? 'zeros', [this.filters], fanIn, fanOut, ctx.rng));
+    }
+    const l = makePreluSlope(this.activation, this.filters, this.opts);
+    if (l) this.lambda = this.addParam('lambda', l);
+  }
+
+  /** ShapeError naming this layer when a batch's channels or size differ from the built input. */
+  protected checkImages(x: Tensor, what: string): void {
+    const want = this.inputShape;
+    const ok = x.rank === want.length + 1 && want.every((d, i) => d === x.shape[i + 1]);
+    if (ok) return;
+    let detail = '';
+    if (x.rank === want.length + 1 && x.shape[1] !== want[0]) detail = ` (channel count ${x.shape[1]} instead of ${want[0]})`;
+    else if (x.rank === want.length + 1) detail = ` (size ${x.shape.slice(2).join('×')} instead of ${want.slice(1).join('×')})`;
+    throw new ShapeError(`${this.name} expects ${what} ${fmtShape(['*' as unknown as number, ...want])}, received ${fmtShape(x.shape)}${detail}`);
+  }
+
+  /** The weighted sums z = conv(x, W) + b in the layer's output shape (with the batch dimension). */
+  abstract preActivation(x: Tensor): Tensor;
+
+  forward(x: Tensor): Tensor {
+    const z = this.preActivation(x);
+    return this.traced(z, this.activate(z));
+  }
+
+  /** a = φ(z); PReLU uses one slope per filter: a = relu(z) − λ_f · relu(−z). */
+  protected activate(z: Tensor): Tensor {
+    if (this.activation !== 'prelu') return applyActivation(this.activation, z, this.opts);
+    const lam = reshape(this.lambda!, [this.filters, ...new Array<number>(z.rank - 2).fill(1)]);
+    return sub(relu(z), mul(lam, relu(neg(z))));
+  }
+
+  config(): Record<string, unknown> {
+    const { name: _n, type: _t, ...rest } = this.opts as O & { type?: string };
+    return { type: this.type, name: this.name, ...rest, activation: this.activation };
+  }
+}
+
+/**
+ * A 2-D convolutional layer (eq 90–109): `filters` filters of `kernelSize`, each with the input's
+ * depth (eq 104), slide over the image with `strides` after `padding`; z = conv(x, W) + b and
+ * a = φ(z). Tensors are NCHW (the ONNX/PyTorch convention).
+ *
+ * Parameters (names, shapes, layouts — exactly what `getWeights()/setWeights()` use):
+ * - `weight` [filters, channels, kh, kw]: `weight[f][c]` is filter f's kh×kw slice for input
+ *   channel c (eq 105's red/green/blue matrices), row-major
+ * - `bias` [filters] (eq 104's w0; absent with `useBias: false`)
+ * - `lambda` [filters]: PReLU slopes, one per filter, only with `activation: 'prelu'`
+ *
+ * Input [batch, channels, height, width] → output [batch, filters, oh, ow] with
+ * oh = ⌊(height + top + bottom − kh) / sv⌋ + 1 (likewise ow). While tracing, z and a are recorded
+ * in that shape, and δ = ∂E/∂z appears as `record.z.grad`.
+ *
+ * @example
+ * ```ts
+ * new Conv2D({ filters: 16, kernelSize: 5, activation: 'relu', kernelInitializer: 'heNormal' });
+ * new Conv2D({ filters: 1, kernelSize: [3, 3], strides: [2, 1], padding: 'same' });
+ * ```
+ */
+export class Conv2D extends ConvLayer<Conv2DOptions> {
+  readonly type = 'conv2d';
+  readonly kernelSize: [number, number];
+  readonly strides: [number, number];
+  /** Explicit padding [top, bottom, left, right], known after build. */
+  padding: [number, number, number, number] = [0, 0, 0, 0];
+
+  constructor(opts: Conv2DOptions) {
+    super(opts, 'conv2d');
+    const where = opts.name ?? 'conv2d';
+    this.kernelSize = pair(opts.kernelSize, `${where}.kernelSize`);
+    this.strides = pair(opts.strides ?? 1, `${where}.strides`);
+    checkPadding(opts.padding ?? 'valid', `${where}.padding`, 2);
+  }
+
+  protected init(inputShape: readonly number[], ctx: BuildContext): readonly number[] {
+    if (inputShape.length !== 3) {
+      throw new ShapeError(`${this.name} expects images [channels, height, width], received input shape ${fmtShape(inputShape)} (a grayscale 28×28 image is [1, 28, 28])`);
+    }
+    const [c, h, w] = inputShape;
+    this.padding = resolvePadding2D(this.opts.padding ?? 'valid', [h, w], this.kernelSize, this.strides, this.name);
+    const g = convGeometry(1, inputShape, this.filters, this.kernelSize, this.strides, this.padding, this.name);
+    this.makeParams(c, this.kernelSize, ctx);
+    return [this.filters, g.oh, g.ow];
+  }
+
+  /** The weighted sums z = conv(x, W) + b, [batch, filters, oh, ow]. */
+  preActivation(x: Tensor): Tensor {
+    this.checkImages(x, 'images');
+    return conv2d(x, this.weight, this.bias, { strides: this.strides, padding: this.padding });
+  }
+}
+
+/**
+ * A 1-D convolutional layer for sequences and signals (the lecture's 1-D filters): `filters`
+ * filters of width `kernelSize` and the input's depth slide along the sequence.
+ *
+ * Parameters:
+ * - `weight` [filters, channels, kernelSize]
+ * - `bias` [filters] (absent with `useBias: false`)
+ * - `lambda` [filters]: PReLU slopes, only with `activation: 'prelu'`
+ *
+ * Input [batch, channels, length] → output [batch, filters, ol], ol = ⌊(length + left + right −
+ * kernelSize) / strides⌋ + 1. Runs on the 2-D convolution kernels with height 1.
+ *
+ * @example
+ * ```ts
+ * new Conv1D({ filters: 4, kernelSize: 3, padding: 'same', activation: 'tanh' });
+ * ```
+ */
+export class Conv1D extends ConvLayer<Conv1DOptions> {
+  readonly type = 'conv1d';
+  readonly kernelSize: number;
+  readonly strides: number;
+  /** Explicit padding [left, right], known after build. */
+  padding: [number, number] = [0, 0];
+
+  constructor(opts: Conv1DOptions) {
+    super(opts, 'conv1d');
+    const where = opts.name ?? 'conv1d';
+    this.kernelSize = positiveInt(opts.kernelSize, `${where}.kernelSize`);
+    this.strides = positiveInt(opts.strides ?? 1, `${where}.strides`);
+    checkPadding(opts.padding ?? 'valid', `${where}.padding`, 1);
+  }
+
+  protected init(inputShape: readonly number[], ctx: BuildContext): readonly number[] {
+    if (inputShape.length !== 2) {
+      throw new ShapeError(`${this.name} expects sequences [channels, length], received input shape ${fmtShape(inputShape)} (a single-channel signal of 100 samples is [1, 100])`);
+    }
+    const [c, len] = inputShape;
+    this.padding = resolvePadding1D(this.opts.padding ?? 'valid', len, this.kernelSize, this.strides, this.name);
+    checkKernel1D(this.kernelSize, len, this.padding, this.name);
+    const g = convGeometry(1, [c, 1, len], this.filters, [1, this.kernelSize], [1, this.strides], [0, 0, ...this.padding], this.name);
+    this.makeParams(c, [this.kernelSize], ctx);
+    return [this.filters, g.ow];
+  }
+
+  /** The weighted sums z = conv(x, W) + b, [batch, filters, ol]. */
+  preActivation(x: Tensor): Tensor {
+    this.checkImages(x, 'sequences');
+    return conv1d(x, this.weight, this.bias, { strides: this.strides, padding: this.padding });
+  }
+}

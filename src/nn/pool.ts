@@ -1,0 +1,164 @@
+import type { Tensor } from '../tensor/tensor.js';
+import { ConfigError, ShapeError, fmtShape } from '../errors.js';
+import { pair, positiveInt } from '../ops/conv.js';
+import type { Pair } from '../ops/conv.js';
+import { avgPool2d, maxPool2d, poolGeometry } from '../ops/pool.js';
+import type { Pool2dOptions } from '../ops/pool.js';
+import { reshape } from '../ops/shape.js';
+import { Layer } from './module.js';
+import type { BuildContext } from './module.js';
+import { checkKeys } from './conv.js';
+
+/** Options of {@link MaxPool2D} and {@link AvgPool2D} (TF.js key names). @example `const o: Pool2DOptions = { poolSize: 2 };` */
+export interface Pool2DOptions {
+  /** Window `[height, width]` or one number (default 2). */
+  poolSize?: Pair;
+  /** Step between windows (default: the pool size — non-overlapping windows). */
+  strides?: Pair;
+  /** Only `'valid'` (every window inside the input), the default. */
+  padding?: 'valid';
+  /** Only `'channelsFirst'` (NCHW), the default. */
+  dataFormat?: 'channelsFirst';
+  /** Name (default `maxPool2d_N` / `avgPool2d_N`). */
+  name?: string;
+}
+
+/** Options of {@link MaxPool1D} and {@link AvgPool1D}. @example `const o: Pool1DOptions = { poolSize: 3, strides: 1 };` */
+export interface Pool1DOptions {
+  /** Window length (default 2). */
+  poolSize?: number;
+  /** Step between windows (default: the pool size). */
+  strides?: number;
+  /** Only `'valid'`, the default. */
+  padding?: 'valid';
+  /** Only `'channelsFirst'` (NCL), the default. */
+  dataFormat?: 'channelsFirst';
+  /** Name (default `maxPool1d_N` / `avgPool1d_N`). */
+  name?: string;
+}
+
+const POOL_KEYS = ['type', 'name', 'poolSize', 'strides', 'padding', 'dataFormat'];
+
+/**
+ * Common part of the pooling layers: options, shapes and tracing. A pooling neuron's z is its
+ * output (the window's max or mean, ∂a/∂z = 1 as in eq 102), so a trace reports z = a and δ.
+ */
+abstract class PoolLayer extends Layer {
+  readonly poolSize: [number, number];
+  readonly strides: [number, number];
+
+  constructor(readonly opts: Pool2DOptions | Pool1DOptions, type: string, private readonly dims: 1 | 2,
+    private readonly op: (x: Tensor, o: Pool2dOptions) => Tensor) {
+    super(opts?.name);
+    if (!opts || typeof opts !== 'object') throw new ConfigError(`${type} needs an options object, received ${JSON.stringify(opts)}`);
+    const where = opts.name ?? type;
+    checkKeys(opts, POOL_KEYS, where);
+    if (dims === 2) {
+      this.poolSize = pair(opts.poolSize ?? 2, `${where}.poolSize`);
+      this.strides = opts.strides === undefined ? this.poolSize : pair(opts.strides, `${where}.strides`);
+    } else {
+      this.poolSize = [1, positiveInt(opts.poolSize ?? 2, `${where}.poolSize`)];
+      this.strides = [1, opts.strides === undefined ? this.poolSize[1] : positiveInt(opts.strides, `${where}.strides`)];
+    }
+    if (opts.padding !== undefined && opts.padding !== 'valid') {
+      throw new ConfigError(`${where}.padding: pooling supports only "valid" (windows inside the input), received ${JSON.stringify(opts.padding)}`);
+    }
+    if (opts.dataFormat !== undefined && opts.dataFormat !== 'channelsFirst') {
+      throw new ConfigError(`${where}.dataFormat: only "channelsFirst" is supported, received ${JSON.stringify(opts.dataFormat)}`);
+    }
+  }
+
+  protected init(inputShape: readonly number[], _ctx: BuildContext): readonly number[] {
+    if (this.dims === 2) {
+      if (inputShape.length !== 3) throw new ShapeError(`${this.name} expects feature maps [channels, height, width], received input shape ${fmtShape(inputShape)}`);
+      const g = poolGeometry(1, inputShape, this.poolSize, this.strides, this.name);
+      return [inputShape[0], g.oh, g.ow];
+    }
+    if (inputShape.length !== 2) throw new ShapeError(`${this.name} expects sequences [channels, length], received input shape ${fmtShape(inputShape)}`);
+    const [c, len] = inputShape;
+    if (this.poolSize[1] > len) {
+      throw new ConfigError(`${this.name}: pool window ${this.poolSize[1]} is larger than the input length ${len}; expected at most ${len}, received ${this.poolSize[1]}`);
+    }
+    return [c, poolGeometry(1, [c, 1, len], this.poolSize, this.strides, this.name).ow];
+  }
+
+  forward(x: Tensor): Tensor {
+    this.checkInput(x);
+    const o = { poolSize: this.poolSize, strides: this.strides };
+    // 1-D: sequences [N, C, L] are images of height 1
+    const y = this.dims === 2 ? this.op(x, o) : reshape(this.op(reshape(x, [x.shape[0], x.shape[1], 1, x.shape[2]]), o), [x.shape[0], ...this.outputShape]);
+    return this.traced(y, y);
+  }
+
+  config(): Record<string, unknown> {
+    const size = this.dims === 2 ? this.poolSize : this.poolSize[1];
+    const strides = this.dims === 2 ? this.strides : this.strides[1];
+    return { type: this.type, name: this.name, poolSize: size, strides };
+  }
+}
+
+/**
+ * Max pooling over 2-D windows (eq 100–103): each output is the largest value in its window of
+ * every feature map; backpropagation sends the whole gradient to the input that gave the max
+ * (the first in row-major order on ties) and zero to the others.
+ * Input [batch, channels, h, w] → [batch, channels, ⌊(h − ph) / sv⌋ + 1, ⌊(w − pw) / sh⌋ + 1].
+ * No parameters.
+ *
+ * @example
+ * ```ts
+ * new MaxPool2D({ poolSize: 2 });               // non-overlapping 2×2 windows
+ * new MaxPool2D({ poolSize: 3, strides: 2 });   // overlapping
+ * ```
+ */
+export class MaxPool2D extends PoolLayer {
+  readonly type = 'maxPool2d';
+  constructor(opts: Pool2DOptions = {}) {
+    super(opts, 'maxPool2d', 2, maxPool2d);
+  }
+}
+
+/**
+ * Average pooling over 2-D windows (the early CNNs' sub-sampling): each output is the mean of its
+ * window; each input of a window receives the window's gradient ÷ window size. No parameters.
+ *
+ * @example
+ * ```ts
+ * new AvgPool2D({ poolSize: [2, 2] });
+ * ```
+ */
+export class AvgPool2D extends PoolLayer {
+  readonly type = 'avgPool2d';
+  constructor(opts: Pool2DOptions = {}) {
+    super(opts, 'avgPool2d', 2, avgPool2d);
+  }
+}
+
+/**
+ * Max pooling along sequences: [batch, channels, length] → [batch, channels, ⌊(length − size) / stride⌋ + 1].
+ *
+ * @example
+ * ```ts
+ * new MaxPool1D({ poolSize: 2 });
+ * ```
+ */
+export class MaxPool1D extends PoolLayer {
+  readonly type = 'maxPool1d';
+  constructor(opts: Pool1DOptions = {}) {
+    super(opts, 'maxPool1d', 1, maxPool2d);
+  }
+}
+
+/**
+ * Average pooling along sequences: [batch, channels, length] → [batch, channels, ol].
+ *
+ * @example
+ * ```ts
+ * new AvgPool1D({ poolSize: 4, strides: 2 });
+ * ```
+ */
+export class AvgPool1D extends PoolLayer {
+  readonly type = 'avgPool1d';
+  constructor(opts: Pool1DOptions = {}) {
+    super(opts, 'avgPool1d', 1, avgPool2d);
+  }
+}

@@ -5,9 +5,10 @@ import { summary } from './commands/summary.js';
 import { predict } from './commands/predict.js';
 import { evaluate } from './commands/evaluate.js';
 import { digits } from './commands/digits.js';
+import { inspect, report } from './commands/inspect.js';
 
 /** Every CLI command by name. */
-export const COMMANDS: Record<string, Command> = { digits, train, predict, evaluate, trace, summary };
+export const COMMANDS: Record<string, Command> = { digits, train, predict, evaluate, trace, inspect, report, summary };
 
 /** The usage text listing every command. */
 export function usage(): string {

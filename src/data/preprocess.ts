@@ -61,7 +61,7 @@ function finiteOpt(v: unknown, key: string, where: string): number | undefined {
 /**
  * Fits one feature's normalisation on training values (float64 statistics). Returns the transform
  * and, for a constant feature, a warning the caller can print (the values are then shifted, not
- * divided by zero).
+ * divided by zero). `label` names the feature in warnings, `where` the option's key in errors.
  *
  * @example
  * ```ts
@@ -74,8 +74,8 @@ export function fitNumeric(
   method: NormalizeMethod,
   opts: NumericFitOptions = {},
   label = 'feature',
+  where = label,
 ): { transform: NumericTransform; warning?: string } {
-  const where = label;
   const n = values.length;
   const needData = (what: string): void => {
     if (n === 0) throw new ConfigError(`${label}: cannot fit ${what} on 0 rows of training data`);
@@ -980,7 +980,7 @@ export function prepareTable(
       if (enc.size === 1) warnings.push(`input column "${name}" has a single level ("${enc.levels[0]}"): its one-hot column is always 1 and carries no information`);
       inputs.push({ column: name, type: 'categorical', levels: [...enc.levels], declared: enc.declared });
     } else {
-      const r = fitNumeric(table.numbers(name, 'input column'), methodOf(s, where), s, `column "${name}"`);
+      const r = fitNumeric(table.numbers(name, 'input column'), methodOf(s, where), s, `column "${name}"`, where);
       if (r.warning) warnings.push(r.warning);
       inputs.push({ column: name, type: 'numeric', ...r.transform });
     }
@@ -1002,7 +1002,7 @@ export function prepareTable(
       columns: targetCols.map((name) => {
         const { s, where } = columnSpecOf(cols, name);
         if (s.type === 'categorical') throw new ConfigError(`${where}: a categorical column cannot be a regression target (use "target": {"type": "classification"})`);
-        const r = fitNumeric(table.numbers(name, 'target column'), methodOf(s, where), s, `target column "${name}"`);
+        const r = fitNumeric(table.numbers(name, 'target column'), methodOf(s, where), s, `target column "${name}"`, where);
         if (r.warning) warnings.push(r.warning);
         return { column: name, ...r.transform };
       }),
@@ -1023,7 +1023,7 @@ export function prepareTable(
       if (!declared) throw new ConfigError(`target.bins needs "levels" naming the ${(targetSpec.bins as unknown[]).length + 1} bins`);
       const levels = checkLevels(declared, 'target.levels');
       const bins = checkBins(targetSpec.bins, levels, 'target');
-      const r = fitNumeric(table.numbers(name, 'target column'), methodOf(s, where), s, `target column "${name}"`);
+      const r = fitNumeric(table.numbers(name, 'target column'), methodOf(s, where), s, `target column "${name}"`, where);
       if (r.warning) warnings.push(r.warning);
       target = { type: 'classification', source: 'bins', column: name, levels, bins, scale: r.transform };
     } else {

@@ -21,7 +21,10 @@ export function gatherRows(x: Tensor, order: ArrayLike<number> | null, start: nu
   return new Tensor(out, [n, ...x.shape.slice(1)]);
 }
 
-/** Splits [0, n) into consecutive batches of `size` (the last may be smaller). */
+/**
+ * Splits [0, n) into consecutive batches of `size` (the last may be smaller).
+ * @example `batchRanges(5, 2) // [[0, 2], [2, 4], [4, 5]]`
+ */
 export function batchRanges(n: number, size: number): [number, number][] {
   const out: [number, number][] = [];
   for (let s = 0; s < n; s += size) out.push([s, Math.min(n, s + size)]);

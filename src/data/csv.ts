@@ -428,7 +428,13 @@ export interface Selected {
 
 /**
  * Checks that `shape` holds exactly `count` values per example and returns the tensor shape for
- * `rows` examples; `what` words the error.
+ * `rows` examples (ShapeError otherwise; `what` words it). Without `shape`: `[rows, count]`.
+ *
+ * @example
+ * ```ts
+ * exampleShape(10, 36, [1, 6, 6], 'input'); // [10, 1, 6, 6]
+ * exampleShape(10, 35, [1, 6, 6], 'input'); // ShapeError: input shape [1, 6, 6] holds 36 values …
+ * ```
  */
 export function exampleShape(rows: number, count: number, shape: readonly number[] | undefined, what: string): number[] {
   if (!shape) return [rows, count];

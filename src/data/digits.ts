@@ -16,9 +16,15 @@ const PIXELS = 28 * 28;
  */
 export const DIGITS_SPLIT_SEED = 2024;
 
-/** Number of bundled digits and of training digits in the default split. */
+/**
+ * Number of bundled digits.
+ * @example `(await loadDigits()).test.labels.length === DIGITS_TOTAL - DIGITS_TRAIN // true`
+ */
 export const DIGITS_TOTAL = 10000;
-/** Training digits of the default split (the other 2,000 are the test set). */
+/**
+ * Training digits of the default split (the other 2,000 are the test set).
+ * @example `(await loadDigits()).train.labels.length === DIGITS_TRAIN // true`
+ */
 export const DIGITS_TRAIN = 8000;
 
 /** Options of {@link loadDigits}. */

@@ -63,7 +63,7 @@ th:first-child,td:first-child{text-align:left}
 th{background:#f0f3f6;font-weight:600}
 pre{background:#f4f5f7;padding:10px;border-radius:6px;overflow:auto;font-size:12px}
 .dd-plots{display:flex;flex-wrap:wrap;gap:14px;align-items:flex-start}
-.dd-plots svg,.dd-wide svg{max-width:100%;height:auto;background:#fff;border:1px solid #eceff2;border-radius:6px}
+.dd-plots svg{max-width:100%;height:auto;background:#fff;border:1px solid #eceff2;border-radius:6px}
 .dd-note{color:#666;font-style:italic}
 .dd-warnings{list-style:none;padding:0;margin:0}
 .dd-warning{border-left:4px solid #d62728;background:#fdf3f3;padding:8px 12px;margin:8px 0;border-radius:4px}
@@ -167,9 +167,10 @@ function cnnSection(model: Model, maps: readonly FeatureMapSet[] | null | undefi
     const keep = Math.min(c, 32);
     const t = m.maps.rank === 4 ? m.maps.shape.slice(1) : m.maps.shape;
     const shown = keep < c ? new Tensor(m.maps.data.subarray(0, keep * t[1] * t[2]), [keep, t[1], t[2]]) : m.maps;
-    parts.push(plotFeatureMaps(shown, { title: `${m.layer}: ${keep < c ? `first ${keep} of ` : ''}${c} feature map${c === 1 ? '' : 's'} ${t[1]}×${t[2]}` }));
+    const what = m.layer === 'input' ? `input image, ${c} channel${c === 1 ? '' : 's'}` : `${m.layer}: ${keep < c ? `first ${keep} of ` : ''}${c} feature map${c === 1 ? '' : 's'}`;
+    parts.push(plotFeatureMaps(shown, { title: `${what} ${t[1]}×${t[2]}` }));
   }
-  return `<section id="cnn"><h2>Convolutional layers</h2><p>Learned filters and the feature maps of one input (the lecture's Figure 37), grey scale from black (minimum) to white (maximum) per map.</p><div class="dd-wide">${parts.join('')}</div></section>`;
+  return `<section id="cnn"><h2>Convolutional layers</h2><p>Learned filters and the feature maps of one input (the lecture's Figure 37), grey scale from black (minimum) to white (maximum) per map.</p><div class="dd-plots">${parts.join('')}</div></section>`;
 }
 
 function activationsSection(model: Model): string {
@@ -201,7 +202,7 @@ export function renderReport(input: ReportInput): string {
     diagnosticsSection(input.diagnostics),
     dynamicsSection(input.dynamics),
     cnnSection(model, input.featureMaps),
-    input.confusion ? `<section id="confusion"><h2>Confusion matrix</h2><div class="dd-plots">${plotConfusionMatrix(input.confusion.matrix, { labels: input.confusion.labels, title: 'rows: actual class · columns: predicted class' })}</div></section>` : '',
+    input.confusion ? `<section id="confusion"><h2>Confusion matrix</h2><p>Rows: actual class; columns: predicted class; each cell shaded by its share of the row.</p><div class="dd-plots">${plotConfusionMatrix(input.confusion.matrix, { labels: input.confusion.labels })}</div></section>` : '',
     activationsSection(model),
   ].filter(Boolean);
   const nav = sections.map((s) => /id="([^"]+)"><h2>([^<(]+)/.exec(s)).filter((m): m is RegExpExecArray => !!m).map((m) => `<a href="#${m[1]}">${m[2].trim()}</a>`).join('');

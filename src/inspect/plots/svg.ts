@@ -120,7 +120,9 @@ export function frame(o: FrameOptions): Frame {
  * The root `<svg>` element of a plot: class `dd-plot dd-<kind>`, a viewBox, an accessible title
  * and the title text drawn at the top.
  */
-export function svgRoot(kind: string, width: number, height: number, title: string | undefined, body: string): string {
+export function svgRoot(kind: string, plotWidth: number, height: number, title: string | undefined, body: string): string {
+  // widen narrow plots (a small filter grid) so their title is not cut off
+  const width = Math.ceil(Math.max(plotWidth, title ? title.length * 7.4 + 16 : 0));
   const t = title ? `<title>${esc(title)}</title><text class="dd-title" x="${px(width / 2)}" y="16" text-anchor="middle" font-size="13" font-weight="600" fill="#222">${esc(title)}</text>` : '';
   return `<svg xmlns="http://www.w3.org/2000/svg" class="dd-plot dd-${kind}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" ${FONT}>${t}${body}</svg>`;
 }

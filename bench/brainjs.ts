@@ -17,7 +17,7 @@ import {
   sequenceStart, since, trainingMeasure,
 } from './common.js';
 import type { ChildOptions, ChildResult, Trainer } from './common.js';
-import { Rng } from '../src/index.js';
+import { Rng, setBackend } from '../src/index.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Result = Omit<ChildResult, 'peakRssMiB'>;
@@ -39,17 +39,20 @@ function mlp(brain: any, seed: number): any {
 }
 
 async function trainMlp(brain: any, o: ChildOptions): Promise<Result> {
-  const d = fashion(o);
+  const d = await fashion(o);
+  const n = d.train.labels.length;
+  const nTest = d.test.labels.length;
+  const [x, y, xTest] = [d.train.x.data, d.train.y.data, d.test.x.data];
   const net = mlp(brain, o.seed);
-  const examples = Array.from({ length: d.train.n }, (_, i) => ({
-    input: d.train.x.subarray(i * 784, (i + 1) * 784),
-    output: d.train.y.subarray(i * 10, (i + 1) * 10),
+  const examples = Array.from({ length: n }, (_, i) => ({
+    input: x.subarray(i * 784, (i + 1) * 784),
+    output: y.subarray(i * 10, (i + 1) * 10),
   }));
   const batchSize = 64;
-  const order = new EpochOrder(d.train.n, o.seed);
+  const order = new EpochOrder(n, o.seed);
   const t: Trainer = {
     batchSize,
-    batchesPerEpoch: Math.ceil(d.train.n / batchSize),
+    batchesPerEpoch: Math.ceil(n / batchSize),
     async run(n, stopAfter) {
       const t0 = performance.now();
       const perm = order.next();
@@ -57,7 +60,7 @@ async function trainMlp(brain: any, o: ChildOptions): Promise<Result> {
       while (done < n && since(t0) <= stopAfter) {
         const s = done * batchSize;
         const batch = [];
-        for (let i = s; i < Math.min(s + batchSize, d.train.n); i++) batch.push(examples[perm[i]]);
+        for (let i = s; i < Math.min(s + batchSize, n); i++) batch.push(examples[perm[i]]);
         net.train(batch, TRAIN_OPTS);
         done++;
       }
@@ -65,11 +68,11 @@ async function trainMlp(brain: any, o: ChildOptions): Promise<Result> {
     },
     async accuracy() {
       let ok = 0;
-      for (let i = 0; i < d.test.n; i++) {
-        const out = net.run(d.test.x.subarray(i * 784, (i + 1) * 784));
+      for (let i = 0; i < nTest; i++) {
+        const out = net.run(xTest.subarray(i * 784, (i + 1) * 784));
         if (argmaxRows(out, 1, 10)[0] === d.test.labels[i]) ok++;
       }
-      return ok / d.test.n;
+      return ok / nTest;
     },
   };
   const { metrics, info } = await trainingMeasure(o, t);
@@ -94,6 +97,7 @@ async function trainLstm(brain: any, o: ChildOptions): Promise<Result> {
 }
 
 async function main(o: ChildOptions): Promise<Result> {
+  setBackend('js'); // dendrite only loads the data here: plain Float32Arrays, no native addon
   const brain = peerRequire()('brain.js');
   progress(`brain.js ${peerRequire()('brain.js/package.json').version}`);
   switch (o.workload) {

@@ -11,12 +11,8 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Rng } from '../src/index.js';
-import { loadFashionMnist } from './fashion.js';
-import type { Fashion } from './fashion.js';
-
-export { loadFashionMnist } from './fashion.js';
-export type { Fashion } from './fashion.js';
+import { Rng, loadIdxDataset } from '../src/index.js';
+import type { ImageDataset } from '../src/index.js';
 
 /** The five workloads of shared/WORKLOADS.md. */
 export const WORKLOADS = ['gemm', 'mlp', 'cnn', 'lstm', 'infer'] as const;
@@ -290,11 +286,15 @@ export function argmaxRows(x: ArrayLike<number>, rows: number, cols: number): In
   return out;
 }
 
-/** Loads Fashion-MNIST for a training workload (pixels / 255, one-hot labels). */
-export function fashion(o: ChildOptions): Fashion {
+/**
+ * Loads Fashion-MNIST with dendrite's IDX loader: images [N, 1, 28, 28] in [0, 1], one-hot labels
+ * [N, 10] and class indices. Peers call `setBackend('js')` first, so the tensors' data are plain
+ * `Float32Array`s they can copy into their own tensors.
+ */
+export async function fashion(o: ChildOptions): Promise<ImageDataset> {
   const t0 = performance.now();
-  const d = loadFashionMnist(o.data);
-  progress(`Fashion-MNIST loaded (${d.train.n} train / ${d.test.n} test) in ${since(t0).toFixed(1)} s`);
+  const d = await loadIdxDataset(o.data);
+  progress(`Fashion-MNIST loaded (${d.train.labels.length} train / ${d.test.labels.length} test) in ${since(t0).toFixed(1)} s`);
   return d;
 }
 

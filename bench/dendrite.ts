@@ -1,15 +1,15 @@
 /**
  * dendrite's side of the benchmark: one workload on one backend per process.
  * `node dist/bench/dendrite.js --system dendrite-native --workload mlp …` (options: bench/common.ts).
+ * W-GEMM is bench/gemm.ts (kernel level, both thread counts in one process).
  * Everything goes through the public API (src/index.ts), as a user would write it.
  */
 import {
-  Dense, Model, SGD, Sequential, getBackend, matmul, noGrad, setBackend, tensor,
+  Conv2D, Dense, Flatten, MaxPool2D, Model, SGD, Sequential, Tensor, getBackend, setBackend, tensor,
 } from '../src/index.js';
-import type { BackendName, Layer, Tensor } from '../src/index.js';
-import * as dendrite from '../src/index.js';
+import type { BackendName } from '../src/index.js';
 import {
-  fashion, gemmOperands, gemmWorkload, inferInput, inferWorkload, progress, runChild, since, trainingMeasure,
+  fashion, inferInput, inferWorkload, progress, runChild, since, trainingMeasure,
 } from './common.js';
 import type { ChildOptions, ChildResult, Trainer } from './common.js';
 import { lstmWorkload } from './dendrite-lstm.js';
@@ -25,27 +25,11 @@ function mlpNetwork(seed: number): Sequential {
   ], { inputShape: [784], seed });
 }
 
-/** Layer classes of W-CNN (Conv2D, MaxPool2D, Flatten), when this build has them. */
-interface ConvLayers {
-  Conv2D: new (o: Record<string, unknown>) => Layer;
-  MaxPool2D: new (o: Record<string, unknown>) => Layer;
-  Flatten: new (o?: Record<string, unknown>) => Layer;
-}
-
-function convLayers(): ConvLayers {
-  const d = dendrite as unknown as Partial<ConvLayers>;
-  if (!d.Conv2D || !d.MaxPool2D || !d.Flatten) {
-    throw new Error('this build of dendrite has no Conv2D/MaxPool2D/Flatten layers yet');
-  }
-  return d as ConvLayers;
-}
-
 /**
  * The W-CNN network: 28×28×1 → Conv 16 5×5 → ReLU → MaxPool 2×2 → Conv 32 5×5 → ReLU → MaxPool 2×2
  * → Flatten (512) → Dense 10 softmax; He-normal weights, zero biases (NCHW input [1, 28, 28]).
  */
 function cnnNetwork(seed: number): Sequential {
-  const { Conv2D, MaxPool2D, Flatten } = convLayers();
   return new Sequential([
     new Conv2D({ filters: 16, kernelSize: 5, activation: 'relu', kernelInitializer: 'heNormal' }),
     new MaxPool2D({ poolSize: 2 }),
@@ -81,13 +65,12 @@ function fitTrainer(model: Model, x: Tensor, y: Tensor, xTest: Tensor, yTest: Te
 }
 
 async function train(o: ChildOptions, net: Sequential, inputShape: number[]): Promise<Result> {
-  const d = fashion(o);
-  const x = tensor(d.train.x, { shape: [d.train.n, ...inputShape] });
-  const y = tensor(d.train.y, { shape: [d.train.n, 10] });
-  const xTest = tensor(d.test.x, { shape: [d.test.n, ...inputShape] });
-  const yTest = tensor(d.test.y, { shape: [d.test.n, 10] });
+  const { train: tr, test } = await fashion(o);
+  // the loader's images are [N, 1, 28, 28]; the MLP reads the same storage as [N, 784]
+  const x = new Tensor(tr.x.data, [tr.labels.length, ...inputShape]);
+  const xTest = new Tensor(test.x.data, [test.labels.length, ...inputShape]);
   const model = new Model(net, { loss: 'crossEntropy', optimizer: new SGD({ learningRate: 0.05 }), seed: o.seed });
-  const { metrics, info } = await trainingMeasure(o, fitTrainer(model, x, y, xTest, yTest, 64));
+  const { metrics, info } = await trainingMeasure(o, fitTrainer(model, x, tr.y, xTest, test.y, 64));
   return { workload: o.workload, system: o.system, metrics, info };
 }
 
@@ -96,15 +79,6 @@ async function main(o: ChildOptions): Promise<Result> {
   setBackend(backend);
   progress(`dendrite on the ${getBackend().name} backend`);
   switch (o.workload) {
-    case 'gemm': {
-      const metrics = await gemmWorkload(o, (n) => {
-        const [a, b] = gemmOperands(n);
-        const ta = tensor(a, { shape: [n, n] });
-        const tb = tensor(b, { shape: [n, n] });
-        return () => noGrad(() => matmul(ta, tb));
-      });
-      return { workload: 'gemm', system: o.system, metrics, info: { threads: o.threads } };
-    }
     case 'mlp':
       return train(o, mlpNetwork(o.seed), [784]);
     case 'cnn':
@@ -118,6 +92,8 @@ async function main(o: ChildOptions): Promise<Result> {
       const metrics = await inferWorkload(o, () => model.predict(one).data, () => model.predict(many).data);
       return { workload: 'infer', system: o.system, metrics, info: {} };
     }
+    case 'gemm':
+      throw new Error('dendrite W-GEMM is measured by bench/gemm.ts (the runner starts it)');
   }
 }
 

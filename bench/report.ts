@@ -108,8 +108,8 @@ interface Measure {
 }
 
 const MEASURES: Measure[] = [
-  { w: 'gemm', key: 'gflops_1024', label: 'W-GEMM 1024³, 1 thread, GFLOP/s', target: 0.7, threads: 1, vsNumpy: true },
-  { w: 'gemm', key: 'gflops_1024', label: 'W-GEMM 1024³, 2 threads, GFLOP/s', target: 0.7, threads: 2, vsNumpy: true },
+  { w: 'gemm', key: 'gflops_N', label: 'W-GEMM N³, 1 thread, GFLOP/s', target: 0.7, threads: 1, vsNumpy: true },
+  { w: 'gemm', key: 'gflops_N', label: 'W-GEMM N³, 2 threads, GFLOP/s', target: 0.7, threads: 2, vsNumpy: true },
   { w: 'mlp', key: 'examples_per_s', label: 'W-MLP training, examples/s', target: 1.0 },
   { w: 'mlp', key: 'accuracy', label: 'W-MLP test accuracy' },
   { w: 'cnn', key: 'examples_per_s', label: 'W-CNN training, examples/s', target: 0.8 },
@@ -121,9 +121,14 @@ const MEASURES: Measure[] = [
 
 function summary(rs: Aggregate[]): string {
   const rows: string[][] = [];
-  for (const m of MEASURES) {
-    const mine = rs.filter((r) => r.workload === m.w);
+  for (const measure of MEASURES) {
+    const mine = rs.filter((r) => r.workload === measure.w);
     if (!mine.length) continue;
+    let m = measure;
+    if (m.key === 'gflops_N') { // the largest size measured
+      const n = gemmSizes(mine).pop() ?? '?';
+      m = { ...m, key: `gflops_${n}`, label: m.label.replace('N³', `${n}³`) };
+    }
     const isAcc = m.key === 'accuracy';
     const d = dendrite(mine, m.key, m.threads);
     const p = best(mine, m.vsNumpy ? ['numpy', 'pytorch'] : 'pytorch', m.key, m.lower, m.threads);
@@ -148,9 +153,14 @@ function summary(rs: Aggregate[]): string {
     ]);
   }
   return table(
-    ['measure', 'dendrite', 'reference (best setting)', 'dendrite ÷ reference', 'target', 'fastest JS peer', 'dendrite vs it (target ≥ 20×)', 'peak MiB dendrite / PyTorch'],
+    ['measure', 'dendrite', 'reference (best setting)', 'dendrite ÷ reference', 'target', 'fastest JS peer', 'dendrite vs it (target ≥ 20×)', 'peak MiB dendrite / reference'],
     rows,
   );
+}
+
+/** The W-GEMM sizes measured, ascending. */
+function gemmSizes(rs: Aggregate[]): number[] {
+  return [...new Set(rs.flatMap((r) => Object.keys(r.metrics)).map((k) => Number(k.split('_')[1])))].sort((a, b) => a - b);
 }
 
 function notes(a: Aggregate): string {
@@ -166,7 +176,7 @@ function notes(a: Aggregate): string {
 function workloadTable(w: Workload, rs: Aggregate[]): string {
   const mine = rs.filter((r) => r.workload === w);
   if (w === 'gemm') {
-    const sizes = [...new Set(mine.flatMap((r) => Object.keys(r.metrics)))].sort((a, b) => Number(a.split('_')[1]) - Number(b.split('_')[1]));
+    const sizes = gemmSizes(mine).map((n) => `gflops_${n}`);
     const largest = sizes[sizes.length - 1];
     const rows = mine.map((a) => {
       const d = largest ? dendrite(rs.filter((r) => r.workload === 'gemm'), largest, a.threads) : undefined;

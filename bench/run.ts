@@ -109,13 +109,9 @@ function configs(s: System, w: Workload, base: string[], native: boolean): Confi
   });
   switch (s) {
     case 'dendrite-native':
-      if (!native) return [];
-      if (w === 'gemm') {
-        return [1, 2].map((t) => node('dendrite.js', ['--threads', String(t)], { OMP_NUM_THREADS: String(t), DENDRITE_THREADS: String(t) }, `${t} thread${t > 1 ? 's' : ''}`, t));
-      }
-      return [node('dendrite.js')];
+      return native && w !== 'gemm' ? [node('dendrite.js')] : []; // W-GEMM: gemmByGemmTs
     case 'dendrite-js':
-      return [node('dendrite.js', w === 'gemm' ? ['--threads', '1'] : [], {}, w === 'gemm' ? '1 thread' : '', w === 'gemm' ? 1 : undefined)];
+      return w !== 'gemm' ? [node('dendrite.js')] : [];
     case 'pytorch':
       if (w === 'gemm') return [py(1, 1, '1 thread', 1), py(2, 2, '2 threads', 2)];
       return [py(1, 2, '1 OMP + 2 BLAS threads'), py(2, 2, '2 OMP + 2 BLAS threads')];
@@ -127,6 +123,42 @@ function configs(s: System, w: Workload, base: string[], native: boolean): Confi
     case 'brainjs':
       return w === 'mlp' || w === 'lstm' || w === 'infer' ? [node('brainjs.js')] : [];
   }
+}
+
+/**
+ * dendrite's W-GEMM: bench/gemm.ts (written with the native backend) times `Backend.gemm` into a
+ * preallocated C, native on 1 and 2 threads (its `setMaxThreads`) and the reference backend,
+ * interleaved over `rounds` rounds, and prints a markdown table of median (min–max) GFLOP/s; its
+ * rows become this report's dendrite rows.
+ */
+function gemmByGemmTs(sizes: string, rounds: number, withNative: boolean, withJs: boolean): Aggregate[] {
+  const file = join(ROOT, 'dist/bench/gemm.js');
+  const err = (msg: string): Aggregate[] => [{ workload: 'gemm', system: withNative ? 'dendrite-native' : 'dendrite-js', variant: '', metrics: {}, peakRssMiB: NaN, info: {}, errors: [msg], runs: 1 }];
+  if (!existsSync(file)) return err('bench/gemm.ts is missing');
+  process.stderr.write(`bench: gemm · dendrite (bench/gemm.ts, ${rounds} rounds)\n`);
+  const r = spawnSync(process.execPath, [file, '--sizes', sizes, '--js-sizes', withJs ? sizes : '', '--rounds', String(rounds)], {
+    cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 30 * 60_000,
+  });
+  const lines = (r.stdout ?? '').split('\n');
+  const head = lines.findIndex((l) => l.startsWith('| system |'));
+  if (r.status !== 0 || head < 0) return err(`bench/gemm.ts exited with ${r.status ?? r.signal} and printed no table`);
+  const ns = [...lines[head].matchAll(/n = (\d+)/g)].map((m) => Number(m[1]));
+  const out: Aggregate[] = [];
+  for (const line of lines.slice(head + 2)) {
+    if (!line.startsWith('|')) break;
+    const [label, ...cells] = line.split('|').slice(1, -1).map((c) => c.trim());
+    const nat = label.match(/^dendrite native, (\d+) thread/);
+    const system = nat ? 'dendrite-native' : /^dendrite js/.test(label) ? 'dendrite-js' : null;
+    if (!system || (system === 'dendrite-native' && !withNative) || (system === 'dendrite-js' && !withJs)) continue;
+    const threads = nat ? Number(nat[1]) : 1;
+    const metrics: Aggregate['metrics'] = {};
+    cells.forEach((c, i) => {
+      const m = c.match(/^([\d.]+) \(([\d.]+)–([\d.]+)\)$/);
+      if (m && ns[i]) metrics[`gflops_${ns[i]}`] = { median: Number(m[1]), min: Number(m[2]), max: Number(m[3]), n: rounds };
+    });
+    out.push({ workload: 'gemm', system, variant: `${threads} thread${threads > 1 ? 's' : ''}`, threads, metrics, peakRssMiB: NaN, info: { implementation: 'bench/gemm.ts (Backend.gemm)' }, errors: [], runs: rounds });
+  }
+  return out.length ? out : err('bench/gemm.ts printed no dendrite rows');
 }
 
 /** Runs one child and returns its result (an error result if it printed none). */
@@ -233,6 +265,9 @@ async function main(): Promise<void> {
   if (workloads.includes('lstm')) writeLstmText(textFile);
   const all: Aggregate[] = [];
   for (const w of workloads) {
+    if (w === 'gemm' && (systems.includes('dendrite-js') || (native && systems.includes('dendrite-native')))) {
+      all.push(...gemmByGemmTs(quick ? '256,512' : '256,512,1024', quick ? 1 : 5, native && systems.includes('dendrite-native'), systems.includes('dendrite-js')));
+    }
     const base = workloadArgs(w, textFile);
     const cs = systems.flatMap((s) => configs(s, w, base, native));
     const results = new Map<Config, ChildResult[]>(cs.map((c) => [c, []]));

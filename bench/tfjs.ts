@@ -11,6 +11,7 @@ import {
   progress, runChild, sequenceStart, since, trainingMeasure,
 } from './common.js';
 import type { ChildOptions, ChildResult, Trainer } from './common.js';
+import { setBackend } from '../src/index.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type TF = any;
@@ -53,15 +54,17 @@ function cnn(tf: TF): TF {
 }
 
 async function train(tf: TF, o: ChildOptions, model: TF, inputShape: number[]): Promise<Result> {
-  const d = fashion(o);
-  const x = tf.tensor(d.train.x, [d.train.n, ...inputShape]);
-  const y = tf.tensor2d(d.train.y, [d.train.n, 10]);
-  const xTest = tf.tensor(d.test.x, [d.test.n, ...inputShape]);
+  const d = await fashion(o);
+  const n = d.train.labels.length;
+  const nTest = d.test.labels.length;
+  const x = tf.tensor(d.train.x.data, [n, ...inputShape]);
+  const y = tf.tensor2d(d.train.y.data, [n, 10]);
+  const xTest = tf.tensor(d.test.x.data, [nTest, ...inputShape]);
   model.compile({ optimizer: tf.train.sgd(0.05), loss: 'categoricalCrossentropy' });
   const batchSize = 64;
   const t: Trainer = {
     batchSize,
-    batchesPerEpoch: Math.ceil(d.train.n / batchSize),
+    batchesPerEpoch: Math.ceil(n / batchSize),
     async run(n, stopAfter) {
       const t0 = performance.now();
       let done = 0;
@@ -76,11 +79,11 @@ async function train(tf: TF, o: ChildOptions, model: TF, inputShape: number[]): 
     },
     async accuracy() {
       const p = tf.tidy(() => model.predict(xTest, { batchSize: 1000 }));
-      const pred = argmaxRows(await p.data(), d.test.n, 10);
+      const pred = argmaxRows(await p.data(), nTest, 10);
       p.dispose();
       let ok = 0;
-      for (let i = 0; i < d.test.n; i++) if (pred[i] === d.test.labels[i]) ok++;
-      return ok / d.test.n;
+      for (let i = 0; i < nTest; i++) if (pred[i] === d.test.labels[i]) ok++;
+      return ok / nTest;
     },
   };
   const { metrics, info } = await trainingMeasure(o, t);
@@ -120,6 +123,7 @@ async function lstm(tf: TF, o: ChildOptions): Promise<Result> {
 }
 
 async function main(o: ChildOptions): Promise<Result> {
+  setBackend('js'); // dendrite only loads the data here: plain Float32Arrays, no native addon
   const tf = await loadTf(o.system);
   switch (o.workload) {
     case 'gemm': {

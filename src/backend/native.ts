@@ -119,7 +119,8 @@ function buildFailure(): string | null {
 /**
  * Loads the native (N-API) backend that `npm install` built from native/ (C++ over oneDNN).
  * Never throws: returns the backend, or a one-line reason it is not available (addon not built
- * and why, shared library missing, not running in Node.js).
+ * and why, shared library missing, not running in Node.js). Ops above about a megaflop run on
+ * all processors; `OMP_NUM_THREADS=n` or `DENDRITE_THREADS=n` in the environment caps that.
  *
  * @example
  * ```ts
@@ -145,7 +146,12 @@ export function loadNative(): NativeLoad {
     }
     return { error: `the native addon failed to load: ${msg}` };
   }
-  return { backend: makeBackend(addon) };
+  const backend = makeBackend(addon);
+  // DENDRITE_THREADS=n caps the team for big ops (like OMP_NUM_THREADS, which the addon also obeys)
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const t = Number(env?.DENDRITE_THREADS);
+  if (Number.isInteger(t) && t >= 1) backend.setMaxThreads(Math.min(t, backend.info().procs));
+  return { backend };
 }
 
 function makeBackend(m: Addon): NativeBackend {

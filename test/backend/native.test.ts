@@ -336,6 +336,7 @@ function registerComparisons(nb: NativeBackend): void {
     convGeom(2, 16, 12, 12, 32, 5, 5, 1, 1, 0, 0), // W-CNN's second layer (2 threads)
     convGeom(2, 7, 5, 5, 9, 1, 1, 1, 1, 0, 0), // 1×1
     convGeom(1, 3, 7, 7, 4, 3, 3, 1, 1, 1, 1), // 'same' padding, RGB-like
+    convGeom(2, 2, 5, 6, 3, 2, 2, 1, 1, 3, 2, 1, 3), // padding wider than the kernel, asymmetric
   ];
 
   test('conv2d forward, with and without bias, against the reference', () => {

@@ -227,7 +227,20 @@ function raggedError(file: string, line: number, cells: number, columns: readonl
   throw new DataError(`${file}, line ${line}, column ${columns.length + 1}: extra cell — the row has ${cells} cells, the header has ${columns.length} columns`);
 }
 
+/**
+ * Numbers written the way JavaScript prints them (no sign, leading or trailing zeros to spare,
+ * no exponent). With at most 15 characters (so ≤ 15 significant digits, which a double keeps
+ * exactly) and |v| ≥ 1e-6 (printed without an exponent), `String(Number(s)) === s`: the common
+ * case is decided without formatting the number back.
+ */
+const CANONICAL_RE = /^-?(?:0|[1-9]\d*)(?:\.\d*[1-9])?$/;
+const TINY_RE = /^-?0\.0{6}/;
+
 function setCell(c: Column, row: number, s: string): void {
+  if (s.length <= 15 && CANONICAL_RE.test(s) && s !== '-0' && !TINY_RE.test(s)) {
+    c.num[row] = Number(s);
+    return;
+  }
   const v = parseNumber(s);
   c.num[row] = v;
   if (Number.isNaN(v) || String(v) !== s) c.raw.set(row, s);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CsvTable, parseCsv, readCsv, selectColumns, columnsMatrix, DataError, ShapeError, ConfigError } from '../../src/index.js';
+import { Rng, CsvTable, parseCsv, readCsv, selectColumns, columnsMatrix, DataError, ShapeError, ConfigError } from '../../src/index.js';
 
 const PLANT = 'temp,humidity,power\n03.21,86.34,491.35\n31.41,68.50,430.37\n19.31,30.59,463.00\n20.64,99.97,447.14\n';
 
@@ -18,6 +18,17 @@ test('csv: header, numeric cells, exact text of cells', () => {
   assert.equal(t.line(0), 2);
   assert.equal(t.line(3), 5);
   assert.ok(t.isNumeric('power'));
+});
+
+test('csv: cell() gives back exactly the text of every numeric cell', () => {
+  const cells = ['0', '-0', '-0.0', '100', '1.10', '0.000001', '0.0000001', '1e-7', '123456789012345', '1234567890123456', '0.1234567890123456', '+5', '.5', '5.', '007', '-12.5', '9007199254740993', '1e21', '0.30000000000000004'];
+  const rng = new Rng(3);
+  for (let i = 0; i < 300; i++) cells.push(String(Math.round(rng.uniform(-1e6, 1e6)) / 10 ** rng.int(9)), rng.normal(0, 10 ** rng.int(8)).toFixed(rng.int(12)));
+  const t = parseCsv('v\n' + cells.join('\n') + '\n');
+  cells.forEach((c, i) => {
+    assert.equal(t.cell(i, 'v'), c);
+    assert.equal(t.numberAt(i, 'v'), Number(c));
+  });
 });
 
 test('csv: quoted fields with delimiters, quotes and newlines; categorical cells; line numbers', () => {

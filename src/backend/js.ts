@@ -362,6 +362,36 @@ function panelTerms(slot: number, n: number, split: boolean, other: number): Int
   return t;
 }
 
+/** Offsets i·stride (an unpacked row-major index). */
+function linearTerms(slot: number, n: number, stride: number): Int32Array {
+  const t = scratchI32(slot, n);
+  for (let i = 0; i < n; i++) t[i] = i * stride;
+  return t;
+}
+
+let f64Scratch = new Float64Array(0);
+
+/** A reusable zero-filled float64 accumulator of at least n elements. */
+function scratchF64(n: number): Float64Array {
+  if (f64Scratch.length < n) f64Scratch = new Float64Array(n);
+  else f64Scratch.fill(0, 0, n);
+  return f64Scratch;
+}
+
+/**
+ * Below this fraction of nonzero output gradients the backward kernels visit the nonzeros one by
+ * one instead of multiplying dense matrices. After ReLU + max pooling most of a conv layer's
+ * gradients are zero (each window passes one; about 15% are nonzero when training on digits); a
+ * term of the sparse loops costs about 4× a term of the blocked product, so they win below ~25%.
+ */
+const SPARSE_BELOW = 0.25;
+
+function nonzeroFraction(a: Float32Array, n: number): number {
+  let nz = 0;
+  for (let i = 0; i < n; i++) if (a[i] !== 0) nz++;
+  return nz / Math.max(1, n);
+}
+
 /** Images per chunk so that a chunk's im2col matrix stays within CONV_CHUNK floats. */
 function chunkImages(g: ConvGeometry): number {
   return Math.max(1, Math.min(g.n, Math.floor(CONV_CHUNK / (g.c * g.kh * g.kw * g.oh * g.ow))));
@@ -405,12 +435,15 @@ function im2colPacked(g: ConvGeometry, x: Float32Array, b0: number, nb: number, 
   });
 }
 
-/** Adds dcols (row-major [Q × ldc]) of images b0 … b0+nb−1 back into dx: the adjoint of im2col. */
-function col2imAdd(g: ConvGeometry, dcols: Float32Array, ldc: number, b0: number, nb: number, dx: Float32Array): void {
+/**
+ * Adds dcols of images b0 … b0+nb−1 back into dx (the adjoint of im2col); element (q, m) of dcols
+ * is at q·qs + m·ms.
+ */
+function col2imAdd(g: ConvGeometry, dcols: Float32Array, qs: number, ms: number, b0: number, nb: number, dx: Float32Array): void {
   const sw = g.sw;
   forEachPatchRun(g, b0, nb, (q, xAt, m0, lo, hi) => {
-    const at = q * ldc + m0;
-    for (let ox = lo; ox <= hi; ox++) dx[xAt + ox * sw] += dcols[at + ox];
+    const at = q * qs + m0 * ms;
+    for (let ox = lo; ox <= hi; ox++) dx[xAt + ox * sw] += dcols[at + ox * ms];
   });
 }
 
@@ -503,19 +536,38 @@ function convBackwardData(g: ConvGeometry, dy: Float32Array, w: Float32Array, dx
   const P = g.oh * g.ow;
   const qp = pad4(Q);
   dx.fill(0, 0, g.n * g.c * g.h * g.w);
-  const wt = scratchF32(0, qp * k);
+  const sparse = nonzeroFraction(dy, g.n * k * P) < SPARSE_BELOW;
   const fTerm = panelTerms(0, k, false, 0);
-  packFilters(w, k, Q, wt, fTerm, panelTerms(1, Q, true, k));
+  const wt = sparse ? w : scratchF32(0, qp * k);
+  if (!sparse) packFilters(w, k, Q, wt, fTerm, panelTerms(1, Q, true, k));
   const nbMax = chunkImages(g);
   for (let b0 = 0; b0 < g.n; b0 += nbMax) {
     const nb = Math.min(nbMax, g.n - b0);
     const M = nb * P;
+    if (sparse) {
+      // dcols[m, :] += dy[f, m] · W[f, :] for the nonzero dy only (patch-major)
+      const dcols = scratchF32(2, M * Q);
+      for (let bi = 0; bi < nb; bi++) {
+        for (let f = 0; f < k; f++) {
+          const src = ((b0 + bi) * k + f) * P;
+          const wf = f * Q;
+          for (let p = 0; p < P; p++) {
+            const gv = dy[src + p];
+            if (gv === 0) continue;
+            const at = (bi * P + p) * Q;
+            for (let q = 0; q < Q; q++) dcols[at + q] += gv * w[wf + q];
+          }
+        }
+      }
+      col2imAdd(g, dcols, 1, Q, b0, nb, dx);
+      continue;
+    }
     const mp = pad4(M);
     const dyp = scratchF32(1, mp * k);
     packGrad(g, dy, b0, nb, dyp, fTerm, panelTerms(2, M, true, k));
     const dcols = scratchF32(2, qp * mp);
     gemmPanels(wt, dyp, qp >> 2, mp >> 2, k, dcols);
-    col2imAdd(g, dcols, mp, b0, nb, dx);
+    col2imAdd(g, dcols, mp, 1, b0, nb, dx);
   }
 }
 
@@ -535,10 +587,30 @@ function convBackwardFilter(g: ConvGeometry, x: Float32Array, dy: Float32Array, 
       }
     }
   }
+  const sparse = nonzeroFraction(dy, g.n * k * P) < SPARSE_BELOW;
+  const acc = sparse ? scratchF64(k * Q) : null;
   const nbMax = chunkImages(g);
   for (let b0 = 0; b0 < g.n; b0 += nbMax) {
     const nb = Math.min(nbMax, g.n - b0);
     const M = nb * P;
+    if (acc) {
+      // dW[f, :] += dy[f, m] · patch m, for the nonzero dy only (patches stored contiguously)
+      const cols = scratchF32(1, M * Q);
+      im2colPacked(g, x, b0, nb, cols, linearTerms(1, Q, 1), linearTerms(2, M, Q));
+      for (let bi = 0; bi < nb; bi++) {
+        for (let f = 0; f < k; f++) {
+          const src = ((b0 + bi) * k + f) * P;
+          const af = f * Q;
+          for (let p = 0; p < P; p++) {
+            const gv = dy[src + p];
+            if (gv === 0) continue;
+            const at = (bi * P + p) * Q;
+            for (let q = 0; q < Q; q++) acc[af + q] += gv * cols[at + q];
+          }
+        }
+      }
+      continue;
+    }
     const mTerm = panelTerms(2, M, false, 0);
     const dyp = scratchF32(3, kp * M);
     packGrad(g, dy, b0, nb, dyp, panelTerms(0, k, true, M), mTerm);
@@ -550,6 +622,7 @@ function convBackwardFilter(g: ConvGeometry, x: Float32Array, dy: Float32Array, 
       for (let q = 0; q < Q; q++) dw[f * Q + q] += prod[f * qp + q];
     }
   }
+  if (acc) for (let i = 0; i < k * Q; i++) dw[i] += acc[i];
 }
 
 function forEachWindow(g: PoolGeometry, fn: (o: number, base: number, y0: number, x0: number) => void): void {

@@ -82,20 +82,24 @@ for (const [name, g] of CASES) {
     B.conv2d(g, x, w, null, y0);
     assertClose(y0, refForward(g, x, w, null), 1e-4, 'y without bias');
 
-    const dy = rand(y.length, 4);
-    const ref = refBackward(g, x, w, dy);
-    const dx = B.alloc(x.length).fill(Number.NaN); // assigned, whatever was there
-    B.conv2dBackwardData(g, dy, w, dx);
-    assertClose(dx, ref.dx, 1e-4, 'dx');
-    const dw = B.alloc(w.length).fill(0.5); // added into
-    const db = B.alloc(g.k).fill(0.25);
-    B.conv2dBackwardFilter(g, x, dy, dw, db);
-    const tol = 2e-6 * g.n * g.oh * g.ow + 1e-4;
-    assertClose(dw, ref.dw.map((v) => v + 0.5), tol, 'dw');
-    assertClose(db, ref.db.map((v) => v + 0.25), tol, 'db');
-    const dw2 = B.alloc(w.length);
-    B.conv2dBackwardFilter(g, x, dy, dw2, null);
-    assertClose(dw2, ref.dw, tol, 'dw without bias');
+    // dense gradients, and sparse ones as after ReLU + max pooling (the kernels take another path)
+    for (const keep of [1, 0.1]) {
+      const mask = new Rng(7);
+      const dy = rand(y.length, 4).map((v) => (mask.uniform(0, 1) < keep ? v : 0));
+      const ref = refBackward(g, x, w, dy);
+      const dx = B.alloc(x.length).fill(Number.NaN); // assigned, whatever was there
+      B.conv2dBackwardData(g, dy, w, dx);
+      assertClose(dx, ref.dx, 1e-4, `dx (keep ${keep})`);
+      const dw = B.alloc(w.length).fill(0.5); // added into
+      const db = B.alloc(g.k).fill(0.25);
+      B.conv2dBackwardFilter(g, x, dy, dw, db);
+      const tol = 2e-6 * g.n * g.oh * g.ow + 1e-4;
+      assertClose(dw, ref.dw.map((v) => v + 0.5), tol, `dw (keep ${keep})`);
+      assertClose(db, ref.db.map((v) => v + 0.25), tol, `db (keep ${keep})`);
+      const dw2 = B.alloc(w.length);
+      B.conv2dBackwardFilter(g, x, dy, dw2, null);
+      assertClose(dw2, ref.dw, tol, `dw without bias (keep ${keep})`);
+    }
   });
 }
 

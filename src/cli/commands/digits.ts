@@ -24,8 +24,8 @@ export const DIGITS_SPEC: ModelSpec = parseSpec({
     { type: 'dense', units: 10, activation: 'softmax', name: 'out' },
   ],
   loss: 'crossEntropy',
-  optimizer: { type: 'sgd', learningRate: 0.05, momentum: 0.9 },
-  train: { batchSize: 32, epochs: 6, shuffle: true, seed: 1 },
+  optimizer: { type: 'adam', learningRate: 0.001 },
+  train: { batchSize: 32, epochs: 8, shuffle: true, seed: 1 },
 }, 'digits spec');
 
 /** `dendrite digits`: the main job — train the CNN on the bundled handwritten digits. */

@@ -1,7 +1,7 @@
 /**
  * dendrite's side of the benchmark: one workload on one backend per process.
  * `node dist/bench/dendrite.js --system dendrite-native --workload mlp …` (options: bench/common.ts).
- * W-GEMM is bench/gemm.ts (kernel level, both thread counts in one process).
+ * W-GEMM is bench/gemm.ts (kernel level, both thread counts in one process), W-LSTM bench/lstm.ts.
  * Everything goes through the public API (src/index.ts), as a user would write it.
  */
 import {
@@ -12,7 +12,6 @@ import {
   fashion, inferInput, inferWorkload, progress, runChild, since, trainingMeasure,
 } from './common.js';
 import type { ChildOptions, ChildResult, Trainer } from './common.js';
-import { lstmWorkload } from './dendrite-lstm.js';
 
 type Result = Omit<ChildResult, 'peakRssMiB'>;
 
@@ -83,8 +82,6 @@ async function main(o: ChildOptions): Promise<Result> {
       return train(o, mlpNetwork(o.seed), [784]);
     case 'cnn':
       return train(o, cnnNetwork(o.seed), [1, 28, 28]);
-    case 'lstm':
-      return lstmWorkload(o);
     case 'infer': {
       const model = new Model(mlpNetwork(o.seed), { loss: 'crossEntropy', optimizer: new SGD({ learningRate: 0.05 }) });
       const one = tensor(inferInput(1), { shape: [1, 784] });
@@ -93,7 +90,8 @@ async function main(o: ChildOptions): Promise<Result> {
       return { workload: 'infer', system: o.system, metrics, info: {} };
     }
     case 'gemm':
-      throw new Error('dendrite W-GEMM is measured by bench/gemm.ts (the runner starts it)');
+    case 'lstm':
+      throw new Error(`dendrite's ${o.workload.toUpperCase()} is bench/${o.workload}.ts (the runner starts it)`);
   }
 }
 

@@ -38,6 +38,8 @@ interface Config {
   command: string;
   args: string[];
   env: Record<string, string>;
+  /** Turns the child's stdout into a result, for a script that does not print `RESULT {json}`. */
+  parse?: (stdout: string) => ChildResult;
 }
 
 const { values: cli } = parseArgs({
@@ -109,9 +111,10 @@ function configs(s: System, w: Workload, base: string[], native: boolean): Confi
   });
   switch (s) {
     case 'dendrite-native':
-      return native && w !== 'gemm' ? [node('dendrite.js')] : []; // W-GEMM: gemmByGemmTs
     case 'dendrite-js':
-      return w !== 'gemm' ? [node('dendrite.js')] : [];
+      if (s === 'dendrite-native' && !native) return [];
+      if (w === 'lstm') return [lstmByLstmTs(s)];
+      return w !== 'gemm' ? [node('dendrite.js')] : []; // W-GEMM: gemmByGemmTs
     case 'pytorch':
       if (w === 'gemm') return [py(1, 1, '1 thread', 1), py(2, 2, '2 threads', 2)];
       return [py(1, 2, '1 OMP + 2 BLAS threads'), py(2, 2, '2 OMP + 2 BLAS threads')];
@@ -161,6 +164,33 @@ function gemmByGemmTs(sizes: string, rounds: number, withNative: boolean, withJs
   return out.length ? out : err('bench/gemm.ts printed no dendrite rows');
 }
 
+/**
+ * dendrite's W-LSTM: bench/lstm.ts (written with the recurrent layers) trains
+ * `Sequential([LSTM 128, Dense 64 softmax])` with `Model.fit` on a fixed number of batches built
+ * beforehand, and prints one JSON line. It has no time cap, so the reference backend gets fewer
+ * batches.
+ */
+function lstmByLstmTs(s: 'dendrite-native' | 'dendrite-js'): Config {
+  const batches = quick ? 5 : s === 'dendrite-js' ? 40 : 200;
+  return {
+    system: s, variant: '', command: process.execPath,
+    args: [join(ROOT, 'dist/bench/lstm.js'), '--backend', s.slice('dendrite-'.length), '--batches', String(batches),
+      '--warmup', quick ? '1' : '5', '--text', join(ROOT, 'bench/out/lstm-text.txt')],
+    env: {},
+    parse(stdout) {
+      const line = stdout.split('\n').reverse().find((l) => l.startsWith('{'));
+      if (!line) throw new Error('bench/lstm.ts printed no JSON line');
+      const j = JSON.parse(line) as Record<string, number>;
+      return {
+        workload: 'lstm', system: s,
+        metrics: { sequences_per_s: j.sequences_per_s, timesteps_per_s: j.steps_per_s },
+        info: { timed_batches: j.batches, timed_seconds: j.seconds, implementation: 'bench/lstm.ts (Model.fit, batches built beforehand)' },
+        peakRssMiB: j.peak_rss_mib,
+      };
+    },
+  };
+}
+
 /** Runs one child and returns its result (an error result if it printed none). */
 function runOne(c: Config, w: Workload): { result: ChildResult; wall: number } {
   const t0 = performance.now();
@@ -169,9 +199,16 @@ function runOne(c: Config, w: Workload): { result: ChildResult; wall: number } {
     maxBuffer: 64 << 20, timeout: 45 * 60_000,
   });
   const wall = (performance.now() - t0) / 1000;
+  let why = r.error ? r.error.message : `exited with ${r.status ?? r.signal} and printed no result`;
+  if (r.status === 0 && c.parse) {
+    try {
+      return { result: c.parse(r.stdout), wall };
+    } catch (e) {
+      why = (e as Error).message;
+    }
+  }
   const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('RESULT '));
   if (line) return { result: JSON.parse(line.slice(7)) as ChildResult, wall };
-  const why = r.error ? r.error.message : `exited with ${r.status ?? r.signal} and printed no result`;
   return { result: { workload: w, system: c.system, metrics: {}, info: {}, peakRssMiB: NaN, error: why }, wall };
 }
 
@@ -279,7 +316,7 @@ async function main(): Promise<void> {
         const label = `${w} · ${c.system}${c.variant ? ` (${c.variant})` : ''} · run ${r + 1}/${repeats}`;
         process.stderr.write(`bench: ${label}\n`);
         // accuracy (more epochs) only in the first run; later runs time the same part again
-        const args = r === 0 ? c.args : [...c.args, '--acc-epochs', '0'];
+        const args = r === 0 || (w !== 'mlp' && w !== 'cnn') ? c.args : [...c.args, '--acc-epochs', '0'];
         const { result, wall } = runOne({ ...c, args }, w);
         done.push(result);
         const timed = typeof result.info.timed_seconds === 'number' ? result.info.timed_seconds : wall;

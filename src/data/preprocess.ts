@@ -553,8 +553,9 @@ export interface ColumnSpec {
 }
 
 /**
- * Per-column preparation, keyed by column name; the key `"*"` is the default for columns that
- * are not listed. Unlisted columns (without `"*"`) are numeric and not normalised.
+ * Per-column preparation, keyed by column name; the key `"*"` is the default for input columns
+ * that are not listed (target columns use only their own entry). Unlisted columns (without
+ * `"*"`) are numeric and not normalised.
  *
  * ```json
  * "columns": {"temp": {"normalize": "range"}, "power": {"normalize": "range"}, "kind": {"type": "categorical"}}
@@ -615,9 +616,10 @@ function checkKeys(obj: Record<string, unknown>, allowed: readonly string[], whe
   }
 }
 
-function columnSpecOf(spec: ColumnsSpec, name: string): { s: ColumnSpec; where: string } {
+/** A column's entry; the `"*"` default applies to input columns only (`useDefault`). */
+function columnSpecOf(spec: ColumnsSpec, name: string, useDefault = true): { s: ColumnSpec; where: string } {
   if (Object.prototype.hasOwnProperty.call(spec, name)) return { s: spec[name], where: `columns.${name}` };
-  if (spec['*']) return { s: spec['*'], where: 'columns.*' };
+  if (useDefault && spec['*']) return { s: spec['*'], where: 'columns.*' };
   return { s: {}, where: `columns.${name}` };
 }
 
@@ -921,8 +923,9 @@ export interface PrepareOptions {
 /**
  * Fits the preparation of a table on (training) data and applies it: inputs are every column
  * that is not a target and not `"ignore"`d, in file order; numeric columns are normalised as
- * their {@link ColumnSpec} says, categorical ones one-hot encoded; the target is encoded as the
- * {@link TargetSpec} says. The format, as a model spec's keys:
+ * their {@link ColumnSpec} says (or the `"*"` entry, for inputs that are not listed),
+ * categorical ones one-hot encoded; the target is encoded as the {@link TargetSpec} says. The
+ * format, as a model spec's keys:
  *
  * ```json
  * "columns": {"temp": {"normalize": "range"},
@@ -988,7 +991,7 @@ export function prepareTable(
   if (inputs.length === 0) throw new ConfigError(`${table.file}: no input columns are left (every column is a target or ignored)`);
 
   // target
-  const first = columnSpecOf(cols, targetCols[0]);
+  const first = columnSpecOf(cols, targetCols[0], false);
   const categoricalTarget = targetCols.length === 1 && first.s.type === 'categorical';
   const type = targetSpec.type ?? (categoricalTarget || targetSpec.levels || targetSpec.bins ? 'classification' : 'regression');
   if (type !== 'regression' && type !== 'classification') {
@@ -1000,7 +1003,7 @@ export function prepareTable(
     target = {
       type: 'regression',
       columns: targetCols.map((name) => {
-        const { s, where } = columnSpecOf(cols, name);
+        const { s, where } = columnSpecOf(cols, name, false);
         if (s.type === 'categorical') throw new ConfigError(`${where}: a categorical column cannot be a regression target (use "target": {"type": "classification"})`);
         const r = fitNumeric(table.numbers(name, 'target column'), methodOf(s, where), s, `target column "${name}"`, where);
         if (r.warning) warnings.push(r.warning);

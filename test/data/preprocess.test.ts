@@ -169,7 +169,8 @@ test('one-hot encoding of categorical input columns', () => {
   );
   // "*" is the default for unlisted columns; inputShape lays inputs out row-major
   const img = CsvTable.fromRows(['p0', 'p1', 'p2', 'p3', 'y'], [[0, 255, 51, 102, 1], [255, 0, 0, 0, 0]]);
-  const r = prepareTable(img, { '*': { normalize: 'range', min: 0, max: 255 }, y: {} }, { columns: 'y' }, { inputShape: [1, 2, 2] });
+  const r = prepareTable(img, { '*': { normalize: 'range', min: 0, max: 255 } }, { columns: 'y', type: 'classification' }, { inputShape: [1, 2, 2] });
+  assert.deepEqual(r.y.toArray(), [[0, 1], [1, 0]]); // "*" is for inputs: the label is not normalised
   assert.deepEqual(r.x.shape, [2, 1, 2, 2]);
   approx(r.x.data, [0, 1, 0.2, 0.4, 1, 0, 0, 0], 1e-6);
   assert.deepEqual(r.preprocessor.transform(img).x.shape, [2, 1, 2, 2]);

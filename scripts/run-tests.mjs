@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Runs every compiled test file (dist/test/**/*.test.js) with Node's test runner.
-// Node 20's runner takes no globs, so the files are listed here. Extra arguments filter by path.
+// Runs every compiled test file (dist/test/**/*.test.js) with Node's test runner, once per
+// backend: js always, native too when its addon loads (DENDRITE_BACKEND set by the caller
+// restricts the run to that backend). Node 20's runner takes no globs, so the files are listed
+// here. Extra arguments filter test files by path.
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -20,5 +22,19 @@ if (chosen.length === 0) {
   console.error(`no test files matched ${filters.join(' ')}`);
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...chosen], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+
+const { availableBackends } = await import('../dist/src/backend/index.js');
+const backends = process.env.DENDRITE_BACKEND ? [process.env.DENDRITE_BACKEND] : availableBackends();
+if (!process.env.DENDRITE_BACKEND && !backends.includes('native')) {
+  console.log('# the native backend is not available here: running the suite on the js backend only');
+}
+let failed = false;
+for (const backend of backends) {
+  console.log(`# test suite on the ${backend} backend`);
+  const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...chosen], {
+    stdio: 'inherit',
+    env: { ...process.env, DENDRITE_BACKEND: backend },
+  });
+  if (r.status !== 0) failed = true;
+}
+process.exit(failed ? 1 : 0);

@@ -292,6 +292,18 @@ export function diagnose(model: Model, x: Tensor, y: Tensor, opts: DiagnosticsOp
   return rec;
 }
 
+/**
+ * One warning as a line of text for progress output: what was seen, then what usually helps.
+ *
+ * @example
+ * ```ts
+ * new TrainingDiagnostics(model, x, y, { onWarning: (w, epoch) => console.warn(formatWarning(w, epoch)) });
+ * ```
+ */
+export function formatWarning(w: DiagnosticWarning, epoch?: number): string {
+  return `warning${epoch !== undefined ? ` (epoch ${epoch})` : ''}: ${w.message}. What usually helps: ${w.advice}.`;
+}
+
 const keyOf = (w: DiagnosticWarning) => `${w.kind}:${w.layer ?? ''}`;
 
 /**

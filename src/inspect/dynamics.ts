@@ -3,7 +3,9 @@ import type { Layer } from '../nn/module.js';
 import type { Model } from '../train/model.js';
 import { summarize, meanVar } from './stats.js';
 import type { Stats } from './stats.js';
-import { captureTrace, layerActivation } from './trace.js';
+import { captureTrace, layerActivation, requireData } from './trace.js';
+import { ConfigError } from '../errors.js';
+import { gatherRows } from '../data/batch.js';
 import type { RawLayerTrace, TraceOptions } from './trace.js';
 import { fmtNum, textTable } from './format.js';
 
@@ -115,7 +117,8 @@ function layerStats(r: RawLayerTrace, next: RawLayerTrace | undefined): LayerDyn
  * 24–27 and eq 64): for every layer the distribution (mean, variance, 5th/25th/50th/75th/95th
  * percentiles, min, max; float64) of its weights, z, activations and δs, next to the variance of
  * z predicted by eq 64 from n_in, var(W) and var(inputs). One forward and backward pass, no
- * update; the model is left as it was. Throws a `ConfigError` without data.
+ * update; the model is left as it was. Throws a `ConfigError` without data. With `maxRows` only
+ * the first rows are used (one batch of a large data set).
  * This is `dendrite inspect --json`.
  *
  * @example
@@ -125,8 +128,13 @@ function layerStats(r: RawLayerTrace, next: RawLayerTrace | undefined): LayerDyn
  * JSON.stringify(report); // {"examples":100,"loss":…,"layers":[{"name":"hl1","weight":{"mean":…,"var":…},…}]}
  * ```
  */
-export function inspectModel(model: Model, x: Tensor, y: Tensor, opts: TraceOptions = {}): DynamicsReport {
-  const raw = captureTrace(model, x, y, opts);
+export function inspectModel(model: Model, x: Tensor, y: Tensor, opts: TraceOptions & { maxRows?: number } = {}): DynamicsReport {
+  requireData(x, y, 'inspecting a model');
+  const max = opts.maxRows;
+  if (max !== undefined && !(Number.isInteger(max) && max >= 1)) throw new ConfigError(`inspect: maxRows must be an integer ≥ 1, received ${JSON.stringify(max)}`);
+  const n = x.shape[0];
+  const rows = max !== undefined && n > max ? max : n;
+  const raw = captureTrace(model, rows < n ? gatherRows(x, null, 0, rows) : x, rows < n ? gatherRows(y, null, 0, rows) : y, opts);
   return {
     examples: raw.examples,
     loss: raw.loss,

@@ -40,8 +40,15 @@ export function textTable(head: readonly string[], rows: readonly (readonly stri
   return all.map((r) => head.map((_, i) => pad(r[i] ?? '', i)).join('  ').trimEnd()).join('\n');
 }
 
-/** Flattens nested arrays into values and a shape. */
-export function flatten(v: NestedArray): { data: number[]; shape: number[] } {
+/**
+ * Flattens nested arrays (as in a {@link TraceResult}) into values and a shape.
+ *
+ * @example
+ * ```ts
+ * nestedToFlat([[1, 2], [3, 4]]); // { data: [1, 2, 3, 4], shape: [2, 2] }
+ * ```
+ */
+export function nestedToFlat(v: NestedArray): { data: number[]; shape: number[] } {
   const shape: number[] = [];
   let cur: NestedArray = v;
   while (Array.isArray(cur)) {
@@ -70,13 +77,13 @@ function unravel(i: number, shape: readonly number[]): number[] {
 /** Whether the lecture's global neuron numbering (inputs 1…n, then every layer in order) applies. */
 function lectureNumbering(t: TraceResult): number[] | null {
   if (!t.layers.every((l) => l.type === 'dense' && l.z !== null)) return null;
-  const xs = flatten(t.x).shape;
+  const xs = nestedToFlat(t.x).shape;
   if (xs.length !== 2) return null;
   const first: number[] = [];
   let next = xs[1] + 1;
   for (const l of t.layers) {
     first.push(next);
-    next += flatten(l.a).shape[1];
+    next += nestedToFlat(l.a).shape[1];
   }
   return first;
 }
@@ -109,19 +116,19 @@ export function formatTrace(t: TraceResult, opts: { digits?: number } = {}): str
 }
 
 function layerTable(l: LayerTrace, li: number, numbers: number[] | null, f: (v: number) => string): string {
-  const a = flatten(l.a);
-  const z = l.z ? flatten(l.z) : null;
+  const a = nestedToFlat(l.a);
+  const z = l.z ? nestedToFlat(l.z) : null;
   const title = `layer ${l.name} (${l.type}${l.activation ? `, ${l.activation}` : ''})`;
   if (z && z.data.length !== a.data.length) {
     // e.g. a recurrent layer returning only its last step: z and δ per step, a separately
-    const cols: Column[] = [['z', z.data], ...(l.delta ? [['δ', flatten(l.delta).data] as Column] : [])];
+    const cols: Column[] = [['z', z.data], ...(l.delta ? [['δ', nestedToFlat(l.delta).data] as Column] : [])];
     return `${title}: z${l.delta ? ', δ = ∂E/∂z' : ''} ${JSON.stringify(z.shape)}\n${unitRows(z.shape, cols, null, 0, f)}\n\n${title}: a ${JSON.stringify(a.shape)}\n${unitRows(a.shape, [['a', a.data]], null, 0, f)}`;
   }
   const cols: Column[] = [];
   if (z) cols.push(['z', z.data]);
   cols.push(['a', a.data]);
-  if (l.dadz) cols.push(['∂a/∂z', flatten(l.dadz).data]);
-  if (l.delta) cols.push(['δ', flatten(l.delta).data]);
+  if (l.dadz) cols.push(['∂a/∂z', nestedToFlat(l.dadz).data]);
+  if (l.delta) cols.push(['δ', nestedToFlat(l.delta).data]);
   const what = cols.map(([h]) => (h === 'δ' ? 'δ = ∂E/∂z' : h)).join(', ');
   return `${title}: ${what}\n${unitRows(a.shape, cols, numbers, numbers ? numbers[li] : 0, f)}`;
 }
@@ -149,8 +156,8 @@ function gradTable(t: TraceResult, l: LayerTrace, li: number, numbers: number[] 
   const single = n === 1 && numbers !== null && l.delta !== null;
   const head = single ? ['weight', 'w', 'δ_i', 'a_k', '∂E/∂w'] : ['weight', 'w', '∂E/∂w'];
   const rows: string[][] = [];
-  const delta = l.delta ? flatten(l.delta).data : [];
-  const inputs = li === 0 ? flatten(t.x).data : flatten(t.layers[li - 1].a).data;
+  const delta = l.delta ? nestedToFlat(l.delta).data : [];
+  const inputs = li === 0 ? nestedToFlat(t.x).data : nestedToFlat(t.layers[li - 1].a).data;
   const inFirst = numbers ? (li === 0 ? 1 : numbers[li - 1]) : 0;
   const push = (label: string, w: number, g: number, i: number, k: number | null) => {
     const r = [label, f(w)];
@@ -159,13 +166,13 @@ function gradTable(t: TraceResult, l: LayerTrace, li: number, numbers: number[] 
     rows.push(r);
   };
   const p = t.params[l.name] ?? {};
-  const dense = numbers !== null && l.grad.weight !== undefined && flatten(l.grad.weight).shape.length === 2;
+  const dense = numbers !== null && l.grad.weight !== undefined && nestedToFlat(l.grad.weight).shape.length === 2;
   if (dense) {
     // the lecture's order: per neuron, the bias (index 0) then the weights from each input
-    const gw = flatten(l.grad.weight);
-    const ww = flatten(p.weight).data;
-    const gb = l.grad.bias !== undefined ? flatten(l.grad.bias).data : null;
-    const wb = p.bias !== undefined ? flatten(p.bias).data : [];
+    const gw = nestedToFlat(l.grad.weight);
+    const ww = nestedToFlat(p.weight).data;
+    const gb = l.grad.bias !== undefined ? nestedToFlat(l.grad.bias).data : null;
+    const wb = p.bias !== undefined ? nestedToFlat(p.bias).data : [];
     const cols = gw.shape[1];
     for (let i = 0; i < gw.shape[0]; i++) {
       if (gb) push(`w${numbers[li] + i},0`, wb[i], gb[i], i, null);
@@ -174,8 +181,8 @@ function gradTable(t: TraceResult, l: LayerTrace, li: number, numbers: number[] 
   }
   for (const key of keys) {
     if (dense && (key === 'weight' || key === 'bias')) continue;
-    const g = flatten(l.grad[key]);
-    const w = p[key] !== undefined ? flatten(p[key]).data : g.data.map(() => NaN);
+    const g = nestedToFlat(l.grad[key]);
+    const w = p[key] !== undefined ? nestedToFlat(p[key]).data : g.data.map(() => NaN);
     g.data.forEach((gv, o) => push(`${key}[${unravel(o, g.shape).join(',')}]`, w[o], gv, 0, null));
   }
   const sumNote = n === 1 ? 'for d1' : `summed over ${n} examples`;
@@ -183,7 +190,7 @@ function gradTable(t: TraceResult, l: LayerTrace, li: number, numbers: number[] 
 }
 
 function extraTable(layer: string, key: string, v: NestedArray, f: (v: number) => string): string {
-  const { data, shape } = flatten(v);
+  const { data, shape } = nestedToFlat(v);
   const last = shape.length > 1 ? shape[shape.length - 1] : 1;
   const lead = shape.slice(1, -1);
   const head = ['example', ...(lead.length ? ['index'] : []), ...Array.from({ length: last }, (_, j) => `[${j}]`)];

@@ -86,7 +86,15 @@ export interface TraceResult {
   params: Record<string, Record<string, NestedArray>>;
 }
 
-/** Throws a ConfigError unless both inputs and targets are given and non-empty. */
+/**
+ * Throws a `ConfigError` naming `what` unless both inputs and targets are given and non-empty
+ * (inspecting without data).
+ *
+ * @example
+ * ```ts
+ * requireData(x, y, 'dendrite inspect');
+ * ```
+ */
 export function requireData(x: Tensor | null | undefined, y: Tensor | null | undefined, what: string): void {
   if (!(x instanceof Tensor) || !(y instanceof Tensor)) {
     throw new ConfigError(`${what} needs data: pass the inputs x and the targets y (CLI: --data FILE.csv --target COL), received ${x instanceof Tensor ? 'inputs only' : 'no inputs'}${y instanceof Tensor ? '' : ' and no targets'}`);
@@ -94,7 +102,15 @@ export function requireData(x: Tensor | null | undefined, y: Tensor | null | und
   if (x.rank < 1 || x.shape[0] === 0) throw new ConfigError(`${what} needs at least one example, received inputs of shape ${fmtShape(x.shape)}`);
 }
 
-/** The activation a layer applies elementwise (name, leaky slope, PReLU slopes), or null. */
+/**
+ * The activation a layer applies (name, leaky-ReLU slope, PReLU slopes), or null for layers
+ * without one (pooling, flatten).
+ *
+ * @example
+ * ```ts
+ * layerActivation(model.net.layers[0])?.name; // 'relu'
+ * ```
+ */
 export function layerActivation(layer: Layer): { name: ActivationName; alpha: number; lambda?: Float32Array } | null {
   const name = (layer as unknown as { activation?: unknown }).activation;
   if (typeof name !== 'string' || !(ACTIVATION_NAMES as readonly string[]).includes(name)) return null;

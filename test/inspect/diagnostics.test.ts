@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, Dense, Model, SGD, Sequential, TrainingDiagnostics, checkRisingLoss, diagnose, tensor, Rng } from '../../src/index.js';
+import { ConfigError, Dense, Model, SGD, Sequential, TrainingDiagnostics, checkRisingLoss, diagnose, formatWarning, tensor, Rng } from '../../src/index.js';
 import type { DiagnosticWarning, DiagnosticsRecord } from '../../src/index.js';
 import { INIT_EXPERIMENTS, experimentData, experimentModel } from '../../examples/init-experiment.js';
 import { workedModel, x, y } from '../lecture/fixtures.js';
@@ -20,6 +20,7 @@ test('the lecture\'s Neuron 4 is a dead ReLU in the ReLU worked example', () => 
   assert.ok(w);
   assert.match(w!.message, /dead ReLUs: 1 of 3 units in h1 \(index 1\) are inactive \(z ≤ 0\) for all 4 sampled examples/);
   assert.match(w!.advice, /leaky ReLU.*0\.1.*He initialisation/);
+  assert.match(formatWarning(w!, 1), /^warning \(epoch 1\): dead ReLUs: .*\. What usually helps: use leaky ReLU/);
   // …and stays dead through training: its weights never change
   const { model, h } = fitWorked('relu', 0.1, 50);
   const dead = h.epochs.map((e) => (e.diagnostics as DiagnosticsRecord).layers[0].deadUnits);

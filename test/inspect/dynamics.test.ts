@@ -95,3 +95,11 @@ test('formatDynamics shows the eq 64 prediction next to the measured variance', 
 test('inspecting without data is a ConfigError', () => {
   assert.throws(() => inspectModel(workedModel(), undefined as never, undefined as never), (e: Error) => e instanceof ConfigError && /needs data: pass the inputs x and the targets y \(CLI: --data FILE\.csv --target COL\)/.test(e.message));
 });
+
+test('maxRows limits the iteration to the first rows; a bad value is a ConfigError', () => {
+  const { x: xs, y: ys } = experimentData();
+  const model = runInitExperiment(INIT_EXPERIMENTS[2]).model;
+  assert.equal(inspectModel(model, xs, ys, { maxRows: 10 }).examples, 10);
+  assert.equal(inspectModel(model, xs, ys, { maxRows: 1000 }).examples, 100);
+  assert.throws(() => inspectModel(model, xs, ys, { maxRows: 0 }), (e: Error) => e instanceof ConfigError && /inspect: maxRows must be an integer ≥ 1, received 0/.test(e.message));
+});

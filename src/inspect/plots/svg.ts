@@ -12,22 +12,22 @@ export interface PlotOptions {
   title?: string;
 }
 
-/** Colours of data series, in order. */
+/** Colours of data series, in order. @example `PALETTE[0] // '#1f77b4'` */
 export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"';
 
-/** Escapes text for SVG/HTML. */
+/** Escapes text for SVG/HTML. @example `esc('a < b') // 'a &lt; b'` */
 export function esc(s: unknown): string {
   return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-/** Rounds a pixel coordinate for compact output. */
+/** Rounds a pixel coordinate for compact output. @example `px(12.345) // '12.3'` */
 export function px(v: number): string {
   return (Math.round(v * 10) / 10).toString();
 }
 
-/** About `n` round tick values covering [lo, hi]. */
+/** About `n` round tick values covering [lo, hi]. @example `niceTicks(0, 1, 5) // [0, 0.2, 0.4, 0.6, 0.8, 1]` */
 export function niceTicks(lo: number, hi: number, n = 5): number[] {
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [];
   if (hi === lo) return [lo];
@@ -39,7 +39,7 @@ export function niceTicks(lo: number, hi: number, n = 5): number[] {
   return out;
 }
 
-/** A short label for a tick value. */
+/** A short label for a tick value. @example `tickLabel(0.0001) // '1e-4'` */
 export function tickLabel(v: number): string {
   if (v === 0) return '0';
   const m = Math.abs(v);
@@ -78,7 +78,10 @@ export interface FrameOptions {
   zeroLine?: boolean;
 }
 
-/** Axes, grid lines and labels for a plot area; returns the scales. */
+/**
+ * Axes, grid lines and labels for a plot area; returns the scales.
+ * @example `const f = frame({ width: 400, height: 200, margin: { left: 50, right: 10, top: 10, bottom: 30 }, x: [0, 10], y: [0, 1] });`
+ */
 export function frame(o: FrameOptions): Frame {
   const left = o.margin.left;
   const right = o.width - o.margin.right;
@@ -119,6 +122,7 @@ export function frame(o: FrameOptions): Frame {
 /**
  * The root `<svg>` element of a plot: class `dd-plot dd-<kind>`, a viewBox, an accessible title
  * and the title text drawn at the top.
+ * @example `svgRoot('boxplot', 300, 200, 'z by layer', body)`
  */
 export function svgRoot(kind: string, plotWidth: number, height: number, title: string | undefined, body: string): string {
   // widen narrow plots (a small filter grid) so their title is not cut off
@@ -127,7 +131,7 @@ export function svgRoot(kind: string, plotWidth: number, height: number, title: 
   return `<svg xmlns="http://www.w3.org/2000/svg" class="dd-plot dd-${kind}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" ${FONT}>${t}${body}</svg>`;
 }
 
-/** A legend: coloured line samples with names, laid out in a row from (x, y). */
+/** A legend: coloured line samples with names, laid out in a row from (x, y). @example `legend([{ name: 'loss', color: PALETTE[0] }], 60, 30)` */
 export function legend(items: { name: string; color: string; dash?: string }[], x: number, y: number): string {
   let cx = x;
   return items.map((it) => {
@@ -137,7 +141,7 @@ export function legend(items: { name: string; color: string; dash?: string }[], 
   }).join('');
 }
 
-/** An SVG path through points, skipping non-finite values (gaps). */
+/** An SVG path through points, skipping non-finite values (gaps). @example `linePath([[0, 0], [10, 5]]) // 'M0 0L10 5'` */
 export function linePath(points: [number, number][]): string {
   let d = '';
   let pen = false;
@@ -152,7 +156,7 @@ export function linePath(points: [number, number][]): string {
   return d;
 }
 
-/** A plot area with a message instead of data (class `dd-empty`). */
+/** A plot area with a message instead of data (class `dd-empty`). @example `emptyPlot('boxplot', 300, 200, 'z', 'no values')` */
 export function emptyPlot(kind: string, width: number, height: number, title: string | undefined, message: string): string {
   return svgRoot(kind, width, height, title, `<text class="dd-empty" x="${px(width / 2)}" y="${px(height / 2)}" text-anchor="middle" font-size="12" fill="#777">${esc(message)}</text>`);
 }

@@ -18,7 +18,15 @@ export interface DropoutOptions {
   name?: string;
 }
 
-/** Resolves ρ from {@link DropoutOptions}, with a `ConfigError` naming `where` for bad values. */
+/**
+ * Resolves ρ from {@link DropoutOptions}, with a `ConfigError` naming `where` for bad values.
+ *
+ * @example
+ * ```ts
+ * keepProbOf({ rate: 0.2 }, 'dropout_1');     // 0.8
+ * keepProbOf({ keepProb: 0.5 }, 'dropout_1'); // 0.5
+ * ```
+ */
 export function keepProbOf(opts: DropoutOptions, where: string): number {
   if (opts.keepProb !== undefined && opts.rate !== undefined) {
     throw new ConfigError(`${where}: give either keepProb (ρ) or rate (= 1 − ρ), not both; received keepProb ${JSON.stringify(opts.keepProb)} and rate ${JSON.stringify(opts.rate)}`);

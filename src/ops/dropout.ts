@@ -3,7 +3,15 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/rng.js';
 import { be, record } from './graph.js';
 
-/** Throws a `ConfigError` naming `where` unless ρ (the keep probability) is in (0, 1]. */
+/**
+ * Throws a `ConfigError` naming `where` unless ρ (the keep probability) is in (0, 1]; returns ρ.
+ *
+ * @example
+ * ```ts
+ * checkKeepProb(0.8, 'dropout_1'); // 0.8
+ * checkKeepProb(0, 'dropout_1');   // ConfigError: dropout_1: the keep probability ρ must be in (0, 1], received 0
+ * ```
+ */
 export function checkKeepProb(rho: unknown, where: string): number {
   if (typeof rho !== 'number' || !Number.isFinite(rho) || !(rho > 0) || rho > 1) {
     throw new ConfigError(`${where}: the keep probability ρ must be in (0, 1], received ${JSON.stringify(rho)}`);

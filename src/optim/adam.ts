@@ -16,7 +16,15 @@ export interface AdamOptions {
   weightDecay?: number;
 }
 
-/** Throws a `ConfigError` unless v is a number in [0, 1). */
+/**
+ * Throws a `ConfigError` naming `where` unless v is a number in [0, 1); returns v.
+ *
+ * @example
+ * ```ts
+ * checkUnitInterval(0.9, 'adam.beta1'); // 0.9
+ * checkUnitInterval(1, 'adam.beta1');   // ConfigError: adam.beta1 must be in [0, 1), received 1
+ * ```
+ */
 export function checkUnitInterval(v: unknown, where: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v >= 1) {
     throw new ConfigError(`${where} must be in [0, 1), received ${JSON.stringify(v)}`);
@@ -24,7 +32,14 @@ export function checkUnitInterval(v: unknown, where: string): number {
   return v;
 }
 
-/** Throws a `ConfigError` unless v is a positive finite number. */
+/**
+ * Throws a `ConfigError` naming `where` unless v is a positive finite number; returns v.
+ *
+ * @example
+ * ```ts
+ * checkPositive(1e-7, 'adam.epsilon'); // 1e-7
+ * ```
+ */
 export function checkPositive(v: unknown, where: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || !(v > 0)) {
     throw new ConfigError(`${where} must be a positive number, received ${JSON.stringify(v)}`);

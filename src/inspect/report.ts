@@ -221,11 +221,8 @@ export function renderReport(input: ReportInput): string {
  * ```
  */
 export function writeReport(path: string, input: ReportInput): string {
-  if (typeof path !== 'string' || path.trim() === '') throw new ConfigError(`report path must be a file name, received ${JSON.stringify(path)}`);
-  const abs = resolve(path);
+  const abs = checkReportPath(path);
   const dir = dirname(abs);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConfigError(`report path ${path}: directory ${dir} does not exist (create it first)`);
-  if (existsSync(abs) && statSync(abs).isDirectory()) throw new ConfigError(`report path ${path} is a directory; give a file name such as ${join(path, 'report.html')}`);
   const html = renderReport(input);
   const tmp = join(dir, `.${basename(abs)}.${process.pid}.${Date.now()}.tmp`);
   try {
@@ -235,6 +232,25 @@ export function writeReport(path: string, input: ReportInput): string {
     try { unlinkSync(tmp); } catch { /* the temporary file was never created */ }
     throw new ConfigError(`cannot write report ${path}: ${(e as Error).message}`);
   }
+  return abs;
+}
+
+/**
+ * Checks a report path before any work is done (e.g. before training with `--report`): a
+ * `ConfigError` naming the path if it is empty, a directory, or in a directory that does not
+ * exist. Returns the absolute path.
+ *
+ * @example
+ * ```ts
+ * checkReportPath('out/report.html'); // throws unless out/ exists
+ * ```
+ */
+export function checkReportPath(path: string): string {
+  if (typeof path !== 'string' || path.trim() === '') throw new ConfigError(`report path must be a file name, received ${JSON.stringify(path)}`);
+  const abs = resolve(path);
+  const dir = dirname(abs);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConfigError(`report path ${path}: directory ${dir} does not exist (create it first)`);
+  if (existsSync(abs) && statSync(abs).isDirectory()) throw new ConfigError(`report path ${path} is a directory; give a file name such as ${join(path, 'report.html')}`);
   return abs;
 }
 

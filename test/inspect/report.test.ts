@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, renderReport, writeReport, reportFromData, featureMapsOf, diagnose, inspectModel } from '../../src/index.js';
+import { ConfigError, renderReport, writeReport, checkReportPath, reportFromData, featureMapsOf, diagnose, inspectModel } from '../../src/index.js';
 import { workedModel, x, y } from '../lecture/fixtures.js';
 import { cnnReport, strokes } from './report-fixture.js';
 
@@ -46,6 +46,8 @@ test('writeReport writes atomically and names a missing directory', () => {
     const missing = join(dir, 'no', 'such', 'dir', 'r.html');
     assert.throws(() => writeReport(missing, { model }), (e: Error) => e instanceof ConfigError && e.message.includes(`report path ${missing}: directory ${join(dir, 'no', 'such', 'dir')} does not exist`));
     assert.throws(() => writeReport(dir, { model }), (e: Error) => e instanceof ConfigError && /is a directory; give a file name/.test(e.message));
+    assert.throws(() => checkReportPath(missing), (e: Error) => e instanceof ConfigError && e.message.includes(missing));
+    assert.equal(checkReportPath(join(dir, 'new.html')), join(dir, 'new.html'));
     assert.throws(() => writeReport('', { model }), (e: Error) => e instanceof ConfigError && /report path must be a file name/.test(e.message));
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -34,7 +34,7 @@ export type Padding1D = 'valid' | 'same' | number | readonly [number, number];
 /** A number for both directions or a `[vertical, horizontal]` pair. @example `const s: Pair = [2, 1];` */
 export type Pair = number | readonly [number, number];
 
-/** Options of {@link conv2d}. */
+/** Options of {@link conv2d}. @example `const o: Conv2dOptions = { strides: [2, 1], padding: 'same' };` */
 export interface Conv2dOptions {
   /** Step between receptive fields, `[vertical, horizontal]` or one number for both (default 1). */
   strides?: Pair;
@@ -42,7 +42,7 @@ export interface Conv2dOptions {
   padding?: Padding2D;
 }
 
-/** Options of {@link conv1d}. */
+/** Options of {@link conv1d}. @example `const o: Conv1dOptions = { strides: 2, padding: [1, 0] };` */
 export interface Conv1dOptions {
   /** Step between receptive fields (default 1). */
   strides?: number;

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { parseSpec, buildModel } from '../io/spec.js';
 import type { ModelSpec } from '../io/spec.js';
@@ -85,11 +85,3 @@ export function defaultOut(specPath: string): string {
   return join('models', basename(specPath, extname(specPath)));
 }
 
-/** Fails early (before a long run) when an output file's directory does not exist. */
-export function checkOutputFile(path: string | undefined, what: string): void {
-  if (path === undefined) return;
-  const dir = dirname(resolve(path));
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new ConfigError(`${what} path ${path}: directory ${dir} does not exist (create it first)`);
-  }
-}

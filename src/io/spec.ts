@@ -32,6 +32,8 @@ import type { Optimizer } from '../optim/optimizer.js';
 import { Model } from '../train/model.js';
 import type { Reduction } from '../ops/losses.js';
 import type { FitOptions } from '../train/model.js';
+import { EarlyStopping } from '../train/early-stopping.js';
+import type { EarlyStoppingOptions } from '../train/early-stopping.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** One layer of a spec: `type` plus that layer's options (TF.js key names). */
@@ -188,7 +190,9 @@ export function buildModel(spec: ModelSpec, seed?: number): Model {
 }
 
 /**
- * Fit options from a spec's `"train"` section (epochs default 10, batchSize 32, shuffle true).
+ * Fit options from a spec's `"train"` section (epochs default 10, batchSize 32, shuffle true;
+ * `validationSplit`, `earlyStopping: {patience, minDelta, startEpoch, monitor}`, `clipNorm`,
+ * `clipValue`, `stopWhen: {loss}`).
  * `validation` is used when the caller has validation data (e.g. split off by the data loader).
  *
  * @example
@@ -207,5 +211,13 @@ export function fitOptionsFromSpec(spec: ModelSpec, validation?: [Tensor, Tensor
   if (typeof t.clipNorm === 'number') opts.clipNorm = t.clipNorm;
   if (typeof t.clipValue === 'number') opts.clipValue = t.clipValue;
   if (validation) opts.validationData = validation;
+  else if (t.validationSplit !== undefined) opts.validationSplit = t.validationSplit as number;
+  if (t.earlyStopping !== undefined) {
+    const es = t.earlyStopping;
+    if (typeof es !== 'object' || es === null || Array.isArray(es)) {
+      throw new ConfigError(`"train.earlyStopping" must be an object such as {"patience": 5}, received ${JSON.stringify(es)}`);
+    }
+    opts.callbacks = [new EarlyStopping(es as EarlyStoppingOptions)];
+  }
   return opts;
 }

@@ -85,6 +85,20 @@ export class Model {
     this.rng = new Rng(config.seed ?? 1);
   }
 
+  /**
+   * A Keras-like summary: layers, output shapes and parameter counts, then the loss and optimiser.
+   *
+   * @example
+   * ```ts
+   * console.log(model.summary());
+   * ```
+   */
+  summary(): string {
+    const o = this.optimizer.config();
+    const opt = Object.entries(o).filter(([k, v]) => k !== 'type' && v !== undefined).map(([k, v]) => `${k} ${v}`).join(', ');
+    return `${this.net.summary()}\nloss: ${this.loss.name} (${this.loss.reduction} over the batch${this.fused ? ', fused with the softmax' : ''})\noptimizer: ${o.type} (${opt})`;
+  }
+
   /** True when the model's last layer is a softmax and the loss is cross-entropy: fused training. */
   get fused(): boolean {
     return this.loss.computeFromLogits !== null && this.net.endsInSoftmax();

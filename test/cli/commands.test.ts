@@ -130,3 +130,37 @@ test('images whose size does not match the model are a ShapeError', () => {
   assert.equal(r.status, 1);
   assert.match(r.stderr, /^ShapeError: bundled digits: images are \[1, 28, 28\] \(784 values\) but the model expects input \[1, 6, 6\]/m);
 });
+
+test('spec train.validationSplit and train.earlyStopping reach fit(); bad values are ConfigErrors', () => {
+  const dir = tmp();
+  const f = classification(dir);
+  const spec = JSON.parse(readFileSync(f.spec, 'utf8'));
+  spec.train = { ...spec.train, epochs: 300, validationSplit: 0.3, earlyStopping: { patience: 3 } };
+  const g = files(dir, {
+    es: JSON.stringify(spec),
+    badSplit: JSON.stringify({ ...spec, train: { ...spec.train, validationSplit: 1.5 } }),
+    badPatience: JSON.stringify({ ...spec, train: { ...spec.train, earlyStopping: { patience: -1 } } }),
+  });
+  const r = run(['train', g.es, '--data', f.data, '--target', 'kind', '--out', join(dir, 'es-model'), '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.equal(j.stopped, 'earlyStopping');
+  assert.ok(j.epochs < 300);
+  assert.ok(typeof j.history[0].valLoss === 'number');
+  const b1 = run(['train', g.badSplit, '--data', f.data, '--target', 'kind', '--out', join(dir, 'b1')]);
+  assert.equal(b1.status, 1);
+  assert.match(b1.stderr, /^ConfigError: .*validationSplit/m);
+  const b2 = run(['train', g.badPatience, '--data', f.data, '--target', 'kind', '--out', join(dir, 'b2')]);
+  assert.equal(b2.status, 1);
+  assert.match(b2.stderr, /^ConfigError: .*patience/m);
+});
+
+test('summary prints layers, output shapes, parameter counts, loss and optimiser (Model.summary)', () => {
+  const r = run(['summary', WORKED.spec]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /h1\s+dense\s+\[N, 3\]\s+9/);
+  assert.match(r.stdout, /out\s+dense\s+\[N, 1\]\s+3/);
+  assert.match(r.stdout, /total params: 20/);
+  assert.match(r.stdout, /loss: sse \(sum over the batch\)/);
+  assert.match(r.stdout, /optimizer: sgd \(learningRate 0\.2/);
+});

@@ -1,10 +1,10 @@
 import type { Command } from '../common.js';
-import { applyWeightsFile, checkOutputFile, chooseBackend, specOrModel } from '../common.js';
+import { applyWeightsFile, chooseBackend, specOrModel } from '../common.js';
 import { flag, opt, parseArgs } from '../args.js';
 import { loadTrainingData } from '../dataset.js';
 import { ConfigError } from '../../errors.js';
 import { formatDynamics, inspectModel } from '../../inspect/dynamics.js';
-import { reportFromData, writeReport } from '../../inspect/report.js';
+import { checkReportPath, reportFromData, writeReport } from '../../inspect/report.js';
 import type { ReportDiagnostics } from '../../inspect/report.js';
 
 /** `dendrite inspect`: layer dynamics of one training iteration (Figures 24–27). */
@@ -18,7 +18,7 @@ export const inspect: Command = {
     if (!path) throw new ConfigError('inspect: give a spec file or a model directory');
     const data = opt(a, 'data');
     if (!data) throw new ConfigError('inspect needs data: --data FILE.csv (with --target COL) or an IDX directory; the dynamics are measured on real examples');
-    checkOutputFile(opt(a, 'html'), 'report');
+    if (opt(a, 'html') !== undefined) checkReportPath(opt(a, 'html')!);
     const { model, spec, preprocessing } = specOrModel(path);
     if (opt(a, 'weights')) applyWeightsFile(model, opt(a, 'weights')!);
     const d = await loadTrainingData(data, spec, opt(a, 'target'), preprocessing);

@@ -12,6 +12,6 @@ export const summary: Command = {
     chooseBackend(a);
     const path = a.positional[0];
     if (!path) throw new ConfigError('summary: give a spec file or a model directory');
-    process.stdout.write(specOrModel(path).model.net.summary() + '\n');
+    process.stdout.write(specOrModel(path).model.summary() + "\n");
   },
 };

@@ -1,5 +1,5 @@
 import type { Command } from '../common.js';
-import { applyWeightsFile, checkOutputFile, chooseBackend, defaultOut, readSpec, trainJson } from '../common.js';
+import { applyWeightsFile, chooseBackend, defaultOut, readSpec, trainJson } from '../common.js';
 import { flag, intOpt, opt, parseArgs } from '../args.js';
 import { loadTrainingData } from '../dataset.js';
 import { ConfigError, NumericError } from '../../errors.js';
@@ -9,8 +9,8 @@ import { checkpointCallback } from '../../io/checkpoint.js';
 import { fitOptionsFromSpec } from '../../io/spec.js';
 import { ProgressCallback } from '../../train/progress.js';
 import type { Callback } from '../../train/callbacks.js';
-import { TrainingDiagnostics } from '../../inspect/diagnostics.js';
-import { reportFromData, writeReport } from '../../inspect/report.js';
+import { TrainingDiagnostics, formatWarning } from '../../inspect/diagnostics.js';
+import { checkReportPath, reportFromData, writeReport } from '../../inspect/report.js';
 
 /** `dendrite train`: train a spec on CSV or IDX data, save the model, report. */
 export const train: Command = {
@@ -24,7 +24,8 @@ export const train: Command = {
     const dataPath = opt(a, 'data');
     if (!dataPath) throw new ConfigError('train: --data FILE.csv (or an IDX directory) is required');
     const spec = readSpec(specPath);
-    checkOutputFile(opt(a, 'report'), 'report');
+    const reportPath = opt(a, 'report');
+    if (reportPath !== undefined) checkReportPath(reportPath);
     const resume = opt(a, 'resume');
     const loaded = resume ? loadModel(resume) : null;
     const model = loaded ? loaded.model : buildModel(spec);
@@ -38,7 +39,7 @@ export const train: Command = {
     const quiet = json || flag(a, 'quiet');
     if (!quiet) callbacks.push(new ProgressCallback({ epochs, stream: process.stderr }));
     const diagnostics = new TrainingDiagnostics(model, data.x, data.y, {
-      onWarning: quiet ? undefined : (w, epoch) => process.stderr.write(`warning (epoch ${epoch}): ${w.message}. ${w.advice}\n`),
+      onWarning: quiet ? undefined : (w, epoch) => process.stderr.write(formatWarning(w, epoch) + '\n'),
     });
     callbacks.push(diagnostics);
     const ckpt = opt(a, 'checkpoint') ?? resume;
@@ -54,7 +55,6 @@ export const train: Command = {
       }
     }
     saveModel(out, model, spec, { preprocessing: data.preprocessing });
-    const reportPath = opt(a, 'report');
     if (reportPath) writeReport(reportPath, reportFromData(model, data.x, data.y, { history: model.history, diagnostics }));
     if (failure) {
       process.stderr.write(`the last good weights were saved to ${out}\n`);

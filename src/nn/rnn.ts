@@ -90,6 +90,11 @@ function dropMask(n: number, rate: number, rng: Rng): Float32Array {
  * stateful carrying of the state, variational dropout masks, returning every step or the last,
  * and tracing (z, a and per-step `h`/`c`/`gates` in `record.extra`; δ per step in `record.z.grad`).
  * Subclasses create their parameters and run their op.
+ *
+ * @example
+ * ```ts
+ * for (const l of net.layers) if (l instanceof RecurrentLayer) l.resetStates();
+ * ```
  */
 export abstract class RecurrentLayer extends Layer {
   readonly units: number;
@@ -152,7 +157,10 @@ export abstract class RecurrentLayer extends Layer {
     this.lastMasks = { input: null, recurrent: null };
   }
 
-  /** The carried state of a stateful layer ({h, c} as [batch, H]), or null. */
+  /**
+   * The carried state of a stateful layer ({h, c} as [batch, H]; c only for an LSTM), or null.
+   * @example `lstm.getStates()?.h.shape // [batch, units]`
+   */
   getStates(): { h: Tensor; c: Tensor | null } | null {
     const s = this.carried;
     if (!s) return null;

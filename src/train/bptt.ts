@@ -30,7 +30,10 @@ export function forwardSequence(net: Sequential, x: Tensor, logits = false): Ten
   return z;
 }
 
-/** The recurrent layers of a network. */
+/**
+ * The recurrent layers (simpleRNN, lstm, gru) of a network.
+ * @example `recurrentLayers(model.net).forEach((l) => { l.stateful = true; })`
+ */
 export function recurrentLayers(net: Sequential): RecurrentLayer[] {
   return net.layers.filter((l): l is RecurrentLayer => l instanceof RecurrentLayer);
 }

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  tensor, zeros, sum, Adam, Sequential, SimpleRNN, LSTM, GRU, Dense, Model, SGD, fitTruncated,
+  tensor, zeros, sum, Adam, Sequential, SimpleRNN, LSTM, GRU, Dense, Embedding, Model, SGD, fitTruncated,
+  CharVocabulary, textWindows,
   ConfigError, NumericError, ShapeError,
 } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
@@ -126,4 +127,20 @@ test('a sequence output with a mask-free batch: the loss sums over steps and "me
   assert.equal(sse.lossOf(x, y).loss.item(), 0.5 * (1 + 4 + 9 + 16));
   const mse = new Model(net, { loss: 'mse', optimizer: new SGD({ learningRate: 0.1 }) });
   assert.equal(mse.lossOf(x, y).loss.item(), (1 + 4 + 9 + 16) / 4);
+});
+
+test('truncated BPTT on a character model (embedding → LSTM → softmax at every step, fused cross-entropy)', () => {
+  const text = 'the cat sat on the mat. the cat sat on the hat. '.repeat(4);
+  const vocab = CharVocabulary.fromText(text);
+  const { x, y } = textWindows(vocab.encode(text), 24, 6);
+  const net = new Sequential([
+    new Embedding({ inputDim: vocab.size, outputDim: 8 }),
+    new LSTM({ units: 16, returnSequences: true }),
+    new Dense({ units: vocab.size, activation: 'softmax' }),
+  ], { inputShape: [24], seed: 1 });
+  const model = new Model(net, { loss: 'crossEntropy', optimizer: new Adam({ learningRate: 0.02 }) });
+  assert.ok(model.fused);
+  const h = fitTruncated(model, x, vocab.oneHot(y), { epochs: 8, batchSize: 8, truncation: 8, clipNorm: 5 });
+  assert.ok(h.epochs[7].loss < h.epochs[0].loss * 0.7, `${h.epochs[0].loss} → ${h.epochs[7].loss}`);
+  assert.ok(h.epochs[0].loss < Math.log(vocab.size) + 0.2, 'cross-entropy per character, averaged over examples × steps');
 });

@@ -53,11 +53,11 @@ async function trainMlp(brain: any, o: ChildOptions): Promise<Result> {
   const t: Trainer = {
     batchSize,
     batchesPerEpoch: Math.ceil(n / batchSize),
-    async run(n, stopAfter) {
+    async run(batches, stopAfter) {
       const t0 = performance.now();
       const perm = order.next();
       let done = 0;
-      while (done < n && since(t0) <= stopAfter) {
+      while (done < batches && since(t0) <= stopAfter) {
         const s = done * batchSize;
         const batch = [];
         for (let i = s; i < Math.min(s + batchSize, n); i++) batch.push(examples[perm[i]]);

@@ -350,10 +350,10 @@ export async function lstmMeasure(o: ChildOptions, step: () => unknown): Promise
   const r = await trainingMeasure({ ...o, accEpochs: 0 }, {
     batchSize: LSTM.batch,
     batchesPerEpoch: Number.MAX_SAFE_INTEGER,
-    async run(n, stopAfter) {
+    async run(batches, stopAfter) {
       const t0 = performance.now();
       let done = 0;
-      while (done < n && since(t0) <= stopAfter) {
+      while (done < batches && since(t0) <= stopAfter) {
         await step();
         done++;
       }

@@ -65,14 +65,14 @@ async function train(tf: TF, o: ChildOptions, model: TF, inputShape: number[]): 
   const t: Trainer = {
     batchSize,
     batchesPerEpoch: Math.ceil(n / batchSize),
-    async run(n, stopAfter) {
+    async run(batches, stopAfter) {
       const t0 = performance.now();
       let done = 0;
       await model.fit(x, y, {
         batchSize, epochs: 1, shuffle: true, verbose: 0,
         callbacks: { onBatchEnd: async (b: number) => {
           done = b + 1;
-          if (done >= n || since(t0) > stopAfter) model.stopTraining = true;
+          if (done >= batches || since(t0) > stopAfter) model.stopTraining = true;
         } },
       });
       return done;

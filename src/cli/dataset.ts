@@ -68,7 +68,7 @@ function prepKeys(spec: ModelSpec): { columns?: ColumnsSpec; target?: Omit<Targe
   return { columns: spec.columns as ColumnsSpec | undefined, target: spec.target as TargetSpec | undefined };
 }
 
-function fromTable(table: CsvTable, spec: ModelSpec, targets: string[] | undefined, saved: unknown, needTargets: boolean): CliData {
+function fromTable(table: CsvTable, spec: ModelSpec, targets: string[] | undefined, saved: unknown, needTargets: boolean, targetShape?: readonly number[]): CliData {
   if (saved) {
     const pre = Preprocessor.fromJSON(saved);
     const r = pre.transform(table);
@@ -83,7 +83,7 @@ function fromTable(table: CsvTable, spec: ModelSpec, targets: string[] | undefin
     return { x: selectColumns(table, { targets: [table.columns[0]], inputs: table.columns.slice(), inputShape: spec.input }).x, y: null };
   }
   const tspec: TargetSpec = { ...(target ?? {}), columns: tcols };
-  const { x, y, preprocessor } = prepareTable(table, columns, tspec, { inputShape: spec.input });
+  const { x, y, preprocessor } = prepareTable(table, columns, tspec, { inputShape: spec.input, targetShape });
   for (const w of preprocessor.warnings) process.stderr.write(`warning: ${w}\n`);
   return { x, y, preprocessing: preprocessor.toJSON(), preprocessor, levels: preprocessor.levels ?? undefined };
 }
@@ -95,15 +95,17 @@ function fromTable(table: CsvTable, spec: ModelSpec, targets: string[] | undefin
  * - an IDX directory (MNIST / Fashion-MNIST files): the `train` or `test` part;
  * - `digits`: the bundled handwritten digits (8,000 train / 2,000 test).
  */
-export async function loadData(path: string, spec: ModelSpec, opts: { target?: string; saved?: unknown; part: Part; needTargets: boolean }): Promise<CliData> {
+export async function loadData(path: string, spec: ModelSpec, opts: { target?: string; saved?: unknown; part: Part; needTargets: boolean; outputShape?: readonly number[] }): Promise<CliData> {
   if (path === 'digits' || isDirectory(path)) return imageData(path, spec, opts.part);
   const table = await readCsv(path);
-  return fromTable(table, spec, targetList(opts.target), opts.saved, opts.needTargets);
+  // a model that outputs a sequence [T, outputs] takes each row's targets laid out the same way
+  const targetShape = opts.outputShape && opts.outputShape.length >= 2 ? opts.outputShape : undefined;
+  return fromTable(table, spec, targetList(opts.target), opts.saved, opts.needTargets, targetShape);
 }
 
 /** Training data (targets required). */
-export async function loadTrainingData(path: string, spec: ModelSpec, target: string | undefined, saved?: unknown): Promise<CliData & { y: Tensor }> {
-  const d = await loadData(path, spec, { target, saved, part: 'train', needTargets: true });
+export async function loadTrainingData(path: string, spec: ModelSpec, target: string | undefined, saved?: unknown, outputShape?: readonly number[]): Promise<CliData & { y: Tensor }> {
+  const d = await loadData(path, spec, { target, saved, part: 'train', needTargets: true, outputShape });
   if (!d.y) throw new ConfigError('--target COL[,COL…] is required for CSV data');
   return d as CliData & { y: Tensor };
 }

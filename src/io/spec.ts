@@ -192,7 +192,8 @@ export function buildModel(spec: ModelSpec, seed?: number): Model {
 /**
  * Fit options from a spec's `"train"` section (epochs default 10, batchSize 32, shuffle true;
  * `validationSplit`, `earlyStopping: {patience, minDelta, startEpoch, monitor}`, `clipNorm`,
- * `clipValue`, `stopWhen: {loss}`).
+ * `clipValue`, `stopWhen: {loss}`). `truncation: k` (truncated backpropagation through time,
+ * used by the CLI through `fitTruncated`) is not a fit option and is left to the caller.
  * `validation` is used when the caller has validation data (e.g. split off by the data loader).
  *
  * @example

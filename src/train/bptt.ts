@@ -1,5 +1,6 @@
 import { ConfigError, NumericError, ShapeError, fmtShape } from '../errors.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
+import { clipGradients, gradientNorm } from './clip.js';
 import { getBackend } from '../backend/index.js';
 import { slice } from '../ops/shape.js';
 import type { Sequential } from '../nn/sequential.js';
@@ -71,38 +72,24 @@ export interface TruncatedFitOptions {
 }
 
 /**
- * Clips gradients in place (by value, then by global norm) and returns the global L2 norm
- * before clipping. A non-finite loss or gradient clears the gradients and throws a `NumericError`
- * naming the first layer whose gradient is not finite (weights unchanged).
+ * Checks a batch's loss and gradients for NaN/Inf (`NumericError` naming the first layer with a
+ * non-finite gradient; no update is applied), then clips them; returns the norm before clipping.
  *
  * @example
  * ```ts
- * loss.backward();
- * const norm = clipGradients(net.namedParameters(), loss.item(), { clipNorm: 1 });
+ * const norm = checkedClip(net.namedParameters(), loss.item(), { clipNorm: 1 });
  * ```
  */
-export function clipGradients(params: [string, Tensor][], lossValue: number, opts: { clipNorm?: number; clipValue?: number }): number {
+export function checkedClip(params: [string, Tensor][], lossValue: number, opts: { clipNorm?: number; clipValue?: number }): number {
   const be = getBackend();
-  const norm = Math.sqrt(params.reduce((s, [, p]) => s + (p.grad ? be.sumSquares(p.grad.data) : 0), 0));
+  const norm = gradientNorm(params);
   if (!Number.isFinite(lossValue) || !Number.isFinite(norm)) {
     const bad = params.find(([, p]) => p.grad && !be.allFinite(p.grad.data));
     const where = bad ? bad[0].split('.')[0] : 'loss';
     for (const [, p] of params) p.grad = null;
     throw new NumericError(`training produced a non-finite value (loss ${lossValue}) first in layer ${where}; the weights were left as before this update (lower the learning rate, clip gradients, or check the data)`, where);
   }
-  let n = norm;
-  if (opts.clipValue !== undefined) {
-    const c = opts.clipValue;
-    for (const [, p] of params) {
-      if (!p.grad) continue;
-      const g = p.grad.data;
-      for (let i = 0; i < g.length; i++) g[i] = g[i] > c ? c : g[i] < -c ? -c : g[i];
-    }
-    n = Math.sqrt(params.reduce((s, [, p]) => s + (p.grad ? be.sumSquares(p.grad.data) : 0), 0));
-  }
-  if (opts.clipNorm !== undefined && n > opts.clipNorm) {
-    for (const [, p] of params) if (p.grad) be.scale(p.grad.data, opts.clipNorm / n, p.grad.data);
-  }
+  clipGradients(params, opts, norm);
   return norm;
 }
 
@@ -197,7 +184,7 @@ export function fitTruncated(model: Model, x: Tensor, y: Tensor, opts: Truncated
           const loss = lossOf(xc, yc);
           const lv = loss.item();
           loss.backward();
-          normSum += clipGradients(params, lv, opts);
+          normSum += checkedClip(params, lv, opts);
           model.optimizer.step(params);
           net.zeroGrad();
           const rows = (e - s) * (perStep ? c1 - c0 : 1);
@@ -214,8 +201,9 @@ export function fitTruncated(model: Model, x: Tensor, y: Tensor, opts: Truncated
         seconds: (performance.now() - t0) / 1000,
         gradNorm: updates ? normSum / updates : 0,
       };
+      // evaluation and callbacks (diagnostics, checkpoints) see the layers as they were given
+      setStateful(false);
       if (opts.validationData) {
-        setStateful(false);
         const ev = model.evaluate(opts.validationData[0], opts.validationData[1]);
         log.valLoss = ev.loss;
         if (ev.accuracy !== undefined) log.valAccuracy = ev.accuracy;

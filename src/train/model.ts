@@ -8,6 +8,7 @@ import type { Loss } from '../nn/losses.js';
 import type { Reduction } from '../ops/losses.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { batchRanges, gatherRows } from '../data/batch.js';
+import { clipGradients, gradientNorm } from './clip.js';
 import type { Callback, EpochLog, History, StopReason, TrainingControl } from './callbacks.js';
 
 /** How a {@link Model} learns. */
@@ -54,7 +55,7 @@ export interface FitOptions {
 export interface Evaluation {
   /** Loss over the data, with the model's reduction (sum or mean over examples). */
   loss: number;
-  /** Fraction classified correctly (classifiers: models ending in softmax or trained with cross-entropy). */
+  /** Fraction classified correctly (per step for sequence outputs; classifiers: models ending in softmax or trained with cross-entropy). */
   accuracy?: number;
 }
 
@@ -175,6 +176,7 @@ export class Model {
       const order = (opts.shuffle ?? true) ? this.rng.permutation(n) : null;
       let lossSum = 0;
       let correct = 0;
+      let judged = 0;
       let normSum = 0;
       let updates = 0;
       const ranges = batchRanges(n, bs);
@@ -202,7 +204,11 @@ export class Model {
         history.updates++;
         normSum += norm;
         lossSum += this.loss.reduction === 'sum' ? lv : lv * (e - s);
-        if (this.isClassifier) correct += countCorrect(output.data, yb.data, e - s);
+        if (this.isClassifier) {
+          const rows = predictionRows(output);
+          correct += countCorrect(output.data, yb.data, rows);
+          judged += rows;
+        }
         for (const c of callbacks) c.onBatchEnd?.(b, lv, control);
       }
       const seconds = (performance.now() - t0) / 1000;
@@ -213,7 +219,7 @@ export class Model {
         if (ev.accuracy !== undefined) log.accuracy = ev.accuracy;
       } else {
         log.loss = this.loss.reduction === 'sum' ? lossSum : lossSum / n;
-        if (this.isClassifier) log.accuracy = correct / n;
+        if (this.isClassifier) log.accuracy = correct / judged;
       }
       if (validationData) {
         const ev = this.evaluate(validationData[0], validationData[1], { batchSize: Math.max(bs, 256) });
@@ -232,28 +238,12 @@ export class Model {
 
   /** Checks loss and gradients for NaN/Inf, applies clipping, returns the global gradient norm. */
   private checkAndClip(params: [string, Tensor][], lossValue: number, xb: Tensor, opts: FitOptions): number {
-    const be = getBackend();
-    let sq = 0;
-    for (const [, p] of params) if (p.grad) sq += be.sumSquares(p.grad.data);
-    if (!Number.isFinite(lossValue) || !Number.isFinite(sq)) {
+    const norm = gradientNorm(params);
+    if (!Number.isFinite(lossValue) || !Number.isFinite(norm)) {
       this.net.zeroGrad();
       throw this.numericError(lossValue, xb, params);
     }
-    const norm = Math.sqrt(sq);
-    if (opts.clipValue !== undefined) {
-      const c = opts.clipValue;
-      for (const [, p] of params) {
-        if (!p.grad) continue;
-        const g = p.grad.data;
-        for (let i = 0; i < g.length; i++) g[i] = g[i] > c ? c : g[i] < -c ? -c : g[i];
-      }
-    }
-    // after value clipping the global norm is that of the clipped gradient
-    const clippedNorm = opts.clipValue !== undefined && opts.clipNorm !== undefined ? globalNorm(params) : norm;
-    if (opts.clipNorm !== undefined && clippedNorm > opts.clipNorm) {
-      const s = opts.clipNorm / clippedNorm;
-      for (const [, p] of params) if (p.grad) be.scale(p.grad.data, s, p.grad.data);
-    }
+    clipGradients(params, opts, norm);
     return norm;
   }
 
@@ -323,15 +313,20 @@ export class Model {
         const n = x.shape[0];
         let total = 0;
         let correct = 0;
+        let judged = 0;
         for (const [s, e] of batchRanges(n, opts.batchSize ?? 1024)) {
           const xb = gatherRows(x, null, s, e);
           const yb = gatherRows(y, null, s, e);
           const { loss, output } = this.lossOf(xb, yb);
           total += this.loss.reduction === 'sum' ? loss.item() : loss.item() * (e - s);
-          if (this.isClassifier) correct += countCorrect(output.data, yb.data, e - s);
+          if (this.isClassifier) {
+            const rows = predictionRows(output);
+            correct += countCorrect(output.data, yb.data, rows);
+            judged += rows;
+          }
         }
         const out: Evaluation = { loss: this.loss.reduction === 'sum' ? total : total / n };
-        if (this.isClassifier) out.accuracy = correct / n;
+        if (this.isClassifier) out.accuracy = correct / judged;
         return out;
       });
     } finally {
@@ -341,13 +336,6 @@ export class Model {
 }
 
 /** Global L2 norm of every parameter's gradient (float64 accumulation). */
-function globalNorm(params: [string, Tensor][]): number {
-  const be = getBackend();
-  let sq = 0;
-  for (const [, p] of params) if (p.grad) sq += be.sumSquares(p.grad.data);
-  return Math.sqrt(sq);
-}
-
 /**
  * Splits off the last `fraction` of the rows as validation data (Keras's `validation_split`):
  * the first ⌊n·(1 − fraction)⌋ rows train, the rest validate. `ConfigError` when the fraction is
@@ -374,7 +362,12 @@ export function splitForValidation(x: Tensor, y: Tensor, fraction: number, valid
   ];
 }
 
-/** Rows whose arg-max output equals the arg-max target. */
+/** Predictions in an output: one per example, or one per step for sequence outputs [N, T, classes]. */
+function predictionRows(output: Tensor): number {
+  return output.rank >= 3 ? output.size / output.shape[output.rank - 1] : output.shape[0];
+}
+
+/** Rows whose arg-max output equals the arg-max target (a single output: both on the same side of 0.5). */
 export function countCorrect(out: Float32Array, target: Float32Array, rows: number): number {
   const cols = out.length / rows;
   let c = 0;

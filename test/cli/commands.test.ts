@@ -164,3 +164,33 @@ test('summary prints layers, output shapes, parameter counts, loss and optimiser
   assert.match(r.stdout, /loss: sse \(sum over the batch\)/);
   assert.match(r.stdout, /optimizer: sgd \(learningRate 0\.2/);
 });
+
+test('an LSTM spec with per-step targets and "truncation" trains by truncated BPTT; trace shows h, c and gates per step', () => {
+  const dir = tmp();
+  const T = 12;
+  const xs = Array.from({ length: T }, (_, t) => `x${t}`);
+  const ys = Array.from({ length: T }, (_, t) => `y${t}`);
+  let s = 5;
+  const r = () => ((s = (s * 16807) % 2147483647) / 2147483647);
+  const rows = [[...xs, ...ys].join(',')];
+  for (let i = 0; i < 32; i++) {
+    const x = Array.from({ length: T }, r);
+    let acc = 0;
+    rows.push([...x, ...x.map((v) => (acc += v) / 6)].map((v) => v.toFixed(4)).join(','));
+  }
+  const f = files(dir, {
+    data: rows.join('\n') + '\n',
+    spec: JSON.stringify({
+      input: [T, 1], layers: [{ type: 'lstm', units: 6, returnSequences: true }, { type: 'dense', units: 1 }],
+      loss: 'mse', optimizer: { type: 'adam', learningRate: 0.02 }, train: { batchSize: 16, epochs: 5, truncation: 4, seed: 1 },
+    }),
+  });
+  const out = join(dir, 'm');
+  const t = run(['train', f.spec, '--data', f.data, '--target', ys.join(','), '--out', out, '--json']);
+  assert.equal(t.status, 0, t.stderr);
+  const j = JSON.parse(t.stdout);
+  assert.equal(j.updates, 5 * 2 * 3, 'epochs × batches × subsequences of length 4');
+  const tr = JSON.parse(run(['trace', out, '--data', f.data, '--target', ys.join(','), '--json']).stdout);
+  assert.deepEqual(Object.keys(tr.layers[0].extra).sort(), ['c', 'gates', 'h']);
+  assert.deepEqual(Object.keys(tr.layers[0].grad).sort(), ['Wc', 'Wf', 'Wi', 'Wo', 'bc', 'bf', 'bi', 'bo']);
+});

@@ -21,7 +21,7 @@ export const inspect: Command = {
     if (opt(a, 'html') !== undefined) checkReportPath(opt(a, 'html')!);
     const { model, spec, preprocessing } = specOrModel(path);
     if (opt(a, 'weights')) applyWeightsFile(model, opt(a, 'weights')!);
-    const d = await loadTrainingData(data, spec, opt(a, 'target'), preprocessing);
+    const d = await loadTrainingData(data, spec, opt(a, 'target'), preprocessing, model.net.outputShape);
     const html = opt(a, 'html');
     const report = inspectModel(model, d.x, d.y);
     if (html) {
@@ -47,7 +47,7 @@ export const report: Command = {
     const data = opt(a, 'data');
     const diagnostics = lastDiagnostics(model.history.epochs);
     if (data) {
-      const d = await loadTrainingData(data, spec, opt(a, 'target'), preprocessing);
+      const d = await loadTrainingData(data, spec, opt(a, 'target'), preprocessing, model.net.outputShape);
       const input = reportFromData(model, d.x, d.y, { history: model.history, diagnostics });
       writeReport(out, input);
     } else {

@@ -18,7 +18,7 @@ export const trace: Command = {
     const { model, spec, preprocessing } = specOrModel(path);
     const w = opt(a, 'weights');
     if (w) applyWeightsFile(model, w);
-    const data = await loadTrainingData(required(a, 'data', 'trace'), spec, opt(a, 'target'), preprocessing);
+    const data = await loadTrainingData(required(a, 'data', 'trace'), spec, opt(a, 'target'), preprocessing, model.net.outputShape);
     const result = traceModel(model, data.x, data.y);
     process.stdout.write(flag(a, 'json') ? JSON.stringify(result) + '\n' : formatTrace(result) + '\n');
   },

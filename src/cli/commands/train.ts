@@ -9,6 +9,7 @@ import { checkpointCallback } from '../../io/checkpoint.js';
 import { fitOptionsFromSpec } from '../../io/spec.js';
 import { ProgressCallback } from '../../train/progress.js';
 import type { Callback } from '../../train/callbacks.js';
+import { fitTruncated } from '../../train/bptt.js';
 import { TrainingDiagnostics, formatWarning } from '../../inspect/diagnostics.js';
 import { checkReportPath, reportFromData, writeReport } from '../../inspect/report.js';
 
@@ -30,7 +31,7 @@ export const train: Command = {
     const loaded = resume ? loadModel(resume) : null;
     const model = loaded ? loaded.model : buildModel(spec);
     if (!loaded && opt(a, 'weights')) applyWeightsFile(model, opt(a, 'weights')!);
-    const data = await loadTrainingData(dataPath, spec, opt(a, 'target'), loaded?.preprocessing);
+    const data = await loadTrainingData(dataPath, spec, opt(a, 'target'), loaded?.preprocessing, model.net.outputShape);
     const fit = fitOptionsFromSpec(spec);
     const epochs = intOpt(a, 'epochs', 'train') ?? fit.epochs;
     const done = model.history.epochs.length;
@@ -48,7 +49,12 @@ export const train: Command = {
     let failure: unknown = null;
     if (epochs > done) {
       try {
-        model.fit(data.x, data.y, { ...fit, epochs: epochs - done, callbacks });
+        const truncation = spec.train?.truncation;
+        if (truncation === undefined) model.fit(data.x, data.y, { ...fit, epochs: epochs - done, callbacks });
+        else {
+          if (fit.validationSplit !== undefined) throw new ConfigError('train: "validationSplit" cannot be combined with "truncation" (truncated BPTT validates on validationData only)');
+          fitTruncated(model, data.x, data.y, { ...fit, truncation: truncation as number, epochs: epochs - done, callbacks });
+        }
       } catch (e) {
         if (!(e instanceof NumericError)) throw e;
         failure = e;

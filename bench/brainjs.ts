@@ -4,11 +4,11 @@
  * `node dist/bench/brainjs.js --workload mlp …` (options: bench/common.ts).
  *
  * brain.js cannot build the exact networks, so the closest it has is measured (bench/README.md):
- * - NeuralNetwork updates after every example (no mini-batches: a "batch" of 64 is 64 updates),
- *   uses one activation for every layer (ReLU, so no softmax output) and the squared error;
+ * - NeuralNetwork updates after every example (no mini-batches: a "batch" of 64 is 64 updates of
+ *   lr 0.05 / 64), uses one activation for every layer (ReLU, so no softmax output) and the squared error;
  *   He-normal weights and zero biases are written into it before training; momentum must be
  *   > 0 in brain.js, so it is 1e-9.
- * - recurrent.LSTM trains one sequence at a time with its own RMSProp-style update, feeds symbols
+ * - recurrent.LSTM trains one sequence at a time (lr 0.1 / 32) with its own RMSProp-style update, feeds symbols
  *   through a learned 64×64 input matrix (a row lookup, the same arithmetic as one-hot × matrix)
  *   and adds a start and an end step (33 steps for 32 symbols).
  */
@@ -22,7 +22,12 @@ import { Rng, setBackend } from '../src/index.js';
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Result = Omit<ChildResult, 'peakRssMiB'>;
 
-const TRAIN_OPTS = { iterations: 1, learningRate: 0.05, momentum: 1e-9, errorThresh: 1e-9, log: false } as const;
+/**
+ * brain.js steps after every example, so the workload's step (lr 0.05 on the mean loss of 64
+ * examples) becomes 64 steps of 0.05 / 64; with 0.05 per example the network dies (test accuracy
+ * 0.10 after one epoch).
+ */
+const TRAIN_OPTS = { iterations: 1, learningRate: 0.05 / 64, momentum: 1e-9, errorThresh: 1e-9, log: false } as const;
 
 /** A NeuralNetwork 784 → 256 → 128 → 10 (ReLU) with He-normal weights and zero biases. */
 function mlp(brain: any, seed: number): any {
@@ -76,7 +81,7 @@ async function trainMlp(brain: any, o: ChildOptions): Promise<Result> {
     },
   };
   const { metrics, info } = await trainingMeasure(o, t);
-  return { workload: 'mlp', system: o.system, metrics, info: { ...info, updates: 'per example', loss: 'squared error, ReLU output' } };
+  return { workload: 'mlp', system: o.system, metrics, info: { ...info, updates: 'per example, lr 0.05/64', loss: 'squared error, ReLU output' } };
 }
 
 async function trainLstm(brain: any, o: ChildOptions): Promise<Result> {
@@ -91,9 +96,9 @@ async function trainLstm(brain: any, o: ChildOptions): Promise<Result> {
       seqs.push(Array.from(sym.subarray(s, s + T)));
     }
     next++;
-    net.train(seqs, { iterations: 1, learningRate: LSTM.learningRate, errorThresh: 1e-9, log: false });
+    net.train(seqs, { iterations: 1, learningRate: LSTM.learningRate / B, errorThresh: 1e-9, log: false }); // per sequence, as for W-MLP
   });
-  return { workload: 'lstm', system: o.system, metrics, info: { ...info, updates: 'per sequence (RMSProp-style)', steps: T + 1 } };
+  return { workload: 'lstm', system: o.system, metrics, info: { ...info, updates: 'per sequence, lr 0.1/32, RMSProp-style', steps: T + 1 } };
 }
 
 async function main(o: ChildOptions): Promise<Result> {

@@ -4,40 +4,15 @@
  * W-GEMM is bench/gemm.ts (kernel level, both thread counts in one process), W-LSTM bench/lstm.ts.
  * Everything goes through the public API (src/index.ts), as a user would write it.
  */
-import {
-  Conv2D, Dense, Flatten, MaxPool2D, Model, SGD, Sequential, Tensor, getBackend, setBackend, tensor,
-} from '../src/index.js';
-import type { BackendName } from '../src/index.js';
+import { Model, SGD, Tensor, getBackend, setBackend, tensor } from '../src/index.js';
+import type { BackendName, Sequential } from '../src/index.js';
 import {
   fashion, inferInput, inferWorkload, progress, runChild, since, trainingMeasure,
 } from './common.js';
 import type { ChildOptions, ChildResult, Trainer } from './common.js';
+import { cnnNetwork, mlpNetwork } from './networks.js';
 
 type Result = Omit<ChildResult, 'peakRssMiB'>;
-
-/** The W-MLP network: 784 → 256 ReLU → 128 ReLU → 10 softmax, He-normal weights, zero biases. */
-function mlpNetwork(seed: number): Sequential {
-  return new Sequential([
-    new Dense({ units: 256, activation: 'relu', kernelInitializer: 'heNormal' }),
-    new Dense({ units: 128, activation: 'relu', kernelInitializer: 'heNormal' }),
-    new Dense({ units: 10, activation: 'softmax', kernelInitializer: 'heNormal' }),
-  ], { inputShape: [784], seed });
-}
-
-/**
- * The W-CNN network: 28×28×1 → Conv 16 5×5 → ReLU → MaxPool 2×2 → Conv 32 5×5 → ReLU → MaxPool 2×2
- * → Flatten (512) → Dense 10 softmax; He-normal weights, zero biases (NCHW input [1, 28, 28]).
- */
-function cnnNetwork(seed: number): Sequential {
-  return new Sequential([
-    new Conv2D({ filters: 16, kernelSize: 5, activation: 'relu', kernelInitializer: 'heNormal' }),
-    new MaxPool2D({ poolSize: 2 }),
-    new Conv2D({ filters: 32, kernelSize: 5, activation: 'relu', kernelInitializer: 'heNormal' }),
-    new MaxPool2D({ poolSize: 2 }),
-    new Flatten(),
-    new Dense({ units: 10, activation: 'softmax', kernelInitializer: 'heNormal' }),
-  ], { inputShape: [1, 28, 28], seed });
-}
 
 /** A {@link Trainer} over `Model.fit` (one call per measured stretch; a callback stops it early). */
 function fitTrainer(model: Model, x: Tensor, y: Tensor, xTest: Tensor, yTest: Tensor, batchSize: number): Trainer {

@@ -269,12 +269,6 @@ export class EpochOrder {
   }
 }
 
-/** Copies rows `order[s..e)` of a row-major matrix with `cols` columns into `out`. */
-export function gather(src: Float32Array, cols: number, order: ArrayLike<number>, s: number, e: number, out = new Float32Array((e - s) * cols)): Float32Array {
-  for (let i = s; i < e; i++) out.set(src.subarray(order[i] * cols, (order[i] + 1) * cols), (i - s) * cols);
-  return out;
-}
-
 /** Index of the largest value of each row. */
 export function argmaxRows(x: ArrayLike<number>, rows: number, cols: number): Int32Array {
   const out = new Int32Array(rows);

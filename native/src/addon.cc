@@ -152,6 +152,7 @@ void throw_js(napi_env env, const char* code, const std::string& msg, int kind) 
 template <class F>
 napi_value guarded(napi_env env, const char* fn, F body) {
   try {
+    pin_openmp();  // oneDNN runs single-threaded on every calling thread (see threads.cc)
     return body();
   } catch (const ArgError& e) {
     throw_js(env, "DENDRITE_NATIVE_ARGUMENT", e.what(), e.range ? 2 : 1);

@@ -1,15 +1,18 @@
 // 2-D convolution through oneDNN primitives.
 //
 // Creating a primitive costs about as much as running it (0.05–0.6 ms here; the first one in a
-// process several ms), so each (direction, geometry, bias, team size) gets its primitive built
-// once and kept, together with the reorders between the caller's NCHW/OIHW buffers and the
-// blocked layouts (nChw16c, ...) that oneDNN's fastest kernels pick with format `any`, and the
-// blocked scratch tensors. Measured here (batch 64, W-CNN layers): the blocked JIT kernels plus
+// process several ms), so each (direction, geometry, bias) gets its primitive built once per
+// thread and kept, together with the reorders between the caller's NCHW/OIHW buffers and the
+// blocked layouts (nChw16c, ...) that oneDNN's fastest kernels pick with format `any`, the
+// blocked scratch tensors and the primitive's scratchpad. Big convolutions are split by images
+// into independent chunks for the helper threads (threads.cc); the weight gradient sums the
+// chunks' partial gradients in chunk order, so results do not depend on which thread ran what. Measured here (batch 64, W-CNN layers): the blocked JIT kernels plus
 // reorders run 2–5× faster than oneDNN on plain NCHW (its im2col+GEMM path), except the
 // backward-data pass of a layer with very few input channels, where the plain path is 4× faster
 // than the blocked JIT kernel — that case uses plain formats.
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <memory>
@@ -81,7 +84,7 @@ struct Port {
 
 enum Dir : int64_t { FWD = 0, BWD_DATA = 1, BWD_FILTER = 2 };
 
-using Key = std::array<int64_t, 16>;
+using Key = std::array<int64_t, 15>;
 
 struct KeyHash {
   size_t operator()(const Key& k) const {
@@ -101,6 +104,7 @@ struct Entry {
   memory bias;             // fwd: bias (plain); bwd filter: diff bias into db_tmp
   bool has_bias = false;
   std::vector<float> dw_tmp, db_tmp;  // bwd filter results, added into the caller's dw/db
+  memory scratchpad;                  // the primitive's own (user-managed: entries never share)
   std::unordered_map<int, memory> args;  // the primitive's arguments (handles set per call)
 };
 
@@ -133,6 +137,12 @@ double conv_flops(const ConvGeom& g) {
          static_cast<double>(g.c * g.kh * g.kw);
 }
 
+dnnl::primitive_attr user_scratchpad() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
 dnnl::convolution_forward::primitive_desc forward_pd(const Descs& d, bool bias, bool plain, engine& eng) {
   const tag act = plain ? tag::nchw : tag::any;
   const tag wt = plain ? tag::oihw : tag::any;
@@ -141,16 +151,17 @@ dnnl::convolution_forward::primitive_desc forward_pd(const Descs& d, bool bias, 
     memory::desc b(d.bias, dt::f32, tag::x);
     return {{dnnl::prop_kind::forward_training, algorithm::convolution_direct, src, wei, b, dst, d.strides,
              d.pad_l, d.pad_r},
-            eng};
+            user_scratchpad(), eng};
   }
   return {{dnnl::prop_kind::forward_training, algorithm::convolution_direct, src, wei, dst, d.strides, d.pad_l,
            d.pad_r},
-          eng};
+          user_scratchpad(), eng};
 }
 
-Entry& lookup(Dir dir, const ConvGeom& g, bool bias, int threads) {
+Entry& lookup(Dir dir, const ConvGeom& g, bool bias) {
+  pin_openmp();  // create and run under one OpenMP thread
   Key key = {dir, g.n, g.c, g.h, g.w, g.k, g.kh, g.kw, g.sh, g.sw, g.pad_top, g.pad_left, g.oh, g.ow,
-             bias ? 1 : 0, threads};
+             bias ? 1 : 0};
   Cache& c = cache();
   auto it = c.find(key);
   if (it != c.end()) return *it->second;
@@ -173,6 +184,7 @@ Entry& lookup(Dir dir, const ConvGeom& g, bool bias, int threads) {
       e->bias = memory(bias_p, eng, nullptr);
       e->args.emplace(DNNL_ARG_BIAS, e->bias);
     }
+    e->scratchpad = memory(pd.scratchpad_desc(), eng);
   } else if (dir == BWD_DATA) {
     const bool plain = g.c < kPlainBwdDataChannels;
     auto hint = forward_pd(d, false, plain, eng);
@@ -180,20 +192,22 @@ Entry& lookup(Dir dir, const ConvGeom& g, bool bias, int threads) {
     const tag wt = plain ? tag::oihw : tag::any;
     memory::desc src(d.src, dt::f32, act), wei(d.wei, dt::f32, wt), dst(d.dst, dt::f32, act);
     dnnl::convolution_backward_data::primitive_desc pd(
-        {algorithm::convolution_direct, src, wei, dst, d.strides, d.pad_l, d.pad_r}, eng, hint);
+        {algorithm::convolution_direct, src, wei, dst, d.strides, d.pad_l, d.pad_r}, user_scratchpad(), eng, hint);
     e->prim = dnnl::convolution_backward_data(pd);
     e->a.init(dst_p, pd.diff_dst_desc(), true, eng, nullptr);
     e->b.init(wei_p, pd.weights_desc(), true, eng, nullptr);
     e->out.init(src_p, pd.diff_src_desc(), false, eng, nullptr);
     e->args = {{DNNL_ARG_DIFF_DST, e->a.inner}, {DNNL_ARG_WEIGHTS, e->b.inner}, {DNNL_ARG_DIFF_SRC, e->out.inner}};
+    e->scratchpad = memory(pd.scratchpad_desc(), eng);
   } else {
     auto hint = forward_pd(d, bias, false, eng);
     memory::desc src(d.src, dt::f32, tag::any), wei(d.wei, dt::f32, tag::any), dst(d.dst, dt::f32, tag::any);
     auto pd = bias ? dnnl::convolution_backward_weights::primitive_desc(
                          {algorithm::convolution_direct, src, wei, bias_p, dst, d.strides, d.pad_l, d.pad_r},
-                         eng, hint)
+                         user_scratchpad(), eng, hint)
                    : dnnl::convolution_backward_weights::primitive_desc(
-                         {algorithm::convolution_direct, src, wei, dst, d.strides, d.pad_l, d.pad_r}, eng, hint);
+                         {algorithm::convolution_direct, src, wei, dst, d.strides, d.pad_l, d.pad_r},
+                         user_scratchpad(), eng, hint);
     e->prim = dnnl::convolution_backward_weights(pd);
     e->a.init(src_p, pd.src_desc(), true, eng, nullptr);
     e->b.init(dst_p, pd.diff_dst_desc(), true, eng, nullptr);
@@ -205,17 +219,30 @@ Entry& lookup(Dir dir, const ConvGeom& g, bool bias, int threads) {
       e->bias = memory(bias_p, eng, e->db_tmp.data());
       e->args.emplace(DNNL_ARG_DIFF_BIAS, e->bias);
     }
+    e->scratchpad = memory(pd.scratchpad_desc(), eng);
   }
+  e->args.emplace(DNNL_ARG_SCRATCHPAD, e->scratchpad);
   Entry& ref = *e;
   c.emplace(key, std::move(e));
   return ref;
 }
 
-}  // namespace
+// Image chunks for a convolution: (chunk count, images per chunk).
+std::pair<int, int64_t> image_chunks(const ConvGeom& g) {
+  if (g.n < 2 || !worth_parallel(conv_flops(g))) return {1, g.n};
+  const int64_t want = std::min<int64_t>(g.n, max_threads());
+  const int64_t per = (g.n + want - 1) / want;
+  return {static_cast<int>((g.n + per - 1) / per), per};
+}
 
-void conv2d(const ConvGeom& g, const float* x, const float* w, const float* bias, float* y) {
-  const int threads = threads_for(conv_flops(g));
-  Entry& e = lookup(FWD, g, bias != nullptr, threads);
+ConvGeom sub_batch(const ConvGeom& g, int64_t n0, int64_t per) {
+  ConvGeom s = g;
+  s.n = std::min(per, g.n - n0);
+  return s;
+}
+
+void forward_chunk(const ConvGeom& g, const float* x, const float* w, const float* bias, float* y) {
+  Entry& e = lookup(FWD, g, bias != nullptr);
   stream& s = ctx().strm;
   e.a.in(x, s);
   e.b.in(w, s);
@@ -226,9 +253,8 @@ void conv2d(const ConvGeom& g, const float* x, const float* w, const float* bias
   s.wait();
 }
 
-void conv2d_backward_data(const ConvGeom& g, const float* dy, const float* w, float* dx) {
-  const int threads = threads_for(conv_flops(g));
-  Entry& e = lookup(BWD_DATA, g, false, threads);
+void backward_data_chunk(const ConvGeom& g, const float* dy, const float* w, float* dx) {
+  Entry& e = lookup(BWD_DATA, g, false);
   stream& s = ctx().strm;
   e.a.in(dy, s);
   e.b.in(w, s);
@@ -238,23 +264,71 @@ void conv2d_backward_data(const ConvGeom& g, const float* dy, const float* w, fl
   s.wait();
 }
 
-void conv2d_backward_filter(const ConvGeom& g, const float* x, const float* dy, float* dw, float* db) {
-  const int threads = threads_for(conv_flops(g));
-  Entry& e = lookup(BWD_FILTER, g, db != nullptr, threads);
+// Runs the weight gradient of one chunk; the result is in the returned entry's dw_tmp/db_tmp.
+Entry& backward_filter_chunk(const ConvGeom& g, const float* x, const float* dy, bool bias) {
+  Entry& e = lookup(BWD_FILTER, g, bias);
   stream& s = ctx().strm;
   e.a.in(x, s);
   e.b.in(dy, s);
   e.prim.execute(s, e.args);
   e.out.out(s);
   s.wait();
-  // oneDNN overwrites its outputs; the interface adds into dw and db
-  const int64_t nw = static_cast<int64_t>(e.dw_tmp.size());
-  const float* tw = e.dw_tmp.data();
+  return e;
+}
+
+void add_into(float* dst, const float* src, size_t n) {
 #pragma omp simd
-  for (int64_t i = 0; i < nw; i++) dw[i] += tw[i];
-  if (db) {
-    const float* tb = e.db_tmp.data();
-    for (int64_t i = 0; i < g.k; i++) db[i] += tb[i];
+  for (size_t i = 0; i < n; i++) dst[i] += src[i];
+}
+
+}  // namespace
+
+void conv2d(const ConvGeom& g, const float* x, const float* w, const float* bias, float* y) {
+  const SignalBlock no_signals;  // see kernels.h
+  const auto [chunks, per] = image_chunks(g);
+  if (chunks == 1) return forward_chunk(g, x, w, bias, y);
+  parallel_for(chunks, [&](int i) {
+    const int64_t n0 = i * per;
+    forward_chunk(sub_batch(g, n0, per), x + n0 * g.c * g.h * g.w, w, bias, y + n0 * g.k * g.oh * g.ow);
+  });
+}
+
+void conv2d_backward_data(const ConvGeom& g, const float* dy, const float* w, float* dx) {
+  const SignalBlock no_signals;  // see kernels.h
+  const auto [chunks, per] = image_chunks(g);
+  if (chunks == 1) return backward_data_chunk(g, dy, w, dx);
+  parallel_for(chunks, [&](int i) {
+    const int64_t n0 = i * per;
+    backward_data_chunk(sub_batch(g, n0, per), dy + n0 * g.k * g.oh * g.ow, w, dx + n0 * g.c * g.h * g.w);
+  });
+}
+
+void conv2d_backward_filter(const ConvGeom& g, const float* x, const float* dy, float* dw, float* db) {
+  const SignalBlock no_signals;  // see kernels.h
+  const size_t nw = static_cast<size_t>(g.k * g.c * g.kh * g.kw);
+  const size_t nb = static_cast<size_t>(g.k);
+  const auto [chunks, per] = image_chunks(g);
+  if (chunks == 1) {
+    Entry& e = backward_filter_chunk(g, x, dy, db != nullptr);
+    // oneDNN overwrites its outputs; the interface adds into dw and db
+    add_into(dw, e.dw_tmp.data(), nw);
+    if (db) add_into(db, e.db_tmp.data(), nb);
+    return;
+  }
+  // each chunk's partial gradients, summed in chunk order afterwards
+  std::vector<float> parts(static_cast<size_t>(chunks) * (nw + nb));
+  parallel_for(chunks, [&](int i) {
+    const int64_t n0 = i * per;
+    Entry& e = backward_filter_chunk(sub_batch(g, n0, per), x + n0 * g.c * g.h * g.w,
+                                     dy + n0 * g.k * g.oh * g.ow, db != nullptr);
+    float* part = parts.data() + static_cast<size_t>(i) * (nw + nb);
+    std::memcpy(part, e.dw_tmp.data(), nw * sizeof(float));
+    if (db) std::memcpy(part + nw, e.db_tmp.data(), nb * sizeof(float));
+  });
+  for (int i = 0; i < chunks; i++) {
+    const float* part = parts.data() + static_cast<size_t>(i) * (nw + nb);
+    add_into(dw, part, nw);
+    if (db) add_into(db, part + nw, nb);
   }
 }
 

@@ -3,17 +3,40 @@
 // Semantics are those of src/backend/backend.ts (row-major matrices, NCHW images).
 #pragma once
 #include <cstdint>
+#include <functional>
 
 namespace dn {
 
 // ---- threads (threads.cc) ----
-// Largest team used for big ops (OMP_NUM_THREADS or the processor count at load time, or what
-// set_max_threads chose).
+// Threads that may work on one big op: OMP_NUM_THREADS or the processor count at load time, or
+// what set_max_threads chose. oneDNN's own OpenMP team is always 1 (see threads.cc).
 int max_threads();
 void set_max_threads(int n);
-// Switches this thread's OpenMP team size to 1 or max_threads() depending on the work (in
-// flops); returns the team size now in force. Primitives are created and run under it.
-int threads_for(double flops);
+// Pins this thread's OpenMP team to one thread (once per thread; cheap afterwards).
+void pin_openmp();
+// Whether an op of this many flops is worth spreading over the helper threads.
+bool worth_parallel(double flops);
+// Blocks the delivery of signals to this thread for its lifetime. oneDNN 2.6's JIT sgemm (also
+// used inside its inner-product and GEMM-based convolutions) corrupts the heap when a signal
+// handler runs on the thread in the middle of it (reproduced with a SIGPROF timer and an empty
+// handler; `node --cpu-prof` triggers it within seconds), so every entry into oneDNN is wrapped
+// in one of these; signals arriving meanwhile are delivered when it ends (~0.4 µs per call).
+class SignalBlock {
+ public:
+  SignalBlock();
+  ~SignalBlock();
+  SignalBlock(const SignalBlock&) = delete;
+  SignalBlock& operator=(const SignalBlock&) = delete;
+
+ private:
+  unsigned long old_[16];  // sigset_t storage (glibc: 128 bytes)
+  bool active_;
+};
+
+// Runs fn(0 … chunks−1), each chunk once, on the calling thread and whichever helper threads are
+// free; returns when all are done (rethrows the first exception a chunk threw). The caller never
+// waits for a helper that has not started: it takes the remaining chunks itself.
+void parallel_for(int chunks, const std::function<void(int)>& fn);
 
 // ---- dense (gemm.cc) ----
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,

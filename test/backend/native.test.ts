@@ -3,6 +3,10 @@
 // it fails with a ConfigError that says why.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, Rng, jsBackend, setBackend, getBackend } from '../../src/index.js';
 import type { Backend, BinaryOp, ConvGeometry, PoolGeometry, UnaryOp } from '../../src/index.js';
 import { loadNative } from '../../src/backend/native.js';
@@ -76,7 +80,9 @@ function registerComparisons(nb: NativeBackend): void {
   test('gemm: every transposition, alpha and beta, odd and threaded sizes', () => {
     const rng = new Rng(11);
     const sizes: [number, number, number][] = [
-      [1, 1, 1], [1, 7, 5], [3, 1, 4], [5, 6, 1], [17, 33, 9], [2, 65, 130], [33, 17, 64], [70, 130, 90], [1, 256, 97],
+      [1, 1, 1], [1, 7, 5], [3, 1, 4], [5, 6, 1], [17, 33, 9], [2, 65, 130], [33, 17, 64], [1, 256, 97],
+      // above a megaflop: split into row (m ≥ n) or column blocks for the helper threads, odd tails
+      [70, 130, 90], [150, 40, 200], [37, 300, 100],
     ];
     for (const [m, n, k] of sizes) {
       for (const ta of [false, true]) {
@@ -337,6 +343,7 @@ function registerComparisons(nb: NativeBackend): void {
     convGeom(2, 7, 5, 5, 9, 1, 1, 1, 1, 0, 0), // 1×1
     convGeom(1, 3, 7, 7, 4, 3, 3, 1, 1, 1, 1), // 'same' padding, RGB-like
     convGeom(2, 2, 5, 6, 3, 2, 2, 1, 1, 3, 2, 1, 3), // padding wider than the kernel, asymmetric
+    convGeom(7, 8, 14, 14, 16, 3, 3, 1, 1, 0, 0), // 7 images in uneven chunks for the helper threads
   ];
 
   test('conv2d forward, with and without bias, against the reference', () => {
@@ -530,6 +537,55 @@ function registerComparisons(nb: NativeBackend): void {
     const c = f(1);
     nb.gemm(false, false, 1, 1, 1, 1, new Float32Array([2]), new Float32Array([3]), 0, c);
     assert.equal(c[0], 6);
+  });
+
+  test('signals arriving during oneDNN calls do no harm (node --cpu-prof samples every 50 µs)', () => {
+    // oneDNN's JIT sgemm corrupts the heap if a signal handler runs on its thread mid-call; the
+    // addon blocks signals around every oneDNN call. Without that this child aborts within a second.
+    const url = new URL('../../src/backend/native.js', import.meta.url).href;
+    const script = `
+      import { loadNative } from ${JSON.stringify(url)};
+      const nb = loadNative().backend;
+      // the W-MLP step's GEMMs and a GEMM-based convolution (one input channel, backward data)
+      const shapes = [[false, true, 64, 256, 784], [true, false, 256, 784, 64], [false, false, 64, 784, 256],
+        [false, true, 64, 10, 256], [true, false, 10, 256, 64]];
+      const data = shapes.map(([ta, tb, m, n, k]) => {
+        const a = new Float32Array(m * k).map((_, i) => Math.sin(i));
+        const b = new Float32Array(k * n).map((_, i) => Math.cos(i));
+        const ref = new Float32Array(m * n);
+        nb.gemm(ta, tb, m, n, k, 1, a, b, 0, ref);
+        return { a, b, ref };
+      });
+      const g = { n: 8, c: 1, h: 28, w: 28, k: 16, kh: 5, kw: 5, sh: 1, sw: 1, padTop: 0, padLeft: 0, oh: 24, ow: 24 };
+      const w = data[0].b.subarray(0, 400);
+      const dy = new Float32Array(8 * 16 * 576).map((_, i) => Math.sin(3 * i));
+      const dx0 = new Float32Array(8 * 784);
+      nb.conv2dBackwardData(g, dy, w, dx0);
+      const t0 = Date.now();
+      let calls = 0;
+      while (Date.now() - t0 < 1500) {
+        shapes.forEach(([ta, tb, m, n, k], s) => {
+          const c = new Float32Array(m * n);
+          nb.gemm(ta, tb, m, n, k, 1, data[s].a, data[s].b, 0, c);
+          for (let i = 0; i < c.length; i++) if (c[i] !== data[s].ref[i]) throw new Error('gemm result changed');
+        });
+        const dx = new Float32Array(8 * 784);
+        nb.conv2dBackwardData(g, dy, w, dx);
+        for (let i = 0; i < dx.length; i++) if (dx[i] !== dx0[i]) throw new Error('conv result changed');
+        calls++;
+      }
+      console.log('ok ' + calls);
+    `;
+    const dir = mkdtempSync(join(tmpdir(), 'dendrite-prof-'));
+    try {
+      const r = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-interval', '50', '--cpu-prof-dir', dir,
+        '--input-type=module', '-e', script], { encoding: 'utf8' });
+      assert.equal(r.signal, null, `child killed by ${r.signal}: ${r.stderr}`);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^ok \d+/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('setMaxThreads: one thread gives the same results within rounding', () => {

@@ -1,6 +1,6 @@
 // Elementwise kernels, reductions, softmax and the LSTM cell: plain loops that g++ vectorises
 // (compiled with -O3 and the widest -march the build machine supports, see march.cjs), with the
-// transcendental functions from vmath.h. They are memory-bound and run on one thread.
+// transcendental functions from vmath.h. Big ones are split into one range per thread.
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -31,9 +31,41 @@ inline void grad_loop(int64_t n, const float* x, const float* y, const float* dy
   }
 }
 
+// Sizes from which a loop is split over the threads: memory-bound loops need long ranges to pay
+// for waking a helper, loops with exp/tanh per element much shorter ones.
+constexpr int64_t kParallelItems = int64_t{1} << 17;
+constexpr int64_t kParallelTranscendental = int64_t{1} << 13;
+
+void unary_serial(int op, int64_t n, const float* x, float* out, float p);
+void unary_grad_serial(int op, int64_t n, const float* x, const float* y, const float* dy, float* dx,
+                       float p, bool acc);
+
+void lstm_cell_rows(int64_t b0, int64_t b1, int64_t H, const float* pre, const float* c_prev, float* gates,
+                    float* c, float* h);
+void lstm_cell_backward_rows(int64_t b0, int64_t b1, int64_t H, const float* gates, const float* c_prev,
+                             const float* c, const float* dh, const float* dc, float* d_pre, float* dc_prev);
+
+bool transcendental(int op) {
+  return op == U_LOGISTIC || op == U_TANH || op == U_EXP || op == U_LOG;
+}
+
 }  // namespace
 
 void unary(int op, int64_t n, const float* x, float* out, float p) {
+  parallel_range(n, transcendental(op) ? kParallelTranscendental : kParallelItems,
+                 [&](int64_t b, int64_t e) { unary_serial(op, e - b, x + b, out + b, p); });
+}
+
+void unary_grad(int op, int64_t n, const float* x, const float* y, const float* dy, float* dx, float p,
+                bool acc) {
+  parallel_range(n, kParallelItems, [&](int64_t b, int64_t e) {
+    unary_grad_serial(op, e - b, x + b, y + b, dy + b, dx + b, p, acc);
+  });
+}
+
+namespace {
+
+void unary_serial(int op, int64_t n, const float* x, float* out, float p) {
   switch (op) {
     case U_LINEAR:
       if (out != x) std::memmove(out, x, static_cast<size_t>(n) * sizeof(float));
@@ -55,8 +87,8 @@ void unary(int op, int64_t n, const float* x, float* out, float p) {
   }
 }
 
-void unary_grad(int op, int64_t n, const float* x, const float* y, const float* dy, float* dx,
-                float p, bool acc) {
+void unary_grad_serial(int op, int64_t n, const float* x, const float* y, const float* dy, float* dx,
+                       float p, bool acc) {
   switch (op) {
     case U_LINEAR: return grad_loop(n, x, y, dy, dx, acc, [](float, float) { return 1.0f; });
     case U_LOGISTIC: return grad_loop(n, x, y, dy, dx, acc, [](float, float v) { return v * (1.0f - v); });
@@ -76,8 +108,6 @@ void unary_grad(int op, int64_t n, const float* x, const float* y, const float* 
     default: return;
   }
 }
-
-namespace {
 
 struct OpAdd { static float f(float a, float b) { return a + b; } };
 struct OpSub { static float f(float a, float b) { return a - b; } };
@@ -174,18 +204,24 @@ void binary(int op, const float* a, const int64_t* as_in, const float* b, const 
 }
 
 void axpy(int64_t n, float alpha, const float* b, const float* a, float* out) {
+  parallel_range(n, kParallelItems, [&](int64_t lo, int64_t hi) {
 #pragma omp simd
-  for (int64_t i = 0; i < n; i++) out[i] = a[i] + alpha * b[i];
+    for (int64_t i = lo; i < hi; i++) out[i] = a[i] + alpha * b[i];
+  });
 }
 
 void scale(int64_t n, const float* x, float s, float* out) {
+  parallel_range(n, kParallelItems, [&](int64_t lo, int64_t hi) {
 #pragma omp simd
-  for (int64_t i = 0; i < n; i++) out[i] = x[i] * s;
+    for (int64_t i = lo; i < hi; i++) out[i] = x[i] * s;
+  });
 }
 
 void fill(int64_t n, float* out, float v) {
+  parallel_range(n, kParallelItems, [&](int64_t lo, int64_t hi) {
 #pragma omp simd
-  for (int64_t i = 0; i < n; i++) out[i] = v;
+    for (int64_t i = lo; i < hi; i++) out[i] = v;
+  });
 }
 
 void sum_axis(const float* x, int64_t outer, int64_t axis, int64_t inner, float* out, bool accumulate) {
@@ -321,8 +357,24 @@ bool all_finite(const float* x, int64_t n) {
 
 void lstm_cell(int64_t B, int64_t H, const float* pre, const float* c_prev, float* gates, float* c,
                float* h) {
+  // rows are split over the threads when there are enough units (5 exp-like functions each)
+  parallel_range(B, H > 0 ? (kParallelTranscendental + 5 * H - 1) / (5 * H) : B + 1,
+                 [&](int64_t b0, int64_t b1) { lstm_cell_rows(b0, b1, H, pre, c_prev, gates, c, h); }, 1);
+}
+
+void lstm_cell_backward(int64_t B, int64_t H, const float* gates, const float* c_prev, const float* c,
+                        const float* dh, const float* dc, float* d_pre, float* dc_prev) {
+  parallel_range(B, H > 0 ? (kParallelTranscendental + H - 1) / H : B + 1, [&](int64_t b0, int64_t b1) {
+    lstm_cell_backward_rows(b0, b1, H, gates, c_prev, c, dh, dc, d_pre, dc_prev);
+  }, 1);
+}
+
+namespace {
+
+void lstm_cell_rows(int64_t b0, int64_t b1, int64_t H, const float* pre, const float* c_prev, float* gates,
+                    float* c, float* h) {
   const int64_t H4 = 4 * H;
-  for (int64_t b = 0; b < B; b++) {
+  for (int64_t b = b0; b < b1; b++) {
     const float* p = pre + b * H4;
     float* g = gates + b * H4;
     const float* cp = c_prev + b * H;
@@ -345,10 +397,10 @@ void lstm_cell(int64_t B, int64_t H, const float* pre, const float* c_prev, floa
   }
 }
 
-void lstm_cell_backward(int64_t B, int64_t H, const float* gates, const float* c_prev, const float* c,
-                        const float* dh, const float* dc, float* d_pre, float* dc_prev) {
+void lstm_cell_backward_rows(int64_t b0, int64_t b1, int64_t H, const float* gates, const float* c_prev,
+                             const float* c, const float* dh, const float* dc, float* d_pre, float* dc_prev) {
   const int64_t H4 = 4 * H;
-  for (int64_t b = 0; b < B; b++) {
+  for (int64_t b = b0; b < b1; b++) {
     const float* g = gates + b * H4;
     const float* cp = c_prev + b * H;
     const float* cb = c + b * H;
@@ -374,5 +426,7 @@ void lstm_cell_backward(int64_t B, int64_t H, const float* gates, const float* c
     }
   }
 }
+
+}  // namespace
 
 }  // namespace dn

@@ -38,6 +38,23 @@ class SignalBlock {
 // waits for a helper that has not started: it takes the remaining chunks itself.
 void parallel_for(int chunks, const std::function<void(int)>& fn);
 
+// Runs fn(begin, end) over [0, n): in one call when n < min_parallel, else one contiguous range
+// per thread (boundaries on multiples of `align` items).
+template <class F>
+void parallel_range(int64_t n, int64_t min_parallel, F fn, int64_t align = 16) {
+  const int64_t t = max_threads();
+  if (n < min_parallel || t <= 1) {
+    fn(int64_t{0}, n);
+    return;
+  }
+  const int64_t per = ((n + t - 1) / t + align - 1) / align * align;
+  const int chunks = static_cast<int>((n + per - 1) / per);
+  parallel_for(chunks, [&](int i) {
+    const int64_t b = i * per;
+    fn(b, b + per < n ? b + per : n);
+  });
+}
+
 // ---- dense (gemm.cc) ----
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
           const float* b, float beta, float* c);

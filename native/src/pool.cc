@@ -22,14 +22,20 @@ inline bool is_2x2s2(const PoolGeom& g) {
   return g.ph == 2 && g.pw == 2 && g.sh == 2 && g.sw == 2 && full_windows(g);
 }
 
-}  // namespace
+// Planes (image × channel) are independent: big inputs are split into one range of planes per
+// thread.
+constexpr int64_t kParallelItems = int64_t{1} << 16;
 
-void max_pool(const PoolGeom& g, const float* x, float* y, int32_t* argmax) {
-  const int64_t planes = g.n * g.c;
+template <class F>
+void over_planes(const PoolGeom& g, F fn) {
+  parallel_range(g.n * g.c, (kParallelItems + g.h * g.w - 1) / (g.h * g.w > 0 ? g.h * g.w : 1), fn, 1);
+}
+
+void max_pool_planes(const PoolGeom& g, int64_t p0, int64_t p1, const float* x, float* y, int32_t* argmax) {
   const int64_t in_plane = g.h * g.w;
   const int64_t out_plane = g.oh * g.ow;
   if (is_2x2s2(g)) {
-    for (int64_t p = 0; p < planes; p++) {
+    for (int64_t p = p0; p < p1; p++) {
       const int64_t base = p * in_plane;
       for (int64_t oy = 0; oy < g.oh; oy++) {
         const int64_t r0i = base + 2 * oy * g.w;
@@ -55,7 +61,7 @@ void max_pool(const PoolGeom& g, const float* x, float* y, int32_t* argmax) {
     }
     return;
   }
-  for (int64_t p = 0; p < planes; p++) {
+  for (int64_t p = p0; p < p1; p++) {
     const int64_t base = p * in_plane;
     for (int64_t oy = 0; oy < g.oh; oy++) {
       const int64_t y0 = oy * g.sh;
@@ -81,26 +87,63 @@ void max_pool(const PoolGeom& g, const float* x, float* y, int32_t* argmax) {
   }
 }
 
+// dx = 0 over planes [p0, p1), then each dy added at its argmax (inside the same planes).
+void max_pool_backward_planes(const PoolGeom& g, int64_t p0, int64_t p1, const float* dy, const int32_t* argmax,
+                              float* dx) {
+  const int64_t in_plane = g.h * g.w;
+  const int64_t out_plane = g.oh * g.ow;
+  std::memset(dx + p0 * in_plane, 0, static_cast<size_t>((p1 - p0) * in_plane) * sizeof(float));
+  for (int64_t o = p0 * out_plane; o < p1 * out_plane; o++) dx[argmax[o]] += dy[o];
+}
+
+void avg_pool_planes(const PoolGeom& g, int64_t p0, int64_t p1, const float* x, float* y);
+void avg_pool_backward_planes(const PoolGeom& g, int64_t p0, int64_t p1, const float* dy, float* dx);
+
+}  // namespace
+
+void max_pool(const PoolGeom& g, const float* x, float* y, int32_t* argmax) {
+  over_planes(g, [&](int64_t p0, int64_t p1) { max_pool_planes(g, p0, p1, x, y, argmax); });
+}
+
 void max_pool_backward(const PoolGeom& g, const float* dy, const int32_t* argmax, float* dx, int64_t dx_len) {
-  const int64_t total = g.n * g.c * g.oh * g.ow;
+  const int64_t planes = g.n * g.c;
+  const int64_t in_plane = g.h * g.w;
+  const int64_t out_plane = g.oh * g.ow;
+  const int64_t total = planes * out_plane;
+  // every index must be inside dx; the split over planes also needs each inside its own plane
+  // (true for maxPool's argmax); otherwise run as one range
+  bool own_plane = true;
   for (int64_t o = 0; o < total; o++) {
-    if (argmax[o] < 0 || argmax[o] >= dx_len) {
-      throw std::out_of_range("maxPoolBackward: argmax[" + std::to_string(o) + "] = " +
-                              std::to_string(argmax[o]) + " is outside the input gradient (" +
-                              std::to_string(dx_len) + " elements)");
+    const int64_t at = argmax[o];
+    if (at < 0 || at >= dx_len) {
+      throw std::out_of_range("maxPoolBackward: argmax[" + std::to_string(o) + "] = " + std::to_string(at) +
+                              " is outside the input gradient (" + std::to_string(dx_len) + " elements)");
     }
+    own_plane = own_plane && at / (in_plane > 0 ? in_plane : 1) == o / (out_plane > 0 ? out_plane : 1);
   }
-  std::memset(dx, 0, static_cast<size_t>(g.n * g.c * g.h * g.w) * sizeof(float));
-  for (int64_t o = 0; o < total; o++) dx[argmax[o]] += dy[o];
+  if (!own_plane) {
+    max_pool_backward_planes(g, 0, planes, dy, argmax, dx);
+    return;
+  }
+  over_planes(g, [&](int64_t p0, int64_t p1) { max_pool_backward_planes(g, p0, p1, dy, argmax, dx); });
 }
 
 void avg_pool(const PoolGeom& g, const float* x, float* y) {
-  const int64_t planes = g.n * g.c;
+  over_planes(g, [&](int64_t p0, int64_t p1) { avg_pool_planes(g, p0, p1, x, y); });
+}
+
+void avg_pool_backward(const PoolGeom& g, const float* dy, float* dx) {
+  over_planes(g, [&](int64_t p0, int64_t p1) { avg_pool_backward_planes(g, p0, p1, dy, dx); });
+}
+
+namespace {
+
+void avg_pool_planes(const PoolGeom& g, int64_t p0, int64_t p1, const float* x, float* y) {
   const int64_t in_plane = g.h * g.w;
   const int64_t out_plane = g.oh * g.ow;
   const float inv = 1.0f / static_cast<float>(g.ph * g.pw);
   if (is_2x2s2(g)) {
-    for (int64_t p = 0; p < planes; p++) {
+    for (int64_t p = p0; p < p1; p++) {
       for (int64_t oy = 0; oy < g.oh; oy++) {
         const float* r0 = x + p * in_plane + 2 * oy * g.w;
         const float* r1 = r0 + g.w;
@@ -113,7 +156,7 @@ void avg_pool(const PoolGeom& g, const float* x, float* y) {
     }
     return;
   }
-  for (int64_t p = 0; p < planes; p++) {
+  for (int64_t p = p0; p < p1; p++) {
     const float* xp = x + p * in_plane;
     for (int64_t oy = 0; oy < g.oh; oy++) {
       const int64_t y0 = oy * g.sh;
@@ -130,14 +173,13 @@ void avg_pool(const PoolGeom& g, const float* x, float* y) {
   }
 }
 
-void avg_pool_backward(const PoolGeom& g, const float* dy, float* dx) {
-  const int64_t planes = g.n * g.c;
+void avg_pool_backward_planes(const PoolGeom& g, int64_t p0, int64_t p1, const float* dy, float* dx) {
   const int64_t in_plane = g.h * g.w;
   const int64_t out_plane = g.oh * g.ow;
   const float inv = 1.0f / static_cast<float>(g.ph * g.pw);
-  std::memset(dx, 0, static_cast<size_t>(planes * in_plane) * sizeof(float));
+  std::memset(dx + p0 * in_plane, 0, static_cast<size_t>((p1 - p0) * in_plane) * sizeof(float));
   if (is_2x2s2(g)) {
-    for (int64_t p = 0; p < planes; p++) {
+    for (int64_t p = p0; p < p1; p++) {
       for (int64_t oy = 0; oy < g.oh; oy++) {
         float* r0 = dx + p * in_plane + 2 * oy * g.w;
         float* r1 = r0 + g.w;
@@ -154,7 +196,7 @@ void avg_pool_backward(const PoolGeom& g, const float* dy, float* dx) {
     }
     return;
   }
-  for (int64_t p = 0; p < planes; p++) {
+  for (int64_t p = p0; p < p1; p++) {
     float* xp = dx + p * in_plane;
     for (int64_t oy = 0; oy < g.oh; oy++) {
       const int64_t y0 = oy * g.sh;
@@ -169,5 +211,7 @@ void avg_pool_backward(const PoolGeom& g, const float* dy, float* dx) {
     }
   }
 }
+
+}  // namespace
 
 }  // namespace dn

@@ -141,7 +141,8 @@ function registerComparisons(nb: NativeBackend): void {
   test('unary: every activation and function, special values included', () => {
     const rng = new Rng(12);
     for (const op of UNARY) {
-      for (const n of [1, 15, 16, 17, 1000, 4099]) {
+      // (140001: above the sizes from which the loops are split over threads)
+      for (const n of [1, 15, 16, 17, 1000, 4099, 140001]) {
         const x = unaryInput(op, rng, n);
         const param = op === 'leakyRelu' ? 0.1 : op === 'threshold' ? 0.25 : 0;
         const r = new Float32Array(n);
@@ -167,7 +168,7 @@ function registerComparisons(nb: NativeBackend): void {
   test('unaryGrad: every derivative, assigning and accumulating', () => {
     const rng = new Rng(14);
     for (const op of UNARY) {
-      for (const n of [1, 17, 1025]) {
+      for (const n of [1, 17, 1025, 140001]) {
         const x = op === 'log' || op === 'sqrt' ? rand(rng, n, 0.01, 10) : rand(rng, n, -4, 4);
         if (op !== 'log' && op !== 'sqrt' && n > 3) x[3] = 0; // derivative conventions at 0
         const param = op === 'leakyRelu' ? 0.2 : 0;
@@ -234,7 +235,7 @@ function registerComparisons(nb: NativeBackend): void {
 
   test('axpy, scale and fill (in place included)', () => {
     const rng = new Rng(16);
-    for (const n of [1, 31, 1000]) {
+    for (const n of [1, 31, 1000, 140001]) {
       const a = rand(rng, n);
       const b = rand(rng, n);
       const r = new Float32Array(n);
@@ -492,7 +493,7 @@ function registerComparisons(nb: NativeBackend): void {
 
   test('lstmCell and lstmCellBackward', () => {
     const rng = new Rng(25);
-    for (const [B, H] of [[1, 1], [3, 17], [32, 128], [2, 33]]) {
+    for (const [B, H] of [[1, 1], [3, 17], [32, 128], [2, 33], [70, 129]]) {
       const pre = rand(rng, B * 4 * H, -6, 6);
       pre[0] = 40;
       pre[Math.min(1, pre.length - 1)] = -40;

@@ -76,7 +76,11 @@ const r = spawnSync(gyp[0], args, {
 });
 if (r.status !== 0) {
   const log = `${r.stdout ?? ''}${r.stderr ?? ''}`;
-  const firstError = log.split('\n').find((l) => /error|not found|No such file/i.test(l) && !/^gyp (info|verb)/.test(l));
+  const lines = log.split('\n').filter((l) => !/^gyp (info|verb|ERR!)/.test(l));
+  // the most telling line: a compiler/linker error, else a missing tool or file, else make's
+  const firstError = [/error:/i, /cannot find|not found|No such file/i, /error/i]
+    .map((re) => lines.find((l) => re.test(l)))
+    .find((l) => l !== undefined);
   giveUp(`node-gyp failed${firstError ? `: ${firstError.trim().slice(0, 200)}` : ` (exit ${r.status ?? r.signal})`}`, log);
 }
 console.log('dendrite: native backend built (oneDNN)');

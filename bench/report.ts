@@ -34,6 +34,8 @@ export interface RunInfo {
   quick: boolean;
   repeats: number;
   accBudget: number;
+  /** A remark for the top of the report (`--note`). */
+  note?: string;
   machine: {
     cpu: string; cores: number; memoryGiB: number; simd: string; node: string; dendrite: string; backends: string;
     torch: string; numpy: string; tfjs: string; tfjsWasm: string; brainjs: string;
@@ -61,10 +63,10 @@ export function fmt(x: number | undefined): string {
   return x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 }
 
-/** A ratio: `0.82×`, `23×`. */
+/** A ratio: `0.82×`, `19.9×`, `833×`. */
 export function fmtRatio(x: number | undefined): string {
   if (x === undefined || !Number.isFinite(x)) return '–';
-  return `${x >= 10 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) : x.toPrecision(2)}×`;
+  return `${x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toPrecision(2)}×`;
 }
 
 function stat(s: Stat | undefined, digits?: number): string {
@@ -216,6 +218,7 @@ export function renderResults(run: RunInfo, rs: Aggregate[]): string {
       `${run.quick ? ' — **quick mode: a few batches per workload, one run each, no accuracy; figures are indicative only**' : ''}.`,
     'What each workload is and how it is measured: [README.md](README.md). Medians over the runs, (min–max) where there',
     `were several (up to ${run.repeats}; a system whose first timed part took over 45 s runs once).`,
+    ...(run.note ? ['', `> ${run.note}`] : []),
     '',
     '## Machine',
     '',

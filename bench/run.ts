@@ -50,6 +50,8 @@ const { values: cli } = parseArgs({
     repeats: { type: 'string' },
     'acc-budget': { type: 'string' },
     out: { type: 'string' },
+    render: { type: 'string' },
+    note: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -63,6 +65,8 @@ if (cli.help) {
                 exceeds ${45} s is run once
   --acc-budget  seconds a system may spend on W-MLP's extra epochs 2-5 for the accuracy figure (default 300)
   --out         where to write the report (default bench/RESULTS.md, or bench/out/RESULTS-quick.md with --quick)
+  --render FILE only rewrite the report from a run's raw results (bench/out/results.json), measuring nothing
+  --note TEXT   a remark printed under the report's title (e.g. the state of the machine)
 `);
   process.exit(0);
 }
@@ -291,6 +295,14 @@ function aggregate(c: Config, w: Workload, results: ChildResult[]): Aggregate {
 }
 
 async function main(): Promise<void> {
+  if (cli.render) {
+    const { run, results } = JSON.parse(readFileSync(resolve(cli.render), 'utf8')) as { run: RunInfo; results: Aggregate[] };
+    if (cli.note !== undefined) run.note = cli.note;
+    const out = resolve(ROOT, cli.out ?? (run.quick ? 'bench/out/RESULTS-quick.md' : 'bench/RESULTS.md'));
+    writeFileSync(out, renderResults(run, results));
+    process.stderr.write(`bench: rendered ${relative(ROOT, out)} from ${cli.render}\n`);
+    return;
+  }
   const started = new Date();
   const t0 = performance.now();
   const native = availableBackends().includes('native');
@@ -331,7 +343,7 @@ async function main(): Promise<void> {
   const run: RunInfo = {
     date: started.toISOString().replace(/\.\d+Z$/, 'Z'),
     command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
-    seconds, quick, repeats, accBudget,
+    seconds, quick, repeats, accBudget, note: cli.note,
     machine: machine(native),
   };
   mkdirSync(dirname(outFile), { recursive: true });

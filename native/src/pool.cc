@@ -109,17 +109,21 @@ void max_pool_backward(const PoolGeom& g, const float* dy, const int32_t* argmax
   const int64_t planes = g.n * g.c;
   const int64_t in_plane = g.h * g.w;
   const int64_t out_plane = g.oh * g.ow;
-  const int64_t total = planes * out_plane;
   // every index must be inside dx; the split over planes also needs each inside its own plane
   // (true for maxPool's argmax); otherwise run as one range
   bool own_plane = true;
-  for (int64_t o = 0; o < total; o++) {
-    const int64_t at = argmax[o];
-    if (at < 0 || at >= dx_len) {
-      throw std::out_of_range("maxPoolBackward: argmax[" + std::to_string(o) + "] = " + std::to_string(at) +
-                              " is outside the input gradient (" + std::to_string(dx_len) + " elements)");
+  for (int64_t p = 0; p < planes; p++) {
+    const int64_t lo = p * in_plane, hi = lo + in_plane;
+    bool inside = true;
+    for (int64_t o = p * out_plane; o < (p + 1) * out_plane; o++) inside &= argmax[o] >= lo && argmax[o] < hi;
+    if (inside) continue;
+    own_plane = false;
+    for (int64_t o = p * out_plane; o < (p + 1) * out_plane; o++) {
+      if (argmax[o] < 0 || argmax[o] >= dx_len) {
+        throw std::out_of_range("maxPoolBackward: argmax[" + std::to_string(o) + "] = " + std::to_string(argmax[o]) +
+                                " is outside the input gradient (" + std::to_string(dx_len) + " elements)");
+      }
     }
-    own_plane = own_plane && at / (in_plane > 0 ? in_plane : 1) == o / (out_plane > 0 ? out_plane : 1);
   }
   if (!own_plane) {
     max_pool_backward_planes(g, 0, planes, dy, argmax, dx);

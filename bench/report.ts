@@ -121,6 +121,16 @@ const MEASURES: Measure[] = [
   { w: 'infer', key: 'batch1000_examples_per_s', label: 'W-INFER batch 1,000, examples/s', target: 0.8 },
 ];
 
+/** How close dendrite's test accuracy must be to PyTorch's to count as the same. */
+const ACC_TOLERANCE = 0.01;
+
+/** `Δ −0.0050 ✓`: dendrite's accuracy minus the reference's. */
+function accuracyGap(mine: number | undefined, ref: number | undefined): string {
+  if (mine === undefined || ref === undefined) return '';
+  const d = mine - ref;
+  return `Δ ${d >= 0 ? '+' : '−'}${Math.abs(d).toFixed(4)}${Math.abs(d) <= ACC_TOLERANCE ? ' ✓' : ' ✗'}`;
+}
+
 function summary(rs: Aggregate[]): string {
   const rows: string[][] = [];
   for (const measure of MEASURES) {
@@ -147,8 +157,8 @@ function summary(rs: Aggregate[]): string {
       m.label,
       d ? `${fv(d)} ${d.system === 'dendrite-js' ? '(js)' : ''}`.trim() : '–',
       ref ? `${fv(ref)} (${refName})` : '–',
-      isAcc ? '' : `${fmtRatio(r)}${met}`,
-      m.target === undefined ? (isAcc ? 'same as PyTorch' : '') : `${m.lower ? '≤' : '≥'} ${m.target.toFixed(1)}×`,
+      isAcc ? accuracyGap(v(d), v(ref)) : `${fmtRatio(r)}${met}`,
+      m.target === undefined ? (isAcc ? `same as PyTorch (±${ACC_TOLERANCE})` : '') : `${m.lower ? '≤' : '≥'} ${m.target.toFixed(1)}×`,
       js ? `${fv(js)} (${name(js)})` : '–',
       isAcc || rj === undefined ? '' : `${fmtRatio(rj)}${rj >= 20 ? ' ✓' : ' ✗'}`,
       isAcc ? '' : `${fmt(d?.peakRssMiB)} / ${fmt(p?.peakRssMiB)}`,

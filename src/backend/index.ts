@@ -83,7 +83,14 @@ export function setBackend(name: BackendName): void {
   throw new ConfigError(`unknown backend '${String(name)}'; expected one of: js, native (available here: ${availableBackends().join(', ')})`);
 }
 
-/** Backends that can be used in this process, fastest last. */
+/**
+ * Backends that can be used in this process, fastest last.
+ *
+ * @example
+ * ```ts
+ * availableBackends(); // ['js', 'native'] where the addon was built, else ['js']
+ * ```
+ */
 export function availableBackends(): BackendName[] {
   return typeof native() === 'string' ? ['js'] : ['js', 'native'];
 }

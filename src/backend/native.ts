@@ -1,9 +1,25 @@
 import type { Backend, BinaryOp, ConvGeometry, PoolGeometry, UnaryOp } from './backend.js';
 
-/** Result of trying to load the native backend: the backend, or why it is not available. */
+/**
+ * Result of trying to load the native backend: the backend, or why it is not available.
+ *
+ * @example
+ * ```ts
+ * const r: NativeLoad = loadNative();
+ * const backend = 'backend' in r ? r.backend : jsBackend;
+ * ```
+ */
 export type NativeLoad = { backend: NativeBackend } | { error: string };
 
-/** What the native addon reports about itself. */
+/**
+ * What the native addon reports about itself.
+ *
+ * @example
+ * ```ts
+ * const r = loadNative();
+ * if ('backend' in r) console.log(`oneDNN ${r.backend.info().onednn}, ${r.backend.info().maxThreads} threads`);
+ * ```
+ */
 export interface NativeInfo {
   /** oneDNN version, e.g. `'2.6.3'`. */
   onednn: string;
@@ -19,7 +35,8 @@ export interface NativeInfo {
 
 /**
  * The native backend: the {@link Backend} kernels over oneDNN (GEMM, convolution) and vectorised
- * C++ loops, plus a few controls that only it has.
+ * C++ loops, plus a few controls that only it has. Big ops are split over helper threads that
+ * take work only when they are free (a busy or descheduled helper never delays an op).
  *
  * @example
  * ```ts

@@ -25,7 +25,7 @@ export interface NativeInfo {
   onednn: string;
   /** oneDNN's `dnnl_cpu_isa_t` code for the instruction set its kernels use (e.g. 231 = AVX-512 core + bf16). */
   cpuIsa: number;
-  /** Team size used for ops above about a megaflop. */
+  /** Threads used for ops above about 0.3 MFLOP (and big elementwise loops). */
   maxThreads: number;
   /** Processors OpenMP sees. */
   procs: number;
@@ -48,7 +48,7 @@ export interface NativeInfo {
  * ```
  */
 export interface NativeBackend extends Backend {
-  /** Team size for ops above about a megaflop (1 … the processor count; smaller ops always use 1). */
+  /** Threads for big ops (1 … the processor count; small ops always run on the calling thread). */
   setMaxThreads(n: number): void;
   /** The current team size for big ops. */
   maxThreads(): number;
@@ -136,7 +136,7 @@ function buildFailure(): string | null {
 /**
  * Loads the native (N-API) backend that `npm install` built from native/ (C++ over oneDNN).
  * Never throws: returns the backend, or a one-line reason it is not available (addon not built
- * and why, shared library missing, not running in Node.js). Ops above about a megaflop run on
+ * and why, shared library missing, not running in Node.js). Ops above about 0.3 MFLOP run on
  * all processors; `OMP_NUM_THREADS=n` or `DENDRITE_THREADS=n` in the environment caps that.
  *
  * @example

@@ -45,10 +45,9 @@ void max_pool_planes(const PoolGeom& g, int64_t p0, int64_t p1, const float* x, 
         int32_t* ao = argmax + p * out_plane + oy * g.ow;
         const int32_t wi = static_cast<int32_t>(g.w);
         const int32_t r0i32 = static_cast<int32_t>(r0i);
-#pragma omp simd
-        for (int64_t ox = 0; ox < g.ow; ox++) {
+        // first maximum in window order (a, b, c, d), as the reference does
+        auto window = [&](int64_t ox) {
           const float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
-          // first maximum in window order (a, b, c, d), as the reference does
           float best = a;
           int32_t at = 0;
           if (b > best) { best = b; at = 1; }
@@ -56,6 +55,15 @@ void max_pool_planes(const PoolGeom& g, int64_t p0, int64_t p1, const float* x, 
           if (d > best) { best = d; at = wi + 1; }
           yo[ox] = best;
           ao[ox] = r0i32 + 2 * static_cast<int32_t>(ox) + at;
+        };
+        // short rows (W-CNN: 12 outputs) run faster with 8-lane vectors (measured 73 vs 110 µs
+        // for 64×16×24×24), long ones with the widest
+        if (g.ow < 16) {
+#pragma omp simd simdlen(8)
+          for (int64_t ox = 0; ox < g.ow; ox++) window(ox);
+        } else {
+#pragma omp simd
+          for (int64_t ox = 0; ox < g.ow; ox++) window(ox);
         }
       }
     }
@@ -114,9 +122,11 @@ void max_pool_backward(const PoolGeom& g, const float* dy, const int32_t* argmax
   bool own_plane = true;
   for (int64_t p = 0; p < planes; p++) {
     const int64_t lo = p * in_plane, hi = lo + in_plane;
-    bool inside = true;
-    for (int64_t o = p * out_plane; o < (p + 1) * out_plane; o++) inside &= argmax[o] >= lo && argmax[o] < hi;
-    if (inside) continue;
+    int32_t outside = 0;
+    const int32_t* ap = argmax + p * out_plane;
+#pragma omp simd reduction(| : outside)
+    for (int64_t o = 0; o < out_plane; o++) outside |= static_cast<int32_t>(ap[o] < lo || ap[o] >= hi);
+    if (!outside) continue;
     own_plane = false;
     for (int64_t o = p * out_plane; o < (p + 1) * out_plane; o++) {
       if (argmax[o] < 0 || argmax[o] >= dx_len) {

@@ -11,11 +11,11 @@
  * step and the part spent outside kernels (ops' JavaScript, allocation, garbage collection).
  */
 import { parseArgs } from 'node:util';
-import {
-  Conv2D, Dense, Flatten, MaxPool2D, Model, Rng, SGD, Sequential, Tensor, getBackend, noGrad,
-} from '../src/index.js';
+import { Model, Rng, SGD, Tensor, getBackend, noGrad } from '../src/index.js';
+import type { Sequential } from '../src/index.js';
 import type { Backend } from '../src/index.js';
 import type { NativeBackend } from '../src/backend/native.js';
+import { cnnNetwork, mlpNetwork } from './networks.js';
 
 const { values } = parseArgs({
   options: {
@@ -111,30 +111,11 @@ function profile(label: string, net: Sequential, shape: number[]): void {
   }
 }
 
-function mlp(): Sequential {
-  return new Sequential([
-    new Dense({ units: 256, activation: 'relu', kernelInitializer: 'heNormal' }),
-    new Dense({ units: 128, activation: 'relu', kernelInitializer: 'heNormal' }),
-    new Dense({ units: 10, activation: 'softmax', kernelInitializer: 'heNormal' }),
-  ], { inputShape: [784], seed: 1 });
-}
-
-function cnn(): Sequential {
-  return new Sequential([
-    new Conv2D({ filters: 16, kernelSize: 5, activation: 'relu', kernelInitializer: 'heNormal' }),
-    new MaxPool2D({ poolSize: 2 }),
-    new Conv2D({ filters: 32, kernelSize: 5, activation: 'relu', kernelInitializer: 'heNormal' }),
-    new MaxPool2D({ poolSize: 2 }),
-    new Flatten(),
-    new Dense({ units: 10, activation: 'softmax', kernelInitializer: 'heNormal' }),
-  ], { inputShape: [1, 28, 28], seed: 1 });
-}
-
-if (only.includes('mlp')) profile('W-MLP training step (batch 64)', mlp(), [784]);
-if (only.includes('cnn')) profile('W-CNN training step (batch 64)', cnn(), [1, 28, 28]);
+if (only.includes('mlp')) profile('W-MLP training step (batch 64)', mlpNetwork(1), [784]);
+if (only.includes('cnn')) profile('W-CNN training step (batch 64)', cnnNetwork(1), [1, 28, 28]);
 
 if (only.includes('infer')) {
-  const net = mlp();
+  const net = mlpNetwork(1);
   const [x] = randomData(1, [784], 10, 3);
   const forward = (): Float32Array => noGrad(() => net.forward(x)).data;
   for (let i = 0; i < 2000; i++) forward();

@@ -1,8 +1,9 @@
 /**
- * Where a training step's time goes, kernel by kernel: W-MLP (784-256-128-10, batch 64) and W-CNN
- * (LeNet-style, batch 64) trained with `Model.fit` and SGD lr 0.05 on random data of the
- * workloads' shapes (timing does not depend on the values), with every kernel of the active
- * backend wrapped by a timer. Also the W-INFER single-example forward.
+ * Where a training step's time goes, kernel by kernel: W-MLP (784-256-128-10, batch 64), W-CNN
+ * (LeNet-style, batch 64) and W-LSTM (64 one-hot → LSTM 128 → dense 64 at each of 32 steps,
+ * batch 32) trained with `Model.fit` and SGD on random data of the workloads' shapes (timing does
+ * not depend on the values), with every kernel of the active backend wrapped by a timer. Also the
+ * W-INFER single-example forward.
  *
  *   DENDRITE_BACKEND=native node dist/bench/kernels.js [--steps 100] [--blocks 5] [--threads 2]
  *
@@ -11,8 +12,7 @@
  * step and the part spent outside kernels (ops' JavaScript, allocation, garbage collection).
  */
 import { parseArgs } from 'node:util';
-import { Model, Rng, SGD, Tensor, getBackend, noGrad } from '../src/index.js';
-import type { Sequential } from '../src/index.js';
+import { Dense, LSTM, Model, Rng, SGD, Sequential, Tensor, getBackend, noGrad } from '../src/index.js';
 import type { Backend } from '../src/index.js';
 import type { NativeBackend } from '../src/backend/native.js';
 import { cnnNetwork, mlpNetwork } from './networks.js';
@@ -22,7 +22,7 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '100' },
     blocks: { type: 'string', default: '5' },
     threads: { type: 'string', default: '0' },
-    only: { type: 'string', default: 'mlp,cnn,infer' },
+    only: { type: 'string', default: 'mlp,cnn,lstm,infer' },
   },
 });
 const steps = Number(values.steps);
@@ -59,33 +59,39 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-function randomData(n: number, shape: number[], classes: number, seed: number): [Tensor, Tensor] {
+/** n examples of `shape` (uniform values, or one-hot rows along the last axis) and one-hot targets. */
+function randomData(n: number, shape: number[], classes: number, seed: number, oneHotInput = false): [Tensor, Tensor] {
   const rng = new Rng(seed);
   const size = shape.reduce((a, b) => a * b, 1);
   const x = new Float32Array(n * size);
-  for (let i = 0; i < x.length; i++) x[i] = rng.next();
-  const y = new Float32Array(n * classes);
-  for (let i = 0; i < n; i++) y[i * classes + rng.int(classes)] = 1;
-  return [new Tensor(x, [n, ...shape]), new Tensor(y, [n, classes])];
+  const last = shape[shape.length - 1];
+  if (oneHotInput) for (let r = 0; r < x.length / last; r++) x[r * last + rng.int(last)] = 1;
+  else for (let i = 0; i < x.length; i++) x[i] = rng.next();
+  // targets: one class per example, or per step for sequence outputs ([n, T, classes])
+  const rows = oneHotInput ? n * shape[0] : n;
+  const y = new Float32Array(rows * classes);
+  for (let i = 0; i < rows; i++) y[i * classes + rng.int(classes)] = 1;
+  return [new Tensor(x, [n, ...shape]), new Tensor(y, oneHotInput ? [n, shape[0], classes] : [n, classes])];
 }
 
 /** Trains `steps` batches with fit (one epoch over exactly that many batches of 64). */
-function trainSteps(model: Model, x: Tensor, y: Tensor): number {
+function trainSteps(model: Model, x: Tensor, y: Tensor, batch: number): number {
   const t0 = process.hrtime.bigint();
-  model.fit(x, y, { epochs: 1, batchSize: 64, shuffle: true });
+  model.fit(x, y, { epochs: 1, batchSize: batch, shuffle: true });
   return Number(process.hrtime.bigint() - t0) / 1e3;
 }
 
-function profile(label: string, net: Sequential, shape: number[]): void {
-  const model = new Model(net, { loss: 'crossEntropy', optimizer: new SGD({ learningRate: 0.05 }), seed: 1 });
-  const [x, y] = randomData(64 * steps, shape, 10, 2);
-  trainSteps(model, x, y); // warm-up (primitive creation, JIT)
+function profile(label: string, net: Sequential, shape: number[], o: { batch?: number; lr?: number; classes?: number; sequence?: boolean } = {}): void {
+  const batch = o.batch ?? 64;
+  const model = new Model(net, { loss: 'crossEntropy', optimizer: new SGD({ learningRate: o.lr ?? 0.05 }), seed: 1 });
+  const [x, y] = randomData(batch * steps, shape, o.classes ?? 10, 2, o.sequence);
+  trainSteps(model, x, y, batch); // warm-up (primitive creation, JIT)
   const perBlock = new Map<string, number[]>();
   const calls = new Map<string, number>();
   const stepUs: number[] = [];
   for (let b = 0; b < blocks; b++) {
     totals.clear();
-    const us = trainSteps(model, x, y);
+    const us = trainSteps(model, x, y, batch);
     stepUs.push(us / steps);
     let inKernels = 0;
     for (const [k, e] of totals) {
@@ -103,7 +109,7 @@ function profile(label: string, net: Sequential, shape: number[]): void {
   const step = median(stepUs);
   console.log(`\n${label} on the ${be.name} backend${be.name === 'native' ? `, up to ${(be as NativeBackend).maxThreads()} threads` : ''}: ` +
     `${step.toFixed(0)} µs per step (median of ${blocks} blocks of ${steps}; min ${Math.min(...stepUs).toFixed(0)}, ` +
-    `max ${Math.max(...stepUs).toFixed(0)}) = ${(64e6 / step).toFixed(0)} examples/s`);
+    `max ${Math.max(...stepUs).toFixed(0)}) = ${(batch * 1e6 / step).toFixed(0)} ${o.sequence ? 'sequences' : 'examples'}/s`);
   console.log('| kernel | calls/step | µs/step | share |');
   console.log('|---|---:|---:|---:|');
   for (const r of rows) {
@@ -113,6 +119,11 @@ function profile(label: string, net: Sequential, shape: number[]): void {
 
 if (only.includes('mlp')) profile('W-MLP training step (batch 64)', mlpNetwork(1), [784]);
 if (only.includes('cnn')) profile('W-CNN training step (batch 64)', cnnNetwork(1), [1, 28, 28]);
+if (only.includes('lstm')) {
+  const net = new Sequential([new LSTM({ units: 128, returnSequences: true }), new Dense({ units: 64, activation: 'softmax' })],
+    { inputShape: [32, 64], seed: 1 });
+  profile('W-LSTM training step (batch 32 × 32 steps)', net, [32, 64], { batch: 32, lr: 0.1, classes: 64, sequence: true });
+}
 
 if (only.includes('infer')) {
   const net = mlpNetwork(1);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 #include "kernels.h"
 #include "vmath.h"
@@ -290,35 +291,44 @@ inline double exp_shifted_row(const float* x, int64_t n, float* out, float* max_
 }  // namespace
 
 void softmax(const float* x, int64_t rows, int64_t cols, float* out) {
-  for (int64_t r = 0; r < rows; r++) {
-    float* orow = out + r * cols;
-    float m;
-    const float inv = static_cast<float>(1.0 / exp_shifted_row(x + r * cols, cols, orow, &m));
+  const int64_t min_rows = cols > 0 ? (kParallelTranscendental + cols - 1) / cols : rows + 1;
+  parallel_range(rows, min_rows, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      float* orow = out + r * cols;
+      float m;
+      const float inv = static_cast<float>(1.0 / exp_shifted_row(x + r * cols, cols, orow, &m));
 #pragma omp simd
-    for (int64_t j = 0; j < cols; j++) orow[j] *= inv;
-  }
+      for (int64_t j = 0; j < cols; j++) orow[j] *= inv;
+    }
+  }, 1);
 }
 
 double softmax_cross_entropy(const float* logits, const float* targets, int64_t rows, int64_t cols,
                              float* probs) {
-  double loss = 0.0;
-  for (int64_t r = 0; r < rows; r++) {
-    const float* xr = logits + r * cols;
-    const float* tr = targets + r * cols;
-    float* pr = probs + r * cols;
-    float m;
-    const double s = exp_shifted_row(xr, cols, pr, &m);
-    const float inv = static_cast<float>(1.0 / s);
-    const double shift = static_cast<double>(m) + std::log(s);  // log p_j = x_j − shift
-    double l = 0.0;
+  // per-row losses, summed in row order afterwards: the same total however rows were split
+  std::vector<double> row_loss(static_cast<size_t>(rows));
+  const int64_t min_rows = cols > 0 ? (kParallelTranscendental + cols - 1) / cols : rows + 1;
+  parallel_range(rows, min_rows, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const float* xr = logits + r * cols;
+      const float* tr = targets + r * cols;
+      float* pr = probs + r * cols;
+      float m;
+      const double s = exp_shifted_row(xr, cols, pr, &m);
+      const float inv = static_cast<float>(1.0 / s);
+      const double shift = static_cast<double>(m) + std::log(s);  // log p_j = x_j − shift
+      double l = 0.0;
 #pragma omp simd reduction(+ : l)
-    for (int64_t j = 0; j < cols; j++) {
-      pr[j] *= inv;
-      const double t = static_cast<double>(tr[j]);
-      l += t != 0.0 ? t * (static_cast<double>(xr[j]) - shift) : 0.0;
+      for (int64_t j = 0; j < cols; j++) {
+        pr[j] *= inv;
+        const double t = static_cast<double>(tr[j]);
+        l += t != 0.0 ? t * (static_cast<double>(xr[j]) - shift) : 0.0;
+      }
+      row_loss[static_cast<size_t>(r)] = l;
     }
-    loss -= l;
-  }
+  }, 1);
+  double loss = 0.0;
+  for (int64_t r = 0; r < rows; r++) loss -= row_loss[static_cast<size_t>(r)];
   return loss;
 }
 

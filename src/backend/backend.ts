@@ -43,7 +43,17 @@ export interface PoolGeometry {
   oh: number; ow: number;
 }
 
-/** A backend: the complete set of kernels. */
+/**
+ * A backend: the complete set of kernels. Every kernel is required, so the compiler checks that
+ * a new backend is complete; ops reach kernels only through {@link getBackend}.
+ *
+ * @example
+ * ```ts
+ * const be: Backend = getBackend();
+ * const out = be.alloc(3);
+ * be.unary('relu', Float32Array.of(-1, 0, 2), out, 0); // [0, 0, 2]
+ * ```
+ */
 export interface Backend {
   /** `'js'` (reference) or `'native'`. */
   readonly name: string;

@@ -3,6 +3,12 @@ import type { Backend, BinaryOp, ConvGeometry, PoolGeometry, UnaryOp } from './b
 /**
  * The reference backend: plain TypeScript, runs everywhere, and is the oracle that every faster
  * backend is tested against. Loops are written for clarity first and cache order second.
+ *
+ * @example
+ * ```ts
+ * const c = new Float32Array(1);
+ * jsBackend.gemm(false, false, 1, 1, 2, 1, Float32Array.of(1, 2), Float32Array.of(3, 4), 0, c); // c[0] = 11
+ * ```
  */
 export const jsBackend: Backend = {
   name: 'js',

@@ -110,7 +110,7 @@ function trainingData(dir: string): { data: string; spec: string } {
   const rows = ['a,b,c,t'];
   let s = 7;
   const r = () => ((s = (s * 16807) % 2147483647) / 2147483647);
-  for (let i = 0; i < 1200; i++) {
+  for (let i = 0; i < 3000; i++) {
     const a = r(); const b = r(); const c = r();
     rows.push(`${a},${b},${c},${Math.sin(3 * a) + b * c}`);
   }
@@ -144,9 +144,9 @@ test('a run killed mid-epoch (SIGKILL) and resumed ends with exactly the weights
   const t0 = Date.now();
   while (epochOf() < 1) {
     assert.ok(Date.now() - t0 < 60000, 'checkpoint did not appear');
-    await new Promise((res) => setTimeout(res, 20));
+    await new Promise((res) => setTimeout(res, 10));
   }
-  await new Promise((res) => setTimeout(res, 30));
+  await new Promise((res) => setTimeout(res, 20));
   child.kill('SIGKILL');
   await new Promise((res) => child.on('exit', res));
   assert.ok(!existsSync(join(dir, 'killed', 'manifest.json')), 'the killed run did not finish');

@@ -3,13 +3,15 @@ import { basename, extname, join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { parseSpec, buildModel } from '../io/spec.js';
 import type { ModelSpec } from '../io/spec.js';
-import { loadModel, readManifest } from '../io/model-file.js';
+import { loadModel } from '../io/model-file.js';
 import type { Model } from '../train/model.js';
 import type { History } from '../train/callbacks.js';
 import { setBackend } from '../backend/index.js';
 import type { BackendName } from '../backend/index.js';
 import type { Args } from './args.js';
-import { opt } from './args.js';
+import { opt, required } from './args.js';
+import { isDirectory, loadData } from './dataset.js';
+import type { CliData } from './dataset.js';
 
 /** A CLI command: a one-line summary, its usage line, and the code that runs it. */
 export interface Command {
@@ -46,20 +48,29 @@ export function applyWeightsFile(model: Model, path: string): void {
   model.net.setWeights(raw as Parameters<Model['net']['setWeights']>[0]);
 }
 
-/** A spec file, or a saved model directory, as a model ready to use. */
-export function specOrModel(path: string): { model: Model; spec: ModelSpec; preprocessing?: unknown; fromDir: boolean } {
-  let isDir = false;
-  try {
-    isDir = readManifest(path) !== null;
-  } catch {
-    isDir = false;
-  }
-  if (isDir) {
+/**
+ * A spec file, or a saved model directory, as a model ready to use. A directory is loaded as a
+ * model (so a damaged one reports a ModelFileError), anything else is read as a spec.
+ */
+export function specOrModel(path: string): { model: Model; spec: ModelSpec; preprocessing?: unknown } {
+  if (isDirectory(path)) {
     const l = loadModel(path);
-    return { model: l.model, spec: l.spec, preprocessing: l.preprocessing, fromDir: true };
+    return { model: l.model, spec: l.spec, preprocessing: l.preprocessing };
   }
   const spec = readSpec(path);
-  return { model: buildModel(spec), spec, fromDir: false };
+  return { model: buildModel(spec), spec };
+}
+
+/**
+ * What `predict` and `evaluate` start from: the model directory (first positional argument) and
+ * the `--data` it is applied to (the test part of an image set).
+ */
+export async function modelAndData(a: Args, command: string, needTargets: boolean): Promise<{ model: Model; data: CliData }> {
+  const dir = a.positional[0];
+  if (!dir) throw new ConfigError(`${command}: give a model directory`);
+  const { model, spec, preprocessing } = loadModel(dir);
+  const data = await loadData(required(a, 'data', command), spec, { target: opt(a, 'target'), saved: preprocessing, part: 'test', needTargets });
+  return { model, data };
 }
 
 /** Applies `--backend`. */

@@ -2,7 +2,8 @@ import { statSync } from 'node:fs';
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 import { Tensor, shapeSize } from '../tensor/tensor.js';
 import type { ModelSpec } from '../io/spec.js';
-import { readCsv, selectColumns } from '../data/csv.js';
+import { columnsMatrix, exampleShape, readCsv } from '../data/csv.js';
+import { zeros } from '../tensor/create.js';
 import type { CsvTable } from '../data/csv.js';
 import { Preprocessor, prepareTable } from '../data/preprocess.js';
 import type { ColumnsSpec, TargetSpec } from '../data/preprocess.js';
@@ -26,14 +27,6 @@ const DIGIT_CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
 /** Which part of an image dataset to use. */
 export type Part = 'train' | 'test';
-
-function isDirectory(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
 
 function targetList(target: string | undefined): string[] | undefined {
   return target ? target.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
@@ -63,11 +56,6 @@ async function imageData(path: string, spec: ModelSpec, part: Part): Promise<Cli
   return { ...fitImages(d[part], spec, path) };
 }
 
-/** The spec's data preparation keys, if any. */
-function prepKeys(spec: ModelSpec): { columns?: ColumnsSpec; target?: Omit<TargetSpec, 'columns' | 'column'> } {
-  return { columns: spec.columns as ColumnsSpec | undefined, target: spec.target as TargetSpec | undefined };
-}
-
 function fromTable(table: CsvTable, spec: ModelSpec, targets: string[] | undefined, saved: unknown, needTargets: boolean, targetShape?: readonly number[]): CliData {
   if (saved) {
     const pre = Preprocessor.fromJSON(saved);
@@ -75,17 +63,29 @@ function fromTable(table: CsvTable, spec: ModelSpec, targets: string[] | undefin
     if (!r.y && needTargets) throw new ConfigError(`${table.file} lacks the target column(s) ${pre.targetColumns.join(', ')}`);
     return { x: r.x, y: r.y, preprocessing: saved, preprocessor: pre, levels: pre.levels ?? undefined };
   }
-  const { columns, target } = prepKeys(spec);
-  const tcols = targets ?? (target as TargetSpec | undefined)?.columns;
+  const columns = spec.columns as ColumnsSpec | undefined;
+  const target = spec.target as TargetSpec | undefined;
+  const tcols = targets ?? target?.columns;
   if (!tcols) {
     if (needTargets) throw new ConfigError('--target COL[,COL…] is required for CSV data');
     // no targets and no saved preparation: every column is an input
-    return { x: selectColumns(table, { targets: [table.columns[0]], inputs: table.columns.slice(), inputShape: spec.input }).x, y: null };
+    const x = zeros(exampleShape(table.rowCount, table.columns.length, spec.input, 'input'));
+    x.data.set(columnsMatrix(table, table.columns, 'input column'));
+    return { x, y: null };
   }
   const tspec: TargetSpec = { ...(target ?? {}), columns: tcols };
   const { x, y, preprocessor } = prepareTable(table, columns, tspec, { inputShape: spec.input, targetShape });
   for (const w of preprocessor.warnings) process.stderr.write(`warning: ${w}\n`);
   return { x, y, preprocessing: preprocessor.toJSON(), preprocessor, levels: preprocessor.levels ?? undefined };
+}
+
+/** Whether a path is an existing directory. */
+export function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -1,7 +1,6 @@
-import { ConfigError, NumericError, ShapeError, fmtShape } from '../errors.js';
+import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
-import { clipGradients, gradientNorm } from './clip.js';
-import { getBackend } from '../backend/index.js';
+import { checkAndClip } from './clip.js';
 import { slice } from '../ops/shape.js';
 import type { Sequential } from '../nn/sequential.js';
 import { RecurrentLayer } from '../nn/rnn.js';
@@ -69,28 +68,6 @@ export interface TruncatedFitOptions {
   /** Full sequences to evaluate on after every epoch (no truncation). */
   validationData?: [Tensor, Tensor];
   callbacks?: Callback[];
-}
-
-/**
- * Checks a batch's loss and gradients for NaN/Inf (`NumericError` naming the first layer with a
- * non-finite gradient; no update is applied), then clips them; returns the norm before clipping.
- *
- * @example
- * ```ts
- * const norm = checkedClip(net.namedParameters(), loss.item(), { clipNorm: 1 });
- * ```
- */
-export function checkedClip(params: [string, Tensor][], lossValue: number, opts: { clipNorm?: number; clipValue?: number }): number {
-  const be = getBackend();
-  const norm = gradientNorm(params);
-  if (!Number.isFinite(lossValue) || !Number.isFinite(norm)) {
-    const bad = params.find(([, p]) => p.grad && !be.allFinite(p.grad.data));
-    const where = bad ? bad[0].split('.')[0] : 'loss';
-    for (const [, p] of params) p.grad = null;
-    throw new NumericError(`training produced a non-finite value (loss ${lossValue}) first in layer ${where}; the weights were left as before this update (lower the learning rate, clip gradients, or check the data)`, where);
-  }
-  clipGradients(params, opts, norm);
-  return norm;
 }
 
 function positive(v: unknown, where: string): void {
@@ -184,7 +161,7 @@ export function fitTruncated(model: Model, x: Tensor, y: Tensor, opts: Truncated
           const loss = lossOf(xc, yc);
           const lv = loss.item();
           loss.backward();
-          normSum += checkedClip(params, lv, opts);
+          normSum += checkAndClip(params, lv, opts, () => null, 'left as before this update');
           model.optimizer.step(params);
           net.zeroGrad();
           const rows = (e - s) * (perStep ? c1 - c0 : 1);

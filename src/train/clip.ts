@@ -1,5 +1,6 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { getBackend } from '../backend/index.js';
+import { NumericError } from '../errors.js';
 
 /** Named parameters as models list them (`[name, tensor]`). */
 export type NamedParams = readonly (readonly [string, Tensor])[];
@@ -45,4 +46,39 @@ export function clipGradients(params: NamedParams, opts: { clipNorm?: number; cl
     const s = opts.clipNorm / n;
     for (const [, p] of params) if (p.grad) be.scale(p.grad.data, s, p.grad.data);
   }
+}
+
+/** The layer owning the first parameter whose gradient holds NaN or Inf, or null. */
+export function firstNonFiniteGradient(params: NamedParams): string | null {
+  const be = getBackend();
+  const bad = params.find(([, p]) => p.grad && !be.allFinite(p.grad.data));
+  return bad ? bad[0].split('.')[0] : null;
+}
+
+/**
+ * The step between backward and the optimiser: checks the loss and the gradients for NaN/Inf
+ * and, if one is not finite, clears the gradients and throws a `NumericError` naming the layer
+ * `locate()` finds (else the first layer with a non-finite gradient) and saying what became of
+ * the weights (`weights`); otherwise clips (see {@link clipGradients}). Returns the gradient
+ * norm before clipping.
+ *
+ * @example
+ * ```ts
+ * loss.backward();
+ * const norm = checkAndClip(params, loss.item(), { clipNorm: 1 }, () => null, 'left as before this update');
+ * ```
+ */
+export function checkAndClip(params: NamedParams, lossValue: number, opts: { clipNorm?: number; clipValue?: number },
+  locate: () => string | null, weights: string): number {
+  const norm = gradientNorm(params);
+  if (!Number.isFinite(lossValue) || !Number.isFinite(norm)) {
+    const where = locate() ?? firstNonFiniteGradient(params) ?? 'loss';
+    for (const [, p] of params) p.grad = null;
+    throw new NumericError(
+      `training produced a non-finite value (loss ${lossValue}) first in layer ${where}; the weights were ${weights} (lower the learning rate, clip gradients, or check the data)`,
+      where,
+    );
+  }
+  clipGradients(params, opts, norm);
+  return norm;
 }

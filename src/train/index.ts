@@ -8,7 +8,7 @@ export { accuracy, confusionMatrix, precisionRecall, formatConfusionMatrix, toCl
 export type { ClassInput, ClassScores } from './metrics.js';
 export { ProgressCallback, formatEpochLine, formatDuration } from './progress.js';
 export type { ProgressOptions, ProgressStream } from './progress.js';
-export { fitTruncated, forwardSequence, resetStates, recurrentLayers, checkedClip } from './bptt.js';
-export { clipGradients, gradientNorm } from './clip.js';
+export { fitTruncated, forwardSequence, resetStates, recurrentLayers } from './bptt.js';
+export { clipGradients, gradientNorm, checkAndClip, firstNonFiniteGradient } from './clip.js';
 export type { NamedParams } from './clip.js';
 export type { TruncatedFitOptions } from './bptt.js';

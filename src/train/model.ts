@@ -8,7 +8,7 @@ import type { Loss } from '../nn/losses.js';
 import type { Reduction } from '../ops/losses.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { batchRanges, gatherRows } from '../data/batch.js';
-import { clipGradients, gradientNorm } from './clip.js';
+import { checkAndClip } from './clip.js';
 import type { Callback, EpochLog, History, StopReason, TrainingControl } from './callbacks.js';
 
 /** How a {@link Model} learns. */
@@ -190,7 +190,7 @@ export class Model {
         loss.backward();
         let norm: number;
         try {
-          norm = this.checkAndClip(params, lv, xb, opts);
+          norm = checkAndClip(params, lv, opts, () => this.firstNonFiniteLayer(xb), 'restored to the last ones that gave a finite loss');
         } catch (e) {
           if (e instanceof NumericError) {
             const keep = b === 0 && prevGood ? prevGood : good;
@@ -237,43 +237,17 @@ export class Model {
   }
 
   /** Checks loss and gradients for NaN/Inf, applies clipping, returns the global gradient norm. */
-  private checkAndClip(params: [string, Tensor][], lossValue: number, xb: Tensor, opts: FitOptions): number {
-    const norm = gradientNorm(params);
-    if (!Number.isFinite(lossValue) || !Number.isFinite(norm)) {
-      this.net.zeroGrad();
-      throw this.numericError(lossValue, xb, params);
-    }
-    clipGradients(params, opts, norm);
-    return norm;
-  }
-
-  /** Builds a NumericError naming the first layer whose output or gradient is not finite. */
-  private numericError(lossValue: number, xb: Tensor, params: [string, Tensor][]): NumericError {
+  /** Name of the first layer whose output on xb is not finite, or null. */
+  private firstNonFiniteLayer(xb: Tensor): string | null {
     const be = getBackend();
-    let where: string | null = null;
-    noGrad(() => {
+    return noGrad(() => {
       let h = xb;
       for (const l of this.net.layers) {
         h = l.forward(h);
-        if (!be.allFinite(h.data)) {
-          where = l.name;
-          break;
-        }
+        if (!be.allFinite(h.data)) return l.name;
       }
+      return null;
     });
-    if (!where) {
-      for (const [name, p] of params) {
-        if (p.grad && !be.allFinite(p.grad.data)) {
-          where = name.split('.')[0];
-          break;
-        }
-      }
-    }
-    const w = where ?? 'loss';
-    return new NumericError(
-      `training produced a non-finite value (loss ${lossValue}) first in layer ${w}; the weights were restored to the last ones that gave a finite loss (lower the learning rate, clip gradients, or check the data)`,
-      w,
-    );
   }
 
   /**

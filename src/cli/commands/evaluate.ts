@@ -1,9 +1,6 @@
 import type { Command } from '../common.js';
-import { chooseBackend } from '../common.js';
-import { flag, opt, parseArgs, required } from '../args.js';
-import { loadData } from '../dataset.js';
-import { ConfigError } from '../../errors.js';
-import { loadModel } from '../../io/model-file.js';
+import { chooseBackend, modelAndData } from '../common.js';
+import { flag, parseArgs } from '../args.js';
 import { confusionMatrix, formatConfusionMatrix, precisionRecall } from '../../train/metrics.js';
 import type { Model } from '../../train/model.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -35,10 +32,7 @@ export const evaluate: Command = {
   async run(argv) {
     const a = parseArgs(argv, ['data', 'target', 'backend'], ['json'], 'evaluate');
     chooseBackend(a);
-    const dir = a.positional[0];
-    if (!dir) throw new ConfigError('evaluate: give a model directory');
-    const { model, spec, preprocessing } = loadModel(dir);
-    const data = await loadData(required(a, 'data', 'evaluate'), spec, { target: opt(a, 'target'), saved: preprocessing, part: 'test', needTargets: true });
+    const { model, data } = await modelAndData(a, 'evaluate', true);
     const r = evaluationReport(model, data.x, data.y!, data.levels);
     if (flag(a, 'json')) process.stdout.write(JSON.stringify(r) + '\n');
     else printEvaluation(r, `${data.x.shape[0]} examples`);

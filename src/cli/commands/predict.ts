@@ -1,9 +1,6 @@
 import type { Command } from '../common.js';
-import { chooseBackend } from '../common.js';
-import { flag, opt, parseArgs, required } from '../args.js';
-import { loadData } from '../dataset.js';
-import { ConfigError } from '../../errors.js';
-import { loadModel } from '../../io/model-file.js';
+import { chooseBackend, modelAndData } from '../common.js';
+import { flag, intOpt, parseArgs } from '../args.js';
 
 /** `dendrite predict MODEL --data FILE`: one prediction per row or image. */
 export const predict: Command = {
@@ -12,16 +9,11 @@ export const predict: Command = {
   async run(argv) {
     const a = parseArgs(argv, ['data', 'backend', 'limit'], ['json'], 'predict');
     chooseBackend(a);
-    const dir = a.positional[0];
-    if (!dir) throw new ConfigError('predict: give a model directory');
-    const { model, spec, preprocessing } = loadModel(dir);
-    const data = await loadData(required(a, 'data', 'predict'), spec, { saved: preprocessing, part: 'test', needTargets: false });
-    const limitS = opt(a, 'limit');
-    const limit = limitS === undefined ? data.x.shape[0] : Number(limitS);
-    if (!Number.isInteger(limit) || limit < 1) throw new ConfigError(`predict: --limit must be a positive integer, received ${JSON.stringify(limitS)}`);
+    const limit = intOpt(a, 'limit', 'predict');
+    const { model, data } = await modelAndData(a, 'predict', false);
     const out = model.predict(data.x, { batchSize: 500 });
     const cols = out.size / out.shape[0];
-    const rows = Math.min(limit, out.shape[0]);
+    const rows = Math.min(limit ?? out.shape[0], out.shape[0]);
     const levels = data.levels;
     const regression = data.preprocessor && data.preprocessor.target.type === 'regression' ? data.preprocessor.inverseTargets(out) : null;
     const results: Record<string, unknown>[] = [];

@@ -194,3 +194,17 @@ test('an LSTM spec with per-step targets and "truncation" trains by truncated BP
   assert.deepEqual(Object.keys(tr.layers[0].extra).sort(), ['c', 'gates', 'h']);
   assert.deepEqual(Object.keys(tr.layers[0].grad).sort(), ['Wc', 'Wf', 'Wi', 'Wo', 'bc', 'bf', 'bi', 'bo']);
 });
+
+test('images whose channel count does not match the model are a ShapeError', () => {
+  const dir = tmp();
+  const f = files(dir, {
+    spec: JSON.stringify({
+      input: [4, 14, 14],
+      layers: [{ type: 'conv2d', filters: 2, kernelSize: 3 }, { type: 'flatten' }, { type: 'dense', units: 10, activation: 'softmax' }],
+      loss: 'crossEntropy', optimizer: { type: 'sgd', learningRate: 0.1 }, train: { epochs: 1 },
+    }),
+  });
+  const r = run(['train', f.spec, '--data', 'digits', '--out', join(dir, 'm')]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^ShapeError: bundled digits: images have 1 channel\(s\) but the model expects 4/m);
+});

@@ -198,6 +198,16 @@ export function captureTrace(model: Model, x: Tensor, y: Tensor, opts: TraceOpti
         outputs[i] = out;
         return out;
       };
+      const fwdMany = (l as Partial<{ forwardMany: (xs: readonly Tensor[]) => Tensor }>).forwardMany;
+      if (fwdMany) {
+        // merge layers of a graph model: the first input stands for the layer's input
+        (own as unknown as { forwardMany: typeof fwdMany }).forwardMany = (hs: readonly Tensor[]) => {
+          inputs[i] = hs[0];
+          const out = fwdMany.call(l, hs);
+          outputs[i] = out;
+          return out;
+        };
+      }
       own.forwardLogits = (h: Tensor) => {
         inputs[i] = h;
         const zl = fwdLogits.call(l, h);
@@ -249,6 +259,7 @@ export function captureTrace(model: Model, x: Tensor, y: Tensor, opts: TraceOpti
       const own = l as unknown as Record<string, unknown>;
       delete own.forward;
       delete own.forwardLogits;
+      delete own.forwardMany;
     }
     net.setTracing(false);
     layers.forEach((l, i) => { l.tracing = wasTracing[i]; });

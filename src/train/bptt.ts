@@ -5,7 +5,7 @@ import { slice } from '../ops/shape.js';
 import type { Sequential } from '../nn/sequential.js';
 import { RecurrentLayer } from '../nn/rnn.js';
 import { batchRanges, gatherRows } from '../data/batch.js';
-import type { Model } from './model.js';
+import type { Batch, Model } from './model.js';
 import type { Callback, EpochLog, History, StopReason, TrainingControl } from './callbacks.js';
 
 /**
@@ -66,7 +66,7 @@ export interface TruncatedFitOptions {
   /** Clip every gradient element to [−clipValue, clipValue]. */
   clipValue?: number;
   /** Full sequences to evaluate on after every epoch (no truncation). */
-  validationData?: [Tensor, Tensor];
+  validationData?: [Batch, Batch];
   callbacks?: Callback[];
 }
 

@@ -83,15 +83,23 @@ abstract class MergeLayer extends Layer implements MultiInputLayer {
   }
 }
 
-/** Elementwise merges need equal shapes. */
-function sameShapes(layer: string, inputs: readonly SymbolicTensor[]): readonly number[] {
-  const first = inputs[0];
-  for (const t of inputs.slice(1)) {
-    if (fmtShape(t.shape) !== fmtShape(first.shape)) {
-      throw new ShapeError(`${layer} needs inputs of the same shape: ${first.source} gives ${batchShape(first.shape)}, ${t.source} gives ${batchShape(t.shape)}`);
-    }
+/** Merges of inputs of equal shapes, combined elementwise by `op`. */
+abstract class ElementwiseMerge extends MergeLayer {
+  constructor(opts: MergeOptions | undefined, type: string, private readonly op: (a: Tensor, b: Tensor) => Tensor) {
+    super(opts, type);
   }
-  return first.shape;
+  protected merge(inputs: readonly SymbolicTensor[]): readonly number[] {
+    const first = inputs[0];
+    for (const t of inputs.slice(1)) {
+      if (fmtShape(t.shape) !== fmtShape(first.shape)) {
+        throw new ShapeError(`${this.name} needs inputs of the same shape: ${first.source} gives ${batchShape(first.shape)}, ${t.source} gives ${batchShape(t.shape)}`);
+      }
+    }
+    return first.shape;
+  }
+  protected combine(xs: readonly Tensor[]): Tensor {
+    return xs.slice(1).reduce((s, x) => this.op(s, x), xs[0]);
+  }
 }
 
 /**
@@ -104,16 +112,10 @@ function sameShapes(layer: string, inputs: readonly SymbolicTensor[]): readonly 
  * const y = new Add().apply([x, new Dense({ units: 8 }).apply(x)]);
  * ```
  */
-export class Add extends MergeLayer {
+export class Add extends ElementwiseMerge {
   readonly type = 'add';
   constructor(opts?: MergeOptions) {
-    super(opts, 'add');
-  }
-  protected merge(inputs: readonly SymbolicTensor[]): readonly number[] {
-    return sameShapes(this.name, inputs);
-  }
-  protected combine(xs: readonly Tensor[]): Tensor {
-    return xs.slice(1).reduce((s, x) => add(s, x), xs[0]);
+    super(opts, 'add', add);
   }
 }
 
@@ -127,16 +129,10 @@ export class Add extends MergeLayer {
  * const y = new Multiply().apply([gate, new Dense({ units: 8 }).apply(x)]);
  * ```
  */
-export class Multiply extends MergeLayer {
+export class Multiply extends ElementwiseMerge {
   readonly type = 'multiply';
   constructor(opts?: MergeOptions) {
-    super(opts, 'multiply');
-  }
-  protected merge(inputs: readonly SymbolicTensor[]): readonly number[] {
-    return sameShapes(this.name, inputs);
-  }
-  protected combine(xs: readonly Tensor[]): Tensor {
-    return xs.slice(1).reduce((s, x) => mul(s, x), xs[0]);
+    super(opts, 'multiply', mul);
   }
 }
 

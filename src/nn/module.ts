@@ -194,10 +194,10 @@ export abstract class Layer extends Module {
     }
   }
 
-  /** Number of trainable scalars. */
+  /** Number of parameter scalars (its sub-modules' included). */
   paramCount(): number {
     let n = 0;
-    for (const t of this.params.values()) n += t.size;
+    for (const t of this.parameters()) n += t.size;
     return n;
   }
 

@@ -14,6 +14,10 @@ import { Sequential } from '../nn/sequential.js';
 import { GraphNetwork } from '../nn/graph.js';
 import { Input, SymbolicTensor } from '../nn/symbolic.js';
 import { Add, Concatenate, Multiply } from '../nn/merge.js';
+import { Conv2DTranspose } from '../nn/conv.js';
+import type { Conv2DTransposeOptions } from '../nn/conv.js';
+import { GlobalAveragePooling1D, GlobalAveragePooling2D, UpSampling2D } from '../nn/spatial.js';
+import type { GlobalPoolingOptions, UpSampling2DOptions } from '../nn/spatial.js';
 import type { ConcatenateOptions, MergeOptions } from '../nn/merge.js';
 import { SimpleRNN } from '../nn/rnn.js';
 import type { SimpleRNNOptions } from '../nn/rnn.js';
@@ -112,6 +116,10 @@ export const LAYER_FACTORIES: Record<string, LayerFactory> = {
   dropout: (s) => new Dropout(s as unknown as DropoutOptions),
   batchNorm: (s) => new BatchNorm(s as unknown as BatchNormOptions),
   batchNormalization: (s) => new BatchNorm(s as unknown as BatchNormOptions),
+  conv2dTranspose: (s) => new Conv2DTranspose(s as unknown as Conv2DTransposeOptions),
+  upSampling2d: (s) => new UpSampling2D(s as UpSampling2DOptions),
+  globalAveragePooling2d: (s) => new GlobalAveragePooling2D(s as GlobalPoolingOptions),
+  globalAveragePooling1d: (s) => new GlobalAveragePooling1D(s as GlobalPoolingOptions),
   add: (s) => new Add(s as MergeOptions),
   multiply: (s) => new Multiply(s as MergeOptions),
   concatenate: (s) => new Concatenate(s as ConcatenateOptions),

@@ -18,3 +18,5 @@ export { maxPool2d, avgPool2d, maxPool1d, avgPool1d, poolGeometry } from './pool
 export type { Pool2dOptions, Pool1dOptions } from './pool.js';
 export { simpleRnn, lstm, gru, lstmCellStep, embedding, attachMask, maskOf, maskedSteps, sequenceLossView } from './rnn.js';
 export type { RecurrentOpOptions, RecurrentResult, RecurrentTrace, RnnActivation, LstmWeights, LstmCellTrace, GruWeights } from './rnn.js';
+export { pad2d, upSample2d, conv2dTranspose, globalAvgPool } from './spatial.js';
+export type { Conv2dTransposeOptions } from './spatial.js';

@@ -28,8 +28,11 @@ import type { GRUOptions } from '../nn/gru.js';
 import { Embedding, Masking } from '../nn/embedding.js';
 import type { EmbeddingOptions, MaskingOptions } from '../nn/embedding.js';
 import { SGD } from '../optim/optimizer.js';
-import { Adam } from '../optim/adam.js';
-import type { AdamOptions } from '../optim/adam.js';
+import { Adam, AdamW } from '../optim/adam.js';
+import type { AdamOptions, AdamWOptions } from '../optim/adam.js';
+import { scheduleFromSpec } from '../optim/schedules.js';
+import { ReduceLROnPlateau } from '../train/lr-plateau.js';
+import type { ReduceLROnPlateauOptions } from '../train/lr-plateau.js';
 import { RMSProp } from '../optim/rmsprop.js';
 import type { RMSPropOptions } from '../optim/rmsprop.js';
 import { Dropout } from '../nn/dropout.js';
@@ -130,6 +133,7 @@ export const OPTIMIZER_FACTORIES: Record<string, OptimizerFactory> = {
   sgd: (s) => new SGD(s as unknown as ConstructorParameters<typeof SGD>[0]),
   adam: (s) => new Adam(s as unknown as AdamOptions),
   rmsprop: (s) => new RMSProp(s as unknown as RMSPropOptions),
+  adamw: (s) => new AdamW(s as unknown as AdamWOptions),
 };
 
 function isObj(v: unknown): v is Record<string, unknown> {
@@ -299,7 +303,10 @@ export function graphSpec(net: GraphNetwork): Pick<ModelSpec, 'input' | 'inputs'
 
 /** Builds the optimiser of a spec. */
 export function buildOptimizer(spec: ModelSpec): Optimizer {
-  return OPTIMIZER_FACTORIES[spec.optimizer.type](spec.optimizer, 'optimizer');
+  const { schedule, ...options } = spec.optimizer;
+  const opt = OPTIMIZER_FACTORIES[spec.optimizer.type](options as ModelSpec['optimizer'], 'optimizer');
+  if (schedule !== undefined) opt.schedule = scheduleFromSpec(schedule);
+  return opt;
 }
 
 /**
@@ -318,7 +325,7 @@ export function buildModel(spec: ModelSpec, seed?: number): Model {
 
 /**
  * Fit options from a spec's `"train"` section (epochs default 10, batchSize 32, shuffle true;
- * `validationSplit`, `earlyStopping: {patience, minDelta, startEpoch, monitor}`, `clipNorm`,
+ * `validationSplit`, `earlyStopping: {patience, minDelta, startEpoch, monitor}`, `reduceLROnPlateau: {patience, factor, …}`, `clipNorm`,
  * `clipValue`, `stopWhen: {loss}`). `truncation: k` (truncated backpropagation through time,
  * used by the CLI through `fitTruncated`) is not a fit option and is left to the caller.
  * `validation` is used when the caller has validation data (e.g. split off by the data loader).
@@ -346,6 +353,13 @@ export function fitOptionsFromSpec(spec: ModelSpec, validation?: [Tensor, Tensor
       throw new ConfigError(`"train.earlyStopping" must be an object such as {"patience": 5}, received ${JSON.stringify(es)}`);
     }
     opts.callbacks = [new EarlyStopping(es as EarlyStoppingOptions)];
+  }
+  if (t.reduceLROnPlateau !== undefined) {
+    const r = t.reduceLROnPlateau;
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) {
+      throw new ConfigError(`"train.reduceLROnPlateau" must be an object such as {"patience": 3, "factor": 0.5}, received ${JSON.stringify(r)}`);
+    }
+    (opts.callbacks ??= []).push(new ReduceLROnPlateau(r as ReduceLROnPlateauOptions));
   }
   return opts;
 }

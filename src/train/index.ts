@@ -12,3 +12,5 @@ export { fitTruncated, forwardSequence, resetStates, recurrentLayers } from './b
 export { clipGradients, gradientNorm, checkAndClip, firstNonFiniteGradient } from './clip.js';
 export type { NamedParams } from './clip.js';
 export type { TruncatedFitOptions } from './bptt.js';
+export { ReduceLROnPlateau } from './lr-plateau.js';
+export type { ReduceLROnPlateauOptions } from './lr-plateau.js';

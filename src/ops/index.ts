@@ -7,7 +7,7 @@ export { sum, mean } from './reduce.js';
 export { reshape, flatten, transpose, concat, slice } from './shape.js';
 export { logistic, tanh, relu, leakyRelu, identity, threshold, prelu, softmax, checkActivation, ACTIVATION_NAMES } from './activations.js';
 export type { ActivationName } from './activations.js';
-export { sse, mse, crossEntropy, softmaxCrossEntropy, binaryCrossEntropy } from './losses.js';
+export { sse, mse, crossEntropy, softmaxCrossEntropy, binaryCrossEntropy, sigmoidCrossEntropy } from './losses.js';
 export type { Reduction } from './losses.js';
 export { dropoutWithMask, sampleDropMask, checkKeepProb } from './dropout.js';
 export { batchNormTrain, batchNormInference } from './batchnorm.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import {
   Input, Dense, Add, Multiply, Concatenate, Flatten, Conv2D, GraphNetwork, Model, Adam, SGD, Layer, Module, Rng,
   tensor, sum, mul, relu, ShapeError, ConfigError, graphSpec, parseSpec, buildModel, saveModel, loadModel,
-  traceModel, renderReport,
+  traceModel, renderReport, inspectModel, reportFromData,
 } from '../../src/index.js';
 import type { BuildContext, Tensor } from '../../src/index.js';
 import { gradCheck, randT } from '../helpers/gradcheck.js';
@@ -313,6 +313,14 @@ test('a CNN graph (conv → residual conv → dense) runs forward and backward',
   const r = new Add().apply([c, new Conv2D({ filters: 2, kernelSize: 3, padding: 'same' }).apply(c)]);
   const y = new Dense({ units: 3, activation: 'softmax' }).apply(new Flatten().apply(r));
   const model = new Model(new GraphNetwork({ inputs: x, outputs: y }), { loss: 'crossEntropy', optimizer: new Adam() });
-  const h = model.fit(randT([6, 1, 6, 6], 1), tensor([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1]]), { epochs: 2, batchSize: 3 });
+  const xs = randT([6, 1, 6, 6], 1);
+  const ys = tensor([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1]]);
+  const h = model.fit(xs, ys, { epochs: 2, batchSize: 3 });
   assert.equal(h.epochs.length, 2);
+  // inspect and the full report work on a graph: dynamics per layer, feature maps of every conv/merge
+  const dyn = inspectModel(model, xs, ys);
+  assert.equal(dyn.layers.length, model.net.layers.length);
+  const rep = reportFromData(model, xs, ys);
+  assert.deepEqual(rep.featureMaps!.map((m) => m.layer), ['input', 'conv2d_1', 'conv2d_2', 'add_1']);
+  assert.match(renderReport(rep), /<section id="cnn">/);
 });

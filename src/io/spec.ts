@@ -85,7 +85,7 @@ export interface ModelSpec {
   [key: string]: unknown;
 }
 
-/** A graph spec's input: a name the layers refer to, and the shape of one example. */
+/** A graph spec's input: a name the layers refer to, and the shape of one example. @example `const i: GraphInputSpec = { name: 'x', shape: [8] };` */
 export interface GraphInputSpec {
   name: string;
   shape: number[];

@@ -6,7 +6,7 @@ import type { Layer } from './module.js';
 import { SymbolicTensor, isMultiInput } from './symbolic.js';
 import type { GraphNode } from './symbolic.js';
 
-/** Options of {@link GraphNetwork}. */
+/** Options of {@link GraphNetwork}. @example `const o: GraphNetworkOptions = { inputs: [a, b], outputs: y, seed: 1 };` */
 export interface GraphNetworkOptions {
   /** The graph's inputs, in the order batches are given (`Input()` results). */
   inputs: SymbolicTensor | readonly SymbolicTensor[];

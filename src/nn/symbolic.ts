@@ -3,7 +3,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { Rng } from '../tensor/rng.js';
 import type { Layer } from './module.js';
 
-/** One call of a layer in a graph: the symbolic tensors it read and the one it produced. */
+/** One call of a layer in a graph: the symbolic tensors it read and the one it produced. @example `net.nodes.map((n) => n.layer.name)` */
 export interface GraphNode {
   readonly layer: Layer;
   readonly inputs: readonly SymbolicTensor[];
@@ -46,7 +46,7 @@ export class SymbolicTensor {
   }
 }
 
-/** Options of {@link Input}. */
+/** Options of {@link Input}. @example `const o: InputOptions = { shape: [1, 28, 28], name: 'image' };` */
 export interface InputOptions {
   /** Shape of one example, without the batch dimension (e.g. `[1, 28, 28]`). */
   shape: readonly number[];

@@ -98,7 +98,7 @@ export class Adam extends Optimizer {
   }
 }
 
-/** Options of {@link AdamW}: Adam's, with a decoupled `weightDecay` (default 0.01, as PyTorch). */
+/** Options of {@link AdamW}: Adam's, with a decoupled `weightDecay` (default 0.01, as PyTorch). @example `const o: AdamWOptions = { learningRate: 1e-3, weightDecay: 0.05 };` */
 export type AdamWOptions = AdamOptions;
 
 /**

@@ -2,7 +2,7 @@ import { ConfigError } from '../errors.js';
 import type { Callback, EpochLog, TrainingControl } from './callbacks.js';
 import type { Monitor } from './early-stopping.js';
 
-/** Options of {@link ReduceLROnPlateau}. */
+/** Options of {@link ReduceLROnPlateau}. @example `const o: ReduceLROnPlateauOptions = { monitor: 'valLoss', patience: 3, factor: 0.5 };` */
 export interface ReduceLROnPlateauOptions {
   /** What to watch (default `'valLoss'`; losses are minimised, accuracies maximised). */
   monitor?: Monitor;

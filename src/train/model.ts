@@ -17,6 +17,11 @@ import type { Callback, EpochLog, History, StopReason, TrainingControl } from '.
 /**
  * A batch of examples: one tensor, or one tensor per input (or target per output) of a
  * {@link GraphNetwork} with several, each with the same number of rows.
+ *
+ * @example
+ * ```ts
+ * const x: Batch = [images, metadata]; // a two-input graph
+ * ```
  */
 export type Batch = Tensor | readonly Tensor[];
 

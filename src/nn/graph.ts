@@ -106,7 +106,15 @@ export class GraphNetwork extends Sequential {
       if (names.has(t.inputName!)) throw new ConfigError(`two graph inputs are named "${t.inputName}"; names must be unique`);
       names.add(t.inputName!);
     }
+    // a layer another graph model owns keeps its name (its parameters' and optimiser state's keys)
+    const owned = layers.map((l) => (claimed.has(l) ? l.name : null));
     super(layers, { inputShape: inputs[0].shape, seed: opts.seed, name: opts.name ?? 'graph' }, (ctx) => {
+      layers.forEach((l, i) => { if (owned[i] !== null) l.name = owned[i]!; });
+      const seen = new Set<string>();
+      for (const l of layers) {
+        if (seen.has(l.name)) throw new ConfigError(`layer name "${l.name}" is used twice; layer names must be unique`);
+        seen.add(l.name);
+      }
       for (const l of layers) {
         if (names.has(l.name)) throw new ConfigError(`layer name "${l.name}" is also the name of a graph input; names must be unique`);
         if (claimed.has(l)) continue;

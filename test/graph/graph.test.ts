@@ -146,6 +146,22 @@ test('a shared layer receives the sum of the gradients of both calls', () => {
   both.forEach((g, i) => assert.ok(Math.abs(g - (ga[i] + gb[i])) < 1e-5, `${g} vs ${ga[i]} + ${gb[i]}`));
 });
 
+test('two graph models can share layers: the second keeps their weights and names (an encoder inside a classifier)', () => {
+  const x = Input({ shape: [3], name: 'x' });
+  const enc = new Dense({ units: 2, activation: 'tanh' });
+  const code = enc.apply(new Dense({ units: 4, activation: 'relu' }).apply(x));
+  const encoder = new GraphNetwork({ inputs: x, outputs: code, seed: 1 });
+  const w = enc.weight.toFlatArray();
+  const names = encoder.namedParameters().map(([n]) => n);
+  const y = new Dense({ units: 1, name: 'head' }).apply(code);
+  const full = new GraphNetwork({ inputs: x, outputs: y, seed: 99 });
+  assert.deepEqual(enc.weight.toFlatArray(), w, 'not re-initialised by the second model');
+  assert.deepEqual(encoder.namedParameters().map(([n]) => n), names, 'names unchanged');
+  assert.equal(full.paramCount(), encoder.paramCount() + 3);
+  const xs = randT([2, 3], 3);
+  assert.deepEqual(full.layer(enc.name).forward(full.layers[0].forward(xs)).toFlatArray(), encoder.forward(xs).toFlatArray());
+});
+
 test('save → load gives identical predictions (shared layer, two inputs, checkpoint) and the spec keeps the graph', () => {
   const a = Input({ shape: [3], name: 'a' });
   const b = Input({ shape: [3], name: 'b' });

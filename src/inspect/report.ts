@@ -205,11 +205,11 @@ export function renderReport(input: ReportInput): string {
   const sections = [
     summarySection(model),
     historySection(history),
+    input.figures?.length ? `<section id="figures"><h2>Figures</h2>${input.figures.map((f) => `<h3>${esc(f.title)}</h3>${f.note ? `<p>${esc(f.note)}</p>` : ''}<div class="dd-plots">${f.svg}</div>`).join('')}</section>` : '',
     diagnosticsSection(input.diagnostics),
     dynamicsSection(input.dynamics),
     cnnSection(model, input.featureMaps),
     input.confusion ? `<section id="confusion"><h2>Confusion matrix</h2><p>Rows: actual class; columns: predicted class; each cell shaded by its share of the row.</p><div class="dd-plots">${plotConfusionMatrix(input.confusion.matrix, { labels: input.confusion.labels })}</div></section>` : '',
-    input.figures?.length ? `<section id="figures"><h2>Figures</h2>${input.figures.map((f) => `<h3>${esc(f.title)}</h3>${f.note ? `<p>${esc(f.note)}</p>` : ''}<div class="dd-plots">${f.svg}</div>`).join('')}</section>` : '',
     activationsSection(model),
   ].filter(Boolean);
   const nav = sections.map((s) => /id="([^"]+)"><h2>([^<(]+)/.exec(s)).filter((m): m is RegExpExecArray => !!m).map((m) => `<a href="#${m[1]}">${m[2].trim()}</a>`).join('');

@@ -321,6 +321,9 @@ test('trace and the report show the graph: every layer call, merges included, wi
   const html = renderReport({ model });
   assert.match(html, /<th>connected to<\/th>/);
   assert.match(html, /<td>skip<\/td><td>add<\/td><td><\/td><td>\[N, 8\]<\/td><td>0<\/td><td>h, f<\/td>/);
+  const withFig = renderReport({ model, figures: [{ title: 'Samples <1>', note: 'grid', svg: '<svg class="probe"></svg>' }] });
+  assert.match(withFig, /<section id="figures"><h2>Figures<\/h2><h3>Samples &lt;1&gt;<\/h3><p>grid<\/p><div class="dd-plots"><svg class="probe"><\/svg><\/div><\/section>/);
+  assert.ok(withFig.indexOf('id="figures"') > withFig.indexOf('id="history"'));
 });
 
 test('a CNN graph (conv → residual conv → dense) runs forward and backward', () => {

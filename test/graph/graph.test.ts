@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import {
   Input, Dense, Add, Multiply, Concatenate, Flatten, Conv2D, GraphNetwork, Model, Adam, SGD, Layer, Module, Rng,
   tensor, sum, mul, relu, ShapeError, ConfigError, graphSpec, parseSpec, buildModel, saveModel, loadModel,
-  traceModel, renderReport, inspectModel, reportFromData,
+  traceModel, renderReport, inspectModel, reportFromData, NumericError,
 } from '../../src/index.js';
 import type { BuildContext, Tensor } from '../../src/index.js';
 import { gradCheck, randT } from '../helpers/gradcheck.js';
@@ -324,6 +324,14 @@ test('trace and the report show the graph: every layer call, merges included, wi
   const withFig = renderReport({ model, figures: [{ title: 'Samples <1>', note: 'grid', svg: '<svg class="probe"></svg>' }] });
   assert.match(withFig, /<section id="figures"><h2>Figures<\/h2><h3>Samples &lt;1&gt;<\/h3><p>grid<\/p><div class="dd-plots"><svg class="probe"><\/svg><\/div><\/section>/);
   assert.ok(withFig.indexOf('id="figures"') > withFig.indexOf('id="history"'));
+});
+
+test('a non-finite value in a graph stops fit with a NumericError naming the first layer call where it appeared', () => {
+  const net = residual(8);
+  const model = new Model(net, { loss: 'crossEntropy', optimizer: new SGD({ learningRate: 0.1 }) });
+  net.setWeights({ f: { weight: Array.from({ length: 8 }, () => new Array(8).fill(3e38)) } });
+  const [x, y] = quadrants(8);
+  assert.throws(() => model.fit(x, y, { epochs: 1, batchSize: 8 }), (e: unknown) => e instanceof NumericError && e.where === 'f');
 });
 
 test('a CNN graph (conv → residual conv → dense) runs forward and backward', () => {

@@ -68,13 +68,13 @@ function arg(name: string, fallback: string): string {
 }
 
 /** Trains the GAN; returns the per-epoch losses and the sample grids (SVG) at the snapshot epochs. */
-export async function trainGan(opts: { epochs?: number; snapshots?: number[]; batchSize?: number; seed?: number; quiet?: boolean } = {}) {
+export async function trainGan(opts: { epochs?: number; snapshots?: number[]; batchSize?: number; seed?: number; quiet?: boolean; limit?: number } = {}) {
   const epochs = opts.epochs ?? 15;
   const bs = opts.batchSize ?? 64;
   const seed = opts.seed ?? 1;
   const snapshots = new Set(opts.snapshots ?? [1, 3, Math.round(epochs / 2), epochs]);
   const { train } = await loadDigits();
-  const n = train.labels.length;
+  const n = Math.min(opts.limit ?? train.labels.length, train.labels.length);
   const G = new Generator(seed);
   const D = discriminator(seed + 7);
   const optG = new Adam({ learningRate: 2e-4, beta1: 0.5 });

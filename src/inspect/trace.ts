@@ -4,7 +4,7 @@ import type { NestedArray } from '../tensor/tensor.js';
 import { ACTIVATION_NAMES, softmax } from '../ops/activations.js';
 import type { ActivationName } from '../ops/activations.js';
 import type { Layer } from '../nn/module.js';
-import type { Model } from '../train/model.js';
+import type { Batch, Model } from '../train/model.js';
 
 /** Whether a trace runs the network in training mode (dropout active) or inference mode. */
 export type TraceMode = 'train' | 'eval';
@@ -159,6 +159,8 @@ type ForwardLogits = (x: Tensor) => Tensor | null;
  * mode, tracing flags, gradients, layer state (batch-norm statistics) and the runtime generator.
  * Softmax + cross-entropy models keep their fused path, so the last layer's δ is P̂ − t.
  * δs and gradients are those of the loss summed over the rows (a mean loss is scaled by N).
+ * A graph model with several inputs or outputs takes one tensor per input (and target per
+ * output); a shared layer reports its last call, with the gradients of all its calls.
  *
  * @example
  * ```ts
@@ -166,8 +168,11 @@ type ForwardLogits = (x: Tensor) => Tensor | null;
  * raw.layers[0].delta!.data; // δ of the first layer, [example][neuron]
  * ```
  */
-export function captureTrace(model: Model, x: Tensor, y: Tensor, opts: TraceOptions = {}): RawTrace {
-  requireData(x, y, 'tracing a model');
+export function captureTrace(model: Model, xs: Batch, ys: Batch, opts: TraceOptions = {}): RawTrace {
+  // a graph with several inputs/outputs: one tensor each; the first input stands for x
+  const first = (b: Batch): Tensor => (Array.isArray(b) ? b[0] : b as Tensor);
+  const x = first(xs);
+  requireData(x, first(ys), 'tracing a model');
   const mode = opts.mode ?? 'train';
   if (mode !== 'train' && mode !== 'eval') throw new ConfigError(`trace mode must be 'train' or 'eval', received ${JSON.stringify(mode)}`);
   const net = model.net;
@@ -217,7 +222,7 @@ export function captureTrace(model: Model, x: Tensor, y: Tensor, opts: TraceOpti
       };
       patched.push(l);
     });
-    const { loss } = model.lossOf(x, y);
+    const { loss } = model.lossOf(xs, ys);
     const lossValue = loss.item();
     const scale = model.loss.reduction === 'mean' ? n : 1;
     if (!loss.requiresGrad) throw new ConfigError('tracing needs a model with trainable parameters (the loss does not depend on any)');
@@ -283,7 +288,7 @@ export function captureTrace(model: Model, x: Tensor, y: Tensor, opts: TraceOpti
  * console.log(formatTrace(t));
  * ```
  */
-export function traceModel(model: Model, x: Tensor, y: Tensor, opts: TraceOptions = {}): TraceResult {
+export function traceModel(model: Model, x: Batch, y: Batch, opts: TraceOptions = {}): TraceResult {
   const raw = captureTrace(model, x, y, opts);
   const params: Record<string, Record<string, NestedArray>> = {};
   const layers = raw.layers.map((r): LayerTrace => {

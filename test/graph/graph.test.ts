@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import {
   Input, Dense, Add, Multiply, Concatenate, Flatten, Conv2D, GraphNetwork, Model, Adam, SGD, Layer, Module, Rng,
   tensor, sum, mul, relu, ShapeError, ConfigError, graphSpec, parseSpec, buildModel, saveModel, loadModel,
-  traceModel, renderReport, inspectModel, reportFromData, NumericError,
+  traceModel, renderReport, inspectModel, reportFromData, NumericError, gatherRows,
 } from '../../src/index.js';
 import type { BuildContext, Tensor } from '../../src/index.js';
 import { gradCheck, randT } from '../helpers/gradcheck.js';
@@ -102,6 +102,10 @@ test('a two-input model trains: fit, evaluate and predict take one tensor per in
   assert.ok(model.evaluate([xa, xb], y).accuracy! > 0.85);
   assert.deepEqual(model.predict([xa, xb]).shape, [200, 2]);
   assert.throws(() => model.predict(xa), isShape(/has 2 inputs \(a, b\), received 1 batches/));
+  const t = traceModel(model, [gatherRows(xa, null, 0, 3), gatherRows(xb, null, 0, 3)], gatherRows(y, null, 0, 3));
+  assert.deepEqual(t.layers.map((l) => l.type), ['dense', 'dense', 'concatenate', 'dense']);
+  assert.equal((t.layers[0].delta as number[][]).length, 3);
+  assert.equal((t.layers[2].a as number[][])[0].length, 16);
   assert.throws(() => model.predict([xa, tensor([[1, 2, 3]])]), isShape(/input "b" expects \[\*, 2\], received \[1, 3\]/));
 });
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import {
   Input, Dense, Add, Multiply, Concatenate, Flatten, Conv2D, GraphNetwork, Model, Adam, SGD, Layer, Module, Rng,
   tensor, sum, mul, relu, ShapeError, ConfigError, graphSpec, parseSpec, buildModel, saveModel, loadModel,
-  traceModel, renderReport, inspectModel, reportFromData, NumericError, gatherRows,
+  traceModel, renderReport, inspectModel, reportFromData, NumericError, gatherRows, forwardSequence, fitTruncated,
 } from '../../src/index.js';
 import type { BuildContext, Tensor } from '../../src/index.js';
 import { gradCheck, randT } from '../helpers/gradcheck.js';
@@ -336,6 +336,13 @@ test('a non-finite value in a graph stops fit with a NumericError naming the fir
   net.setWeights({ f: { weight: Array.from({ length: 8 }, () => new Array(8).fill(3e38)) } });
   const [x, y] = quadrants(8);
   assert.throws(() => model.fit(x, y, { epochs: 1, batchSize: 8 }), (e: unknown) => e instanceof NumericError && e.where === 'f');
+});
+
+test('truncated BPTT refuses a graph model instead of running its layers as a stack', () => {
+  const model = new Model(residual(), { loss: 'crossEntropy', optimizer: new SGD({ learningRate: 0.1 }) });
+  const [x, y] = quadrants(4);
+  assert.throws(() => forwardSequence(model.net, x), isConfig(/graph is a graph model: truncated backpropagation through time and step-by-step sequences run on Sequential networks only/));
+  assert.throws(() => fitTruncated(model, x, y, { epochs: 1 }), ConfigError);
 });
 
 test('a CNN graph (conv → residual conv → dense) runs forward and backward', () => {

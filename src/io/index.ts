@@ -3,3 +3,8 @@ export type { ModelSpec, LayerSpec, TrainSpec, LayerFactory, OptimizerFactory } 
 export { saveModel, loadModel, readManifest, MODEL_FORMAT_VERSION } from './model-file.js';
 export type { Manifest, StoredTensor, SaveOptions, LoadedModel } from './model-file.js';
 export { checkpointCallback } from './checkpoint.js';
+export { exportOnnx, readOnnx, checkOnnxExportable, normalizationFromPreprocessing, onnxSupportedLayers, ONNX_OPSET, ONNX_IR_VERSION } from './onnx/export.js';
+export type { OnnxExportOptions, OnnxNormalization, OnnxInfo } from './onnx/export.js';
+export { ONNX_LAYERS } from './onnx/layers.js';
+export type { OnnxLayerExporter } from './onnx/layers.js';
+export { saveOnnx, writeFilesAtomically } from './files.js';

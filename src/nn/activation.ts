@@ -68,7 +68,7 @@ export class Activation extends Layer {
   readonly activation: ActivationName;
   private lambda?: Tensor;
 
-  constructor(private readonly opts: ActivationOptions & { name?: string }) {
+  constructor(readonly opts: ActivationOptions & { name?: string }) {
     super(opts.name);
     this.activation = checkActivationOptions(opts, opts.name ?? 'activation');
   }

@@ -6,6 +6,13 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ModelFileError } from '../errors.js';
+import type { Sequential } from '../nn/sequential.js';
+import type { Model } from '../train/model.js';
+import { buildModel, parseSpec } from './spec.js';
+import type { ModelSpec } from './spec.js';
+import { decodeSafetensors } from './safetensors.js';
+import type { SafetensorsFile } from './safetensors.js';
+import { exportPytorch, importSafetensors, pytorchMetadata } from './pytorch.js';
 
 function writeSynced(path: string, data: Uint8Array): void {
   const fd = openSync(path, 'wx');
@@ -68,4 +75,61 @@ export function readBytes(path: string, what: string): Uint8Array {
   } catch (e) {
     throw new ModelFileError(`${path}: cannot read the ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
+}
+
+/**
+ * Writes a model for PyTorch into `dir` (`model.safetensors` + `model.py`, see `exportPytorch`);
+ * an unsupported layer is a ConfigError before anything is written, and existing files are
+ * replaced only once both new ones are complete.
+ *
+ * @example
+ * ```ts
+ * exportPytorchDir('torch-model', model, spec);
+ * // python: sys.path.insert(0, 'torch-model'); import model; net = model.load()
+ * ```
+ */
+export function exportPytorchDir(dir: string, model: Model | Sequential, spec?: ModelSpec, preprocessing?: unknown): string[] {
+  const files = exportPytorch(model, spec, preprocessing);
+  return writeFilesAtomically(dir, { ...files });
+}
+
+function readPytorchDir(dir: string): { f: SafetensorsFile; file: string } {
+  const file = join(dir, 'model.safetensors');
+  return { f: decodeSafetensors(readBytes(file, 'PyTorch weights'), file), file };
+}
+
+/**
+ * Reads `dir/model.safetensors` (written by {@link exportPytorchDir}, possibly trained further in
+ * PyTorch and saved with model.py's `save`) into an existing model with the same layers.
+ *
+ * @example
+ * ```ts
+ * importPytorchDir('torch-model', model);
+ * ```
+ */
+export function importPytorchDir(dir: string, model: Model | Sequential): void {
+  const { f, file } = readPytorchDir(dir);
+  importSafetensors(model, f, file);
+}
+
+/**
+ * A new dendrite model from `dir/model.safetensors`, built from the spec stored in its metadata
+ * (exported with a spec, e.g. by `dendrite export --pytorch`), with the weights read back.
+ *
+ * @example
+ * ```ts
+ * const { model, spec } = loadPytorchDir('torch-model');
+ * ```
+ */
+export function loadPytorchDir(dir: string): { model: Model; spec: ModelSpec; preprocessing?: unknown } {
+  const { f, file } = readPytorchDir(dir);
+  const { spec, preprocessing } = pytorchMetadata(f, file);
+  let model: Model;
+  try {
+    model = buildModel(parseSpec(spec, `${file} metadata dendrite.spec`));
+  } catch (e) {
+    throw new ModelFileError(`${file}: the stored spec is invalid: ${(e as Error).message}`);
+  }
+  importSafetensors(model, f, file);
+  return { model, spec, preprocessing };
 }

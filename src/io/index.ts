@@ -8,3 +8,8 @@ export type { OnnxExportOptions, OnnxNormalization, OnnxInfo } from './onnx/expo
 export { ONNX_LAYERS } from './onnx/layers.js';
 export type { OnnxLayerExporter } from './onnx/layers.js';
 export { saveOnnx, writeFilesAtomically } from './files.js';
+export { exportPytorchDir, importPytorchDir, loadPytorchDir } from './files.js';
+export { encodeSafetensors, decodeSafetensors } from './safetensors.js';
+export type { SafeTensor, SafetensorsFile } from './safetensors.js';
+export { exportPytorch, importSafetensors, pytorchMetadata, torchSupportedLayers, TORCH_LAYERS } from './pytorch.js';
+export type { PytorchFiles, TorchLayerBridge, TorchGetter } from './pytorch.js';

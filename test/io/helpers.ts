@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { Rng, Sequential, Tensor, noGrad } from '../../src/index.js';
-import type { Layer } from '../../src/index.js';
+import { join } from 'node:path';
+import { Rng, Sequential, Tensor, buildModel, noGrad, saveModel } from '../../src/index.js';
+import type { Layer, Model, ModelSpec } from '../../src/index.js';
 
 /** Debian's Python with python3-onnx and python3-torch. */
 export const PYTHON = '/usr/bin/python3';
@@ -50,4 +51,13 @@ export function assertClose(a: ArrayLike<number>, b: ArrayLike<number>, what: st
   for (let i = 0; i < b.length; i++) {
     assert.ok(Math.abs(a[i] - b[i]) <= bound, `${what}: element ${i} is ${a[i]}, expected ${b[i]} (|Δ| ${Math.abs(a[i] - b[i])} > ${bound})`);
   }
+}
+
+/** A model of `spec` with random weights, saved to `dir/m`; returns the model and the directory. */
+export function savedRandomModel(dir: string, spec: ModelSpec, seed: number): { model: Model; path: string } {
+  const model = buildModel(spec);
+  randomizeWeights(model.net, seed);
+  const path = join(dir, 'm');
+  saveModel(path, model, spec);
+  return { model, path };
 }

@@ -11,6 +11,7 @@ import type { GRU } from '../../nn/gru.js';
 import type { ActivationName } from '../../ops/activations.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { AttrValue, OnnxGraph } from './graph.js';
+import { simpleRnnGate, stackGates } from '../layouts.js';
 
 /**
  * How one layer type becomes ONNX nodes: `emit` adds the layer's initializers and nodes to the
@@ -100,19 +101,10 @@ function pool(op: 'MaxPool' | 'AveragePool'): OnnxLayerExporter {
 /** Gate blocks of a dendrite recurrent layer in ONNX order: W [1, G·H, I], R [1, G·H, H], B [1, 2·G·H]. */
 function gateInitializers(g: OnnxGraph, weights: { data: Float32Array }[], biases: Tensor[], H: number, I: number): string[] {
   const G = weights.length;
-  const W = new Float32Array(G * H * I);
-  const R = new Float32Array(G * H * H);
+  const { wx, wh } = stackGates(weights, H, I);
   const Bs = new Float32Array(2 * G * H);
-  weights.forEach((w, k) => {
-    for (let j = 0; j < H; j++) {
-      // each dendrite gate matrix is [H, H + I] acting on [h; x] (h first)
-      const row = w.data.subarray(j * (H + I), (j + 1) * (H + I));
-      R.set(row.subarray(0, H), (k * H + j) * H);
-      W.set(row.subarray(H), (k * H + j) * I);
-    }
-    Bs.set(biases[k].data, k * H); // the recurrence bias half (R_b) stays zero
-  });
-  return [g.weight('W', [1, G * H, I], W), g.weight('R', [1, G * H, H], R), g.weight('B', [1, 2 * G * H], Bs)];
+  biases.forEach((b, k) => Bs.set(b.data, k * H)); // the recurrence bias half (R_b) stays zero
+  return [g.weight('W', [1, G * H, I], wx), g.weight('R', [1, G * H, H], wh), g.weight('B', [1, 2 * G * H], Bs)];
 }
 
 const RNN_ACTS: Record<string, [string, number?, number?]> = {
@@ -143,7 +135,7 @@ function recurrent(op: 'RNN' | 'LSTM' | 'GRU', gates: (l: Layer) => [{ data: Flo
   };
 }
 
-const simpleRnn = recurrent('RNN', (l) => [[joinRnn(l as SimpleRNN)], [(l as SimpleRNN).bias]], (l) => {
+const simpleRnn = recurrent('RNN', (l) => [[simpleRnnGate(l as SimpleRNN)], [(l as SimpleRNN).bias]], (l) => {
   const s = l as SimpleRNN;
   const [name, alpha, beta] = RNN_ACTS[s.activation];
   const out: Record<string, AttrValue> = { activations: { strings: [name] } };
@@ -152,18 +144,6 @@ const simpleRnn = recurrent('RNN', (l) => [[joinRnn(l as SimpleRNN)], [(l as Sim
   if (beta !== undefined) out.activation_beta = { floats: [beta] };
   return out;
 });
-
-/** SimpleRNN keeps W_hx and W_hh apart; join them into the [H, H + I] form of the gated layers. */
-function joinRnn(s: SimpleRNN): { data: Float32Array } {
-  const H = s.units;
-  const I = s.Whx.shape[1];
-  const data = new Float32Array(H * (H + I));
-  for (let j = 0; j < H; j++) {
-    data.set(s.Whh.data.subarray(j * H, (j + 1) * H), j * (H + I));
-    data.set(s.Whx.data.subarray(j * I, (j + 1) * I), j * (H + I) + H);
-  }
-  return { data };
-}
 
 /**
  * The exporter of every layer type, keyed by the layer's spec name (`layer.type`). Adding a layer

@@ -1,0 +1,41 @@
+/**
+ * Layout conversions of recurrent weights shared by the exporters. dendrite keeps one matrix per
+ * gate, [H, H + I], acting on [h; x] (h first); ONNX, PyTorch and TF.js stack the gates into an
+ * input matrix and a recurrent matrix.
+ */
+import type { SimpleRNN } from '../nn/rnn.js';
+
+/**
+ * Splits per-gate [H, H + I] matrices (in the target's gate order) into the stacked input matrix
+ * [G·H, I] and recurrent matrix [G·H, H] (row j of gate k at row k·H + j).
+ */
+export function stackGates(gates: readonly { data: Float32Array }[], H: number, I: number): { wx: Float32Array; wh: Float32Array } {
+  const G = gates.length;
+  const wx = new Float32Array(G * H * I);
+  const wh = new Float32Array(G * H * H);
+  gates.forEach((w, k) => {
+    for (let j = 0; j < H; j++) {
+      const row = w.data.subarray(j * (H + I), (j + 1) * (H + I));
+      wh.set(row.subarray(0, H), (k * H + j) * H);
+      wx.set(row.subarray(H), (k * H + j) * I);
+    }
+  });
+  return { wx, wh };
+}
+
+/** The inverse of {@link stackGates}: gate k's [H, H + I] matrix from stacked [G·H, I] and [G·H, H]. */
+export function unstackGate(wx: Float32Array, wh: Float32Array, k: number, H: number, I: number): Float32Array {
+  const m = new Float32Array(H * (H + I));
+  for (let j = 0; j < H; j++) {
+    m.set(wh.subarray((k * H + j) * H, (k * H + j + 1) * H), j * (H + I));
+    m.set(wx.subarray((k * H + j) * I, (k * H + j + 1) * I), j * (H + I) + H);
+  }
+  return m;
+}
+
+/** A SimpleRNN's separate W_hh [H, H] and W_hx [H, I] as one gate matrix [H, H + I]. */
+export function simpleRnnGate(s: SimpleRNN): { data: Float32Array } {
+  const H = s.units;
+  const I = s.Whx.shape[1];
+  return { data: unstackGate(s.Whx.data, s.Whh.data, 0, H, I) };
+}

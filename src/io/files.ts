@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ModelFileError } from '../errors.js';
 import type { Sequential } from '../nn/sequential.js';
 import type { Model } from '../train/model.js';
@@ -13,6 +13,7 @@ import type { ModelSpec } from './spec.js';
 import { decodeSafetensors } from './safetensors.js';
 import type { SafetensorsFile } from './safetensors.js';
 import { exportPytorch, importSafetensors, pytorchMetadata } from './pytorch.js';
+import { concatBytes, parseTfjsModelJson, tfjsShardPaths, tfjsToModel } from './tfjs.js';
 
 function writeSynced(path: string, data: Uint8Array): void {
   const fd = openSync(path, 'wx');
@@ -132,4 +133,29 @@ export function loadPytorchDir(dir: string): { model: Model; spec: ModelSpec; pr
   }
   importSafetensors(model, f, file);
   return { model, spec, preprocessing };
+}
+
+/**
+ * Loads a tfjs-layers model saved by `model.save` (`model.json` and its weight shards beside it)
+ * as a dendrite model (see `tfjsToModel` for the layout conversions). Shard paths must stay inside
+ * the model.json's directory.
+ *
+ * @example
+ * ```ts
+ * const { model } = loadTfjsFile('tfjs-model/model.json');
+ * model.predict(x); // channels-first images: [N, C, H, W]
+ * ```
+ */
+export function loadTfjsFile(path: string): { model: Model; spec: ModelSpec } {
+  const text = new TextDecoder().decode(readBytes(path, 'tfjs model.json'));
+  const j = parseTfjsModelJson(text, path);
+  const dir = dirname(path);
+  const shards = tfjsShardPaths(j).map((p) => {
+    const full = resolve(dir, p);
+    if (typeof p !== 'string' || isAbsolute(p) || relative(resolve(dir), full).startsWith('..')) {
+      throw new ModelFileError(`${path}: weight shard path ${JSON.stringify(p)} leaves the model's directory`);
+    }
+    return readBytes(full, 'tfjs weight shard');
+  });
+  return tfjsToModel(j, concatBytes(shards), path);
 }

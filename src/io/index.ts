@@ -13,3 +13,6 @@ export { encodeSafetensors, decodeSafetensors } from './safetensors.js';
 export type { SafeTensor, SafetensorsFile } from './safetensors.js';
 export { exportPytorch, importSafetensors, pytorchMetadata, torchSupportedLayers, TORCH_LAYERS } from './pytorch.js';
 export type { PytorchFiles, TorchLayerBridge, TorchGetter } from './pytorch.js';
+export { loadTfjsFile } from './files.js';
+export { tfjsToModel, loadTfjsUrl, parseTfjsModelJson, tfjsShardPaths, TFJS_LAYERS } from './tfjs.js';
+export type { TfjsModelJson } from './tfjs.js';

@@ -6,6 +6,8 @@ export { checkpointCallback } from './checkpoint.js';
 export { exportOnnx, readOnnx, checkOnnxExportable, normalizationFromPreprocessing, onnxSupportedLayers, ONNX_OPSET, ONNX_IR_VERSION } from './onnx/export.js';
 export type { OnnxExportOptions, OnnxNormalization, OnnxInfo } from './onnx/export.js';
 export { ONNX_LAYERS } from './onnx/layers.js';
+export { OnnxGraph } from './onnx/graph.js';
+export type { AttrValue } from './onnx/graph.js';
 export type { OnnxLayerExporter } from './onnx/layers.js';
 export { saveOnnx, writeFilesAtomically } from './files.js';
 export { exportPytorchDir, importPytorchDir, loadPytorchDir } from './files.js';

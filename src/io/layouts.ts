@@ -8,6 +8,7 @@ import type { SimpleRNN } from '../nn/rnn.js';
 /**
  * Splits per-gate [H, H + I] matrices (in the target's gate order) into the stacked input matrix
  * [G·H, I] and recurrent matrix [G·H, H] (row j of gate k at row k·H + j).
+ * @example `const { wx, wh } = stackGates([lstm.Wi, lstm.Wf, lstm.Wc, lstm.Wo], H, I);`
  */
 export function stackGates(gates: readonly { data: Float32Array }[], H: number, I: number): { wx: Float32Array; wh: Float32Array } {
   const G = gates.length;
@@ -23,7 +24,7 @@ export function stackGates(gates: readonly { data: Float32Array }[], H: number, 
   return { wx, wh };
 }
 
-/** The inverse of {@link stackGates}: gate k's [H, H + I] matrix from stacked [G·H, I] and [G·H, H]. */
+/** The inverse of {@link stackGates}: gate k's [H, H + I] matrix from stacked [G·H, I] and [G·H, H]. @example `lstm.Wf.data.set(unstackGate(wx, wh, 1, H, I))` */
 export function unstackGate(wx: Float32Array, wh: Float32Array, k: number, H: number, I: number): Float32Array {
   const m = new Float32Array(H * (H + I));
   for (let j = 0; j < H; j++) {
@@ -33,7 +34,7 @@ export function unstackGate(wx: Float32Array, wh: Float32Array, k: number, H: nu
   return m;
 }
 
-/** A SimpleRNN's separate W_hh [H, H] and W_hx [H, I] as one gate matrix [H, H + I]. */
+/** A SimpleRNN's separate W_hh [H, H] and W_hx [H, I] as one gate matrix [H, H + I]. @example `stackGates([simpleRnnGate(rnn)], H, I)` */
 export function simpleRnnGate(s: SimpleRNN): { data: Float32Array } {
   const H = s.units;
   const I = s.Whx.shape[1];

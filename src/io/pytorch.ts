@@ -24,13 +24,14 @@ import type { SafeTensor, SafetensorsFile } from './safetensors.js';
 import { PYTHON_EPILOGUE, PYTHON_PRELUDE } from './pytorch-module.py.js';
 import { simpleRnnGate, stackGates, unstackGate } from './layouts.js';
 
-/** Reads a PyTorch tensor of the expected shape (ModelFileError if missing, ShapeError if it differs). */
+/** Reads a PyTorch tensor of the expected shape (ModelFileError if missing, ShapeError if it differs). @example `get('lstm_1.weight_ih_l0', [4 * H, I])` */
 export type TorchGetter = (key: string, shape: readonly number[]) => Float32Array;
 
 /**
  * How one layer type maps to PyTorch: the `__init__` and `forward` lines of the generated module
  * (attribute `a`, running on `x`), its state_dict tensors, and the way back into the dendrite
  * parameters (returned as updates, applied only when every layer read cleanly).
+ * @example `TORCH_LAYERS.flatten.forward(layer, 'flatten_1') // ['x = torch.flatten(x, 1)']`
  */
 export interface TorchLayerBridge {
   check?(layer: Layer): string | null;
@@ -167,6 +168,7 @@ const rnnBase = recurrent((l) => {
 /**
  * Every layer type's PyTorch form, keyed by spec name. Adding a layer type to the bridge is one
  * entry here.
+ * @example `Object.keys(TORCH_LAYERS) // ['dense', 'conv2d', 'conv1d', …]`
  */
 export const TORCH_LAYERS: Record<string, TorchLayerBridge> = {
   dense: weighted((l) => `nn.Linear(${l.inputShape[l.inputShape.length - 1]}, ${(l as Dense).units}, bias=${(l as Dense).bias ? 'True' : 'False'})`, () => null, () => 0),
@@ -272,7 +274,7 @@ function netOf(model: Model | Sequential): Sequential {
   return model instanceof Sequential ? model : model.net;
 }
 
-/** The layer types the PyTorch bridge supports, by spec name. */
+/** The layer types the PyTorch bridge supports, by spec name. @example `torchSupportedLayers().includes('gru') // true` */
 export function torchSupportedLayers(): string[] {
   return Object.keys(TORCH_LAYERS);
 }
@@ -287,7 +289,7 @@ function bridges(net: Sequential): TorchLayerBridge[] {
   });
 }
 
-/** What {@link exportPytorch} produces: file name → content. */
+/** What {@link exportPytorch} produces: file name → content. @example `exportPytorch(model)['model.py'].includes('class DendriteModel') // true` */
 export interface PytorchFiles {
   'model.safetensors': Uint8Array;
   'model.py': string;

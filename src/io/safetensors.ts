@@ -7,7 +7,7 @@
 import { ModelFileError, ShapeError, fmtShape } from '../errors.js';
 import { float32Bytes } from './onnx/graph.js';
 
-/** A tensor of a safetensors file: float32 values, or int64 ones (PyTorch counters). */
+/** A tensor of a safetensors file: float32 values, or int64 ones (PyTorch counters). @example `{ dtype: 'F32', shape: [2, 3], data: new Float32Array(6) }` */
 export interface SafeTensor {
   dtype: 'F32' | 'I64';
   shape: number[];
@@ -15,7 +15,7 @@ export interface SafeTensor {
   data: Float32Array | number[];
 }
 
-/** A decoded safetensors file: the tensors by name and the string metadata. */
+/** A decoded safetensors file: the tensors by name and the string metadata. @example `decodeSafetensors(bytes).tensors.get('dense_1.weight')!.shape` */
 export interface SafetensorsFile {
   tensors: Map<string, SafeTensor>;
   metadata: Record<string, string>;

@@ -13,7 +13,7 @@ import type { Model } from '../train/model.js';
 import type { WeightJson } from '../nn/sequential.js';
 import { unstackGate } from './layouts.js';
 
-/** The parts of a tfjs-layers model.json this importer reads. */
+/** The parts of a tfjs-layers model.json this importer reads. @example `parseTfjsModelJson(text).modelTopology` */
 export interface TfjsModelJson {
   modelTopology: { class_name?: string; config?: unknown; model_config?: unknown };
   weightsManifest?: { paths: string[]; weights: { name: string; shape: number[]; dtype?: string; quantization?: unknown }[] }[];
@@ -204,6 +204,7 @@ function recurrent(type: 'simpleRNN' | 'lstm' | 'gru', gates: string[]): TfjsLay
 
 /**
  * The importer of every TF.js layer class, keyed by `class_name`. Adding a class is one entry here.
+ * @example `Object.keys(TFJS_LAYERS) // ['InputLayer', 'Dense', 'Activation', …]`
  */
 export const TFJS_LAYERS: Record<string, TfjsLayerImporter> = {
   InputLayer: () => null,
@@ -286,7 +287,7 @@ export function parseTfjsModelJson(text: string, file = 'model.json'): TfjsModel
   return j;
 }
 
-/** The shard paths of a model.json, in the order their bytes are concatenated. */
+/** The shard paths of a model.json, in the order their bytes are concatenated. @example `tfjsShardPaths(json) // ['group1-shard1of1.bin']` */
 export function tfjsShardPaths(j: TfjsModelJson): string[] {
   return (j.weightsManifest ?? []).flatMap((g) => g.paths);
 }

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
-import { ConfigError, ModelFileError, exportOnnx, readOnnx, onnxSupportedLayers, ONNX_OPSET } from '../../src/index.js';
-import type { ModelSpec } from '../../src/index.js';
+import { ConfigError, ModelFileError, applyNumeric, exportOnnx, normalizationFromPreprocessing, writeFilesAtomically, readOnnx, onnxSupportedLayers, ONNX_OPSET } from '../../src/index.js';
+import type { ModelSpec, NumericTransform } from '../../src/index.js';
 import { CASES, net } from './cases.js';
 import { run, tmp } from '../cli/helpers.js';
 import { assertClose, infer, python, randomInput, randomizeWeights, savedRandomModel } from './helpers.js';
@@ -100,4 +100,28 @@ test('dendrite export MODEL --onnx FILE writes a model onnxruntime runs; an unsu
   const nz = run(['export', join(dir, 'm'), '--onnx', join(dir, 'n.onnx'), '--normalize']);
   assert.equal(nz.status, 1);
   assert.match(nz.stderr, /ConfigError: onnx export: the model has no saved data preparation/);
+});
+
+test('ONNX export: a saved CSV preparation (standard and range normalisation) becomes graph nodes; categorical columns are refused', async () => {
+  const n = net([2], [{ type: 'dense', units: 2, activation: 'tanh' }]);
+  randomizeWeights(n, 6);
+  const cols: NumericTransform[] = [{ normalize: 'standard', mean: 2, std: 4 }, { normalize: 'range', min: 0, max: 10, range: [-1, 1] }];
+  const pre = { format: 'dendrite-preprocessor', version: 1, inputs: cols.map((t, i) => ({ column: `c${i}`, type: 'numeric', ...t })) };
+  const raw = randomInput([2], 5, 2);
+  const normed = raw.clone();
+  for (let i = 0; i < normed.size; i++) normed.data[i] = applyNumeric(cols[i % 2], raw.data[i]);
+  const s = await ort.InferenceSession.create(exportOnnx(n, { normalize: normalizationFromPreprocessing(pre) }));
+  const r = await s.run({ input: new ort.Tensor('float32', raw.data, raw.shape) });
+  assertClose(r.output.data as Float32Array, infer(n, normed).data, 'saved preparation');
+  const cat = { ...pre, inputs: [...pre.inputs, { column: 'colour', type: 'categorical', levels: ['red', 'blue'], declared: false }] };
+  assert.throws(() => normalizationFromPreprocessing(cat), (e: Error) => e instanceof ConfigError && /input column "colour" is categorical; only numeric normalisation/.test(e.message));
+});
+
+test('writeFilesAtomically: a failure while writing leaves every existing file as it was and no temporary files', () => {
+  const dir = tmp();
+  writeFilesAtomically(dir, { 'a.bin': Uint8Array.of(1, 2), 'b.txt': 'old' });
+  // the second file cannot be created (its directory does not exist): the first is not replaced
+  assert.throws(() => writeFilesAtomically(dir, { 'a.bin': Uint8Array.of(9), 'missing/b.txt': 'new' }), /ENOENT/);
+  assert.deepEqual([...readFileSync(join(dir, 'a.bin'))], [1, 2]);
+  assert.deepEqual(readdirSync(dir).sort(), ['a.bin', 'b.txt']);
 });

@@ -1,7 +1,7 @@
 import { ConfigError } from '../../errors.js';
 import { AttributeType, DataType } from './schema.js';
 
-/** An attribute value of an ONNX node: a number is an INT unless listed in `floats`. */
+/** An attribute value of an ONNX node: a number is an INT, a number list INTS; floats and strings are marked. @example `{ alpha: { float: 0.2 }, perm: [1, 0, 2] }` */
 export type AttrValue = number | string | number[] | { float: number } | { floats: number[] } | { strings: string[] };
 
 interface AttrJson { name: string; type: number; i?: number; f?: number; s?: Uint8Array; ints?: number[]; floats?: number[]; strings?: Uint8Array[] }
@@ -10,7 +10,7 @@ interface TensorJson { name: string; dims: number[]; dataType: number; rawData: 
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-/** Little-endian bytes of float32 values (ONNX `raw_data`, safetensors data). */
+/** Little-endian bytes of float32 values (ONNX `raw_data`, safetensors data). @example `float32Bytes(Float32Array.of(1)) // [0, 0, 128, 63]` */
 export function float32Bytes(v: Float32Array): Uint8Array {
   const out = new Uint8Array(v.length * 4);
   const dv = new DataView(out.buffer);
@@ -38,6 +38,11 @@ function attr(name: string, v: AttrValue): AttrJson {
 /**
  * An ONNX graph under construction: initializers (weights) and nodes, with unique tensor names
  * derived from the layer being exported. The layer exporters of `layers.ts` write into it.
+ *
+ * @example
+ * ```ts
+ * const y = g.node('Gemm', [x, g.weight('weight', [3, 2], w), g.weight('bias', [3], b)], { transB: 1 });
+ * ```
  */
 export class OnnxGraph {
   readonly nodes: NodeJson[] = [];

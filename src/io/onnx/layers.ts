@@ -18,6 +18,7 @@ import { simpleRnnGate, stackGates } from '../layouts.js';
  * graph, reading the tensor named `x` ([batch, ...layer.inputShape]) and returning the name of its
  * output ([batch, ...layer.outputShape]). `check` (optional) rejects a configuration the exporter
  * cannot express, before anything is built.
+ * @example `ONNX_LAYERS.flatten = { emit: (_l, g, x) => g.node('Flatten', [x], { axis: 1 }) };`
  */
 export interface OnnxLayerExporter {
   check?(layer: Layer): string | null;
@@ -148,6 +149,7 @@ const simpleRnn = recurrent('RNN', (l) => [[simpleRnnGate(l as SimpleRNN)], [(l 
 /**
  * The exporter of every layer type, keyed by the layer's spec name (`layer.type`). Adding a layer
  * type to ONNX export is one entry here.
+ * @example `Object.keys(ONNX_LAYERS) // ['dense', 'activation', 'conv2d', …]`
  */
 export const ONNX_LAYERS: Record<string, OnnxLayerExporter> = {
   dense: { emit: dense },

@@ -219,9 +219,11 @@ export const TFJS_LAYERS: Record<string, TfjsLayerImporter> = {
   AveragePooling2D: pool('avgPool2d'),
   MaxPooling1D: pool('maxPool1d'),
   AveragePooling1D: pool('avgPool1d'),
-  Flatten(_c, flow, _w, name) {
+  Flatten(c, flow, _w, name) {
     const size = flow.shape.reduce((a, b) => a * b, 1);
     if (flow.layout === 'last') flow.perm = flattenPerm(flow.shape);
+    // Flatten({dataFormat: 'channelsFirst'}) moves the channels last before flattening
+    if (flow.layout === 'first' && c.data_format === 'channels_first') flow.perm = flattenPerm([...flow.shape.slice(1), flow.shape[0]]);
     flow.layout = 'plain';
     flow.shape = [size];
     return { spec: { type: 'flatten', name } };

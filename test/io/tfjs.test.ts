@@ -64,6 +64,14 @@ const MODELS: Record<string, { make: () => tf.Sequential; input: number[]; class
       L.batchNormalization(), L.maxPooling2d({ poolSize: 2, strides: 1 }), L.conv2d({ filters: 4, kernelSize: [2, 1] }),
       L.averagePooling2d({ poolSize: [1, 2] }), L.flatten(), L.batchNormalization(), L.dense({ units: 3 })] }),
   },
+  // (no batch norm here: tfjs 4.22 applies axis-1 statistics along the wrong axis in inference)
+  'conv 2-D channels-first (no transposition)': {
+    input: [2, 7, 6],
+    make: () => tf.sequential({ layers: [
+      L.conv2d({ inputShape: [2, 7, 6], filters: 3, kernelSize: 2, dataFormat: 'channelsFirst', activation: 'relu' }),
+      L.maxPooling2d({ poolSize: 2, dataFormat: 'channelsFirst' }), L.conv2d({ filters: 2, kernelSize: 2, strides: 2, padding: 'same', dataFormat: 'channelsFirst' }),
+      L.flatten({ dataFormat: 'channelsFirst' }), L.dense({ units: 2 })] }),
+  },
   'conv 1-D and pooling 1-D': {
     input: [17, 3], images: true,
     make: () => tf.sequential({ layers: [

@@ -40,3 +40,17 @@ export function simpleRnnGate(s: SimpleRNN): { data: Float32Array } {
   const I = s.Whx.shape[1];
   return { data: unstackGate(s.Whx.data, s.Whh.data, 0, H, I) };
 }
+
+/**
+ * A row-major [rows, cols] matrix as [cols, rows]; with `perm`, row i of the input becomes column
+ * perm[i] of the output (reordering the inputs of a dense kernel).
+ * @example `transpose(Float32Array.of(1, 2, 3, 4, 5, 6), 2, 3) // [1, 4, 2, 5, 3, 6]`
+ */
+export function transpose(k: Float32Array, rows: number, cols: number, perm: Int32Array | null = null): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    const di = perm ? perm[i] : i;
+    for (let j = 0; j < cols; j++) out[j * rows + di] = k[i * cols + j];
+  }
+  return out;
+}

@@ -11,7 +11,7 @@ import { buildModel, parseSpec } from './spec.js';
 import type { LayerSpec, ModelSpec } from './spec.js';
 import type { Model } from '../train/model.js';
 import type { WeightJson } from '../nn/sequential.js';
-import { unstackGate } from './layouts.js';
+import { transpose, unstackGate } from './layouts.js';
 
 /** The parts of a tfjs-layers model.json this importer reads. @example `parseTfjsModelJson(text).modelTopology` */
 export interface TfjsModelJson {
@@ -64,16 +64,6 @@ function requireValue(c: Cfg, key: string, ok: (v: unknown) => boolean, want: st
 }
 
 const ones = (v: unknown) => Array.isArray(v) ? v.every((d) => d === 1) : v === 1;
-
-/** [rows, cols] → [cols, rows], with the columns of the result reordered by `perm` when given. */
-function transpose(k: Float32Array, rows: number, cols: number, perm: Int32Array | null = null): Float32Array {
-  const out = new Float32Array(rows * cols);
-  for (let i = 0; i < rows; i++) {
-    const di = perm ? perm[i] : i;
-    for (let j = 0; j < cols; j++) out[j * rows + di] = k[i * cols + j];
-  }
-  return out;
-}
 
 function permuted(v: Float32Array, perm: Int32Array | null): Float32Array {
   if (!perm) return v;

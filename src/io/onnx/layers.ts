@@ -11,7 +11,7 @@ import type { GRU } from '../../nn/gru.js';
 import type { ActivationName } from '../../ops/activations.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { AttrValue, OnnxGraph } from './graph.js';
-import { simpleRnnGate, stackGates } from '../layouts.js';
+import { simpleRnnGate, stackGates, transpose } from '../layouts.js';
 
 /**
  * How one layer type becomes ONNX nodes: `emit` adds the layer's initializers and nodes to the
@@ -26,8 +26,8 @@ export interface OnnxLayerExporter {
 }
 
 /**
- * Applies a dendrite activation to `z`. `channelAxis` is where PReLU's per-unit slope lives in
- * z's shape counted from the end of the example (0 = last axis; convolutions: the channel axis).
+ * Applies a dendrite activation to `z`. `trailing` is the number of axes after the one PReLU's
+ * per-unit slope runs along (0: the last axis; convolutions: the spatial axes after the channels).
  */
 function activation(g: OnnxGraph, name: ActivationName, z: string, o: ActivationOptions, lambda: Tensor | undefined, trailing = 0): string {
   switch (name) {
@@ -49,13 +49,6 @@ function activation(g: OnnxGraph, name: ActivationName, z: string, o: Activation
   }
 }
 
-function transposed(w: Tensor): Float32Array {
-  const [r, c] = w.shape;
-  const out = new Float32Array(r * c);
-  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = w.data[i * c + j];
-  return out;
-}
-
 function dense(layer: Layer, g: OnnxGraph, x: string): string {
   const d = layer as Dense;
   const [units, inputs] = d.weight.shape;
@@ -66,7 +59,7 @@ function dense(layer: Layer, g: OnnxGraph, x: string): string {
     z = g.node('Gemm', ins, { transB: 1 });
   } else {
     // a dense layer applied at every step of a sequence [batch, T, inputs]
-    z = g.node('MatMul', [x, g.weight('weightT', [inputs, units], transposed(d.weight))]);
+    z = g.node('MatMul', [x, g.weight('weightT', [inputs, units], transpose(d.weight.data, units, inputs))]);
     if (d.bias) z = g.node('Add', [z, g.weight('bias', [units], d.bias.data)]);
   }
   return activation(g, d.activation, z, d.opts, d.lambda);

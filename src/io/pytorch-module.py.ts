@@ -146,6 +146,6 @@ def load(directory=HERE):
 
 
 def save(net, directory=HERE):
-    """Writes net's state_dict to directory/model.safetensors (keeping dendrite's metadata)."""
-    write_safetensors(os.path.join(directory, "model.safetensors"), net.state_dict(), getattr(net, "metadata", None))
+    """Writes net's state_dict to directory/model.safetensors with dendrite's metadata."""
+    write_safetensors(os.path.join(directory, "model.safetensors"), net.state_dict(), getattr(net, "metadata", None) or METADATA)
 `;

@@ -319,7 +319,7 @@ export function exportPytorch(model: Model | Sequential, spec?: ModelSpec, prepr
   net.layers.forEach((l, i) => {
     const a = attrs[i];
     init.push(...bs[i].init(l, a));
-    fwd.push(`# ${l.name} (${l.type}) -> [N, ${l.outputShape.join(', ')}]`, ...bs[i].forward(l, a));
+    fwd.push(`# ${JSON.stringify(l.name)} (${l.type}) -> [N, ${l.outputShape.join(', ')}]`, ...bs[i].forward(l, a));
     for (const [k, t] of bs[i].save(l, a)) tensors.set(k, t);
   });
   const metadata: Record<string, string> = {
@@ -331,6 +331,10 @@ export function exportPytorch(model: Model | Sequential, spec?: ModelSpec, prepr
   if (preprocessing !== undefined) metadata['dendrite.preprocessing'] = JSON.stringify(preprocessing);
   const ind = (lines: string[]) => lines.map((s) => `        ${s}`).join('\n');
   const py = `${PYTHON_PRELUDE}
+
+# what dendrite import --pytorch needs besides the weights (spec, preprocessing, layer names)
+METADATA = json.loads(${JSON.stringify(JSON.stringify(metadata))})
+
 
 class DendriteModel(nn.Module):
     """${net.name}: input [N, ${net.inputShape.join(', ')}] -> output [N, ${net.outputShape.join(', ')}]."""

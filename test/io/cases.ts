@@ -9,9 +9,9 @@ export function net(input: number[], layers: LayerSpec[]): Sequential {
 
 /** One network per layer type and setting (each case names what it covers). */
 export const CASES: Record<string, () => Sequential> = {
-  'dense linear/logistic/tanh/relu': () => net([5], [
+  'dense linear/logistic/tanh/relu, names that are not Python identifiers': () => net([5], [
     { type: 'dense', units: 4, activation: 'logistic' }, { type: 'dense', units: 4, activation: 'tanh' },
-    { type: 'dense', units: 4, activation: 'relu' }, { type: 'dense', units: 3 }]),
+    { type: 'dense', units: 4, activation: 'relu', name: 'class' }, { type: 'dense', units: 3, name: 'a-b.c' }]),
   'dense leakyRelu/prelu/softmax, no bias': () => net([5], [
     { type: 'dense', units: 4, activation: 'leakyRelu', alpha: 0.2 }, { type: 'dense', units: 4, activation: 'prelu', useBias: false },
     { type: 'dense', units: 3, activation: 'softmax' }]),

@@ -87,7 +87,9 @@ test('dendrite export --pytorch DIR, training step in PyTorch, dendrite import -
 import sys, torch
 sys.path.insert(0, sys.argv[1])
 import model
-net = model.load()
+# a fresh module (as a training script would build it) with the exported weights
+net = model.DendriteModel()
+net.load_state_dict(model.read_safetensors(sys.argv[1] + '/model.safetensors')[0])
 x = model.read_safetensors(sys.argv[1] + '/input.safetensors')[0]['x']
 opt = torch.optim.SGD(net.parameters(), lr=0.5)
 loss = -torch.log(net(x)[:, 0]).sum()

@@ -337,7 +337,7 @@ METADATA = json.loads(${JSON.stringify(JSON.stringify(metadata))})
 
 
 class DendriteModel(nn.Module):
-    """${net.name}: input [N, ${net.inputShape.join(', ')}] -> output [N, ${net.outputShape.join(', ')}]."""
+    """${net.name.replace(/["\\\r\n]/g, '_')}: input [N, ${net.inputShape.join(', ')}] -> output [N, ${net.outputShape.join(', ')}]."""
 
     input_shape = (${net.inputShape.join(', ')},)
 

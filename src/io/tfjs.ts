@@ -243,6 +243,7 @@ export const TFJS_LAYERS: Record<string, TfjsLayerImporter> = {
     flow.shape = [...flow.shape, outputDim];
     return { spec: { type: 'embedding', name, inputDim, outputDim, maskZero: c.mask_zero === true }, weights: { weight: w('embeddings', [inputDim, outputDim]) } };
   },
+  Masking: (c, _f, _w, name) => ({ spec: { type: 'masking', name, maskValue: (c.mask_value ?? 0) as number } }),
   SimpleRNN: recurrent('simpleRNN', ['']),
   LSTM: recurrent('lstm', ['i', 'f', 'c', 'o']),
   GRU: recurrent('gru', ['z', 'r', 'h']),

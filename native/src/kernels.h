@@ -62,7 +62,7 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const 
 // ---- elementwise and reductions (elementwise.cc) ----
 enum UnaryOp : int {
   U_LINEAR, U_LOGISTIC, U_TANH, U_RELU, U_LEAKY_RELU, U_THRESHOLD, U_EXP, U_LOG, U_NEG, U_SQRT,
-  U_SQUARE, U_ABS, U_COUNT
+  U_SQUARE, U_ABS, U_GELU, U_COUNT
 };
 enum BinaryOp : int { B_ADD, B_SUB, B_MUL, B_DIV, B_MAX, B_MIN, B_COUNT };
 

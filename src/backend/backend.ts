@@ -21,7 +21,8 @@ export type UnaryOp =
   | 'neg'
   | 'sqrt'
   | 'square'
-  | 'abs';
+  | 'abs'
+  | 'gelu';
 
 /** Elementwise binary ops (broadcasting is resolved by the caller into strides). */
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min';

@@ -96,7 +96,7 @@ interface Addon {
 // Op codes: the order of the enums in native/src/kernels.h.
 const UNARY_CODE: Record<UnaryOp, number> = {
   linear: 0, logistic: 1, tanh: 2, relu: 3, leakyRelu: 4, threshold: 5, exp: 6, log: 7, neg: 8, sqrt: 9,
-  square: 10, abs: 11,
+  square: 10, abs: 11, gelu: 12,
 };
 const BINARY_CODE: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 };
 

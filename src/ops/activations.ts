@@ -28,6 +28,15 @@ export function relu(z: Tensor): Tensor {
 }
 
 /**
+ * GELU, the Gaussian error linear unit of Transformers, in its exact form (PyTorch's default):
+ * x·Φ(x) with Φ the standard normal distribution function; φ' = Φ(x) + x·φ(x) (φ the normal density).
+ * @example `gelu(tensor([0, 1])).toArray() // [0, 0.8413]`
+ */
+export function gelu(z: Tensor): Tensor {
+  return unaryOp('gelu', z);
+}
+
+/**
  * Leaky ReLU: z for z > 0, slope·z otherwise (default slope 0.01).
  * @example `leakyRelu(tensor([-1])).item() // -0.01`
  */
@@ -123,11 +132,11 @@ export function softmax(z: Tensor): Tensor {
 
 /** Names of the activation functions that layers accept. */
 export type ActivationName =
-  | 'linear' | 'logistic' | 'sigmoid' | 'tanh' | 'relu' | 'leakyRelu' | 'prelu' | 'threshold' | 'softmax';
+  | 'linear' | 'logistic' | 'sigmoid' | 'tanh' | 'relu' | 'leakyRelu' | 'prelu' | 'threshold' | 'softmax' | 'gelu';
 
 /** Every accepted activation name (for validation messages). */
 export const ACTIVATION_NAMES: readonly ActivationName[] = [
-  'linear', 'logistic', 'sigmoid', 'tanh', 'relu', 'leakyRelu', 'prelu', 'threshold', 'softmax',
+  'linear', 'logistic', 'sigmoid', 'tanh', 'relu', 'leakyRelu', 'prelu', 'threshold', 'softmax', 'gelu',
 ];
 
 /** Throws a `ConfigError` naming `where` unless `name` is a known activation. */

@@ -5,7 +5,7 @@ export type { MatmulOptions } from './matmul.js';
 export { add, sub, mul, div, exp, log, neg, square, sqrt, unaryOp, broadcastShape, reduceTo } from './elementwise.js';
 export { sum, mean } from './reduce.js';
 export { reshape, flatten, transpose, concat, slice } from './shape.js';
-export { logistic, tanh, relu, leakyRelu, identity, threshold, prelu, softmax, checkActivation, ACTIVATION_NAMES } from './activations.js';
+export { logistic, tanh, relu, gelu, leakyRelu, identity, threshold, prelu, softmax, checkActivation, ACTIVATION_NAMES } from './activations.js';
 export type { ActivationName } from './activations.js';
 export { sse, mse, crossEntropy, softmaxCrossEntropy, binaryCrossEntropy } from './losses.js';
 export type { Reduction } from './losses.js';

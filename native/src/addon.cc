@@ -202,6 +202,47 @@ DN_EXPORT(gemm, 10) {
   return nullptr;
 }
 
+// Checks that every offset of a batched operand leaves room for `span` elements in a buffer of `len`.
+void check_offsets(const Args& a, const int32_t* off, int64_t count, int64_t span, int64_t len, const char* name) {
+  for (int64_t i = 0; i < count; i++) {
+    if (off[i] < 0 || off[i] + span > len) {
+      throw ArgError(std::string(a.fn) + ": " + name + " offset " + std::to_string(off[i]) + " at index " +
+                         std::to_string(i) + " leaves no room for " + std::to_string(span) + " elements in " +
+                         std::to_string(len),
+                     true);
+    }
+  }
+}
+
+// gemmBatched(transA, transB, m, n, k, alpha, a, aOffsets, b, bOffsets, beta, c, cOffsets)
+DN_EXPORT(gemmBatched, 13) {
+  const bool ta = a.boolean(0), tb = a.boolean(1);
+  const int64_t m = a.size(2, "m"), n = a.size(3, "n"), k = a.size(4, "k");
+  const float alpha = static_cast<float>(a.num(5));
+  const float beta = static_cast<float>(a.num(10));
+  const int64_t alen = a.f32_length(6), blen = a.f32_length(8), clen = a.f32_length(11);
+  const float* A = a.f32(6, 0, "a");
+  const float* B = a.f32(8, 0, "b");
+  float* C = a.f32(11, 0, "c");
+  // the number of products is the length of cOffsets; aOffsets and bOffsets must have as many
+  napi_typedarray_type type;
+  size_t count = 0;
+  bool is_ta = false;
+  check(a.env, napi_is_typedarray(a.env, a.argv[12], &is_ta), "napi_is_typedarray");
+  if (!is_ta) a.type_error(12, "an Int32Array");
+  check(a.env, napi_get_typedarray_info(a.env, a.argv[12], &type, &count, nullptr, nullptr, nullptr),
+        "napi_get_typedarray_info");
+  const int64_t cnt = static_cast<int64_t>(count);
+  const int32_t* ao = a.i32(7, cnt, "aOffsets");
+  const int32_t* bo = a.i32(9, cnt, "bOffsets");
+  const int32_t* co = a.i32(12, cnt, "cOffsets");
+  check_offsets(a, ao, cnt, mul_checked(a, {m, k}), alen, "a");
+  check_offsets(a, bo, cnt, mul_checked(a, {k, n}), blen, "b");
+  check_offsets(a, co, cnt, mul_checked(a, {m, n}), clen, "c");
+  dn::gemm_batched(ta, tb, m, n, k, alpha, A, ao, B, bo, beta, C, co, cnt);
+  return nullptr;
+}
+
 int op_code(const Args& a, size_t i, int count) {
   const double v = a.num(i);
   const int op = static_cast<int>(v);
@@ -510,6 +551,7 @@ napi_value init(napi_env env, napi_value exports) {
   };
   const Fn fns[] = {
       {"gemm", dn::js_gemm},
+      {"gemmBatched", dn::js_gemmBatched},
       {"unary", dn::js_unary},
       {"unaryGrad", dn::js_unaryGrad},
       {"binary", dn::js_binary},

@@ -58,6 +58,12 @@ void parallel_range(int64_t n, int64_t min_parallel, F fn, int64_t align = 16) {
 // ---- dense (gemm.cc) ----
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
           const float* b, float beta, float* c);
+// count independent products C_i = alpha·op(A_i)·op(B_i) + beta·C_i at the given element offsets;
+// spread over the threads one product per chunk when there are enough of them, else each product
+// threads itself as gemm does.
+void gemm_batched(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                  const int32_t* a_off, const float* b, const int32_t* b_off, float beta, float* c,
+                  const int32_t* c_off, int64_t count);
 
 // ---- elementwise and reductions (elementwise.cc) ----
 enum UnaryOp : int {

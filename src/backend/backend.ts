@@ -161,4 +161,21 @@ export interface Backend {
    */
   lstmCellBackward(B: number, H: number, gates: Float32Array, cPrev: Float32Array, c: Float32Array,
     dh: Float32Array, dc: Float32Array, dPre: Float32Array, dcPrev: Float32Array): void;
+
+  /**
+   * Batched GEMM: for each i < cOffsets.length, C_i[m×n] = alpha · op(A_i) · op(B_i) + beta · C_i
+   * (row-major, transpositions as in {@link Backend.gemm}), where A_i starts at a[aOffsets[i]],
+   * B_i at b[bOffsets[i]] and C_i at c[cOffsets[i]]. Offsets may repeat for the inputs (a
+   * broadcast operand), never for the outputs.
+   *
+   * @example
+   * ```ts
+   * // two 1×1·1×1 products sharing B: c = [2·5, 3·5]
+   * be.gemmBatched(false, false, 1, 1, 1, 1, Float32Array.of(2, 3), Int32Array.of(0, 1),
+   *   Float32Array.of(5), Int32Array.of(0, 0), 0, c, Int32Array.of(0, 1));
+   * ```
+   */
+  gemmBatched(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: Float32Array, aOffsets: Int32Array, b: Float32Array, bOffsets: Int32Array, beta: number,
+    c: Float32Array, cOffsets: Int32Array): void;
 }

@@ -17,6 +17,13 @@ export const jsBackend: Backend = {
     return new Float32Array(n);
   },
 
+  gemmBatched(transA, transB, m, n, k, alpha, a, aOffsets, b, bOffsets, beta, c, cOffsets) {
+    for (let i = 0; i < cOffsets.length; i++) {
+      this.gemm(transA, transB, m, n, k, alpha, a.subarray(aOffsets[i], aOffsets[i] + m * k),
+        b.subarray(bOffsets[i], bOffsets[i] + k * n), beta, c.subarray(cOffsets[i], cOffsets[i] + m * n));
+    }
+  },
+
   gemm(transA, transB, m, n, k, alpha, a, b, beta, c) {
     if (beta === 0) c.fill(0, 0, m * n);
     else if (beta !== 1) for (let i = 0; i < m * n; i++) c[i] *= beta;

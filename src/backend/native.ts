@@ -87,6 +87,9 @@ interface Addon {
     h: Float32Array): void;
   lstmCellBackward(B: number, H: number, gates: Float32Array, cPrev: Float32Array, c: Float32Array, dh: Float32Array,
     dc: Float32Array, dPre: Float32Array, dcPrev: Float32Array): void;
+  gemmBatched(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array,
+    aOffsets: Int32Array, b: Float32Array, bOffsets: Int32Array, beta: number, c: Float32Array,
+    cOffsets: Int32Array): void;
   setMaxThreads(n: number): void;
   getMaxThreads(): number;
   convCacheSize(): number;
@@ -186,6 +189,10 @@ function makeBackend(m: Addon): NativeBackend {
 
     gemm(transA, transB, mm, n, k, alpha, a, b, beta, c) {
       m.gemm(transA, transB, mm, n, k, alpha, a, b, beta, c);
+    },
+
+    gemmBatched(transA, transB, mm, n, k, alpha, a, aOffsets, b, bOffsets, beta, c, cOffsets) {
+      m.gemmBatched(transA, transB, mm, n, k, alpha, a, aOffsets, b, bOffsets, beta, c, cOffsets);
     },
 
     unary(op, x, out, param) {

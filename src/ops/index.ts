@@ -4,9 +4,9 @@ export { matmul, affine } from './matmul.js';
 export type { MatmulOptions } from './matmul.js';
 export { add, sub, mul, div, exp, log, neg, square, sqrt, unaryOp, broadcastShape, reduceTo } from './elementwise.js';
 export { sum, mean } from './reduce.js';
-export { reshape, flatten, transpose, concat, slice } from './shape.js';
+export { reshape, flatten, transpose, permute, concat, slice } from './shape.js';
 export { logistic, tanh, relu, gelu, leakyRelu, identity, threshold, prelu, softmax, checkActivation, ACTIVATION_NAMES } from './activations.js';
-export type { ActivationName } from './activations.js';
+export type { ActivationName, SoftmaxOptions } from './activations.js';
 export { sse, mse, crossEntropy, softmaxCrossEntropy, binaryCrossEntropy } from './losses.js';
 export type { Reduction } from './losses.js';
 export { dropoutWithMask, sampleDropMask, checkKeepProb } from './dropout.js';
@@ -18,3 +18,6 @@ export { maxPool2d, avgPool2d, maxPool1d, avgPool1d, poolGeometry } from './pool
 export type { Pool2dOptions, Pool1dOptions } from './pool.js';
 export { simpleRnn, lstm, gru, lstmCellStep, embedding, attachMask, maskOf, maskedSteps, sequenceLossView } from './rnn.js';
 export type { RecurrentOpOptions, RecurrentResult, RecurrentTrace, RnnActivation, LstmWeights, LstmCellTrace, GruWeights } from './rnn.js';
+export { layerNorm } from './layernorm.js';
+export { scaledDotProductAttention, causalMask, paddingMask } from './attention.js';
+export type { AttentionOptions, AttentionResult } from './attention.js';

@@ -35,18 +35,77 @@ export function flatten(x: Tensor): Tensor {
 }
 
 /**
- * Transpose of a 2-D tensor (a copy).
- * @example `transpose(tensor([[1, 2]])).shape // [2, 1]`
+ * Reorders the dimensions of a tensor (a copy): output dimension i is input dimension `axes[i]`
+ * (negative axes count from the end). Backward: the gradient permuted back by the inverse.
+ *
+ * @example
+ * ```ts
+ * permute(zeros([2, 3, 4]), [0, 2, 1]).shape; // [2, 4, 3]
+ * ```
  */
-export function transpose(x: Tensor): Tensor {
-  if (x.rank !== 2) throw new ShapeError(`transpose expects a 2-D tensor, received ${fmtShape(x.shape)}`);
-  const [r, c] = x.shape;
-  const t = (src: Float32Array, rows: number, cols: number): Float32Array => {
-    const o = be().alloc(src.length);
-    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) o[j * rows + i] = src[i * cols + j];
-    return o;
-  };
-  return record('transpose', t(x.data, r, c), [c, r], [x], (g) => [t(g, c, r)]);
+export function permute(x: Tensor, axes: readonly number[]): Tensor {
+  const r = x.rank;
+  const ax = axes.map((a) => (a < 0 ? a + r : a));
+  const seen = new Set(ax);
+  if (ax.length !== r || seen.size !== r || ax.some((a) => !Number.isInteger(a) || a < 0 || a >= r)) {
+    throw new ShapeError(`permute expects a permutation of the ${r} axes of ${fmtShape(x.shape)}, received ${fmtShape(axes)}`);
+  }
+  const inverse = new Array<number>(r);
+  ax.forEach((a, i) => { inverse[a] = i; });
+  const shape = ax.map((a) => x.shape[a]);
+  return record('permute', permuteData(x.data, x.shape, ax), shape, [x], (g) => [permuteData(g, shape, inverse)]);
+}
+
+/** The data of a tensor of `shape` with its dimensions reordered by `axes` (runs of the last axis copied whole when it stays last). */
+function permuteData(src: Float32Array, shape: readonly number[], axes: readonly number[]): Float32Array {
+  const r = shape.length;
+  const out = be().alloc(src.length);
+  if (src.length === 0) return out;
+  const inStride = new Array<number>(r);
+  let s = 1;
+  for (let d = r - 1; d >= 0; d--) { inStride[d] = s; s *= shape[d]; }
+  const outShape = axes.map((a) => shape[a]);
+  const stride = axes.map((a) => inStride[a]);
+  // the innermost output axis is copied as a run; the others are walked with an index counter
+  const inner = outShape[r - 1];
+  const innerStride = stride[r - 1];
+  const idx = new Array<number>(r - 1).fill(0);
+  let o = 0;
+  let base = 0;
+  while (o < out.length) {
+    if (innerStride === 1) out.set(src.subarray(base, base + inner), o);
+    else for (let j = 0; j < inner; j++) out[o + j] = src[base + j * innerStride];
+    o += inner;
+    for (let d = r - 2; d >= 0; d--) {
+      idx[d]++;
+      base += stride[d];
+      if (idx[d] < outShape[d]) break;
+      base -= stride[d] * outShape[d];
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+/**
+ * Swaps two dimensions (a copy; default the last two, so a 2-D tensor is transposed).
+ *
+ * @example
+ * ```ts
+ * transpose(tensor([[1, 2]])).shape;        // [2, 1]
+ * transpose(zeros([2, 3, 4]), 0, 2).shape;  // [4, 3, 2]
+ * ```
+ */
+export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
+  if (x.rank < 2) throw new ShapeError(`transpose expects a tensor of rank ≥ 2, received ${fmtShape(x.shape)}`);
+  const r = x.rank;
+  const d0 = dim0 < 0 ? dim0 + r : dim0;
+  const d1 = dim1 < 0 ? dim1 + r : dim1;
+  if (![d0, d1].every((d) => Number.isInteger(d) && d >= 0 && d < r)) {
+    throw new ShapeError(`transpose: dimensions ${dim0} and ${dim1} do not both exist in ${fmtShape(x.shape)}`);
+  }
+  const axes = x.shape.map((_, i) => (i === d0 ? d1 : i === d1 ? d0 : i));
+  return permute(x, axes);
 }
 
 /**

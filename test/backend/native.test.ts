@@ -107,6 +107,32 @@ function registerComparisons(nb: NativeBackend): void {
     }
   });
 
+  test('gemmBatched: broadcast offsets, every transposition, serial and threaded batches', () => {
+    const rng = new Rng(21);
+    // [count, m, n, k]: few small products (each threads itself), many (one run per thread)
+    for (const [count, m, n, k] of [[1, 3, 4, 5], [3, 17, 9, 33], [64, 32, 32, 16], [130, 20, 24, 12]]) {
+      for (const ta of [false, true]) {
+        for (const tb of [false, true]) {
+          // a: one matrix per product; b: shared by pairs (broadcast); c: reversed order
+          const aOff = Int32Array.from({ length: count }, (_, i) => i * m * k);
+          const bOff = Int32Array.from({ length: count }, (_, i) => (i >> 1) * k * n);
+          const cOff = Int32Array.from({ length: count }, (_, i) => (count - 1 - i) * m * n);
+          const a = rand(rng, count * m * k);
+          const b = rand(rng, ((count + 1) >> 1) * k * n);
+          const c0 = rand(rng, count * m * n);
+          const cr = Float32Array.from(c0);
+          const cn = Float32Array.from(c0);
+          js.gemmBatched(ta, tb, m, n, k, 0.5, a, aOff, b, bOff, 1, cr, cOff);
+          nb.gemmBatched(ta, tb, m, n, k, 0.5, a, aOff, b, bOff, 1, cn, cOff);
+          assertNear(cn, cr, (i) => 2 * (k + 2) * EPS * (k + Math.abs(c0[i])), `gemmBatched ${count}×${m}×${n}×${k} ${ta}${tb}`);
+        }
+      }
+    }
+    assert.throws(() => nb.gemmBatched(false, false, 2, 2, 2, 1, new Float32Array(4), Int32Array.of(1),
+      new Float32Array(4), Int32Array.of(0), 0, new Float32Array(4), Int32Array.of(0)), (e: unknown) =>
+      e instanceof RangeError && /a offset 1 at index 0 leaves no room for 4 elements in 4/.test(e.message));
+  });
+
   test('gemm: k = 0 scales C by beta; m or n = 0 touches nothing', () => {
     const c = new Float32Array([1, NaN, 3, 4]);
     nb.gemm(false, false, 2, 2, 0, 1, new Float32Array(0), new Float32Array(0), 0, c);

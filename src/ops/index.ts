@@ -4,7 +4,7 @@ export { matmul, affine } from './matmul.js';
 export type { MatmulOptions } from './matmul.js';
 export { add, sub, mul, div, exp, log, neg, square, sqrt, unaryOp, broadcastShape, reduceTo } from './elementwise.js';
 export { sum, mean } from './reduce.js';
-export { reshape, flatten, transpose, permute, concat, slice } from './shape.js';
+export { reshape, flatten, transpose, permute, reverse, concat, slice } from './shape.js';
 export { logistic, tanh, relu, gelu, leakyRelu, identity, threshold, prelu, softmax, checkActivation, ACTIVATION_NAMES } from './activations.js';
 export type { ActivationName, SoftmaxOptions } from './activations.js';
 export { sse, mse, crossEntropy, softmaxCrossEntropy, binaryCrossEntropy } from './losses.js';

@@ -109,6 +109,29 @@ export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
 }
 
 /**
+ * Reverses the order along one axis (a copy): y[…, i, …] = x[…, n−1−i, …]; the gradient is reversed back.
+ * @example `reverse(tensor([[1, 2, 3]]), 1).toArray() // [[3, 2, 1]]`
+ */
+export function reverse(x: Tensor, axis: number): Tensor {
+  const a = axis < 0 ? axis + x.rank : axis;
+  if (!Number.isInteger(a) || a < 0 || a >= x.rank) throw new ShapeError(`reverse: axis ${axis} does not exist in ${fmtShape(x.shape)}`);
+  const outer = shapeSize(x.shape.slice(0, a));
+  const len = x.shape[a];
+  const inner = shapeSize(x.shape.slice(a + 1));
+  const flip = (src: Float32Array): Float32Array => {
+    const o = be().alloc(src.length);
+    for (let p = 0; p < outer; p++) {
+      for (let i = 0; i < len; i++) {
+        const from = (p * len + i) * inner;
+        o.set(src.subarray(from, from + inner), (p * len + len - 1 - i) * inner);
+      }
+    }
+    return o;
+  };
+  return record('reverse', flip(x.data), x.shape, [x], (g) => [flip(g)]);
+}
+
+/**
  * Concatenates tensors along an axis.
  * @example `concat([tensor([[1]]), tensor([[2, 3]])], 1).toArray() // [[1, 2, 3]]`
  */

@@ -10,7 +10,7 @@ import {
   Tensor, Rng, tensor, zeros, noGrad, Sequential, Dense, LSTM, GRU, SimpleRNN,
   LayerNormalization, MultiHeadAttention, PositionEmbedding, SinusoidalEncoding, TransformerEncoderBlock,
   TransformerDecoderBlock, Bidirectional, Reshape, Permute, buildModel, saveModel, loadModel,
-  reverse, ShapeError, ConfigError, attachMask,
+  reverse, ShapeError, ConfigError, attachMask, attentionMapsOf, renderReport,
 } from '../../src/index.js';
 import type { Layer, ModelSpec } from '../../src/index.js';
 import { gradCheck, randT, assertClose } from '../helpers/gradcheck.js';
@@ -224,4 +224,23 @@ test('a decoder-only Transformer in Sequential learns; every new layer saves and
     rmSync(dir, { recursive: true, force: true });
   }
   assert.match(all.net.summary(), /transformerDecoderBlock_1\s+transformerDecoderBlock\s+\[N, 6, 8\]\s+\d+/);
+});
+
+test('attentionMapsOf reads one head per attention layer; the report shows them as heatmaps', () => {
+  const model = buildModel(GPT, 5);
+  const x = new Tensor(Float32Array.of(0, 1, 2, 3, 4, 0), [1, 6]);
+  const maps = attentionMapsOf(model, x, 1, [...'abcdea']);
+  assert.equal(maps.length, 1);
+  assert.equal(maps[0].layer, 'transformerDecoderBlock_1');
+  assert.equal(maps[0].weights.length, 6);
+  maps[0].weights.forEach((row, t) => {
+    assertClose([row.reduce((a, b) => a + b, 0)], [1], 1e-5);
+    for (let s = t + 1; s < 6; s++) assert.equal(row[s], 0); // causal
+  });
+  assert.equal(model.net.layers[2].record, null); // tracing undone
+  const html = renderReport({ model, attention: maps });
+  assert.match(html, /<section id="attention"><h2>Attention weights<\/h2>/);
+  assert.match(html, /transformerDecoderBlock_1, head 1/);
+  assert.throws(() => attentionMapsOf(model, x, 2), (e: unknown) =>
+    e instanceof ConfigError && /transformerDecoderBlock_1 has heads 0…1, received head 2/.test(e.message));
 });

@@ -14,8 +14,8 @@ import { parseArgs } from 'node:util';
 import { Rng, loadIdxDataset } from '../src/index.js';
 import type { ImageDataset } from '../src/index.js';
 
-/** The five workloads of shared/WORKLOADS.md. */
-export const WORKLOADS = ['gemm', 'mlp', 'cnn', 'lstm', 'infer'] as const;
+/** The workloads of shared/WORKLOADS.md. */
+export const WORKLOADS = ['gemm', 'mlp', 'cnn', 'lstm', 'infer', 'attn'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
 /** What a child reports. Metric names are listed in bench/README.md. */

@@ -7,7 +7,8 @@
  * one head on a line of the validation text.
  *
  * Model: Embedding 64 → PositionEmbedding → TransformerDecoderBlock (4 heads of 16, feed-forward
- * 192 with GELU, pre-norm) → LayerNormalization → Dense softmax over the characters.
+ * 192 with GELU, pre-norm, dropout 0.2: without it the block memorises the 11k characters within
+ * a few epochs) → LayerNormalization → Dense softmax over the characters.
  * LSTM: Embedding 32 → LSTM 96 → Dense softmax (char-lm.ts's network).
  *
  * Run: `npx tsc -p . && node dist/examples/char-transformer.js [seconds per model = 60] [report = char-transformer.html]`
@@ -44,21 +45,26 @@ function sample(net: Sequential, vocab: CharVocabulary, prime: string, length: n
   return out;
 }
 
-/** Trains epoch by epoch until `seconds` have passed; returns the validation bits per character. */
-function train(name: string, layers: Layer[], data: { x: Tensor; y: Tensor; xv: Tensor; yv: Tensor }, seconds: number): { model: Model; bits: number; epochs: number; history: History } {
+/**
+ * Trains epoch by epoch until `seconds` have passed; returns the final validation bits per
+ * character and the best one seen after any epoch.
+ */
+function train(name: string, layers: Layer[], data: { x: Tensor; y: Tensor; xv: Tensor; yv: Tensor }, seconds: number): { model: Model; bits: number; best: number; epochs: number; history: History } {
   const net = new Sequential(layers, { inputShape: [STEPS], seed: 1, name });
   const model = new Model(net, { loss: 'crossEntropy', optimizer: new Adam({ learningRate: 0.003 }), seed: 1 });
   console.log(`${name}: ${net.paramCount()} parameters`);
   const t0 = performance.now();
   let epochs = 0;
+  let best = Infinity;
   while ((performance.now() - t0) / 1000 < seconds) {
     const h = model.fit(data.x, data.y, { epochs: 1, batchSize: 32, clipNorm: 5, validationData: [data.xv, data.yv] });
     epochs++;
     const log = h.epochs[h.epochs.length - 1]; // the model's history grows with every fit() call
+    best = Math.min(best, (log.valLoss ?? Infinity) / Math.LN2);
     console.log(`  epoch ${epochs}: train ${(log.loss / Math.LN2).toFixed(3)} bits/char, validation ${((log.valLoss ?? NaN) / Math.LN2).toFixed(3)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   }
   const bits = model.evaluate(data.xv, data.yv).loss / Math.LN2;
-  return { model, bits, epochs, history: model.history };
+  return { model, bits, best, epochs, history: model.history };
 }
 
 function main(): void {
@@ -75,7 +81,7 @@ function main(): void {
   const gpt = train('transformer', [
     new Embedding({ inputDim: vocab.size, outputDim: 64 }),
     new PositionEmbedding(),
-    new TransformerDecoderBlock({ numHeads: 4, ffDim: 192, activation: 'gelu', normFirst: true }),
+    new TransformerDecoderBlock({ numHeads: 4, ffDim: 192, activation: 'gelu', normFirst: true, dropout: 0.2 }),
     new LayerNormalization(),
     new Dense({ units: vocab.size, activation: 'softmax' }),
   ], data, seconds);
@@ -87,7 +93,7 @@ function main(): void {
 
   const rng = new Rng(7);
   for (const [name, r] of [['transformer', gpt], ['lstm', lstm]] as const) {
-    console.log(`\n${name}: ${r.model.net.paramCount()} parameters, ${r.epochs} epochs in ${seconds} s, validation ${r.bits.toFixed(3)} bits/char`);
+    console.log(`\n${name}: ${r.model.net.paramCount()} parameters, ${r.epochs} epochs in ${seconds} s, validation ${r.bits.toFixed(3)} bits/char at the end, ${r.best.toFixed(3)} at best`);
     console.log(`  sample: ${JSON.stringify(sample(r.model.net, vocab, 'Shall I ', 200, 0.7, rng))}`);
   }
 

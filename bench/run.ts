@@ -201,7 +201,7 @@ function lstmByLstmTs(s: 'dendrite-native' | 'dendrite-js'): Config {
 
 /**
  * dendrite's W-ATTN: bench/attn.ts (written with TransformerEncoderBlock and a plain training loop)
- * times 50 steps after 5 warm-up steps on one fixed batch (quick: 3 after 1; the js backend: 5
+ * times 50 steps after 5 warm-up steps on one fixed batch (quick: 3 after 1; the js backend: 2
  * after 1) and prints one JSON line.
  */
 function attnByAttnTs(s: 'dendrite-native' | 'dendrite-js'): Config {
@@ -209,7 +209,7 @@ function attnByAttnTs(s: 'dendrite-native' | 'dendrite-js'): Config {
   return {
     system: s, variant: '', command: process.execPath,
     args: [join(ROOT, 'dist/bench/attn.js'), '--backend', s.slice('dendrite-'.length),
-      '--steps', String(quick ? 3 : js ? 5 : 50), '--warmup', quick || js ? '1' : '5'],
+      '--steps', String(quick ? 3 : js ? 2 : 50), '--warmup', quick || js ? '1' : '5'],
     env: {},
     parse(stdout) {
       const line = stdout.split('\n').reverse().find((l) => l.startsWith('{'));

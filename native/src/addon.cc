@@ -350,6 +350,32 @@ DN_EXPORT(softmax, 4) {
   return nullptr;
 }
 
+// softmaxBackward(y, dy, rows, cols, dx)
+DN_EXPORT(softmaxBackward, 5) {
+  const int64_t rows = a.size(2, "rows"), cols = a.size(3, "cols");
+  const int64_t total = mul_checked(a, {rows, cols});
+  dn::softmax_backward(a.f32(0, total, "y"), a.f32(1, total, "dy"), rows, cols, a.f32(4, total, "dx"));
+  return nullptr;
+}
+
+// layerNorm(x, gamma|null, beta|null, rows, cols, eps, y, xhat, rstd)
+DN_EXPORT(layerNorm, 9) {
+  const int64_t rows = a.size(3, "rows"), cols = a.size(4, "cols");
+  const int64_t total = mul_checked(a, {rows, cols});
+  dn::layer_norm(a.f32(0, total, "x"), a.f32_or_null(1, cols, "gamma"), a.f32_or_null(2, cols, "beta"), rows, cols,
+                 static_cast<float>(a.num(5)), a.f32(6, total, "y"), a.f32(7, total, "xhat"), a.f32(8, rows, "rstd"));
+  return nullptr;
+}
+
+// layerNormBackward(dy, xhat, rstd, gamma|null, rows, cols, dx)
+DN_EXPORT(layerNormBackward, 7) {
+  const int64_t rows = a.size(4, "rows"), cols = a.size(5, "cols");
+  const int64_t total = mul_checked(a, {rows, cols});
+  dn::layer_norm_backward(a.f32(0, total, "dy"), a.f32(1, total, "xhat"), a.f32(2, rows, "rstd"),
+                          a.f32_or_null(3, cols, "gamma"), rows, cols, a.f32(6, total, "dx"));
+  return nullptr;
+}
+
 // softmaxCrossEntropy(logits, targets, rows, cols, probs) → loss
 DN_EXPORT(softmaxCrossEntropy, 5) {
   const int64_t rows = a.size(2, "rows"), cols = a.size(3, "cols");
@@ -552,6 +578,9 @@ napi_value init(napi_env env, napi_value exports) {
   const Fn fns[] = {
       {"gemm", dn::js_gemm},
       {"gemmBatched", dn::js_gemmBatched},
+      {"softmaxBackward", dn::js_softmaxBackward},
+      {"layerNorm", dn::js_layerNorm},
+      {"layerNormBackward", dn::js_layerNormBackward},
       {"unary", dn::js_unary},
       {"unaryGrad", dn::js_unaryGrad},
       {"binary", dn::js_binary},

@@ -84,6 +84,12 @@ void fill(int64_t n, float* out, float v);
 void sum_axis(const float* x, int64_t outer, int64_t axis, int64_t inner, float* out, bool accumulate);
 void add_broadcast(const float* x, const float* y, int64_t outer, int64_t axis, int64_t inner, float* out);
 void softmax(const float* x, int64_t rows, int64_t cols, float* out);
+void softmax_backward(const float* y, const float* dy, int64_t rows, int64_t cols, float* dx);
+// layer normalisation of each row (norm.cc); gamma, beta may be null
+void layer_norm(const float* x, const float* gamma, const float* beta, int64_t rows, int64_t cols, float eps,
+                float* y, float* xhat, float* rstd);
+void layer_norm_backward(const float* dy, const float* xhat, const float* rstd, const float* gamma, int64_t rows,
+                         int64_t cols, float* dx);
 double softmax_cross_entropy(const float* logits, const float* targets, int64_t rows, int64_t cols,
                              float* probs);
 double sum(const float* x, int64_t n);

@@ -178,4 +178,40 @@ export interface Backend {
   gemmBatched(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
     a: Float32Array, aOffsets: Int32Array, b: Float32Array, bOffsets: Int32Array, beta: number,
     c: Float32Array, cOffsets: Int32Array): void;
+
+  /**
+   * Backward of a row-wise softmax of a [rows × cols] matrix from its output y:
+   * dx = y ⊙ (dy − Σ_j dy_j·y_j) per row (assigned).
+   *
+   * @example
+   * ```ts
+   * be.softmaxBackward(Float32Array.of(0.5, 0.5), Float32Array.of(1, 0), 1, 2, dx); // dx = [0.25, -0.25]
+   * ```
+   */
+  softmaxBackward(y: Float32Array, dy: Float32Array, rows: number, cols: number, dx: Float32Array): void;
+
+  /**
+   * Layer normalisation of each row of a [rows × cols] matrix: x̂ = (x − μ)/√(σ² + eps) with the
+   * row's mean and biased variance (accumulated in float64), y = gamma ⊙ x̂ + beta (gamma, beta:
+   * [cols] or null for 1 and 0). Also writes x̂ and rstd[r] = 1/√(σ² + eps) for the backward pass.
+   *
+   * @example
+   * ```ts
+   * be.layerNorm(Float32Array.of(1, 3), null, null, 1, 2, 0, y, xhat, rstd); // y = [-1, 1], rstd = [1]
+   * ```
+   */
+  layerNorm(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, rows: number, cols: number,
+    eps: number, y: Float32Array, xhat: Float32Array, rstd: Float32Array): void;
+
+  /**
+   * Input gradient of {@link Backend.layerNorm} (assigned): with ĝ = dy ⊙ gamma per row,
+   * dx = rstd · (ĝ − mean(ĝ) − x̂ · mean(ĝ ⊙ x̂)).
+   *
+   * @example
+   * ```ts
+   * be.layerNormBackward(dy, xhat, rstd, gamma, rows, cols, dx);
+   * ```
+   */
+  layerNormBackward(dy: Float32Array, xhat: Float32Array, rstd: Float32Array, gamma: Float32Array | null,
+    rows: number, cols: number, dx: Float32Array): void;
 }

@@ -17,6 +17,52 @@ export const jsBackend: Backend = {
     return new Float32Array(n);
   },
 
+  softmaxBackward(y, dy, rows, cols, dx) {
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let dot = 0;
+      for (let j = 0; j < cols; j++) dot += dy[o + j] * y[o + j];
+      for (let j = 0; j < cols; j++) dx[o + j] = y[o + j] * (dy[o + j] - dot);
+    }
+  },
+
+  layerNorm(x, gamma, beta, rows, cols, eps, y, xhat, rstd) {
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let s = 0;
+      for (let j = 0; j < cols; j++) s += x[o + j];
+      const mu = s / cols;
+      let v = 0;
+      for (let j = 0; j < cols; j++) { const d = x[o + j] - mu; v += d * d; }
+      const rs = 1 / Math.sqrt(v / cols + eps);
+      rstd[r] = rs;
+      for (let j = 0; j < cols; j++) {
+        const h = (x[o + j] - mu) * rs;
+        xhat[o + j] = h;
+        y[o + j] = (gamma ? gamma[j] * h : h) + (beta ? beta[j] : 0);
+      }
+    }
+  },
+
+  layerNormBackward(dy, xhat, rstd, gamma, rows, cols, dx) {
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let m1 = 0;
+      let m2 = 0;
+      for (let j = 0; j < cols; j++) {
+        const g = gamma ? dy[o + j] * gamma[j] : dy[o + j];
+        m1 += g;
+        m2 += g * xhat[o + j];
+      }
+      m1 /= cols;
+      m2 /= cols;
+      for (let j = 0; j < cols; j++) {
+        const g = gamma ? dy[o + j] * gamma[j] : dy[o + j];
+        dx[o + j] = (g - m1 - xhat[o + j] * m2) * rstd[r];
+      }
+    }
+  },
+
   gemmBatched(transA, transB, m, n, k, alpha, a, aOffsets, b, bOffsets, beta, c, cOffsets) {
     for (let i = 0; i < cOffsets.length; i++) {
       this.gemm(transA, transB, m, n, k, alpha, a.subarray(aOffsets[i], aOffsets[i] + m * k),

@@ -90,6 +90,11 @@ interface Addon {
   gemmBatched(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array,
     aOffsets: Int32Array, b: Float32Array, bOffsets: Int32Array, beta: number, c: Float32Array,
     cOffsets: Int32Array): void;
+  softmaxBackward(y: Float32Array, dy: Float32Array, rows: number, cols: number, dx: Float32Array): void;
+  layerNorm(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, rows: number, cols: number,
+    eps: number, y: Float32Array, xhat: Float32Array, rstd: Float32Array): void;
+  layerNormBackward(dy: Float32Array, xhat: Float32Array, rstd: Float32Array, gamma: Float32Array | null,
+    rows: number, cols: number, dx: Float32Array): void;
   setMaxThreads(n: number): void;
   getMaxThreads(): number;
   convCacheSize(): number;
@@ -193,6 +198,18 @@ function makeBackend(m: Addon): NativeBackend {
 
     gemmBatched(transA, transB, mm, n, k, alpha, a, aOffsets, b, bOffsets, beta, c, cOffsets) {
       m.gemmBatched(transA, transB, mm, n, k, alpha, a, aOffsets, b, bOffsets, beta, c, cOffsets);
+    },
+
+    softmaxBackward(y, dy, rows, cols, dx) {
+      m.softmaxBackward(y, dy, rows, cols, dx);
+    },
+
+    layerNorm(x, gamma, beta, rows, cols, eps, y, xhat, rstd) {
+      m.layerNorm(x, gamma, beta, rows, cols, eps, y, xhat, rstd);
+    },
+
+    layerNormBackward(dy, xhat, rstd, gamma, rows, cols, dx) {
+      m.layerNormBackward(dy, xhat, rstd, gamma, rows, cols, dx);
     },
 
     unary(op, x, out, param) {

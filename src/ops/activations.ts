@@ -155,12 +155,7 @@ function softmaxLast(z: Tensor): Tensor {
   B.softmax(z.data, rows, cols, out);
   return record('softmax', out, z.shape, [z], (g) => {
     const dz = B.alloc(z.size);
-    for (let r = 0; r < rows; r++) {
-      const b = r * cols;
-      let dot = 0;
-      for (let j = 0; j < cols; j++) dot += g[b + j] * out[b + j];
-      for (let j = 0; j < cols; j++) dz[b + j] = out[b + j] * (g[b + j] - dot);
-    }
+    B.softmaxBackward(out, g, rows, cols, dz);
     return [dz];
   });
 }

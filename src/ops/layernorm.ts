@@ -26,49 +26,17 @@ export function layerNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, 
   }
   const rows = F === 0 ? 0 : x.size / F;
   const B = be();
-  const xd = x.data;
-  const gd = gamma?.data;
-  const bd = beta?.data;
+  const gd = gamma?.data ?? null;
   const xhat = B.alloc(x.size);
-  const rstd = new Float64Array(rows);
+  const rstd = B.alloc(rows);
   const out = B.alloc(x.size);
-  for (let r = 0; r < rows; r++) {
-    const o = r * F;
-    let s = 0;
-    for (let j = 0; j < F; j++) s += xd[o + j];
-    const mu = s / F;
-    let v = 0;
-    for (let j = 0; j < F; j++) { const d = xd[o + j] - mu; v += d * d; }
-    const rs = 1 / Math.sqrt(v / F + eps);
-    rstd[r] = rs;
-    for (let j = 0; j < F; j++) {
-      const h = (xd[o + j] - mu) * rs;
-      xhat[o + j] = h;
-      out[o + j] = (gd ? gd[j] * h : h) + (bd ? bd[j] : 0);
-    }
-  }
+  B.layerNorm(x.data, gd, beta?.data ?? null, rows, F, eps, out, xhat, rstd);
   const parents = [x, gamma, beta].filter((p): p is Tensor => p !== null);
   return record('layerNorm', out, x.shape, parents, (g) => {
     let gx: Float32Array | null = null;
     if (wants(x)) {
       gx = B.alloc(x.size);
-      for (let r = 0; r < rows; r++) {
-        const o = r * F;
-        let m1 = 0;
-        let m2 = 0;
-        for (let j = 0; j < F; j++) {
-          const gh = gd ? g[o + j] * gd[j] : g[o + j];
-          m1 += gh;
-          m2 += gh * xhat[o + j];
-        }
-        m1 /= F;
-        m2 /= F;
-        const rs = rstd[r];
-        for (let j = 0; j < F; j++) {
-          const gh = gd ? g[o + j] * gd[j] : g[o + j];
-          gx[o + j] = (gh - m1 - xhat[o + j] * m2) * rs;
-        }
-      }
+      B.layerNormBackward(g, xhat, rstd, gd, rows, F, gx);
     }
     const grads: (Float32Array | null)[] = [gx];
     if (gamma) {

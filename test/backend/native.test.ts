@@ -133,6 +133,38 @@ function registerComparisons(nb: NativeBackend): void {
       e instanceof RangeError && /a offset 1 at index 0 leaves no room for 4 elements in 4/.test(e.message));
   });
 
+  test('softmaxBackward and layerNorm forward/backward: rows split over threads, with and without γ, β', () => {
+    const rng = new Rng(22);
+    for (const [rows, cols] of [[1, 1], [3, 7], [5, 128], [1100, 128], [40, 3000]]) {
+      const n = rows * cols;
+      const y = new Float32Array(n);
+      js.softmax(rand(rng, n, -3, 3), rows, cols, y);
+      const dy = rand(rng, n);
+      const r = new Float32Array(n);
+      const o = new Float32Array(n);
+      js.softmaxBackward(y, dy, rows, cols, r);
+      nb.softmaxBackward(y, dy, rows, cols, o);
+      assertNear(o, r, () => 1e-6, `softmaxBackward ${rows}×${cols}`);
+      const x = rand(rng, n, -2, 5);
+      for (const affine of [false, true]) {
+        const gamma = affine ? rand(rng, cols, 0.5, 1.5) : null;
+        const beta = affine ? rand(rng, cols) : null;
+        const out = [0, 1].map(() => ({ y: new Float32Array(n), h: new Float32Array(n), s: new Float32Array(rows), dx: new Float32Array(n) }));
+        [js, nb].forEach((be, i) => {
+          be.layerNorm(x, gamma, beta, rows, cols, 1e-5, out[i].y, out[i].h, out[i].s);
+          be.layerNormBackward(dy, out[i].h, out[i].s, gamma, rows, cols, out[i].dx);
+        });
+        const what = `layerNorm ${rows}×${cols} affine=${affine}`;
+        assertNear(out[1].y, out[0].y, (i) => 1e-5 * (1 + Math.abs(out[0].y[i])), `${what} y`);
+        assertNear(out[1].h, out[0].h, (i) => 1e-5 * (1 + Math.abs(out[0].h[i])), `${what} x̂`);
+        assertNear(out[1].s, out[0].s, (i) => 1e-6 * out[0].s[i], `${what} rstd`);
+        assertNear(out[1].dx, out[0].dx, (i) => 1e-4 * (1 + Math.abs(out[0].dx[i])), `${what} dx`);
+      }
+    }
+    assert.throws(() => nb.layerNorm(new Float32Array(4), new Float32Array(1), null, 2, 2, 1e-5, new Float32Array(4),
+      new Float32Array(4), new Float32Array(2)), (e: unknown) => e instanceof RangeError && /buffer gamma has 1 elements, needs 2/.test(e.message));
+  });
+
   test('gemm: k = 0 scales C by beta; m or n = 0 touches nothing', () => {
     const c = new Float32Array([1, NaN, 3, 4]);
     nb.gemm(false, false, 2, 2, 0, 1, new Float32Array(0), new Float32Array(0), 0, c);

@@ -350,6 +350,28 @@ DN_EXPORT(softmax, 4) {
   return nullptr;
 }
 
+// permute(x, out, geometry = [rank, shape…, axes…])
+DN_EXPORT(permute, 3) {
+  const int32_t* geo = a.i32(2, 1, "geometry");
+  const int nd = geo[0];
+  if (nd < 0 || nd > 16) throw ArgError("permute: rank must be 0…16, received " + std::to_string(nd), true);
+  a.i32(2, 1 + 2 * nd, "geometry");
+  int64_t shape[16];
+  int axes[16];
+  bool seen[16] = {false};
+  int64_t total = 1;
+  for (int d = 0; d < nd; d++) {
+    shape[d] = geo[1 + d];
+    axes[d] = geo[1 + nd + d];
+    if (shape[d] < 0) throw ArgError("permute: negative dimension", true);
+    if (axes[d] < 0 || axes[d] >= nd || seen[axes[d]]) throw ArgError("permute: axes are not a permutation", true);
+    seen[axes[d]] = true;
+    total = mul_checked(a, {total, shape[d]});
+  }
+  dn::permute(a.f32(0, total, "x"), shape, axes, nd, a.f32(1, total, "out"));
+  return nullptr;
+}
+
 // softmaxBackward(y, dy, rows, cols, dx)
 DN_EXPORT(softmaxBackward, 5) {
   const int64_t rows = a.size(2, "rows"), cols = a.size(3, "cols");
@@ -579,6 +601,7 @@ napi_value init(napi_env env, napi_value exports) {
       {"gemm", dn::js_gemm},
       {"gemmBatched", dn::js_gemmBatched},
       {"softmaxBackward", dn::js_softmaxBackward},
+      {"permute", dn::js_permute},
       {"layerNorm", dn::js_layerNorm},
       {"layerNormBackward", dn::js_layerNormBackward},
       {"unary", dn::js_unary},

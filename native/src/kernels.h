@@ -85,6 +85,8 @@ void sum_axis(const float* x, int64_t outer, int64_t axis, int64_t inner, float*
 void add_broadcast(const float* x, const float* y, int64_t outer, int64_t axis, int64_t inner, float* out);
 void softmax(const float* x, int64_t rows, int64_t cols, float* out);
 void softmax_backward(const float* y, const float* dy, int64_t rows, int64_t cols, float* dx);
+// out = x with its nd dimensions reordered: output dimension i is input dimension axes[i] (norm.cc)
+void permute(const float* x, const int64_t* shape, const int* axes, int nd, float* out);
 // layer normalisation of each row (norm.cc); gamma, beta may be null
 void layer_norm(const float* x, const float* gamma, const float* beta, int64_t rows, int64_t cols, float eps,
                 float* y, float* xhat, float* rstd);

@@ -16,6 +16,49 @@ int64_t min_rows(int64_t cols) {
 
 }  // namespace
 
+void permute(const float* x, const int64_t* shape, const int* axes, int nd, float* out) {
+  int64_t in_stride[16], out_shape[16], stride[16];
+  int64_t total = 1;
+  for (int d = nd - 1; d >= 0; d--) {
+    in_stride[d] = total;
+    total *= shape[d];
+  }
+  if (total == 0) return;
+  for (int d = 0; d < nd; d++) {
+    out_shape[d] = shape[axes[d]];
+    stride[d] = in_stride[axes[d]];
+  }
+  const int64_t inner = nd > 0 ? out_shape[nd - 1] : 1;
+  const int64_t inner_stride = nd > 0 ? stride[nd - 1] : 1;
+  const int64_t runs = total / inner;
+  // runs of the innermost output dimension, split over the threads by run index
+  parallel_range(runs, (int64_t{1} << 16) / (inner > 0 ? inner : 1) + 1, [&](int64_t r0, int64_t r1) {
+    int64_t idx[16];
+    int64_t base = 0;
+    int64_t rest = r0;
+    for (int d = nd - 2; d >= 0; d--) {
+      idx[d] = rest % out_shape[d];
+      rest /= out_shape[d];
+      base += idx[d] * stride[d];
+    }
+    for (int64_t r = r0; r < r1; r++) {
+      float* o = out + r * inner;
+      const float* src = x + base;
+      if (inner_stride == 1) {
+        for (int64_t j = 0; j < inner; j++) o[j] = src[j];
+      } else {
+        for (int64_t j = 0; j < inner; j++) o[j] = src[j * inner_stride];
+      }
+      for (int d = nd - 2; d >= 0; d--) {
+        base += stride[d];
+        if (++idx[d] < out_shape[d]) break;
+        base -= stride[d] * out_shape[d];
+        idx[d] = 0;
+      }
+    }
+  }, 1);
+}
+
 void softmax_backward(const float* y, const float* dy, int64_t rows, int64_t cols, float* dx) {
   parallel_range(rows, min_rows(cols), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; r++) {

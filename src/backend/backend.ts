@@ -214,4 +214,15 @@ export interface Backend {
    */
   layerNormBackward(dy: Float32Array, xhat: Float32Array, rstd: Float32Array, gamma: Float32Array | null,
     rows: number, cols: number, dx: Float32Array): void;
+
+  /**
+   * Reorders the dimensions of a row-major tensor of `shape` (rank ≤ 16): output dimension i is
+   * input dimension axes[i], written contiguously into `out`.
+   *
+   * @example
+   * ```ts
+   * be.permute(Float32Array.of(1, 2, 3, 4, 5, 6), [2, 3], [1, 0], out); // out = [1, 4, 2, 5, 3, 6]
+   * ```
+   */
+  permute(x: Float32Array, shape: readonly number[], axes: readonly number[], out: Float32Array): void;
 }

@@ -17,6 +17,32 @@ export const jsBackend: Backend = {
     return new Float32Array(n);
   },
 
+  permute(x, shape, axes, out) {
+    const r = shape.length;
+    if (out.length === 0) return;
+    const inStride = new Array<number>(r);
+    let s = 1;
+    for (let d = r - 1; d >= 0; d--) { inStride[d] = s; s *= shape[d]; }
+    const outShape = axes.map((a) => shape[a]);
+    const stride = axes.map((a) => inStride[a]);
+    const inner = r === 0 ? 1 : outShape[r - 1];
+    const innerStride = r === 0 ? 1 : stride[r - 1];
+    const idx = new Array<number>(Math.max(r - 1, 0)).fill(0);
+    let o = 0;
+    let base = 0;
+    while (o < s) {
+      for (let j = 0; j < inner; j++) out[o + j] = x[base + j * innerStride];
+      o += inner;
+      for (let d = r - 2; d >= 0; d--) {
+        idx[d]++;
+        base += stride[d];
+        if (idx[d] < outShape[d]) break;
+        base -= stride[d] * outShape[d];
+        idx[d] = 0;
+      }
+    }
+  },
+
   softmaxBackward(y, dy, rows, cols, dx) {
     for (let r = 0; r < rows; r++) {
       const o = r * cols;

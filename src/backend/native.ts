@@ -91,6 +91,7 @@ interface Addon {
     aOffsets: Int32Array, b: Float32Array, bOffsets: Int32Array, beta: number, c: Float32Array,
     cOffsets: Int32Array): void;
   softmaxBackward(y: Float32Array, dy: Float32Array, rows: number, cols: number, dx: Float32Array): void;
+  permute(x: Float32Array, out: Float32Array, geometry: Int32Array): void;
   layerNorm(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, rows: number, cols: number,
     eps: number, y: Float32Array, xhat: Float32Array, rstd: Float32Array): void;
   layerNormBackward(dy: Float32Array, xhat: Float32Array, rstd: Float32Array, gamma: Float32Array | null,
@@ -202,6 +203,17 @@ function makeBackend(m: Addon): NativeBackend {
 
     softmaxBackward(y, dy, rows, cols, dx) {
       m.softmaxBackward(y, dy, rows, cols, dx);
+    },
+
+    permute(x, shape, axes, out) {
+      const nd = shape.length;
+      if (nd > 16) throw new RangeError(`permute: rank ${nd} exceeds the native limit of 16`);
+      geo[0] = nd;
+      for (let d = 0; d < nd; d++) {
+        geo[1 + d] = shape[d];
+        geo[1 + nd + d] = axes[d];
+      }
+      m.permute(x, out, geo);
     },
 
     layerNorm(x, gamma, beta, rows, cols, eps, y, xhat, rstd) {

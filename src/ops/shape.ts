@@ -56,34 +56,10 @@ export function permute(x: Tensor, axes: readonly number[]): Tensor {
   return record('permute', permuteData(x.data, x.shape, ax), shape, [x], (g) => [permuteData(g, shape, inverse)]);
 }
 
-/** The data of a tensor of `shape` with its dimensions reordered by `axes` (runs of the last axis copied whole when it stays last). */
+/** The data of a tensor of `shape` with its dimensions reordered by `axes`. */
 function permuteData(src: Float32Array, shape: readonly number[], axes: readonly number[]): Float32Array {
-  const r = shape.length;
   const out = be().alloc(src.length);
-  if (src.length === 0) return out;
-  const inStride = new Array<number>(r);
-  let s = 1;
-  for (let d = r - 1; d >= 0; d--) { inStride[d] = s; s *= shape[d]; }
-  const outShape = axes.map((a) => shape[a]);
-  const stride = axes.map((a) => inStride[a]);
-  // the innermost output axis is copied as a run; the others are walked with an index counter
-  const inner = outShape[r - 1];
-  const innerStride = stride[r - 1];
-  const idx = new Array<number>(r - 1).fill(0);
-  let o = 0;
-  let base = 0;
-  while (o < out.length) {
-    if (innerStride === 1) out.set(src.subarray(base, base + inner), o);
-    else for (let j = 0; j < inner; j++) out[o + j] = src[base + j * innerStride];
-    o += inner;
-    for (let d = r - 2; d >= 0; d--) {
-      idx[d]++;
-      base += stride[d];
-      if (idx[d] < outShape[d]) break;
-      base -= stride[d] * outShape[d];
-      idx[d] = 0;
-    }
-  }
+  be().permute(src, shape, axes, out);
   return out;
 }
 

@@ -165,6 +165,25 @@ function registerComparisons(nb: NativeBackend): void {
       new Float32Array(4), new Float32Array(2)), (e: unknown) => e instanceof RangeError && /buffer gamma has 1 elements, needs 2/.test(e.message));
   });
 
+  test('permute: every axis order of rank 1–4, threaded sizes, bad axes', () => {
+    const rng = new Rng(23);
+    const perms = (n: number): number[][] => (n === 0 ? [[]] : perms(n - 1).flatMap((p) =>
+      Array.from({ length: n }, (_, i) => [...p.slice(0, i), n - 1, ...p.slice(i)])));
+    for (const shape of [[5], [3, 7], [2, 3, 4], [2, 3, 1, 5], [32, 4, 128, 32], [6, 300, 70]]) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const x = rand(rng, n);
+      for (const axes of perms(shape.length)) {
+        const r = new Float32Array(n);
+        const o = new Float32Array(n);
+        js.permute(x, shape, axes, r);
+        nb.permute(x, shape, axes, o);
+        assertExact(o, r, `permute [${shape}] by [${axes}]`);
+      }
+    }
+    assert.throws(() => nb.permute(new Float32Array(6), [2, 3], [0, 0], new Float32Array(6)), (e: unknown) =>
+      e instanceof RangeError && /axes are not a permutation/.test(e.message));
+  });
+
   test('gemm: k = 0 scales C by beta; m or n = 0 touches nothing', () => {
     const c = new Float32Array([1, NaN, 3, 4]);
     nb.gemm(false, false, 2, 2, 0, 1, new Float32Array(0), new Float32Array(0), 0, c);

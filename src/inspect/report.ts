@@ -367,7 +367,8 @@ function confusionOf(model: Model, x: Tensor, y: Tensor): { matrix: number[][] }
 /**
  * Everything a report can show, computed from a model and data: layer dynamics of one training
  * iteration on (a sample of) the rows, a diagnostic check (unless `diagnostics` are given),
- * feature maps for CNNs and a confusion matrix for classifiers. Throws a `ConfigError` without
+ * feature maps for CNNs, head 0's attention weights for attention layers and a confusion matrix
+ * for classifiers. Throws a `ConfigError` without
  * data. `writeReport(path, reportFromData(model, x, y))` is `dendrite report MODEL --data …`.
  *
  * @example
@@ -382,12 +383,14 @@ export function reportFromData(model: Model, x: Tensor, y: Tensor, opts: { histo
   const xs = n > size ? gatherRows(x, null, 0, size) : x;
   const ys = n > size ? gatherRows(y, null, 0, size) : y;
   const maps = featureMapsOf(model, x);
+  const attention = attentionMapsOf(model, x);
   return {
     model,
     history: opts.history,
     dynamics: inspectModel(model, xs, ys),
     diagnostics: opts.diagnostics ?? diagnose(model, xs, ys, { history: opts.history ?? model.history }),
     featureMaps: maps.length ? maps : null,
+    attention: attention.length ? attention : null,
     confusion: confusionOf(model, x, y),
     title: opts.title,
   };

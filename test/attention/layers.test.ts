@@ -10,7 +10,7 @@ import {
   Tensor, Rng, tensor, zeros, noGrad, Sequential, Dense, LSTM, GRU, SimpleRNN,
   LayerNormalization, MultiHeadAttention, PositionEmbedding, SinusoidalEncoding, TransformerEncoderBlock,
   TransformerDecoderBlock, Bidirectional, Reshape, Permute, buildModel, saveModel, loadModel,
-  reverse, ShapeError, ConfigError, attachMask, attentionMapsOf, renderReport,
+  reverse, ShapeError, ConfigError, attachMask, attentionMapsOf, renderReport, reportFromData, inspectModel,
 } from '../../src/index.js';
 import type { Layer, ModelSpec } from '../../src/index.js';
 import { gradCheck, randT, assertClose } from '../helpers/gradcheck.js';
@@ -153,6 +153,8 @@ test('Bidirectional: the backward twin reads the sequence reversed; gradients; m
   assertClose(padded, short, 1e-6);
   assert.throws(() => new Bidirectional({ layer: new Dense({ units: 2 }) as never }), (e: unknown) =>
     e instanceof ConfigError && /layer must be a SimpleRNN, LSTM or GRU layer, received dense/.test(e.message));
+  assert.throws(() => buildModel({ ...SPEC, layers: [{ type: 'bidirectional', layer: { type: 'dense', units: 2 } }] }), (e: unknown) =>
+    e instanceof ConfigError && /layer must be a simpleRNN, lstm or gru layer spec, received \{"type":"dense","units":2\}/.test(e.message));
   assert.throws(() => new Bidirectional({ layer: new LSTM({ units: 2, stateful: true }) }), (e: unknown) =>
     e instanceof ConfigError && /stateful recurrent layer cannot run backwards/.test(e.message));
 });
@@ -224,6 +226,10 @@ test('a decoder-only Transformer in Sequential learns; every new layer saves and
     rmSync(dir, { recursive: true, force: true });
   }
   assert.match(all.net.summary(), /transformerDecoderBlock_1\s+transformerDecoderBlock\s+\[N, 6, 8\]\s+\d+/);
+  // the report from data shows head 0 of the three attention layers; trace and dynamics cover every layer
+  assert.deepEqual(reportFromData(all, x, y).attention?.map((m) => m.layer),
+    ['transformerDecoderBlock_1', 'transformerEncoderBlock_1', 'multiHeadAttention_1']);
+  assert.equal(inspectModel(all, x, y).layers.length, SPEC.layers.length);
 });
 
 test('attentionMapsOf reads one head per attention layer; the report shows them as heatmaps', () => {

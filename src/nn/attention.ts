@@ -69,6 +69,8 @@ export function checkDropRate(v: unknown, where: string): number {
  * In a {@link Sequential} model it is self-attention over [batch, T, F] (query = key = value =
  * its input; a padding mask attached by `Embedding({maskZero})` masks padded keys and passes on);
  * {@link MultiHeadAttention.attend} takes separate query, key and value and returns the weights.
+ * A query that may attend to no key at all (every key padded, or left padding under a causal
+ * mask) gets NaN weights: pad at the end of sequences.
  * Set `keepWeights` to keep the weights of each forward pass in `lastWeights` (for a heatmap).
  *
  * Parameters (rows are output units, PyTorch's layout; head h owns rows h·d … (h+1)·d − 1):

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   tensor, zeros, gelu, matmul, permute, transpose, softmax, layerNorm, scaledDotProductAttention,
-  causalMask, paddingMask, ShapeError, ConfigError,
+  causalMask, paddingMask, reverse, ShapeError, ConfigError,
 } from '../../src/index.js';
 import { gradCheck, randT, assertClose } from '../helpers/gradcheck.js';
 
@@ -58,6 +58,14 @@ test('permute and transpose: forward, inverse gradient, bad axes', () => {
   assert.throws(() => permute(x, [0, 0, 1]), (e: unknown) =>
     e instanceof ShapeError && /permutation of the 3 axes of \[1, 2, 3\], received \[0, 0, 1\]/.test(e.message));
   assert.throws(() => transpose(x, 0, 3), ShapeError);
+});
+
+test('reverse along an axis: forward, gradient, bad axis', () => {
+  assert.deepEqual(reverse(tensor([[1, 2, 3], [4, 5, 6]]), 1).toArray(), [[3, 2, 1], [6, 5, 4]]);
+  assert.deepEqual(reverse(tensor([[1, 2], [3, 4]]), 0).toArray(), [[3, 4], [1, 2]]);
+  gradCheck((t) => reverse(t, 1), [randT([2, 3, 2], 1)]);
+  assert.throws(() => reverse(zeros([2]), 1), (e: unknown) =>
+    e instanceof ShapeError && /reverse: axis 1 does not exist in \[2\]/.test(e.message));
 });
 
 test('softmax along any axis and with an additive mask', () => {

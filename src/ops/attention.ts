@@ -2,7 +2,6 @@ import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/rng.js';
 import { matmul } from './matmul.js';
-import { mul } from './elementwise.js';
 import { softmax } from './activations.js';
 import { dropoutWithMask, sampleDropMask } from './dropout.js';
 
@@ -79,7 +78,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
     throw new ShapeError(`attention expects q [*, T, d], k [*, S, d], v [*, S, dv], received ${fmtShape(q.shape)}, ${fmtShape(k.shape)}, ${fmtShape(v.shape)}`);
   }
   const scale = opts.scale ?? 1 / Math.sqrt(d);
-  const scores = mul(matmul(q, k, { transB: true }), scale);
+  const scores = matmul(q, k, { transB: true, alpha: scale });
   const weights = softmax(scores, { mask: opts.mask });
   const rho = opts.keepProb ?? 1;
   let w = weights;

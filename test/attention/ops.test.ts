@@ -39,6 +39,13 @@ test('batched matmul gradients, every transposition, with and without broadcasti
   }
 });
 
+test('matmul with a factor alpha: forward and gradients, 2-D and batched', () => {
+  assert.equal(matmul(tensor([[1, 2]]), tensor([[3], [4]]), { alpha: 0.5 }).item(), 5.5);
+  gradCheck((x, y) => matmul(x, y, { alpha: -1.5 }), [randT([3, 4], 1), randT([4, 2], 2)]);
+  gradCheck((x, y) => matmul(x, y, { transB: true, alpha: 0.25 }), [randT([2, 3, 4], 3), randT([2, 5, 4], 4)]);
+  gradCheck((x, y) => matmul(x, y, { transA: true, alpha: 2 }), [randT([2, 4, 3], 5), randT([2, 4, 2], 6)]);
+});
+
 test('batched matmul rejects bad shapes with ShapeErrors naming both', () => {
   assert.throws(() => matmul(zeros([2, 3, 4]), zeros([2, 5, 6])), (e: unknown) =>
     e instanceof ShapeError && /inner dimensions differ: \[2, 3, 4\] · \[2, 5, 6\]/.test(e.message));

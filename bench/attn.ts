@@ -50,8 +50,10 @@ function main(): void {
   };
   for (let i = 0; i < warmup; i++) step();
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   for (let i = 0; i < steps; i++) step();
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0);
   console.log(JSON.stringify({
     workload: 'W-ATTN',
     backend: getBackend().name,
@@ -59,6 +61,8 @@ function main(): void {
     seconds: Number(seconds.toFixed(3)),
     sequences_per_s: Number(((steps * B) / seconds).toFixed(1)),
     ms_per_step: Number(((seconds * 1000) / steps).toFixed(2)),
+    // processor time of all threads: less sensitive than wall time to other jobs on a shared machine
+    cpu_ms_per_step: Number(((cpu.user + cpu.system) / 1000 / steps).toFixed(2)),
     loss: Number(loss.toFixed(5)),
     peak_rss_mib: Number(peakRssMiB().toFixed(1)),
   }));

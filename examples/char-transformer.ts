@@ -11,6 +11,11 @@
  * a few epochs) → LayerNormalization → Dense softmax over the characters.
  * LSTM: Embedding 32 → LSTM 96 → Dense softmax (char-lm.ts's network).
  *
+ * One run with 60 s each on a shared, busy machine: Transformer 52,539 parameters, 11 epochs,
+ * 3.16 bits/char on validation (final = best); LSTM 57,147 parameters, 32 epochs, 2.97 at best and
+ * 3.24 at the end (it starts to overfit). Without dropout the Transformer reached 3.25 at best
+ * and 3.74 at the end.
+ *
  * Run: `npx tsc -p . && node dist/examples/char-transformer.js [seconds per model = 60] [report = char-transformer.html]`
  */
 import { fileURLToPath } from 'node:url';

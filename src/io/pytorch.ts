@@ -51,6 +51,7 @@ function act(name: ActivationName, o: ActivationOptions, a: string): { init: str
     case 'logistic': case 'sigmoid': return line('torch.sigmoid(x)');
     case 'tanh': return line('torch.tanh(x)');
     case 'relu': return line('torch.relu(x)');
+    case 'gelu': return line('F.gelu(x)');
     case 'leakyRelu': return line(`F.leaky_relu(x, ${o.alpha ?? 0.01})`);
     case 'softmax': return line('torch.softmax(x, -1)');
     case 'threshold': return line(`(x >= ${o.theta ?? 0}).to(x.dtype)`);

@@ -17,7 +17,7 @@ export const CASES: Record<string, () => Sequential> = {
     { type: 'dense', units: 3, activation: 'softmax' }]),
   'dense threshold + sigmoid': () => net([5], [{ type: 'dense', units: 6, activation: 'threshold', theta: 0.1 }, { type: 'dense', units: 2, activation: 'sigmoid' }]),
   'activation layers': () => net([6], [
-    { type: 'activation', activation: 'tanh' }, { type: 'activation', activation: 'prelu' },
+    { type: 'activation', activation: 'tanh' }, { type: 'activation', activation: 'gelu' }, { type: 'activation', activation: 'prelu' },
     { type: 'activation', activation: 'leakyRelu', alpha: 0.3 }, { type: 'activation', activation: 'softmax' }]),
   'conv2d same, strides 2, prelu + avg/max pool 2-D': () => net([2, 9, 8], [
     { type: 'conv2d', filters: 3, kernelSize: 3, strides: 2, padding: 'same', activation: 'prelu' },

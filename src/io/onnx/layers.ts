@@ -35,6 +35,12 @@ function activation(g: OnnxGraph, name: ActivationName, z: string, o: Activation
     case 'logistic': case 'sigmoid': return g.node('Sigmoid', [z]);
     case 'tanh': return g.node('Tanh', [z]);
     case 'relu': return g.node('Relu', [z]);
+    case 'gelu': {
+      // opset 17 has no Gelu: x · ½(1 + erf(x/√2)), PyTorch's exact form
+      const erf = g.node('Erf', [g.node('Div', [z, g.weight('sqrt2', [], Float32Array.of(Math.SQRT2))])]);
+      const half = g.node('Mul', [z, g.weight('half', [], Float32Array.of(0.5))]);
+      return g.node('Mul', [half, g.node('Add', [erf, g.weight('one', [], Float32Array.of(1))])]);
+    }
     case 'leakyRelu': return g.node('LeakyRelu', [z], { alpha: { float: o.alpha ?? 0.01 } });
     case 'softmax': return g.node('Softmax', [z], { axis: -1 });
     case 'threshold': {

@@ -3,3 +3,18 @@ export type { ModelSpec, LayerSpec, TrainSpec, LayerFactory, OptimizerFactory, G
 export { saveModel, loadModel, readManifest, MODEL_FORMAT_VERSION } from './model-file.js';
 export type { Manifest, StoredTensor, SaveOptions, LoadedModel } from './model-file.js';
 export { checkpointCallback } from './checkpoint.js';
+export { exportOnnx, readOnnx, checkOnnxExportable, normalizationFromPreprocessing, onnxSupportedLayers, ONNX_OPSET, ONNX_IR_VERSION } from './onnx/export.js';
+export type { OnnxExportOptions, OnnxNormalization, OnnxInfo } from './onnx/export.js';
+export { ONNX_LAYERS } from './onnx/layers.js';
+export { OnnxGraph } from './onnx/graph.js';
+export type { AttrValue } from './onnx/graph.js';
+export type { OnnxLayerExporter } from './onnx/layers.js';
+export { saveOnnx, writeFilesAtomically } from './files.js';
+export { exportPytorchDir, importPytorchDir, loadPytorchDir } from './files.js';
+export { encodeSafetensors, decodeSafetensors } from './safetensors.js';
+export type { SafeTensor, SafetensorsFile } from './safetensors.js';
+export { exportPytorch, importSafetensors, pytorchMetadata, torchSupportedLayers, TORCH_LAYERS } from './pytorch.js';
+export type { PytorchFiles, TorchLayerBridge, TorchGetter } from './pytorch.js';
+export { loadTfjsFile } from './files.js';
+export { tfjsToModel, loadTfjsUrl, parseTfjsModelJson, tfjsShardPaths, TFJS_LAYERS } from './tfjs.js';
+export type { TfjsModelJson } from './tfjs.js';

@@ -3,3 +3,5 @@ export type { ModelSpec, LayerSpec, TrainSpec, LayerFactory, OptimizerFactory } 
 export { saveModel, loadModel, readManifest, MODEL_FORMAT_VERSION } from './model-file.js';
 export type { Manifest, StoredTensor, SaveOptions, LoadedModel } from './model-file.js';
 export { checkpointCallback } from './checkpoint.js';
+export { serveTraining, trainInWorker } from './worker.js';
+export type { TrainJob, PlainTensor, PlainWeights, WorkerTrainingResult, MessageEndpoint } from './worker.js';

@@ -1,4 +1,5 @@
 import { ConfigError, DataError, ShapeError, fmtShape } from '../errors.js';
+import { nodeBuiltin } from '../node-edge.js';
 import { Tensor, shapeSize } from '../tensor/tensor.js';
 import { zeros } from '../tensor/create.js';
 
@@ -381,7 +382,7 @@ export function parseCsv(text: string, opts: CsvOptions = {}): CsvTable {
  * ```
  */
 export async function readCsv(path: string, opts: Omit<CsvOptions, 'file'> = {}): Promise<CsvTable> {
-  const fs = await import('node:fs/promises');
+  const fs = nodeBuiltin('node:fs/promises', 'readCsv(path)', 'parseCsv (text) or parseCsvFile (a File or Blob)');
   let text: string;
   try {
     text = await fs.readFile(path, 'utf8');

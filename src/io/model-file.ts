@@ -1,6 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { nodeBuiltin } from '../node-edge.js';
 import { ModelFileError, fmtShape } from '../errors.js';
 import { shapeSize } from '../tensor/tensor.js';
 import type { Model } from '../train/model.js';
@@ -11,6 +9,11 @@ import { buildModel, parseSpec } from './spec.js';
 /** Format version this build writes; loading refuses newer versions. */
 export const MODEL_FORMAT_VERSION = 1;
 const MANIFEST = 'manifest.json';
+
+// model directories are a Node feature (the browser has modelToBytes / loadModelFromBytes)
+const fs = (what: string): typeof import('node:fs') => nodeBuiltin('node:fs', what, 'modelToBytes / loadModelFromBytes (or the IndexedDB and URL functions)');
+const crypto = (what: string): typeof import('node:crypto') => nodeBuiltin('node:crypto', what, 'modelToBytes / loadModelFromBytes (or the IndexedDB and URL functions)');
+const join = (...parts: string[]): string => nodeBuiltin('node:path', 'model directories').join(...parts);
 
 /** One tensor stored in the weights file. */
 export interface StoredTensor {
@@ -51,6 +54,7 @@ export interface SaveOptions {
 }
 
 function writeFileDurably(path: string, data: Buffer | string): void {
+  const { closeSync, fsyncSync, openSync, writeSync } = fs('saveModel(dir)');
   const fd = openSync(path, 'w');
   try {
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
@@ -86,6 +90,8 @@ function swap32(b: Buffer): Buffer {
  * ```
  */
 export function saveModel(dir: string, model: Model, spec: ModelSpec, opts: SaveOptions = {}): Manifest {
+  const { mkdirSync, readdirSync, renameSync, unlinkSync } = fs('saveModel(dir)');
+  const { createHash, randomBytes } = crypto('saveModel(dir)');
   mkdirSync(dir, { recursive: true });
   const entries: [string, Float32Array, readonly number[]][] = [];
   for (const l of model.net.layers) {
@@ -146,6 +152,7 @@ export function saveModel(dir: string, model: Model, spec: ModelSpec, opts: Save
 
 /** Reads and validates a manifest (ModelFileError for a missing, corrupt or newer one). */
 export function readManifest(dir: string): Manifest {
+  const { existsSync, readFileSync, statSync } = fs('readManifest(dir)');
   const path = join(dir, MANIFEST);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ModelFileError(`${dir}: not a model directory (it does not exist)`);
   if (!existsSync(path)) throw new ModelFileError(`${dir}: no ${MANIFEST} (not a saved dendrite model)`);
@@ -186,6 +193,8 @@ export interface LoadedModel {
  * ```
  */
 export function loadModel(dir: string): LoadedModel {
+  const { existsSync, readFileSync } = fs('loadModel(dir)');
+  const { createHash } = crypto('loadModel(dir)');
   const m = readManifest(dir);
   const wpath = join(dir, m.weightsFile);
   if (!existsSync(wpath)) throw new ModelFileError(`${dir}: weights file ${m.weightsFile} is missing`);

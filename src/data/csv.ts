@@ -492,3 +492,23 @@ export function selectColumns(table: CsvTable, opts: SelectOptions): Selected {
   y.data.set(columnsMatrix(table, tIdx, 'target column'));
   return { x, y, inputColumns: iIdx.map((j) => table.columns[j]), targetColumns: tIdx.map((j) => table.columns[j]) };
 }
+
+/**
+ * Reads and parses a CSV `File` or `Blob` (UTF-8), e.g. from an `<input type="file">` in a
+ * browser, with {@link parseCsv}; errors name the file.
+ *
+ * @example
+ * ```ts
+ * const table = await parseCsvFile(input.files[0]);
+ * ```
+ */
+export async function parseCsvFile(file: Blob, opts: CsvOptions = {}): Promise<CsvTable> {
+  const name = opts.file ?? ((file as { name?: string }).name || '<csv file>');
+  let text: string;
+  try {
+    text = await file.text();
+  } catch (e) {
+    throw new DataError(`${name}: cannot read the file (${(e as Error).message})`);
+  }
+  return parseCsv(text, { ...opts, file: name });
+}

@@ -5,3 +5,4 @@ export type { Manifest, StoredTensor, SaveOptions, LoadedModel } from './model-f
 export { checkpointCallback } from './checkpoint.js';
 export { serveTraining, trainInWorker } from './worker.js';
 export type { TrainJob, PlainTensor, PlainWeights, WorkerTrainingResult, MessageEndpoint } from './worker.js';
+export { modelToBytes, modelToBlob, loadModelFromBytes, loadModelFromUrl, saveModelToIndexedDB, loadModelFromIndexedDB, deleteModelFromIndexedDB } from './model-bytes.js';

@@ -66,15 +66,83 @@ function writeFileDurably(path: string, data: Buffer | string): void {
   }
 }
 
-function tensorBytes(data: Float32Array): Buffer {
-  const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return LITTLE_ENDIAN ? b : swap32(Buffer.from(b));
+function tensorBytes(data: Float32Array): Uint8Array {
+  const b = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return LITTLE_ENDIAN ? b : swap32(Uint8Array.from(b));
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-function swap32(b: Buffer): Buffer {
-  return b.swap32();
+/** Reverses the bytes of every 4-byte word in place (big-endian hosts only). */
+function swap32(b: Uint8Array): Uint8Array {
+  for (let i = 0; i + 3 < b.length; i += 4) {
+    const [x, y] = [b[i], b[i + 1]];
+    b[i] = b[i + 3];
+    b[i + 1] = b[i + 2];
+    b[i + 2] = y;
+    b[i + 3] = x;
+  }
+  return b;
+}
+
+/**
+ * The model as the format's two parts: the manifest (checksum still empty) and the weights
+ * bytes. Platform-neutral: the directory (Node) and the byte/IndexedDB/URL forms (any runtime)
+ * store exactly these.
+ */
+export function serializeModel(model: Model, spec: ModelSpec, opts: SaveOptions = {}): { manifest: Manifest; weights: Uint8Array } {
+  const entries: [string, Float32Array, readonly number[]][] = [];
+  for (const l of model.net.layers) {
+    for (const [k, t] of [...l.ownParameters(), ...l.state]) entries.push([`${l.name}.${k}`, t.data, t.shape]);
+  }
+  let training: Manifest['training'];
+  if (opts.checkpoint) {
+    const st = model.optimizer.getState();
+    for (const [pname, bufs] of Object.entries(st.params)) {
+      for (const [b, arr] of Object.entries(bufs)) entries.push([`optimizer/${pname}/${b}`, Float32Array.from(arr), [arr.length]]);
+    }
+    training = {
+      epoch: model.history.epochs.length,
+      optimizer: { type: model.optimizer.type, iterations: st.iterations },
+      rng: { shuffle: model.rng.getState(), runtime: model.net.rng.getState() },
+    };
+  }
+  const tensors: StoredTensor[] = [];
+  const parts: Uint8Array[] = [];
+  let offset = 0;
+  for (const [name, data, shape] of entries) {
+    tensors.push({ name, shape: [...shape], dtype: 'float32', offset });
+    const b = tensorBytes(data);
+    parts.push(b);
+    offset += b.length;
+  }
+  const weights = new Uint8Array(offset);
+  offset = 0;
+  for (const b of parts) {
+    weights.set(b, offset);
+    offset += b.length;
+  }
+  const manifest: Manifest = {
+    format: 'dendrite-model',
+    version: MODEL_FORMAT_VERSION,
+    spec,
+    preprocessing: opts.preprocessing,
+    weightsFile: '',
+    byteLength: weights.length,
+    checksum: { algorithm: 'sha256', value: '' },
+    tensors,
+    history: model.history,
+    training,
+    createdAt: new Date().toISOString(),
+  };
+  return { manifest, weights };
+}
+
+/** Fills in the checksum and the weights file name (named by the checksum) of a serialised manifest. */
+export function sealManifest(manifest: Manifest, sha256Hex: string): Manifest {
+  manifest.checksum = { algorithm: 'sha256', value: sha256Hex };
+  manifest.weightsFile = `weights-${sha256Hex.slice(0, 16)}.bin`;
+  return manifest;
 }
 
 /**
@@ -93,47 +161,11 @@ export function saveModel(dir: string, model: Model, spec: ModelSpec, opts: Save
   const { mkdirSync, readdirSync, renameSync, unlinkSync } = fs('saveModel(dir)');
   const { createHash, randomBytes } = crypto('saveModel(dir)');
   mkdirSync(dir, { recursive: true });
-  const entries: [string, Float32Array, readonly number[]][] = [];
-  for (const l of model.net.layers) {
-    for (const [k, t] of [...l.ownParameters(), ...l.state]) entries.push([`${l.name}.${k}`, t.data, t.shape]);
-  }
-  let training: Manifest['training'];
-  if (opts.checkpoint) {
-    const st = model.optimizer.getState();
-    for (const [pname, bufs] of Object.entries(st.params)) {
-      for (const [b, arr] of Object.entries(bufs)) entries.push([`optimizer/${pname}/${b}`, Float32Array.from(arr), [arr.length]]);
-    }
-    training = {
-      epoch: model.history.epochs.length,
-      optimizer: { type: model.optimizer.type, iterations: st.iterations },
-      rng: { shuffle: model.rng.getState(), runtime: model.net.rng.getState() },
-    };
-  }
-  const tensors: StoredTensor[] = [];
-  const parts: Buffer[] = [];
-  let offset = 0;
-  for (const [name, data, shape] of entries) {
-    tensors.push({ name, shape: [...shape], dtype: 'float32', offset });
-    const b = tensorBytes(data);
-    parts.push(b);
-    offset += b.length;
-  }
-  const blob = Buffer.concat(parts);
+  const { manifest: m0, weights } = serializeModel(model, spec, opts);
+  const blob = Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength);
   const sha = createHash('sha256').update(blob).digest('hex');
-  const weightsFile = `weights-${sha.slice(0, 16)}.bin`;
-  const manifest: Manifest = {
-    format: 'dendrite-model',
-    version: MODEL_FORMAT_VERSION,
-    spec,
-    preprocessing: opts.preprocessing,
-    weightsFile,
-    byteLength: blob.length,
-    checksum: { algorithm: 'sha256', value: sha },
-    tensors,
-    history: model.history,
-    training,
-    createdAt: new Date().toISOString(),
-  };
+  const manifest = sealManifest(m0, sha);
+  const weightsFile = manifest.weightsFile;
   const tag = randomBytes(4).toString('hex');
   const wTmp = join(dir, `.${weightsFile}.${tag}.tmp`);
   writeFileDurably(wTmp, blob);
@@ -162,6 +194,11 @@ export function readManifest(dir: string): Manifest {
   } catch (e) {
     throw new ModelFileError(`${path}: corrupt manifest (${(e as Error).message})`);
   }
+  return checkManifest(m, path);
+}
+
+/** Validates a parsed manifest (`path` names it in errors): ModelFileError for a corrupt or newer one. */
+export function checkManifest(m: Manifest, path: string): Manifest {
   if (m?.format !== 'dendrite-model') throw new ModelFileError(`${path}: not a dendrite model manifest (format ${JSON.stringify(m?.format)})`);
   if (typeof m.version !== 'number' || m.version > MODEL_FORMAT_VERSION) {
     throw new ModelFileError(`${path}: format version ${m.version} is newer than this dendrite supports (${MODEL_FORMAT_VERSION}); upgrade dendrite to load it`);
@@ -204,10 +241,19 @@ export function loadModel(dir: string): LoadedModel {
   }
   const sha = createHash('sha256').update(blob).digest('hex');
   if (sha !== m.checksum.value) throw new ModelFileError(`${wpath}: checksum mismatch (corrupt weights file): expected sha256 ${m.checksum.value}, computed ${sha}`);
+  return restoreModel(m, blob, dir, join(dir, MANIFEST));
+}
+
+/**
+ * Builds the model of a checked manifest and sets its tensors from the weights bytes (size and
+ * checksum already verified): every tensor's dtype, offset and shape are checked against the
+ * network the spec builds (`dir` and `manifestName` name the source in errors).
+ */
+export function restoreModel(m: Manifest, blob: Uint8Array, dir: string, manifestName: string): LoadedModel {
   let spec: ModelSpec;
   let model: Model;
   try {
-    spec = parseSpec(m.spec, `${join(dir, MANIFEST)} spec`);
+    spec = parseSpec(m.spec, `${manifestName} spec`);
     model = buildModel(spec);
   } catch (e) {
     throw new ModelFileError(`${dir}: the saved spec is invalid: ${(e as Error).message}`);
@@ -219,9 +265,9 @@ export function loadModel(dir: string): LoadedModel {
     if (!Number.isInteger(st.offset) || st.offset < 0 || st.offset + 4 * n > blob.length) {
       throw new ModelFileError(`${dir}: tensor ${st.name} at offset ${st.offset} runs past the end of the weights file`);
     }
-    const b = Buffer.from(blob.subarray(st.offset, st.offset + 4 * n));
-    if (!LITTLE_ENDIAN) b.swap32();
-    return new Float32Array(b.buffer, b.byteOffset, n).slice();
+    const b = blob.slice(st.offset, st.offset + 4 * n);
+    if (!LITTLE_ENDIAN) swap32(b);
+    return new Float32Array(b.buffer, b.byteOffset, n);
   };
   for (const l of model.net.layers) {
     for (const [k, t] of [...l.ownParameters(), ...l.state]) {

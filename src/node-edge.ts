@@ -14,6 +14,8 @@ interface Builtins {
   'node:zlib': typeof import('node:zlib');
   'node:crypto': typeof import('node:crypto');
   'node:module': typeof import('node:module');
+  'node:os': typeof import('node:os');
+  'node:worker_threads': typeof import('node:worker_threads');
 }
 
 /**

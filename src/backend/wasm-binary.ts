@@ -4,6 +4,8 @@
 
 /** The WebAssembly module, base64-encoded; null when it is not built. */
 export const wasmBase64: string | null = null;
+/** The module built for threads (shared imported memory), base64-encoded; null when it is not built. */
+export const wasmThreadsBase64: string | null = null;
 /** Why the module is not available (null when it is). */
 export const wasmBuildError: string | null =
   'the WebAssembly module is not built (run `node scripts/build-wasm.mjs`, which needs clang and lld)';

@@ -1,5 +1,6 @@
 import type { Backend, BinaryOp, ConvGeometry, PoolGeometry, UnaryOp } from './backend.js';
-import { wasmBase64, wasmBuildError } from './wasm-binary.js';
+import { wasmBase64, wasmBuildError, wasmThreadsBase64 } from './wasm-binary.js';
+import { ThreadPool, threadSupport } from './wasm-threads.js';
 
 /**
  * Result of trying to load the WebAssembly backend: the backend, or why it is not available
@@ -11,12 +12,38 @@ import { wasmBase64, wasmBuildError } from './wasm-binary.js';
  * const backend = 'backend' in r ? r.backend : jsBackend;
  * ```
  */
-export type WasmLoad = { backend: Backend } | { error: string };
+export type WasmLoad = { backend: WasmBackend } | { error: string };
+
+/**
+ * The WebAssembly backend: the {@link Backend} kernels plus its thread controls. Threads (helpers
+ * sharing the module's memory) exist in Node and in cross-origin isolated pages; elsewhere it runs
+ * on one thread. Results are bit-identical for any thread count.
+ *
+ * @example
+ * ```ts
+ * const r = loadWasm();
+ * if ('backend' in r) console.log(r.backend.threads(), r.backend.threadInfo());
+ * ```
+ */
+export interface WasmBackend extends Backend {
+  /** Threads used for big GEMMs now (1 … {@link WasmBackend.maxThreads}). */
+  threads(): number;
+  /** Threads started (1 where the host allows none). */
+  maxThreads(): number;
+  /** Uses n threads for big GEMMs (1 … maxThreads). */
+  setThreads(n: number): void;
+  /** Why there is only one thread, or '' when there are more. */
+  threadInfo(): string;
+}
 
 /** The raw exports of wasm/src/*.c (pointers are byte offsets into the memory). */
 interface Exports {
   memory: WebAssembly.Memory;
   __heap_base: WebAssembly.Global;
+  gemm_ws_bytes(): number;
+  gemm_beta(c: number, mn: number, beta: number): void;
+  gemm_cols(ta: number, tb: number, m: number, n: number, k: number, alpha: number, a: number, b: number, c: number,
+    j0: number, j1: number, ws: number): void;
   scratch_set(p: number): void;
   gemm(ta: number, tb: number, m: number, n: number, k: number, alpha: number, a: number, b: number, beta: number,
     c: number): void;
@@ -151,9 +178,20 @@ function decode(b64: string): Uint8Array<ArrayBuffer> {
  * else console.log(r.error);
  * ```
  */
-export function loadWasm(bytes?: Uint8Array<ArrayBuffer>): WasmLoad {
+export function loadWasm(bytes?: Uint8Array<ArrayBuffer>, opts: { threads?: number } = {}): WasmLoad {
   const WA = (globalThis as { WebAssembly?: typeof WebAssembly }).WebAssembly;
   if (!WA) return { error: 'this JavaScript runtime has no WebAssembly' };
+  const support = threadSupport();
+  const want = Math.min(opts.threads ?? support.threads, support.threads);
+  let threadError = '';
+  if (!bytes && want > 1 && wasmThreadsBase64) {
+    try {
+      return { backend: threaded(WA, decode(wasmThreadsBase64), want) };
+    } catch (e) {
+      // fall through to one thread
+      threadError = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    }
+  }
   let code = bytes;
   if (!code) {
     if (wasmBase64 === null) return { error: wasmBuildError ?? 'the WebAssembly module is not built' };
@@ -168,14 +206,34 @@ export function loadWasm(bytes?: Uint8Array<ArrayBuffer>): WasmLoad {
     const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
     return { error: `the WebAssembly module failed to load (${msg}); WebAssembly SIMD is needed` };
   }
-  return { backend: makeBackend(ex) };
+  const why = want > 1 ? `the threads build did not load${threadError ? ` (${threadError})` : ''}` : support.why || 'one thread requested';
+  return { backend: makeBackend(ex, Number(ex.__heap_base.value), null, 0, why) };
 }
 
-function makeBackend(ex: Exports): Backend {
-  const M = new Marshal(ex, Number(ex.__heap_base.value));
+/** Stack of each helper thread. */
+const HELPER_STACK = 256 * 1024;
+
+/** The threads build on a shared memory, with threads − 1 helpers. */
+function threaded(WA: typeof WebAssembly, code: Uint8Array<ArrayBuffer>, threads: number): WasmBackend {
+  const mod = new WA.Module(code);
+  const memory = new WA.Memory({ initial: 16, maximum: 32768, shared: true });
+  const ex = { ...new WA.Instance(mod, { env: { memory, log: Math.log } }).exports, memory } as unknown as Exports;
+  const wsBytes = ex.gemm_ws_bytes();
+  const perHelper = HELPER_STACK + wsBytes;
+  const base = (Number(ex.__heap_base.value) + 15) & ~15;
+  // helpers' stacks and workspaces, then the caller's workspace, then the operands of each call
+  const mainWs = base + (threads - 1) * perHelper;
+  const top = mainWs + wsBytes;
+  if (top > memory.buffer.byteLength) memory.grow(Math.ceil((top - memory.buffer.byteLength) / 65536));
+  const pool = new ThreadPool(threads, mod, memory, base, perHelper, wsBytes);
+  return makeBackend(ex, top, pool, mainWs, '');
+}
+
+function makeBackend(ex: Exports, heapStart: number, pool: ThreadPool | null, mainWs: number, why: string): WasmBackend {
+  const M = new Marshal(ex, heapStart);
   const conv = (g: ConvGeometry): number[] =>
     [g.n, g.c, g.h, g.w, g.k, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow];
-  const pool = (g: PoolGeometry): number[] => [g.n, g.c, g.h, g.w, g.ph, g.pw, g.sh, g.sw, g.oh, g.ow];
+  const poolGeo = (g: PoolGeometry): number[] => [g.n, g.c, g.h, g.w, g.ph, g.pw, g.sh, g.sw, g.oh, g.ow];
   /** Runs a kernel: marshals (body), then copies the outputs back; traps become RangeErrors. */
   function run<T>(kernel: string, body: (m: Marshal) => T): T {
     M.begin();
@@ -193,6 +251,15 @@ function makeBackend(ex: Exports): Backend {
   return {
     name: 'wasm',
 
+    threads: () => (pool ? pool.active : 1),
+    maxThreads: () => (pool ? pool.size : 1),
+    setThreads(n) {
+      const max = pool ? pool.size : 1;
+      if (!Number.isInteger(n) || n < 1 || n > max) throw new RangeError(`setThreads: n must be 1…${max}, received ${n}`);
+      if (pool) pool.active = n;
+    },
+    threadInfo: () => why,
+
     alloc(n) {
       return new Float32Array(n);
     },
@@ -207,7 +274,13 @@ function makeBackend(ex: Exports): Backend {
         const pb = m.in(b, k * n);
         const pc = m.out(c, mm * n, beta !== 0);
         m.scratch();
-        ex.gemm(transA ? 1 : 0, transB ? 1 : 0, mm, n, k, alpha, pa, pb, beta, pc);
+        // split over the threads from about a megaflop (below, waking a helper costs more than it saves)
+        if (pool && pool.active > 1 && mm > 4 && n >= 16 && 2 * mm * n * k >= 1 << 20) {
+          ex.gemm_beta(pc, mm * n, beta);
+          pool.gemm(ex, transA ? 1 : 0, transB ? 1 : 0, mm, n, k, alpha, pa, pb, pc, mainWs);
+        } else {
+          ex.gemm(transA ? 1 : 0, transB ? 1 : 0, mm, n, k, alpha, pa, pb, beta, pc);
+        }
       });
     },
 
@@ -389,7 +462,7 @@ function makeBackend(ex: Exports): Backend {
       need('maxPool', 'argmax', argmax, ny);
       run('maxPool', (m) => {
         const px = m.in(x, nx(g));
-        ex.max_pool(px, m.out(y, ny, false), m.out(argmax, ny, false), ...pool(g));
+        ex.max_pool(px, m.out(y, ny, false), m.out(argmax, ny, false), ...poolGeo(g));
       });
     },
 
@@ -402,7 +475,7 @@ function makeBackend(ex: Exports): Backend {
       const bad = run('maxPoolBackward', (m) => {
         const pdy = m.in(dy, ny);
         const pa = m.in(argmax, ny);
-        return ex.max_pool_backward(pdy, pa, m.out(dx, nx(g), true), ...pool(g));
+        return ex.max_pool_backward(pdy, pa, m.out(dx, nx(g), true), ...poolGeo(g));
       });
       if (bad >= 0) {
         throw new RangeError(`maxPoolBackward: argmax[${bad}] = ${argmax[bad]} is outside the input gradient (${nx(g)} elements)`);
@@ -416,7 +489,7 @@ function makeBackend(ex: Exports): Backend {
       need('avgPool', 'y', y, ny);
       run('avgPool', (m) => {
         const px = m.in(x, nx(g));
-        ex.avg_pool(px, m.out(y, ny, false), ...pool(g));
+        ex.avg_pool(px, m.out(y, ny, false), ...poolGeo(g));
       });
     },
 
@@ -427,7 +500,7 @@ function makeBackend(ex: Exports): Backend {
       need('avgPoolBackward', 'dx', dx, nx(g));
       run('avgPoolBackward', (m) => {
         const pdy = m.in(dy, ny);
-        ex.avg_pool_backward(pdy, m.out(dx, nx(g), false), ...pool(g));
+        ex.avg_pool_backward(pdy, m.out(dx, nx(g), false), ...poolGeo(g));
       });
     },
 

@@ -1,9 +1,10 @@
 // Every kernel of the WebAssembly backend against the reference (js) backend (test/helpers/
-// backend-comparisons.ts), plus what only it has: a module that fails to compile is reported,
+// backend-comparisons.ts) on its threads build, plus what only it has: big GEMMs split over
+// helper threads give the bits of the one-thread build; a module that fails to compile is reported,
 // not thrown; short buffers are RangeErrors; operands far beyond the initial memory grow it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { jsBackend } from '../../src/index.js';
+import { Rng, jsBackend } from '../../src/index.js';
 import { loadWasm } from '../../src/backend/wasm.js';
 import { registerComparisons } from '../helpers/backend-comparisons.js';
 
@@ -38,6 +39,49 @@ if ('backend' in loaded) {
     assert.ok(dx.every((v) => v === 7), 'nothing written');
     const g = { n: 1, c: 1, h: 3, w: 3, k: 1, kh: 1, kw: 1, sh: 0, sw: 1, padTop: 0, padLeft: 0, oh: 3, ow: 3 };
     assert.throws(() => wb.conv2d(g, f(9), f(1), null, f(9)), /conv2d: kernel, stride and channel counts must be ≥ 1/);
+  });
+
+  test('wasm threads: the threads build splits big GEMMs and gives the bits of the one-thread build', () => {
+    const one = loadWasm(undefined, { threads: 1 });
+    assert.ok('backend' in one);
+    const single = one.backend;
+    assert.equal(single.maxThreads(), 1);
+    assert.equal(single.threadInfo(), 'one thread requested');
+    // Node always offers worker_threads: as many threads as processors (at most 8)
+    assert.ok(wb.maxThreads() >= 1 && wb.maxThreads() <= 8);
+    assert.equal(wb.threadInfo() === '', wb.maxThreads() > 1);
+    assert.throws(() => wb.setThreads(0), /^RangeError: setThreads: n must be 1…\d, received 0$/);
+    const rng = new Rng(31);
+    const rand = (n: number): Float32Array => Float32Array.from({ length: n }, () => rng.uniform(-1, 1));
+    // above a megaflop: split in column chunks (odd widths, every transposition, beta kept or dropped)
+    const shapes: [number, number, number][] = [[64, 256, 784], [256, 784, 64], [97, 131, 203], [5, 1000, 300], [300, 17, 400]];
+    for (const [m, n, k] of shapes) {
+      for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]]) {
+        const a = rand(m * k);
+        const b = rand(k * n);
+        const c0 = rand(m * n);
+        const outs = [single, wb].map((be) => {
+          const c = Float32Array.from(c0);
+          be.gemm(ta, tb, m, n, k, 0.75, a, b, 0.5, c);
+          return c;
+        });
+        assert.deepEqual(outs[1], outs[0], `gemm ${ta ? 'T' : 'N'}${tb ? 'T' : 'N'} ${m}×${n}×${k}: threads vs one thread`);
+      }
+    }
+    const before = wb.threads();
+    wb.setThreads(1);
+    try {
+      const a = rand(64 * 300);
+      const b = rand(300 * 200);
+      const c1 = new Float32Array(64 * 200);
+      wb.gemm(false, false, 64, 200, 300, 1, a, b, 0, c1);
+      wb.setThreads(before);
+      const c2 = new Float32Array(64 * 200);
+      wb.gemm(false, false, 64, 200, 300, 1, a, b, 0, c2);
+      assert.deepEqual(c2, c1);
+    } finally {
+      wb.setThreads(before);
+    }
   });
 
   test('wasm: operands larger than the memory grow it; later calls still see fresh views', () => {

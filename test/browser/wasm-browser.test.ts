@@ -113,9 +113,12 @@ test('Chromium: bundle of the public entry trains on wasm bit-identically to Nod
     await ready();
     const env = await page.evaluate(() => {
       const d = (globalThis as unknown as { dendrite: typeof import('../../src/index.js') }).dendrite;
-      return { backend: d.getBackend().name, available: d.availableBackends(), isolated: globalThis.crossOriginIsolated };
+      const be = d.getBackend() as import('../../src/backend/wasm.js').WasmBackend;
+      return { backend: be.name, available: d.availableBackends(), isolated: globalThis.crossOriginIsolated,
+        threads: be.maxThreads(), why: be.threadInfo() };
     });
-    assert.deepEqual(env, { backend: 'wasm', available: ['js', 'wasm'], isolated: false });
+    assert.deepEqual(env, { backend: 'wasm', available: ['js', 'wasm'], isolated: false, threads: 1,
+      why: 'the page is not cross-origin isolated' });
 
     type W = typeof import('./workloads.js');
     const worked = await page.evaluate(() => (globalThis as unknown as { workloads: W }).workloads.workedExample());
@@ -156,18 +159,35 @@ test('Chromium: bundle of the public entry trains on wasm bit-identically to Nod
     assert.deepEqual(fromWorker.epochs, [1, 2]);
     assert.deepEqual(fromWorker.weights, workerRef, 'worker training = Node wasm fit, bit for bit');
 
-    // a cross-origin isolated page: same numbers
+    // a cross-origin isolated page: helper threads (Web Workers on the shared memory), same numbers
+    const bigGemm = (d: { getBackend(): { gemm: (...args: never[]) => void } }): number[] => {
+      const a = Float32Array.from({ length: 64 * 784 }, (_, i) => Math.sin(i));
+      const b = Float32Array.from({ length: 256 * 784 }, (_, i) => Math.cos(3 * i));
+      const c = new Float32Array(64 * 256);
+      (d.getBackend().gemm as (...args: unknown[]) => void)(false, true, 64, 256, 784, 1, a, b, 0, c);
+      return Array.from(c);
+    };
+    const nodeGemm = await onWasm(() => bigGemm({ getBackend }));
     await page.goto(`${origin}/isolated/`);
     await ready();
-    const iso = await page.evaluate(() => ({
-      isolated: globalThis.crossOriginIsolated,
-      worked: (globalThis as unknown as { workloads: W }).workloads.workedExample(),
-    }));
+    const iso = await page.evaluate(`(() => {
+      const be = dendrite.getBackend();
+      const run = ${bigGemm.toString()};
+      const threaded = run(dendrite);
+      be.setThreads(1);
+      const single = run(dendrite);
+      return { isolated: crossOriginIsolated, threads: be.maxThreads(), hw: navigator.hardwareConcurrency,
+        worked: workloads.workedExample(), threaded, single };
+    })()`) as { isolated: boolean; threads: number; hw: number; worked: unknown; threaded: number[]; single: number[] };
     assert.equal(iso.isolated, true);
+    assert.equal(iso.threads, Math.min(iso.hw, 8));
     assert.deepEqual(iso.worked, nodeWorked);
+    assert.deepEqual(iso.threaded, nodeGemm, 'threaded GEMM in the page = Node');
+    assert.deepEqual(iso.single, nodeGemm, 'one-thread GEMM in the page = Node');
 
     assert.deepEqual(problems, [], 'no console errors or warnings');
-    const foreign = requests.filter((u) => !u.startsWith(origin));
+    // (blob: URLs of this origin are the helper threads' scripts, made in the page)
+    const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith(`blob:${origin}/`));
     assert.deepEqual(foreign, [], 'no request except to the local server');
     assert.ok(served.includes('/page.js') && served.includes('/worker.js'));
   } finally {

@@ -210,21 +210,14 @@ static void gemm_few_rows(mat a, mat b, int m, int n, int k, float alpha, float*
   }
 }
 
-void gemm_core(int ta, int tb, int m, int n, int k, float alpha, const float* a, const float* b, float* c) {
-  if (m <= 0 || n <= 0 || k <= 0) return;
-  mat A = {a, ta ? 1 : k, ta ? m : 1};
-  mat B = {b, tb ? 1 : n, tb ? k : 1};
-  if (m <= 4) {
-    size_t mark = scratch_mark();
-    gemm_few_rows(A, B, m, n, k, alpha, c);
-    scratch_release(mark);
-    return;
-  }
-  size_t mark = scratch_mark();
-  float* pb = (float*)scratch_alloc(sizeof(float) * (size_t)KC * (NC + NR));
-  float* pa = (float*)scratch_alloc(sizeof(float) * (size_t)KC * (MC + MR));
-  for (int jc = 0; jc < n; jc += NC) {
-    int nc = n - jc < NC ? n - jc : NC;
+// The packed product for columns [j0, j1) of C (ldc = the full width n): packing buffers pa, pb
+// (GEMM_WS_FLOATS floats from ws). Every element of C is the same sequence of operations whatever
+// the column range, so splitting the columns over threads gives bit-identical results.
+static void gemm_packed(mat A, mat B, int m, int j0, int j1, int k, float alpha, float* c, int ldc, float* ws) {
+  float* pb = ws;
+  float* pa = ws + (size_t)KC * (NC + NR);
+  for (int jc = j0; jc < j1; jc += NC) {
+    int nc = j1 - jc < NC ? j1 - jc : NC;
     for (int pc = 0; pc < k; pc += KC) {
       int kc = k - pc < KC ? k - pc : KC;
       for (int jr = 0; jr < nc; jr += NR) pack_b(B, pc, kc, jc + jr, nc - jr < NR ? nc - jr : NR, pb + (size_t)jr * kc);
@@ -235,22 +228,54 @@ void gemm_core(int ta, int tb, int m, int n, int k, float alpha, const float* a,
           int nr = nc - jr < NR ? nc - jr : NR;
           for (int ir = 0; ir < mc; ir += MR) {
             int mr = mc - ir < MR ? mc - ir : MR;
-            ukernel(kc, pa + (size_t)ir * kc, pb + (size_t)jr * kc, c + (size_t)(ic + ir) * n + jc + jr, n, alpha, mr, nr);
+            ukernel(kc, pa + (size_t)ir * kc, pb + (size_t)jr * kc, c + (size_t)(ic + ir) * ldc + jc + jr, ldc, alpha, mr, nr);
           }
         }
       }
     }
   }
+}
+
+#define GEMM_WS_FLOATS ((size_t)KC * (NC + NR) + (size_t)KC * (MC + MR))
+
+static mat mat_a(const float* a, int ta, int m, int k) { mat A = {a, ta ? 1 : k, ta ? m : 1}; return A; }
+static mat mat_b(const float* b, int tb, int n, int k) { mat B = {b, tb ? 1 : n, tb ? k : 1}; return B; }
+
+void gemm_core(int ta, int tb, int m, int n, int k, float alpha, const float* a, const float* b, float* c) {
+  if (m <= 0 || n <= 0 || k <= 0) return;
+  mat A = mat_a(a, ta, m, k), B = mat_b(b, tb, n, k);
+  size_t mark = scratch_mark();
+  if (m <= 4) {
+    gemm_few_rows(A, B, m, n, k, alpha, c);
+  } else {
+    gemm_packed(A, B, m, 0, n, k, alpha, c, n, (float*)scratch_alloc(sizeof(float) * GEMM_WS_FLOATS));
+  }
   scratch_release(mark);
 }
 
-EXPORT("gemm")
-void gemm(int ta, int tb, int m, int n, int k, float alpha, const float* a, const float* b, float beta, float* c) {
-  size_t mn = (size_t)m * n;
+// Bytes of workspace a thread needs for gemm_cols.
+EXPORT("gemm_ws_bytes") size_t gemm_ws_bytes(void) { return sizeof(float) * GEMM_WS_FLOATS; }
+
+// Columns [j0, j1) of C += alpha·op(A)·op(B) (m > 4), with the caller's workspace: what each
+// thread runs on its share of a big product (the host splits the columns and has applied beta).
+EXPORT("gemm_cols")
+void gemm_cols(int ta, int tb, int m, int n, int k, float alpha, const float* a, const float* b, float* c, int j0, int j1,
+               float* ws) {
+  if (m <= 0 || j1 <= j0 || k <= 0) return;
+  gemm_packed(mat_a(a, ta, m, k), mat_b(b, tb, n, k), m, j0, j1, k, alpha, c, n, ws);
+}
+
+// beta·C (beta = 0 clears C, NaN included), before a product is accumulated into it.
+EXPORT("gemm_beta") void gemm_beta(float* c, size_t mn, float beta) {
   if (beta == 0.0f) {
     __builtin_memset(c, 0, mn * sizeof(float));
   } else if (beta != 1.0f) {
     for (size_t i = 0; i < mn; i++) c[i] *= beta;
   }
+}
+
+EXPORT("gemm")
+void gemm(int ta, int tb, int m, int n, int k, float alpha, const float* a, const float* b, float beta, float* c) {
+  gemm_beta(c, (size_t)m * n, beta);
   gemm_core(ta, tb, m, n, k, alpha, a, b, c);
 }

@@ -85,6 +85,7 @@ test('without a built addon: wasm is used with a one-line notice, and native is 
     const backendDir = join(dir, 'dist', 'src', 'backend');
     cpSync(join(distSrc, 'backend'), backendDir, { recursive: true });
     cpSync(join(distSrc, 'errors.js'), join(dir, 'dist', 'src', 'errors.js'));
+    cpSync(join(distSrc, 'node-edge.js'), join(dir, 'dist', 'src', 'node-edge.js'));
     writeFileSync(join(dir, 'package.json'), '{"type": "module"}\n');
 
     const dflt = child(`console.log(getBackend().name)`, { DENDRITE_BACKEND: undefined }, backendDir);

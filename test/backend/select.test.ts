@@ -111,7 +111,7 @@ test('without a built addon: wasm is used with a one-line notice, and native is 
 
     // a WebAssembly module the engine refuses (e.g. a browser without SIMD): js, one notice, no crash
     writeFileSync(join(backendDir, 'wasm-binary.js'),
-      'export const wasmBase64 = "AGFzbQEAAAAB/w=="; export const wasmBuildError = null;\n');
+      'export const wasmBase64 = "AGFzbQEAAAAB/w=="; export const wasmThreadsBase64 = wasmBase64; export const wasmBuildError = null;\n');
     const js = child(`console.log(getBackend().name); try { setBackend('wasm'); } catch (e) { console.log(e.name + ': ' + e.message); }`,
       { DENDRITE_BACKEND: undefined }, backendDir);
     const [name, refused] = js.stdout.split('\n');

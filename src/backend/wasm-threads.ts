@@ -56,7 +56,14 @@ interface Exports {
 type Host = { hardwareConcurrency?: number; crossOriginIsolated?: boolean; Worker?: unknown };
 type NodeProcess = { versions?: { node?: string }; env?: Record<string, string | undefined> };
 
-/** Threads this host offers (1 when helpers cannot share memory here) and why. */
+/**
+ * Threads this host offers (1 when helpers cannot share memory here) and why.
+ *
+ * @example
+ * ```ts
+ * threadSupport(); // { threads: 2, why: '' } in Node on 2 cores; { threads: 1, why: 'the page is not cross-origin isolated' }
+ * ```
+ */
 export function threadSupport(): { threads: number; why: string } {
   const g = globalThis as Host & { process?: NodeProcess; navigator?: { hardwareConcurrency?: number } };
   const node = Boolean(g.process?.versions?.node);
@@ -78,7 +85,15 @@ export function threadSupport(): { threads: number; why: string } {
   return { threads: Math.max(1, Math.min(n, 8)), why: n <= 1 ? 'one processor' : '' };
 }
 
-/** The helpers of one instance and the shared control block. */
+/**
+ * The helpers of one instance and the shared control block.
+ *
+ * @example
+ * ```ts
+ * const pool = new ThreadPool(2, module, sharedMemory, helperBase, stackBytes + wsBytes, wsBytes);
+ * pool.gemm(exports, 0, 1, 64, 256, 784, 1, a, b, c, callerWorkspace);
+ * ```
+ */
 export class ThreadPool {
   private readonly ctl = new Int32Array(new SharedArrayBuffer(4 * SLOTS));
   private readonly f32 = new Float32Array(this.ctl.buffer);

@@ -89,6 +89,12 @@ function swap32(b: Uint8Array): Uint8Array {
  * The model as the format's two parts: the manifest (checksum still empty) and the weights
  * bytes. Platform-neutral: the directory (Node) and the byte/IndexedDB/URL forms (any runtime)
  * store exactly these.
+ *
+ * @example
+ * ```ts
+ * const { manifest, weights } = serializeModel(model, spec);
+ * sealManifest(manifest, sha256hex(weights));
+ * ```
  */
 export function serializeModel(model: Model, spec: ModelSpec, opts: SaveOptions = {}): { manifest: Manifest; weights: Uint8Array } {
   const entries: [string, Float32Array, readonly number[]][] = [];
@@ -138,7 +144,14 @@ export function serializeModel(model: Model, spec: ModelSpec, opts: SaveOptions 
   return { manifest, weights };
 }
 
-/** Fills in the checksum and the weights file name (named by the checksum) of a serialised manifest. */
+/**
+ * Fills in the checksum and the weights file name (named by the checksum) of a serialised manifest.
+ *
+ * @example
+ * ```ts
+ * sealManifest(manifest, 'e3b0c442…').weightsFile; // 'weights-e3b0c44298fc1c14.bin'
+ * ```
+ */
 export function sealManifest(manifest: Manifest, sha256Hex: string): Manifest {
   manifest.checksum = { algorithm: 'sha256', value: sha256Hex };
   manifest.weightsFile = `weights-${sha256Hex.slice(0, 16)}.bin`;
@@ -197,7 +210,14 @@ export function readManifest(dir: string): Manifest {
   return checkManifest(m, path);
 }
 
-/** Validates a parsed manifest (`path` names it in errors): ModelFileError for a corrupt or newer one. */
+/**
+ * Validates a parsed manifest (`path` names it in errors): ModelFileError for a corrupt or newer one.
+ *
+ * @example
+ * ```ts
+ * const m = checkManifest(JSON.parse(text), 'models/digits/manifest.json');
+ * ```
+ */
 export function checkManifest(m: Manifest, path: string): Manifest {
   if (m?.format !== 'dendrite-model') throw new ModelFileError(`${path}: not a dendrite model manifest (format ${JSON.stringify(m?.format)})`);
   if (typeof m.version !== 'number' || m.version > MODEL_FORMAT_VERSION) {
@@ -248,6 +268,11 @@ export function loadModel(dir: string): LoadedModel {
  * Builds the model of a checked manifest and sets its tensors from the weights bytes (size and
  * checksum already verified): every tensor's dtype, offset and shape are checked against the
  * network the spec builds (`dir` and `manifestName` name the source in errors).
+ *
+ * @example
+ * ```ts
+ * const { model } = restoreModel(manifest, weightBytes, 'models/digits', 'models/digits/manifest.json');
+ * ```
  */
 export function restoreModel(m: Manifest, blob: Uint8Array, dir: string, manifestName: string): LoadedModel {
   let spec: ModelSpec;

@@ -11,16 +11,16 @@ import type { ModelSpec } from './spec.js';
  * the worker trains with `fitAsync`, so an abort message is handled between batches.
  */
 
-/** Weights as plain arrays: layer name → parameter name → values (the layouts of `getWeights()`). */
+/** Weights as plain arrays: layer name → parameter name → values (the layouts of `getWeights()`). @example `weights.dense_1.weight` */
 export type PlainWeights = Record<string, Record<string, Float32Array>>;
 
-/** A tensor as plain data. */
+/** A tensor as plain data. @example `{ data: Float32Array.of(1, 2, 3, 4), shape: [2, 2] }` */
 export interface PlainTensor {
   data: Float32Array;
   shape: number[];
 }
 
-/** What to train: a spec (its `train` section gives epochs, batch size, seed…), data and optional start weights. */
+/** What to train: a spec (its `train` section gives epochs, batch size, seed…), data and optional start weights. @example `{ spec, x: { data: xs, shape: [n, 2] }, y: { data: ys, shape: [n, 1] } }` */
 export interface TrainJob {
   spec: ModelSpec;
   x: PlainTensor;
@@ -29,13 +29,13 @@ export interface TrainJob {
   weights?: PlainWeights;
 }
 
-/** The end of a worker run. */
+/** The end of a worker run. @example `const { history, weights } = await trainInWorker(worker, job);` */
 export interface WorkerTrainingResult {
   history: History;
   weights: PlainWeights;
 }
 
-/** The part of `Worker` / `MessagePort` / Node's `worker_threads` objects the helpers use. */
+/** The part of `Worker` / `MessagePort` / Node's `worker_threads` objects the helpers use. @example `serveTraining(parentPort as MessageEndpoint)` */
 export interface MessageEndpoint {
   postMessage(message: unknown): void;
   /** Node's EventEmitter style (`worker`, `parentPort`): the listener receives the data. */

@@ -51,7 +51,14 @@ export interface FitOptions {
   callbacks?: Callback[];
 }
 
-/** Where a {@link Model.fitAsync} run is, after a batch. */
+/**
+ * Where a {@link Model.fitAsync} run is, after a batch.
+ *
+ * @example
+ * ```ts
+ * const onProgress = (p: FitProgress) => console.log(`epoch ${p.epoch}/${p.epochs}, batch ${p.batch}/${p.batches}`);
+ * ```
+ */
 export interface FitProgress {
   /** Epoch in progress (1-based, counting resumed runs). */
   epoch: number;
@@ -66,7 +73,14 @@ export interface FitProgress {
   fraction: number;
 }
 
-/** Options of {@link Model.fitAsync}: those of `fit` plus the control of a non-blocking run. */
+/**
+ * Options of {@link Model.fitAsync}: those of `fit` plus the control of a non-blocking run.
+ *
+ * @example
+ * ```ts
+ * const opts: AsyncFitOptions = { epochs: 5, batchSize: 64, signal: controller.signal, yieldEveryMs: 16 };
+ * ```
+ */
 export interface AsyncFitOptions extends FitOptions {
   /** Stops training after the batch in progress (weights of the last completed batch are kept). */
   signal?: AbortSignal;

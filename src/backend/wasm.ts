@@ -184,9 +184,9 @@ export function loadWasm(bytes?: Uint8Array<ArrayBuffer>, opts: { threads?: numb
   const support = threadSupport();
   const want = Math.min(opts.threads ?? support.threads, support.threads);
   let threadError = '';
-  if (!bytes && want > 1 && wasmThreadsBase64) {
+  if (!bytes && want > 1 && wasmThreadsBase64 && wasmBase64) {
     try {
-      return { backend: threaded(WA, decode(wasmThreadsBase64), want) };
+      return { backend: threaded(WA, decode(wasmBase64), decode(wasmThreadsBase64), want) };
     } catch (e) {
       // fall through to one thread
       threadError = e instanceof Error ? e.message.split('\n')[0] : String(e);
@@ -207,14 +207,29 @@ export function loadWasm(bytes?: Uint8Array<ArrayBuffer>, opts: { threads?: numb
     return { error: `the WebAssembly module failed to load (${msg}); WebAssembly SIMD is needed` };
   }
   const why = want > 1 ? `the threads build did not load${threadError ? ` (${threadError})` : ''}` : support.why || 'one thread requested';
-  return { backend: makeBackend(ex, Number(ex.__heap_base.value), null, 0, why) };
+  return { backend: makeBackend(ex, Number(ex.__heap_base.value), null, why) };
 }
 
 /** Stack of each helper thread. */
 const HELPER_STACK = 256 * 1024;
 
-/** The threads build on a shared memory, with threads − 1 helpers. */
-function threaded(WA: typeof WebAssembly, code: Uint8Array<ArrayBuffer>, threads: number): WasmBackend {
+/** The threads build on its shared memory: the helpers, and the caller's side of split GEMMs. */
+interface Threaded {
+  ex: Exports;
+  marshal: Marshal;
+  pool: ThreadPool;
+  /** The caller's GEMM workspace. */
+  ws: number;
+}
+
+/**
+ * The one-thread build for every kernel, plus the threads build on a shared memory with
+ * threads − 1 helpers for big GEMMs. (Copies into shared memory cost V8 about 2.5× copies into
+ * ordinary memory — measured 12 vs 30 µs for 800 KB — so only split GEMMs, where the copy is a
+ * few per cent of the work, pay it.)
+ */
+function threaded(WA: typeof WebAssembly, plain: Uint8Array<ArrayBuffer>, code: Uint8Array<ArrayBuffer>, threads: number): WasmBackend {
+  const one = new WA.Instance(new WA.Module(plain), { env: { log: Math.log } }).exports as unknown as Exports;
   const mod = new WA.Module(code);
   const memory = new WA.Memory({ initial: 16, maximum: 32768, shared: true });
   const ex = { ...new WA.Instance(mod, { env: { memory, log: Math.log } }).exports, memory } as unknown as Exports;
@@ -226,20 +241,21 @@ function threaded(WA: typeof WebAssembly, code: Uint8Array<ArrayBuffer>, threads
   const top = mainWs + wsBytes;
   if (top > memory.buffer.byteLength) memory.grow(Math.ceil((top - memory.buffer.byteLength) / 65536));
   const pool = new ThreadPool(threads, mod, memory, base, perHelper, wsBytes);
-  return makeBackend(ex, top, pool, mainWs, '');
+  return makeBackend(one, Number(one.__heap_base.value), { ex, marshal: new Marshal(ex, top), pool, ws: mainWs }, '');
 }
 
-function makeBackend(ex: Exports, heapStart: number, pool: ThreadPool | null, mainWs: number, why: string): WasmBackend {
+function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: string): WasmBackend {
   const M = new Marshal(ex, heapStart);
+  const pool = mt?.pool;
   const conv = (g: ConvGeometry): number[] =>
     [g.n, g.c, g.h, g.w, g.k, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow];
   const poolGeo = (g: PoolGeometry): number[] => [g.n, g.c, g.h, g.w, g.ph, g.pw, g.sh, g.sw, g.oh, g.ow];
   /** Runs a kernel: marshals (body), then copies the outputs back; traps become RangeErrors. */
-  function run<T>(kernel: string, body: (m: Marshal) => T): T {
-    M.begin();
+  function run<T>(kernel: string, body: (m: Marshal) => T, on = M): T {
+    on.begin();
     try {
-      const r = body(M);
-      M.end();
+      const r = body(on);
+      on.end();
       return r;
     } catch (e) {
       if (e instanceof WebAssembly.RuntimeError) throw new RangeError(`${kernel}: the WebAssembly kernel failed (${e.message}); out of memory?`);
@@ -269,19 +285,21 @@ function makeBackend(ex: Exports, heapStart: number, pool: ThreadPool | null, ma
       need('gemm', 'b', b, k * n);
       need('gemm', 'c', c, mm * n);
       if (mm === 0 || n === 0) return;
+      // split over the threads from about a megaflop (below, waking a helper costs more than it saves)
+      const split = mt && mt.pool.active > 1 && mm > 4 && n >= 16 && 2 * mm * n * k >= 1 << 20 ? mt : null;
+      const on = split ? split.ex : ex;
       run('gemm', (m) => {
         const pa = m.in(a, mm * k);
         const pb = m.in(b, k * n);
         const pc = m.out(c, mm * n, beta !== 0);
         m.scratch();
-        // split over the threads from about a megaflop (below, waking a helper costs more than it saves)
-        if (pool && pool.active > 1 && mm > 4 && n >= 16 && 2 * mm * n * k >= 1 << 20) {
-          ex.gemm_beta(pc, mm * n, beta);
-          pool.gemm(ex, transA ? 1 : 0, transB ? 1 : 0, mm, n, k, alpha, pa, pb, pc, mainWs);
+        if (split) {
+          on.gemm_beta(pc, mm * n, beta);
+          split.pool.gemm(on, transA ? 1 : 0, transB ? 1 : 0, mm, n, k, alpha, pa, pb, pc, split.ws);
         } else {
-          ex.gemm(transA ? 1 : 0, transB ? 1 : 0, mm, n, k, alpha, pa, pb, beta, pc);
+          on.gemm(transA ? 1 : 0, transB ? 1 : 0, mm, n, k, alpha, pa, pb, beta, pc);
         }
-      });
+      }, split ? split.marshal : M);
     },
 
     unary(op, x, out, param) {

@@ -66,6 +66,13 @@ interface Exports {
   max_pool_backward(dy: number, argmax: number, dx: number, ...g: number[]): number;
   avg_pool(x: number, y: number, ...g: number[]): void;
   avg_pool_backward(dy: number, dx: number, ...g: number[]): void;
+  gemm_batched(ta: number, tb: number, m: number, n: number, k: number, alpha: number, a: number, aoff: number,
+    b: number, boff: number, beta: number, c: number, coff: number, count: number): void;
+  softmax_backward(y: number, dy: number, rows: number, cols: number, dx: number): void;
+  layer_norm(x: number, gamma: number, beta: number, rows: number, cols: number, eps: number, y: number, xhat: number,
+    rstd: number): void;
+  layer_norm_backward(dy: number, xhat: number, rstd: number, gamma: number, rows: number, cols: number, dx: number): void;
+  permute(x: number, geo: number, out: number): void;
   lstm_cell(B: number, H: number, pre: number, cPrev: number, gates: number, c: number, h: number): void;
   lstm_cell_backward(B: number, H: number, gates: number, cPrev: number, c: number, dh: number, dc: number,
     dPre: number, dcPrev: number): void;
@@ -74,7 +81,7 @@ interface Exports {
 // Op codes: the order of the enums in wasm/src/elementwise.c.
 const UNARY_CODE: Record<UnaryOp, number> = {
   linear: 0, logistic: 1, tanh: 2, relu: 3, leakyRelu: 4, threshold: 5, exp: 6, log: 7, neg: 8, sqrt: 9,
-  square: 10, abs: 11,
+  square: 10, abs: 11, gelu: 12,
 };
 const BINARY_CODE: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 };
 
@@ -519,6 +526,99 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
       run('avgPoolBackward', (m) => {
         const pdy = m.in(dy, ny);
         ex.avg_pool_backward(pdy, m.out(dx, nx(g), false), ...poolGeo(g));
+      });
+    },
+
+    gemmBatched(transA, transB, mm, n, k, alpha, a, aOffsets, b, bOffsets, beta, c, cOffsets) {
+      const count = cOffsets.length;
+      need('gemmBatched', 'aOffsets', aOffsets, count);
+      need('gemmBatched', 'bOffsets', bOffsets, count);
+      // every operand inside its buffer: the highest element each product touches
+      const span = (which: string, buf: Float32Array, offs: Int32Array, size: number): number => {
+        let hi = 0;
+        for (let i = 0; i < count; i++) {
+          const o = offs[i];
+          if (!(o >= 0 && o + size <= buf.length)) {
+            throw new RangeError(`gemmBatched: ${which} offset ${o} at index ${i} leaves no room for ${size} elements in ${buf.length}`);
+          }
+          hi = Math.max(hi, o + size);
+        }
+        return hi;
+      };
+      const na = span('a', a, aOffsets, mm * k);
+      const nb = span('b', b, bOffsets, k * n);
+      const nc = span('c', c, cOffsets, mm * n);
+      if (count === 0 || mm === 0 || n === 0) return;
+      run('gemmBatched', (m) => {
+        const pa = m.in(a, na);
+        const pb = m.in(b, nb);
+        const pc = m.out(c, nc, true);
+        const oa = m.in(aOffsets, count);
+        const ob = m.in(bOffsets, count);
+        const oc = m.in(cOffsets, count);
+        m.scratch();
+        ex.gemm_batched(transA ? 1 : 0, transB ? 1 : 0, mm, n, k, alpha, pa, oa, pb, ob, beta, pc, oc, count);
+      });
+    },
+
+    softmaxBackward(y, dy, rows, cols, dx) {
+      const n = rows * cols;
+      need('softmaxBackward', 'y', y, n);
+      need('softmaxBackward', 'dy', dy, n);
+      need('softmaxBackward', 'dx', dx, n);
+      run('softmaxBackward', (m) => {
+        const py = m.in(y, n);
+        const pdy = m.in(dy, n);
+        ex.softmax_backward(py, pdy, rows, cols, m.out(dx, n, false));
+      });
+    },
+
+    layerNorm(x, gamma, beta, rows, cols, eps, y, xhat, rstd) {
+      const n = rows * cols;
+      need('layerNorm', 'x', x, n);
+      need('layerNorm', 'gamma', gamma, cols);
+      need('layerNorm', 'beta', beta, cols);
+      need('layerNorm', 'y', y, n);
+      need('layerNorm', 'xhat', xhat, n);
+      need('layerNorm', 'rstd', rstd, rows);
+      run('layerNorm', (m) => {
+        const px = m.in(x, n);
+        const pg = gamma ? m.in(gamma, cols) : 0;
+        const pb = beta ? m.in(beta, cols) : 0;
+        ex.layer_norm(px, pg, pb, rows, cols, eps, m.out(y, n, false), m.out(xhat, n, false), m.out(rstd, rows, false));
+      });
+    },
+
+    layerNormBackward(dy, xhat, rstd, gamma, rows, cols, dx) {
+      const n = rows * cols;
+      need('layerNormBackward', 'dy', dy, n);
+      need('layerNormBackward', 'xhat', xhat, n);
+      need('layerNormBackward', 'rstd', rstd, rows);
+      need('layerNormBackward', 'gamma', gamma, cols);
+      need('layerNormBackward', 'dx', dx, n);
+      run('layerNormBackward', (m) => {
+        const pdy = m.in(dy, n);
+        const ph = m.in(xhat, n);
+        const pr = m.in(rstd, rows);
+        const pg = gamma ? m.in(gamma, cols) : 0;
+        ex.layer_norm_backward(pdy, ph, pr, pg, rows, cols, m.out(dx, n, false));
+      });
+    },
+
+    permute(x, shape, axes, out) {
+      if (shape.length > 16) throw new RangeError(`permute: rank ${shape.length} is above 16`);
+      const seen = new Set(axes);
+      if (axes.length !== shape.length || seen.size !== axes.length || axes.some((a) => !(a >= 0 && a < shape.length))) {
+        throw new RangeError('permute: axes are not a permutation');
+      }
+      const n = shape.reduce((p, d) => p * d, 1);
+      need('permute', 'x', x, n);
+      need('permute', 'out', out, n);
+      if (n === 0) return;
+      run('permute', (m) => {
+        const px = m.in(x, n);
+        const geo = m.ints([shape.length, ...shape, ...axes]);
+        ex.permute(px, geo, m.out(out, n, false));
       });
     },
 

@@ -234,6 +234,8 @@ static double exp_shifted(const float* x, int cols, float max, float* e) {
     v128_t bb = wasm_f32x4_sub(d, a);
     v128_t err = wasm_f32x4_add(wasm_f32x4_sub(a, wasm_f32x4_sub(d, bb)), wasm_f32x4_sub(nm, bb));
     v128_t v = v_exp(d);
+    // an infinite logit (a −∞ mask) has no rounding error to put back (and TwoSum gives NaN there)
+    err = wasm_v128_and(err, wasm_f32x4_eq(err, err));
     v = wasm_f32x4_add(v, wasm_f32x4_mul(v, err));
     st(e + j, v, r);
   }

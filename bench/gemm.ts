@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { Rng, jsBackend } from '../src/index.js';
 import type { Backend } from '../src/index.js';
 import { loadNative } from '../src/backend/native.js';
+import { loadWasm } from '../src/backend/wasm.js';
 
 interface Config {
   label: string;
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '7' },
     'min-seconds': { type: 'string', default: '0.25' },
     peers: { type: 'boolean', default: false },
+    'no-wasm': { type: 'boolean', default: false },
   },
 });
 const sizes = values.sizes!.split(',').map(Number);
@@ -89,6 +91,16 @@ if ('backend' in loaded) {
   if (procs >= 2) configs.push(backendConfig('dendrite native, 2 threads', nb, sizes, () => nb.setMaxThreads(2)));
 } else {
   console.error(`native backend unavailable: ${loaded.error}`);
+}
+if (!values['no-wasm']) {
+  const w = loadWasm();
+  if ('backend' in w) {
+    const wb = w.backend;
+    configs.push(backendConfig('dendrite wasm, 1 thread', wb, sizes, () => wb.setThreads(1)));
+    if (wb.maxThreads() >= 2) configs.push(backendConfig('dendrite wasm, 2 threads', wb, sizes, () => wb.setThreads(2)));
+  } else {
+    console.error(`wasm backend unavailable: ${w.error}`);
+  }
 }
 if (jsSizes.length) configs.push(backendConfig('dendrite js (1 thread)', jsBackend, jsSizes));
 

@@ -43,7 +43,7 @@ export interface RunInfo {
 }
 
 const NAMES: Record<string, string> = {
-  'dendrite-native': 'dendrite (native)', 'dendrite-js': 'dendrite (js)', pytorch: 'PyTorch', numpy: 'numpy',
+  'dendrite-native': 'dendrite (native)', 'dendrite-wasm': 'dendrite (wasm)', 'dendrite-js': 'dendrite (js)', pytorch: 'PyTorch', numpy: 'numpy',
   'tfjs-cpu': 'tfjs (cpu)', 'tfjs-wasm': 'tfjs (wasm)', brainjs: 'brain.js',
 };
 const JS_PEERS = ['tfjs-cpu', 'tfjs-wasm', 'brainjs'];
@@ -131,6 +131,39 @@ function accuracyGap(mine: number | undefined, ref: number | undefined): string 
   if (mine === undefined || ref === undefined) return '';
   const d = mine - ref;
   return `Δ ${d >= 0 ? '+' : '−'}${Math.abs(d).toFixed(4)}${Math.abs(d) <= ACC_TOLERANCE ? ' ✓' : ' ✗'}`;
+}
+
+/** Issue 13's targets for the WebAssembly backend, against the JavaScript peers of the same run. */
+const WASM_MEASURES: { w: Workload; key: string; label: string; peer: string; target: number; lower?: boolean; threads?: number }[] = [
+  { w: 'gemm', key: 'gflops_N', label: 'W-GEMM N³, 1 thread, GFLOP/s', peer: 'tfjs-wasm', target: 1.0, threads: 1 },
+  { w: 'gemm', key: 'gflops_N', label: 'W-GEMM N³, 2 threads, GFLOP/s', peer: 'tfjs-wasm', target: 1.6, threads: 2 },
+  { w: 'mlp', key: 'examples_per_s', label: 'W-MLP training, examples/s', peer: 'tfjs-wasm', target: 4 },
+  { w: 'lstm', key: 'sequences_per_s', label: 'W-LSTM training, sequences/s', peer: 'tfjs-wasm', target: 5 },
+  { w: 'cnn', key: 'examples_per_s', label: 'W-CNN training, examples/s', peer: 'tfjs-cpu', target: 20 },
+  { w: 'infer', key: 'latency_us', label: 'W-INFER latency, µs (lower is better)', peer: 'tfjs-wasm', target: 0.5, lower: true },
+];
+
+/** The wasm backend against tfjs (W-GEMM at 2 threads against tfjs-wasm's one thread, as the issue asks). */
+function wasmSummary(rs: Aggregate[]): string {
+  const rows: string[][] = [];
+  for (const m0 of WASM_MEASURES) {
+    const mine = rs.filter((r) => r.workload === m0.w);
+    let m = m0;
+    if (m.key === 'gflops_N') {
+      const n = gemmSizes(mine).pop() ?? '?';
+      m = { ...m, key: `gflops_${n}`, label: m.label.replace('N³', `${n}³`) };
+    }
+    const d = best(mine, 'dendrite-wasm', m.key, m.lower, m.threads);
+    const peer = best(mine, m.peer, m.key, m.lower);
+    if (!d && !peer) continue;
+    const v = (a: Aggregate | undefined) => a?.metrics[m.key]?.median;
+    const r = v(d) !== undefined && v(peer) !== undefined ? v(d)! / v(peer)! : undefined;
+    const ok = r === undefined ? '' : (m.lower ? r <= m.target : r >= m.target) ? ' ✓' : ' ✗';
+    const nat = best(mine, 'dendrite-native', m.key, m.lower, m.threads);
+    rows.push([m.label, fmt(v(d)), peer ? `${fmt(v(peer))} (${name(peer)})` : '–', `${fmtRatio(r)}${ok}`,
+      `${m.lower ? '≤' : '≥'} ${m.target}×`, fmt(v(nat))]);
+  }
+  return table(['measure', 'dendrite (wasm)', 'JS peer', 'wasm ÷ peer', 'target', 'dendrite (native)'], rows);
 }
 
 function summary(rs: Aggregate[]): string {
@@ -252,6 +285,15 @@ export function renderResults(run: RunInfo, rs: Aggregate[]): string {
     '',
     summary(rs),
     '',
+    ...(rs.some((r) => r.system === 'dendrite-wasm') ? [
+      '## WebAssembly backend (issue 13 targets)',
+      '',
+      'dendrite\'s wasm backend in Node (the same module runs in browsers) against the fastest JavaScript peer named by',
+      'the issue, measured in this run.',
+      '',
+      wasmSummary(rs),
+      '',
+    ] : []),
   ];
   for (const w of ws) out.push(`## ${TITLES[w]}`, '', workloadTable(w, rs), '');
   if (!run.quick) out.push(`W-MLP accuracy: 5 epochs where a system trains them within ${run.accBudget} s more, else after 1.`, '');

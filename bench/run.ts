@@ -25,7 +25,7 @@ const PY = '/usr/bin/python3';
 const PY_PREFIX = ['-u', 'OPENBLAS_CORETYPE', '-u', 'OPENBLAS_L2_SIZE'];
 
 /** Every system the bench knows, in table order. */
-export const SYSTEMS = ['dendrite-native', 'dendrite-js', 'pytorch', 'numpy', 'tfjs-cpu', 'tfjs-wasm', 'brainjs'] as const;
+export const SYSTEMS = ['dendrite-native', 'dendrite-wasm', 'dendrite-js', 'pytorch', 'numpy', 'tfjs-cpu', 'tfjs-wasm', 'brainjs'] as const;
 type System = (typeof SYSTEMS)[number];
 
 /** One way to run a system on a workload (a thread setting is a variant). */
@@ -76,7 +76,7 @@ const repeats = Number(cli.repeats ?? (quick ? 1 : 3));
 const accBudget = Number(cli['acc-budget'] ?? 300);
 const SLOW_REPEAT_SECONDS = 45;
 const wanted = (list: string, all: readonly string[], what: string) => {
-  const xs = list.split(',').map((s) => s.trim()).filter(Boolean).flatMap((s) => (s === 'dendrite' ? ['dendrite-native', 'dendrite-js'] : [s]));
+  const xs = list.split(',').map((s) => s.trim()).filter(Boolean).flatMap((s) => (s === 'dendrite' ? ['dendrite-native', 'dendrite-wasm', 'dendrite-js'] : [s]));
   for (const x of xs) if (!all.includes(x)) throw new Error(`unknown ${what} '${x}'; expected some of ${all.join(', ')}`);
   return xs;
 };
@@ -117,6 +117,7 @@ function configs(s: System, w: Workload, base: string[], native: boolean): Confi
   });
   switch (s) {
     case 'dendrite-native':
+    case 'dendrite-wasm':
     case 'dendrite-js':
       if (s === 'dendrite-native' && !native) return [];
       if (w === 'lstm') return [lstmByLstmTs(s)];
@@ -142,12 +143,13 @@ function configs(s: System, w: Workload, base: string[], native: boolean): Confi
  * interleaved over `rounds` rounds, and prints a markdown table of median (min–max) GFLOP/s; its
  * rows become this report's dendrite rows.
  */
-function gemmByGemmTs(sizes: string, rounds: number, withNative: boolean, withJs: boolean): Aggregate[] {
+function gemmByGemmTs(sizes: string, rounds: number, withNative: boolean, withJs: boolean, withWasm: boolean): Aggregate[] {
   const file = join(ROOT, 'dist/bench/gemm.js');
   const err = (msg: string): Aggregate[] => [{ workload: 'gemm', system: withNative ? 'dendrite-native' : 'dendrite-js', variant: '', metrics: {}, peakRssMiB: NaN, info: {}, errors: [msg], runs: 1 }];
   if (!existsSync(file)) return err('bench/gemm.ts is missing');
   process.stderr.write(`bench: gemm · dendrite (bench/gemm.ts, ${rounds} rounds)\n`);
-  const r = spawnSync(process.execPath, [file, '--sizes', sizes, '--js-sizes', withJs ? sizes : '', '--rounds', String(rounds)], {
+  const r = spawnSync(process.execPath, [file, '--sizes', sizes, '--js-sizes', withJs ? sizes : '', '--rounds', String(rounds),
+    ...(withWasm ? [] : ['--no-wasm'])], {
     cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 30 * 60_000,
   });
   const lines = (r.stdout ?? '').split('\n');
@@ -158,10 +160,10 @@ function gemmByGemmTs(sizes: string, rounds: number, withNative: boolean, withJs
   for (const line of lines.slice(head + 2)) {
     if (!line.startsWith('|')) break;
     const [label, ...cells] = line.split('|').slice(1, -1).map((c) => c.trim());
-    const nat = label.match(/^dendrite native, (\d+) thread/);
-    const system = nat ? 'dendrite-native' : /^dendrite js/.test(label) ? 'dendrite-js' : null;
+    const nat = label.match(/^dendrite (native|wasm), (\d+) thread/);
+    const system = nat ? `dendrite-${nat[1]}` : /^dendrite js/.test(label) ? 'dendrite-js' : null;
     if (!system || (system === 'dendrite-native' && !withNative) || (system === 'dendrite-js' && !withJs)) continue;
-    const threads = nat ? Number(nat[1]) : 1;
+    const threads = nat ? Number(nat[2]) : 1;
     const metrics: Aggregate['metrics'] = {};
     cells.forEach((c, i) => {
       const m = c.match(/^([\d.]+) \(([\d.]+)–([\d.]+)\)$/);
@@ -178,7 +180,7 @@ function gemmByGemmTs(sizes: string, rounds: number, withNative: boolean, withJs
  * beforehand, and prints one JSON line. It has no time cap, so the reference backend gets fewer
  * batches.
  */
-function lstmByLstmTs(s: 'dendrite-native' | 'dendrite-js'): Config {
+function lstmByLstmTs(s: 'dendrite-native' | 'dendrite-wasm' | 'dendrite-js'): Config {
   const batches = quick ? 5 : s === 'dendrite-js' ? 40 : 200;
   return {
     system: s, variant: '', command: process.execPath,
@@ -204,7 +206,7 @@ function lstmByLstmTs(s: 'dendrite-native' | 'dendrite-js'): Config {
  * times 50 steps after 5 warm-up steps on one fixed batch (quick: 3 after 1; the js backend: 2
  * after 1) and prints one JSON line.
  */
-function attnByAttnTs(s: 'dendrite-native' | 'dendrite-js'): Config {
+function attnByAttnTs(s: 'dendrite-native' | 'dendrite-wasm' | 'dendrite-js'): Config {
   const js = s === 'dendrite-js';
   return {
     system: s, variant: '', command: process.execPath,
@@ -344,8 +346,9 @@ async function main(): Promise<void> {
   if (workloads.includes('lstm')) writeLstmText(textFile);
   const all: Aggregate[] = [];
   for (const w of workloads) {
-    if (w === 'gemm' && (systems.includes('dendrite-js') || (native && systems.includes('dendrite-native')))) {
-      all.push(...gemmByGemmTs(quick ? '256,512' : '256,512,1024', quick ? 1 : 5, native && systems.includes('dendrite-native'), systems.includes('dendrite-js')));
+    if (w === 'gemm' && (systems.includes('dendrite-js') || systems.includes('dendrite-wasm') || (native && systems.includes('dendrite-native')))) {
+      all.push(...gemmByGemmTs(quick ? '256,512' : '256,512,1024', quick ? 1 : 5, native && systems.includes('dendrite-native'),
+        systems.includes('dendrite-js'), systems.includes('dendrite-wasm')));
     }
     const base = workloadArgs(w, textFile);
     const cs = systems.flatMap((s) => configs(s, w, base, native));

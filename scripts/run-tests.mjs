@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs every compiled test file (dist/test/**/*.test.js) with Node's test runner, once per
-// backend: js always, native too when its addon loads (DENDRITE_BACKEND set by the caller
-// restricts the run to that backend). Node 20's runner takes no globs, so the files are listed
+// backend: js always, wasm and native too when they load (DENDRITE_BACKEND set by the caller
+// restricts the run to that backend). The WebAssembly module is (re)built into dist first
+// (scripts/build-wasm.mjs: quick when it is up to date), since tsc emits only its placeholder. Node 20's runner takes no globs, so the files are listed
 // here. Extra arguments filter test files by path.
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -23,6 +24,8 @@ if (chosen.length === 0) {
   process.exit(1);
 }
 
+const built = spawnSync(process.execPath, [new URL('./build-wasm.mjs', import.meta.url).pathname], { stdio: 'inherit' });
+if (built.status !== 0) process.exit(built.status ?? 1);
 const { availableBackends } = await import('../dist/src/backend/index.js');
 const backends = process.env.DENDRITE_BACKEND ? [process.env.DENDRITE_BACKEND] : availableBackends();
 if (!process.env.DENDRITE_BACKEND && !backends.includes('native')) {

@@ -2,15 +2,17 @@ import { ConfigError } from '../errors.js';
 import type { Backend } from './backend.js';
 import { jsBackend } from './js.js';
 import { loadNative } from './native.js';
+import { loadWasm } from './wasm.js';
 
 export type { Backend, BinaryOp, ConvGeometry, PoolGeometry, UnaryOp } from './backend.js';
 export { jsBackend } from './js.js';
 
 /** Names accepted by {@link setBackend}. */
-export type BackendName = 'js' | 'native';
+export type BackendName = 'js' | 'native' | 'wasm';
 
 let current: Backend | null = null;
 let nativeCache: Backend | string | null = null;
+let wasmCache: Backend | string | null = null;
 
 function native(): Backend | string {
   if (nativeCache === null) {
@@ -20,19 +22,29 @@ function native(): Backend | string {
   return nativeCache;
 }
 
+function wasm(): Backend | string {
+  if (wasmCache === null) {
+    const r = loadWasm();
+    wasmCache = 'backend' in r ? r.backend : r.error;
+  }
+  return wasmCache;
+}
+
 function envBackend(): string | undefined {
   const p = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
   return p?.env?.DENDRITE_BACKEND;
 }
 
 /**
- * The active backend. On first use it is chosen from `DENDRITE_BACKEND` (`js` | `native`) or, if
- * unset, the fastest that loads (native, else js with a one-line notice on stderr).
+ * The active backend. On first use it is chosen from `DENDRITE_BACKEND` (`js` | `native` | `wasm`)
+ * or, if unset, the fastest that loads: native (Node with the addon built), else wasm
+ * (WebAssembly SIMD: browsers, Node without the addon), else js — each fallback with a one-line
+ * notice (stderr in Node, `console.info` elsewhere).
  *
  * @example
  * ```ts
  * import { getBackend } from 'dendrite';
- * console.log(getBackend().name); // 'native' or 'js'
+ * console.log(getBackend().name); // 'native', 'wasm' or 'js'
  * ```
  */
 export function getBackend(): Backend {
@@ -48,14 +60,19 @@ export function getBackend(): Backend {
     return current!;
   }
   const n = native();
-  if (typeof n === 'string') {
-    current = jsBackend;
-    const p = (globalThis as { process?: { stderr?: { write(s: string): void }; versions?: { node?: string } } }).process;
-    if (p?.versions?.node) p.stderr?.write(`dendrite: using the JavaScript backend (${n})\n`);
-  } else {
-    current = n;
+  if (typeof n !== 'string') return (current = n);
+  const p = (globalThis as { process?: { stderr?: { write(s: string): void }; versions?: { node?: string } } }).process;
+  const inNode = Boolean(p?.versions?.node);
+  const w = wasm();
+  // outside Node the native backend is never expected: no notice for using wasm there
+  if (typeof w !== 'string') {
+    if (inNode) p!.stderr?.write(`dendrite: using the WebAssembly backend (${n})\n`);
+    return (current = w);
   }
-  return current;
+  const why = inNode ? `${n}; ${w}` : w;
+  if (inNode) p!.stderr?.write(`dendrite: using the JavaScript backend (${why})\n`);
+  else console.info(`dendrite: using the JavaScript backend (${why})`);
+  return (current = jsBackend);
 }
 
 /**
@@ -80,7 +97,15 @@ export function setBackend(name: BackendName): void {
     current = n;
     return;
   }
-  throw new ConfigError(`unknown backend '${String(name)}'; expected one of: js, native (available here: ${availableBackends().join(', ')})`);
+  if (name === 'wasm') {
+    const w = wasm();
+    if (typeof w === 'string') {
+      throw new ConfigError(`backend 'wasm' is not available (${w}); available backends: ${availableBackends().join(', ')}`);
+    }
+    current = w;
+    return;
+  }
+  throw new ConfigError(`unknown backend '${String(name)}'; expected one of: js, native, wasm (available here: ${availableBackends().join(', ')})`);
 }
 
 /**
@@ -88,9 +113,12 @@ export function setBackend(name: BackendName): void {
  *
  * @example
  * ```ts
- * availableBackends(); // ['js', 'native'] where the addon was built, else ['js']
+ * availableBackends(); // ['js', 'wasm', 'native'] in Node with the addon built; ['js', 'wasm'] in a browser
  * ```
  */
 export function availableBackends(): BackendName[] {
-  return typeof native() === 'string' ? ['js'] : ['js', 'native'];
+  const out: BackendName[] = ['js'];
+  if (typeof wasm() !== 'string') out.push('wasm');
+  if (typeof native() !== 'string') out.push('native');
+  return out;
 }

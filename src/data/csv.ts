@@ -1,4 +1,5 @@
 import { ConfigError, DataError, ShapeError, fmtShape } from '../errors.js';
+import { nodeBuiltin } from '../node-edge.js';
 import { Tensor, shapeSize } from '../tensor/tensor.js';
 import { zeros } from '../tensor/create.js';
 
@@ -381,7 +382,7 @@ export function parseCsv(text: string, opts: CsvOptions = {}): CsvTable {
  * ```
  */
 export async function readCsv(path: string, opts: Omit<CsvOptions, 'file'> = {}): Promise<CsvTable> {
-  const fs = await import('node:fs/promises');
+  const fs = nodeBuiltin('node:fs/promises', 'readCsv(path)', 'parseCsv (text) or parseCsvFile (a File or Blob)');
   let text: string;
   try {
     text = await fs.readFile(path, 'utf8');
@@ -490,4 +491,24 @@ export function selectColumns(table: CsvTable, opts: SelectOptions): Selected {
   const y = zeros(yShape);
   y.data.set(columnsMatrix(table, tIdx, 'target column'));
   return { x, y, inputColumns: iIdx.map((j) => table.columns[j]), targetColumns: tIdx.map((j) => table.columns[j]) };
+}
+
+/**
+ * Reads and parses a CSV `File` or `Blob` (UTF-8), e.g. from an `<input type="file">` in a
+ * browser, with {@link parseCsv}; errors name the file.
+ *
+ * @example
+ * ```ts
+ * const table = await parseCsvFile(input.files[0]);
+ * ```
+ */
+export async function parseCsvFile(file: Blob, opts: CsvOptions = {}): Promise<CsvTable> {
+  const name = opts.file ?? ((file as { name?: string }).name || '<csv file>');
+  let text: string;
+  try {
+    text = await file.text();
+  } catch (e) {
+    throw new DataError(`${name}: cannot read the file (${(e as Error).message})`);
+  }
+  return parseCsv(text, { ...opts, file: name });
 }

@@ -1,4 +1,5 @@
 import { ConfigError, DataError } from '../errors.js';
+import { nodeBuiltin } from '../node-edge.js';
 import { zeros } from '../tensor/create.js';
 import { Rng } from '../tensor/rng.js';
 import { oneHot } from './encode.js';
@@ -126,9 +127,9 @@ export function parseDigitFile(src: Uint8Array | string, file = 'digits.json'): 
 }
 
 async function nodeDigitReader(): Promise<(digit: number) => Promise<Uint8Array>> {
-  const { createRequire } = await import('node:module');
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
+  const { createRequire } = nodeBuiltin('node:module', 'the bundled digits from the mnist package', 'loadDigits({ readDigitFile })');
+  const fs = nodeBuiltin('node:fs/promises', 'the bundled digits');
+  const path = nodeBuiltin('node:path', 'the bundled digits');
   let root: string;
   try {
     root = path.dirname(createRequire(import.meta.url).resolve('mnist/package.json'));

@@ -1,4 +1,5 @@
 import { ConfigError, DataError, fmtShape } from '../errors.js';
+import { nodeBuiltin } from '../node-edge.js';
 import { Tensor } from '../tensor/tensor.js';
 import { zeros } from '../tensor/create.js';
 import { oneHot } from './encode.js';
@@ -151,8 +152,8 @@ class IdxStream {
  * {@link IdxStream}. Errors of the gzip stream become DataErrors with the byte offsets.
  */
 async function streamIdx(path: string, parser: (file: string) => IdxStream): Promise<IdxHeader> {
-  const fs = await import('node:fs');
-  const zlib = await import('node:zlib');
+  const fs = nodeBuiltin('node:fs', 'IDX files from paths', 'the IDX parsers on bytes');
+  const zlib = nodeBuiltin('node:zlib', 'IDX files from paths');
   let fileSize: number;
   let gz = false;
   try {
@@ -393,8 +394,8 @@ const FILE_PATTERNS = {
  * ```
  */
 export async function findIdxFiles(dir: string): Promise<Record<keyof typeof FILE_PATTERNS, string>> {
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
+  const fs = nodeBuiltin('node:fs/promises', 'findIdxFiles(dir)');
+  const path = nodeBuiltin('node:path', 'findIdxFiles(dir)');
   let names: string[];
   try {
     names = (await fs.readdir(dir)).sort();

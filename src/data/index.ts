@@ -1,5 +1,5 @@
 export { gatherRows, batchRanges } from './batch.js';
-export { CsvTable, parseCsv, readCsv, columnsMatrix, selectColumns, exampleShape } from './csv.js';
+export { CsvTable, parseCsv, parseCsvFile, readCsv, columnsMatrix, selectColumns, exampleShape } from './csv.js';
 export type { CsvOptions, ColumnRef, SelectOptions, Selected } from './csv.js';
 export { oneHot, argmaxRows } from './encode.js';
 export { fitNumeric, applyNumeric, invertNumeric, Normalizer, sortLevels, OneHotEncoder, binValues, splitIndices, Preprocessor, prepareTable } from './preprocess.js';

@@ -1,6 +1,5 @@
-import { existsSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigError, fmtShape } from '../errors.js';
+import { nodeBuiltin } from '../node-edge.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
 import { gatherRows } from '../data/batch.js';
 import type { ActivationName } from '../ops/activations.js';
@@ -244,6 +243,8 @@ export function renderReport(input: ReportInput): string {
  * ```
  */
 export function writeReport(path: string, input: ReportInput): string {
+  const { renameSync, unlinkSync, writeFileSync } = nodeBuiltin('node:fs', 'writeReport(path)', 'renderReport (the page as a string)');
+  const { basename, dirname, join } = nodeBuiltin('node:path', 'writeReport(path)');
   const abs = checkReportPath(path);
   const dir = dirname(abs);
   const html = renderReport(input);
@@ -269,6 +270,8 @@ export function writeReport(path: string, input: ReportInput): string {
  * ```
  */
 export function checkReportPath(path: string): string {
+  const { existsSync, statSync } = nodeBuiltin('node:fs', 'checkReportPath(path)', 'renderReport (the page as a string)');
+  const { dirname, join, resolve } = nodeBuiltin('node:path', 'checkReportPath(path)');
   if (typeof path !== 'string' || path.trim() === '') throw new ConfigError(`report path must be a file name, received ${JSON.stringify(path)}`);
   const abs = resolve(path);
   const dir = dirname(abs);

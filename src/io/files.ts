@@ -2,10 +2,8 @@
  * The Node edge of export/import: writing and reading the files. Everything that turns models into
  * bytes and back lives in the runtime-neutral modules beside this one; here only paths.
  */
-import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ModelFileError } from '../errors.js';
+import { nodeBuiltin } from '../node-edge.js';
 import type { Sequential } from '../nn/sequential.js';
 import type { Model } from '../train/model.js';
 import { buildModel, parseSpec } from './spec.js';
@@ -14,6 +12,22 @@ import { decodeSafetensors } from './safetensors.js';
 import type { SafetensorsFile } from './safetensors.js';
 import { exportPytorch, importSafetensors, pytorchMetadata } from './pytorch.js';
 import { concatBytes, parseTfjsModelJson, tfjsShardPaths, tfjsToModel } from './tfjs.js';
+
+// Node's modules at call time (src/node-edge.ts), under the names this file uses, so that a browser
+// bundle of dendrite has no node: import; in a browser these functions throw a ConfigError.
+type Fs = typeof import('node:fs');
+type Path = typeof import('node:path');
+const WHAT = 'export/import with file paths';
+const fsFn = <K extends keyof Fs>(k: K): Fs[K] =>
+  ((...a: unknown[]) => (nodeBuiltin('node:fs', WHAT)[k] as (...x: unknown[]) => unknown)(...a)) as Fs[K];
+const pathFn = <K extends keyof Path>(k: K): Path[K] =>
+  ((...a: unknown[]) => (nodeBuiltin('node:path', WHAT)[k] as (...x: unknown[]) => unknown)(...a)) as Path[K];
+const randomBytes = (n: number): Buffer => nodeBuiltin('node:crypto', WHAT).randomBytes(n);
+const [closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync] =
+  [fsFn('closeSync'), fsFn('fsyncSync'), fsFn('mkdirSync'), fsFn('openSync'), fsFn('readFileSync'), fsFn('renameSync'),
+    fsFn('unlinkSync'), fsFn('writeSync')] as const;
+const [dirname, isAbsolute, join, relative, resolve] =
+  [pathFn('dirname'), pathFn('isAbsolute'), pathFn('join'), pathFn('relative'), pathFn('resolve')] as const;
 
 function writeSynced(path: string, data: Uint8Array): void {
   const fd = openSync(path, 'wx');

@@ -18,3 +18,6 @@ export type { PytorchFiles, TorchLayerBridge, TorchGetter } from './pytorch.js';
 export { loadTfjsFile } from './files.js';
 export { tfjsToModel, loadTfjsUrl, parseTfjsModelJson, tfjsShardPaths, TFJS_LAYERS } from './tfjs.js';
 export type { TfjsModelJson } from './tfjs.js';
+export { serveTraining, trainInWorker } from './worker.js';
+export type { TrainJob, PlainTensor, PlainWeights, WorkerTrainingResult, MessageEndpoint } from './worker.js';
+export { modelToBytes, modelToBlob, loadModelFromBytes, loadModelFromUrl, saveModelToIndexedDB, loadModelFromIndexedDB, deleteModelFromIndexedDB } from './model-bytes.js';

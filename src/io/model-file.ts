@@ -1,6 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { nodeBuiltin } from '../node-edge.js';
 import { ModelFileError, fmtShape } from '../errors.js';
 import { shapeSize } from '../tensor/tensor.js';
 import type { Model } from '../train/model.js';
@@ -11,6 +9,11 @@ import { buildModel, parseSpec } from './spec.js';
 /** Format version this build writes; loading refuses newer versions. */
 export const MODEL_FORMAT_VERSION = 1;
 const MANIFEST = 'manifest.json';
+
+// model directories are a Node feature (the browser has modelToBytes / loadModelFromBytes)
+const fs = (what: string): typeof import('node:fs') => nodeBuiltin('node:fs', what, 'modelToBytes / loadModelFromBytes (or the IndexedDB and URL functions)');
+const crypto = (what: string): typeof import('node:crypto') => nodeBuiltin('node:crypto', what, 'modelToBytes / loadModelFromBytes (or the IndexedDB and URL functions)');
+const join = (...parts: string[]): string => nodeBuiltin('node:path', 'model directories').join(...parts);
 
 /** One tensor stored in the weights file. */
 export interface StoredTensor {
@@ -51,6 +54,7 @@ export interface SaveOptions {
 }
 
 function writeFileDurably(path: string, data: Buffer | string): void {
+  const { closeSync, fsyncSync, openSync, writeSync } = fs('saveModel(dir)');
   const fd = openSync(path, 'w');
   try {
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
@@ -62,31 +66,37 @@ function writeFileDurably(path: string, data: Buffer | string): void {
   }
 }
 
-function tensorBytes(data: Float32Array): Buffer {
-  const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return LITTLE_ENDIAN ? b : swap32(Buffer.from(b));
+function tensorBytes(data: Float32Array): Uint8Array {
+  const b = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return LITTLE_ENDIAN ? b : swap32(Uint8Array.from(b));
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-function swap32(b: Buffer): Buffer {
-  return b.swap32();
+/** Reverses the bytes of every 4-byte word in place (big-endian hosts only). */
+function swap32(b: Uint8Array): Uint8Array {
+  for (let i = 0; i + 3 < b.length; i += 4) {
+    const [x, y] = [b[i], b[i + 1]];
+    b[i] = b[i + 3];
+    b[i + 1] = b[i + 2];
+    b[i + 2] = y;
+    b[i + 3] = x;
+  }
+  return b;
 }
 
 /**
- * Saves a model to a directory: `manifest.json` (format version, spec, preprocessing, tensor
- * names/shapes/dtypes/offsets, SHA-256 checksum, history) and one little-endian float32 weights
- * file. Written atomically: the weights go to a new file named by its checksum, then the manifest
- * is replaced by rename, so a crash at any moment leaves either the old model or the new one.
+ * The model as the format's two parts: the manifest (checksum still empty) and the weights
+ * bytes. Platform-neutral: the directory (Node) and the byte/IndexedDB/URL forms (any runtime)
+ * store exactly these.
  *
  * @example
  * ```ts
- * saveModel('models/digits', model, spec);
- * const again = loadModel('models/digits');
+ * const { manifest, weights } = serializeModel(model, spec);
+ * sealManifest(manifest, sha256hex(weights));
  * ```
  */
-export function saveModel(dir: string, model: Model, spec: ModelSpec, opts: SaveOptions = {}): Manifest {
-  mkdirSync(dir, { recursive: true });
+export function serializeModel(model: Model, spec: ModelSpec, opts: SaveOptions = {}): { manifest: Manifest; weights: Uint8Array } {
   const entries: [string, Float32Array, readonly number[]][] = [];
   for (const l of model.net.layers) {
     for (const [k, t] of [...l.ownParameters(), ...l.state]) entries.push([`${l.name}.${k}`, t.data, t.shape]);
@@ -104,7 +114,7 @@ export function saveModel(dir: string, model: Model, spec: ModelSpec, opts: Save
     };
   }
   const tensors: StoredTensor[] = [];
-  const parts: Buffer[] = [];
+  const parts: Uint8Array[] = [];
   let offset = 0;
   for (const [name, data, shape] of entries) {
     tensors.push({ name, shape: [...shape], dtype: 'float32', offset });
@@ -112,22 +122,63 @@ export function saveModel(dir: string, model: Model, spec: ModelSpec, opts: Save
     parts.push(b);
     offset += b.length;
   }
-  const blob = Buffer.concat(parts);
-  const sha = createHash('sha256').update(blob).digest('hex');
-  const weightsFile = `weights-${sha.slice(0, 16)}.bin`;
+  const weights = new Uint8Array(offset);
+  offset = 0;
+  for (const b of parts) {
+    weights.set(b, offset);
+    offset += b.length;
+  }
   const manifest: Manifest = {
     format: 'dendrite-model',
     version: MODEL_FORMAT_VERSION,
     spec,
     preprocessing: opts.preprocessing,
-    weightsFile,
-    byteLength: blob.length,
-    checksum: { algorithm: 'sha256', value: sha },
+    weightsFile: '',
+    byteLength: weights.length,
+    checksum: { algorithm: 'sha256', value: '' },
     tensors,
     history: model.history,
     training,
     createdAt: new Date().toISOString(),
   };
+  return { manifest, weights };
+}
+
+/**
+ * Fills in the checksum and the weights file name (named by the checksum) of a serialised manifest.
+ *
+ * @example
+ * ```ts
+ * sealManifest(manifest, 'e3b0c442…').weightsFile; // 'weights-e3b0c44298fc1c14.bin'
+ * ```
+ */
+export function sealManifest(manifest: Manifest, sha256Hex: string): Manifest {
+  manifest.checksum = { algorithm: 'sha256', value: sha256Hex };
+  manifest.weightsFile = `weights-${sha256Hex.slice(0, 16)}.bin`;
+  return manifest;
+}
+
+/**
+ * Saves a model to a directory: `manifest.json` (format version, spec, preprocessing, tensor
+ * names/shapes/dtypes/offsets, SHA-256 checksum, history) and one little-endian float32 weights
+ * file. Written atomically: the weights go to a new file named by its checksum, then the manifest
+ * is replaced by rename, so a crash at any moment leaves either the old model or the new one.
+ *
+ * @example
+ * ```ts
+ * saveModel('models/digits', model, spec);
+ * const again = loadModel('models/digits');
+ * ```
+ */
+export function saveModel(dir: string, model: Model, spec: ModelSpec, opts: SaveOptions = {}): Manifest {
+  const { mkdirSync, readdirSync, renameSync, unlinkSync } = fs('saveModel(dir)');
+  const { createHash, randomBytes } = crypto('saveModel(dir)');
+  mkdirSync(dir, { recursive: true });
+  const { manifest: m0, weights } = serializeModel(model, spec, opts);
+  const blob = Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength);
+  const sha = createHash('sha256').update(blob).digest('hex');
+  const manifest = sealManifest(m0, sha);
+  const weightsFile = manifest.weightsFile;
   const tag = randomBytes(4).toString('hex');
   const wTmp = join(dir, `.${weightsFile}.${tag}.tmp`);
   writeFileDurably(wTmp, blob);
@@ -146,6 +197,7 @@ export function saveModel(dir: string, model: Model, spec: ModelSpec, opts: Save
 
 /** Reads and validates a manifest (ModelFileError for a missing, corrupt or newer one). */
 export function readManifest(dir: string): Manifest {
+  const { existsSync, readFileSync, statSync } = fs('readManifest(dir)');
   const path = join(dir, MANIFEST);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ModelFileError(`${dir}: not a model directory (it does not exist)`);
   if (!existsSync(path)) throw new ModelFileError(`${dir}: no ${MANIFEST} (not a saved dendrite model)`);
@@ -155,6 +207,18 @@ export function readManifest(dir: string): Manifest {
   } catch (e) {
     throw new ModelFileError(`${path}: corrupt manifest (${(e as Error).message})`);
   }
+  return checkManifest(m, path);
+}
+
+/**
+ * Validates a parsed manifest (`path` names it in errors): ModelFileError for a corrupt or newer one.
+ *
+ * @example
+ * ```ts
+ * const m = checkManifest(JSON.parse(text), 'models/digits/manifest.json');
+ * ```
+ */
+export function checkManifest(m: Manifest, path: string): Manifest {
   if (m?.format !== 'dendrite-model') throw new ModelFileError(`${path}: not a dendrite model manifest (format ${JSON.stringify(m?.format)})`);
   if (typeof m.version !== 'number' || m.version > MODEL_FORMAT_VERSION) {
     throw new ModelFileError(`${path}: format version ${m.version} is newer than this dendrite supports (${MODEL_FORMAT_VERSION}); upgrade dendrite to load it`);
@@ -186,6 +250,8 @@ export interface LoadedModel {
  * ```
  */
 export function loadModel(dir: string): LoadedModel {
+  const { existsSync, readFileSync } = fs('loadModel(dir)');
+  const { createHash } = crypto('loadModel(dir)');
   const m = readManifest(dir);
   const wpath = join(dir, m.weightsFile);
   if (!existsSync(wpath)) throw new ModelFileError(`${dir}: weights file ${m.weightsFile} is missing`);
@@ -195,10 +261,24 @@ export function loadModel(dir: string): LoadedModel {
   }
   const sha = createHash('sha256').update(blob).digest('hex');
   if (sha !== m.checksum.value) throw new ModelFileError(`${wpath}: checksum mismatch (corrupt weights file): expected sha256 ${m.checksum.value}, computed ${sha}`);
+  return restoreModel(m, blob, dir, join(dir, MANIFEST));
+}
+
+/**
+ * Builds the model of a checked manifest and sets its tensors from the weights bytes (size and
+ * checksum already verified): every tensor's dtype, offset and shape are checked against the
+ * network the spec builds (`dir` and `manifestName` name the source in errors).
+ *
+ * @example
+ * ```ts
+ * const { model } = restoreModel(manifest, weightBytes, 'models/digits', 'models/digits/manifest.json');
+ * ```
+ */
+export function restoreModel(m: Manifest, blob: Uint8Array, dir: string, manifestName: string): LoadedModel {
   let spec: ModelSpec;
   let model: Model;
   try {
-    spec = parseSpec(m.spec, `${join(dir, MANIFEST)} spec`);
+    spec = parseSpec(m.spec, `${manifestName} spec`);
     model = buildModel(spec);
   } catch (e) {
     throw new ModelFileError(`${dir}: the saved spec is invalid: ${(e as Error).message}`);
@@ -210,9 +290,9 @@ export function loadModel(dir: string): LoadedModel {
     if (!Number.isInteger(st.offset) || st.offset < 0 || st.offset + 4 * n > blob.length) {
       throw new ModelFileError(`${dir}: tensor ${st.name} at offset ${st.offset} runs past the end of the weights file`);
     }
-    const b = Buffer.from(blob.subarray(st.offset, st.offset + 4 * n));
-    if (!LITTLE_ENDIAN) b.swap32();
-    return new Float32Array(b.buffer, b.byteOffset, n).slice();
+    const b = blob.slice(st.offset, st.offset + 4 * n);
+    if (!LITTLE_ENDIAN) swap32(b);
+    return new Float32Array(b.buffer, b.byteOffset, n);
   };
   for (const l of model.net.layers) {
     for (const [k, t] of [...l.ownParameters(), ...l.state]) {

@@ -21,7 +21,7 @@ export interface EpochLog {
 }
 
 /** Why training stopped. */
-export type StopReason = 'converged' | 'maxEpochs' | 'earlyStopping' | 'callback';
+export type StopReason = 'converged' | 'maxEpochs' | 'earlyStopping' | 'callback' | 'aborted';
 
 /** The record of a `fit()` run. */
 export interface History {

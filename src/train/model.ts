@@ -72,6 +72,45 @@ export interface FitOptions {
   callbacks?: Callback[];
 }
 
+/**
+ * Where a {@link Model.fitAsync} run is, after a batch.
+ *
+ * @example
+ * ```ts
+ * const onProgress = (p: FitProgress) => console.log(`epoch ${p.epoch}/${p.epochs}, batch ${p.batch}/${p.batches}`);
+ * ```
+ */
+export interface FitProgress {
+  /** Epoch in progress (1-based, counting resumed runs). */
+  epoch: number;
+  /** Epochs this call runs at most. */
+  epochs: number;
+  /** Batches done in this epoch, and per epoch. */
+  batch: number;
+  batches: number;
+  /** Loss of the batch just applied. */
+  loss: number;
+  /** Share of this call's batches done, in (0, 1] (for a progress bar). */
+  fraction: number;
+}
+
+/**
+ * Options of {@link Model.fitAsync}: those of `fit` plus the control of a non-blocking run.
+ *
+ * @example
+ * ```ts
+ * const opts: AsyncFitOptions = { epochs: 5, batchSize: 64, signal: controller.signal, yieldEveryMs: 16 };
+ * ```
+ */
+export interface AsyncFitOptions extends FitOptions {
+  /** Stops training after the batch in progress (weights of the last completed batch are kept). */
+  signal?: AbortSignal;
+  /** Called after every batch. */
+  onProgress?: (p: FitProgress) => void;
+  /** Longest stretch of batches between two turns of the event loop, in ms (default 10; 0 = after every batch). */
+  yieldEveryMs?: number;
+}
+
 /** Result of {@link Model.evaluate}. */
 export interface Evaluation {
   /** Loss over the data, with the model's reduction (sum or mean over examples). */
@@ -179,8 +218,65 @@ export class Model {
   /**
    * Trains the network. Throws `NumericError` (naming the first layer with a non-finite value)
    * if a loss or gradient becomes NaN/Inf; the weights are then restored to the last ones that gave a finite loss.
+   *
+   * @example
+   * ```ts
+   * const history = model.fit(x, y, { epochs: 5, batchSize: 64 });
+   * ```
    */
   fit(x: Batch, y: Batch, opts: FitOptions): History {
+    const run = this.training(x, y, opts);
+    for (;;) {
+      const r = run.next(false);
+      if (r.done) return r.value;
+    }
+  }
+
+  /**
+   * {@link Model.fit} that gives the event loop a turn between batches (at least every
+   * `yieldEveryMs`), so a page stays responsive and a worker can receive messages while it trains.
+   * It performs exactly the same computation as `fit`: the same seed and backend give
+   * bit-identical weights. `signal` stops training after the batch in progress: the weights are
+   * those of the last completed batch, `history.stopped` is `'aborted'`, `history.updates` counts
+   * the batches applied, and an epoch cut short is not in `history.epochs`.
+   *
+   * @example
+   * ```ts
+   * const stop = new AbortController();
+   * const history = await model.fitAsync(x, y, {
+   *   epochs: 10, batchSize: 64, signal: stop.signal,
+   *   onProgress: (p) => bar.value = p.fraction,
+   * });
+   * if (history.stopped === 'aborted') console.log(`stopped after ${history.updates} updates`);
+   * ```
+   */
+  async fitAsync(x: Batch, y: Batch, opts: AsyncFitOptions): Promise<History> {
+    const every = opts.yieldEveryMs ?? 10;
+    if (!(typeof every === 'number' && every >= 0)) {
+      throw new ConfigError(`fitAsync: yieldEveryMs must be a number ≥ 0, received ${JSON.stringify(opts.yieldEveryMs)}`);
+    }
+    if (opts.signal?.aborted) {
+      this.history.stopped = 'aborted';
+      return this.history;
+    }
+    const run = this.training(x, y, opts);
+    let last = performance.now();
+    for (;;) {
+      const r = run.next(opts.signal?.aborted === true);
+      if (r.done) return r.value;
+      if (opts.onProgress) opts.onProgress(r.value);
+      if (performance.now() - last >= every) {
+        await yieldToEventLoop();
+        last = performance.now();
+      }
+    }
+  }
+
+  /**
+   * The training loop as a generator: it yields after every batch (the progress so far) and
+   * stops with reason `'aborted'` when the value passed to `next()` is true.
+   */
+  private *training(x: Batch, y: Batch, opts: FitOptions): Generator<FitProgress, History, boolean> {
     const epochs = opts.epochs;
     if (!Number.isInteger(epochs) || epochs < 1) throw new ConfigError(`fit: epochs must be an integer ≥ 1, received ${JSON.stringify(epochs)}`);
     const bs = opts.batchSize ?? 32;
@@ -255,7 +351,14 @@ export class Model {
           judged += rows;
         }
         for (const c of callbacks) c.onBatchEnd?.(b, lv, control);
+        const batches = ranges.length;
+        const abort = yield {
+          epoch, epochs, batch: b + 1, batches, loss: lv,
+          fraction: (epoch - startEpoch - 1 + (b + 1) / batches) / epochs,
+        };
+        if (abort) stopReason = 'aborted';
       }
+      if (stopReason === 'aborted') break;
       const seconds = (performance.now() - t0) / 1000;
       const log: EpochLog = { epoch, loss: 0, seconds, gradNorm: updates ? normSum / updates : 0 };
       if (opts.stopWhen) {
@@ -369,6 +472,23 @@ export class Model {
       this.net.train(was);
     }
   }
+}
+
+/** One turn of the event loop: a macrotask, so timers, messages, input and rendering can run. */
+function yieldToEventLoop(): Promise<void> {
+  const g = globalThis as { setImmediate?: (f: () => void) => void };
+  if (typeof g.setImmediate === 'function') return new Promise((resolve) => g.setImmediate!(resolve));
+  if (typeof MessageChannel === 'function') {
+    return new Promise((resolve) => {
+      const ch = new MessageChannel();
+      ch.port1.onmessage = () => {
+        ch.port1.close();
+        resolve();
+      };
+      ch.port2.postMessage(null);
+    });
+  }
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /** Global L2 norm of every parameter's gradient (float64 accumulation). */

@@ -12,8 +12,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigError, availableBackends, getBackend, setBackend } from '../../src/index.js';
 import type { BackendName } from '../../src/index.js';
 import { loadNative } from '../../src/backend/native.js';
+import { loadWasm } from '../../src/backend/wasm.js';
 
 const nativeOk = 'backend' in loadNative();
+const wasmOk = 'backend' in loadWasm();
 // dist/src of this build (this file is dist/test/backend/select.test.js)
 const distSrc = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src');
 
@@ -33,7 +35,7 @@ const PRINT_ERROR = `try { getBackend(); console.log('no error'); } catch (e) { 
 test('setBackend rejects an unknown name with a ConfigError listing what is available', () => {
   assert.throws(() => setBackend('gpu' as BackendName), (e: unknown) =>
     e instanceof ConfigError &&
-    /^unknown backend 'gpu'; expected one of: js, native \(available here: js(, native)?\)$/.test(e.message));
+    /^unknown backend 'gpu'; expected one of: js, native, wasm \(available here: js(, wasm)?(, native)?\)$/.test(e.message));
 });
 
 test('setBackend switches between the reference and (where built) the native backend', () => {
@@ -41,6 +43,10 @@ test('setBackend switches between the reference and (where built) the native bac
   try {
     setBackend('js');
     assert.equal(getBackend().name, 'js');
+    if (wasmOk) {
+      setBackend('wasm');
+      assert.equal(getBackend().name, 'wasm');
+    }
     if (nativeOk) {
       setBackend('native');
       assert.equal(getBackend().name, 'native');
@@ -52,14 +58,15 @@ test('setBackend switches between the reference and (where built) the native bac
   }
 });
 
-test('availableBackends lists native exactly when its addon loads', () => {
-  assert.deepEqual(availableBackends(), nativeOk ? ['js', 'native'] : ['js']);
+test('availableBackends lists wasm and native exactly when they load, fastest last', () => {
+  assert.deepEqual(availableBackends(), ['js', ...(wasmOk ? ['wasm'] : []), ...(nativeOk ? ['native'] : [])]);
 });
 
 test('DENDRITE_BACKEND chooses the backend on first use; without it the fastest that loads is used', () => {
   assert.equal(child(`console.log(getBackend().name)`, { DENDRITE_BACKEND: 'js' }).stdout, 'js');
   const dflt = child(`console.log(getBackend().name)`, { DENDRITE_BACKEND: undefined });
-  assert.equal(dflt.stdout, nativeOk ? 'native' : 'js');
+  assert.equal(dflt.stdout, nativeOk ? 'native' : wasmOk ? 'wasm' : 'js');
+  if (wasmOk) assert.equal(child(`console.log(getBackend().name)`, { DENDRITE_BACKEND: 'wasm' }).stdout, 'wasm');
   if (nativeOk) {
     assert.equal(dflt.stderr, '', 'no notice when the native backend is used');
     assert.equal(child(`console.log(getBackend().name)`, { DENDRITE_BACKEND: 'native' }).stdout, 'native');
@@ -68,30 +75,31 @@ test('DENDRITE_BACKEND chooses the backend on first use; without it the fastest 
 
 test('DENDRITE_BACKEND with an unknown name fails with a ConfigError naming the variable', () => {
   const r = child(PRINT_ERROR, { DENDRITE_BACKEND: 'cuda' });
-  assert.match(r.stdout, /^ConfigError: DENDRITE_BACKEND=cuda: unknown backend 'cuda'; expected one of: js, native \(available here: js(, native)?\)$/);
+  assert.match(r.stdout, /^ConfigError: DENDRITE_BACKEND=cuda: unknown backend 'cuda'; expected one of: js, native, wasm \(available here: js(, wasm)?(, native)?\)$/);
 });
 
-test('without a built addon: js is used with a one-line notice, and native is refused with the reason', () => {
+test('without a built addon: wasm is used with a one-line notice, and native is refused with the reason', () => {
   const dir = mkdtempSync(join(tmpdir(), 'dendrite-nonative-'));
   try {
     // the compiled backend module and what it imports, in a tree that has no native/build
     const backendDir = join(dir, 'dist', 'src', 'backend');
     cpSync(join(distSrc, 'backend'), backendDir, { recursive: true });
     cpSync(join(distSrc, 'errors.js'), join(dir, 'dist', 'src', 'errors.js'));
+    cpSync(join(distSrc, 'node-edge.js'), join(dir, 'dist', 'src', 'node-edge.js'));
     writeFileSync(join(dir, 'package.json'), '{"type": "module"}\n');
 
     const dflt = child(`console.log(getBackend().name)`, { DENDRITE_BACKEND: undefined }, backendDir);
-    assert.equal(dflt.stdout, 'js');
-    assert.match(dflt.stderr, /^dendrite: using the JavaScript backend \(the native addon is not built \(native\/build\/Release\/dendrite_native\.node is missing; `npm install` builds it when g\+\+, make, python3 and libdnnl-dev are installed\)\)$/);
+    assert.equal(dflt.stdout, 'wasm');
+    assert.match(dflt.stderr, /^dendrite: using the WebAssembly backend \(the native addon is not built \(native\/build\/Release\/dendrite_native\.node is missing; `npm install` builds it when g\+\+, make, python3 and libdnnl-dev are installed\)\)$/);
 
     const asked = child(`try { setBackend('native'); } catch (e) { console.log(e.name + ': ' + e.message); }
       console.log(availableBackends().join(','));`, { DENDRITE_BACKEND: undefined }, backendDir);
     const [msg, avail] = asked.stdout.split('\n');
-    assert.match(msg, /^ConfigError: backend 'native' is not available \(the native addon is not built .*libdnnl-dev.*\); available backends: js$/);
-    assert.equal(avail, 'js');
+    assert.match(msg, /^ConfigError: backend 'native' is not available \(the native addon is not built .*libdnnl-dev.*\); available backends: js, wasm$/);
+    assert.equal(avail, 'js,wasm');
 
     const env = child(PRINT_ERROR, { DENDRITE_BACKEND: 'native' }, backendDir);
-    assert.match(env.stdout, /^ConfigError: DENDRITE_BACKEND=native: backend 'native' is not available \(the native addon is not built .*\); available backends: js$/);
+    assert.match(env.stdout, /^ConfigError: DENDRITE_BACKEND=native: backend 'native' is not available \(the native addon is not built .*\); available backends: js, wasm$/);
 
     // when the install step recorded why the build failed, that reason is what the error says
     mkdirSync(join(dir, 'native', 'build'), { recursive: true });
@@ -99,7 +107,18 @@ test('without a built addon: js is used with a one-line notice, and native is re
       'oneDNN headers not found: install libdnnl-dev (apt-get install libdnnl-dev)\n');
     const why = child(`try { setBackend('native'); } catch (e) { console.log(e.name + ': ' + e.message); }`,
       { DENDRITE_BACKEND: undefined }, backendDir);
-    assert.equal(why.stdout, "ConfigError: backend 'native' is not available (the native addon was not built at install time: oneDNN headers not found: install libdnnl-dev (apt-get install libdnnl-dev)); available backends: js");
+    assert.equal(why.stdout, "ConfigError: backend 'native' is not available (the native addon was not built at install time: oneDNN headers not found: install libdnnl-dev (apt-get install libdnnl-dev)); available backends: js, wasm");
+
+    // a WebAssembly module the engine refuses (e.g. a browser without SIMD): js, one notice, no crash
+    writeFileSync(join(backendDir, 'wasm-binary.js'),
+      'export const wasmBase64 = "AGFzbQEAAAAB/w=="; export const wasmThreadsBase64 = wasmBase64; export const wasmBuildError = null;\n');
+    const js = child(`console.log(getBackend().name); try { setBackend('wasm'); } catch (e) { console.log(e.name + ': ' + e.message); }`,
+      { DENDRITE_BACKEND: undefined }, backendDir);
+    const [name, refused] = js.stdout.split('\n');
+    assert.equal(name, 'js');
+    assert.match(js.stderr, /^dendrite: using the JavaScript backend \(the native addon was not built at install time: .*; the WebAssembly module failed to load \(.+\); WebAssembly SIMD is needed\)$/);
+    assert.equal(js.stderr.split('\n').length, 1);
+    assert.match(refused, /^ConfigError: backend 'wasm' is not available \(the WebAssembly module failed to load .*\); available backends: js$/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -13,7 +13,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(usage());
     return name ? 0 : 2;
   }
-  const cmd = COMMANDS[name];
+  const cmd = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!cmd) {
     process.stderr.write(`dendrite: unknown command "${name}"\n\n${usage()}`);
     return 2;

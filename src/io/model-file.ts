@@ -1,47 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { ModelFileError, fmtShape } from '../errors.js';
-import { shapeSize } from '../tensor/tensor.js';
+import { ModelFileError } from '../errors.js';
 import type { Model } from '../train/model.js';
-import type { History } from '../train/callbacks.js';
 import type { ModelSpec } from './spec.js';
-import { buildModel, parseSpec } from './spec.js';
+import { readRegularFileSync } from '../data/node-files.js';
+import { MAX_MANIFEST_BYTES, MODEL_FORMAT_VERSION, decodeModel, parseManifest, tensorTableDigest } from './model-format.js';
+import type { LoadedModel, Manifest, StoredTensor } from './model-format.js';
 
-/** Format version this build writes; loading refuses newer versions. */
-export const MODEL_FORMAT_VERSION = 1;
+export { MODEL_FORMAT_VERSION } from './model-format.js';
+export type { LoadedModel, Manifest, StoredTensor } from './model-format.js';
+
 const MANIFEST = 'manifest.json';
-
-/** One tensor stored in the weights file. */
-export interface StoredTensor {
-  /** `layer.param` for model parameters and state, `optimizer/<param>/<buffer>` for optimiser state. */
-  name: string;
-  shape: number[];
-  dtype: 'float32';
-  /** Byte offset in the weights file. */
-  offset: number;
-}
-
-/** The JSON manifest of a saved model directory. */
-export interface Manifest {
-  format: 'dendrite-model';
-  version: number;
-  spec: ModelSpec;
-  /** Fitted data preparation (normalisers, encoders), as produced by the data module. */
-  preprocessing?: unknown;
-  weightsFile: string;
-  byteLength: number;
-  checksum: { algorithm: 'sha256'; value: string };
-  tensors: StoredTensor[];
-  history?: History;
-  /** Present in checkpoints: everything needed to resume training exactly. */
-  training?: {
-    epoch: number;
-    optimizer: { type: string; iterations: number };
-    rng: { shuffle: unknown; runtime: unknown };
-  };
-  createdAt: string;
-}
 
 /** What {@link saveModel} stores besides the weights. */
 export interface SaveOptions {
@@ -50,15 +20,66 @@ export interface SaveOptions {
   checkpoint?: boolean;
 }
 
-function writeFileDurably(path: string, data: Buffer | string): void {
-  const fd = openSync(path, 'w');
+const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+/** Temporary files of a save (`.<final name>.<8 hex>.tmp`), ours or left by an interrupted one. */
+const TEMP_FILE = /^\.(?:weights-[0-9a-f]{16}\.bin|manifest\.json)\.[0-9a-f]{8}\.tmp$/;
+
+/** Runs a file-system step of a save; an error becomes one ModelFileError naming the step and path. */
+function step<T>(op: string, path: string, fn: () => T): T {
   try {
-    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    return fn();
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new ModelFileError(`cannot save the model: ${op} ${path} failed (${err.code ?? 'error'}: ${err.message})`);
+  }
+}
+
+function writeFileDurably(path: string, data: Buffer): void {
+  const fd = step('create', path, () => openSync(path, 'wx'));
+  try {
     let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
+    while (off < data.length) off += step('write', path, () => writeSync(fd, data, off, data.length - off));
+    step('fsync', path, () => fsyncSync(fd));
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Writes a model directory's weights and manifest atomically: each goes to a fresh temporary file
+ * that is renamed into place, the manifest last, so a crash leaves the old model or the new one.
+ * Temporary files left by earlier interrupted saves are removed first; this save's own are
+ * removed when it fails (e.g. ENOSPC), and weights files the new manifest no longer names after it
+ * succeeds.
+ */
+function writeModelDir(dir: string, manifest: Manifest, blob: Buffer): void {
+  step('create directory', dir, () => mkdirSync(dir, { recursive: true }));
+  const names = step('list directory', dir, () => readdirSync(dir));
+  for (const f of names) {
+    if (TEMP_FILE.test(f)) {
+      try { unlinkSync(join(dir, f)); } catch { /* another process removed it */ }
+    }
+  }
+  const tag = randomBytes(4).toString('hex');
+  const wTmp = join(dir, `.${manifest.weightsFile}.${tag}.tmp`);
+  const mTmp = join(dir, `.${MANIFEST}.${tag}.tmp`);
+  try {
+    writeFileDurably(wTmp, blob);
+    step('rename', wTmp, () => renameSync(wTmp, join(dir, manifest.weightsFile)));
+    writeFileDurably(mTmp, Buffer.from(JSON.stringify(manifest, null, 1), 'utf8'));
+    step('rename', mTmp, () => renameSync(mTmp, join(dir, MANIFEST)));
+  } catch (e) {
+    for (const t of [wTmp, mTmp]) {
+      try { unlinkSync(t); } catch { /* not created, or already renamed */ }
+    }
+    throw e;
+  }
+  // the old weights files are no longer referenced by the (new) manifest
+  for (const f of readdirSync(dir)) {
+    if (/^weights-[0-9a-f]{16}\.bin$/.test(f) && f !== manifest.weightsFile) {
+      try { unlinkSync(join(dir, f)); } catch { /* another writer removed it */ }
+    }
   }
 }
 
@@ -86,7 +107,6 @@ function swap32(b: Buffer): Buffer {
  * ```
  */
 export function saveModel(dir: string, model: Model, spec: ModelSpec, opts: SaveOptions = {}): Manifest {
-  mkdirSync(dir, { recursive: true });
   const entries: [string, Float32Array, readonly number[]][] = [];
   for (const l of model.net.layers) {
     for (const [k, t] of [...l.ownParameters(), ...l.state]) entries.push([`${l.name}.${k}`, t.data, t.shape]);
@@ -113,7 +133,7 @@ export function saveModel(dir: string, model: Model, spec: ModelSpec, opts: Save
     offset += b.length;
   }
   const blob = Buffer.concat(parts);
-  const sha = createHash('sha256').update(blob).digest('hex');
+  const sha = sha256(blob);
   const weightsFile = `weights-${sha.slice(0, 16)}.bin`;
   const manifest: Manifest = {
     format: 'dendrite-model',
@@ -122,62 +142,47 @@ export function saveModel(dir: string, model: Model, spec: ModelSpec, opts: Save
     preprocessing: opts.preprocessing,
     weightsFile,
     byteLength: blob.length,
-    checksum: { algorithm: 'sha256', value: sha },
+    checksum: { algorithm: 'sha256', value: sha, tensors: tensorTableDigest(tensors, sha256) },
     tensors,
     history: model.history,
     training,
     createdAt: new Date().toISOString(),
   };
-  const tag = randomBytes(4).toString('hex');
-  const wTmp = join(dir, `.${weightsFile}.${tag}.tmp`);
-  writeFileDurably(wTmp, blob);
-  renameSync(wTmp, join(dir, weightsFile));
-  const mTmp = join(dir, `.${MANIFEST}.${tag}.tmp`);
-  writeFileDurably(mTmp, JSON.stringify(manifest, null, 1));
-  renameSync(mTmp, join(dir, MANIFEST));
-  // the old weights files are no longer referenced by the (new) manifest
-  for (const f of readdirSync(dir)) {
-    if (/^weights-[0-9a-f]{16}\.bin$/.test(f) && f !== weightsFile) {
-      try { unlinkSync(join(dir, f)); } catch { /* another writer removed it */ }
-    }
-  }
+  writeModelDir(dir, manifest, blob);
   return manifest;
 }
 
-/** Reads and validates a manifest (ModelFileError for a missing, corrupt or newer one). */
+
+
+const fail = (m: string) => new ModelFileError(m);
+
+/** Reads and validates a model directory's manifest (ModelFileError naming the file and field). */
 export function readManifest(dir: string): Manifest {
-  const path = join(dir, MANIFEST);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ModelFileError(`${dir}: not a model directory (it does not exist)`);
-  if (!existsSync(path)) throw new ModelFileError(`${dir}: no ${MANIFEST} (not a saved dendrite model)`);
-  let m: Manifest;
+  let isDir = false;
   try {
-    m = JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+    isDir = statSync(dir).isDirectory();
+  } catch { /* reported below */ }
+  if (!isDir) throw new ModelFileError(`${dir}: not a model directory (it does not exist or is not a directory)`);
+  const path = join(dir, MANIFEST);
+  const bytes = readRegularFileSync(path, { noFollow: true, maxBytes: MAX_MANIFEST_BYTES, what: `${MANIFEST} (a saved dendrite model's manifest)`, fail });
+  let raw: unknown;
+  try {
+    raw = JSON.parse(bytes.toString('utf8'));
   } catch (e) {
     throw new ModelFileError(`${path}: corrupt manifest (${(e as Error).message})`);
   }
-  if (m?.format !== 'dendrite-model') throw new ModelFileError(`${path}: not a dendrite model manifest (format ${JSON.stringify(m?.format)})`);
-  if (typeof m.version !== 'number' || m.version > MODEL_FORMAT_VERSION) {
-    throw new ModelFileError(`${path}: format version ${m.version} is newer than this dendrite supports (${MODEL_FORMAT_VERSION}); upgrade dendrite to load it`);
-  }
-  if (typeof m.weightsFile !== 'string' || !Array.isArray(m.tensors) || !m.checksum || typeof m.byteLength !== 'number') {
-    throw new ModelFileError(`${path}: manifest lacks weightsFile, tensors, byteLength or checksum`);
-  }
-  return m;
-}
-
-/** A loaded model with what was saved alongside it. */
-export interface LoadedModel {
-  model: Model;
-  spec: ModelSpec;
-  manifest: Manifest;
-  preprocessing?: unknown;
+  return parseManifest(raw, path);
 }
 
 /**
- * Loads a model directory written by {@link saveModel}, validating everything: manifest, format
- * version, weights file presence, size and SHA-256 checksum, and every tensor's shape against
- * the network the spec builds. Any problem is a `ModelFileError`; nothing is written. A
- * checkpoint also restores optimiser state, generator states and history (to resume training).
+ * Loads a model directory written by {@link saveModel}, trusting nothing in it: the manifest is
+ * validated field by field; the weights file must be a regular file inside the directory named as
+ * the saver names it, its size must match before it is read, its SHA-256 and the tensor table's
+ * checksum must match; the network is built only as far as the weights file's real length allows;
+ * every tensor's shape and values are checked against the spec. A checkpoint also restores
+ * optimiser state, generator states and history (validated first). Any problem is a
+ * `ModelFileError` naming the file and field; nothing is written. FIFOs and devices are refused
+ * without blocking.
  *
  * @example
  * ```ts
@@ -188,56 +193,6 @@ export interface LoadedModel {
 export function loadModel(dir: string): LoadedModel {
   const m = readManifest(dir);
   const wpath = join(dir, m.weightsFile);
-  if (!existsSync(wpath)) throw new ModelFileError(`${dir}: weights file ${m.weightsFile} is missing`);
-  const blob = readFileSync(wpath);
-  if (blob.length !== m.byteLength) {
-    throw new ModelFileError(`${wpath}: weights file has ${blob.length} bytes, the manifest says ${m.byteLength} (truncated or corrupt)`);
-  }
-  const sha = createHash('sha256').update(blob).digest('hex');
-  if (sha !== m.checksum.value) throw new ModelFileError(`${wpath}: checksum mismatch (corrupt weights file): expected sha256 ${m.checksum.value}, computed ${sha}`);
-  let spec: ModelSpec;
-  let model: Model;
-  try {
-    spec = parseSpec(m.spec, `${join(dir, MANIFEST)} spec`);
-    model = buildModel(spec);
-  } catch (e) {
-    throw new ModelFileError(`${dir}: the saved spec is invalid: ${(e as Error).message}`);
-  }
-  const byName = new Map(m.tensors.map((t) => [t.name, t]));
-  const read = (st: StoredTensor): Float32Array => {
-    const n = shapeSize(st.shape);
-    if (st.dtype !== 'float32') throw new ModelFileError(`${dir}: tensor ${st.name} has dtype ${st.dtype}; only float32 is supported`);
-    if (!Number.isInteger(st.offset) || st.offset < 0 || st.offset + 4 * n > blob.length) {
-      throw new ModelFileError(`${dir}: tensor ${st.name} at offset ${st.offset} runs past the end of the weights file`);
-    }
-    const b = Buffer.from(blob.subarray(st.offset, st.offset + 4 * n));
-    if (!LITTLE_ENDIAN) b.swap32();
-    return new Float32Array(b.buffer, b.byteOffset, n).slice();
-  };
-  for (const l of model.net.layers) {
-    for (const [k, t] of [...l.ownParameters(), ...l.state]) {
-      const name = `${l.name}.${k}`;
-      const st = byName.get(name);
-      if (!st) throw new ModelFileError(`${dir}: the weights file lacks ${name} ${fmtShape(t.shape)}`);
-      if (st.shape.length !== t.shape.length || st.shape.some((d, i) => d !== t.shape[i])) {
-        throw new ModelFileError(`${dir}: ${name} has shape ${fmtShape(st.shape)} in the weights file, the spec needs ${fmtShape(t.shape)}`);
-      }
-      t.data.set(read(st));
-    }
-  }
-  if (m.history) model.history = structuredClone(m.history);
-  if (m.training) {
-    const params: Record<string, Record<string, number[]>> = {};
-    for (const st of m.tensors) {
-      if (!st.name.startsWith('optimizer/')) continue;
-      const rest = st.name.slice('optimizer/'.length);
-      const cut = rest.lastIndexOf('/');
-      const pname = rest.slice(0, cut);
-      (params[pname] ??= {})[rest.slice(cut + 1)] = Array.from(read(st));
-    }
-    model.optimizer.setState({ iterations: m.training.optimizer.iterations, params });
-    model.rng.setState(m.training.rng.shuffle as Parameters<typeof model.rng.setState>[0]);
-    model.net.rng.setState(m.training.rng.runtime as Parameters<typeof model.rng.setState>[0]);
-  }
-  return { model, spec, manifest: m, preprocessing: m.preprocessing };
+  const weights = readRegularFileSync(wpath, { noFollow: true, exactBytes: m.byteLength, what: 'weights file', fail });
+  return decodeModel(m, weights, { file: join(dir, MANIFEST), weightsFile: wpath, sha256 });
 }

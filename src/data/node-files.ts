@@ -1,0 +1,114 @@
+// Node edge: reading files that came from someone else. Only regular files are read (a FIFO,
+// device, directory or socket is refused without blocking: the open is non-blocking and the
+// type is checked on the open descriptor), and sizes are checked before anything is allocated.
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import type { Stats } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+
+/** How a caller wants a file checked; `fail` builds the caller's typed error from a message. */
+export interface RegularFileOptions {
+  /** Refuse a symbolic link as the last path component (files inside a model directory). */
+  noFollow?: boolean;
+  /** Largest size accepted, in bytes. */
+  maxBytes?: number;
+  /** The exact size the file must have (checked before reading). */
+  exactBytes?: number;
+  /** Words the file in messages, e.g. `'weights file'`. */
+  what?: string;
+  fail: (message: string) => Error;
+}
+
+const NONBLOCK = constants.O_NONBLOCK ?? 0;
+const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+
+function kind(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+function openError(path: string, e: unknown, o: RegularFileOptions): Error {
+  const err = e as NodeJS.ErrnoException;
+  const what = o.what ?? 'file';
+  if (err.code === 'ELOOP' && o.noFollow) return o.fail(`${path}: the ${what} is a symbolic link; only a regular file inside the directory is read`);
+  if (err.code === 'ENOENT') return o.fail(`${path}: the ${what} is missing (no such file)`);
+  if (err.code === 'ENXIO') return o.fail(`${path}: the ${what} is a socket or device, not a regular file`);
+  return o.fail(`${path}: cannot open the ${what} (${err.code ?? 'error'}: ${err.message})`);
+}
+
+/** Checks an open file's type and size; returns its size. */
+function checkStats(path: string, st: Stats, o: RegularFileOptions): number {
+  const what = o.what ?? 'file';
+  if (!st.isFile()) throw o.fail(`${path}: the ${what} is ${kind(st)}, not a regular file`);
+  if (o.exactBytes !== undefined && st.size !== o.exactBytes) {
+    throw o.fail(`${path}: the ${what} has ${st.size} bytes, expected ${o.exactBytes} (truncated or corrupt)`);
+  }
+  if (o.maxBytes !== undefined && st.size > o.maxBytes) {
+    throw o.fail(`${path}: the ${what} has ${st.size} bytes, more than the ${o.maxBytes} accepted`);
+  }
+  return st.size;
+}
+
+/**
+ * Reads a whole regular file synchronously after checking its type and size on the open
+ * descriptor. Never blocks on a FIFO; allocates only what the real file length allows.
+ *
+ * @example
+ * ```ts
+ * const bytes = readRegularFileSync('model/manifest.json', { maxBytes: 1 << 20, fail: (m) => new ModelFileError(m) });
+ * ```
+ */
+export function readRegularFileSync(path: string, o: RegularFileOptions): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | NONBLOCK | (o.noFollow ? NOFOLLOW : 0));
+  } catch (e) {
+    throw openError(path, e, o);
+  }
+  try {
+    const size = checkStats(path, fstatSync(fd), o);
+    const buf = Buffer.allocUnsafe(size);
+    let off = 0;
+    while (off < size) {
+      let n: number;
+      try {
+        n = readSync(fd, buf, off, size - off, off);
+      } catch (e) {
+        throw o.fail(`${path}: cannot read the ${o.what ?? 'file'} (${(e as NodeJS.ErrnoException).code ?? 'error'}: ${(e as Error).message})`);
+      }
+      if (n === 0) throw o.fail(`${path}: the ${o.what ?? 'file'} shrank while it was read (${off} of ${size} bytes)`);
+      off += n;
+    }
+    return buf;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Opens a regular file for streaming after the same checks as {@link readRegularFileSync};
+ * the caller closes the handle. Returns the handle and the file's size.
+ *
+ * @example
+ * ```ts
+ * const { handle, size } = await openRegularFile('train-images-idx3-ubyte', { fail: (m) => new DataError(m) });
+ * ```
+ */
+export async function openRegularFile(path: string, o: RegularFileOptions): Promise<{ handle: FileHandle; size: number }> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, constants.O_RDONLY | NONBLOCK | (o.noFollow ? NOFOLLOW : 0));
+  } catch (e) {
+    throw openError(path, e, o);
+  }
+  try {
+    return { handle, size: checkStats(path, await handle.stat(), o) };
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+}

@@ -35,7 +35,7 @@ function openError(path: string, e: unknown, o: RegularFileOptions): Error {
   const err = e as NodeJS.ErrnoException;
   const what = o.what ?? 'file';
   if (err.code === 'ELOOP' && o.noFollow) return o.fail(`${path}: the ${what} is a symbolic link; only a regular file inside the directory is read`);
-  if (err.code === 'ENOENT') return o.fail(`${path}: the ${what} is missing (no such file)`);
+  if (err.code === 'ENOENT') return o.fail(`${path}: cannot read the file: the ${what} is missing (ENOENT)`);
   if (err.code === 'ENXIO') return o.fail(`${path}: the ${what} is a socket or device, not a regular file`);
   return o.fail(`${path}: cannot open the ${what} (${err.code ?? 'error'}: ${err.message})`);
 }

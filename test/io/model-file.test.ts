@@ -51,7 +51,7 @@ function expectModelFileError(dir: string, re: RegExp): void {
 test('a missing weights file is a ModelFileError', () => {
   const { dir, manifest } = saved();
   unlinkSync(join(dir, manifest.weightsFile as string));
-  expectModelFileError(dir, /weights-[0-9a-f]+\.bin: the weights file is missing/);
+  expectModelFileError(dir, /weights-[0-9a-f]+\.bin: cannot read the file: the weights file is missing/);
 });
 
 test('a corrupt weights file fails the checksum', () => {

@@ -6,6 +6,20 @@ import type { Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 
+/**
+ * One line for a failed file-system call, naming the operation and the path.
+ *
+ * @example
+ * ```ts
+ * fsFailure('create', 'out/x.tmp', err); // "create out/x.tmp failed (EACCES: permission denied)"
+ * ```
+ */
+export function fsFailure(op: string, path: string, e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  const msg = String(err.message ?? e).replace(/^E[A-Z]+: /, '').replace(/, \w+(?: '[^']*'(?: -> '[^']*')?)?$/, '');
+  return `${op} ${path} failed (${err.code ?? 'error'}: ${msg})`;
+}
+
 /** How a caller wants a file checked; `fail` builds the caller's typed error from a message. */
 export interface RegularFileOptions {
   /** Refuse a symbolic link as the last path component (files inside a model directory). */

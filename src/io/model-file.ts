@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ModelFileError } from '../errors.js';
 import type { Model } from '../train/model.js';
 import type { ModelSpec } from './spec.js';
-import { readRegularFileSync } from '../data/node-files.js';
+import { fsFailure, readRegularFileSync } from '../data/node-files.js';
 import { MAX_MANIFEST_BYTES, MODEL_FORMAT_VERSION, decodeModel, parseManifest, tensorTableDigest } from './model-format.js';
 import type { LoadedModel, Manifest, StoredTensor } from './model-format.js';
 
@@ -30,8 +30,7 @@ function step<T>(op: string, path: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new ModelFileError(`cannot save the model: ${op} ${path} failed (${err.code ?? 'error'}: ${err.message})`);
+    throw new ModelFileError(`cannot save the model: ${fsFailure(op, path, e)}`);
   }
 }
 

@@ -8,7 +8,7 @@ import type { Loss } from '../nn/losses.js';
 import type { Reduction } from '../ops/losses.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { batchRanges, gatherRows } from '../data/batch.js';
-import { checkAndClip } from './clip.js';
+import { checkAndClip, checkWeights } from './clip.js';
 import type { Callback, EpochLog, History, StopReason, TrainingControl } from './callbacks.js';
 
 /** How a {@link Model} learns. */
@@ -211,6 +211,7 @@ export class Model {
         }
         for (const c of callbacks) c.onBatchEnd?.(b, lv, control);
       }
+      checkWeights(params, epoch, good);
       const seconds = (performance.now() - t0) / 1000;
       const log: EpochLog = { epoch, loss: 0, seconds, gradNorm: updates ? normSum / updates : 0 };
       if (opts.stopWhen) {

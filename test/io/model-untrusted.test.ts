@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  ConfigError, ModelFileError, buildModel, parseSpec, saveModel, loadModel, tensor, tensorTableDigest, parseManifest, decodeModel,
+  ConfigError, ModelFileError, NumericError, buildModel, parseSpec, saveModel, loadModel, tensor, tensorTableDigest, parseManifest, decodeModel,
 } from '../../src/index.js';
 import type { StoredTensor } from '../../src/index.js';
 import { tmp } from '../cli/helpers.js';
@@ -187,4 +187,18 @@ test('prototype names are not layer, optimiser or loss types', () => {
   assert.throws(() => buildModel(parseSpec({ ...base, loss: 'constructor' })), (e: unknown) => e instanceof ConfigError && /unknown loss "constructor"/.test(e.message));
   assert.throws(() => buildModel(parseSpec({ ...base, layers: [{ type: 'simpleRNN', units: 1, activation: '__proto__' }], input: [2, 2] })), ConfigError);
   assert.equal(readdirSync(tmp()).length, 0);
+});
+
+test('an optimiser state that overflows the weights on the last update is a NumericError, not Inf weights', () => {
+  const dir = saved(true);
+  const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+  const at = (name: string) => m.tensors.find((t: Json) => t.name === `optimizer/h.weight/${name}`).offset;
+  // a huge first moment over a zero second moment: lr·m/(√v + ε) overflows float32
+  editWeights(dir, (b) => { b.writeFloatLE(3.4e38, at('m')); b.writeFloatLE(0, at('v')); });
+  const { model } = loadModel(dir);
+  const before = model.net.getWeights();
+  // the first input is 0, so the gradient of h.weight[0] is 0 and √v + ε = ε
+  assert.throws(() => model.fit(tensor([[0, 1], [0, 0.5]]), tensor([[1], [0]]), { epochs: 1, batchSize: 2 }),
+    (e: unknown) => e instanceof NumericError && /the last update of epoch 2 made h\.weight non-finite .*restored to those at the start of the epoch/.test(e.message));
+  assert.deepEqual(model.net.getWeights(), before);
 });

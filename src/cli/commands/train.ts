@@ -18,7 +18,7 @@ import { checkReportPath, reportFromData, writeReport } from '../../inspect/repo
 
 /** `dendrite train`: train a spec on CSV or IDX data, save the model, report. */
 export const train: Command = {
-  summary: 'train a model spec on data (CSV with --target, or an IDX directory), save it to --out; --resume DIR continues a checkpoint (with its own spec, or an identical SPEC.json)',
+  summary: 'train a model spec on data (CSV with --target, or an IDX directory), save it to --out (only if the run succeeds; a failed run saves its last good weights to <out>.last-good); --resume DIR continues a checkpoint (with its own spec, or an identical SPEC.json); a loss growing over 1000x warns on stderr, --fail-on-divergence makes that an error',
   usage: 'dendrite train [SPEC.json] --data FILE.csv|DIR [--target COL[,COL…]] [--weights W.json] [--out DIR] [--epochs N] [--json] [--quiet] [--checkpoint DIR] [--resume DIR] [--report OUT.html] [--fail-on-divergence]',
   async run(argv) {
     const a = parseArgs(argv, ['data', 'target', 'weights', 'out', 'epochs', 'checkpoint', 'resume', 'report', 'backend'], ['json', 'quiet', 'fail-on-divergence'], 'train');

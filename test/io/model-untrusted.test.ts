@@ -202,3 +202,9 @@ test('an optimiser state that overflows the weights on the last update is a Nume
     (e: unknown) => e instanceof NumericError && /the last update of epoch 2 made h\.weight non-finite .*restored to those at the start of the epoch/.test(e.message));
   assert.deepEqual(model.net.getWeights(), before);
 });
+
+test('setWeights (strict) looks layer and parameter names up as own properties', () => {
+  const net = buildModel(parseSpec({ input: [2], layers: [{ type: 'dense', units: 1, name: 'constructor' }], loss: 'mse', optimizer: { type: 'sgd', learningRate: 0.1 } })).net;
+  assert.throws(() => net.setWeights({}, true), (e: unknown) => e instanceof ConfigError && /weights lack layer "constructor"/.test(e.message));
+  assert.throws(() => net.setWeights({ constructor: { weight: [[1, 2]] } } as never, true), (e: unknown) => e instanceof ConfigError && /weights for layer constructor lack "bias"/.test(e.message));
+});

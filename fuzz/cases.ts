@@ -188,7 +188,7 @@ const MODEL_MUTATIONS: Record<string, (g: Gen, dir: string, m: Json, root: strin
     return what;
   },
   'weights-bits': (g, dir, m) => {
-    const w = join(dir, String(m.weightsFile));
+    const w = ownFile(dir, m.weightsFile);
     const b = plainFile(w);
     const n = 1 + g.int(8);
     g.flipBits(b, n);
@@ -197,7 +197,7 @@ const MODEL_MUTATIONS: Record<string, (g: Gen, dir: string, m: Json, root: strin
     return `${n} bits${fix ? ', checksum fixed' : ''}`;
   },
   'weights-length': (g, dir, m) => {
-    const w = join(dir, String(m.weightsFile));
+    const w = ownFile(dir, m.weightsFile);
     const b = plainFile(w);
     const cut = g.chance(0.5) ? b.subarray(0, g.int(b.length + 1)) : Buffer.concat([b, Buffer.alloc(4 * (1 + g.int(4)), 0x7f)]);
     const fix = g.chance(0.6);
@@ -206,14 +206,14 @@ const MODEL_MUTATIONS: Record<string, (g: Gen, dir: string, m: Json, root: strin
     return `${b.length} -> ${cut.length} bytes${fix ? ', length and checksum fixed' : ''}`;
   },
   'weights-nonfinite': (g, dir, m) => {
-    const w = join(dir, String(m.weightsFile));
+    const w = ownFile(dir, m.weightsFile);
     const b = plainFile(w);
     if (b.length >= 4) b.writeFloatLE(g.pick([NaN, Infinity, -Infinity, 3.4e38, -1e30]), 4 * g.int(b.length / 4));
     writeWeights(dir, m, b, true);
     return 'one value, checksum fixed';
   },
   'path-trick': (g, dir, m, root) => {
-    const w = join(dir, String(m.weightsFile));
+    const w = ownFile(dir, m.weightsFile);
     const trick = g.pick(['name', 'symlink-passwd', 'symlink-zero', 'symlink-sibling', 'fifo', 'directory', 'manifest-fifo', 'manifest-symlink', 'manifest-dir', 'dir-missing']);
     if (trick === 'name') m.weightsFile = g.pick(['../template-1/' + String(m.weightsFile), '/etc/passwd', '../../../../dev/zero', '.', '..', 'weights-0123456789abcdef.bin/', `./${String(m.weightsFile)}`, String(m.weightsFile).toUpperCase()]);
     else {
@@ -238,6 +238,16 @@ const MODEL_MUTATIONS: Record<string, (g: Gen, dir: string, m: Json, root: strin
   },
 };
 
+/**
+ * The path of a file the harness may touch: a plain name inside the model directory. The
+ * harness runs as whatever user runs it (root in CI), and a mutated manifest may name
+ * `../../../../dev/zero`: the harness itself must never follow it.
+ */
+function ownFile(dir: string, name: unknown): string {
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(name)) throw new Error(`the harness does not touch ${JSON.stringify(name)}`);
+  return join(dir, name);
+}
+
 /** Reads a file the harness made, refusing anything but a regular file (a FIFO would block the harness itself). */
 function plainFile(p: string): Buffer {
   if (!lstatSync(p).isFile()) throw new Error(`${p} is not a regular file any more`);
@@ -246,7 +256,7 @@ function plainFile(p: string): Buffer {
 
 /** Rewrites the weights file (renamed and re-checksummed like the saver would, when `fix`). */
 function writeWeights(dir: string, m: Json, b: Buffer, fix: boolean): void {
-  const old = join(dir, String(m.weightsFile));
+  const old = ownFile(dir, m.weightsFile);
   if (!fix) {
     writeFileSync(old, b);
     return;

@@ -30,6 +30,8 @@ export interface FuzzOptions {
   memory: number;
   /** Progress lines go here (default: nowhere). */
   log?: (line: string) => void;
+  /** Called with the counts so far after every batch (to keep partial results of a long run). */
+  onBatch?: (reports: Record<string, KindReport>) => void;
 }
 
 /** An input that went wrong, with what it takes to reproduce it. */
@@ -167,6 +169,7 @@ export async function fuzz(o: FuzzOptions): Promise<Record<string, KindReport>> 
       const [kind, from, to] = job;
       const rest = await runBatch(kind, from, to, o, reports[kind], id++);
       if (rest < to) queue.unshift([kind, rest, to]);
+      o.onBatch?.(reports);
       const done = Object.values(reports).reduce((s, r) => s + r.inputs, 0);
       o.log?.(`${done} inputs, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     }
@@ -199,13 +202,17 @@ async function main(argv: string[]): Promise<void> {
     jobs: Number(get('jobs', '1')), timeout: Number(get('timeout', '10000')), memory: Number(get('memory', '3072')),
     log: (l) => process.stderr.write(`\r${l}   `),
   };
+  const json = get('json', '');
+  const save = (r: Record<string, KindReport>, done: boolean) => {
+    if (json) writeFileSync(json, JSON.stringify({ options: { ...o, log: undefined, onBatch: undefined }, done, seconds: (Date.now() - t0) / 1000, reports: r }, null, 1));
+  };
+  o.onBatch = (r) => save(r, false);
   const t0 = Date.now();
   const r = await fuzz(o);
   process.stderr.write('\n');
   const text = formatReport(r);
   process.stdout.write(`${text}\n\n${o.inputs} inputs per kind from seed ${o.seed}, ${((Date.now() - t0) / 1000).toFixed(0)} s, time limit ${o.timeout} ms, memory limit ${o.memory || 'none'} MB\n`);
-  const json = get('json', '');
-  if (json) writeFileSync(json, JSON.stringify({ options: { ...o, log: undefined }, reports: r }, null, 1));
+  save(r, true);
   const bad = Object.values(r).some((v) => v.untyped + v.nonFinite + v.hangs + v.crashes > 0);
   process.exitCode = bad ? 1 : 0;
 }

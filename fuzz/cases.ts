@@ -489,6 +489,10 @@ async function runIdx(g: Gen, work: string): Promise<CaseResult> {
     const count = 1 + (g.chance(0.2) ? 1 : 0);
     for (let i = 0; i < count; i++) {
       const name = g.pick(Object.keys(IDX_MUTATIONS));
+      if (out.length < 4) {
+        names.push(`${name} (not applicable to ${out.length} bytes)`);
+        continue;
+      }
       const [c, what] = IDX_MUTATIONS[name](g, out);
       out = c;
       names.push(`${name} ${what}`);

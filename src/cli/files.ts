@@ -1,11 +1,11 @@
 // The CLI's file handling: inputs are read only as regular files (no hang on a FIFO), outputs are
 // proved writable before any work is done, and every file-system failure is one line naming the
 // operation and the path.
-import { closeSync, existsSync, mkdirSync, openSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, openSync, statSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { fsFailure, readRegularFileSync } from '../data/node-files.js';
+import { fsFailure, makeDirs, readRegularFileSync } from '../data/node-files.js';
 
 export { fsFailure };
 
@@ -35,7 +35,7 @@ export function checkWritableDir(dir: string, option: string): void {
   const what = `${option} ${dir}`;
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new ConfigError(`cannot write ${what}: it exists and is not a directory`);
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
   } catch (e) {
     throw new ConfigError(`cannot write ${what}: ${fsFailure('create directory', dir, e)}`);
   }

@@ -1,7 +1,8 @@
 // Node edge: reading files that came from someone else. Only regular files are read (a FIFO,
 // device, directory or socket is refused without blocking: the open is non-blocking and the
 // type is checked on the open descriptor), and sizes are checked before anything is allocated.
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -17,7 +18,38 @@ import type { FileHandle } from 'node:fs/promises';
 export function fsFailure(op: string, path: string, e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   const msg = String(err.message ?? e).replace(/^E[A-Z]+: /, '').replace(/, \w+(?: '[^']*'(?: -> '[^']*')?)?$/, '');
-  return `${op} ${path} failed (${err.code ?? 'error'}: ${msg})`;
+  return `${op} ${typeof err.path === 'string' ? err.path : path} failed (${err.code ?? 'error'}: ${msg})`;
+}
+
+/**
+ * `mkdir -p` one level at a time: Node's `mkdirSync(p, { recursive: true })` never returns where
+ * mkdir keeps failing with ENOENT under an existing parent (e.g. under /proc); this throws the
+ * mkdir error instead.
+ *
+ * @example
+ * ```ts
+ * makeDirs('models/run-3/ckpt');
+ * ```
+ */
+export function makeDirs(path: string): void {
+  const missing: string[] = [];
+  for (let p = path; ; p = dirname(p)) {
+    let exists = true;
+    try {
+      statSync(p);
+    } catch {
+      exists = false;
+    }
+    if (exists || dirname(p) === p) break;
+    missing.push(p);
+  }
+  for (const p of missing.reverse()) {
+    try {
+      mkdirSync(p);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
 }
 
 /** How a caller wants a file checked; `fail` builds the caller's typed error from a message. */

@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelFileError } from '../errors.js';
 import type { Model } from '../train/model.js';
 import type { ModelSpec } from './spec.js';
-import { fsFailure, readRegularFileSync } from '../data/node-files.js';
+import { fsFailure, makeDirs, readRegularFileSync } from '../data/node-files.js';
 import { MAX_MANIFEST_BYTES, MODEL_FORMAT_VERSION, decodeModel, parseManifest, tensorTableDigest } from './model-format.js';
 import type { LoadedModel, Manifest, StoredTensor } from './model-format.js';
 
@@ -53,7 +53,7 @@ function writeFileDurably(path: string, data: Buffer): void {
  * succeeds.
  */
 function writeModelDir(dir: string, manifest: Manifest, blob: Buffer): void {
-  step('create directory', dir, () => mkdirSync(dir, { recursive: true }));
+  step('create directory', dir, () => makeDirs(dir));
   const names = step('list directory', dir, () => readdirSync(dir));
   for (const f of names) {
     if (TEMP_FILE.test(f)) {

@@ -171,6 +171,10 @@ test('an unwritable --report fails before training and leaves --out as it was', 
   const o2 = run(['train', spec(dir, 's.json'), '--data', data, '--target', 't', '--out', join(data, 'sub'), '--backend', 'js']);
   assert.equal(o2.status, 1);
   assert.match(o2.stderr, /^ConfigError: cannot write --out .*data\.csv\/sub: create directory .* failed \(ENOTDIR/);
+  // Node's recursive mkdir never returns under /proc; the CLI's does, with the directory it could not make
+  const o3 = run(['train', spec(dir, 's.json'), '--data', data, '--target', 't', '--out', '/proc/dendrite/out', '--backend', 'js']);
+  assert.equal(o3.status, 1);
+  assert.match(o3.stderr, /^ConfigError: cannot write --out \/proc\/dendrite\/out: create directory \/proc\/dendrite failed \(ENOENT/);
 });
 
 test('a diverging loss warns on stderr even with --json; --fail-on-divergence fails and keeps --out', () => {

@@ -88,8 +88,12 @@ export function trainJson(h: History): Record<string, unknown> {
 }
 
 /**
- * Where two specs first differ, as a JSON path with both values (`"optimizer.learningRate": 0.1
- * vs 0.2`), or null when they are equal.
+ * Where two specs first differ, as a JSON path with both values, or null when they are equal.
+ *
+ * @example
+ * ```ts
+ * specDifference({ optimizer: { learningRate: 0.1 } }, { optimizer: { learningRate: 0.2 } }); // 'optimizer.learningRate: 0.1 vs 0.2'
+ * ```
  */
 export function specDifference(a: unknown, b: unknown, path = ''): string | null {
   const label = path || '(the whole spec)';

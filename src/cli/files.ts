@@ -9,7 +9,14 @@ import { fsFailure, makeDirs, readRegularFileSync } from '../data/node-files.js'
 
 export { fsFailure };
 
-/** Reads a small text input (spec, JSON weights) as a regular file: ConfigError naming `what` otherwise. */
+/**
+ * Reads a small text input (spec, JSON weights) as a regular file: ConfigError naming `what` otherwise.
+ *
+ * @example
+ * ```ts
+ * const text = readTextInput('spec.json', 'spec file');
+ * ```
+ */
 export function readTextInput(path: string, what: string): string {
   return readRegularFileSync(path, { what, maxBytes: 64 * 1024 * 1024, fail: (m) => new ConfigError(m) }).toString('utf8');
 }
@@ -30,6 +37,11 @@ function probe(dir: string, what: string): void {
 /**
  * Makes sure a directory output (`--out`, `--checkpoint`) can be written before training starts:
  * creates it if needed and creates/removes a file in it. ConfigError naming the option otherwise.
+ *
+ * @example
+ * ```ts
+ * checkWritableDir('models/run-3', '--out');
+ * ```
  */
 export function checkWritableDir(dir: string, option: string): void {
   const what = `${option} ${dir}`;
@@ -42,14 +54,29 @@ export function checkWritableDir(dir: string, option: string): void {
   probe(dir, what);
 }
 
-/** Makes sure a file output (`--report`) can be written: a file can be created next to it (it is written by rename). */
+/**
+ * Makes sure a file output (`--report`) can be written: a file can be created next to it (it is
+ * written by rename).
+ *
+ * @example
+ * ```ts
+ * checkWritableFile('out/report.html', '--report');
+ * ```
+ */
 export function checkWritableFile(path: string, option: string): void {
   const abs = resolve(path);
   if (existsSync(abs) && statSync(abs).isDirectory()) throw new ConfigError(`cannot write ${option} ${path}: it is a directory`);
   probe(dirname(abs), `${option} ${path}`);
 }
 
-/** A path next to `base` that does not exist yet: `base.<tag>`, else `base.<tag>-2`, `-3`, … */
+/**
+ * A path next to `base` that does not exist yet: `base.<tag>`, else `base.<tag>-2`, `-3`, …
+ *
+ * @example
+ * ```ts
+ * freshSibling('models/m', 'last-good'); // 'models/m.last-good' (or '…-2' if that exists)
+ * ```
+ */
 export function freshSibling(base: string, tag: string): string {
   const first = `${base.replace(/[\\/]+$/, '')}.${tag}`;
   let p = first;

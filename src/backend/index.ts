@@ -122,3 +122,31 @@ export function availableBackends(): BackendName[] {
   if (typeof native() !== 'string') out.push('native');
   return out;
 }
+
+/**
+ * Runs `fn` with a cap on the float32 elements allocated through the active backend: the
+ * allocation that would pass `elements` in total throws `tooMuch(requested, total)` instead of
+ * allocating. Used to build a network described by an untrusted file without letting the file
+ * reserve more memory than its real size justifies.
+ *
+ * @example
+ * ```ts
+ * const net = withAllocationLimit(1e6, (n) => new ModelFileError(`needs ${n} more values`), () => buildNetwork(spec));
+ * ```
+ */
+export function withAllocationLimit<T>(elements: number, tooMuch: (requested: number, total: number) => Error, fn: () => T): T {
+  const be = getBackend();
+  let used = 0;
+  const limited: Backend = Object.create(be);
+  limited.alloc = (n: number) => {
+    used += n;
+    if (used > elements) throw tooMuch(n, used);
+    return be.alloc(n);
+  };
+  current = limited;
+  try {
+    return fn();
+  } finally {
+    current = be;
+  }
+}

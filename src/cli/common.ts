@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { parseSpec, buildModel } from '../io/spec.js';
@@ -11,6 +10,7 @@ import type { BackendName } from '../backend/index.js';
 import type { Args } from './args.js';
 import { opt, required } from './args.js';
 import { isDirectory, loadData } from './dataset.js';
+import { readTextInput } from './files.js';
 import type { CliData } from './dataset.js';
 
 /** A CLI command: a one-line summary, its usage line, and the code that runs it. */
@@ -22,12 +22,7 @@ export interface Command {
 
 /** Reads and validates a spec file (ConfigError for unreadable or malformed JSON). */
 export function readSpec(path: string): ModelSpec {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new ConfigError(`cannot read spec ${path}: ${(e as Error).message}`);
-  }
+  const text = readTextInput(path, 'spec file');
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -39,9 +34,10 @@ export function readSpec(path: string): ModelSpec {
 
 /** Reads a JSON weights file into the model (ShapeError/ConfigError on any mismatch). */
 export function applyWeightsFile(model: Model, path: string): void {
+  const text = readTextInput(path, 'weights file');
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    raw = JSON.parse(text);
   } catch (e) {
     throw new ConfigError(`weights file ${path}: ${(e as Error).message}`);
   }
@@ -89,6 +85,29 @@ export function trainJson(h: History): Record<string, unknown> {
     stopped: h.stopped,
     history: h.epochs,
   };
+}
+
+/**
+ * Where two specs first differ, as a JSON path with both values, or null when they are equal.
+ *
+ * @example
+ * ```ts
+ * specDifference({ optimizer: { learningRate: 0.1 } }, { optimizer: { learningRate: 0.2 } }); // 'optimizer.learningRate: 0.1 vs 0.2'
+ * ```
+ */
+export function specDifference(a: unknown, b: unknown, path = ''): string | null {
+  const label = path || '(the whole spec)';
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) {
+    return Object.is(a, b) ? null : `${label}: ${JSON.stringify(a) ?? 'absent'} vs ${JSON.stringify(b) ?? 'absent'}`;
+  }
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(ra), ...Object.keys(rb)])];
+  for (const k of keys) {
+    const d = specDifference(ra[k], rb[k], Array.isArray(a) ? `${path}[${k}]` : path ? `${path}.${k}` : k);
+    if (d) return d;
+  }
+  return null;
 }
 
 /** Default output directory for a trained spec: `models/<spec name>`. */

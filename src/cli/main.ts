@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 import { DendriteError } from '../errors.js';
 import { COMMANDS, usage } from './commands.js';
+import { fsFailure } from './files.js';
 
 /**
  * The `dendrite` command line. Every command is a thin shell over the library: parse arguments,
  * load data and models, call the API, print. Errors print their message (no stack trace) and
- * exit with status 1; usage errors exit with status 2.
+ * exit with status 1 (a file-system error: one line naming the operation and path); usage
+ * errors exit with status 2.
  */
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -13,7 +15,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(usage());
     return name ? 0 : 2;
   }
-  const cmd = COMMANDS[name];
+  const cmd = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!cmd) {
     process.stderr.write(`dendrite: unknown command "${name}"\n\n${usage()}`);
     return 2;
@@ -26,8 +28,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`${e.name}: ${e.message}\n`);
       return 1;
     }
-    if (e instanceof Error && (e as NodeJS.ErrnoException).code && (e as NodeJS.ErrnoException).path) {
-      process.stderr.write(`error: ${e.message}\n`);
+    const err = e as NodeJS.ErrnoException;
+    if (e instanceof Error && typeof err.code === 'string' && typeof err.syscall === 'string') {
+      // a file-system error that no command turned into a typed one: still one line, with the path
+      process.stderr.write(`error: ${fsFailure(err.syscall, err.path ?? '(no path)', e)}\n`);
       return 1;
     }
     throw e;

@@ -1,5 +1,6 @@
 import { ConfigError, DataError, ShapeError, fmtShape } from '../errors.js';
 import { nodeBuiltin } from '../node-edge.js';
+import { openRegularFile } from './node-files.js';
 import { Tensor, shapeSize } from '../tensor/tensor.js';
 import { zeros } from '../tensor/create.js';
 
@@ -144,18 +145,18 @@ export class CsvTable {
   numberAt(row: number, ref: ColumnRef): number {
     const j = this.columnIndex(ref);
     const v = this.cols[j].num[row];
-    if (Number.isNaN(v)) this.badNumber(row, j);
+    if (!Number.isFinite(Math.fround(v))) this.badNumber(row, j);
     return v;
   }
 
   /**
    * A numeric column as float64 values; DataError (file, line, column) at the first missing or
-   * non-numeric cell.
+   * non-numeric cell, or a number beyond float32's finite range (e.g. `1e309`, `4e38`).
    */
   numbers(ref: ColumnRef, role = 'column'): Float64Array {
     const j = this.columnIndex(ref, role);
     const num = this.cols[j].num;
-    for (let i = 0; i < this.n; i++) if (Number.isNaN(num[i])) this.badNumber(i, j);
+    for (let i = 0; i < this.n; i++) if (!Number.isFinite(Math.fround(num[i]))) this.badNumber(i, j);
     return num.slice(0, this.n);
   }
 
@@ -199,6 +200,10 @@ export class CsvTable {
   }
 
   private badNumber(row: number, col: number): never {
+    const v = this.cols[col].num[row];
+    if (!Number.isNaN(v)) {
+      throw new DataError(`${this.where(row, col)}: ${this.cell(row, col)} is outside the finite range of float32 (±3.4028235e38)`);
+    }
     const raw = this.cols[col].raw.get(row) ?? '';
     if (raw === '') throw new DataError(`${this.where(row, col)}: missing value`);
     throw new DataError(
@@ -382,12 +387,14 @@ export function parseCsv(text: string, opts: CsvOptions = {}): CsvTable {
  * ```
  */
 export async function readCsv(path: string, opts: Omit<CsvOptions, 'file'> = {}): Promise<CsvTable> {
-  const fs = nodeBuiltin('node:fs/promises', 'readCsv(path)', 'parseCsv (text) or parseCsvFile (a File or Blob)');
+  const { handle } = await openRegularFile(path, { what: 'CSV file', fail: (m) => new DataError(m) });
   let text: string;
   try {
-    text = await fs.readFile(path, 'utf8');
+    text = await handle.readFile('utf8');
   } catch (e) {
     throw new DataError(`${path}: cannot read the file (${(e as Error).message})`);
+  } finally {
+    await handle.close();
   }
   return parseCsv(text, { ...opts, file: path });
 }

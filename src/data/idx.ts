@@ -1,5 +1,6 @@
 import { ConfigError, DataError, fmtShape } from '../errors.js';
 import { nodeBuiltin } from '../node-edge.js';
+import { openRegularFile } from './node-files.js';
 import { Tensor } from '../tensor/tensor.js';
 import { zeros } from '../tensor/create.js';
 import { oneHot } from './encode.js';
@@ -15,6 +16,9 @@ const DTYPES: Record<number, { dtype: IdxDtype; bytes: number }> = {
   0x0d: { dtype: 'float32', bytes: 4 },
   0x0e: { dtype: 'float64', bytes: 8 },
 };
+
+/** Deflate's largest compression ratio: a gzip file of n bytes decompresses to at most about 1032·n bytes. */
+const DEFLATE_MAX_RATIO = 1032;
 
 /** Largest data size this reader allocates (a header asking for more is treated as corrupt). */
 const MAX_BYTES = 2 ** 31 - 1;
@@ -61,6 +65,11 @@ class IdxStream {
   /** Bytes consumed so far (offset in the decompressed IDX stream). */
   offset = 0;
   private keep = 0;
+
+  /** The most bytes the whole stream can hold (known from the file's real length); checked against the header before anything is allocated. */
+  maxStreamBytes = Infinity;
+  /** Whether `maxStreamBytes` is the exact length (an uncompressed file). */
+  exactLength = false;
 
   constructor(
     private readonly file: string,
@@ -125,6 +134,12 @@ class IdxStream {
       );
     }
     this.header = { dtype, itemBytes: bytes, shape, headerBytes, dataBytes: total };
+    if (headerBytes + total > this.maxStreamBytes) {
+      if (this.exactLength) this.lengthError(this.maxStreamBytes);
+      throw new DataError(
+        `${this.file}: byte offset 4: dimensions ${fmtShape(shape)} of ${dtype} need ${total} bytes of data, more than a gzip file of this size can hold (${this.maxStreamBytes} decompressed bytes); the header is probably corrupt`,
+      );
+    }
     this.keep = this.onHeader(this.header);
   }
 
@@ -136,14 +151,19 @@ class IdxStream {
         `${this.file}: byte offset ${this.offset}: the file ends inside the IDX header (${this.offset} of ${need}${need === 4 ? '+' : ''} header bytes)`,
       );
     }
-    const h = this.header;
+    if (this.offset !== this.header.headerBytes + this.header.dataBytes) this.lengthError(this.offset);
+    return this.header;
+  }
+
+  /** The DataError for a stream of `end` bytes that does not match the header's dimensions. */
+  private lengthError(end: number): never {
+    const h = this.header!;
     const expectedEnd = h.headerBytes + h.dataBytes;
-    if (this.offset !== expectedEnd) {
+    {
       const dims = `dimensions ${fmtShape(h.shape)} of ${h.dtype} need ${h.dataBytes} bytes of data after the ${h.headerBytes}-byte header (ending at byte offset ${expectedEnd})`;
-      if (this.offset < expectedEnd) throw new DataError(`${this.file}: byte offset ${this.offset}: the data ends early: ${dims}`);
-      throw new DataError(`${this.file}: byte offset ${expectedEnd}: ${this.offset - expectedEnd} bytes more than the dimensions describe: ${dims}`);
+      if (end < expectedEnd) throw new DataError(`${this.file}: byte offset ${end}: the data ends early: ${dims}`);
+      throw new DataError(`${this.file}: byte offset ${expectedEnd}: ${end - expectedEnd} bytes more than the dimensions describe: ${dims}`);
     }
-    return h;
   }
 }
 
@@ -152,25 +172,22 @@ class IdxStream {
  * {@link IdxStream}. Errors of the gzip stream become DataErrors with the byte offsets.
  */
 async function streamIdx(path: string, parser: (file: string) => IdxStream): Promise<IdxHeader> {
-  const fs = nodeBuiltin('node:fs', 'IDX files from paths', 'the IDX parsers on bytes');
   const zlib = nodeBuiltin('node:zlib', 'IDX files from paths');
-  let fileSize: number;
+  const { handle, size: fileSize } = await openRegularFile(path, { what: 'IDX file', fail: (m) => new DataError(m) });
   let gz = false;
   try {
-    const fh = await fs.promises.open(path, 'r');
-    try {
-      fileSize = (await fh.stat()).size;
-      const sig = new Uint8Array(2);
-      const { bytesRead } = await fh.read(sig, 0, 2, 0);
-      gz = bytesRead === 2 && sig[0] === 0x1f && sig[1] === 0x8b;
-    } finally {
-      await fh.close();
-    }
+    const sig = new Uint8Array(2);
+    const { bytesRead } = await handle.read(sig, 0, 2, 0);
+    gz = bytesRead === 2 && sig[0] === 0x1f && sig[1] === 0x8b;
   } catch (e) {
+    await handle.close();
     throw new DataError(`${path}: cannot read the file (${(e as Error).message})`);
   }
   const p = parser(path);
-  const src = fs.createReadStream(path, { highWaterMark: 1 << 20 });
+  // deflate expands at most 1032:1, so a header asking for more than that is refused before allocating
+  p.maxStreamBytes = gz ? fileSize * DEFLATE_MAX_RATIO : fileSize;
+  p.exactLength = !gz;
+  const src = handle.createReadStream({ start: 0, highWaterMark: 1 << 20 });
   if (!gz) {
     try {
       for await (const chunk of src) p.push(chunk as Uint8Array);

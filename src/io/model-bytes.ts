@@ -1,7 +1,7 @@
 import { ConfigError, ModelFileError } from '../errors.js';
 import type { Model } from '../train/model.js';
-import { checkManifest, restoreModel, sealManifest, serializeModel } from './model-file.js';
-import type { LoadedModel, Manifest, SaveOptions } from './model-file.js';
+import { decodeModel, parseManifest as checkManifest, sealManifest, serializeModel, tensorTableBytes } from './model-format.js';
+import type { LoadedModel, Manifest, SaveOptions } from './model-format.js';
 import type { ModelSpec } from './spec.js';
 
 /**
@@ -35,7 +35,7 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
  */
 export async function modelToBytes(model: Model, spec: ModelSpec, opts: SaveOptions = {}): Promise<Uint8Array> {
   const { manifest, weights } = serializeModel(model, spec, opts);
-  sealManifest(manifest, await sha256Hex(weights));
+  sealManifest(manifest, await sha256Hex(weights), await sha256Hex(tensorTableBytes(manifest.tensors)));
   const json = new TextEncoder().encode(JSON.stringify(manifest, null, 1));
   const out = new Uint8Array(HEADER + json.length + weights.length);
   out.set(new TextEncoder().encode(MAGIC));
@@ -69,17 +69,21 @@ async function finish(m: Manifest, weights: Uint8Array, name: string): Promise<L
   if (weights.length !== m.byteLength) {
     throw new ModelFileError(`${name}: the weights have ${weights.length} bytes, the manifest says ${m.byteLength} (truncated or corrupt)`);
   }
-  const sha = await sha256Hex(weights);
-  if (sha !== m.checksum.value) {
-    throw new ModelFileError(`${name}: checksum mismatch (corrupt weights): expected sha256 ${m.checksum.value}, computed ${sha}`);
-  }
-  return restoreModel(m, weights, name, `${name} manifest`);
+  // WebCrypto digests are asynchronous: compute both before the (synchronous) decoder asks for them
+  const table = tensorTableBytes(m.tensors);
+  const digests: [Uint8Array, string][] = [[weights, await sha256Hex(weights)], [table, await sha256Hex(table)]];
+  const sha256 = (b: Uint8Array): string => {
+    const hit = digests.find(([d]) => d.length === b.length && d.every((v, i) => v === b[i]));
+    if (!hit) throw new ModelFileError(`${name}: internal error: no digest computed for ${b.length} bytes`);
+    return hit[1];
+  };
+  return decodeModel(m, weights, { file: `${name} manifest`, weightsFile: name, sha256 });
 }
 
 function parseManifest(json: Uint8Array | string, name: string): Manifest {
-  let m: Manifest;
+  let m: unknown;
   try {
-    m = JSON.parse(typeof json === 'string' ? json : new TextDecoder('utf-8', { fatal: true }).decode(json)) as Manifest;
+    m = JSON.parse(typeof json === 'string' ? json : new TextDecoder('utf-8', { fatal: true }).decode(json));
   } catch (e) {
     throw new ModelFileError(`${name}: corrupt manifest (${(e as Error).message})`);
   }

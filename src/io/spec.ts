@@ -186,14 +186,14 @@ export function parseSpec(raw: unknown, source = 'spec'): ModelSpec {
   if (!Array.isArray(raw.layers) || raw.layers.length === 0) throw new ConfigError(`${source}: "layers" must be a non-empty list`);
   raw.layers.forEach((l, i) => {
     if (!isObj(l) || typeof l.type !== 'string') throw new ConfigError(`${source}: "layers[${i}]" must be an object with a "type"`);
-    if (!(l.type in LAYER_FACTORIES)) {
+    if (!Object.hasOwn(LAYER_FACTORIES, l.type)) {
       throw new ConfigError(`${source}: "layers[${i}].type" is ${JSON.stringify(l.type)}; known layer types: ${Object.keys(LAYER_FACTORIES).join(', ')}`);
     }
   });
   if (typeof raw.loss !== 'string') throw new ConfigError(`${source}: "loss" must be a loss name (sse, mse, crossEntropy, binaryCrossEntropy)`);
   const opt = raw.optimizer;
   if (!isObj(opt) || typeof opt.type !== 'string') throw new ConfigError(`${source}: "optimizer" must be an object with a "type" (${Object.keys(OPTIMIZER_FACTORIES).join(', ')})`);
-  if (!(opt.type in OPTIMIZER_FACTORIES)) {
+  if (!Object.hasOwn(OPTIMIZER_FACTORIES, opt.type)) {
     throw new ConfigError(`${source}: "optimizer.type" is ${JSON.stringify(opt.type)}; known optimizers: ${Object.keys(OPTIMIZER_FACTORIES).join(', ')}`);
   }
   if (raw.train !== undefined) {

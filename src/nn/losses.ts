@@ -49,7 +49,7 @@ export function getLoss(name: string, reduction?: Reduction): Loss {
 }
 
 function baseLoss(name: string, reduction?: Reduction): Loss {
-  const n = ALIASES[name];
+  const n = Object.hasOwn(ALIASES, name) ? ALIASES[name] : undefined;
   if (!n) throw new ConfigError(`unknown loss ${JSON.stringify(name)}; expected one of sse, mse, crossEntropy, binaryCrossEntropy`);
   const red: Reduction = reduction ?? (n === 'sse' ? 'sum' : 'mean');
   if (red !== 'sum' && red !== 'mean') throw new ConfigError(`loss reduction must be 'sum' or 'mean', received ${JSON.stringify(reduction)}`);

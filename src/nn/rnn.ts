@@ -292,7 +292,7 @@ export class SimpleRNN extends RecurrentLayer {
   constructor(readonly opts: SimpleRNNOptions) {
     super(opts, 'simpleRNN');
     const act = opts.activation ?? 'tanh';
-    if (!(act in RNN_ACTIVATIONS)) {
+    if (!Object.hasOwn(RNN_ACTIVATIONS, act)) {
       throw new ConfigError(`${opts.name ?? 'simpleRNN'}.activation must be one of ${Object.keys(RNN_ACTIVATIONS).join(', ')}, received ${JSON.stringify(act)}`);
     }
     this.activation = RNN_ACTIVATIONS[act];

@@ -170,12 +170,12 @@ export class Sequential extends Module {
         updates.push([t, v.data]);
       }
       if (strict) {
-        for (const k of own.keys()) if (!(k in (params ?? {}))) throw new ConfigError(`weights for layer ${lname} lack "${k}"`);
+        for (const k of own.keys()) if (!Object.hasOwn(params ?? {}, k)) throw new ConfigError(`weights for layer ${lname} lack "${k}"`);
       }
     }
     if (strict) {
       for (const l of this.layers) {
-        if ((l.ownParameters().size || l.state.size) && !(l.name in weights)) throw new ConfigError(`weights lack layer "${l.name}"`);
+        if ((l.ownParameters().size || l.state.size) && !Object.hasOwn(weights, l.name)) throw new ConfigError(`weights lack layer "${l.name}"`);
       }
     }
     for (const [t, d] of updates) t.data.set(d);

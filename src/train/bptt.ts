@@ -1,6 +1,6 @@
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
-import { checkAndClip } from './clip.js';
+import { checkAndClip, checkWeights } from './clip.js';
 import { slice } from '../ops/shape.js';
 import type { Sequential } from '../nn/sequential.js';
 import { RecurrentLayer } from '../nn/rnn.js';
@@ -174,6 +174,7 @@ export function fitTruncated(model: Model, x: Tensor, y: Tensor, opts: Truncated
           for (const c of callbacks) c.onBatchEnd?.(updates - 1, lv, control);
         }
       }
+      checkWeights(params, epoch, null);
       const log: EpochLog = {
         epoch,
         loss: model.loss.reduction === 'sum' ? lossSum : lossSum / Math.max(1, rowsSum),

@@ -82,3 +82,24 @@ export function checkAndClip(params: NamedParams, lossValue: number, opts: { cli
   clipGradients(params, opts, norm);
   return norm;
 }
+
+/**
+ * Checks the weights after an epoch's last update (whose effect no later loss checks): if one
+ * is NaN or Inf, restores `restore` (when given) and throws a `NumericError` naming the layer.
+ *
+ * @example
+ * ```ts
+ * checkWeights(net.namedParameters(), 3, startOfEpochWeights);
+ * ```
+ */
+export function checkWeights(params: NamedParams, epoch: number, restore: Float32Array[] | null): void {
+  const be = getBackend();
+  const bad = params.find(([, p]) => !be.allFinite(p.data));
+  if (!bad) return;
+  if (restore) params.forEach(([, p], i) => p.data.set(restore[i]));
+  const where = bad[0].split('.')[0];
+  throw new NumericError(
+    `the last update of epoch ${epoch} made ${bad[0]} non-finite (first in layer ${where}); the weights were ${restore ? 'restored to those at the start of the epoch' : 'left as they are'} (lower the learning rate, clip gradients, or check the optimiser state)`,
+    where,
+  );
+}

@@ -11,7 +11,7 @@ import type { Loss } from '../nn/losses.js';
 import type { Reduction } from '../ops/losses.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { batchRanges, gatherRows } from '../data/batch.js';
-import { checkAndClip } from './clip.js';
+import { checkAndClip, checkWeights } from './clip.js';
 import type { Callback, EpochLog, History, StopReason, TrainingControl } from './callbacks.js';
 
 /**
@@ -358,6 +358,7 @@ export class Model {
         };
         if (abort) stopReason = 'aborted';
       }
+      checkWeights(params, epoch, good);
       if (stopReason === 'aborted') break;
       const seconds = (performance.now() - t0) / 1000;
       const log: EpochLog = { epoch, loss: 0, seconds, gradNorm: updates ? normSum / updates : 0 };

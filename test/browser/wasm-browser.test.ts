@@ -160,7 +160,7 @@ test('Chromium: bundle of the public entry trains on wasm bit-identically to Nod
       return errs;
     });
     assert.match(damaged[0], /^ModelFileError: cnn\.bin: the weights have \d+ bytes, the manifest says \d+ \(truncated or corrupt\)$/);
-    assert.equal(damaged[1], 'ModelFileError: cnn.bin: checksum mismatch (corrupt weights): expected sha256 H, computed H');
+    assert.equal(damaged[1], 'ModelFileError: cnn.bin: checksum mismatch (corrupt weights file): expected sha256 H, computed H');
 
     // a Web Worker trains the same spec (sync fit in Node), streaming epochs back
     const fromWorker = await page.evaluate(async (d) => {

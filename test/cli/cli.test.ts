@@ -115,10 +115,12 @@ test('NaN during training: NumericError naming the layer, last good weights save
   const r = run(['train', f.spec, '--data', WORKED.data, '--target', 'electrical_output', '--out', out]);
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /^NumericError: training produced a non-finite value .* first in layer (h1|out)/m);
-  assert.match(r.stderr, /last good weights were saved/);
-  const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+  // the failed run does not write --out: its last good weights go to a new, clearly named place
+  assert.ok(r.stderr.includes(`the last good weights were saved to ${out}.last-good; ${out} was left as it was`), r.stderr);
+  assert.ok(!existsSync(join(out, 'manifest.json')));
+  const m = JSON.parse(readFileSync(join(`${out}.last-good`, 'manifest.json'), 'utf8'));
   assert.ok(m.tensors.length > 0);
-  const ev = run(['predict', out, '--data', WORKED.data, '--json']);
+  const ev = run(['predict', `${out}.last-good`, '--data', WORKED.data, '--json']);
   assert.equal(ev.status, 0, ev.stderr);
   for (const p of JSON.parse(ev.stdout).predictions) assert.ok(p.prediction.every(Number.isFinite), 'saved weights are finite');
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng, CsvTable, parseCsv, readCsv, selectColumns, columnsMatrix, DataError, ShapeError, ConfigError } from '../../src/index.js';
@@ -153,6 +154,30 @@ test('csv: readCsv names the path in errors', async () => {
     writeFileSync(f, 'a,b\n1,2\n3\n');
     await assert.rejects(readCsv(f), (e: unknown) => e instanceof DataError && e.message.startsWith(`${f}, line 3, column 2 ("b"): missing cell`));
     await assert.rejects(readCsv(join(dir, 'nope.csv')), (e: unknown) => e instanceof DataError && /nope\.csv: cannot read the file/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('csv: numbers beyond the finite float32 range are a DataError with file, line and column', () => {
+  for (const v of ['1e309', '4e38', '-3.5e38', '4e+38', '-1e400']) {
+    const t = parseCsv(`a,b\n1,2\n3,${v}\n`, { file: 'big.csv' });
+    assert.throws(() => t.numbers('b'), (e: unknown) => e instanceof DataError && e.message === `big.csv, line 3, column 2 ("b"): ${v} is outside the finite range of float32 (±3.4028235e38)`);
+    assert.throws(() => t.numberAt(1, 'b'), DataError);
+    assert.throws(() => selectColumns(t, { targets: ['a'] }), DataError);
+  }
+  // the largest float32 and values that round to it are fine
+  const ok = parseCsv('a\n3.4028234663852886e38\n-3.4028235e38\n1e-50\n');
+  assert.deepEqual(Array.from(columnsMatrix(ok, ['a'])), [3.4028234663852886e38, -3.4028234663852886e38, 0]);
+});
+
+test('readCsv: FIFOs and directories are refused without blocking', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dendrite-csv-'));
+  try {
+    const fifo = join(dir, 'data.csv');
+    execFileSync('mkfifo', [fifo]);
+    await assert.rejects(readCsv(fifo), (e: unknown) => e instanceof DataError && /data\.csv: the CSV file is a FIFO \(named pipe\), not a regular file/.test(e.message));
+    await assert.rejects(readCsv(dir), (e: unknown) => e instanceof DataError && /the CSV file is a directory/.test(e.message));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -187,3 +188,28 @@ test(
     assert.equal(max, 1);
   },
 );
+
+test('idx: a header is checked against the real file length before anything is allocated', withDir(async (dir) => {
+  // an 8-byte file whose header asks for 2 GiB: under a 2 GB address-space limit, reserving the
+  // memory first fails with "Array buffer allocation failed"; checking the length first cannot
+  const f = join(dir, 'tiny');
+  writeFileSync(f, idx(0x08, [2 ** 31 - 1], new Uint8Array(0)));
+  const mod = new URL('../../src/data/idx.js', import.meta.url).href;
+  const script = `import(${JSON.stringify(mod)}).then((m) => m.readIdx(${JSON.stringify(f)})).catch((e) => console.log(e.name + ': ' + e.message))`;
+  const r = spawnSync('sh', ['-c', 'ulimit -v 2000000; exec "$0" -e "$1"', process.execPath, script], { encoding: 'utf8' });
+  assert.match(r.stdout, /^DataError: .*tiny: byte offset 8: the data ends early: dimensions \[2147483647\] of uint8 need 2147483647 bytes/, r.stdout + r.stderr);
+  // a gzip file cannot declare more than deflate's 1032:1 ratio allows
+  const g = join(dir, 'tiny.gz');
+  writeFileSync(g, gzipSync(idx(0x08, [1, 100000, 10000], new Uint8Array(0))));
+  await assert.rejects(readIdxImages(g), (e: unknown) => e instanceof DataError && /dimensions \[1, 100000, 10000\] of uint8 need 1000000000 bytes of data, more than a gzip file of this size can hold/.test(e.message));
+}));
+
+test('idx: FIFOs, directories and devices are refused without blocking', withDir(async (dir) => {
+  const fifo = join(dir, 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  const t0 = Date.now();
+  await assert.rejects(readIdx(fifo), (e: unknown) => e instanceof DataError && /fifo: the IDX file is a FIFO \(named pipe\), not a regular file/.test(e.message));
+  await assert.rejects(readIdxImages(dir), (e: unknown) => e instanceof DataError && /the IDX file is a directory/.test(e.message));
+  await assert.rejects(readIdx('/dev/zero'), (e: unknown) => e instanceof DataError && /the IDX file is a character device/.test(e.message));
+  assert.ok(Date.now() - t0 < 2000);
+}));

@@ -67,7 +67,7 @@ test('damaged bytes are ModelFileErrors: not a model, truncated, wrong checksum,
   await fails(bytes.subarray(0, bytes.length - 4), /^m\.bin: the weights have \d+ bytes, the manifest says \d+ \(truncated or corrupt\)$/);
   const flipped = bytes.slice();
   flipped[flipped.length - 1] ^= 1;
-  await fails(flipped, /^m\.bin: checksum mismatch \(corrupt weights\): expected sha256 [0-9a-f]{64}, computed [0-9a-f]{64}$/);
+  await fails(flipped, /^m\.bin: checksum mismatch \(corrupt weights file\): expected sha256 [0-9a-f]{64}, computed [0-9a-f]{64}$/);
   const badJson = bytes.slice();
   badJson[12] = 0x5b; // '[' instead of '{'
   await fails(badJson, /^m\.bin: (corrupt manifest|not a dendrite model manifest)/);

@@ -28,7 +28,8 @@ test('save → load round trip keeps weights, spec, preprocessing and prediction
   assert.deepEqual(l.model.predict(x).toArray(), model.predict(x).toArray());
   assert.deepEqual(l.preprocessing, { a: 1 });
   const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
-  assert.equal(m.version, 1);
+  assert.equal(m.version, 2);
+  assert.match(m.checksum.tensors, /^[0-9a-f]{64}$/);
   assert.equal(m.checksum.algorithm, 'sha256');
   assert.deepEqual(m.tensors.map((t: { name: string }) => t.name), ['h.weight', 'h.bias', 'o.weight', 'o.bias']);
   assert.deepEqual(m.tensors[0].shape, [3, 2]);
@@ -50,7 +51,7 @@ function expectModelFileError(dir: string, re: RegExp): void {
 test('a missing weights file is a ModelFileError', () => {
   const { dir, manifest } = saved();
   unlinkSync(join(dir, manifest.weightsFile as string));
-  expectModelFileError(dir, /weights file weights-[0-9a-f]+\.bin is missing/);
+  expectModelFileError(dir, /weights-[0-9a-f]+\.bin: cannot read the file: the weights file is missing/);
 });
 
 test('a corrupt weights file fails the checksum', () => {
@@ -66,7 +67,7 @@ test('a truncated weights file is refused', () => {
   const { dir, manifest } = saved();
   const p = join(dir, manifest.weightsFile as string);
   writeFileSync(p, readFileSync(p).subarray(0, 10));
-  expectModelFileError(dir, /has 10 bytes, the manifest says 52/);
+  expectModelFileError(dir, /has 10 bytes, expected 52/);
 });
 
 test('a shape mismatch between the weights and the spec is refused', () => {
@@ -82,9 +83,9 @@ test('a newer format version is refused', () => {
   const { dir } = saved();
   const mp = join(dir, 'manifest.json');
   const m = JSON.parse(readFileSync(mp, 'utf8'));
-  m.version = 2;
+  m.version = 3;
   writeFileSync(mp, JSON.stringify(m));
-  expectModelFileError(dir, /format version 2 is newer than this dendrite supports \(1\)/);
+  expectModelFileError(dir, /format version 3 is newer than this dendrite supports \(2\)/);
 });
 
 test('a missing or corrupt manifest is refused', () => {
@@ -92,7 +93,7 @@ test('a missing or corrupt manifest is refused', () => {
   writeFileSync(join(dir, 'manifest.json'), '{"format": "dendrite-model", "version": 1,');
   expectModelFileError(dir, /corrupt manifest/);
   const empty = tmp();
-  expectModelFileError(empty, /no manifest\.json/);
+  expectModelFileError(empty, /manifest\.json.* is missing/);
   assert.throws(() => loadModel(join(empty, 'nope')), (e: unknown) => e instanceof ModelFileError && /does not exist/.test(e.message));
 });
 

@@ -8,6 +8,7 @@ import { saveModel } from '../../io/model-file.js';
 import { ProgressCallback } from '../../train/progress.js';
 import { getBackend } from '../../backend/index.js';
 import { evaluationReport, printEvaluation } from './evaluate.js';
+import { checkWritableDir } from '../files.js';
 
 /**
  * The main job's network: a LeNet-style CNN (conv → ReLU → max-pool, twice, then a dense
@@ -38,6 +39,7 @@ export const digits: Command = {
     const spec = opt(a, 'spec') ? readSpec(opt(a, 'spec')!) : DIGITS_SPEC;
     const source = opt(a, 'data') ?? 'digits';
     const out = opt(a, 'out') ?? 'models/digits';
+    checkWritableDir(out, '--out');
     const json = flag(a, 'json');
     const quiet = json || flag(a, 'quiet');
     const say = (s: string) => { if (!quiet) process.stdout.write(s + '\n'); };

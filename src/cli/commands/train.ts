@@ -1,5 +1,8 @@
 import type { Command } from '../common.js';
-import { applyWeightsFile, chooseBackend, defaultOut, readSpec, trainJson } from '../common.js';
+import { basename, join, resolve } from 'node:path';
+import { applyWeightsFile, chooseBackend, defaultOut, readSpec, specDifference, trainJson } from '../common.js';
+import { checkWritableDir, checkWritableFile, freshSibling } from '../files.js';
+import { DivergenceWatch } from '../divergence.js';
 import { flag, intOpt, opt, parseArgs } from '../args.js';
 import { loadTrainingData } from '../dataset.js';
 import { ConfigError, NumericError } from '../../errors.js';
@@ -15,20 +18,36 @@ import { checkReportPath, reportFromData, writeReport } from '../../inspect/repo
 
 /** `dendrite train`: train a spec on CSV or IDX data, save the model, report. */
 export const train: Command = {
-  summary: 'train a model spec on data (CSV with --target, or an IDX directory), save it to --out',
-  usage: 'dendrite train SPEC.json --data FILE.csv|DIR [--target COL[,COL…]] [--weights W.json] [--out DIR] [--epochs N] [--json] [--checkpoint DIR] [--resume DIR] [--report OUT.html]',
+  summary: 'train a model spec on data (CSV with --target, or an IDX directory), save it to --out (only if the run succeeds; a failed run saves its last good weights to <out>.last-good); --resume DIR continues a checkpoint (with its own spec, or an identical SPEC.json); a loss growing over 1000x warns on stderr, --fail-on-divergence makes that an error',
+  usage: 'dendrite train [SPEC.json] --data FILE.csv|DIR [--target COL[,COL…]] [--weights W.json] [--out DIR] [--epochs N] [--json] [--quiet] [--checkpoint DIR] [--resume DIR] [--report OUT.html] [--fail-on-divergence]',
   async run(argv) {
-    const a = parseArgs(argv, ['data', 'target', 'weights', 'out', 'epochs', 'checkpoint', 'resume', 'report', 'backend'], ['json', 'quiet'], 'train');
+    const a = parseArgs(argv, ['data', 'target', 'weights', 'out', 'epochs', 'checkpoint', 'resume', 'report', 'backend'], ['json', 'quiet', 'fail-on-divergence'], 'train');
     chooseBackend(a);
     const specPath = a.positional[0];
-    if (!specPath) throw new ConfigError('train: give a spec file: dendrite train SPEC.json --data FILE');
+    const resume = opt(a, 'resume');
+    if (!specPath && !resume) throw new ConfigError('train: give a spec file: dendrite train SPEC.json --data FILE (or --resume CHECKPOINT_DIR)');
     const dataPath = opt(a, 'data');
     if (!dataPath) throw new ConfigError('train: --data FILE.csv (or an IDX directory) is required');
-    const spec = readSpec(specPath);
-    const reportPath = opt(a, 'report');
-    if (reportPath !== undefined) checkReportPath(reportPath);
-    const resume = opt(a, 'resume');
     const loaded = resume ? loadModel(resume) : null;
+    const spec = specPath ? readSpec(specPath) : loaded!.spec;
+    if (loaded && specPath) {
+      const diff = specDifference(loaded.spec, spec);
+      if (diff) {
+        throw new ConfigError(
+          `train: ${specPath} is not the spec of the checkpoint ${resume} (they differ at ${diff}); resume without SPEC.json to continue with the checkpoint's own spec, or start a new run without --resume. Nothing was written.`,
+        );
+      }
+    }
+    // every output is proved writable before any work is done
+    const out = opt(a, 'out') ?? (specPath ? defaultOut(specPath) : join('models', basename(resolve(resume!))));
+    const ckpt = opt(a, 'checkpoint') ?? resume;
+    const reportPath = opt(a, 'report');
+    if (reportPath !== undefined) {
+      checkReportPath(reportPath);
+      checkWritableFile(reportPath, '--report');
+    }
+    checkWritableDir(out, '--out');
+    if (ckpt) checkWritableDir(ckpt, ckpt === resume ? '--resume' : '--checkpoint');
     const model = loaded ? loaded.model : buildModel(spec);
     if (!loaded && opt(a, 'weights')) applyWeightsFile(model, opt(a, 'weights')!);
     const data = await loadTrainingData(dataPath, spec, opt(a, 'target'), loaded?.preprocessing, model.net.outputShape);
@@ -43,10 +62,11 @@ export const train: Command = {
       onWarning: quiet ? undefined : (w, epoch) => process.stderr.write(formatWarning(w, epoch) + '\n'),
     });
     callbacks.push(diagnostics);
-    const ckpt = opt(a, 'checkpoint') ?? resume;
+    // divergence is reported even with --json or --quiet: it decides whether the model is any use
+    const divergence = new DivergenceWatch({ fail: flag(a, 'fail-on-divergence'), warn: (m) => process.stderr.write(m + '\n') });
+    callbacks.push(divergence);
     if (ckpt) callbacks.push(checkpointCallback(ckpt, model, spec, data.preprocessing));
-    const out = opt(a, 'out') ?? defaultOut(specPath);
-    let failure: unknown = null;
+    let failure: NumericError | null = null;
     if (epochs > done) {
       try {
         const truncation = spec.train?.truncation;
@@ -60,12 +80,16 @@ export const train: Command = {
         failure = e;
       }
     }
-    saveModel(out, model, spec, { preprocessing: data.preprocessing });
+    failure ??= divergence.error;
     if (reportPath) writeReport(reportPath, reportFromData(model, data.x, data.y, { history: model.history, diagnostics }));
     if (failure) {
-      process.stderr.write(`the last good weights were saved to ${out}\n`);
+      // a failed run never replaces the model at --out: its last good weights go to a new place
+      const keep = freshSibling(out, 'last-good');
+      saveModel(keep, model, spec, { preprocessing: data.preprocessing });
+      process.stderr.write(`the last good weights were saved to ${keep}; ${out} was left as it was\n`);
       throw failure;
     }
+    saveModel(out, model, spec, { preprocessing: data.preprocessing });
     if (json) {
       process.stdout.write(JSON.stringify({ ...trainJson(model.history), model: out }) + '\n');
     } else {

@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors.js';
 import type { Backend } from './backend.js';
 import { jsBackend } from './js.js';
-import { loadNative } from './native.js';
+import { claimFallbackNotice, loadNative } from './native.js';
 
 export type { Backend, BinaryOp, ConvGeometry, PoolGeometry, UnaryOp } from './backend.js';
 export { jsBackend } from './js.js';
@@ -11,6 +11,15 @@ export type BackendName = 'js' | 'native';
 
 let current: Backend | null = null;
 let nativeCache: Backend | string | null = null;
+let fallbackNotice = true;
+
+/**
+ * Stops {@link getBackend} from printing the "using the JavaScript backend" notice in this process
+ * (the CLI's `--quiet`). Internal: not exported from the package.
+ */
+export function silenceBackendNotice(): void {
+  fallbackNotice = false;
+}
 
 function native(): Backend | string {
   if (nativeCache === null) {
@@ -27,7 +36,8 @@ function envBackend(): string | undefined {
 
 /**
  * The active backend. On first use it is chosen from `DENDRITE_BACKEND` (`js` | `native`) or, if
- * unset, the fastest that loads (native, else js with a one-line notice on stderr).
+ * unset, the fastest that loads: native, else js with a one-line notice on stderr saying why and
+ * what fixes it (`npm rebuild dendrite` after installing libdnnl-dev), printed once per install.
  *
  * @example
  * ```ts
@@ -51,7 +61,7 @@ export function getBackend(): Backend {
   if (typeof n === 'string') {
     current = jsBackend;
     const p = (globalThis as { process?: { stderr?: { write(s: string): void }; versions?: { node?: string } } }).process;
-    if (p?.versions?.node) p.stderr?.write(`dendrite: using the JavaScript backend (${n})\n`);
+    if (p?.versions?.node && fallbackNotice && claimFallbackNotice()) p.stderr?.write(`dendrite: using the JavaScript backend (${n})\n`);
   } else {
     current = n;
   }

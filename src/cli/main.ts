@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { DendriteError } from '../errors.js';
 import { COMMANDS, usage } from './commands.js';
+import { silenceBackendNotice } from '../backend/index.js';
 
 /**
  * The `dendrite` command line. Every command is a thin shell over the library: parse arguments,
@@ -13,6 +14,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(usage());
     return name ? 0 : 2;
   }
+  if (rest.includes('--quiet') || rest.includes('--json')) silenceBackendNotice();
   const cmd = COMMANDS[name];
   if (!cmd) {
     process.stderr.write(`dendrite: unknown command "${name}"\n\n${usage()}`);

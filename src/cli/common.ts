@@ -5,6 +5,7 @@ import { parseSpec, buildModel } from '../io/spec.js';
 import type { ModelSpec } from '../io/spec.js';
 import { loadModel } from '../io/model-file.js';
 import type { Model } from '../train/model.js';
+import type { Preprocessor } from '../data/preprocess.js';
 import type { History } from '../train/callbacks.js';
 import { setBackend } from '../backend/index.js';
 import type { BackendName } from '../backend/index.js';
@@ -52,7 +53,7 @@ export function applyWeightsFile(model: Model, path: string): void {
  * A spec file, or a saved model directory, as a model ready to use. A directory is loaded as a
  * model (so a damaged one reports a ModelFileError), anything else is read as a spec.
  */
-export function specOrModel(path: string): { model: Model; spec: ModelSpec; preprocessing?: unknown } {
+export function specOrModel(path: string): { model: Model; spec: ModelSpec; preprocessing?: Preprocessor } {
   if (isDirectory(path)) {
     const l = loadModel(path);
     return { model: l.model, spec: l.spec, preprocessing: l.preprocessing };

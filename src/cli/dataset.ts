@@ -15,8 +15,8 @@ export interface CliData {
   x: Tensor;
   /** Targets (null when the file has none and the command does not need them). */
   y: Tensor | null;
-  /** Fitted data preparation (JSON), saved with the model. */
-  preprocessing?: unknown;
+  /** Fitted data preparation, saved with the model. */
+  preprocessing?: Preprocessor;
   /** Class names, in output order, when known. */
   levels?: readonly string[];
   /** The prepared table's preprocessor (to map predictions back). */
@@ -56,12 +56,12 @@ async function imageData(path: string, spec: ModelSpec, part: Part): Promise<Cli
   return { ...fitImages(d[part], spec, path) };
 }
 
-function fromTable(table: CsvTable, spec: ModelSpec, targets: string[] | undefined, saved: unknown, needTargets: boolean, targetShape?: readonly number[]): CliData {
+function fromTable(table: CsvTable, spec: ModelSpec, targets: string[] | undefined, saved: Preprocessor | undefined, needTargets: boolean, targetShape?: readonly number[]): CliData {
   if (saved) {
-    const pre = Preprocessor.fromJSON(saved);
+    const pre = saved;
     const r = pre.transform(table);
     if (!r.y && needTargets) throw new ConfigError(`${table.file} lacks the target column(s) ${pre.targetColumns.join(', ')}`);
-    return { x: r.x, y: r.y, preprocessing: saved, preprocessor: pre, levels: pre.levels ?? undefined };
+    return { x: r.x, y: r.y, preprocessing: pre, preprocessor: pre, levels: pre.levels ?? undefined };
   }
   const columns = spec.columns as ColumnsSpec | undefined;
   const target = spec.target as TargetSpec | undefined;
@@ -76,7 +76,7 @@ function fromTable(table: CsvTable, spec: ModelSpec, targets: string[] | undefin
   const tspec: TargetSpec = { ...(target ?? {}), columns: tcols };
   const { x, y, preprocessor } = prepareTable(table, columns, tspec, { inputShape: spec.input, targetShape });
   for (const w of preprocessor.warnings) process.stderr.write(`warning: ${w}\n`);
-  return { x, y, preprocessing: preprocessor.toJSON(), preprocessor, levels: preprocessor.levels ?? undefined };
+  return { x, y, preprocessing: preprocessor, preprocessor, levels: preprocessor.levels ?? undefined };
 }
 
 /** Whether a path is an existing directory. */
@@ -95,7 +95,7 @@ export function isDirectory(path: string): boolean {
  * - an IDX directory (MNIST / Fashion-MNIST files): the `train` or `test` part;
  * - `digits`: the bundled handwritten digits (8,000 train / 2,000 test).
  */
-export async function loadData(path: string, spec: ModelSpec, opts: { target?: string; saved?: unknown; part: Part; needTargets: boolean; outputShape?: readonly number[] }): Promise<CliData> {
+export async function loadData(path: string, spec: ModelSpec, opts: { target?: string; saved?: Preprocessor; part: Part; needTargets: boolean; outputShape?: readonly number[] }): Promise<CliData> {
   if (path === 'digits' || isDirectory(path)) return imageData(path, spec, opts.part);
   const table = await readCsv(path);
   // a model that outputs a sequence [T, outputs] takes each row's targets laid out the same way
@@ -104,7 +104,7 @@ export async function loadData(path: string, spec: ModelSpec, opts: { target?: s
 }
 
 /** Training data (targets required). */
-export async function loadTrainingData(path: string, spec: ModelSpec, target: string | undefined, saved?: unknown, outputShape?: readonly number[]): Promise<CliData & { y: Tensor }> {
+export async function loadTrainingData(path: string, spec: ModelSpec, target: string | undefined, saved?: Preprocessor, outputShape?: readonly number[]): Promise<CliData & { y: Tensor }> {
   const d = await loadData(path, spec, { target, saved, part: 'train', needTargets: true, outputShape });
   if (!d.y) throw new ConfigError('--target COL[,COL…] is required for CSV data');
   return d as CliData & { y: Tensor };

@@ -1,52 +1,30 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { ModelFileError, fmtShape } from '../errors.js';
+import { DendriteError, ModelFileError } from '../errors.js';
 import { shapeSize } from '../tensor/tensor.js';
 import type { Model } from '../train/model.js';
-import type { History } from '../train/callbacks.js';
+import type { Preprocessor } from '../data/preprocess.js';
 import type { ModelSpec } from './spec.js';
 import { buildModel, parseSpec } from './spec.js';
+import { LITTLE_ENDIAN, MODEL_FORMAT_VERSION, restoreModel, serializeModel } from './model-json.js';
+import type { ModelJSON, SerializeOptions, StoredTensor } from './model-json.js';
 
-/** Format version this build writes; loading refuses newer versions. */
-export const MODEL_FORMAT_VERSION = 1;
+export { MODEL_FORMAT_VERSION } from './model-json.js';
+export type { StoredTensor } from './model-json.js';
+
 const MANIFEST = 'manifest.json';
 
-/** One tensor stored in the weights file. */
-export interface StoredTensor {
-  /** `layer.param` for model parameters and state, `optimizer/<param>/<buffer>` for optimiser state. */
-  name: string;
-  shape: number[];
-  dtype: 'float32';
-  /** Byte offset in the weights file. */
-  offset: number;
-}
-
-/** The JSON manifest of a saved model directory. */
-export interface Manifest {
-  format: 'dendrite-model';
-  version: number;
-  spec: ModelSpec;
-  /** Fitted data preparation (normalisers, encoders), as produced by the data module. */
-  preprocessing?: unknown;
+/** The JSON manifest of a saved model directory: the model's JSON plus the weights file's name and checksum. */
+export interface Manifest extends ModelJSON {
   weightsFile: string;
-  byteLength: number;
   checksum: { algorithm: 'sha256'; value: string };
-  tensors: StoredTensor[];
-  history?: History;
-  /** Present in checkpoints: everything needed to resume training exactly. */
-  training?: {
-    epoch: number;
-    optimizer: { type: string; iterations: number };
-    rng: { shuffle: unknown; runtime: unknown };
-  };
   createdAt: string;
 }
 
-/** What {@link saveModel} stores besides the weights. */
-export interface SaveOptions {
-  preprocessing?: unknown;
-  /** Also store optimiser state, RNG states and the epoch (a checkpoint that can resume). */
+/** What {@link saveModel} takes besides the model (all optional). */
+export interface SaveOptions extends SerializeOptions {
+  /** Accepted for compatibility: every save now stores what resuming needs (optimiser state, generator states, epoch). */
   checkpoint?: boolean;
 }
 
@@ -62,72 +40,35 @@ function writeFileDurably(path: string, data: Buffer | string): void {
   }
 }
 
-function tensorBytes(data: Float32Array): Buffer {
-  const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return LITTLE_ENDIAN ? b : swap32(Buffer.from(b));
-}
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
-function swap32(b: Buffer): Buffer {
-  return b.swap32();
-}
-
 /**
- * Saves a model to a directory: `manifest.json` (format version, spec, preprocessing, tensor
- * names/shapes/dtypes/offsets, SHA-256 checksum, history) and one little-endian float32 weights
- * file. Written atomically: the weights go to a new file named by its checksum, then the manifest
+ * Saves a model to a directory: `manifest.json` (format version, the spec the model describes
+ * itself as, preprocessing, tensor names/shapes/dtypes/offsets, SHA-256 checksum, a summary of
+ * the history, optimiser and generator states) and one little-endian float32 weights file.
+ * Nothing but the model is needed: `model.preprocessing` is saved too. A hand-written spec
+ * (third argument, or `opts.spec`) is checked against the model — a mismatch is a
+ * `ConfigError` naming the layer and field, and nothing is written.
+ *
+ * Written atomically: the weights go to a new file named by its checksum, then the manifest
  * is replaced by rename, so a crash at any moment leaves either the old model or the new one.
  *
  * @example
  * ```ts
- * saveModel('models/digits', model, spec);
- * const again = loadModel('models/digits');
+ * saveModel('models/digits', model);
+ * const { model: again, preprocessing } = loadModel('models/digits');
  * ```
  */
-export function saveModel(dir: string, model: Model, spec: ModelSpec, opts: SaveOptions = {}): Manifest {
+export function saveModel(dir: string, model: Model, opts?: SaveOptions): Manifest;
+/** @deprecated the spec is optional now: `saveModel(dir, model, { spec })`. Kept for existing callers. */
+export function saveModel(dir: string, model: Model, spec: ModelSpec, opts?: SaveOptions): Manifest;
+export function saveModel(dir: string, model: Model, specOrOpts?: ModelSpec | SaveOptions, more: SaveOptions = {}): Manifest {
+  const isSpec = specOrOpts !== undefined && 'layers' in specOrOpts;
+  const opts: SaveOptions = isSpec ? { ...more, spec: specOrOpts as ModelSpec } : ((specOrOpts as SaveOptions | undefined) ?? {});
+  const { json, weights } = serializeModel(model, opts);
   mkdirSync(dir, { recursive: true });
-  const entries: [string, Float32Array, readonly number[]][] = [];
-  for (const l of model.net.layers) {
-    for (const [k, t] of [...l.ownParameters(), ...l.state]) entries.push([`${l.name}.${k}`, t.data, t.shape]);
-  }
-  let training: Manifest['training'];
-  if (opts.checkpoint) {
-    const st = model.optimizer.getState();
-    for (const [pname, bufs] of Object.entries(st.params)) {
-      for (const [b, arr] of Object.entries(bufs)) entries.push([`optimizer/${pname}/${b}`, Float32Array.from(arr), [arr.length]]);
-    }
-    training = {
-      epoch: model.history.epochs.length,
-      optimizer: { type: model.optimizer.type, iterations: st.iterations },
-      rng: { shuffle: model.rng.getState(), runtime: model.net.rng.getState() },
-    };
-  }
-  const tensors: StoredTensor[] = [];
-  const parts: Buffer[] = [];
-  let offset = 0;
-  for (const [name, data, shape] of entries) {
-    tensors.push({ name, shape: [...shape], dtype: 'float32', offset });
-    const b = tensorBytes(data);
-    parts.push(b);
-    offset += b.length;
-  }
-  const blob = Buffer.concat(parts);
+  const blob = Buffer.from(weights);
   const sha = createHash('sha256').update(blob).digest('hex');
   const weightsFile = `weights-${sha.slice(0, 16)}.bin`;
-  const manifest: Manifest = {
-    format: 'dendrite-model',
-    version: MODEL_FORMAT_VERSION,
-    spec,
-    preprocessing: opts.preprocessing,
-    weightsFile,
-    byteLength: blob.length,
-    checksum: { algorithm: 'sha256', value: sha },
-    tensors,
-    history: model.history,
-    training,
-    createdAt: new Date().toISOString(),
-  };
+  const manifest: Manifest = { ...json, weightsFile, checksum: { algorithm: 'sha256', value: sha }, createdAt: new Date().toISOString() };
   const tag = randomBytes(4).toString('hex');
   const wTmp = join(dir, `.${weightsFile}.${tag}.tmp`);
   writeFileDurably(wTmp, blob);
@@ -170,7 +111,8 @@ export interface LoadedModel {
   model: Model;
   spec: ModelSpec;
   manifest: Manifest;
-  preprocessing?: unknown;
+  /** The saved data preparation (also `model.preprocessing`), ready to `transform()` new tables. */
+  preprocessing?: Preprocessor;
 }
 
 /**
@@ -203,7 +145,6 @@ export function loadModel(dir: string): LoadedModel {
   } catch (e) {
     throw new ModelFileError(`${dir}: the saved spec is invalid: ${(e as Error).message}`);
   }
-  const byName = new Map(m.tensors.map((t) => [t.name, t]));
   const read = (st: StoredTensor): Float32Array => {
     const n = shapeSize(st.shape);
     if (st.dtype !== 'float32') throw new ModelFileError(`${dir}: tensor ${st.name} has dtype ${st.dtype}; only float32 is supported`);
@@ -214,30 +155,11 @@ export function loadModel(dir: string): LoadedModel {
     if (!LITTLE_ENDIAN) b.swap32();
     return new Float32Array(b.buffer, b.byteOffset, n).slice();
   };
-  for (const l of model.net.layers) {
-    for (const [k, t] of [...l.ownParameters(), ...l.state]) {
-      const name = `${l.name}.${k}`;
-      const st = byName.get(name);
-      if (!st) throw new ModelFileError(`${dir}: the weights file lacks ${name} ${fmtShape(t.shape)}`);
-      if (st.shape.length !== t.shape.length || st.shape.some((d, i) => d !== t.shape[i])) {
-        throw new ModelFileError(`${dir}: ${name} has shape ${fmtShape(st.shape)} in the weights file, the spec needs ${fmtShape(t.shape)}`);
-      }
-      t.data.set(read(st));
-    }
+  try {
+    restoreModel(model, m, read, 'the weights file');
+  } catch (e) {
+    if (e instanceof ModelFileError || !(e instanceof DendriteError)) throw e;
+    throw new ModelFileError(`${dir}: ${e.message}`);
   }
-  if (m.history) model.history = structuredClone(m.history);
-  if (m.training) {
-    const params: Record<string, Record<string, number[]>> = {};
-    for (const st of m.tensors) {
-      if (!st.name.startsWith('optimizer/')) continue;
-      const rest = st.name.slice('optimizer/'.length);
-      const cut = rest.lastIndexOf('/');
-      const pname = rest.slice(0, cut);
-      (params[pname] ??= {})[rest.slice(cut + 1)] = Array.from(read(st));
-    }
-    model.optimizer.setState({ iterations: m.training.optimizer.iterations, params });
-    model.rng.setState(m.training.rng.shuffle as Parameters<typeof model.rng.setState>[0]);
-    model.net.rng.setState(m.training.rng.runtime as Parameters<typeof model.rng.setState>[0]);
-  }
-  return { model, spec, manifest: m, preprocessing: m.preprocessing };
+  return { model, spec, manifest: m, preprocessing: model.preprocessing };
 }

@@ -1,43 +1,26 @@
-import { ConfigError } from '../errors.js';
+import { ConfigError, fmtShape } from '../errors.js';
 import type { Layer } from '../nn/module.js';
-import { Dense } from '../nn/dense.js';
-import type { DenseOptions } from '../nn/dense.js';
-import { Activation } from '../nn/activation.js';
-import type { ActivationOptions } from '../nn/activation.js';
-import { Conv1D, Conv2D } from '../nn/conv.js';
-import type { Conv1DOptions, Conv2DOptions } from '../nn/conv.js';
-import { AvgPool1D, AvgPool2D, MaxPool1D, MaxPool2D } from '../nn/pool.js';
-import type { Pool1DOptions, Pool2DOptions } from '../nn/pool.js';
-import { Flatten } from '../nn/flatten.js';
-import type { FlattenOptions } from '../nn/flatten.js';
 import { Sequential } from '../nn/sequential.js';
-import { SimpleRNN } from '../nn/rnn.js';
-import type { SimpleRNNOptions } from '../nn/rnn.js';
-import { LSTM } from '../nn/lstm.js';
-import type { LSTMOptions } from '../nn/lstm.js';
-import { GRU } from '../nn/gru.js';
-import type { GRUOptions } from '../nn/gru.js';
-import { Embedding, Masking } from '../nn/embedding.js';
-import type { EmbeddingOptions, MaskingOptions } from '../nn/embedding.js';
-import { SGD } from '../optim/optimizer.js';
-import { Adam } from '../optim/adam.js';
-import type { AdamOptions } from '../optim/adam.js';
-import { RMSProp } from '../optim/rmsprop.js';
-import type { RMSPropOptions } from '../optim/rmsprop.js';
-import { Dropout } from '../nn/dropout.js';
-import type { DropoutOptions } from '../nn/dropout.js';
-import { BatchNorm } from '../nn/batchnorm.js';
-import type { BatchNormOptions } from '../nn/batchnorm.js';
+// the layer and optimiser files register their spec names when imported
+import '../nn/index.js';
+import '../optim/index.js';
+import { LAYER_FACTORIES } from '../nn/registry.js';
+import type { LayerSpec } from '../nn/registry.js';
+import { OPTIMIZER_FACTORIES } from '../optim/registry.js';
+import type { OptimizerSpec } from '../optim/registry.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { Model } from '../train/model.js';
+import { getLoss } from '../nn/losses.js';
 import type { Reduction } from '../ops/losses.js';
 import type { FitOptions } from '../train/model.js';
 import { EarlyStopping } from '../train/early-stopping.js';
 import type { EarlyStoppingOptions } from '../train/early-stopping.js';
 import type { Tensor } from '../tensor/tensor.js';
 
-/** One layer of a spec: `type` plus that layer's options (TF.js key names). */
-export type LayerSpec = { type: string; name?: string } & Record<string, unknown>;
+export { LAYER_FACTORIES, registerLayer } from '../nn/registry.js';
+export type { LayerSpec, LayerFactory } from '../nn/registry.js';
+export { OPTIMIZER_FACTORIES, registerOptimizer } from '../optim/registry.js';
+export type { OptimizerSpec, OptimizerFactory } from '../optim/registry.js';
 
 /** Training options of a spec (`"train"`). */
 export interface TrainSpec {
@@ -50,7 +33,7 @@ export interface TrainSpec {
 }
 
 /**
- * A model spec, the JSON the CLI reads:
+ * A model spec, the JSON the CLI reads and `saveModel` writes (`model.toSpec()` gives a model's):
  * ```json
  * {"input": [2],
  *  "layers": [{"type": "dense", "units": 3, "activation": "logistic", "name": "h1"}, …],
@@ -64,47 +47,10 @@ export interface ModelSpec {
   layers: LayerSpec[];
   loss: string;
   reduction?: Reduction;
-  optimizer: { type: string; learningRate: number; [key: string]: unknown };
+  optimizer: OptimizerSpec;
   train?: TrainSpec;
   [key: string]: unknown;
 }
-
-/** Builds a layer from its spec; `where` names it in errors (e.g. `layers[1] (dense)`). */
-export type LayerFactory = (spec: LayerSpec, where: string) => Layer;
-/** Builds an optimiser from its spec. */
-export type OptimizerFactory = (spec: ModelSpec['optimizer'], where: string) => Optimizer;
-
-/** Layer types the spec understands, by `"type"`. */
-export const LAYER_FACTORIES: Record<string, LayerFactory> = {
-  dense: (s) => new Dense(s as unknown as DenseOptions),
-  activation: (s) => new Activation(s as unknown as ActivationOptions & { name?: string }),
-  simpleRNN: (s) => new SimpleRNN(s as unknown as SimpleRNNOptions),
-  lstm: (s) => new LSTM(s as unknown as LSTMOptions),
-  gru: (s) => new GRU(s as unknown as GRUOptions),
-  embedding: (s) => new Embedding(s as unknown as EmbeddingOptions),
-  masking: (s) => new Masking(s as unknown as MaskingOptions),
-  conv2d: (s) => new Conv2D(s as unknown as Conv2DOptions),
-  conv1d: (s) => new Conv1D(s as unknown as Conv1DOptions),
-  maxPool2d: (s) => new MaxPool2D(s as Pool2DOptions),
-  maxPooling2d: (s) => new MaxPool2D(s as Pool2DOptions),
-  avgPool2d: (s) => new AvgPool2D(s as Pool2DOptions),
-  averagePooling2d: (s) => new AvgPool2D(s as Pool2DOptions),
-  maxPool1d: (s) => new MaxPool1D(s as Pool1DOptions),
-  maxPooling1d: (s) => new MaxPool1D(s as Pool1DOptions),
-  avgPool1d: (s) => new AvgPool1D(s as Pool1DOptions),
-  averagePooling1d: (s) => new AvgPool1D(s as Pool1DOptions),
-  flatten: (s) => new Flatten(s as FlattenOptions),
-  dropout: (s) => new Dropout(s as unknown as DropoutOptions),
-  batchNorm: (s) => new BatchNorm(s as unknown as BatchNormOptions),
-  batchNormalization: (s) => new BatchNorm(s as unknown as BatchNormOptions),
-};
-
-/** Optimiser types the spec understands, by `"type"`. */
-export const OPTIMIZER_FACTORIES: Record<string, OptimizerFactory> = {
-  sgd: (s) => new SGD(s as unknown as ConstructorParameters<typeof SGD>[0]),
-  adam: (s) => new Adam(s as unknown as AdamOptions),
-  rmsprop: (s) => new RMSProp(s as unknown as RMSPropOptions),
-};
 
 function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -156,10 +102,22 @@ export function parseSpec(raw: unknown, source = 'spec'): ModelSpec {
   return raw as unknown as ModelSpec;
 }
 
-/** Builds the network of a spec. `seed` defaults to `train.seed` (or 1). */
+/** Where a spec's layer i is, for messages: `layers[1] (dense "h1")`. */
+function layerWhere(l: LayerSpec, i: number): string {
+  return `layers[${i}] (${l.type}${l.name ? ` "${l.name}"` : ''})`;
+}
+
+/**
+ * Builds the network of a spec. `seed` defaults to `train.seed` (or 1).
+ *
+ * @example
+ * ```ts
+ * const net = buildNetwork(parseSpec(json));
+ * ```
+ */
 export function buildNetwork(spec: ModelSpec, seed?: number): Sequential {
   const layers = spec.layers.map((l, i) => {
-    const where = `layers[${i}] (${l.type}${l.name ? ` "${l.name}"` : ''})`;
+    const where = layerWhere(l, i);
     try {
       return LAYER_FACTORIES[l.type](l, where);
     } catch (e) {
@@ -170,7 +128,14 @@ export function buildNetwork(spec: ModelSpec, seed?: number): Sequential {
   return new Sequential(layers, { inputShape: spec.input, seed: seed ?? spec.train?.seed ?? 1 });
 }
 
-/** Builds the optimiser of a spec. */
+/**
+ * Builds the optimiser of a spec.
+ *
+ * @example
+ * ```ts
+ * const opt = buildOptimizer(parseSpec(json));
+ * ```
+ */
 export function buildOptimizer(spec: ModelSpec): Optimizer {
   return OPTIMIZER_FACTORIES[spec.optimizer.type](spec.optimizer, 'optimizer');
 }
@@ -221,4 +186,68 @@ export function fitOptionsFromSpec(spec: ModelSpec, validation?: [Tensor, Tensor
     opts.callbacks = [new EarlyStopping(es as EarlyStoppingOptions)];
   }
   return opts;
+}
+
+/** A config value as JSON (for comparisons and messages). */
+function show(v: unknown): string {
+  return JSON.stringify(v);
+}
+
+/** Initialisers only decide the starting weights: a trained model does not depend on them. */
+function comparedKey(k: string): boolean {
+  return k !== 'name' && k !== 'type' && !k.endsWith('Initializer');
+}
+
+/** ConfigError for the first option both configs give with different values. */
+function compareConfigs(spec: Record<string, unknown>, model: Record<string, unknown>, where: string): void {
+  for (const k of Object.keys(spec)) {
+    if (!comparedKey(k) || spec[k] === undefined || model[k] === undefined) continue;
+    if (show(spec[k]) !== show(model[k])) {
+      throw new ConfigError(`${where}: ${k} is ${show(spec[k])} in the spec, but the model has ${show(model[k])}`);
+    }
+  }
+}
+
+function compareLayer(want: Layer, have: Layer, where: string): void {
+  if (want.type !== have.type) throw new ConfigError(`${where}: type is "${want.type}" in the spec, but the model's layer ${have.name} is "${have.type}"`);
+  if (want.name !== have.name) throw new ConfigError(`${where}: name is "${want.name}" in the spec, but the model's layer is "${have.name}"`);
+  compareConfigs(want.config(), have.config(), where);
+  const haveTensors = new Map([...have.ownParameters(), ...have.state]);
+  for (const [k, t] of [...want.ownParameters(), ...want.state]) {
+    const h = haveTensors.get(k);
+    if (!h) throw new ConfigError(`${where}: the spec gives the layer a "${k}" ${fmtShape(t.shape)}, the model's layer has none`);
+    if (fmtShape(h.shape) !== fmtShape(t.shape)) throw new ConfigError(`${where}: ${k} is ${fmtShape(t.shape)} by the spec, but ${fmtShape(h.shape)} in the model`);
+    haveTensors.delete(k);
+  }
+  for (const [k, t] of haveTensors) throw new ConfigError(`${where}: the model's layer has a "${k}" ${fmtShape(t.shape)} that the spec does not give it`);
+}
+
+/**
+ * Checks that a (hand-written) spec describes a model: same input shape, the same layers with the
+ * same names, types, options and parameter shapes (initialisers aside), the same loss and
+ * optimiser. A mismatch is a `ConfigError` naming the layer and the field, e.g.
+ * `layers[0] (dense "h1"): activation is "tanh" in the spec, but the model has "relu"`.
+ *
+ * @example
+ * ```ts
+ * checkSpecMatchesModel(parseSpec(json), model); // throws on the first difference
+ * ```
+ */
+export function checkSpecMatchesModel(spec: ModelSpec, model: Model, source = 'spec'): void {
+  if (fmtShape(spec.input) !== fmtShape(model.net.inputShape)) {
+    throw new ConfigError(`${source}: "input" is ${fmtShape(spec.input)}, but the model's input is ${fmtShape(model.net.inputShape)}`);
+  }
+  if (spec.layers.length !== model.net.layers.length) {
+    throw new ConfigError(`${source}: "layers" lists ${spec.layers.length} layers, but the model has ${model.net.layers.length} (${model.net.layers.map((l) => l.name).join(', ')})`);
+  }
+  const net = buildNetwork(spec);
+  net.layers.forEach((l, i) => compareLayer(l, model.net.layers[i], `${source}: ${layerWhere(spec.layers[i], i)}`));
+  const own = model.toSpec();
+  for (const k of ['loss', 'reduction'] as const) {
+    const want = k === 'loss' ? getLoss(spec.loss).name : spec.reduction;
+    if (want !== undefined && want !== own[k]) throw new ConfigError(`${source}: "${k}" is ${show(spec[k])}, but the model's is ${show(own[k])}`);
+  }
+  const opt = buildOptimizer(spec);
+  if (opt.type !== model.optimizer.type) throw new ConfigError(`${source}: "optimizer.type" is "${opt.type}", but the model's optimizer is "${model.optimizer.type}"`);
+  compareConfigs(opt.config(), model.optimizer.config(), `${source}: optimizer`);
 }

@@ -5,6 +5,7 @@ import { checkActivation, identity, leakyRelu, logistic, prelu, relu, softmax, t
 import { ConfigError } from '../errors.js';
 import { Layer } from './module.js';
 import type { BuildContext } from './module.js';
+import { registerLayer } from './registry.js';
 
 /** Activation options shared by layers that end in an activation. */
 export interface ActivationOptions {
@@ -94,6 +95,9 @@ export class Activation extends Layer {
   }
 
   config(): Record<string, unknown> {
-    return { type: this.type, name: this.name, activation: this.activation };
+    const { alpha, theta, preluInit } = this.opts;
+    return { type: this.type, name: this.name, activation: this.activation, alpha, theta, preluInit };
   }
 }
+
+registerLayer('activation', (s) => new Activation(s as unknown as ActivationOptions & { name?: string }));

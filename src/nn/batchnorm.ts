@@ -4,6 +4,7 @@ import { full } from '../tensor/create.js';
 import { batchNormInference, batchNormTrain } from '../ops/batchnorm.js';
 import { Layer } from './module.js';
 import type { BuildContext } from './module.js';
+import { registerLayer } from './registry.js';
 
 /** Options of a {@link BatchNorm} layer (TF.js key names). */
 export interface BatchNormOptions {
@@ -102,3 +103,5 @@ export class BatchNorm extends Layer {
     };
   }
 }
+
+registerLayer('batchNorm', (s) => new BatchNorm(s as unknown as BatchNormOptions), { aliases: ['batchNormalization'] });

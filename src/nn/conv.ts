@@ -12,6 +12,7 @@ import { Layer, checkInt } from './module.js';
 import type { BuildContext } from './module.js';
 import { applyActivation, checkActivationOptions, makePreluSlope } from './activation.js';
 import type { ActivationOptions } from './activation.js';
+import { registerLayer } from './registry.js';
 
 /** Options shared by {@link Conv2D} and {@link Conv1D}. @example `const o: ConvOptions = { filters: 8, activation: 'relu' };` */
 export interface ConvOptions extends ActivationOptions {
@@ -244,3 +245,6 @@ export class Conv1D extends ConvLayer<Conv1DOptions> {
     return conv1d(x, this.weight, this.bias, { strides: this.strides, padding: this.padding });
   }
 }
+
+registerLayer('conv2d', (s) => new Conv2D(s as unknown as Conv2DOptions));
+registerLayer('conv1d', (s) => new Conv1D(s as unknown as Conv1DOptions));

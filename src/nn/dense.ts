@@ -10,6 +10,7 @@ import type { BuildContext } from './module.js';
 import { ShapeError, fmtShape } from '../errors.js';
 import { applyActivation, checkActivationOptions, makePreluSlope } from './activation.js';
 import type { ActivationOptions } from './activation.js';
+import { registerLayer } from './registry.js';
 
 /** Options of a {@link Dense} layer. */
 export interface DenseOptions extends ActivationOptions {
@@ -113,3 +114,5 @@ export class Dense extends Layer {
     return { type: this.type, name: this.name, ...rest, activation: this.activation };
   }
 }
+
+registerLayer('dense', (s) => new Dense(s as unknown as DenseOptions));

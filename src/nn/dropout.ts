@@ -4,6 +4,7 @@ import type { Rng } from '../tensor/rng.js';
 import { checkKeepProb, dropoutWithMask, sampleDropMask } from '../ops/dropout.js';
 import { Layer } from './module.js';
 import type { BuildContext } from './module.js';
+import { registerLayer } from './registry.js';
 
 /**
  * Options of a {@link Dropout} layer. Give the lecture's keep probability `keepProb` (ρ) or
@@ -96,3 +97,5 @@ export class Dropout extends Layer {
     return { type: this.type, name: this.name, keepProb: this.keepProb };
   }
 }
+
+registerLayer('dropout', (s) => new Dropout(s as unknown as DropoutOptions));

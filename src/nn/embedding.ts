@@ -7,6 +7,7 @@ import { checkInitializer, initialize } from './init.js';
 import type { Initializer } from './init.js';
 import { Layer, checkInt } from './module.js';
 import type { BuildContext } from './module.js';
+import { registerLayer } from './registry.js';
 
 /** Options of an {@link Embedding} layer (TensorFlow.js names). */
 export interface EmbeddingOptions {
@@ -141,3 +142,6 @@ export class Masking extends Layer {
     return { type: this.type, name: this.name, maskValue: this.maskValue };
   }
 }
+
+registerLayer('embedding', (s) => new Embedding(s as unknown as EmbeddingOptions));
+registerLayer('masking', (s) => new Masking(s as unknown as MaskingOptions));

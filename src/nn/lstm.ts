@@ -5,6 +5,7 @@ import { ConfigError } from '../errors.js';
 import { RecurrentLayer } from './rnn.js';
 import type { RecurrentOptions } from './rnn.js';
 import type { BuildContext } from './module.js';
+import { registerLayer } from './registry.js';
 
 /** Options of an {@link LSTM} layer. */
 export interface LSTMOptions extends RecurrentOptions {
@@ -63,3 +64,5 @@ export class LSTM extends RecurrentLayer {
     return lstm(x, { Wf, Wi, Wc, Wo, bf, bi, bc, bo }, opts);
   }
 }
+
+registerLayer('lstm', (s) => new LSTM(s as unknown as LSTMOptions));

@@ -8,6 +8,7 @@ import { reshape } from '../ops/shape.js';
 import { Layer } from './module.js';
 import type { BuildContext } from './module.js';
 import { checkKeys } from './conv.js';
+import { registerLayer } from './registry.js';
 
 /** Options of {@link MaxPool2D} and {@link AvgPool2D} (TF.js key names). @example `const o: Pool2DOptions = { poolSize: 2 };` */
 export interface Pool2DOptions {
@@ -162,3 +163,8 @@ export class AvgPool1D extends PoolLayer {
     super(opts, 'avgPool1d', 1, avgPool2d);
   }
 }
+
+registerLayer('maxPool2d', (s) => new MaxPool2D(s as Pool2DOptions), { aliases: ['maxPooling2d'] });
+registerLayer('avgPool2d', (s) => new AvgPool2D(s as Pool2DOptions), { aliases: ['averagePooling2d'] });
+registerLayer('maxPool1d', (s) => new MaxPool1D(s as Pool1DOptions), { aliases: ['maxPooling1d'] });
+registerLayer('avgPool1d', (s) => new AvgPool1D(s as Pool1DOptions), { aliases: ['averagePooling1d'] });

@@ -10,6 +10,7 @@ import { checkInitializer, initialize } from './init.js';
 import type { Initializer } from './init.js';
 import { Layer, checkInt } from './module.js';
 import type { BuildContext } from './module.js';
+import { registerLayer } from './registry.js';
 
 /** An initialiser for recurrent weight matrices: any {@link Initializer}, or `'orthogonal'`. */
 export type RecurrentInitializer = Initializer | 'orthogonal';
@@ -312,3 +313,5 @@ export class SimpleRNN extends RecurrentLayer {
     return { ...super.config(), activation: this.opts.activation ?? 'tanh' };
   }
 }
+
+registerLayer('simpleRNN', (s) => new SimpleRNN(s as unknown as SimpleRNNOptions));

@@ -1,6 +1,7 @@
 import { ConfigError } from '../errors.js';
 import { Optimizer } from './optimizer.js';
 import type { ParamState } from './optimizer.js';
+import { registerOptimizer } from './registry.js';
 
 /** Options of {@link Adam} (Keras/TF.js names and defaults). */
 export interface AdamOptions {
@@ -97,3 +98,5 @@ export class Adam extends Optimizer {
     return { type: 'adam', learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, weightDecay: this.weightDecay };
   }
 }
+
+registerOptimizer('adam', (s) => new Adam(s as AdamOptions));

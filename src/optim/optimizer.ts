@@ -1,6 +1,7 @@
 import { ConfigError } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { getBackend } from '../backend/index.js';
+import { registerOptimizer } from './registry.js';
 
 /** Per-parameter optimiser state: named buffers (e.g. `velocity`, `m`, `v`). */
 export type ParamState = Record<string, Float32Array>;
@@ -149,3 +150,5 @@ export class SGD extends Optimizer {
     return { type: 'sgd', learningRate: this.learningRate, momentum: this.momentum, nesterov: this.nesterov, weightDecay: this.weightDecay };
   }
 }
+
+registerOptimizer('sgd', (s) => new SGD(s as unknown as SGDOptions));

@@ -2,6 +2,7 @@ import { ConfigError } from '../errors.js';
 import { Optimizer } from './optimizer.js';
 import type { ParamState } from './optimizer.js';
 import { checkPositive, checkUnitInterval } from './adam.js';
+import { registerOptimizer } from './registry.js';
 
 /** Options of {@link RMSProp} (Keras names and defaults; TF.js calls `rho` "decay"). */
 export interface RMSPropOptions {
@@ -86,3 +87,5 @@ export class RMSProp extends Optimizer {
     return { type: 'rmsprop', learningRate: this.learningRate, rho: this.rho, momentum: this.momentum, epsilon: this.epsilon, centered: this.centered, weightDecay: this.weightDecay };
   }
 }
+
+registerOptimizer('rmsprop', (s) => new RMSProp(s as RMSPropOptions));

@@ -10,6 +10,13 @@ import type { Optimizer } from '../optim/optimizer.js';
 import { batchRanges, gatherRows } from '../data/batch.js';
 import { checkAndClip } from './clip.js';
 import type { Callback, EpochLog, History, StopReason, TrainingControl } from './callbacks.js';
+import type { Preprocessor } from '../data/preprocess.js';
+import type { LayerSpec } from '../nn/registry.js';
+import type { OptimizerSpec } from '../optim/registry.js';
+import type { ModelSpec } from '../io/spec.js';
+import type { ModelJSON } from '../io/model-json.js';
+// serialisation lives in io/ (it builds models from specs); the methods below delegate to it
+import { deserializeModel, serializeModel } from '../io/model-json.js';
 
 /** How a {@link Model} learns. */
 export interface ModelConfig {
@@ -78,6 +85,11 @@ export class Model {
   readonly rng: Rng;
   /** History of the last fit (and of resumed runs). */
   history: History = { epochs: [], stopped: 'maxEpochs', updates: 0 };
+  /**
+   * The data preparation the model expects (normalisers, encoders fitted on its training data):
+   * saved and loaded with the model, so `loadModel(dir).model.preprocessing` maps new tables.
+   */
+  preprocessing?: Preprocessor;
 
   constructor(net: Sequential, config: ModelConfig) {
     this.net = net;
@@ -98,6 +110,69 @@ export class Model {
     const o = this.optimizer.config();
     const opt = Object.entries(o).filter(([k, v]) => k !== 'type' && v !== undefined).map(([k, v]) => `${k} ${v}`).join(', ');
     return `${this.net.summary()}\nloss: ${this.loss.name} (${this.loss.reduction} over the batch${this.fused ? ', fused with the softmax' : ''})\noptimizer: ${o.type} (${opt})`;
+  }
+
+  /**
+   * The model described as a spec (the format the CLI reads and `saveModel` writes): input shape,
+   * every layer's `config()`, loss, reduction, optimiser settings and the initialisation seed.
+   *
+   * @example
+   * ```ts
+   * const spec = model.toSpec(); // {input: [2], layers: [{type: 'dense', units: 3, …}], loss: 'sse', …}
+   * const twin = buildModel(spec);
+   * ```
+   */
+  toSpec(): ModelSpec {
+    return {
+      input: [...this.net.inputShape],
+      layers: this.net.layers.map((l) => JSON.parse(JSON.stringify(l.config())) as LayerSpec),
+      loss: this.loss.name,
+      reduction: this.loss.reduction,
+      optimizer: JSON.parse(JSON.stringify(this.optimizer.config())) as OptimizerSpec,
+      train: { seed: this.net.seed },
+    };
+  }
+
+  /**
+   * The model as JSON without its weights (spec, preprocessing, tensor table, optimiser and
+   * generator states, history); the weights are {@link Model.weightsBuffer}. `JSON.stringify`
+   * uses it. Rebuild with {@link Model.fromJSON}.
+   *
+   * @example
+   * ```ts
+   * const json = JSON.stringify(model);
+   * const weights = model.weightsBuffer();
+   * const again = Model.fromJSON(JSON.parse(json), weights);
+   * ```
+   */
+  toJSON(): ModelJSON {
+    return serializeModel(this).json;
+  }
+
+  /**
+   * Every stored tensor (parameters, layer state, optimiser state) as little-endian float32 bytes,
+   * in the order of {@link Model.toJSON}'s `tensors` table.
+   *
+   * @example
+   * ```ts
+   * const bytes = new Uint8Array(model.weightsBuffer());
+   * ```
+   */
+  weightsBuffer(): ArrayBuffer {
+    return serializeModel(this).weights;
+  }
+
+  /**
+   * Rebuilds a model from {@link Model.toJSON} and {@link Model.weightsBuffer}: it predicts
+   * bit-identically and continues training exactly. `ConfigError`/`ShapeError` for bad input.
+   *
+   * @example
+   * ```ts
+   * const again = Model.fromJSON(model.toJSON(), model.weightsBuffer());
+   * ```
+   */
+  static fromJSON(json: ModelJSON, weights: ArrayBuffer | Uint8Array): Model {
+    return deserializeModel(json, weights);
   }
 
   /** True when the model's last layer is a softmax and the loss is cross-entropy: fused training. */

@@ -26,7 +26,7 @@ const x: Tensor = tensor([[0, 1], [1, 0]]);
 const opts: FitOptions = { epochs: 2, batchSize: 2 };
 model.fit(x, tensor([[1], [0]]), opts);
 const rows = model.predict(x).toArray() as number[][];
-saveModel('m', model, { input: [2], layers: [{ type: 'dense', units: 3, activation: 'tanh' }, { type: 'dense', units: 1 }], loss: 'mse', optimizer: { type: 'sgd', learningRate: 0.1 } });
+saveModel('m', model);
 const back: Model = loadModel('m').model;
 export { rows, back, ConfigError };
 `;
@@ -37,7 +37,7 @@ const model = new Model(net, { loss: 'mse', optimizer: new SGD({ learningRate: 0
 const x = tensor([[0, 0], [0, 1], [1, 0], [1, 1]]);
 const y = tensor([[0], [1], [1], [0]]);
 model.fit(x, y, { epochs: 20, batchSize: 2, shuffle: false });
-saveModel('saved', model, { input: [2], layers: [{ type: 'dense', units: 4, activation: 'relu' }, { type: 'dense', units: 1 }], loss: 'mse', optimizer: { type: 'sgd', learningRate: 0.05 }, train: { seed: 3 } });
+saveModel('saved', model);
 const { model: again } = loadModel('saved');
 console.log(JSON.stringify({ same: model.predict(x).toArray().join() === again.predict(x).toArray().join() }));
 `;

@@ -5,6 +5,7 @@ import { Rng } from '../tensor/rng.js';
 import type { CsvTable } from './csv.js';
 import { exampleShape } from './csv.js';
 import { argmaxRows } from './encode.js';
+import { checkKeys } from '../validate.js';
 
 // ---------------------------------------------------------------------------------------------
 // Numeric normalisation
@@ -609,12 +610,6 @@ export interface PreprocessorJSON {
 
 const COLUMN_KEYS = ['type', 'normalize', 'normalise', 'range', 'min', 'max', 'mean', 'std', 'levels'];
 const TARGET_KEYS = ['columns', 'column', 'type', 'levels', 'bins'];
-
-function checkKeys(obj: Record<string, unknown>, allowed: readonly string[], where: string): void {
-  for (const k of Object.keys(obj)) {
-    if (!allowed.includes(k)) throw new ConfigError(`${where}: unknown key "${k}" (allowed: ${allowed.join(', ')})`);
-  }
-}
 
 /** A column's entry; the `"*"` default applies to input columns only (`useDefault`). */
 function columnSpecOf(spec: ColumnsSpec, name: string, useDefault = true): { s: ColumnSpec; where: string } {

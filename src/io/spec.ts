@@ -1,4 +1,5 @@
 import { ConfigError, fmtShape } from '../errors.js';
+import { checkBool, checkInt, checkKeys, checkNumber, checkObject, checkOneOf, checkPositive, isObject, optional, show } from '../validate.js';
 import type { Layer } from '../nn/module.js';
 import { Sequential } from '../nn/sequential.js';
 // the layer and optimiser files register their spec names when imported
@@ -52,54 +53,100 @@ export interface ModelSpec {
   [key: string]: unknown;
 }
 
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+/** Top-level keys of a spec. */
+const SPEC_KEYS = ['input', 'layers', 'loss', 'reduction', 'optimizer', 'train', 'columns', 'target'];
+/** Keys of a spec's `"train"` section. */
+const TRAIN_KEYS = ['batchSize', 'epochs', 'shuffle', 'seed', 'stopWhen', 'validationSplit', 'earlyStopping', 'clipNorm', 'clipValue', 'truncation'];
+
+/** Loss names and their TF.js aliases, as a spec may spell them. */
+const LOSS_SPELLINGS = ['sse', 'mse', 'crossEntropy', 'binaryCrossEntropy', 'meanSquaredError', 'categoricalCrossentropy', 'categoricalCrossEntropy', 'binaryCrossentropy'];
+
+/** Options of {@link parseSpec}. */
+export interface ParseSpecOptions {
+  /** Accept a spec without `"input"` (the CLI infers it from the data, then fills it in). */
+  inputOptional?: boolean;
+}
+
+/** Validates the `"train"` section (every key known, every value in range). */
+function checkTrain(t: Record<string, unknown>, w: string): void {
+  checkKeys(t, TRAIN_KEYS, w);
+  optional(t.batchSize, (v) => checkInt(v, `${w}.batchSize`));
+  optional(t.epochs, (v) => checkInt(v, `${w}.epochs`));
+  optional(t.truncation, (v) => checkInt(v, `${w}.truncation`));
+  optional(t.seed, (v) => checkNumber(v, `${w}.seed`));
+  optional(t.shuffle, (v) => checkBool(v, `${w}.shuffle`));
+  optional(t.validationSplit, (v) => checkNumber(v, `${w}.validationSplit`, { min: 0, max: 1, minExclusive: true, maxExclusive: true }));
+  optional(t.clipNorm, (v) => checkPositive(v, `${w}.clipNorm`));
+  optional(t.clipValue, (v) => checkPositive(v, `${w}.clipValue`));
+  if (t.stopWhen !== undefined) {
+    checkKeys(checkObject(t.stopWhen, `${w}.stopWhen`), ['loss'], `${w}.stopWhen`);
+    checkPositive((t.stopWhen as Record<string, unknown>).loss, `${w}.stopWhen.loss`);
+  }
+  if (t.earlyStopping !== undefined) {
+    try {
+      new EarlyStopping(t.earlyStopping as EarlyStoppingOptions);
+    } catch (e) {
+      if (e instanceof ConfigError) throw new ConfigError(`${w}.${e.message}`);
+      throw e;
+    }
+  }
 }
 
 /**
- * Validates a parsed spec (ConfigError naming the key) and returns it typed.
+ * Validates a parsed spec and returns it typed. Every key is checked: an unknown one (top level,
+ * `train`, a layer's options, the optimiser's) is a `ConfigError` naming it, where it is and the
+ * closest valid key (`"train.epoch": unknown key; did you mean "epochs"?`); wrong types and
+ * ranges name what was expected. Layer options are checked by building the layers.
  *
  * @example
  * ```ts
- * const spec = parseSpec(JSON.parse(fs.readFileSync('spec.json', 'utf8')));
+ * const spec = parseSpec(JSON.parse(fs.readFileSync('spec.json', 'utf8')), 'spec.json');
  * ```
  */
-export function parseSpec(raw: unknown, source = 'spec'): ModelSpec {
-  if (!isObj(raw)) throw new ConfigError(`${source}: a spec must be a JSON object`);
+export function parseSpec(raw: unknown, source = 'spec', opts: ParseSpecOptions = {}): ModelSpec {
+  if (!isObject(raw)) throw new ConfigError(`${source}: a spec must be a JSON object, received ${show(raw)}`);
+  try {
+    checkKeys(raw, SPEC_KEYS, 'spec');
+  } catch (e) {
+    throw new ConfigError(`${source}: ${(e as Error).message.replace(/^spec\./, '')}`);
+  }
   const input = raw.input;
-  if (!Array.isArray(input) || input.length === 0 || input.some((d) => !Number.isInteger(d) || (d as number) < 1)) {
-    throw new ConfigError(`${source}: "input" must be a list of positive integers (the shape of one example), received ${JSON.stringify(input)}`);
+  if (!(input === undefined && opts.inputOptional) && (!Array.isArray(input) || input.length === 0 || input.some((d) => !Number.isInteger(d) || (d as number) < 1))) {
+    throw new ConfigError(`${source}: "input" must be a list of positive integers (the shape of one example), received ${show(input)}`);
   }
-  if (!Array.isArray(raw.layers) || raw.layers.length === 0) throw new ConfigError(`${source}: "layers" must be a non-empty list`);
+  if (!Array.isArray(raw.layers) || raw.layers.length === 0) throw new ConfigError(`${source}: "layers" must be a non-empty list, received ${show(raw.layers)}`);
+  const layerTypes = Object.keys(LAYER_FACTORIES);
   raw.layers.forEach((l, i) => {
-    if (!isObj(l) || typeof l.type !== 'string') throw new ConfigError(`${source}: "layers[${i}]" must be an object with a "type"`);
-    if (!(l.type in LAYER_FACTORIES)) {
-      throw new ConfigError(`${source}: "layers[${i}].type" is ${JSON.stringify(l.type)}; known layer types: ${Object.keys(LAYER_FACTORIES).join(', ')}`);
-    }
+    if (!isObject(l)) throw new ConfigError(`${source}: layers[${i}] must be an object with a "type", received ${show(l)}`);
+    checkInSpec(() => checkOneOf(l.type, layerTypes, `layers[${i}].type`), source);
   });
-  if (typeof raw.loss !== 'string') throw new ConfigError(`${source}: "loss" must be a loss name (sse, mse, crossEntropy, binaryCrossEntropy)`);
-  const opt = raw.optimizer;
-  if (!isObj(opt) || typeof opt.type !== 'string') throw new ConfigError(`${source}: "optimizer" must be an object with a "type" (${Object.keys(OPTIMIZER_FACTORIES).join(', ')})`);
-  if (!(opt.type in OPTIMIZER_FACTORIES)) {
-    throw new ConfigError(`${source}: "optimizer.type" is ${JSON.stringify(opt.type)}; known optimizers: ${Object.keys(OPTIMIZER_FACTORIES).join(', ')}`);
-  }
-  if (raw.train !== undefined) {
-    if (!isObj(raw.train)) throw new ConfigError(`${source}: "train" must be an object`);
-    const t = raw.train;
-    const int = (k: string, min: number) => {
-      if (t[k] !== undefined && (!Number.isInteger(t[k]) || (t[k] as number) < min)) {
-        throw new ConfigError(`${source}: "train.${k}" must be an integer ≥ ${min}, received ${JSON.stringify(t[k])}`);
-      }
-    };
-    int('batchSize', 1);
-    int('epochs', 1);
-    if (t.seed !== undefined && (typeof t.seed !== 'number' || !Number.isFinite(t.seed))) throw new ConfigError(`${source}: "train.seed" must be a number`);
-    if (t.shuffle !== undefined && typeof t.shuffle !== 'boolean') throw new ConfigError(`${source}: "train.shuffle" must be true or false`);
-    if (t.stopWhen !== undefined && (!isObj(t.stopWhen) || typeof t.stopWhen.loss !== 'number' || !(t.stopWhen.loss > 0))) {
-      throw new ConfigError(`${source}: "train.stopWhen" must be {"loss": <positive number>}`);
-    }
-  }
+  checkInSpec(() => {
+    checkOneOf(raw.loss, LOSS_SPELLINGS, 'loss');
+    optional(raw.reduction, (v) => checkOneOf(v, ['sum', 'mean'], 'reduction'));
+    const opt = checkObject(raw.optimizer, 'optimizer');
+    checkOneOf(opt.type, Object.keys(OPTIMIZER_FACTORIES), 'optimizer.type');
+    if (raw.train !== undefined) checkTrain(checkObject(raw.train, 'train'), 'train');
+  }, source);
   return raw as unknown as ModelSpec;
+}
+
+/** Runs a check, prefixing its ConfigError with the spec's source. */
+function checkInSpec(check: () => void, source: string): void {
+  try {
+    check();
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ConfigError(`${source}: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * A layer's or optimiser's own message (`dense.units must be …`, `sgd: …`) placed in the spec:
+ * `layers[0] (dense).units must be …`.
+ */
+function placed(message: string, own: string, where: string): string {
+  if (message.startsWith(`${own}.`) || message.startsWith(`${own}:`)) return `${where}${message.slice(own.length)}`;
+  return `${where}: ${message}`;
 }
 
 /** Where a spec's layer i is, for messages: `layers[1] (dense "h1")`. */
@@ -121,7 +168,7 @@ export function buildNetwork(spec: ModelSpec, seed?: number): Sequential {
     try {
       return LAYER_FACTORIES[l.type](l, where);
     } catch (e) {
-      if (e instanceof ConfigError) throw new ConfigError(`${where}: ${e.message}`);
+      if (e instanceof ConfigError) throw new ConfigError(placed(e.message, l.name ?? l.type, where));
       throw e;
     }
   });
@@ -137,7 +184,16 @@ export function buildNetwork(spec: ModelSpec, seed?: number): Sequential {
  * ```
  */
 export function buildOptimizer(spec: ModelSpec): Optimizer {
-  return OPTIMIZER_FACTORIES[spec.optimizer.type](spec.optimizer, 'optimizer');
+  checkInSpec(() => {
+    checkObject(spec.optimizer, 'optimizer');
+    checkOneOf(spec.optimizer.type, Object.keys(OPTIMIZER_FACTORIES), 'optimizer.type');
+  }, 'spec');
+  try {
+    return OPTIMIZER_FACTORIES[spec.optimizer.type](spec.optimizer, 'optimizer');
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ConfigError(placed(e.message, spec.optimizer.type, 'optimizer'));
+    throw e;
+  }
 }
 
 /**
@@ -179,18 +235,10 @@ export function fitOptionsFromSpec(spec: ModelSpec, validation?: [Tensor, Tensor
   if (validation) opts.validationData = validation;
   else if (t.validationSplit !== undefined) opts.validationSplit = t.validationSplit as number;
   if (t.earlyStopping !== undefined) {
-    const es = t.earlyStopping;
-    if (typeof es !== 'object' || es === null || Array.isArray(es)) {
-      throw new ConfigError(`"train.earlyStopping" must be an object such as {"patience": 5}, received ${JSON.stringify(es)}`);
-    }
-    opts.callbacks = [new EarlyStopping(es as EarlyStoppingOptions)];
+    checkObject(t.earlyStopping, 'train.earlyStopping');
+    opts.callbacks = [new EarlyStopping(t.earlyStopping as EarlyStoppingOptions)];
   }
   return opts;
-}
-
-/** A config value as JSON (for comparisons and messages). */
-function show(v: unknown): string {
-  return JSON.stringify(v);
 }
 
 /** Initialisers only decide the starting weights: a trained model does not depend on them. */

@@ -6,6 +6,7 @@ import { ConfigError } from '../errors.js';
 import { Layer } from './module.js';
 import type { BuildContext } from './module.js';
 import { registerLayer } from './registry.js';
+import { checkKeys, checkObject } from '../validate.js';
 
 /** Activation options shared by layers that end in an activation. */
 export interface ActivationOptions {
@@ -70,8 +71,10 @@ export class Activation extends Layer {
   private lambda?: Tensor;
 
   constructor(private readonly opts: ActivationOptions & { name?: string }) {
-    super(opts.name);
-    this.activation = checkActivationOptions(opts, opts.name ?? 'activation');
+    super(opts?.name);
+    const where = opts?.name ?? 'activation';
+    checkKeys(checkObject(opts, where), ['type', 'name', 'activation', 'alpha', 'theta', 'preluInit'], where);
+    this.activation = checkActivationOptions(opts, where);
   }
 
   protected init(inputShape: readonly number[], _ctx: BuildContext): readonly number[] {

@@ -11,6 +11,7 @@ import { ShapeError, fmtShape } from '../errors.js';
 import { applyActivation, checkActivationOptions, makePreluSlope } from './activation.js';
 import type { ActivationOptions } from './activation.js';
 import { registerLayer } from './registry.js';
+import { checkKeys, checkObject } from '../validate.js';
 
 /** Options of a {@link Dense} layer. */
 export interface DenseOptions extends ActivationOptions {
@@ -25,6 +26,8 @@ export interface DenseOptions extends ActivationOptions {
   /** Whether the layer has a bias (default true). */
   useBias?: boolean;
 }
+
+const DENSE_KEYS = ['type', 'name', 'units', 'activation', 'alpha', 'theta', 'preluInit', 'kernelInitializer', 'biasInitializer', 'useBias'];
 
 /**
  * A fully connected layer: z = x·Wᵀ + b, a = φ(z).
@@ -53,8 +56,9 @@ export class Dense extends Layer {
   lambda: Tensor | undefined;
 
   constructor(readonly opts: DenseOptions) {
-    super(opts.name);
-    const where = opts.name ?? 'dense';
+    super(opts?.name);
+    const where = opts?.name ?? 'dense';
+    checkKeys(checkObject(opts, where), DENSE_KEYS, where);
     this.units = checkInt(opts.units, `${where}.units`);
     this.activation = checkActivationOptions(opts, where);
     checkInitializer(opts.kernelInitializer ?? 'glorotUniform', `${where}.kernelInitializer`);

@@ -8,6 +8,7 @@ import type { Initializer } from './init.js';
 import { Layer, checkInt } from './module.js';
 import type { BuildContext } from './module.js';
 import { registerLayer } from './registry.js';
+import { checkKeys, checkObject } from '../validate.js';
 
 /** Options of an {@link Embedding} layer (TensorFlow.js names). */
 export interface EmbeddingOptions {
@@ -50,7 +51,7 @@ export class Embedding extends Layer {
   constructor(readonly opts: EmbeddingOptions) {
     super(opts?.name);
     const where = opts?.name ?? 'embedding';
-    if (!opts || typeof opts !== 'object') throw new ConfigError(`${where}: options must be an object with inputDim and outputDim`);
+    checkKeys(checkObject(opts, where), ['type', 'name', 'inputDim', 'outputDim', 'maskZero', 'embeddingsInitializer'], where);
     this.inputDim = checkInt(opts.inputDim, `${where}.inputDim`);
     this.outputDim = checkInt(opts.outputDim, `${where}.outputDim`);
     if (opts.maskZero !== undefined && typeof opts.maskZero !== 'boolean') {
@@ -111,7 +112,8 @@ export class Masking extends Layer {
   readonly maskValue: number;
 
   constructor(readonly opts: MaskingOptions = {}) {
-    super(opts.name);
+    super(opts?.name);
+    checkKeys(checkObject(opts, opts?.name ?? 'masking'), ['type', 'name', 'maskValue'], opts?.name ?? 'masking');
     const v = opts.maskValue ?? 0;
     if (typeof v !== 'number' || Number.isNaN(v)) throw new ConfigError(`${opts.name ?? 'masking'}.maskValue must be a number, received ${JSON.stringify(v)}`);
     this.maskValue = v;

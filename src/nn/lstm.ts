@@ -41,7 +41,7 @@ export class LSTM extends RecurrentLayer {
   bf!: Tensor; bi!: Tensor; bc!: Tensor; bo!: Tensor;
 
   constructor(readonly opts: LSTMOptions) {
-    super(opts, 'lstm');
+    super(opts, 'lstm', ['unitForgetBias']);
     if (opts.unitForgetBias !== undefined && typeof opts.unitForgetBias !== 'boolean') {
       throw new ConfigError(`${opts.name ?? 'lstm'}.unitForgetBias must be true or false, received ${JSON.stringify(opts.unitForgetBias)}`);
     }

@@ -1,14 +1,14 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
-import { pair, positiveInt } from '../ops/conv.js';
+import { pair } from '../ops/conv.js';
 import type { Pair } from '../ops/conv.js';
 import { avgPool2d, maxPool2d, poolGeometry } from '../ops/pool.js';
 import type { Pool2dOptions } from '../ops/pool.js';
 import { reshape } from '../ops/shape.js';
 import { Layer } from './module.js';
 import type { BuildContext } from './module.js';
-import { checkKeys } from './conv.js';
 import { registerLayer } from './registry.js';
+import { checkInt, checkKeys } from '../validate.js';
 
 /** Options of {@link MaxPool2D} and {@link AvgPool2D} (TF.js key names). @example `const o: Pool2DOptions = { poolSize: 2 };` */
 export interface Pool2DOptions {
@@ -58,8 +58,8 @@ abstract class PoolLayer extends Layer {
       this.poolSize = pair(opts.poolSize ?? 2, `${where}.poolSize`);
       this.strides = opts.strides === undefined ? this.poolSize : pair(opts.strides, `${where}.strides`);
     } else {
-      this.poolSize = [1, positiveInt(opts.poolSize ?? 2, `${where}.poolSize`)];
-      this.strides = [1, opts.strides === undefined ? this.poolSize[1] : positiveInt(opts.strides, `${where}.strides`)];
+      this.poolSize = [1, checkInt(opts.poolSize ?? 2, `${where}.poolSize`)];
+      this.strides = [1, opts.strides === undefined ? this.poolSize[1] : checkInt(opts.strides, `${where}.strides`)];
     }
     if (opts.padding !== undefined && opts.padding !== 'valid') {
       throw new ConfigError(`${where}.padding: pooling supports only "valid" (windows inside the input), received ${JSON.stringify(opts.padding)}`);

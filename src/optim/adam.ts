@@ -2,6 +2,8 @@ import { ConfigError } from '../errors.js';
 import { Optimizer } from './optimizer.js';
 import type { ParamState } from './optimizer.js';
 import { registerOptimizer } from './registry.js';
+import { checkPositive, checkUnitInterval } from '../validate.js';
+import { checkKeys } from '../validate.js';
 
 /** Options of {@link Adam} (Keras/TF.js names and defaults). */
 export interface AdamOptions {
@@ -15,37 +17,6 @@ export interface AdamOptions {
   epsilon?: number;
   /** L2 weight decay λ: g ← g + λ·w before the rule (coupled L2, not AdamW). Default 0. */
   weightDecay?: number;
-}
-
-/**
- * Throws a `ConfigError` naming `where` unless v is a number in [0, 1); returns v.
- *
- * @example
- * ```ts
- * checkUnitInterval(0.9, 'adam.beta1'); // 0.9
- * checkUnitInterval(1, 'adam.beta1');   // ConfigError: adam.beta1 must be in [0, 1), received 1
- * ```
- */
-export function checkUnitInterval(v: unknown, where: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v >= 1) {
-    throw new ConfigError(`${where} must be in [0, 1), received ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
-/**
- * Throws a `ConfigError` naming `where` unless v is a positive finite number; returns v.
- *
- * @example
- * ```ts
- * checkPositive(1e-7, 'adam.epsilon'); // 1e-7
- * ```
- */
-export function checkPositive(v: unknown, where: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || !(v > 0)) {
-    throw new ConfigError(`${where} must be a positive number, received ${JSON.stringify(v)}`);
-  }
-  return v;
 }
 
 /**
@@ -67,6 +38,7 @@ export class Adam extends Optimizer {
 
   constructor(opts: AdamOptions = {}) {
     super(opts.learningRate ?? 0.001, opts.weightDecay ?? 0, 'adam');
+    checkKeys(opts, ['type', 'learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay'], 'adam');
     this.beta1 = checkUnitInterval(opts.beta1 ?? 0.9, 'adam.beta1');
     this.beta2 = checkUnitInterval(opts.beta2 ?? 0.999, 'adam.beta2');
     this.epsilon = checkPositive(opts.epsilon ?? 1e-7, 'adam.epsilon');

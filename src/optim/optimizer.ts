@@ -2,6 +2,7 @@ import { ConfigError } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { getBackend } from '../backend/index.js';
 import { registerOptimizer } from './registry.js';
+import { checkBool, checkKeys, checkNumber, checkObject, checkPositive, checkUnitInterval } from '../validate.js';
 
 /** Per-parameter optimiser state: named buffers (e.g. `velocity`, `m`, `v`). */
 export type ParamState = Record<string, Float32Array>;
@@ -21,14 +22,8 @@ export abstract class Optimizer {
   protected readonly states = new Map<string, ParamState>();
 
   constructor(learningRate: number, weightDecay = 0, where = 'optimizer') {
-    if (typeof learningRate !== 'number' || !(learningRate > 0) || !Number.isFinite(learningRate)) {
-      throw new ConfigError(`${where}.learningRate must be a positive number, received ${JSON.stringify(learningRate)}`);
-    }
-    if (typeof weightDecay !== 'number' || !(weightDecay >= 0)) {
-      throw new ConfigError(`${where}.weightDecay must be ≥ 0, received ${JSON.stringify(weightDecay)}`);
-    }
-    this.learningRate = learningRate;
-    this.weightDecay = weightDecay;
+    this.learningRate = checkPositive(learningRate, `${where}.learningRate`);
+    this.weightDecay = checkNumber(weightDecay, `${where}.weightDecay`, { min: 0 });
   }
 
   /** Type name as in the spec (`sgd`, `adam`, …). */
@@ -119,11 +114,11 @@ export class SGD extends Optimizer {
   readonly nesterov: boolean;
 
   constructor(opts: SGDOptions) {
-    super(opts.learningRate, opts.weightDecay ?? 0, 'sgd');
-    const m = opts.momentum ?? 0;
-    if (typeof m !== 'number' || m < 0 || m >= 1) throw new ConfigError(`sgd.momentum must be in [0, 1), received ${JSON.stringify(m)}`);
+    super(checkObject(opts, 'sgd').learningRate as number, opts.weightDecay ?? 0, 'sgd');
+    checkKeys(opts, ['type', 'learningRate', 'momentum', 'nesterov', 'weightDecay'], 'sgd');
+    const m = checkUnitInterval(opts.momentum ?? 0, 'sgd.momentum');
     this.momentum = m;
-    this.nesterov = opts.nesterov ?? false;
+    this.nesterov = checkBool(opts.nesterov ?? false, 'sgd.nesterov');
     if (this.nesterov && m === 0) throw new ConfigError('sgd.nesterov needs a momentum > 0');
   }
 

@@ -9,6 +9,7 @@ import type { Reduction } from '../ops/losses.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { batchRanges, gatherRows } from '../data/batch.js';
 import { checkAndClip } from './clip.js';
+import { checkBool, checkInt, checkKeys, checkObject, checkPositive, optional } from '../validate.js';
 import type { Callback, EpochLog, History, StopReason, TrainingControl } from './callbacks.js';
 import type { Preprocessor } from '../data/preprocess.js';
 import type { LayerSpec } from '../nn/registry.js';
@@ -57,6 +58,9 @@ export interface FitOptions {
   clipValue?: number;
   callbacks?: Callback[];
 }
+
+/** Every key of {@link FitOptions} (unknown keys are a ConfigError with the closest one). */
+const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'stopWhen', 'validationData', 'validationSplit', 'clipNorm', 'clipValue', 'callbacks'];
 
 /** Result of {@link Model.evaluate}. */
 export interface Evaluation {
@@ -211,17 +215,15 @@ export class Model {
    * if a loss or gradient becomes NaN/Inf; the weights are then restored to the last ones that gave a finite loss.
    */
   fit(x: Tensor, y: Tensor, opts: FitOptions): History {
-    const epochs = opts.epochs;
-    if (!Number.isInteger(epochs) || epochs < 1) throw new ConfigError(`fit: epochs must be an integer ≥ 1, received ${JSON.stringify(epochs)}`);
-    const bs = opts.batchSize ?? 32;
-    if (!Number.isInteger(bs) || bs < 1) throw new ConfigError(`fit: batchSize must be an integer ≥ 1, received ${JSON.stringify(opts.batchSize)}`);
-    if (opts.stopWhen && !(typeof opts.stopWhen.loss === 'number' && opts.stopWhen.loss > 0)) {
-      throw new ConfigError(`fit: stopWhen.loss must be a positive number, received ${JSON.stringify(opts.stopWhen.loss)}`);
+    checkKeys(checkObject(opts, 'fit options'), FIT_KEYS, 'fit');
+    const epochs = checkInt(opts.epochs, 'fit.epochs');
+    const bs = checkInt(opts.batchSize ?? 32, 'fit.batchSize');
+    optional(opts.shuffle, (v) => checkBool(v, 'fit.shuffle'));
+    if (opts.stopWhen !== undefined) {
+      checkKeys(checkObject(opts.stopWhen, 'fit.stopWhen'), ['loss'], 'fit.stopWhen');
+      checkPositive(opts.stopWhen.loss, 'fit.stopWhen.loss');
     }
-    for (const k of ['clipNorm', 'clipValue'] as const) {
-      const v = opts[k];
-      if (v !== undefined && !(typeof v === 'number' && v > 0)) throw new ConfigError(`fit: ${k} must be a positive number, received ${JSON.stringify(v)}`);
-    }
+    for (const k of ['clipNorm', 'clipValue'] as const) optional(opts[k], (v) => checkPositive(v, `fit.${k}`));
     this.checkTargets(x, y);
     let validationData = opts.validationData;
     if (opts.validationSplit !== undefined) {

@@ -135,11 +135,12 @@ test('early stopping: patience < 0 and other bad options are ConfigErrors; monit
   const bad = (opts: unknown, re: RegExp) => assert.throws(() => new EarlyStopping(opts as { patience: number }), (e: unknown) => e instanceof ConfigError && re.test(e.message));
   bad({ patience: -1 }, /earlyStopping\.patience must be an integer ≥ 0, received -1/);
   bad({ patience: 2.5 }, /earlyStopping\.patience must be an integer ≥ 0, received 2\.5/);
-  bad({}, /earlyStopping\.patience must be an integer ≥ 0, received undefined/);
-  bad(undefined, /earlyStopping needs options, e\.g\. \{ patience: 10 \}/);
+  bad({}, /earlyStopping\.patience must be an integer ≥ 0, received nothing/);
+  bad(undefined, /earlyStopping must be an object, received nothing/);
+  bad({ patience: 1, restoreBest: true }, /earlyStopping\.restoreBest: unknown key; did you mean "restoreBestWeights"\?/);
   bad({ patience: 1, minDelta: -0.1 }, /earlyStopping\.minDelta must be a number ≥ 0, received -0\.1/);
   bad({ patience: 1, startEpoch: 0 }, /earlyStopping\.startEpoch must be an integer ≥ 1, received 0/);
-  bad({ patience: 1, monitor: 'val_loss' }, /earlyStopping\.monitor must be one of valLoss, loss, valAccuracy, accuracy, received "val_loss"/);
+  bad({ patience: 1, monitor: 'val_loss' }, /earlyStopping\.monitor must be one of valLoss, loss, valAccuracy, accuracy, received "val_loss"; did you mean "valLoss"\?/);
   const { model, xt, yt } = overfitting();
   assert.throws(() => model.fit(xt, yt, { epochs: 3, callbacks: [new EarlyStopping({ patience: 1 })] }),
     (e: unknown) => e instanceof ConfigError && /earlyStopping monitors "valLoss", which epoch 1 did not report \(give fit\(\) validationData or a validationSplit\)/.test(e.message));

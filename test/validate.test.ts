@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, Dense, EarlyStopping, LSTM, Model, SGD, Sequential, initVariance, tensor } from '../src/index.js';
+import * as api from '../src/index.js';
+import { checkInt, checkKeys, checkNumber, closest } from '../src/validate.js';
+
+const isConfig = (re: RegExp) => (e: unknown) => e instanceof ConfigError && re.test(e.message);
+
+test('closest valid key: typos, snake_case, shortened names; nothing for unrelated words', () => {
+  assert.equal(closest('epoch', ['epochs', 'batchSize']), 'epochs');
+  assert.equal(closest('validation_split', ['validationSplit', 'seed']), 'validationSplit');
+  assert.equal(closest('activaton', ['activation', 'units']), 'activation');
+  assert.equal(closest('restoreBest', ['restoreBestWeights', 'patience']), 'restoreBestWeights');
+  assert.equal(closest('kind', ['columns', 'bins', 'type']), null);
+  assert.equal(closest('zzz', ['epochs']), null);
+});
+
+test('checkKeys, checkInt and checkNumber name the key, the expectation and what was received', () => {
+  assert.throws(() => checkKeys({ epoch: 1 }, ['epochs', 'seed'], 'train'), isConfig(/^train\.epoch: unknown key; did you mean "epochs"\? \(valid keys: epochs, seed\)$/));
+  assert.throws(() => checkInt(2.5, 'train.epochs'), isConfig(/^train\.epochs must be an integer ≥ 1, received 2\.5$/));
+  assert.throws(() => checkInt('3', 'x', 0, 9), isConfig(/^x must be an integer in \[0, 9\], received "3"$/));
+  assert.throws(() => checkNumber(1, 'p', { min: 0, max: 1, minExclusive: true, maxExclusive: true }), isConfig(/^p must be a number in \(0, 1\), received 1$/));
+  assert.throws(() => checkNumber(Number.NaN, 'q'), isConfig(/^q must be a number, received NaN$/));
+});
+
+test('layer, optimiser, fit and callback options reject unknown keys with the closest one (JavaScript callers too)', () => {
+  assert.throws(() => new Dense({ units: 3, activaton: 'relu' } as never), isConfig(/^dense\.activaton: unknown key; did you mean "activation"\?/));
+  assert.throws(() => new LSTM({ units: 3, return_sequences: true } as never), isConfig(/^lstm\.return_sequences: unknown key; did you mean "returnSequences"\?/));
+  assert.throws(() => new EarlyStopping({ patience: 2, min_delta: 0.1 } as never), isConfig(/earlyStopping\.min_delta: unknown key; did you mean "minDelta"\?/));
+  const model = new Model(new Sequential([new Dense({ units: 1 })], { inputShape: [1] }), { loss: 'mse', optimizer: new SGD({ learningRate: 0.1 }) });
+  assert.throws(() => model.fit(tensor([[1]]), tensor([[1]]), { epoch: 3 } as never), isConfig(/^fit\.epoch: unknown key; did you mean "epochs"\?/));
+  assert.throws(() => new Dense({ units: 1, kernelInitializer: { type: 'randomNormal', stdev: 1 } } as never), isConfig(/dense\.kernelInitializer\.stdev: unknown key; did you mean "stddev"\?/));
+});
+
+test('initVariance takes an initialiser name or spec object, like every other initialiser argument', () => {
+  assert.equal(initVariance('heNormal', 100, 1), 0.02);
+  assert.equal(initVariance({ type: 'heNormal' }, 100, 1), 0.02);
+  assert.throws(() => initVariance('heNormall' as never, 1, 1), isConfig(/initVariance must be one of .*received "heNormall"; did you mean "heNormal"\?/));
+});
+
+test('validators are internal: not exported from the package', () => {
+  for (const name of ['checkInt', 'checkKeys', 'checkUnitInterval', 'checkPositive', 'checkInitializer', 'positiveInt']) {
+    assert.equal(name in api, false, name);
+  }
+});

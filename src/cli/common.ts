@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { parseSpec, buildModel } from '../io/spec.js';
-import type { ModelSpec } from '../io/spec.js';
+import type { ModelSpec, ParseSpecOptions } from '../io/spec.js';
 import { loadModel } from '../io/model-file.js';
 import type { Model } from '../train/model.js';
 import type { Preprocessor } from '../data/preprocess.js';
@@ -22,7 +22,7 @@ export interface Command {
 }
 
 /** Reads and validates a spec file (ConfigError for unreadable or malformed JSON). */
-export function readSpec(path: string): ModelSpec {
+export function readSpec(path: string, opts: ParseSpecOptions = {}): ModelSpec {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -35,7 +35,7 @@ export function readSpec(path: string): ModelSpec {
   } catch (e) {
     throw new ConfigError(`${path}: malformed JSON (${(e as Error).message})`);
   }
-  return parseSpec(raw, path);
+  return parseSpec(raw, path, opts);
 }
 
 /** Reads a JSON weights file into the model (ShapeError/ConfigError on any mismatch). */
@@ -97,3 +97,22 @@ export function defaultOut(specPath: string): string {
   return join('models', basename(specPath, extname(specPath)));
 }
 
+
+/**
+ * The shortest decimal that reads back as the same float32 (`349.8342590332031` → `349.83426`):
+ * the precision the numbers were computed in, without float64 noise.
+ */
+export function float32Shortest(v: number): number {
+  if (!Number.isFinite(v)) return v;
+  const f = Math.fround(v);
+  for (let p = 1; p <= 9; p++) {
+    const s = Number(f.toPrecision(p));
+    if (Math.fround(s) === f) return s;
+  }
+  return f;
+}
+
+/** `--json` output: one line of JSON with every number at float32 shortest round-trip precision. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' ? float32Shortest(v) : v)) + '\n';
+}

@@ -23,6 +23,9 @@ export interface CliData {
   preprocessor?: Preprocessor;
 }
 
+/** Loss spellings that make a text target column a class label. */
+const CLASSIFICATION_LOSSES = ['crossEntropy', 'categoricalCrossentropy', 'categoricalCrossEntropy', 'binaryCrossEntropy', 'binaryCrossentropy'];
+
 const DIGIT_CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
 /** Which part of an image dataset to use. */
@@ -34,6 +37,7 @@ function targetList(target: string | undefined): string[] | undefined {
 
 /** Reshapes images [N, C, H, W] to the model's input shape, or a ShapeError naming both. */
 function fitImages(set: ImageSet, spec: ModelSpec, source: string): { x: Tensor; y: Tensor } {
+  if (spec.input === undefined) return { x: set.x, y: set.y };
   const per = shapeSize(set.x.shape.slice(1));
   if (per !== shapeSize(spec.input)) {
     throw new ShapeError(`${source}: images are ${fmtShape(set.x.shape.slice(1))} (${per} values) but the model expects input ${fmtShape(spec.input)}`);
@@ -74,6 +78,9 @@ function fromTable(table: CsvTable, spec: ModelSpec, targets: string[] | undefin
     return { x, y: null };
   }
   const tspec: TargetSpec = { ...(target ?? {}), columns: tcols };
+  // a text target under a classification loss is a class label
+  const tlist = Array.isArray(tcols) ? tcols : [tcols];
+  if (tspec.type === undefined && CLASSIFICATION_LOSSES.includes(spec.loss) && tlist.length === 1 && !table.isNumeric(tlist[0])) tspec.type = 'classification';
   const { x, y, preprocessor } = prepareTable(table, columns, tspec, { inputShape: spec.input, targetShape });
   for (const w of preprocessor.warnings) process.stderr.write(`warning: ${w}\n`);
   return { x, y, preprocessing: preprocessor, preprocessor, levels: preprocessor.levels ?? undefined };

@@ -1,5 +1,5 @@
 import type { Command } from '../common.js';
-import { applyWeightsFile, chooseBackend, defaultOut, readSpec, trainJson } from '../common.js';
+import { applyWeightsFile, chooseBackend, defaultOut, readSpec, trainJson, toJson } from '../common.js';
 import { flag, intOpt, opt, parseArgs } from '../args.js';
 import { loadTrainingData } from '../dataset.js';
 import { ConfigError, NumericError } from '../../errors.js';
@@ -16,7 +16,7 @@ import { checkReportPath, reportFromData, writeReport } from '../../inspect/repo
 /** `dendrite train`: train a spec on CSV or IDX data, save the model, report. */
 export const train: Command = {
   summary: 'train a model spec on data (CSV with --target, or an IDX directory), save it to --out',
-  usage: 'dendrite train SPEC.json --data FILE.csv|DIR [--target COL[,COL…]] [--weights W.json] [--out DIR] [--epochs N] [--json] [--checkpoint DIR] [--resume DIR] [--report OUT.html]',
+  usage: 'dendrite train SPEC.json --data FILE.csv|DIR [--target COL[,COL…]] [--weights W.json] [--out DIR] [--epochs N] [--json] [--checkpoint DIR] [--resume DIR] [--report OUT.html] [--quiet]',
   async run(argv) {
     const a = parseArgs(argv, ['data', 'target', 'weights', 'out', 'epochs', 'checkpoint', 'resume', 'report', 'backend'], ['json', 'quiet'], 'train');
     chooseBackend(a);
@@ -24,14 +24,18 @@ export const train: Command = {
     if (!specPath) throw new ConfigError('train: give a spec file: dendrite train SPEC.json --data FILE');
     const dataPath = opt(a, 'data');
     if (!dataPath) throw new ConfigError('train: --data FILE.csv (or an IDX directory) is required');
-    const spec = readSpec(specPath);
+    const spec = readSpec(specPath, { inputOptional: true });
     const reportPath = opt(a, 'report');
     if (reportPath !== undefined) checkReportPath(reportPath);
     const resume = opt(a, 'resume');
     const loaded = resume ? loadModel(resume) : null;
+    // without "input" in the spec, the shape of one example is read off the data
+    const early = !loaded && spec.input === undefined ? await loadTrainingData(dataPath, spec, opt(a, 'target')) : null;
+    if (early) spec.input = early.x.shape.slice(1);
     const model = loaded ? loaded.model : buildModel(spec);
     if (!loaded && opt(a, 'weights')) applyWeightsFile(model, opt(a, 'weights')!);
-    const data = await loadTrainingData(dataPath, spec, opt(a, 'target'), loaded?.preprocessing, model.net.outputShape);
+    const data = early ?? await loadTrainingData(dataPath, spec, opt(a, 'target'), loaded?.preprocessing, model.net.outputShape);
+    model.preprocessing = data.preprocessing;
     const fit = fitOptionsFromSpec(spec);
     const epochs = intOpt(a, 'epochs', 'train') ?? fit.epochs;
     const done = model.history.epochs.length;
@@ -60,14 +64,14 @@ export const train: Command = {
         failure = e;
       }
     }
-    saveModel(out, model, spec, { preprocessing: data.preprocessing });
+    saveModel(out, model, { spec: loaded ? loaded.spec : spec });
     if (reportPath) writeReport(reportPath, reportFromData(model, data.x, data.y, { history: model.history, diagnostics }));
     if (failure) {
       process.stderr.write(`the last good weights were saved to ${out}\n`);
       throw failure;
     }
     if (json) {
-      process.stdout.write(JSON.stringify({ ...trainJson(model.history), model: out }) + '\n');
+      process.stdout.write(toJson({ ...trainJson(model.history), model: out }));
     } else {
       const h = model.history;
       const last = h.epochs[h.epochs.length - 1];

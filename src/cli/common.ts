@@ -88,6 +88,7 @@ export function trainJson(h: History): Record<string, unknown> {
     updates: h.updates,
     loss: last?.loss ?? null,
     stopped: h.stopped,
+    ...(h.restoredEpoch !== undefined ? { restoredEpoch: h.restoredEpoch } : {}),
     history: h.epochs,
   };
 }

@@ -113,8 +113,11 @@ export class EarlyStopping implements Callback {
     log.bestEpoch = this.bestEpoch;
   }
 
-  onTrainEnd(_history: History): void {
-    if (this.restoreBestWeights && this.bestWeights && this.control) this.control.model.net.setWeights(this.bestWeights);
+  onTrainEnd(history: History): void {
+    if (this.restoreBestWeights && this.bestWeights && this.control) {
+      this.control.model.net.setWeights(this.bestWeights);
+      if (this.bestEpoch !== null) history.restoredEpoch = this.bestEpoch;
+    }
     this.bestWeights = null;
   }
 }

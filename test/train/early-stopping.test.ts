@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Adam, ConfigError, Dense, EarlyStopping, Model, Rng, SGD, Sequential, tensor } from '../../src/index.js';
+import { Adam, ConfigError, Dense, EarlyStopping, Model, Rng, SGD, Sequential, describeTraining, tensor } from '../../src/index.js';
 import type { Callback, EpochLog, TrainingControl, WeightMap } from '../../src/index.js';
 
 /** Few noisy training points, many clean validation points: a big network overfits. */
@@ -43,6 +43,11 @@ test('early stopping on an overfitting network stops after p epochs without impr
   assert.equal(es.bestEpoch, best);
   assert.equal(es.best, min);
   assert.ok(best > 20 && best < h.epochs.length, `best epoch ${best} of ${h.epochs.length}`);
+  // the summary line names the restored epoch and its losses, not the last epoch's
+  assert.equal(h.restoredEpoch, best);
+  const b = h.epochs[best - 1];
+  assert.equal(describeTraining(h),
+    `stopped: earlyStopping after ${h.epochs.length} epochs (${h.updates} updates); restored the weights of epoch ${best}: loss ${b.loss.toPrecision(6)}, val_loss ${b.valLoss!.toPrecision(6)}`);
   // it overfitted: validation loss rose after the best epoch while training went on
   assert.ok(val[val.length - 1] > min * 1.05);
   assert.equal(es.stoppedEpoch, best + 20);

@@ -9,6 +9,7 @@ import { checkpointCallback } from '../../io/checkpoint.js';
 import { fitOptionsFromSpec } from '../../io/spec.js';
 import { ProgressCallback } from '../../train/progress.js';
 import type { Callback } from '../../train/callbacks.js';
+import { describeTraining } from '../../train/callbacks.js';
 import { fitTruncated } from '../../train/bptt.js';
 import { TrainingDiagnostics, formatWarning } from '../../inspect/diagnostics.js';
 import { checkReportPath, reportFromData, writeReport } from '../../inspect/report.js';
@@ -73,9 +74,7 @@ export const train: Command = {
     if (json) {
       process.stdout.write(toJson({ ...trainJson(model.history), model: out }));
     } else {
-      const h = model.history;
-      const last = h.epochs[h.epochs.length - 1];
-      process.stdout.write(`stopped: ${h.stopped} after ${h.epochs.length} epochs (${h.updates} updates), loss ${last ? last.loss.toPrecision(6) : 'n/a'}\nmodel saved to ${out}\n`);
+      process.stdout.write(`${describeTraining(model.history)}\nmodel saved to ${out}\n`);
     }
   },
 };

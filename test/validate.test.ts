@@ -43,3 +43,16 @@ test('validators are internal: not exported from the package', () => {
     assert.equal(name in api, false, name);
   }
 });
+
+test('typed accessors: toArray1D/2D/3D need no cast and check the rank', () => {
+  const m: number[][] = tensor([[1, 2], [3, 4]]).toArray2D();
+  assert.deepEqual(m, [[1, 2], [3, 4]]);
+  const v: number[] = tensor([1, 2]).toArray1D();
+  assert.deepEqual(v, [1, 2]);
+  assert.deepEqual(tensor([[[1]]]).toArray3D(), [[[1]]]);
+  assert.throws(() => tensor([1, 2]).toArray2D(), (e: unknown) => e instanceof api.ShapeError && /toArray2D\(\) needs a tensor of rank 2, received shape \[2\]/.test(e.message));
+});
+
+test('internal helpers are not exported: be, record', () => {
+  for (const name of ['be', 'record']) assert.equal(name in api, false, name);
+});

@@ -771,10 +771,22 @@ export class Preprocessor {
 
   /**
    * Prepared inputs and targets of a table (new data, with the training statistics). `y` is
-   * null when the table has none of the target columns (data to predict on).
+   * null when the table has none of the target columns (data to predict on); with
+   * `{ requireTargets: true }` it is typed `Tensor` and a table without them is a `DataError`.
+   *
+   * @example
+   * ```ts
+   * const { x, y } = preprocessor.transform(testTable, { requireTargets: true }); // y: Tensor
+   * const { x: xNew } = preprocessor.transform(newTable);                       // y: null here
+   * ```
    */
-  transform(table: CsvTable): { x: Tensor; y: Tensor | null } {
+  transform(table: CsvTable, opts: { requireTargets: true }): { x: Tensor; y: Tensor };
+  transform(table: CsvTable, opts?: { requireTargets?: boolean }): { x: Tensor; y: Tensor | null };
+  transform(table: CsvTable, opts: { requireTargets?: boolean } = {}): { x: Tensor; y: Tensor | null } {
     const present = this.targetColumns.filter((c) => table.columns.includes(c));
+    if (present.length === 0 && opts.requireTargets) {
+      throw new DataError(`${table.file}: the target column(s) ${this.targetColumns.join(', ')} are missing; the columns are: ${table.columns.join(', ')}`);
+    }
     const y = present.length === 0 ? null : this.transformTargets(table);
     return { x: this.transformInputs(table), y };
   }

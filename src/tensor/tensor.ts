@@ -114,6 +114,48 @@ export class Tensor {
     return rec(0, 0);
   }
 
+  /** The values of a rank-`n` tensor as nested arrays, or a ShapeError naming the rank. */
+  private nested<T>(rank: number, what: string): T {
+    if (this.rank !== rank) throw new ShapeError(`${what} needs a tensor of rank ${rank}, received shape ${fmtShape(this.shape)}`);
+    return this.toArray() as T;
+  }
+
+  /**
+   * Values of a vector `[n]` as `number[]` (no cast needed). ShapeError for another rank.
+   *
+   * @example
+   * ```ts
+   * tensor([1, 2, 3]).toArray1D(); // [1, 2, 3]
+   * ```
+   */
+  toArray1D(): number[] {
+    return this.nested<number[]>(1, 'toArray1D()');
+  }
+
+  /**
+   * Values of a matrix `[rows, cols]` (a batch of outputs) as `number[][]`. ShapeError for another rank.
+   *
+   * @example
+   * ```ts
+   * const rows: number[][] = model.predict(x).toArray2D();
+   * ```
+   */
+  toArray2D(): number[][] {
+    return this.nested<number[][]>(2, 'toArray2D()');
+  }
+
+  /**
+   * Values of a rank-3 tensor (e.g. sequences `[batch, T, features]`) as `number[][][]`.
+   *
+   * @example
+   * ```ts
+   * lstmOutput.toArray3D()[0][5]; // example 0, step 5
+   * ```
+   */
+  toArray3D(): number[][][] {
+    return this.nested<number[][][]>(3, 'toArray3D()');
+  }
+
   /** Values as a plain array. */
   toFlatArray(): number[] {
     return Array.from(this.data);

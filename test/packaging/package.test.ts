@@ -18,17 +18,21 @@ function sh(cmd: string, args: string[], cwd: string, env: Record<string, string
   return r;
 }
 
-const CONSUMER_TS = `import { Sequential, Dense, Model, SGD, tensor, saveModel, loadModel, ConfigError } from 'dendrite';
-import type { Tensor, FitOptions } from 'dendrite';
+const CONSUMER_TS = `import { Sequential, Dense, Model, SGD, tensor, saveModel, loadModel, parseCsv, ConfigError } from 'dendrite';
+import type { Tensor, FitOptions, Preprocessor } from 'dendrite';
 const net = new Sequential([new Dense({ units: 3, activation: 'tanh' }), new Dense({ units: 1 })], { inputShape: [2] });
 const model = new Model(net, { loss: 'mse', optimizer: new SGD({ learningRate: 0.1 }) });
 const x: Tensor = tensor([[0, 1], [1, 0]]);
 const opts: FitOptions = { epochs: 2, batchSize: 2 };
 model.fit(x, tensor([[1], [0]]), opts);
-const rows = model.predict(x).toArray() as number[][];
+const rows: number[][] = model.predict(x).toArray2D();
 saveModel('m', model);
-const back: Model = loadModel('m').model;
-export { rows, back, ConfigError };
+const loaded = loadModel('m');
+const back: Model = loaded.model;
+const pre: Preprocessor | undefined = loaded.preprocessing;
+const table = parseCsv('a,b,t\\n1,2,3\\n');
+const targets: Tensor | undefined = pre?.transform(table, { requireTargets: true }).y;
+export { rows, back, targets, ConfigError };
 `;
 
 const CONSUMER_MJS = `import { Sequential, Dense, Model, SGD, tensor, saveModel, loadModel } from 'dendrite';

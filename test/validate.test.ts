@@ -56,3 +56,44 @@ test('typed accessors: toArray1D/2D/3D need no cast and check the rank', () => {
 test('internal helpers are not exported: be, record', () => {
   for (const name of ['be', 'record']) assert.equal(name in api, false, name);
 });
+
+test('a second backward() through a released graph is an error offering retainGraph; with retainGraph gradients add up', () => {
+  const w = tensor([[2]], { requiresGrad: true });
+  const loss = api.sum(api.mul(w, w));
+  loss.backward();
+  assert.deepEqual(w.grad!.toArray2D(), [[4]]);
+  assert.throws(() => loss.backward(), (e: unknown) => e instanceof api.DendriteError && /already released: call the first backward\(\{ retainGraph: true \}\)/.test(e.message));
+  assert.deepEqual(w.grad!.toArray2D(), [[4]], 'gradients untouched by the refused call');
+  // a new loss built on a released intermediate is refused too
+  const w2 = tensor([[3]], { requiresGrad: true });
+  const h = api.mul(w2, w2);
+  api.sum(h).backward();
+  assert.throws(() => api.sum(api.mul(h, h)).backward(), (e: unknown) => e instanceof api.DendriteError && /retainGraph/.test(e.message));
+  const w3 = tensor([[3]], { requiresGrad: true });
+  const l3 = api.sum(api.mul(w3, w3));
+  l3.backward({ retainGraph: true });
+  l3.backward();
+  assert.deepEqual(w3.grad!.toArray2D(), [[12]]);
+});
+
+test('traceModel works on any model, including a lone softmax layer with no parameters', () => {
+  const model = new Model(new Sequential([new api.Activation({ activation: 'softmax' })], { inputShape: [3] }),
+    { loss: 'crossEntropy', reduction: 'sum', optimizer: new SGD({ learningRate: 0.1 }) });
+  const x = tensor([[1, 2, 3], [0, 0, 0]]);
+  const y = tensor([[0, 0, 1], [1, 0, 0]]);
+  const t = api.traceModel(model, x, y);
+  const a = t.layers[0].a as number[][];
+  const delta = t.layers[0].delta as number[][];
+  // δ = P̂ − t for softmax + cross-entropy
+  delta.forEach((row, i) => row.forEach((d, j) => assert.ok(Math.abs(d - (a[i][j] - y.toArray2D()[i][j])) < 1e-6)));
+  assert.ok(Math.abs(a[1][0] - 1 / 3) < 1e-6);
+});
+
+test('a loss is accepted as a name or a spec object, like initialisers', () => {
+  const net = () => new Sequential([new Dense({ units: 1 })], { inputShape: [1] });
+  const a = new Model(net(), { loss: 'mse', reduction: 'sum', optimizer: new SGD({ learningRate: 0.1 }) });
+  const b = new Model(net(), { loss: { type: 'mse', reduction: 'sum' }, optimizer: new SGD({ learningRate: 0.1 }) });
+  assert.equal(b.loss.name, a.loss.name);
+  assert.equal(b.loss.reduction, 'sum');
+  assert.throws(() => new Model(net(), { loss: { type: 'mse2' }, optimizer: new SGD({ learningRate: 0.1 }) }), (e: unknown) => e instanceof ConfigError);
+});

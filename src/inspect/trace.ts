@@ -207,11 +207,12 @@ export function captureTrace(model: Model, x: Tensor, y: Tensor, opts: TraceOpti
       };
       patched.push(l);
     });
-    const { loss } = model.lossOf(x, y);
+    // the inputs take part in the graph, so δ is traced even through a model with no trainable
+    // parameters (a lone softmax layer); their own gradient is not reported
+    const { loss } = model.lossOf(new Tensor(x.data, x.shape, true), y);
     const lossValue = loss.item();
     const scale = model.loss.reduction === 'mean' ? n : 1;
-    if (!loss.requiresGrad) throw new ConfigError('tracing needs a model with trainable parameters (the loss does not depend on any)');
-    loss.backward(Float32Array.of(scale));
+    if (loss.requiresGrad) loss.backward(Float32Array.of(scale));
     const out: RawLayerTrace[] = layers.map((l, i) => {
       const rec = l.record;
       const input = inputs[i] ?? (i === 0 ? x : outputs[i - 1]);

@@ -21,8 +21,11 @@ import { deserializeModel, serializeModel } from '../io/model-json.js';
 
 /** How a {@link Model} learns. */
 export interface ModelConfig {
-  /** Loss name (`sse`, `mse`, `crossEntropy`, `binaryCrossEntropy`) or a {@link Loss}. */
-  loss: string | Loss;
+  /**
+   * Loss name (`sse`, `mse`, `crossEntropy`, `binaryCrossEntropy`), a spec object
+   * `{type: 'mse', reduction: 'sum'}` (as in specs), or a {@link Loss}.
+   */
+  loss: string | { type: string; reduction?: Reduction } | Loss;
   /** Reduction over the batch; default `'sum'` for sse, `'mean'` otherwise. */
   reduction?: Reduction;
   optimizer: Optimizer;
@@ -97,7 +100,10 @@ export class Model {
 
   constructor(net: Sequential, config: ModelConfig) {
     this.net = net;
-    this.loss = typeof config.loss === 'string' ? getLoss(config.loss, config.reduction) : config.loss;
+    const l = config.loss;
+    if (typeof l === 'string') this.loss = getLoss(l, config.reduction);
+    else if (l && typeof l === 'object' && 'type' in l && !('compute' in l)) this.loss = getLoss(l.type, l.reduction ?? config.reduction);
+    else this.loss = l as Loss;
     this.optimizer = config.optimizer;
     this.rng = new Rng(config.seed ?? 1);
   }

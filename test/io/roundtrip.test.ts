@@ -173,3 +173,23 @@ test('a hand-written spec that disagrees with the model is a ConfigError naming 
   assert.equal(m.spec.train.epochs, 7);
   assert.equal(m.spec.layers[0].activation, 'relu');
 });
+
+test('model files stay small: per-epoch diagnostics are summarised in the manifest (numbers per epoch, the last record kept)', async () => {
+  const { TrainingDiagnostics } = await import('../../src/index.js');
+  const model = new Model(new Sequential([new Dense({ units: 4, activation: 'relu' }), new Dense({ units: 1 })], { inputShape: [2] }),
+    { loss: 'mse', optimizer: new SGD({ learningRate: 0.05 }) });
+  const x = rand([16, 2], 21);
+  const y = rand([16, 1], 22);
+  model.fit(x, y, { epochs: 60, batchSize: 4, callbacks: [new TrainingDiagnostics(model, x, y)] });
+  const full = JSON.stringify(model.history).length;
+  const dir = join(tmp(), 'small');
+  saveModel(dir, model);
+  const text = readFileSync(join(dir, 'manifest.json'), 'utf8');
+  const m = JSON.parse(text);
+  assert.equal(m.history.epochs.length, 60);
+  assert.equal(m.history.epochs[0].diagnostics, undefined, 'no per-epoch diagnostics record');
+  assert.equal(typeof m.history.epochs[0].loss, 'number');
+  assert.ok(m.history.epochs[59].diagnostics, 'the last record is kept');
+  assert.ok(text.length < full / 4, `manifest ${text.length} bytes vs ${full} bytes of full history`);
+  assert.ok(text.length < 20_000, `manifest is ${text.length} bytes`);
+});

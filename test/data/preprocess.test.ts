@@ -248,6 +248,9 @@ test('errors in the columns and target specs name the key', () => {
   assert.throws(() => prepareTable(t, {}, { ...target, levels: ['a', 'a'] }), (e: unknown) => e instanceof ConfigError && /level "a" appears twice/.test(e.message));
   const withText = parseCsv('a,kind,t\n1,gas,0\n', { file: 'w.csv' });
   assert.throws(() => prepareTable(withText, {}, { columns: 't' }), (e: unknown) => e instanceof DataError && /w\.csv, line 2, column 2 \("kind"\): "gas" is not a number .*"type": "categorical"/.test(e.message));
+  // a text target: the hint says where a class label is declared
+  assert.throws(() => prepareTable(parseCsv('a,kind\n1,gas\n', { file: 'w.csv' }), {}, { columns: 'kind' }),
+    (e: unknown) => e instanceof DataError && /"gas" is not a number .*a text target is a class label: train with "loss": "crossEntropy" .*"target": \{"type": "classification"\}/.test(e.message));
   assert.throws(() => Preprocessor.fromJSON({ format: 'dendrite-preprocessor', version: 2 }), (e: unknown) => e instanceof ConfigError && /version 2 is not supported/.test(e.message));
   assert.throws(
     () => Preprocessor.fromJSON({ format: 'dendrite-preprocessor', version: 1, inputs: [{ column: 'a', type: 'numeric', normalize: 'range', range: [0, 1], min: 0 }], target: {} }),

@@ -49,7 +49,7 @@ export const train: Command = {
     });
     callbacks.push(diagnostics);
     const ckpt = opt(a, 'checkpoint') ?? resume;
-    if (ckpt) callbacks.push(checkpointCallback(ckpt, model, spec, data.preprocessing));
+    if (ckpt) callbacks.push(checkpointCallback(ckpt, model, loaded ? loaded.spec : spec, data.preprocessing));
     const out = opt(a, 'out') ?? defaultOut(specPath);
     let failure: unknown = null;
     if (epochs > done) {

@@ -6,9 +6,11 @@ import { predict } from './commands/predict.js';
 import { evaluate } from './commands/evaluate.js';
 import { digits } from './commands/digits.js';
 import { inspect, report } from './commands/inspect.js';
+import { exportCommand } from './commands/export.js';
+import { importCommand } from './commands/import.js';
 
 /** Every CLI command by name. */
-export const COMMANDS: Record<string, Command> = { digits, train, predict, evaluate, trace, inspect, report, summary };
+export const COMMANDS: Record<string, Command> = { digits, train, predict, evaluate, trace, inspect, report, summary, export: exportCommand, import: importCommand };
 
 /** The usage text listing every command. */
 export function usage(): string {

@@ -9,6 +9,11 @@ import { LAYER_FACTORIES } from '../nn/registry.js';
 import type { LayerSpec } from '../nn/registry.js';
 import { OPTIMIZER_FACTORIES } from '../optim/registry.js';
 import type { OptimizerSpec } from '../optim/registry.js';
+import { GraphNetwork } from '../nn/graph.js';
+import { Input, SymbolicTensor } from '../nn/symbolic.js';
+import { scheduleFromSpec } from '../optim/schedules.js';
+import { ReduceLROnPlateau } from '../train/lr-plateau.js';
+import type { ReduceLROnPlateauOptions } from '../train/lr-plateau.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { Model } from '../train/model.js';
 import { getLoss } from '../nn/losses.js';
@@ -44,8 +49,13 @@ export interface TrainSpec {
  * ```
  */
 export interface ModelSpec {
+  /** Shape of one example (a graph spec: the first input's, filled in by {@link parseSpec}). */
   input: number[];
   layers: LayerSpec[];
+  /** Graph form: the named inputs (then every layer names its `inbound` tensors). */
+  inputs?: GraphInputSpec[];
+  /** Graph form: the tensors the model returns (`layer` or `layer#call`). */
+  outputs?: string[];
   loss: string;
   reduction?: Reduction;
   optimizer: OptimizerSpec;
@@ -54,9 +64,9 @@ export interface ModelSpec {
 }
 
 /** Top-level keys of a spec. */
-const SPEC_KEYS = ['input', 'layers', 'loss', 'reduction', 'optimizer', 'train', 'columns', 'target'];
+const SPEC_KEYS = ['input', 'inputs', 'layers', 'outputs', 'loss', 'reduction', 'optimizer', 'train', 'columns', 'target'];
 /** Keys of a spec's `"train"` section. */
-const TRAIN_KEYS = ['batchSize', 'epochs', 'shuffle', 'seed', 'stopWhen', 'validationSplit', 'earlyStopping', 'clipNorm', 'clipValue', 'truncation'];
+const TRAIN_KEYS = ['batchSize', 'epochs', 'shuffle', 'seed', 'stopWhen', 'validationSplit', 'earlyStopping', 'clipNorm', 'clipValue', 'truncation', 'reduceLROnPlateau'];
 
 /** Loss names and their TF.js aliases, as a spec may spell them. */
 const LOSS_SPELLINGS = ['sse', 'mse', 'crossEntropy', 'binaryCrossEntropy', 'meanSquaredError', 'categoricalCrossentropy', 'categoricalCrossEntropy', 'binaryCrossentropy'];
@@ -65,6 +75,12 @@ const LOSS_SPELLINGS = ['sse', 'mse', 'crossEntropy', 'binaryCrossEntropy', 'mea
 export interface ParseSpecOptions {
   /** Accept a spec without `"input"` (the CLI infers it from the data, then fills it in). */
   inputOptional?: boolean;
+}
+
+/** A graph spec's input: a name the layers refer to, and the shape of one example. @example `const i: GraphInputSpec = { name: 'x', shape: [8] };` */
+export interface GraphInputSpec {
+  name: string;
+  shape: number[];
 }
 
 /** Validates the `"train"` section (every key known, every value in range). */
@@ -90,6 +106,14 @@ function checkTrain(t: Record<string, unknown>, w: string): void {
       throw e;
     }
   }
+  if (t.reduceLROnPlateau !== undefined) {
+    try {
+      new ReduceLROnPlateau(checkObject(t.reduceLROnPlateau, 'reduceLROnPlateau') as ReduceLROnPlateauOptions);
+    } catch (e) {
+      if (e instanceof ConfigError) throw new ConfigError(`${w}.${e.message}`);
+      throw e;
+    }
+  }
 }
 
 /**
@@ -110,7 +134,8 @@ export function parseSpec(raw: unknown, source = 'spec', opts: ParseSpecOptions 
   } catch (e) {
     throw new ConfigError(`${source}: ${(e as Error).message.replace(/^spec\./, '')}`);
   }
-  const input = raw.input;
+  let input = raw.input;
+  if (raw.inputs !== undefined) input = parseGraphForm(raw, source);
   if (!(input === undefined && opts.inputOptional) && (!Array.isArray(input) || input.length === 0 || input.some((d) => !Number.isInteger(d) || (d as number) < 1))) {
     throw new ConfigError(`${source}: "input" must be a list of positive integers (the shape of one example), received ${show(input)}`);
   }
@@ -125,9 +150,36 @@ export function parseSpec(raw: unknown, source = 'spec', opts: ParseSpecOptions 
     optional(raw.reduction, (v) => checkOneOf(v, ['sum', 'mean'], 'reduction'));
     const opt = checkObject(raw.optimizer, 'optimizer');
     checkOneOf(opt.type, Object.keys(OPTIMIZER_FACTORIES), 'optimizer.type');
+    if (opt.schedule !== undefined) scheduleFromSpec(opt.schedule);
     if (raw.train !== undefined) checkTrain(checkObject(raw.train, 'train'), 'train');
   }, source);
-  return raw as unknown as ModelSpec;
+  return (raw.inputs !== undefined ? { ...raw, input } : raw) as unknown as ModelSpec;
+}
+
+const isShape = (v: unknown): v is number[] => Array.isArray(v) && v.length > 0 && v.every((d) => Number.isInteger(d) && (d as number) >= 1);
+
+/** Checks the keys of the graph form (`inputs`, `inbound`, `outputs`); returns the first input's shape. */
+function parseGraphForm(raw: Record<string, unknown>, source: string): number[] {
+  const inputs = raw.inputs;
+  if (!Array.isArray(inputs) || inputs.length === 0) throw new ConfigError(`${source}: "inputs" must be a non-empty list of {"name", "shape"}`);
+  inputs.forEach((t, i) => {
+    if (!isObject(t) || typeof t.name !== 'string' || !isShape(t.shape)) {
+      throw new ConfigError(`${source}: "inputs[${i}]" must be {"name": <string>, "shape": <list of positive integers>}, received ${JSON.stringify(t)}`);
+    }
+  });
+  if (!Array.isArray(raw.outputs) || raw.outputs.length === 0 || raw.outputs.some((o) => typeof o !== 'string')) {
+    throw new ConfigError(`${source}: a graph spec needs "outputs", a non-empty list of layer names, received ${JSON.stringify(raw.outputs)}`);
+  }
+  if (Array.isArray(raw.layers)) {
+    raw.layers.forEach((l, i) => {
+      if (!isObject(l)) return;
+      if (typeof l.name !== 'string') throw new ConfigError(`${source}: "layers[${i}]" of a graph spec needs a "name" (the other layers refer to it)`);
+      const ib = l.inbound;
+      const ok = Array.isArray(ib) && ib.length > 0 && (ib.every((r) => typeof r === 'string') || ib.every((c) => Array.isArray(c) && c.length > 0 && c.every((r) => typeof r === 'string')));
+      if (!ok) throw new ConfigError(`${source}: "layers[${i}].inbound" must list the names it reads (["x"], ["a", "b"]), or one such list per call of a shared layer ([["a"], ["b"]]), received ${JSON.stringify(ib)}`);
+    });
+  }
+  return (inputs[0] as GraphInputSpec).shape;
 }
 
 /** Runs a check, prefixing its ConfigError with the spec's source. */
@@ -165,14 +217,88 @@ function layerWhere(l: LayerSpec, i: number): string {
 export function buildNetwork(spec: ModelSpec, seed?: number): Sequential {
   const layers = spec.layers.map((l, i) => {
     const where = layerWhere(l, i);
+    const { trainable, inbound: _inbound, ...options } = l;
+    if (trainable !== undefined && typeof trainable !== 'boolean') throw new ConfigError(`${where}: "trainable" must be true or false, received ${show(trainable)}`);
     try {
-      return LAYER_FACTORIES[l.type](l, where);
+      const layer = LAYER_FACTORIES[l.type](options as LayerSpec, where);
+      if (trainable === false) layer.trainable = false;
+      return layer;
     } catch (e) {
       if (e instanceof ConfigError) throw new ConfigError(placed(e.message, l.name ?? l.type, where));
       throw e;
     }
   });
-  return new Sequential(layers, { inputShape: spec.input, seed: seed ?? spec.train?.seed ?? 1 });
+  const s = seed ?? spec.train?.seed ?? 1;
+  if (spec.inputs) return buildGraph(spec, layers, s);
+  return new Sequential(layers, { inputShape: spec.input, seed: s });
+}
+
+/**
+ * Wires the layers of a graph spec: each layer is applied to the tensors its `inbound` names
+ * (once per call for a shared layer), in any order of the list; ConfigError for an unknown name
+ * or a cycle.
+ */
+function buildGraph(spec: ModelSpec, layers: Layer[], seed: number): GraphNetwork {
+  const tensors = new Map<string, SymbolicTensor>();
+  const inputs = spec.inputs!.map((t) => {
+    if (tensors.has(t.name)) throw new ConfigError(`spec: input name "${t.name}" is used twice`);
+    const sym = Input({ shape: t.shape, name: t.name });
+    tensors.set(t.name, sym);
+    return sym;
+  });
+  const calls = spec.layers.map((l) => (Array.isArray(l.inbound) && Array.isArray((l.inbound as unknown[])[0]) ? l.inbound as string[][] : [l.inbound as string[]]));
+  const byName = new Map(layers.map((l, i) => [l.name, i]));
+  if (byName.size !== layers.length) throw new ConfigError('spec: layer names must be unique in a graph spec');
+  const state = new Map<string, 'visiting' | 'done'>();
+  const resolve = (ref: string, path: string[]): SymbolicTensor => {
+    const known = tensors.get(ref);
+    if (known) return known;
+    const [lname, callStr] = ref.split('#');
+    const i = byName.get(lname);
+    const call = callStr === undefined ? 0 : Number(callStr);
+    if (i === undefined || !Number.isInteger(call) || call < 0 || call >= calls[i].length) {
+      throw new ConfigError(`spec: ${path.length ? `layer "${path[path.length - 1]}"` : '"outputs"'} refers to "${ref}", which is neither an input nor a layer call; known: ${[...spec.inputs!.map((t) => t.name), ...layers.map((l) => l.name)].join(', ')}`);
+    }
+    if (state.get(lname) === 'visiting') throw new ConfigError(`spec: the graph has a cycle: ${[...path.slice(path.indexOf(lname)), lname].join(' → ')}`);
+    state.set(lname, 'visiting');
+    // every call of a layer is made in order, so "name#1" exists once "name" does
+    for (let c = 0; c < calls[i].length; c++) {
+      const ins = calls[i][c].map((r) => resolve(r, [...path, lname]));
+      const out = layers[i].apply(ins.length === 1 ? ins[0] : ins);
+      tensors.set(c === 0 ? lname : `${lname}#${c}`, out);
+    }
+    state.set(lname, 'done');
+    return tensors.get(ref)!;
+  };
+  const outputs = spec.outputs!.map((o) => resolve(o, []));
+  return new GraphNetwork({ inputs, outputs, seed });
+}
+
+/**
+ * The graph form of a spec for a {@link GraphNetwork} (its `inputs`, `layers` with `inbound`,
+ * and `outputs`): add `loss`, `optimizer` and `train` to save or rebuild the model.
+ *
+ * @example
+ * ```ts
+ * const spec = { ...graphSpec(net), loss: 'crossEntropy', optimizer: { type: 'adam', learningRate: 0.001 } };
+ * saveModel('models/residual', model, spec);
+ * ```
+ */
+export function graphSpec(net: GraphNetwork): Pick<ModelSpec, 'input' | 'inputs' | 'layers' | 'outputs'> {
+  const ref = (t: SymbolicTensor): string => (t.node ? t.source : t.inputName!);
+  const layers = net.layers.map((l) => {
+    const calls = net.nodes.filter((n) => n.layer === l).map((n) => n.inputs.map(ref));
+    const cfg: LayerSpec = { ...l.config(), type: l.type, name: l.name } as LayerSpec;
+    if (!l.trainable) cfg.trainable = false;
+    cfg.inbound = calls.length === 1 ? calls[0] : calls;
+    return cfg;
+  });
+  return {
+    input: [...net.inputs[0].shape],
+    inputs: net.inputs.map((t) => ({ name: t.inputName!, shape: [...t.shape] })),
+    layers,
+    outputs: net.outputs.map(ref),
+  };
 }
 
 /**
@@ -188,8 +314,11 @@ export function buildOptimizer(spec: ModelSpec): Optimizer {
     checkObject(spec.optimizer, 'optimizer');
     checkOneOf(spec.optimizer.type, Object.keys(OPTIMIZER_FACTORIES), 'optimizer.type');
   }, 'spec');
+  const { schedule, ...options } = spec.optimizer;
   try {
-    return OPTIMIZER_FACTORIES[spec.optimizer.type](spec.optimizer, 'optimizer');
+    const opt = OPTIMIZER_FACTORIES[spec.optimizer.type](options as OptimizerSpec, 'optimizer');
+    if (schedule !== undefined) opt.schedule = scheduleFromSpec(schedule);
+    return opt;
   } catch (e) {
     if (e instanceof ConfigError) throw new ConfigError(placed(e.message, spec.optimizer.type, 'optimizer'));
     throw e;
@@ -212,7 +341,7 @@ export function buildModel(spec: ModelSpec, seed?: number): Model {
 
 /**
  * Fit options from a spec's `"train"` section (epochs default 10, batchSize 32, shuffle true;
- * `validationSplit`, `earlyStopping: {patience, minDelta, startEpoch, monitor}`, `clipNorm`,
+ * `validationSplit`, `earlyStopping: {patience, minDelta, startEpoch, monitor}`, `reduceLROnPlateau: {patience, factor, …}`, `clipNorm`,
  * `clipValue`, `stopWhen: {loss}`). `truncation: k` (truncated backpropagation through time,
  * used by the CLI through `fitTruncated`) is not a fit option and is left to the caller.
  * `validation` is used when the caller has validation data (e.g. split off by the data loader).
@@ -237,6 +366,13 @@ export function fitOptionsFromSpec(spec: ModelSpec, validation?: [Tensor, Tensor
   if (t.earlyStopping !== undefined) {
     checkObject(t.earlyStopping, 'train.earlyStopping');
     opts.callbacks = [new EarlyStopping(t.earlyStopping as EarlyStoppingOptions)];
+  }
+  if (t.reduceLROnPlateau !== undefined) {
+    const r = t.reduceLROnPlateau;
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) {
+      throw new ConfigError(`"train.reduceLROnPlateau" must be an object such as {"patience": 3, "factor": 0.5}, received ${JSON.stringify(r)}`);
+    }
+    (opts.callbacks ??= []).push(new ReduceLROnPlateau(r as ReduceLROnPlateauOptions));
   }
   return opts;
 }

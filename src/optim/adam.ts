@@ -1,9 +1,9 @@
-import { ConfigError } from '../errors.js';
 import { Optimizer } from './optimizer.js';
 import type { ParamState } from './optimizer.js';
 import { registerOptimizer } from './registry.js';
-import { checkPositive, checkUnitInterval } from '../validate.js';
-import { checkKeys } from '../validate.js';
+import { checkKeys, checkNumber, checkPositive, checkUnitInterval } from '../validate.js';
+
+const ADAM_KEYS = ['type', 'learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay'];
 
 /** Options of {@link Adam} (Keras/TF.js names and defaults). */
 export interface AdamOptions {
@@ -31,17 +31,17 @@ export interface AdamOptions {
  * ```
  */
 export class Adam extends Optimizer {
-  readonly type = 'adam';
+  readonly type: string = 'adam';
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;
 
-  constructor(opts: AdamOptions = {}) {
-    super(opts.learningRate ?? 0.001, opts.weightDecay ?? 0, 'adam');
-    checkKeys(opts, ['type', 'learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay'], 'adam');
-    this.beta1 = checkUnitInterval(opts.beta1 ?? 0.9, 'adam.beta1');
-    this.beta2 = checkUnitInterval(opts.beta2 ?? 0.999, 'adam.beta2');
-    this.epsilon = checkPositive(opts.epsilon ?? 1e-7, 'adam.epsilon');
+  constructor(opts: AdamOptions = {}, where = 'adam') {
+    super(opts.learningRate ?? 0.001, opts.weightDecay ?? 0, where);
+    checkKeys(opts, ADAM_KEYS, where);
+    this.beta1 = checkUnitInterval(opts.beta1 ?? 0.9, `${where}.beta1`);
+    this.beta2 = checkUnitInterval(opts.beta2 ?? 0.999, `${where}.beta2`);
+    this.epsilon = checkPositive(opts.epsilon ?? 1e-7, `${where}.epsilon`);
   }
 
   protected initState(n: number): ParamState {
@@ -72,3 +72,43 @@ export class Adam extends Optimizer {
 }
 
 registerOptimizer('adam', (s) => new Adam(s as AdamOptions));
+
+/** Options of {@link AdamW}: Adam's, with a decoupled `weightDecay` (default 0.01, as PyTorch). @example `const o: AdamWOptions = { learningRate: 1e-3, weightDecay: 0.05 };` */
+export type AdamWOptions = AdamOptions;
+
+/**
+ * AdamW (Loshchilov & Hutter): Adam with decoupled weight decay. Each update first shrinks the
+ * weights, w ← w − α·λ·w, then applies the Adam step on the unmodified gradient, so the decay
+ * does not pass through Adam's per-weight scaling as L2 regularisation (Adam's `weightDecay`)
+ * does. `weightDecay` λ defaults to 0.01. It decays every parameter given to `step` (biases and
+ * normalisation scales included: freeze or split them into another optimiser to exempt them).
+ *
+ * @example
+ * ```ts
+ * const opt = new AdamW({ learningRate: 1e-3, weightDecay: 0.05 });
+ * ```
+ */
+export class AdamW extends Adam {
+  override readonly type: string = 'adamw';
+  /** Decoupled decay λ (the base class's coupled `weightDecay` stays 0). */
+  readonly decoupledWeightDecay: number;
+
+  constructor(opts: AdamWOptions = {}) {
+    super({ ...opts, weightDecay: 0 }, 'adamw');
+    this.decoupledWeightDecay = checkNumber(opts.weightDecay ?? 0.01, 'adamw.weightDecay', { min: 0 });
+  }
+
+  protected override update(w: Float32Array, g: Float32Array, st: ParamState, t: number): void {
+    if (this.decoupledWeightDecay > 0) {
+      const keep = 1 - this.learningRate * this.decoupledWeightDecay;
+      for (let i = 0; i < w.length; i++) w[i] *= keep;
+    }
+    super.update(w, g, st, t);
+  }
+
+  override config(): Record<string, unknown> {
+    return { ...super.config(), type: 'adamw', weightDecay: this.decoupledWeightDecay };
+  }
+}
+
+registerOptimizer('adamw', (s) => new AdamW(s as AdamWOptions));

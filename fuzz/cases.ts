@@ -99,7 +99,7 @@ export function modelTemplates(root: string): string[] {
       model.fit(x, y, { epochs: 2, batchSize: 2 });
     }
     const dir = join(root, `template-${k}`);
-    saveModel(dir, model, s, { checkpoint, preprocessing: k === 0 ? { note: 'kept' } : undefined });
+    saveModel(dir, model, s);
     return dir;
   });
 }

@@ -2,12 +2,17 @@
 // Builds the native backend (native/, C++ over oneDNN) with node-gyp, from source, against the
 // Node headers installed on this machine: nothing is downloaded. Run by `npm install`.
 //
-// If the build is not possible (no libdnnl-dev, no compiler, not Linux/x64 …) this prints one
-// line saying why, leaves the reason in native/build/dendrite-build-error.txt (the library shows
-// it when asked for the native backend) and exits 0, so the install still succeeds and the
-// JavaScript backend is used.
+// If the build is not possible (no libdnnl-dev, no compiler, not Linux/x64 …) this prints a
+// notice saying why and what fixes it, leaves the reason in native/build/dendrite-build-error.txt
+// (the library shows it when asked for the native backend) and exits 0, so the install still
+// succeeds and the JavaScript backend is used.
+//
+// npm hides the output of a dependency's install script unless it fails (or --foreground-scripts
+// is given), so the notice also goes straight to the terminal (/dev/tty) when there is one; it
+// then leaves native/build/dendrite-notice-shown so that the library does not repeat it. Without
+// a terminal (CI, piped installs) the library prints it once, on first use, instead.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,7 +20,28 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const nativeDir = join(root, 'native');
 const buildDir = join(nativeDir, 'build');
 const errorFile = join(buildDir, 'dendrite-build-error.txt');
+const noticeFile = join(buildDir, 'dendrite-notice-shown');
 const verbose = process.argv.includes('--verbose') || process.env.DENDRITE_BUILD_VERBOSE === '1';
+/** What fixes a failed build: the system package, then npm's rerun of this script. */
+const FIX = 'to build it: apt-get install libdnnl-dev (with g++, make, python3), then run `npm rebuild dendrite`';
+
+// a new install shows its notice again
+rmSync(noticeFile, { force: true });
+
+/** Writes the notice to the terminal, bypassing npm's capture; true when there was one. */
+function toTerminal(text) {
+  try {
+    const fd = openSync('/dev/tty', 'w');
+    try {
+      writeSync(fd, text);
+    } finally {
+      closeSync(fd);
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function giveUp(reason, log = '') {
   try {
@@ -25,7 +51,15 @@ function giveUp(reason, log = '') {
     // the notice below still tells the user
   }
   if (log && verbose) process.stderr.write(log);
-  console.log(`dendrite: native backend not built (${reason}); the JavaScript backend will be used`);
+  const notice = `dendrite: native backend not built (${reason}); the JavaScript backend will be used; ${FIX}\n`;
+  process.stdout.write(notice);
+  if (process.env.DENDRITE_SKIP_NATIVE !== '1' && toTerminal(notice)) {
+    try {
+      writeFileSync(noticeFile, 'shown at install time\n');
+    } catch {
+      // the library shows it once instead
+    }
+  }
   process.exit(0);
 }
 

@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors.js';
 import type { Backend } from './backend.js';
 import { jsBackend } from './js.js';
-import { loadNative } from './native.js';
+import { claimFallbackNotice, loadNative } from './native.js';
 import { loadWasm } from './wasm.js';
 
 export type { Backend, BinaryOp, ConvGeometry, PoolGeometry, UnaryOp } from './backend.js';
@@ -13,6 +13,15 @@ export type BackendName = 'js' | 'native' | 'wasm';
 let current: Backend | null = null;
 let nativeCache: Backend | string | null = null;
 let wasmCache: Backend | string | null = null;
+let fallbackNotice = true;
+
+/**
+ * Stops {@link getBackend} from printing the "using the JavaScript backend" notice in this process
+ * (the CLI's `--quiet`). Internal: not exported from the package.
+ */
+export function silenceBackendNotice(): void {
+  fallbackNotice = false;
+}
 
 function native(): Backend | string {
   if (nativeCache === null) {
@@ -38,8 +47,10 @@ function envBackend(): string | undefined {
 /**
  * The active backend. On first use it is chosen from `DENDRITE_BACKEND` (`js` | `native` | `wasm`)
  * or, if unset, the fastest that loads: native (Node with the addon built), else wasm
- * (WebAssembly SIMD: browsers, Node without the addon), else js — each fallback with a one-line
- * notice (stderr in Node, `console.info` elsewhere).
+ * (WebAssembly SIMD: browsers, Node without the addon), else js. In Node a fallback prints one
+ * line on stderr saying why and what fixes it (`npm rebuild dendrite` after installing
+ * libdnnl-dev), once per install and never after {@link silenceBackendNotice}; elsewhere only the
+ * fall back to js is reported (`console.info`).
  *
  * @example
  * ```ts
@@ -63,14 +74,17 @@ export function getBackend(): Backend {
   if (typeof n !== 'string') return (current = n);
   const p = (globalThis as { process?: { stderr?: { write(s: string): void }; versions?: { node?: string } } }).process;
   const inNode = Boolean(p?.versions?.node);
+  const tell = (line: string): void => {
+    if (fallbackNotice && claimFallbackNotice()) p!.stderr?.write(`${line}\n`);
+  };
   const w = wasm();
   // outside Node the native backend is never expected: no notice for using wasm there
   if (typeof w !== 'string') {
-    if (inNode) p!.stderr?.write(`dendrite: using the WebAssembly backend (${n})\n`);
+    if (inNode) tell(`dendrite: using the WebAssembly backend (${n})`);
     return (current = w);
   }
   const why = inNode ? `${n}; ${w}` : w;
-  if (inNode) p!.stderr?.write(`dendrite: using the JavaScript backend (${why})\n`);
+  if (inNode) tell(`dendrite: using the JavaScript backend (${why})`);
   else console.info(`dendrite: using the JavaScript backend (${why})`);
   return (current = jsBackend);
 }

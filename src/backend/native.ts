@@ -113,6 +113,10 @@ const BINARY_CODE: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, 
 const ADDON_PATH = '../../../native/build/Release/dendrite_native.node';
 /** Where the install step leaves the reason when the build failed. */
 const BUILD_ERROR_PATH = '../../../native/build/dendrite-build-error.txt';
+/** Left by the install step (or by {@link claimFallbackNotice}) once the user has seen the notice. */
+const NOTICE_PATH = '../../../native/build/dendrite-notice-shown';
+/** What fixes a missing native backend. */
+const REBUILD_HINT = 'install libdnnl-dev (with g++, make, python3), then run `npm rebuild dendrite`';
 
 interface NodeRequire {
   (id: string): unknown;
@@ -132,14 +136,44 @@ function nodeRequire(): NodeRequire | string {
   return mod.createRequire(import.meta.url);
 }
 
-function buildFailure(): string | null {
+interface NodeFs {
+  readFileSync(path: URL, enc: 'utf8'): string;
+  existsSync(path: URL): boolean;
+  mkdirSync(path: URL, opts: { recursive: boolean }): void;
+  writeFileSync(path: URL, data: string): void;
+}
+
+function nodeFs(): NodeFs | undefined {
   const p = (globalThis as { process?: NodeProcess }).process;
-  const fs = p?.getBuiltinModule?.('node:fs') as { readFileSync(path: URL, enc: 'utf8'): string } | undefined;
+  return p?.getBuiltinModule?.('node:fs') as NodeFs | undefined;
+}
+
+function buildFailure(): string | null {
+  const fs = nodeFs();
   try {
     return fs ? fs.readFileSync(new URL(BUILD_ERROR_PATH, import.meta.url), 'utf8').trim() : null;
   } catch {
     return null;
   }
+}
+
+/**
+ * Whether the "native backend not built" notice is still due for this install, marking it shown:
+ * true once per install (the install step marks it when it could show it on the terminal), and
+ * every time where the package directory is read-only. Internal: used by the backend chooser.
+ */
+export function claimFallbackNotice(): boolean {
+  const fs = nodeFs();
+  if (!fs) return true;
+  const marker = new URL(NOTICE_PATH, import.meta.url);
+  try {
+    if (fs.existsSync(marker)) return false;
+    fs.mkdirSync(new URL('.', marker), { recursive: true });
+    fs.writeFileSync(marker, 'shown on first use\n');
+  } catch {
+    // a read-only install: the notice is shown every time
+  }
+  return true;
 }
 
 /**
@@ -166,8 +200,8 @@ export function loadNative(): NativeLoad {
       const why = buildFailure();
       return {
         error: why
-          ? `the native addon was not built at install time: ${why}`
-          : 'the native addon is not built (native/build/Release/dendrite_native.node is missing; `npm install` builds it when g++, make, python3 and libdnnl-dev are installed)',
+          ? `the native addon was not built at install time: ${why}; once that is fixed, run \`npm rebuild dendrite\``
+          : `the native addon is not built (native/build/Release/dendrite_native.node is missing; ${REBUILD_HINT})`,
       };
     }
     return { error: `the native addon failed to load: ${msg}` };

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { checkInt, didYouMean } from '../validate.js';
 
 /** Parsed command line: positional arguments and `--flag value` / `--switch` options. */
 export interface Args {
@@ -30,7 +31,8 @@ export function parseArgs(argv: readonly string[], valued: readonly string[], sw
       options.set(name, true);
     } else {
       const known = [...valued.map((v) => `--${v} <value>`), ...switches.map((s) => `--${s}`)].join(', ');
-      throw new ConfigError(`${command}: unknown option --${name}; it accepts ${known || 'no options'}`);
+      const hint = didYouMean(name, [...valued, ...switches]).replace(/"([^"]+)"/, '--$1');
+      throw new ConfigError(`${command}: unknown option --${name}${hint} (it accepts ${known || 'no options'}; dendrite ${command} --help explains them)`);
     }
   }
   return { positional, options };
@@ -59,6 +61,5 @@ export function intOpt(a: Args, name: string, command: string): number | undefin
   const v = opt(a, name);
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${command}: --${name} must be a positive integer, received ${JSON.stringify(v)}`);
-  return n;
+  return checkInt(v.trim() !== '' && Number.isFinite(n) ? n : v, `${command}: --${name}`);
 }

@@ -15,5 +15,6 @@ export const COMMANDS: Record<string, Command> = { digits, train, predict, evalu
 /** The usage text listing every command. */
 export function usage(): string {
   const lines = Object.values(COMMANDS).map((c) => `  ${c.usage}\n      ${c.summary}`);
-  return `dendrite — deep learning for TypeScript\n\nUsage:\n${lines.join('\n')}\n\nEvery command accepts --backend js|native.\n`;
+  return `dendrite — deep learning for TypeScript\n\nUsage:\n${lines.join('\n')}\n\nEvery command accepts --backend js|native and --help.\n` +
+    'dendrite help spec: the model spec format.  dendrite --version: the version.\n';
 }

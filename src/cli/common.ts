@@ -1,9 +1,10 @@
 import { basename, extname, join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { parseSpec, buildModel } from '../io/spec.js';
-import type { ModelSpec } from '../io/spec.js';
+import type { ModelSpec, ParseSpecOptions } from '../io/spec.js';
 import { loadModel } from '../io/model-file.js';
 import type { Model } from '../train/model.js';
+import type { Preprocessor } from '../data/preprocess.js';
 import type { History } from '../train/callbacks.js';
 import { setBackend } from '../backend/index.js';
 import type { BackendName } from '../backend/index.js';
@@ -21,7 +22,7 @@ export interface Command {
 }
 
 /** Reads and validates a spec file (ConfigError for unreadable or malformed JSON). */
-export function readSpec(path: string): ModelSpec {
+export function readSpec(path: string, opts: ParseSpecOptions = {}): ModelSpec {
   const text = readTextInput(path, 'spec file');
   let raw: unknown;
   try {
@@ -29,7 +30,7 @@ export function readSpec(path: string): ModelSpec {
   } catch (e) {
     throw new ConfigError(`${path}: malformed JSON (${(e as Error).message})`);
   }
-  return parseSpec(raw, path);
+  return parseSpec(raw, path, opts);
 }
 
 /** Reads a JSON weights file into the model (ShapeError/ConfigError on any mismatch). */
@@ -48,7 +49,7 @@ export function applyWeightsFile(model: Model, path: string): void {
  * A spec file, or a saved model directory, as a model ready to use. A directory is loaded as a
  * model (so a damaged one reports a ModelFileError), anything else is read as a spec.
  */
-export function specOrModel(path: string): { model: Model; spec: ModelSpec; preprocessing?: unknown } {
+export function specOrModel(path: string): { model: Model; spec: ModelSpec; preprocessing?: Preprocessor } {
   if (isDirectory(path)) {
     const l = loadModel(path);
     return { model: l.model, spec: l.spec, preprocessing: l.preprocessing };
@@ -83,31 +84,9 @@ export function trainJson(h: History): Record<string, unknown> {
     updates: h.updates,
     loss: last?.loss ?? null,
     stopped: h.stopped,
+    ...(h.restoredEpoch !== undefined ? { restoredEpoch: h.restoredEpoch } : {}),
     history: h.epochs,
   };
-}
-
-/**
- * Where two specs first differ, as a JSON path with both values, or null when they are equal.
- *
- * @example
- * ```ts
- * specDifference({ optimizer: { learningRate: 0.1 } }, { optimizer: { learningRate: 0.2 } }); // 'optimizer.learningRate: 0.1 vs 0.2'
- * ```
- */
-export function specDifference(a: unknown, b: unknown, path = ''): string | null {
-  const label = path || '(the whole spec)';
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) {
-    return Object.is(a, b) ? null : `${label}: ${JSON.stringify(a) ?? 'absent'} vs ${JSON.stringify(b) ?? 'absent'}`;
-  }
-  const ra = a as Record<string, unknown>;
-  const rb = b as Record<string, unknown>;
-  const keys = [...new Set([...Object.keys(ra), ...Object.keys(rb)])];
-  for (const k of keys) {
-    const d = specDifference(ra[k], rb[k], Array.isArray(a) ? `${path}[${k}]` : path ? `${path}.${k}` : k);
-    if (d) return d;
-  }
-  return null;
 }
 
 /** Default output directory for a trained spec: `models/<spec name>`. */
@@ -115,3 +94,22 @@ export function defaultOut(specPath: string): string {
   return join('models', basename(specPath, extname(specPath)));
 }
 
+
+/**
+ * The shortest decimal that reads back as the same float32 (`349.8342590332031` → `349.83426`):
+ * the precision the numbers were computed in, without float64 noise.
+ */
+export function float32Shortest(v: number): number {
+  if (!Number.isFinite(v)) return v;
+  const f = Math.fround(v);
+  for (let p = 1; p <= 9; p++) {
+    const s = Number(f.toPrecision(p));
+    if (Math.fround(s) === f) return s;
+  }
+  return f;
+}
+
+/** `--json` output: one line of JSON with every number at float32 shortest round-trip precision. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' ? float32Shortest(v) : v)) + '\n';
+}

@@ -15,13 +15,16 @@ export interface CliData {
   x: Tensor;
   /** Targets (null when the file has none and the command does not need them). */
   y: Tensor | null;
-  /** Fitted data preparation (JSON), saved with the model. */
-  preprocessing?: unknown;
+  /** Fitted data preparation, saved with the model. */
+  preprocessing?: Preprocessor;
   /** Class names, in output order, when known. */
   levels?: readonly string[];
   /** The prepared table's preprocessor (to map predictions back). */
   preprocessor?: Preprocessor;
 }
+
+/** Loss spellings that make a text target column a class label. */
+const CLASSIFICATION_LOSSES = ['crossEntropy', 'categoricalCrossentropy', 'categoricalCrossEntropy', 'binaryCrossEntropy', 'binaryCrossentropy'];
 
 const DIGIT_CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
@@ -34,6 +37,7 @@ function targetList(target: string | undefined): string[] | undefined {
 
 /** Reshapes images [N, C, H, W] to the model's input shape, or a ShapeError naming both. */
 function fitImages(set: ImageSet, spec: ModelSpec, source: string): { x: Tensor; y: Tensor } {
+  if (spec.input === undefined) return { x: set.x, y: set.y };
   const per = shapeSize(set.x.shape.slice(1));
   if (per !== shapeSize(spec.input)) {
     throw new ShapeError(`${source}: images are ${fmtShape(set.x.shape.slice(1))} (${per} values) but the model expects input ${fmtShape(spec.input)}`);
@@ -56,12 +60,12 @@ async function imageData(path: string, spec: ModelSpec, part: Part): Promise<Cli
   return { ...fitImages(d[part], spec, path) };
 }
 
-function fromTable(table: CsvTable, spec: ModelSpec, targets: string[] | undefined, saved: unknown, needTargets: boolean, targetShape?: readonly number[]): CliData {
+function fromTable(table: CsvTable, spec: ModelSpec, targets: string[] | undefined, saved: Preprocessor | undefined, needTargets: boolean, targetShape?: readonly number[]): CliData {
   if (saved) {
-    const pre = Preprocessor.fromJSON(saved);
+    const pre = saved;
     const r = pre.transform(table);
     if (!r.y && needTargets) throw new ConfigError(`${table.file} lacks the target column(s) ${pre.targetColumns.join(', ')}`);
-    return { x: r.x, y: r.y, preprocessing: saved, preprocessor: pre, levels: pre.levels ?? undefined };
+    return { x: r.x, y: r.y, preprocessing: pre, preprocessor: pre, levels: pre.levels ?? undefined };
   }
   const columns = spec.columns as ColumnsSpec | undefined;
   const target = spec.target as TargetSpec | undefined;
@@ -74,9 +78,12 @@ function fromTable(table: CsvTable, spec: ModelSpec, targets: string[] | undefin
     return { x, y: null };
   }
   const tspec: TargetSpec = { ...(target ?? {}), columns: tcols };
+  // a text target under a classification loss is a class label
+  const tlist = Array.isArray(tcols) ? tcols : [tcols];
+  if (tspec.type === undefined && CLASSIFICATION_LOSSES.includes(spec.loss) && tlist.length === 1 && !table.isNumeric(tlist[0])) tspec.type = 'classification';
   const { x, y, preprocessor } = prepareTable(table, columns, tspec, { inputShape: spec.input, targetShape });
   for (const w of preprocessor.warnings) process.stderr.write(`warning: ${w}\n`);
-  return { x, y, preprocessing: preprocessor.toJSON(), preprocessor, levels: preprocessor.levels ?? undefined };
+  return { x, y, preprocessing: preprocessor, preprocessor, levels: preprocessor.levels ?? undefined };
 }
 
 /** Whether a path is an existing directory. */
@@ -95,7 +102,7 @@ export function isDirectory(path: string): boolean {
  * - an IDX directory (MNIST / Fashion-MNIST files): the `train` or `test` part;
  * - `digits`: the bundled handwritten digits (8,000 train / 2,000 test).
  */
-export async function loadData(path: string, spec: ModelSpec, opts: { target?: string; saved?: unknown; part: Part; needTargets: boolean; outputShape?: readonly number[] }): Promise<CliData> {
+export async function loadData(path: string, spec: ModelSpec, opts: { target?: string; saved?: Preprocessor; part: Part; needTargets: boolean; outputShape?: readonly number[] }): Promise<CliData> {
   if (path === 'digits' || isDirectory(path)) return imageData(path, spec, opts.part);
   const table = await readCsv(path);
   // a model that outputs a sequence [T, outputs] takes each row's targets laid out the same way
@@ -104,7 +111,7 @@ export async function loadData(path: string, spec: ModelSpec, opts: { target?: s
 }
 
 /** Training data (targets required). */
-export async function loadTrainingData(path: string, spec: ModelSpec, target: string | undefined, saved?: unknown, outputShape?: readonly number[]): Promise<CliData & { y: Tensor }> {
+export async function loadTrainingData(path: string, spec: ModelSpec, target: string | undefined, saved?: Preprocessor, outputShape?: readonly number[]): Promise<CliData & { y: Tensor }> {
   const d = await loadData(path, spec, { target, saved, part: 'train', needTargets: true, outputShape });
   if (!d.y) throw new ConfigError('--target COL[,COL…] is required for CSV data');
   return d as CliData & { y: Tensor };

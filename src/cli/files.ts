@@ -1,7 +1,7 @@
 // The CLI's file handling: inputs are read only as regular files (no hang on a FIFO), outputs are
 // proved writable before any work is done, and every file-system failure is one line naming the
 // operation and the path.
-import { closeSync, existsSync, openSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, openSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
@@ -46,12 +46,21 @@ function probe(dir: string, what: string): void {
 export function checkWritableDir(dir: string, option: string): void {
   const what = `${option} ${dir}`;
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new ConfigError(`cannot write ${what}: it exists and is not a directory`);
+  // the directories this check creates are removed again: a run that fails later leaves nothing
+  const created: string[] = [];
+  for (let p = resolve(dir); !existsSync(p) && dirname(p) !== p; p = dirname(p)) created.push(p);
   try {
     makeDirs(dir);
   } catch (e) {
     throw new ConfigError(`cannot write ${what}: ${fsFailure('create directory', dir, e)}`);
   }
-  probe(dir, what);
+  try {
+    probe(dir, what);
+  } finally {
+    for (const p of created) {
+      try { rmdirSync(p); } catch { /* something else appeared in it */ }
+    }
+  }
 }
 
 /**

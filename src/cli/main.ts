@@ -2,6 +2,8 @@
 import { DendriteError } from '../errors.js';
 import { COMMANDS, usage } from './commands.js';
 import { fsFailure } from './files.js';
+import { silenceBackendNotice } from '../backend/index.js';
+import { commandHelp, specHelp, version } from './help.js';
 
 /**
  * The `dendrite` command line. Every command is a thin shell over the library: parse arguments,
@@ -11,11 +13,28 @@ import { fsFailure } from './files.js';
  */
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-v' || name === 'version') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  if (name === 'help' && rest[0] === 'spec') {
+    process.stdout.write(specHelp());
+    return 0;
+  }
+  if (name === 'help' && rest[0] && COMMANDS[rest[0]]) {
+    process.stdout.write(commandHelp(rest[0], COMMANDS[rest[0]]));
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage());
     return name ? 0 : 2;
   }
   const cmd = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (cmd && (rest.includes('--help') || rest.includes('-h'))) {
+    process.stdout.write(commandHelp(name, cmd));
+    return 0;
+  }
+  if (rest.includes('--quiet') || rest.includes('--json')) silenceBackendNotice();
   if (!cmd) {
     process.stderr.write(`dendrite: unknown command "${name}"\n\n${usage()}`);
     return 2;

@@ -156,7 +156,7 @@ export class CsvTable {
   numbers(ref: ColumnRef, role = 'column'): Float64Array {
     const j = this.columnIndex(ref, role);
     const num = this.cols[j].num;
-    for (let i = 0; i < this.n; i++) if (!Number.isFinite(Math.fround(num[i]))) this.badNumber(i, j);
+    for (let i = 0; i < this.n; i++) if (!Number.isFinite(Math.fround(num[i]))) this.badNumber(i, j, role);
     return num.slice(0, this.n);
   }
 
@@ -199,17 +199,18 @@ export class CsvTable {
     return new CsvTable(this.file, this.columns, cols, lines, m);
   }
 
-  private badNumber(row: number, col: number): never {
+  private badNumber(row: number, col: number, role = 'column'): never {
     const v = this.cols[col].num[row];
     if (!Number.isNaN(v)) {
       throw new DataError(`${this.where(row, col)}: ${this.cell(row, col)} is outside the finite range of float32 (±3.4028235e38)`);
     }
     const raw = this.cols[col].raw.get(row) ?? '';
     if (raw === '') throw new DataError(`${this.where(row, col)}: missing value`);
-    throw new DataError(
-      `${this.where(row, col)}: "${raw}" is not a number (the column is used as numeric; ` +
-        `declare a text column categorical: {"${this.columns[col]}": {"type": "categorical"}})`,
-    );
+    const name = this.columns[col];
+    const fix = role.startsWith('target')
+      ? `a text target is a class label: train with "loss": "crossEntropy" (softmax output), or give the spec "target": {"type": "classification"}`
+      : `declare a text column categorical in the spec's "columns": {"${name}": {"type": "categorical"}}`;
+    throw new DataError(`${this.where(row, col)}: "${raw}" is not a number (the column is used as numeric; ${fix})`);
   }
 }
 

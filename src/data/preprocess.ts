@@ -5,6 +5,7 @@ import { Rng } from '../tensor/rng.js';
 import type { CsvTable } from './csv.js';
 import { exampleShape } from './csv.js';
 import { argmaxRows } from './encode.js';
+import { checkKeys } from '../validate.js';
 
 // ---------------------------------------------------------------------------------------------
 // Numeric normalisation
@@ -610,12 +611,6 @@ export interface PreprocessorJSON {
 const COLUMN_KEYS = ['type', 'normalize', 'normalise', 'range', 'min', 'max', 'mean', 'std', 'levels'];
 const TARGET_KEYS = ['columns', 'column', 'type', 'levels', 'bins'];
 
-function checkKeys(obj: Record<string, unknown>, allowed: readonly string[], where: string): void {
-  for (const k of Object.keys(obj)) {
-    if (!allowed.includes(k)) throw new ConfigError(`${where}: unknown key "${k}" (allowed: ${allowed.join(', ')})`);
-  }
-}
-
 /** A column's entry; the `"*"` default applies to input columns only (`useDefault`). */
 function columnSpecOf(spec: ColumnsSpec, name: string, useDefault = true): { s: ColumnSpec; where: string } {
   if (Object.prototype.hasOwnProperty.call(spec, name)) return { s: spec[name], where: `columns.${name}` };
@@ -776,10 +771,22 @@ export class Preprocessor {
 
   /**
    * Prepared inputs and targets of a table (new data, with the training statistics). `y` is
-   * null when the table has none of the target columns (data to predict on).
+   * null when the table has none of the target columns (data to predict on); with
+   * `{ requireTargets: true }` it is typed `Tensor` and a table without them is a `DataError`.
+   *
+   * @example
+   * ```ts
+   * const { x, y } = preprocessor.transform(testTable, { requireTargets: true }); // y: Tensor
+   * const { x: xNew } = preprocessor.transform(newTable);                       // y: null here
+   * ```
    */
-  transform(table: CsvTable): { x: Tensor; y: Tensor | null } {
+  transform(table: CsvTable, opts: { requireTargets: true }): { x: Tensor; y: Tensor };
+  transform(table: CsvTable, opts?: { requireTargets?: boolean }): { x: Tensor; y: Tensor | null };
+  transform(table: CsvTable, opts: { requireTargets?: boolean } = {}): { x: Tensor; y: Tensor | null } {
     const present = this.targetColumns.filter((c) => table.columns.includes(c));
+    if (present.length === 0 && opts.requireTargets) {
+      throw new DataError(`${table.file}: the target column(s) ${this.targetColumns.join(', ')} are missing; the columns are: ${table.columns.join(', ')}`);
+    }
     const y = present.length === 0 ? null : this.transformTargets(table);
     return { x: this.transformInputs(table), y };
   }

@@ -1,6 +1,7 @@
 import { ConfigError, DataError, ShapeError, fmtShape } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { zeros } from '../tensor/create.js';
+import { checkInt } from '../validate.js';
 
 /**
  * A series or sequence: a tensor `[T]` / `[T, F]`, a list (or typed array) of numbers — one
@@ -43,11 +44,6 @@ function toSeq(s: SequenceInput, what: string): Seq {
   return { data: s as ArrayLike<number>, steps: a.length, features: 0 };
 }
 
-function posInt(v: unknown, what: string): number {
-  if (!Number.isInteger(v) || (v as number) < 1) throw new ConfigError(`${what} must be an integer ≥ 1, received ${JSON.stringify(v)}`);
-  return v as number;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Sliding windows and truncation chunks
 // ---------------------------------------------------------------------------------------------
@@ -83,9 +79,9 @@ export interface WindowOptions {
  * ```
  */
 export function slidingWindows(series: Series, window: number, opts: WindowOptions = {}): { x: Tensor; y: Tensor } {
-  const T = posInt(window, 'slidingWindows: window');
-  const h = posInt(opts.horizon ?? 1, 'slidingWindows: horizon');
-  const stride = posInt(opts.stride ?? 1, 'slidingWindows: stride');
+  const T = checkInt(window, 'slidingWindows: window');
+  const h = checkInt(opts.horizon ?? 1, 'slidingWindows: horizon');
+  const stride = checkInt(opts.stride ?? 1, 'slidingWindows: stride');
   const mode = opts.targets ?? 'next';
   if (mode !== 'next' && mode !== 'sequence') throw new ConfigError(`slidingWindows: targets must be "next" or "sequence", received ${JSON.stringify(mode)}`);
   const s = toSeq(series, 'slidingWindows: the series');
@@ -291,8 +287,8 @@ export class CharVocabulary {
  * ```
  */
 export function textWindows(indices: ArrayLike<number>, steps: number, stride = steps): { x: Tensor; y: Tensor } {
-  const T = posInt(steps, 'textWindows: steps');
-  const st = posInt(stride, 'textWindows: stride');
+  const T = checkInt(steps, 'textWindows: steps');
+  const st = checkInt(stride, 'textWindows: stride');
   const L = indices.length;
   if (L < T + 1) throw new ShapeError(`textWindows: a text of ${L} characters is too short for windows of ${T} plus the next character (needs ${T + 1})`);
   const m = Math.floor((L - T - 1) / st) + 1;
@@ -368,7 +364,7 @@ export function stackSequences(seqs: readonly SequenceInput[], opts: { pad?: boo
     });
   }
   const p = padOpts ?? {};
-  const T = p.maxLength === undefined ? Math.max(...ss.map((s) => s.steps)) : posInt(p.maxLength, 'padSequences: maxLength');
+  const T = p.maxLength === undefined ? Math.max(...ss.map((s) => s.steps)) : checkInt(p.maxLength, 'padSequences: maxLength');
   const value = p.value ?? 0;
   if (typeof value !== 'number' || !Number.isFinite(value)) throw new ConfigError(`padSequences: value must be a finite number, received ${JSON.stringify(value)}`);
   const padding = p.padding ?? 'post';

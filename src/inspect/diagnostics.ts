@@ -86,7 +86,10 @@ export interface DiagnosticsOptions extends TraceOptions {
   risingWindow?: number;
   /** Warn when the loss rose in at least this many epochs of the window (default 3). */
   risingCount?: number;
-  /** Called when a warning appears (not repeated while it persists), e.g. to print it in the CLI. */
+  /**
+   * Called when a warning appears (not repeated while it persists; a rising loss at most once
+   * per `fit()`), e.g. to print it in the CLI.
+   */
   onWarning?: (w: DiagnosticWarning, epoch: number) => void;
 }
 
@@ -95,7 +98,7 @@ const ADVICE: Record<DiagnosticKind, string> = {
   saturated: 'use Xavier initialisation (var 2/(n_in + n_out)) or smaller initial weights, standardise the inputs, lower the learning rate, or use ReLUs',
   vanishingGradients: 'use ReLUs instead of logistic/tanh units, Xavier (logistic/tanh) or He (ReLU) initialisation, fewer layers, or batch normalisation',
   explodingGradients: 'use smaller initial weights (Xavier var 2/(n_in + n_out), He var 2/n_in), clip gradients (clipNorm), or lower the learning rate',
-  risingLoss: 'lower the learning rate (the lecture\'s ReLU network trains smoothly with α = 0.1 where α = 0.2 oscillates), or clip gradients',
+  risingLoss: 'lower the learning rate (halve it, for a start) or clip gradients (clipNorm)',
 };
 
 /** Maximum of ∂a/∂z for saturating activations. */
@@ -181,33 +184,41 @@ function gradientWarnings(layers: LayerHealth[], o: Required<Pick<DiagnosticsOpt
 }
 
 /**
- * Checks a loss history for instability: the loss rose in at least `count` of the last `window`
- * epochs (Figure 21's α = 0.2 ReLU network). Returns a warning or null.
+ * Checks a loss history for a sustained rise: within the last `window` epochs (default 10) the
+ * loss went up in at least `count` epochs (default 3), and those rises add up to at least
+ * `minRise` (default 10%) of the lowest loss in the window. Small wobbles (a single +2% epoch, a
+ * few tiny rises) do not count. Returns a warning worded about this run (how often, how much,
+ * where, with which learning rate), or null.
  *
  * @example
  * ```ts
  * checkRisingLoss(history.epochs.map((e) => e.loss)); // null when the loss falls steadily
  * ```
  */
-export function checkRisingLoss(losses: readonly number[], opts: { window?: number; count?: number; learningRate?: number; firstEpoch?: number } = {}): DiagnosticWarning | null {
+export function checkRisingLoss(losses: readonly number[], opts: { window?: number; count?: number; minRise?: number; learningRate?: number; firstEpoch?: number } = {}): DiagnosticWarning | null {
   const window = opts.window ?? 10;
   const count = opts.count ?? 3;
+  const minRise = opts.minRise ?? 0.1;
   const start = Math.max(1, losses.length - window);
   let rises = 0;
   let worst = -1;
+  let risen = 0;
+  let lowest = losses[start - 1] ?? Infinity;
   for (let i = start; i < losses.length; i++) {
+    lowest = Math.min(lowest, losses[i]);
     if (losses[i] > losses[i - 1]) {
       rises++;
+      risen += losses[i] - losses[i - 1];
       if (worst < 0 || losses[i] / losses[i - 1] > losses[worst] / losses[worst - 1]) worst = i;
     }
   }
-  if (rises < count) return null;
+  if (rises < count || !(risen >= minRise * lowest)) return null;
   const e0 = opts.firstEpoch ?? 1;
   const lr = opts.learningRate !== undefined ? ` with learning rate ${opts.learningRate}` : '';
   const f = (v: number) => fmtNum(v, 6);
   return {
     kind: 'risingLoss', value: rises,
-    message: `the training loss rose in ${rises} of the last ${losses.length - start} epochs${lr} (largest rise +${pct(losses[worst] / losses[worst - 1] - 1)}: ${f(losses[worst - 1])} → ${f(losses[worst])} at epoch ${worst + e0}); training is unstable`,
+    message: `the training loss went up in ${rises} of the last ${losses.length - start} epochs${lr}, by ${pct(risen / lowest)} of its lowest value in total (largest rise +${pct(losses[worst] / losses[worst - 1] - 1)}: ${f(losses[worst - 1])} → ${f(losses[worst])} at epoch ${worst + e0}); the updates are probably too large for this model`,
     advice: ADVICE.risingLoss,
   };
 }
@@ -331,11 +342,16 @@ export class TrainingDiagnostics implements Callback {
   private firstEpoch: number | null = null;
   private active = new Set<string>();
   private readonly seen = new Map<string, DiagnosticSummaryItem>();
+  private risingReported = false;
 
   constructor(private readonly model: Model, private readonly x: Tensor, private readonly y: Tensor, private readonly opts: DiagnosticsOptions = {}) {
     this.o = resolve(opts);
     requireData(x, y, 'training diagnostics');
     this.rng = new Rng(opts.seed ?? 1);
+  }
+
+  onTrainBegin(): void {
+    this.risingReported = false;
   }
 
   onEpochEnd(log: EpochLog): void {
@@ -357,7 +373,12 @@ export class TrainingDiagnostics implements Callback {
       const s = this.seen.get(k);
       if (s) this.seen.set(k, { ...s, ...w, firstEpoch: s.firstEpoch, lastEpoch: log.epoch, epochs: s.epochs + 1 });
       else this.seen.set(k, { ...w, firstEpoch: log.epoch, lastEpoch: log.epoch, epochs: 1 });
-      if (!this.active.has(k)) this.opts.onWarning?.(w, log.epoch);
+      if (this.active.has(k)) continue;
+      if (w.kind === 'risingLoss') {
+        if (this.risingReported) continue;
+        this.risingReported = true;
+      }
+      this.opts.onWarning?.(w, log.epoch);
     }
     this.active = now;
   }

@@ -224,11 +224,13 @@ export function captureTrace(model: Model, xs: Batch, ys: Batch, opts: TraceOpti
       };
       patched.push(l);
     });
-    const { loss } = model.lossOf(xs, ys);
+    // the inputs take part in the graph, so δ is traced even through a model with no trainable
+    // parameters (a lone softmax layer); their own gradient is not reported
+    const joined = (t: Tensor) => new Tensor(t.data, t.shape, true);
+    const { loss } = model.lossOf(xs instanceof Tensor ? joined(xs) : xs.map(joined), ys);
     const lossValue = loss.item();
     const scale = model.loss.reduction === 'mean' ? n : 1;
-    if (!loss.requiresGrad) throw new ConfigError('tracing needs a model with trainable parameters (the loss does not depend on any)');
-    loss.backward(Float32Array.of(scale));
+    if (loss.requiresGrad) loss.backward(Float32Array.of(scale));
     const out: RawLayerTrace[] = layers.map((l, i) => {
       const rec = l.record;
       const input = inputs[i] ?? (i === 0 ? x : outputs[i - 1]);

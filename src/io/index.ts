@@ -1,5 +1,7 @@
-export { parseSpec, buildNetwork, buildModel, buildOptimizer, fitOptionsFromSpec, LAYER_FACTORIES, OPTIMIZER_FACTORIES, graphSpec } from './spec.js';
-export type { ModelSpec, LayerSpec, TrainSpec, LayerFactory, OptimizerFactory, GraphInputSpec } from './spec.js';
+export { parseSpec, buildNetwork, buildModel, buildOptimizer, fitOptionsFromSpec, checkSpecMatchesModel, LAYER_FACTORIES, OPTIMIZER_FACTORIES, registerLayer, registerOptimizer, graphSpec } from './spec.js';
+export type { ModelSpec, LayerSpec, TrainSpec, LayerFactory, OptimizerFactory, OptimizerSpec, ParseSpecOptions, GraphInputSpec } from './spec.js';
+export { serializeModel, deserializeModel, summarizeHistory } from './model-json.js';
+export type { ModelJSON, SerializedModel, SerializeOptions, TrainingState } from './model-json.js';
 export { saveModel, loadModel, readManifest, MODEL_FORMAT_VERSION } from './model-file.js';
 export type { Manifest, StoredTensor, SaveOptions, LoadedModel } from './model-file.js';
 export { checkpointCallback } from './checkpoint.js';
@@ -21,5 +23,5 @@ export type { TfjsModelJson } from './tfjs.js';
 export { serveTraining, trainInWorker } from './worker.js';
 export type { TrainJob, PlainTensor, PlainWeights, WorkerTrainingResult, MessageEndpoint } from './worker.js';
 export { modelToBytes, modelToBlob, loadModelFromBytes, loadModelFromUrl, saveModelToIndexedDB, loadModelFromIndexedDB, deleteModelFromIndexedDB } from './model-bytes.js';
-export { parseManifest, decodeModel, tensorTableDigest, tensorTableBytes, serializeModel, sealManifest, WEIGHTS_FILE_PATTERN, MAX_MANIFEST_BYTES } from './model-format.js';
+export { parseManifest, decodeModel, tensorTableDigest, tensorTableBytes, sealManifest, WEIGHTS_FILE_PATTERN, MAX_MANIFEST_BYTES } from './model-format.js';
 export type { Sha256 } from './model-format.js';

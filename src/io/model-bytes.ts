@@ -1,7 +1,9 @@
 import { ConfigError, ModelFileError } from '../errors.js';
 import type { Model } from '../train/model.js';
-import { decodeModel, parseManifest as checkManifest, sealManifest, serializeModel, tensorTableBytes } from './model-format.js';
-import type { LoadedModel, Manifest, SaveOptions } from './model-format.js';
+import { decodeModel, parseManifest as checkManifest, sealManifest, tensorTableBytes } from './model-format.js';
+import type { LoadedModel, Manifest } from './model-format.js';
+import { serializeModel } from './model-json.js';
+import type { SerializeOptions } from './model-json.js';
 import type { ModelSpec } from './spec.js';
 
 /**
@@ -33,9 +35,10 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
  * const { model: again } = await loadModelFromBytes(bytes);
  * ```
  */
-export async function modelToBytes(model: Model, spec: ModelSpec, opts: SaveOptions = {}): Promise<Uint8Array> {
-  const { manifest, weights } = serializeModel(model, spec, opts);
-  sealManifest(manifest, await sha256Hex(weights), await sha256Hex(tensorTableBytes(manifest.tensors)));
+export async function modelToBytes(model: Model, spec?: ModelSpec, opts: SerializeOptions = {}): Promise<Uint8Array> {
+  const serialized = serializeModel(model, spec ? { ...opts, spec } : opts);
+  const weights = new Uint8Array(serialized.weights);
+  const manifest = sealManifest(serialized.json, await sha256Hex(weights), await sha256Hex(tensorTableBytes(serialized.json.tensors)));
   const json = new TextEncoder().encode(JSON.stringify(manifest, null, 1));
   const out = new Uint8Array(HEADER + json.length + weights.length);
   out.set(new TextEncoder().encode(MAGIC));
@@ -53,7 +56,7 @@ export async function modelToBytes(model: Model, spec: ModelSpec, opts: SaveOpti
  * const url = URL.createObjectURL(await modelToBlob(model, spec));
  * ```
  */
-export async function modelToBlob(model: Model, spec: ModelSpec, opts: SaveOptions = {}): Promise<Blob> {
+export async function modelToBlob(model: Model, spec?: ModelSpec, opts: SerializeOptions = {}): Promise<Blob> {
   return new Blob([await modelToBytes(model, spec, opts) as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' });
 }
 
@@ -189,7 +192,7 @@ async function withStore<T>(dbName: string, mode: IDBTransactionMode, fn: (s: ID
  * await saveModelToIndexedDB('digits', model, spec);
  * ```
  */
-export async function saveModelToIndexedDB(key: string, model: Model, spec: ModelSpec, opts: SaveOptions = {},
+export async function saveModelToIndexedDB(key: string, model: Model, spec?: ModelSpec, opts: SerializeOptions = {},
   dbName = 'dendrite'): Promise<void> {
   const bytes = await modelToBytes(model, spec, opts);
   await withStore(dbName, 'readwrite', (s) => s.put(bytes.buffer, key));

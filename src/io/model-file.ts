@@ -3,11 +3,19 @@ import { ModelFileError } from '../errors.js';
 import type { Model } from '../train/model.js';
 import type { ModelSpec } from './spec.js';
 import { fsFailure, makeDirs, readRegularFileSync } from '../data/node-files.js';
-import { MAX_MANIFEST_BYTES, decodeModel, parseManifest, sealManifest, serializeModel, tensorTableBytes } from './model-format.js';
-import type { LoadedModel, Manifest, SaveOptions } from './model-format.js';
+import { MAX_MANIFEST_BYTES, decodeModel, parseManifest, sealManifest, tensorTableBytes } from './model-format.js';
+import type { LoadedModel, Manifest } from './model-format.js';
+import { serializeModel } from './model-json.js';
+import type { SerializeOptions } from './model-json.js';
 
 export { MODEL_FORMAT_VERSION } from './model-format.js';
-export type { LoadedModel, Manifest, StoredTensor, SaveOptions } from './model-format.js';
+export type { LoadedModel, Manifest, StoredTensor } from './model-format.js';
+
+/** What {@link saveModel} takes besides the model (all optional). */
+export interface SaveOptions extends SerializeOptions {
+  /** Accepted for compatibility: every save now stores what resuming needs (optimiser state, generator states, epoch). */
+  checkpoint?: boolean;
+}
 
 // model directories are a Node feature (the browser has modelToBytes / loadModelFromBytes)
 const INSTEAD = 'modelToBytes / loadModelFromBytes (or the IndexedDB and URL functions)';
@@ -79,21 +87,34 @@ function writeModelDir(dir: string, manifest: Manifest, blob: Buffer): void {
 }
 
 /**
- * Saves a model to a directory: `manifest.json` (format version, spec, preprocessing, tensor
- * names/shapes/dtypes/offsets, SHA-256 checksum, history) and one little-endian float32 weights
- * file. Written atomically: the weights go to a new file named by its checksum, then the manifest
- * is replaced by rename, so a crash at any moment leaves either the old model or the new one.
+ * Saves a model to a directory: `manifest.json` (format version, the spec the model describes
+ * itself as, preprocessing, tensor names/shapes/dtypes/offsets, SHA-256 checksums of the weights
+ * and of the tensor table, a summary of the history, optimiser and generator states) and one
+ * little-endian float32 weights file. Nothing but the model is needed: `model.preprocessing` is
+ * saved too. A hand-written spec (third argument, or `opts.spec`) is checked against the model —
+ * a mismatch is a `ConfigError` naming the layer and field, and nothing is written.
+ *
+ * Written atomically: the weights go to a new file named by its checksum, then the manifest is
+ * replaced by rename, so a crash at any moment leaves either the old model or the new one.
+ * Temporary files of an earlier interrupted save are removed; a failing save (e.g. a full disk)
+ * removes its own and reports a `ModelFileError` naming the step and path.
  *
  * @example
  * ```ts
- * saveModel('models/digits', model, spec);
- * const again = loadModel('models/digits');
+ * saveModel('models/digits', model);
+ * const { model: again, preprocessing } = loadModel('models/digits');
  * ```
  */
-export function saveModel(dir: string, model: Model, spec: ModelSpec, opts: SaveOptions = {}): Manifest {
-  const { manifest, weights } = serializeModel(model, spec, opts);
-  sealManifest(manifest, sha256(weights), sha256(tensorTableBytes(manifest.tensors)));
-  writeModelDir(dir, manifest, Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength));
+export function saveModel(dir: string, model: Model, opts?: SaveOptions): Manifest;
+/** @deprecated the spec is optional now: `saveModel(dir, model, { spec })`. Kept for existing callers. */
+export function saveModel(dir: string, model: Model, spec: ModelSpec, opts?: SaveOptions): Manifest;
+export function saveModel(dir: string, model: Model, specOrOpts?: ModelSpec | SaveOptions, more: SaveOptions = {}): Manifest {
+  const isSpec = specOrOpts !== undefined && 'layers' in specOrOpts;
+  const opts: SaveOptions = isSpec ? { ...more, spec: specOrOpts as ModelSpec } : ((specOrOpts as SaveOptions | undefined) ?? {});
+  const { json, weights } = serializeModel(model, opts);
+  const bytes = new Uint8Array(weights);
+  const manifest = sealManifest(json, sha256(bytes), sha256(tensorTableBytes(json.tensors)));
+  writeModelDir(dir, manifest, Buffer.from(weights));
   return manifest;
 }
 

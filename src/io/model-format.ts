@@ -9,6 +9,8 @@ import { withAllocationLimit } from '../backend/index.js';
 import type { Model } from '../train/model.js';
 import type { History } from '../train/callbacks.js';
 import type { ModelSpec } from './spec.js';
+import type { ModelJSON, StoredTensor } from './model-json.js';
+import { Preprocessor } from '../data/preprocess.js';
 import { buildModel, buildOptimizer, parseSpec } from './spec.js';
 
 /** Format version this build writes; loading refuses newer versions. Version 2 adds `checksum.tensors`. */
@@ -20,38 +22,16 @@ export const WEIGHTS_FILE_PATTERN = /^weights-[0-9a-f]{16}\.bin$/;
 /** Largest manifest accepted, in bytes (history and preprocessing included). */
 export const MAX_MANIFEST_BYTES = 256 * 1024 * 1024;
 
-/** One tensor stored in the weights file. */
-export interface StoredTensor {
-  /** `layer.param` for model parameters and state, `optimizer/<param>/<buffer>` for optimiser state. */
-  name: string;
-  shape: number[];
-  dtype: 'float32';
-  /** Byte offset in the weights file. */
-  offset: number;
-}
+export type { StoredTensor } from './model-json.js';
 
-/** The JSON manifest of a saved model directory. */
-export interface Manifest {
-  format: 'dendrite-model';
-  version: number;
-  spec: ModelSpec;
-  /** Fitted data preparation (normalisers, encoders), as produced by the data module. */
-  preprocessing?: unknown;
+/** The JSON manifest of a saved model: the model's JSON plus the weights file's name and checksums. */
+export interface Manifest extends ModelJSON {
   weightsFile: string;
-  byteLength: number;
   /**
    * `value`: SHA-256 of the weights file; `tensors` (version ≥ 2): SHA-256 of the tensor table
    * (see {@link tensorTableDigest}), so that an edited name, shape or offset is detected.
    */
   checksum: { algorithm: 'sha256'; value: string; tensors?: string };
-  tensors: StoredTensor[];
-  history?: History;
-  /** Present in checkpoints: everything needed to resume training exactly. */
-  training?: {
-    epoch: number;
-    optimizer: { type: string; iterations: number };
-    rng: { shuffle: unknown; runtime: unknown };
-  };
   createdAt: string;
 }
 
@@ -60,7 +40,8 @@ export interface LoadedModel {
   model: Model;
   spec: ModelSpec;
   manifest: Manifest;
-  preprocessing?: unknown;
+  /** The saved data preparation (also `model.preprocessing`), ready to `transform()` new tables. */
+  preprocessing?: Preprocessor;
 }
 
 /** A SHA-256 function returning lowercase hex (Node: `createHash`; a browser supplies its own). */
@@ -233,7 +214,7 @@ export function parseManifest(raw: unknown, file: string): Manifest {
   }
   const createdAt = raw.createdAt === undefined ? '' : f.str(raw.createdAt, 'createdAt');
   return {
-    format: 'dendrite-model', version, spec: raw.spec as ModelSpec, preprocessing: raw.preprocessing, weightsFile, byteLength,
+    format: 'dendrite-model', version, spec: raw.spec as ModelSpec, preprocessing: raw.preprocessing as ModelJSON['preprocessing'], weightsFile, byteLength,
     checksum: { algorithm: 'sha256', value, tensors: ck.tensors as string | undefined }, tensors, history, training, createdAt,
   };
 }
@@ -360,92 +341,15 @@ export function decodeModel(m: Manifest, weights: Uint8Array, opts: { file: stri
   }
   if (m.history) model.history = structuredClone(m.history);
   if (m.training) restoreOptimizer(model, m, spec, weights, file);
-  return { model, spec, manifest: m, preprocessing: m.preprocessing };
-}
-
-/** What {@link serializeModel} (and so every save) stores besides the weights. */
-export interface SaveOptions {
-  preprocessing?: unknown;
-  /** Also store optimiser state, RNG states and the epoch (a checkpoint that can resume). */
-  checkpoint?: boolean;
-}
-
-function tensorBytes(data: Float32Array): Uint8Array {
-  const b = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return LITTLE_ENDIAN ? b : swap32(Uint8Array.from(b));
-}
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
-/** Reverses the bytes of every 4-byte word in place (big-endian hosts only). */
-function swap32(b: Uint8Array): Uint8Array {
-  for (let i = 0; i + 3 < b.length; i += 4) {
-    const [x, y] = [b[i], b[i + 1]];
-    b[i] = b[i + 3];
-    b[i + 1] = b[i + 2];
-    b[i + 2] = y;
-    b[i + 3] = x;
-  }
-  return b;
-}
-
-/**
- * The model as the format's two parts: the manifest (checksum still empty) and the weights
- * bytes. Platform-neutral: the directory (Node) and the byte/IndexedDB/URL forms (any runtime)
- * store exactly these.
- *
- * @example
- * ```ts
- * const { manifest, weights } = serializeModel(model, spec);
- * sealManifest(manifest, sha256hex(weights));
- * ```
- */
-export function serializeModel(model: Model, spec: ModelSpec, opts: SaveOptions = {}): { manifest: Manifest; weights: Uint8Array } {
-  const entries: [string, Float32Array, readonly number[]][] = [];
-  for (const l of model.net.layers) {
-    for (const [k, t] of [...l.ownParameters(), ...l.state]) entries.push([`${l.name}.${k}`, t.data, t.shape]);
-  }
-  let training: Manifest['training'];
-  if (opts.checkpoint) {
-    const st = model.optimizer.getState();
-    for (const [pname, bufs] of Object.entries(st.params)) {
-      for (const [b, arr] of Object.entries(bufs)) entries.push([`optimizer/${pname}/${b}`, Float32Array.from(arr), [arr.length]]);
+  if (m.preprocessing !== undefined) {
+    try {
+      model.preprocessing = Preprocessor.fromJSON(m.preprocessing);
+    } catch (e) {
+      if (!(e instanceof DendriteError)) throw e;
+      throw new ModelFileError(`${file}: field "preprocessing" is invalid: ${e.message}`);
     }
-    training = {
-      epoch: model.history.epochs.length,
-      optimizer: { type: model.optimizer.type, iterations: st.iterations },
-      rng: { shuffle: model.rng.getState(), runtime: model.net.rng.getState() },
-    };
   }
-  const tensors: StoredTensor[] = [];
-  const parts: Uint8Array[] = [];
-  let offset = 0;
-  for (const [name, data, shape] of entries) {
-    tensors.push({ name, shape: [...shape], dtype: 'float32', offset });
-    const b = tensorBytes(data);
-    parts.push(b);
-    offset += b.length;
-  }
-  const weights = new Uint8Array(offset);
-  offset = 0;
-  for (const b of parts) {
-    weights.set(b, offset);
-    offset += b.length;
-  }
-  const manifest: Manifest = {
-    format: 'dendrite-model',
-    version: MODEL_FORMAT_VERSION,
-    spec,
-    preprocessing: opts.preprocessing,
-    weightsFile: '',
-    byteLength: weights.length,
-    checksum: { algorithm: 'sha256', value: '' },
-    tensors,
-    history: model.history,
-    training,
-    createdAt: new Date().toISOString(),
-  };
-  return { manifest, weights };
+  return { model, spec, manifest: m, preprocessing: model.preprocessing };
 }
 
 /**
@@ -462,16 +366,21 @@ export function tensorTableBytes(tensors: readonly StoredTensor[]): Uint8Array {
 }
 
 /**
- * Fills in the checksums (of the weights, and of the tensor table's {@link tensorTableBytes}) and
- * the weights file name (named by the weights' checksum) of a serialised manifest.
+ * The manifest of a serialised model: its JSON plus the checksums (of the weights, and of the
+ * tensor table's {@link tensorTableBytes}) and the weights file name (named by the weights'
+ * checksum). Directory, bytes, IndexedDB and URL forms all store exactly this.
  *
  * @example
  * ```ts
- * sealManifest(manifest, 'e3b0c442…', '5f70bf18…').weightsFile; // 'weights-e3b0c44298fc1c14.bin'
+ * const { json, weights } = serializeModel(model);
+ * sealManifest(json, 'e3b0c442…', '5f70bf18…').weightsFile; // 'weights-e3b0c44298fc1c14.bin'
  * ```
  */
-export function sealManifest(manifest: Manifest, weightsSha256: string, tensorsSha256: string): Manifest {
-  manifest.checksum = { algorithm: 'sha256', value: weightsSha256, tensors: tensorsSha256 };
-  manifest.weightsFile = `weights-${weightsSha256.slice(0, 16)}.bin`;
-  return manifest;
+export function sealManifest(json: ModelJSON, weightsSha256: string, tensorsSha256: string): Manifest {
+  return {
+    ...json,
+    weightsFile: `weights-${weightsSha256.slice(0, 16)}.bin`,
+    checksum: { algorithm: 'sha256', value: weightsSha256, tensors: tensorsSha256 },
+    createdAt: new Date().toISOString(),
+  };
 }

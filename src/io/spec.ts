@@ -1,66 +1,32 @@
-import { ConfigError } from '../errors.js';
+import { ConfigError, fmtShape } from '../errors.js';
+import { checkBool, checkInt, checkKeys, checkNumber, checkObject, checkOneOf, checkPositive, isObject, optional, show } from '../validate.js';
 import type { Layer } from '../nn/module.js';
-import { Dense } from '../nn/dense.js';
-import type { DenseOptions } from '../nn/dense.js';
-import { Activation } from '../nn/activation.js';
-import type { ActivationOptions } from '../nn/activation.js';
-import { Conv1D, Conv2D } from '../nn/conv.js';
-import type { Conv1DOptions, Conv2DOptions } from '../nn/conv.js';
-import { AvgPool1D, AvgPool2D, MaxPool1D, MaxPool2D } from '../nn/pool.js';
-import type { Pool1DOptions, Pool2DOptions } from '../nn/pool.js';
-import { Flatten } from '../nn/flatten.js';
-import type { FlattenOptions } from '../nn/flatten.js';
 import { Sequential } from '../nn/sequential.js';
+// the layer and optimiser files register their spec names when imported
+import '../nn/index.js';
+import '../optim/index.js';
+import { LAYER_FACTORIES } from '../nn/registry.js';
+import type { LayerSpec } from '../nn/registry.js';
+import { OPTIMIZER_FACTORIES } from '../optim/registry.js';
+import type { OptimizerSpec } from '../optim/registry.js';
 import { GraphNetwork } from '../nn/graph.js';
 import { Input, SymbolicTensor } from '../nn/symbolic.js';
-import { Add, Concatenate, Multiply } from '../nn/merge.js';
-import { Conv2DTranspose } from '../nn/conv.js';
-import type { Conv2DTransposeOptions } from '../nn/conv.js';
-import { GlobalAveragePooling1D, GlobalAveragePooling2D, UpSampling2D } from '../nn/spatial.js';
-import type { GlobalPoolingOptions, UpSampling2DOptions } from '../nn/spatial.js';
-import type { ConcatenateOptions, MergeOptions } from '../nn/merge.js';
-import { SimpleRNN } from '../nn/rnn.js';
-import type { SimpleRNNOptions } from '../nn/rnn.js';
-import { LSTM } from '../nn/lstm.js';
-import type { LSTMOptions } from '../nn/lstm.js';
-import { GRU } from '../nn/gru.js';
-import type { GRUOptions } from '../nn/gru.js';
-import { Embedding, Masking } from '../nn/embedding.js';
-import type { EmbeddingOptions, MaskingOptions } from '../nn/embedding.js';
-import { SGD } from '../optim/optimizer.js';
-import { Adam, AdamW } from '../optim/adam.js';
-import type { AdamOptions, AdamWOptions } from '../optim/adam.js';
 import { scheduleFromSpec } from '../optim/schedules.js';
 import { ReduceLROnPlateau } from '../train/lr-plateau.js';
 import type { ReduceLROnPlateauOptions } from '../train/lr-plateau.js';
-import { RMSProp } from '../optim/rmsprop.js';
-import type { RMSPropOptions } from '../optim/rmsprop.js';
-import { Dropout } from '../nn/dropout.js';
-import type { DropoutOptions } from '../nn/dropout.js';
-import { BatchNorm } from '../nn/batchnorm.js';
-import type { BatchNormOptions } from '../nn/batchnorm.js';
-import { LayerNormalization } from '../nn/layernorm.js';
-import type { LayerNormalizationOptions } from '../nn/layernorm.js';
-import { Permute, Reshape } from '../nn/reshape.js';
-import type { PermuteOptions, ReshapeOptions } from '../nn/reshape.js';
-import { MultiHeadAttention } from '../nn/attention.js';
-import type { MultiHeadAttentionOptions } from '../nn/attention.js';
-import { PositionEmbedding, SinusoidalEncoding } from '../nn/position.js';
-import type { PositionEmbeddingOptions, SinusoidalEncodingOptions } from '../nn/position.js';
-import { TransformerDecoderBlock, TransformerEncoderBlock } from '../nn/transformer.js';
-import type { TransformerBlockOptions } from '../nn/transformer.js';
-import { Bidirectional } from '../nn/bidirectional.js';
-import type { BidirectionalOptions } from '../nn/bidirectional.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { Model } from '../train/model.js';
+import { getLoss } from '../nn/losses.js';
 import type { Reduction } from '../ops/losses.js';
 import type { FitOptions } from '../train/model.js';
 import { EarlyStopping } from '../train/early-stopping.js';
 import type { EarlyStoppingOptions } from '../train/early-stopping.js';
 import type { Tensor } from '../tensor/tensor.js';
 
-/** One layer of a spec: `type` plus that layer's options (TF.js key names). */
-export type LayerSpec = { type: string; name?: string } & Record<string, unknown>;
+export { LAYER_FACTORIES, registerLayer } from '../nn/registry.js';
+export type { LayerSpec, LayerFactory } from '../nn/registry.js';
+export { OPTIMIZER_FACTORIES, registerOptimizer } from '../optim/registry.js';
+export type { OptimizerSpec, OptimizerFactory } from '../optim/registry.js';
 
 /** Training options of a spec (`"train"`). */
 export interface TrainSpec {
@@ -73,7 +39,7 @@ export interface TrainSpec {
 }
 
 /**
- * A model spec, the JSON the CLI reads:
+ * A model spec, the JSON the CLI reads and `saveModel` writes (`model.toSpec()` gives a model's):
  * ```json
  * {"input": [2],
  *  "layers": [{"type": "dense", "units": 3, "activation": "logistic", "name": "h1"}, …],
@@ -92,9 +58,23 @@ export interface ModelSpec {
   outputs?: string[];
   loss: string;
   reduction?: Reduction;
-  optimizer: { type: string; learningRate: number; [key: string]: unknown };
+  optimizer: OptimizerSpec;
   train?: TrainSpec;
   [key: string]: unknown;
+}
+
+/** Top-level keys of a spec. */
+const SPEC_KEYS = ['input', 'inputs', 'layers', 'outputs', 'loss', 'reduction', 'optimizer', 'train', 'columns', 'target'];
+/** Keys of a spec's `"train"` section. */
+const TRAIN_KEYS = ['batchSize', 'epochs', 'shuffle', 'seed', 'stopWhen', 'validationSplit', 'earlyStopping', 'clipNorm', 'clipValue', 'truncation', 'reduceLROnPlateau'];
+
+/** Loss names and their TF.js aliases, as a spec may spell them. */
+const LOSS_SPELLINGS = ['sse', 'mse', 'crossEntropy', 'binaryCrossEntropy', 'meanSquaredError', 'categoricalCrossentropy', 'categoricalCrossEntropy', 'binaryCrossentropy'];
+
+/** Options of {@link parseSpec}. */
+export interface ParseSpecOptions {
+  /** Accept a spec without `"input"` (the CLI infers it from the data, then fills it in). */
+  inputOptional?: boolean;
 }
 
 /** A graph spec's input: a name the layers refer to, and the shape of one example. @example `const i: GraphInputSpec = { name: 'x', shape: [8] };` */
@@ -103,115 +83,76 @@ export interface GraphInputSpec {
   shape: number[];
 }
 
-/** Builds a layer from its spec; `where` names it in errors (e.g. `layers[1] (dense)`). */
-export type LayerFactory = (spec: LayerSpec, where: string) => Layer;
-/** Builds an optimiser from its spec. */
-export type OptimizerFactory = (spec: ModelSpec['optimizer'], where: string) => Optimizer;
-
-/** Layer types the spec understands, by `"type"`. */
-export const LAYER_FACTORIES: Record<string, LayerFactory> = {
-  dense: (s) => new Dense(s as unknown as DenseOptions),
-  activation: (s) => new Activation(s as unknown as ActivationOptions & { name?: string }),
-  simpleRNN: (s) => new SimpleRNN(s as unknown as SimpleRNNOptions),
-  lstm: (s) => new LSTM(s as unknown as LSTMOptions),
-  gru: (s) => new GRU(s as unknown as GRUOptions),
-  embedding: (s) => new Embedding(s as unknown as EmbeddingOptions),
-  masking: (s) => new Masking(s as unknown as MaskingOptions),
-  conv2d: (s) => new Conv2D(s as unknown as Conv2DOptions),
-  conv1d: (s) => new Conv1D(s as unknown as Conv1DOptions),
-  maxPool2d: (s) => new MaxPool2D(s as Pool2DOptions),
-  maxPooling2d: (s) => new MaxPool2D(s as Pool2DOptions),
-  avgPool2d: (s) => new AvgPool2D(s as Pool2DOptions),
-  averagePooling2d: (s) => new AvgPool2D(s as Pool2DOptions),
-  maxPool1d: (s) => new MaxPool1D(s as Pool1DOptions),
-  maxPooling1d: (s) => new MaxPool1D(s as Pool1DOptions),
-  avgPool1d: (s) => new AvgPool1D(s as Pool1DOptions),
-  averagePooling1d: (s) => new AvgPool1D(s as Pool1DOptions),
-  flatten: (s) => new Flatten(s as FlattenOptions),
-  dropout: (s) => new Dropout(s as unknown as DropoutOptions),
-  batchNorm: (s) => new BatchNorm(s as unknown as BatchNormOptions),
-  batchNormalization: (s) => new BatchNorm(s as unknown as BatchNormOptions),
-  conv2dTranspose: (s) => new Conv2DTranspose(s as unknown as Conv2DTransposeOptions),
-  upSampling2d: (s) => new UpSampling2D(s as UpSampling2DOptions),
-  globalAveragePooling2d: (s) => new GlobalAveragePooling2D(s as GlobalPoolingOptions),
-  globalAveragePooling1d: (s) => new GlobalAveragePooling1D(s as GlobalPoolingOptions),
-  add: (s) => new Add(s as MergeOptions),
-  multiply: (s) => new Multiply(s as MergeOptions),
-  concatenate: (s) => new Concatenate(s as ConcatenateOptions),
-  layerNormalization: (s) => new LayerNormalization(s as LayerNormalizationOptions),
-  reshape: (s) => new Reshape(s as unknown as ReshapeOptions),
-  permute: (s) => new Permute(s as unknown as PermuteOptions),
-  multiHeadAttention: (s) => new MultiHeadAttention(s as unknown as MultiHeadAttentionOptions),
-  positionEmbedding: (s) => new PositionEmbedding(s as PositionEmbeddingOptions),
-  sinusoidalEncoding: (s) => new SinusoidalEncoding(s as SinusoidalEncodingOptions),
-  transformerEncoderBlock: (s) => new TransformerEncoderBlock(s as unknown as TransformerBlockOptions),
-  transformerDecoderBlock: (s) => new TransformerDecoderBlock(s as unknown as TransformerBlockOptions),
-  bidirectional: (s, where) => {
-    const inner = s.layer as LayerSpec | undefined;
-    const make = inner && typeof inner === 'object' && typeof inner.type === 'string' ? LAYER_FACTORIES[inner.type] : undefined;
-    if (!make || !['simpleRNN', 'lstm', 'gru'].includes(inner!.type)) {
-      throw new ConfigError(`${where}.layer must be a simpleRNN, lstm or gru layer spec, received ${JSON.stringify(inner)}`);
+/** Validates the `"train"` section (every key known, every value in range). */
+function checkTrain(t: Record<string, unknown>, w: string): void {
+  checkKeys(t, TRAIN_KEYS, w);
+  optional(t.batchSize, (v) => checkInt(v, `${w}.batchSize`));
+  optional(t.epochs, (v) => checkInt(v, `${w}.epochs`));
+  optional(t.truncation, (v) => checkInt(v, `${w}.truncation`));
+  optional(t.seed, (v) => checkNumber(v, `${w}.seed`));
+  optional(t.shuffle, (v) => checkBool(v, `${w}.shuffle`));
+  optional(t.validationSplit, (v) => checkNumber(v, `${w}.validationSplit`, { min: 0, max: 1, minExclusive: true, maxExclusive: true }));
+  optional(t.clipNorm, (v) => checkPositive(v, `${w}.clipNorm`));
+  optional(t.clipValue, (v) => checkPositive(v, `${w}.clipValue`));
+  if (t.stopWhen !== undefined) {
+    checkKeys(checkObject(t.stopWhen, `${w}.stopWhen`), ['loss'], `${w}.stopWhen`);
+    checkPositive((t.stopWhen as Record<string, unknown>).loss, `${w}.stopWhen.loss`);
+  }
+  if (t.earlyStopping !== undefined) {
+    try {
+      new EarlyStopping(t.earlyStopping as EarlyStoppingOptions);
+    } catch (e) {
+      if (e instanceof ConfigError) throw new ConfigError(`${w}.${e.message}`);
+      throw e;
     }
-    return new Bidirectional({ ...(s as object), layer: make(inner!, `${where}.layer`) } as unknown as BidirectionalOptions);
-  },
-};
-
-/** Optimiser types the spec understands, by `"type"`. */
-export const OPTIMIZER_FACTORIES: Record<string, OptimizerFactory> = {
-  sgd: (s) => new SGD(s as unknown as ConstructorParameters<typeof SGD>[0]),
-  adam: (s) => new Adam(s as unknown as AdamOptions),
-  rmsprop: (s) => new RMSProp(s as unknown as RMSPropOptions),
-  adamw: (s) => new AdamW(s as unknown as AdamWOptions),
-};
-
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  }
+  if (t.reduceLROnPlateau !== undefined) {
+    try {
+      new ReduceLROnPlateau(checkObject(t.reduceLROnPlateau, 'reduceLROnPlateau') as ReduceLROnPlateauOptions);
+    } catch (e) {
+      if (e instanceof ConfigError) throw new ConfigError(`${w}.${e.message}`);
+      throw e;
+    }
+  }
 }
 
 /**
- * Validates a parsed spec (ConfigError naming the key) and returns it typed.
+ * Validates a parsed spec and returns it typed. Every key is checked: an unknown one (top level,
+ * `train`, a layer's options, the optimiser's) is a `ConfigError` naming it, where it is and the
+ * closest valid key (`"train.epoch": unknown key; did you mean "epochs"?`); wrong types and
+ * ranges name what was expected. Layer options are checked by building the layers.
  *
  * @example
  * ```ts
- * const spec = parseSpec(JSON.parse(fs.readFileSync('spec.json', 'utf8')));
+ * const spec = parseSpec(JSON.parse(fs.readFileSync('spec.json', 'utf8')), 'spec.json');
  * ```
  */
-export function parseSpec(raw: unknown, source = 'spec'): ModelSpec {
-  if (!isObj(raw)) throw new ConfigError(`${source}: a spec must be a JSON object`);
+export function parseSpec(raw: unknown, source = 'spec', opts: ParseSpecOptions = {}): ModelSpec {
+  if (!isObject(raw)) throw new ConfigError(`${source}: a spec must be a JSON object, received ${show(raw)}`);
+  try {
+    checkKeys(raw, SPEC_KEYS, 'spec');
+  } catch (e) {
+    throw new ConfigError(`${source}: ${(e as Error).message.replace(/^spec\./, '')}`);
+  }
   let input = raw.input;
   if (raw.inputs !== undefined) input = parseGraphForm(raw, source);
-  if (!Array.isArray(input) || input.length === 0 || input.some((d) => !Number.isInteger(d) || (d as number) < 1)) {
-    throw new ConfigError(`${source}: "input" must be a list of positive integers (the shape of one example), received ${JSON.stringify(input)}`);
+  if (!(input === undefined && opts.inputOptional) && (!Array.isArray(input) || input.length === 0 || input.some((d) => !Number.isInteger(d) || (d as number) < 1))) {
+    throw new ConfigError(`${source}: "input" must be a list of positive integers (the shape of one example), received ${show(input)}`);
   }
-  if (!Array.isArray(raw.layers) || raw.layers.length === 0) throw new ConfigError(`${source}: "layers" must be a non-empty list`);
+  if (!Array.isArray(raw.layers) || raw.layers.length === 0) throw new ConfigError(`${source}: "layers" must be a non-empty list, received ${show(raw.layers)}`);
+  const layerTypes = Object.keys(LAYER_FACTORIES);
   raw.layers.forEach((l, i) => {
-    if (!isObj(l) || typeof l.type !== 'string') throw new ConfigError(`${source}: "layers[${i}]" must be an object with a "type"`);
-    if (!Object.hasOwn(LAYER_FACTORIES, l.type)) {
-      throw new ConfigError(`${source}: "layers[${i}].type" is ${JSON.stringify(l.type)}; known layer types: ${Object.keys(LAYER_FACTORIES).join(', ')}`);
-    }
+    if (!isObject(l)) throw new ConfigError(`${source}: layers[${i}] must be an object with a "type", received ${show(l)}`);
+    checkInSpec(() => checkOneOf(l.type, layerTypes, `layers[${i}].type`), source);
   });
-  if (typeof raw.loss !== 'string') throw new ConfigError(`${source}: "loss" must be a loss name (sse, mse, crossEntropy, binaryCrossEntropy)`);
-  const opt = raw.optimizer;
-  if (!isObj(opt) || typeof opt.type !== 'string') throw new ConfigError(`${source}: "optimizer" must be an object with a "type" (${Object.keys(OPTIMIZER_FACTORIES).join(', ')})`);
-  if (!Object.hasOwn(OPTIMIZER_FACTORIES, opt.type)) {
-    throw new ConfigError(`${source}: "optimizer.type" is ${JSON.stringify(opt.type)}; known optimizers: ${Object.keys(OPTIMIZER_FACTORIES).join(', ')}`);
-  }
-  if (raw.train !== undefined) {
-    if (!isObj(raw.train)) throw new ConfigError(`${source}: "train" must be an object`);
-    const t = raw.train;
-    const int = (k: string, min: number) => {
-      if (t[k] !== undefined && (!Number.isInteger(t[k]) || (t[k] as number) < min)) {
-        throw new ConfigError(`${source}: "train.${k}" must be an integer ≥ ${min}, received ${JSON.stringify(t[k])}`);
-      }
-    };
-    int('batchSize', 1);
-    int('epochs', 1);
-    if (t.seed !== undefined && (typeof t.seed !== 'number' || !Number.isFinite(t.seed))) throw new ConfigError(`${source}: "train.seed" must be a number`);
-    if (t.shuffle !== undefined && typeof t.shuffle !== 'boolean') throw new ConfigError(`${source}: "train.shuffle" must be true or false`);
-    if (t.stopWhen !== undefined && (!isObj(t.stopWhen) || typeof t.stopWhen.loss !== 'number' || !(t.stopWhen.loss > 0))) {
-      throw new ConfigError(`${source}: "train.stopWhen" must be {"loss": <positive number>}`);
-    }
-  }
+  checkInSpec(() => {
+    checkOneOf(raw.loss, LOSS_SPELLINGS, 'loss');
+    optional(raw.reduction, (v) => checkOneOf(v, ['sum', 'mean'], 'reduction'));
+    const opt = checkObject(raw.optimizer, 'optimizer');
+    checkOneOf(opt.type, Object.keys(OPTIMIZER_FACTORIES), 'optimizer.type');
+    if (opt.schedule !== undefined) scheduleFromSpec(opt.schedule);
+    if (raw.train !== undefined) checkTrain(checkObject(raw.train, 'train'), 'train');
+  }, source);
   return (raw.inputs !== undefined ? { ...raw, input } : raw) as unknown as ModelSpec;
 }
 
@@ -222,7 +163,7 @@ function parseGraphForm(raw: Record<string, unknown>, source: string): number[] 
   const inputs = raw.inputs;
   if (!Array.isArray(inputs) || inputs.length === 0) throw new ConfigError(`${source}: "inputs" must be a non-empty list of {"name", "shape"}`);
   inputs.forEach((t, i) => {
-    if (!isObj(t) || typeof t.name !== 'string' || !isShape(t.shape)) {
+    if (!isObject(t) || typeof t.name !== 'string' || !isShape(t.shape)) {
       throw new ConfigError(`${source}: "inputs[${i}]" must be {"name": <string>, "shape": <list of positive integers>}, received ${JSON.stringify(t)}`);
     }
   });
@@ -231,7 +172,7 @@ function parseGraphForm(raw: Record<string, unknown>, source: string): number[] 
   }
   if (Array.isArray(raw.layers)) {
     raw.layers.forEach((l, i) => {
-      if (!isObj(l)) return;
+      if (!isObject(l)) return;
       if (typeof l.name !== 'string') throw new ConfigError(`${source}: "layers[${i}]" of a graph spec needs a "name" (the other layers refer to it)`);
       const ib = l.inbound;
       const ok = Array.isArray(ib) && ib.length > 0 && (ib.every((r) => typeof r === 'string') || ib.every((c) => Array.isArray(c) && c.length > 0 && c.every((r) => typeof r === 'string')));
@@ -241,18 +182,49 @@ function parseGraphForm(raw: Record<string, unknown>, source: string): number[] 
   return (inputs[0] as GraphInputSpec).shape;
 }
 
-/** Builds the network of a spec. `seed` defaults to `train.seed` (or 1). */
+/** Runs a check, prefixing its ConfigError with the spec's source. */
+function checkInSpec(check: () => void, source: string): void {
+  try {
+    check();
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ConfigError(`${source}: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * A layer's or optimiser's own message (`dense.units must be …`, `sgd: …`) placed in the spec:
+ * `layers[0] (dense).units must be …`.
+ */
+function placed(message: string, own: string, where: string): string {
+  if (message.startsWith(`${own}.`) || message.startsWith(`${own}:`)) return `${where}${message.slice(own.length)}`;
+  return `${where}: ${message}`;
+}
+
+/** Where a spec's layer i is, for messages: `layers[1] (dense "h1")`. */
+function layerWhere(l: LayerSpec, i: number): string {
+  return `layers[${i}] (${l.type}${l.name ? ` "${l.name}"` : ''})`;
+}
+
+/**
+ * Builds the network of a spec. `seed` defaults to `train.seed` (or 1).
+ *
+ * @example
+ * ```ts
+ * const net = buildNetwork(parseSpec(json));
+ * ```
+ */
 export function buildNetwork(spec: ModelSpec, seed?: number): Sequential {
   const layers = spec.layers.map((l, i) => {
-    const where = `layers[${i}] (${l.type}${l.name ? ` "${l.name}"` : ''})`;
+    const where = layerWhere(l, i);
     const { trainable, inbound: _inbound, ...options } = l;
-    if (trainable !== undefined && typeof trainable !== 'boolean') throw new ConfigError(`${where}: "trainable" must be true or false, received ${JSON.stringify(trainable)}`);
+    if (trainable !== undefined && typeof trainable !== 'boolean') throw new ConfigError(`${where}: "trainable" must be true or false, received ${show(trainable)}`);
     try {
       const layer = LAYER_FACTORIES[l.type](options as LayerSpec, where);
       if (trainable === false) layer.trainable = false;
       return layer;
     } catch (e) {
-      if (e instanceof ConfigError) throw new ConfigError(`${where}: ${e.message}`);
+      if (e instanceof ConfigError) throw new ConfigError(placed(e.message, l.name ?? l.type, where));
       throw e;
     }
   });
@@ -329,12 +301,28 @@ export function graphSpec(net: GraphNetwork): Pick<ModelSpec, 'input' | 'inputs'
   };
 }
 
-/** Builds the optimiser of a spec. */
+/**
+ * Builds the optimiser of a spec.
+ *
+ * @example
+ * ```ts
+ * const opt = buildOptimizer(parseSpec(json));
+ * ```
+ */
 export function buildOptimizer(spec: ModelSpec): Optimizer {
+  checkInSpec(() => {
+    checkObject(spec.optimizer, 'optimizer');
+    checkOneOf(spec.optimizer.type, Object.keys(OPTIMIZER_FACTORIES), 'optimizer.type');
+  }, 'spec');
   const { schedule, ...options } = spec.optimizer;
-  const opt = OPTIMIZER_FACTORIES[spec.optimizer.type](options as ModelSpec['optimizer'], 'optimizer');
-  if (schedule !== undefined) opt.schedule = scheduleFromSpec(schedule);
-  return opt;
+  try {
+    const opt = OPTIMIZER_FACTORIES[spec.optimizer.type](options as OptimizerSpec, 'optimizer');
+    if (schedule !== undefined) opt.schedule = scheduleFromSpec(schedule);
+    return opt;
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ConfigError(placed(e.message, spec.optimizer.type, 'optimizer'));
+    throw e;
+  }
 }
 
 /**
@@ -376,11 +364,8 @@ export function fitOptionsFromSpec(spec: ModelSpec, validation?: [Tensor, Tensor
   if (validation) opts.validationData = validation;
   else if (t.validationSplit !== undefined) opts.validationSplit = t.validationSplit as number;
   if (t.earlyStopping !== undefined) {
-    const es = t.earlyStopping;
-    if (typeof es !== 'object' || es === null || Array.isArray(es)) {
-      throw new ConfigError(`"train.earlyStopping" must be an object such as {"patience": 5}, received ${JSON.stringify(es)}`);
-    }
-    opts.callbacks = [new EarlyStopping(es as EarlyStoppingOptions)];
+    checkObject(t.earlyStopping, 'train.earlyStopping');
+    opts.callbacks = [new EarlyStopping(t.earlyStopping as EarlyStoppingOptions)];
   }
   if (t.reduceLROnPlateau !== undefined) {
     const r = t.reduceLROnPlateau;
@@ -390,4 +375,63 @@ export function fitOptionsFromSpec(spec: ModelSpec, validation?: [Tensor, Tensor
     (opts.callbacks ??= []).push(new ReduceLROnPlateau(r as ReduceLROnPlateauOptions));
   }
   return opts;
+}
+
+/** Initialisers only decide the starting weights: a trained model does not depend on them. */
+function comparedKey(k: string): boolean {
+  return k !== 'name' && k !== 'type' && !k.endsWith('Initializer');
+}
+
+/** ConfigError for the first option both configs give with different values. */
+function compareConfigs(spec: Record<string, unknown>, model: Record<string, unknown>, where: string): void {
+  for (const k of Object.keys(spec)) {
+    if (!comparedKey(k) || spec[k] === undefined || model[k] === undefined) continue;
+    if (show(spec[k]) !== show(model[k])) {
+      throw new ConfigError(`${where}: ${k} is ${show(spec[k])} in the spec, but the model has ${show(model[k])}`);
+    }
+  }
+}
+
+function compareLayer(want: Layer, have: Layer, where: string): void {
+  if (want.type !== have.type) throw new ConfigError(`${where}: type is "${want.type}" in the spec, but the model's layer ${have.name} is "${have.type}"`);
+  if (want.name !== have.name) throw new ConfigError(`${where}: name is "${want.name}" in the spec, but the model's layer is "${have.name}"`);
+  compareConfigs(want.config(), have.config(), where);
+  const haveTensors = new Map([...have.ownParameters(), ...have.state]);
+  for (const [k, t] of [...want.ownParameters(), ...want.state]) {
+    const h = haveTensors.get(k);
+    if (!h) throw new ConfigError(`${where}: the spec gives the layer a "${k}" ${fmtShape(t.shape)}, the model's layer has none`);
+    if (fmtShape(h.shape) !== fmtShape(t.shape)) throw new ConfigError(`${where}: ${k} is ${fmtShape(t.shape)} by the spec, but ${fmtShape(h.shape)} in the model`);
+    haveTensors.delete(k);
+  }
+  for (const [k, t] of haveTensors) throw new ConfigError(`${where}: the model's layer has a "${k}" ${fmtShape(t.shape)} that the spec does not give it`);
+}
+
+/**
+ * Checks that a (hand-written) spec describes a model: same input shape, the same layers with the
+ * same names, types, options and parameter shapes (initialisers aside), the same loss and
+ * optimiser. A mismatch is a `ConfigError` naming the layer and the field, e.g.
+ * `layers[0] (dense "h1"): activation is "tanh" in the spec, but the model has "relu"`.
+ *
+ * @example
+ * ```ts
+ * checkSpecMatchesModel(parseSpec(json), model); // throws on the first difference
+ * ```
+ */
+export function checkSpecMatchesModel(spec: ModelSpec, model: Model, source = 'spec'): void {
+  if (fmtShape(spec.input) !== fmtShape(model.net.inputShape)) {
+    throw new ConfigError(`${source}: "input" is ${fmtShape(spec.input)}, but the model's input is ${fmtShape(model.net.inputShape)}`);
+  }
+  if (spec.layers.length !== model.net.layers.length) {
+    throw new ConfigError(`${source}: "layers" lists ${spec.layers.length} layers, but the model has ${model.net.layers.length} (${model.net.layers.map((l) => l.name).join(', ')})`);
+  }
+  const net = buildNetwork(spec);
+  net.layers.forEach((l, i) => compareLayer(l, model.net.layers[i], `${source}: ${layerWhere(spec.layers[i], i)}`));
+  const own = model.toSpec();
+  for (const k of ['loss', 'reduction'] as const) {
+    const want = k === 'loss' ? getLoss(spec.loss).name : spec.reduction;
+    if (want !== undefined && want !== own[k]) throw new ConfigError(`${source}: "${k}" is ${show(spec[k])}, but the model's is ${show(own[k])}`);
+  }
+  const opt = buildOptimizer(spec);
+  if (opt.type !== model.optimizer.type) throw new ConfigError(`${source}: "optimizer.type" is "${opt.type}", but the model's optimizer is "${model.optimizer.type}"`);
+  compareConfigs(opt.config(), model.optimizer.config(), `${source}: optimizer`);
 }

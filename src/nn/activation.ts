@@ -5,6 +5,8 @@ import { checkActivation, gelu, identity, leakyRelu, logistic, prelu, relu, soft
 import { ConfigError } from '../errors.js';
 import { Layer } from './module.js';
 import type { BuildContext } from './module.js';
+import { registerLayer } from './registry.js';
+import { checkKeys, checkObject } from '../validate.js';
 
 /** Activation options shared by layers that end in an activation. */
 export interface ActivationOptions {
@@ -70,8 +72,10 @@ export class Activation extends Layer {
   private lambda?: Tensor;
 
   constructor(readonly opts: ActivationOptions & { name?: string }) {
-    super(opts.name);
-    this.activation = checkActivationOptions(opts, opts.name ?? 'activation');
+    super(opts?.name);
+    const where = opts?.name ?? 'activation';
+    checkKeys(checkObject(opts, where), ['type', 'name', 'activation', 'alpha', 'theta', 'preluInit'], where);
+    this.activation = checkActivationOptions(opts, where);
   }
 
   protected init(inputShape: readonly number[], _ctx: BuildContext): readonly number[] {
@@ -95,6 +99,9 @@ export class Activation extends Layer {
   }
 
   config(): Record<string, unknown> {
-    return { type: this.type, name: this.name, activation: this.activation };
+    const { alpha, theta, preluInit } = this.opts;
+    return { type: this.type, name: this.name, activation: this.activation, alpha, theta, preluInit };
   }
 }
+
+registerLayer('activation', (s) => new Activation(s as unknown as ActivationOptions & { name?: string }));

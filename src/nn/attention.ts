@@ -10,7 +10,8 @@ import { checkInitializer, initialize } from './init.js';
 import type { Initializer } from './init.js';
 import { Layer, checkInt } from './module.js';
 import type { BuildContext } from './module.js';
-import { checkKeys } from './conv.js';
+import { checkKeys } from '../validate.js';
+import { registerLayer } from './registry.js';
 
 /** Options of a {@link MultiHeadAttention} layer (Keras names). */
 export interface MultiHeadAttentionOptions {
@@ -223,3 +224,5 @@ export class MultiHeadAttention extends Layer {
     return { type: this.type, name: this.name, ...rest };
   }
 }
+
+registerLayer('multiHeadAttention', (s) => new MultiHeadAttention(s as unknown as MultiHeadAttentionOptions));

@@ -4,6 +4,8 @@ import { full } from '../tensor/create.js';
 import { batchNormInference, batchNormTrain } from '../ops/batchnorm.js';
 import { Layer } from './module.js';
 import type { BuildContext } from './module.js';
+import { registerLayer } from './registry.js';
+import { checkBool, checkKeys, checkObject, checkPositive, checkUnitInterval, optional } from '../validate.js';
 
 /** Options of a {@link BatchNorm} layer (TF.js key names). */
 export interface BatchNormOptions {
@@ -50,15 +52,12 @@ export class BatchNorm extends Layer {
   movingVariance!: Tensor;
 
   constructor(readonly opts: BatchNormOptions = {}) {
-    super(opts.name);
-    const where = opts.name ?? 'batchNorm';
-    const m = opts.momentum ?? 0.99;
-    if (typeof m !== 'number' || !(m >= 0 && m < 1)) throw new ConfigError(`${where}.momentum must be in [0, 1), received ${JSON.stringify(m)}`);
-    const e = opts.epsilon ?? 1e-3;
-    if (typeof e !== 'number' || !(e > 0) || !Number.isFinite(e)) throw new ConfigError(`${where}.epsilon must be a positive number, received ${JSON.stringify(e)}`);
-    for (const k of ['center', 'scale'] as const) {
-      if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw new ConfigError(`${where}.${k} must be true or false, received ${JSON.stringify(opts[k])}`);
-    }
+    super(opts?.name);
+    const where = opts?.name ?? 'batchNorm';
+    checkKeys(checkObject(opts, where), ['type', 'name', 'momentum', 'epsilon', 'center', 'scale'], where);
+    const m = checkUnitInterval(opts.momentum ?? 0.99, `${where}.momentum`);
+    const e = checkPositive(opts.epsilon ?? 1e-3, `${where}.epsilon`);
+    for (const k of ['center', 'scale'] as const) optional(opts[k], (v) => checkBool(v, `${where}.${k}`));
     this.momentum = m;
     this.epsilon = e;
   }
@@ -102,3 +101,5 @@ export class BatchNorm extends Layer {
     };
   }
 }
+
+registerLayer('batchNorm', (s) => new BatchNorm(s as unknown as BatchNormOptions), { aliases: ['batchNormalization'] });

@@ -7,7 +7,9 @@ import type { BuildContext } from './module.js';
 import { CompositeLayer } from './composite.js';
 import { RecurrentLayer } from './rnn.js';
 import type { RecurrentOptions } from './rnn.js';
-import { checkKeys } from './conv.js';
+import { checkKeys, show } from '../validate.js';
+import { LAYER_FACTORIES, registerLayer } from './registry.js';
+import type { LayerSpec } from './registry.js';
 
 /** Options of a {@link Bidirectional} wrapper. */
 export interface BidirectionalOptions {
@@ -87,3 +89,13 @@ export class Bidirectional extends CompositeLayer {
     return { type: this.type, name: this.name, layer: this.forwardLayer.config(), mergeMode: this.mergeMode };
   }
 }
+
+// the wrapped layer is a nested spec, built by its own factory
+registerLayer('bidirectional', (s, where) => {
+  const inner = s.layer as LayerSpec | undefined;
+  const make = inner && typeof inner === 'object' && typeof inner.type === 'string' ? LAYER_FACTORIES[inner.type] : undefined;
+  if (!make || !['simpleRNN', 'lstm', 'gru'].includes(inner!.type)) {
+    throw new ConfigError(`${where}.layer must be a simpleRNN, lstm or gru layer spec, received ${show(inner)}`);
+  }
+  return new Bidirectional({ ...(s as object), layer: make(inner!, `${where}.layer`) } as unknown as BidirectionalOptions);
+});

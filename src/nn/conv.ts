@@ -2,7 +2,7 @@ import { Tensor, shapeSize } from '../tensor/tensor.js';
 import { conv2dTranspose, outputPaddingPair } from '../ops/spatial.js';
 import type { Conv2dTransposeOptions } from '../ops/spatial.js';
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
-import { conv1d, conv2d, checkKernel1D, checkPadding, convGeometry, pair, positiveInt, resolvePadding1D, resolvePadding2D } from '../ops/conv.js';
+import { conv1d, conv2d, checkKernel1D, checkPadding, convGeometry, pair, resolvePadding1D, resolvePadding2D } from '../ops/conv.js';
 import type { Pair, Padding1D, Padding2D } from '../ops/conv.js';
 import { mul, neg, sub } from '../ops/elementwise.js';
 import { relu } from '../ops/activations.js';
@@ -10,10 +10,12 @@ import { reshape } from '../ops/shape.js';
 import type { ActivationName } from '../ops/activations.js';
 import { checkInitializer, initialize } from './init.js';
 import type { Initializer } from './init.js';
-import { Layer, checkInt } from './module.js';
+import { Layer } from './module.js';
 import type { BuildContext } from './module.js';
 import { applyActivation, checkActivationOptions, makePreluSlope } from './activation.js';
 import type { ActivationOptions } from './activation.js';
+import { registerLayer } from './registry.js';
+import { checkInt, checkKeys } from '../validate.js';
 
 /** Options shared by {@link Conv2D} and {@link Conv1D}. @example `const o: ConvOptions = { filters: 8, activation: 'relu' };` */
 export interface ConvOptions extends ActivationOptions {
@@ -55,16 +57,6 @@ const CONV_KEYS = [
   'type', 'name', 'filters', 'kernelSize', 'strides', 'padding', 'activation', 'alpha', 'theta', 'preluInit',
   'kernelInitializer', 'biasInitializer', 'useBias', 'dataFormat',
 ];
-
-/**
- * Rejects option keys a layer does not know (a misspelt `stride` would otherwise be ignored).
- * @example `checkKeys({ filters: 2, stride: 2 }, ['filters', 'strides'], 'conv2d') // throws ConfigError`
- */
-export function checkKeys(opts: object, known: readonly string[], where: string): void {
-  for (const k of Object.keys(opts)) {
-    if (!known.includes(k)) throw new ConfigError(`${where}: unknown option "${k}"; expected one of ${known.join(', ')}`);
-  }
-}
 
 /**
  * Common part of the convolutional layers: options, parameters, activation and tracing. The
@@ -224,8 +216,8 @@ export class Conv1D extends ConvLayer<Conv1DOptions> {
   constructor(opts: Conv1DOptions) {
     super(opts, 'conv1d');
     const where = opts.name ?? 'conv1d';
-    this.kernelSize = positiveInt(opts.kernelSize, `${where}.kernelSize`);
-    this.strides = positiveInt(opts.strides ?? 1, `${where}.strides`);
+    this.kernelSize = checkInt(opts.kernelSize, `${where}.kernelSize`);
+    this.strides = checkInt(opts.strides ?? 1, `${where}.strides`);
     checkPadding(opts.padding ?? 'valid', `${where}.padding`, 1);
   }
 
@@ -313,3 +305,7 @@ export class Conv2DTranspose extends ConvLayer<Conv2DTransposeOptions> {
     return conv2dTranspose(x, this.weight, this.bias, this.transposeOptions());
   }
 }
+
+registerLayer('conv2d', (s) => new Conv2D(s as unknown as Conv2DOptions));
+registerLayer('conv1d', (s) => new Conv1D(s as unknown as Conv1DOptions));
+registerLayer('conv2dTranspose', (s) => new Conv2DTranspose(s as unknown as Conv2DTransposeOptions));

@@ -10,6 +10,8 @@ import type { BuildContext } from './module.js';
 import { ShapeError, fmtShape } from '../errors.js';
 import { applyActivation, checkActivationOptions, makePreluSlope } from './activation.js';
 import type { ActivationOptions } from './activation.js';
+import { registerLayer } from './registry.js';
+import { checkKeys, checkObject } from '../validate.js';
 
 /** Options of a {@link Dense} layer. */
 export interface DenseOptions extends ActivationOptions {
@@ -24,6 +26,8 @@ export interface DenseOptions extends ActivationOptions {
   /** Whether the layer has a bias (default true). */
   useBias?: boolean;
 }
+
+const DENSE_KEYS = ['type', 'name', 'units', 'activation', 'alpha', 'theta', 'preluInit', 'kernelInitializer', 'biasInitializer', 'useBias'];
 
 /**
  * A fully connected layer: z = x·Wᵀ + b, a = φ(z).
@@ -52,8 +56,9 @@ export class Dense extends Layer {
   lambda: Tensor | undefined;
 
   constructor(readonly opts: DenseOptions) {
-    super(opts.name);
-    const where = opts.name ?? 'dense';
+    super(opts?.name);
+    const where = opts?.name ?? 'dense';
+    checkKeys(checkObject(opts, where), DENSE_KEYS, where);
     this.units = checkInt(opts.units, `${where}.units`);
     this.activation = checkActivationOptions(opts, where);
     checkInitializer(opts.kernelInitializer ?? 'glorotUniform', `${where}.kernelInitializer`);
@@ -113,3 +118,5 @@ export class Dense extends Layer {
     return { type: this.type, name: this.name, ...rest, activation: this.activation };
   }
 }
+
+registerLayer('dense', (s) => new Dense(s as unknown as DenseOptions));

@@ -4,6 +4,8 @@ import type { Rng } from '../tensor/rng.js';
 import { checkKeepProb, dropoutWithMask, sampleDropMask } from '../ops/dropout.js';
 import { Layer } from './module.js';
 import type { BuildContext } from './module.js';
+import { registerLayer } from './registry.js';
+import { checkKeys, checkObject } from '../validate.js';
 
 /**
  * Options of a {@link Dropout} layer. Give the lecture's keep probability `keepProb` (ρ) or
@@ -71,8 +73,10 @@ export class Dropout extends Layer {
   private rng: Rng | null = null;
 
   constructor(opts: DropoutOptions) {
-    super(opts.name);
-    this.keepProb = keepProbOf(opts ?? {}, opts?.name ?? 'dropout');
+    super(opts?.name);
+    const where = opts?.name ?? 'dropout';
+    checkKeys(checkObject(opts, where), ['type', 'name', 'keepProb', 'rate'], where);
+    this.keepProb = keepProbOf(opts, where);
   }
 
   protected init(inputShape: readonly number[], ctx: BuildContext): readonly number[] {
@@ -96,3 +100,5 @@ export class Dropout extends Layer {
     return { type: this.type, name: this.name, keepProb: this.keepProb };
   }
 }
+
+registerLayer('dropout', (s) => new Dropout(s as unknown as DropoutOptions));

@@ -7,6 +7,8 @@ import { checkInitializer, initialize } from './init.js';
 import type { Initializer } from './init.js';
 import { Layer, checkInt } from './module.js';
 import type { BuildContext } from './module.js';
+import { registerLayer } from './registry.js';
+import { checkKeys, checkObject } from '../validate.js';
 
 /** Options of an {@link Embedding} layer (TensorFlow.js names). */
 export interface EmbeddingOptions {
@@ -49,7 +51,7 @@ export class Embedding extends Layer {
   constructor(readonly opts: EmbeddingOptions) {
     super(opts?.name);
     const where = opts?.name ?? 'embedding';
-    if (!opts || typeof opts !== 'object') throw new ConfigError(`${where}: options must be an object with inputDim and outputDim`);
+    checkKeys(checkObject(opts, where), ['type', 'name', 'inputDim', 'outputDim', 'maskZero', 'embeddingsInitializer'], where);
     this.inputDim = checkInt(opts.inputDim, `${where}.inputDim`);
     this.outputDim = checkInt(opts.outputDim, `${where}.outputDim`);
     if (opts.maskZero !== undefined && typeof opts.maskZero !== 'boolean') {
@@ -110,7 +112,8 @@ export class Masking extends Layer {
   readonly maskValue: number;
 
   constructor(readonly opts: MaskingOptions = {}) {
-    super(opts.name);
+    super(opts?.name);
+    checkKeys(checkObject(opts, opts?.name ?? 'masking'), ['type', 'name', 'maskValue'], opts?.name ?? 'masking');
     const v = opts.maskValue ?? 0;
     if (typeof v !== 'number' || Number.isNaN(v)) throw new ConfigError(`${opts.name ?? 'masking'}.maskValue must be a number, received ${JSON.stringify(v)}`);
     this.maskValue = v;
@@ -141,3 +144,6 @@ export class Masking extends Layer {
     return { type: this.type, name: this.name, maskValue: this.maskValue };
   }
 }
+
+registerLayer('embedding', (s) => new Embedding(s as unknown as EmbeddingOptions));
+registerLayer('masking', (s) => new Masking(s as unknown as MaskingOptions));

@@ -4,7 +4,8 @@ import { ConfigError } from '../errors.js';
 import { reshape } from '../ops/shape.js';
 import { Layer } from './module.js';
 import type { BuildContext } from './module.js';
-import { checkKeys } from './conv.js';
+import { registerLayer } from './registry.js';
+import { checkKeys } from '../validate.js';
 
 /** Options of a {@link Flatten} layer. @example `const o: FlattenOptions = { name: 'to_dense' };` */
 export interface FlattenOptions {
@@ -45,3 +46,5 @@ export class Flatten extends Layer {
     return { type: this.type, name: this.name };
   }
 }
+
+registerLayer('flatten', (s) => new Flatten(s as FlattenOptions));

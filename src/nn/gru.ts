@@ -4,6 +4,7 @@ import type { RecurrentOpOptions, RecurrentResult } from '../ops/rnn.js';
 import { RecurrentLayer } from './rnn.js';
 import type { RecurrentOptions } from './rnn.js';
 import type { BuildContext } from './module.js';
+import { registerLayer } from './registry.js';
 
 /** Options of a {@link GRU} layer. */
 export type GRUOptions = RecurrentOptions;
@@ -49,3 +50,5 @@ export class GRU extends RecurrentLayer {
     return gru(x, { Wz, Wr, Wh, bz, br, bh }, opts);
   }
 }
+
+registerLayer('gru', (s) => new GRU(s as unknown as GRUOptions));

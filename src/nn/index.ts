@@ -1,4 +1,4 @@
-export { Module, Layer, checkInt } from './module.js';
+export { Module, Layer } from './module.js';
 export type { BuildContext, LayerRecord } from './module.js';
 export { Dense } from './dense.js';
 export type { DenseOptions } from './dense.js';
@@ -6,7 +6,7 @@ export { Activation, applyActivation } from './activation.js';
 export type { ActivationOptions } from './activation.js';
 export { Sequential } from './sequential.js';
 export type { SequentialOptions, WeightMap, WeightJson } from './sequential.js';
-export { initialize, initVariance, checkInitializer, INITIALIZER_TYPES } from './init.js';
+export { initialize, initVariance, INITIALIZER_TYPES } from './init.js';
 export type { Initializer, InitializerSpec } from './init.js';
 export { getLoss } from './losses.js';
 export type { Loss, LossName } from './losses.js';

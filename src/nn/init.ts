@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { checkKeys, checkNumber, checkOneOf, isObject, show } from '../validate.js';
 import { Tensor, shapeSize } from '../tensor/tensor.js';
 import { getBackend } from '../backend/index.js';
 import type { Rng } from '../tensor/rng.js';
@@ -35,27 +36,40 @@ export const INITIALIZER_TYPES = [
 /** An initialiser given as a spec object or just its type name (`'heNormal'`). */
 export type Initializer = InitializerSpec | InitializerSpec['type'];
 
-/** Validates an initialiser (spec object or name); `where` names the layer and key for errors. */
+/** Options each initialiser type takes besides `type`. */
+const INITIALIZER_KEYS: Partial<Record<InitializerSpec['type'], readonly string[]>> = {
+  randomUniform: ['minval', 'maxval'], randomNormal: ['mean', 'stddev'], constant: ['value'],
+};
+
+/**
+ * Validates an initialiser given as a name (`'heNormal'`) or a spec object
+ * (`{type: 'randomNormal', stddev: 0.01}`) and returns the spec object; `where` names the layer
+ * and key in `ConfigError`s (unknown type or key with the closest valid one, non-finite numbers).
+ * Internal: layers call it on their options.
+ */
 export function checkInitializer(init: unknown, where: string): InitializerSpec {
-  const spec = (typeof init === 'string' ? { type: init } : init) as InitializerSpec;
-  if (!spec || typeof spec !== 'object' || !(INITIALIZER_TYPES as readonly string[]).includes(spec.type)) {
-    throw new ConfigError(`${where}: unknown initializer ${JSON.stringify(init)}; expected one of ${INITIALIZER_TYPES.join(', ')}`);
-  }
-  const num = (k: string, v: unknown) => {
-    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) {
-      throw new ConfigError(`${where}: initializer ${spec.type}.${k} must be a finite number, received ${JSON.stringify(v)}`);
-    }
-  };
-  for (const [k, v] of Object.entries(spec)) if (k !== 'type') num(k, v);
-  if (spec.type === 'constant' && spec.value === undefined) throw new ConfigError(`${where}: initializer constant needs a "value"`);
-  if (spec.type === 'randomNormal' && spec.stddev !== undefined && spec.stddev < 0) {
-    throw new ConfigError(`${where}: randomNormal.stddev must be ≥ 0, received ${spec.stddev}`);
-  }
-  return spec;
+  const spec = typeof init === 'string' ? { type: init } : init;
+  if (!isObject(spec)) throw new ConfigError(`${where} must be an initializer name or an object {type, …}, received ${show(init)}`);
+  const type = checkOneOf(spec.type, INITIALIZER_TYPES, typeof init === 'string' ? where : `${where}.type`);
+  checkKeys(spec, ['type', ...(INITIALIZER_KEYS[type] ?? [])], where);
+  for (const [k, v] of Object.entries(spec)) if (k !== 'type') checkNumber(v, `${where}.${k}`);
+  if (type === 'constant' && spec.value === undefined) throw new ConfigError(`${where}: initializer constant needs a "value"`);
+  if (type === 'randomNormal' && spec.stddev !== undefined) checkNumber(spec.stddev, `${where}.stddev`, { min: 0 });
+  return spec as InitializerSpec;
 }
 
-/** The variance an initialiser gives, for fans n_in / n_out (used by diagnostics and eq 64). */
-export function initVariance(spec: InitializerSpec, fanIn: number, fanOut: number): number {
+/**
+ * The variance an initialiser (name or spec object) gives, for fans n_in / n_out (used by
+ * diagnostics and eq 64); 0 for the constant ones. An unknown name is a `ConfigError`.
+ *
+ * @example
+ * ```ts
+ * initVariance('heNormal', 100, 1);                          // 0.02 = 2 / 100
+ * initVariance({ type: 'randomUniform', minval: -1, maxval: 1 }, 3, 3); // 1/3
+ * ```
+ */
+export function initVariance(init: Initializer, fanIn: number, fanOut: number): number {
+  const spec = checkInitializer(init, 'initVariance');
   switch (spec.type) {
     case 'randomUniform': {
       const a = spec.minval ?? -0.5;

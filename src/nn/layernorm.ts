@@ -5,7 +5,8 @@ import { layerNorm } from '../ops/layernorm.js';
 import { attachMask, maskOf } from '../ops/rnn.js';
 import { Layer } from './module.js';
 import type { BuildContext } from './module.js';
-import { checkKeys } from './conv.js';
+import { checkKeys } from '../validate.js';
+import { registerLayer } from './registry.js';
 
 /** Options of a {@link LayerNormalization} layer. */
 export interface LayerNormalizationOptions {
@@ -74,3 +75,5 @@ export class LayerNormalization extends Layer {
     return { type: this.type, name: this.name, epsilon: this.epsilon, center: this.opts.center ?? true, scale: this.opts.scale ?? true };
   }
 }
+
+registerLayer('layerNormalization', (s) => new LayerNormalization(s as LayerNormalizationOptions));

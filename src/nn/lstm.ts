@@ -5,6 +5,7 @@ import { ConfigError } from '../errors.js';
 import { RecurrentLayer } from './rnn.js';
 import type { RecurrentOptions } from './rnn.js';
 import type { BuildContext } from './module.js';
+import { registerLayer } from './registry.js';
 
 /** Options of an {@link LSTM} layer. */
 export interface LSTMOptions extends RecurrentOptions {
@@ -40,7 +41,7 @@ export class LSTM extends RecurrentLayer {
   bf!: Tensor; bi!: Tensor; bc!: Tensor; bo!: Tensor;
 
   constructor(readonly opts: LSTMOptions) {
-    super(opts, 'lstm');
+    super(opts, 'lstm', ['unitForgetBias']);
     if (opts.unitForgetBias !== undefined && typeof opts.unitForgetBias !== 'boolean') {
       throw new ConfigError(`${opts.name ?? 'lstm'}.unitForgetBias must be true or false, received ${JSON.stringify(opts.unitForgetBias)}`);
     }
@@ -63,3 +64,5 @@ export class LSTM extends RecurrentLayer {
     return lstm(x, { Wf, Wi, Wc, Wo, bf, bi, bc, bo }, opts);
   }
 }
+
+registerLayer('lstm', (s) => new LSTM(s as unknown as LSTMOptions));

@@ -5,6 +5,8 @@ import { concat } from '../ops/shape.js';
 import { Layer } from './module.js';
 import type { BuildContext } from './module.js';
 import type { MultiInputLayer, SymbolicTensor } from './symbolic.js';
+import { registerLayer } from './registry.js';
+import { checkKeys, checkObject } from '../validate.js';
 
 /** Options of the merge layers. @example `const o: MergeOptions = { name: 'skip' };` */
 export interface MergeOptions {
@@ -25,10 +27,7 @@ abstract class MergeLayer extends Layer implements MultiInputLayer {
 
   constructor(opts: MergeOptions | undefined, type: string) {
     super(opts?.name);
-    if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw new ConfigError(`${type} takes an options object, received ${JSON.stringify(opts)}`);
-    for (const k of Object.keys(opts ?? {})) {
-      if (!this.allowedKeys().includes(k)) throw new ConfigError(`${opts?.name ?? type}: unknown option "${k}" (known: ${this.allowedKeys().join(', ')})`);
-    }
+    if (opts !== undefined) checkKeys(checkObject(opts, type), this.allowedKeys(), opts.name ?? type);
   }
 
   /** Option keys this merge accepts. */
@@ -186,3 +185,7 @@ export class Concatenate extends MergeLayer {
     return { type: this.type, name: this.name, axis: this.axis };
   }
 }
+
+registerLayer('add', (s) => new Add(s as MergeOptions));
+registerLayer('multiply', (s) => new Multiply(s as MergeOptions));
+registerLayer('concatenate', (s) => new Concatenate(s as ConcatenateOptions));

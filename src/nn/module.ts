@@ -1,4 +1,4 @@
-import { ConfigError, ShapeError, fmtShape } from '../errors.js';
+import { ShapeError, fmtShape } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/rng.js';
 import { applyLayer } from './symbolic.js';
@@ -205,10 +205,5 @@ export abstract class Layer extends Module {
   abstract config(): Record<string, unknown>;
 }
 
-/** Throws a ConfigError unless v is an integer ≥ min. */
-export function checkInt(v: unknown, where: string, min = 1): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-    throw new ConfigError(`${where} must be an integer ≥ ${min}, received ${JSON.stringify(v)}`);
-  }
-  return v;
-}
+// layers validate their options with the shared checks (kept importable from here)
+export { checkInt } from '../validate.js';

@@ -1,13 +1,14 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
-import { pair, positiveInt } from '../ops/conv.js';
+import { pair } from '../ops/conv.js';
 import type { Pair } from '../ops/conv.js';
 import { avgPool2d, maxPool2d, poolGeometry } from '../ops/pool.js';
 import type { Pool2dOptions } from '../ops/pool.js';
 import { reshape } from '../ops/shape.js';
 import { Layer } from './module.js';
 import type { BuildContext } from './module.js';
-import { checkKeys } from './conv.js';
+import { registerLayer } from './registry.js';
+import { checkInt, checkKeys } from '../validate.js';
 
 /** Options of {@link MaxPool2D} and {@link AvgPool2D} (TF.js key names). @example `const o: Pool2DOptions = { poolSize: 2 };` */
 export interface Pool2DOptions {
@@ -58,8 +59,8 @@ abstract class PoolLayer extends Layer {
       this.poolSize = pair(opts.poolSize ?? 2, `${where}.poolSize`);
       this.strides = opts.strides === undefined ? this.poolSize : pair(opts.strides, `${where}.strides`);
     } else {
-      this.poolSize = [1, positiveInt(opts.poolSize ?? 2, `${where}.poolSize`)];
-      this.strides = [1, opts.strides === undefined ? this.poolSize[1] : positiveInt(opts.strides, `${where}.strides`)];
+      this.poolSize = [1, checkInt(opts.poolSize ?? 2, `${where}.poolSize`)];
+      this.strides = [1, opts.strides === undefined ? this.poolSize[1] : checkInt(opts.strides, `${where}.strides`)];
     }
     if (opts.padding !== undefined && opts.padding !== 'valid' && opts.padding !== 'same') {
       throw new ConfigError(`${where}.padding must be "valid" (windows inside the input) or "same", received ${JSON.stringify(opts.padding)}`);
@@ -166,3 +167,8 @@ export class AvgPool1D extends PoolLayer {
     super(opts, 'avgPool1d', 1, avgPool2d);
   }
 }
+
+registerLayer('maxPool2d', (s) => new MaxPool2D(s as Pool2DOptions), { aliases: ['maxPooling2d'] });
+registerLayer('avgPool2d', (s) => new AvgPool2D(s as Pool2DOptions), { aliases: ['averagePooling2d'] });
+registerLayer('maxPool1d', (s) => new MaxPool1D(s as Pool1DOptions), { aliases: ['maxPooling1d'] });
+registerLayer('avgPool1d', (s) => new AvgPool1D(s as Pool1DOptions), { aliases: ['averagePooling1d'] });

@@ -7,7 +7,8 @@ import { checkInitializer, initialize } from './init.js';
 import type { Initializer } from './init.js';
 import { Layer, checkInt } from './module.js';
 import type { BuildContext } from './module.js';
-import { checkKeys } from './conv.js';
+import { checkKeys } from '../validate.js';
+import { registerLayer } from './registry.js';
 
 /** Checks a [batch, T, F] input against the built F and the longest T; returns T. */
 function checkPositions(layer: Layer, x: Tensor, maxLength: number): number {
@@ -156,3 +157,6 @@ export class SinusoidalEncoding extends PositionLayer {
     return { type: this.type, name: this.name, maxLength: this.maxLength, base: this.opts.base ?? 10000 };
   }
 }
+
+registerLayer('positionEmbedding', (s) => new PositionEmbedding(s as PositionEmbeddingOptions));
+registerLayer('sinusoidalEncoding', (s) => new SinusoidalEncoding(s as SinusoidalEncodingOptions));

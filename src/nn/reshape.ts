@@ -4,7 +4,8 @@ import { shapeSize } from '../tensor/tensor.js';
 import { permute, reshape } from '../ops/shape.js';
 import { Layer } from './module.js';
 import type { BuildContext } from './module.js';
-import { checkKeys } from './conv.js';
+import { checkKeys } from '../validate.js';
+import { registerLayer } from './registry.js';
 
 /** Options of a {@link Reshape} layer. */
 export interface ReshapeOptions {
@@ -110,3 +111,6 @@ export class Permute extends Layer {
     return { type: this.type, name: this.name, dims: [...this.dims] };
   }
 }
+
+registerLayer('reshape', (s) => new Reshape(s as unknown as ReshapeOptions));
+registerLayer('permute', (s) => new Permute(s as unknown as PermuteOptions));

@@ -10,6 +10,8 @@ import { checkInitializer, initialize } from './init.js';
 import type { Initializer } from './init.js';
 import { Layer, checkInt } from './module.js';
 import type { BuildContext } from './module.js';
+import { registerLayer } from './registry.js';
+import { checkKeys, checkObject, checkUnitInterval } from '../validate.js';
 
 /** An initialiser for recurrent weight matrices: any {@link Initializer}, or `'orthogonal'`. */
 export type RecurrentInitializer = Initializer | 'orthogonal';
@@ -69,14 +71,6 @@ function orthogonal(n: number, rng: Rng): Float32Array {
   return Float32Array.from(q);
 }
 
-function checkRate(v: unknown, where: string): number {
-  if (v === undefined) return 0;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v >= 1) {
-    throw new ConfigError(`${where} must be a drop rate in [0, 1), received ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
 /** A dropout mask of n values: 0 with probability `rate`, else 1/(1 − rate) (inverted dropout). */
 function dropMask(n: number, rate: number, rng: Rng): Float32Array {
   const m = getBackend().alloc(n);
@@ -84,6 +78,8 @@ function dropMask(n: number, rate: number, rng: Rng): Float32Array {
   for (let i = 0; i < n; i++) m[i] = rng.next() < rate ? 0 : keep;
   return m;
 }
+
+const RECURRENT_KEYS = ['type', 'name', 'units', 'returnSequences', 'stateful', 'dropout', 'recurrentDropout', 'kernelInitializer', 'recurrentInitializer', 'biasInitializer'];
 
 /**
  * What the recurrent layers share: input checks ([batch, T, features], any T), the padding mask,
@@ -108,10 +104,10 @@ export abstract class RecurrentLayer extends Layer {
   protected runtimeRng: Rng | null = null;
   private carried: CarriedState | null = null;
 
-  constructor(protected readonly ropts: RecurrentOptions, defaultName: string) {
+  constructor(protected readonly ropts: RecurrentOptions, defaultName: string, extraKeys: readonly string[] = []) {
     super(ropts.name);
     const where = ropts.name ?? defaultName;
-    if (!ropts || typeof ropts !== 'object') throw new ConfigError(`${where}: options must be an object with "units"`);
+    checkKeys(checkObject(ropts, where), [...RECURRENT_KEYS, ...extraKeys], where);
     this.units = checkInt(ropts.units, `${where}.units`);
     if (ropts.returnSequences !== undefined && typeof ropts.returnSequences !== 'boolean') {
       throw new ConfigError(`${where}.returnSequences must be true or false, received ${JSON.stringify(ropts.returnSequences)}`);
@@ -121,8 +117,8 @@ export abstract class RecurrentLayer extends Layer {
     }
     this.returnSequences = ropts.returnSequences ?? false;
     this.stateful = ropts.stateful ?? false;
-    this.dropout = checkRate(ropts.dropout, `${where}.dropout`);
-    this.recurrentDropout = checkRate(ropts.recurrentDropout, `${where}.recurrentDropout`);
+    this.dropout = checkUnitInterval(ropts.dropout ?? 0, `${where}.dropout`);
+    this.recurrentDropout = checkUnitInterval(ropts.recurrentDropout ?? 0, `${where}.recurrentDropout`);
     checkInitializer(ropts.kernelInitializer ?? 'glorotUniform', `${where}.kernelInitializer`);
     if (ropts.recurrentInitializer !== 'orthogonal') checkInitializer(ropts.recurrentInitializer ?? 'zeros', `${where}.recurrentInitializer`);
     checkInitializer(ropts.biasInitializer ?? 'zeros', `${where}.biasInitializer`);
@@ -290,7 +286,7 @@ export class SimpleRNN extends RecurrentLayer {
   bias!: Tensor;
 
   constructor(readonly opts: SimpleRNNOptions) {
-    super(opts, 'simpleRNN');
+    super(opts, 'simpleRNN', ['activation', 'alpha']);
     const act = opts.activation ?? 'tanh';
     if (!Object.hasOwn(RNN_ACTIVATIONS, act)) {
       throw new ConfigError(`${opts.name ?? 'simpleRNN'}.activation must be one of ${Object.keys(RNN_ACTIVATIONS).join(', ')}, received ${JSON.stringify(act)}`);
@@ -312,3 +308,5 @@ export class SimpleRNN extends RecurrentLayer {
     return { ...super.config(), activation: this.opts.activation ?? 'tanh' };
   }
 }
+
+registerLayer('simpleRNN', (s) => new SimpleRNN(s as unknown as SimpleRNNOptions));

@@ -42,6 +42,8 @@ export class Sequential extends Module {
   readonly outputShape: readonly number[];
   /** The model's runtime generator (dropout masks); its state is saved in checkpoints. */
   readonly rng: Rng;
+  /** The seed the parameters were initialised from (the spec's `train.seed`). */
+  readonly seed: number;
 
   /**
    * `buildLayers` (used by {@link GraphNetwork}) replaces the chain: it builds the (already named)
@@ -55,6 +57,7 @@ export class Sequential extends Module {
     }
     this.layers = layers;
     this.inputShape = [...opts.inputShape];
+    this.seed = opts.seed ?? 1;
     const initRng = new Rng(opts.seed ?? 1);
     this.rng = new Rng((opts.seed ?? 1) + 0x5bd1e995);
     const counts = new Map<string, number>();

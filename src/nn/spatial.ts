@@ -6,7 +6,8 @@ import { pair } from '../ops/conv.js';
 import type { Pair } from '../ops/conv.js';
 import { Layer } from './module.js';
 import type { BuildContext } from './module.js';
-import { checkKeys } from './conv.js';
+import { checkKeys } from '../validate.js';
+import { registerLayer } from './registry.js';
 
 /** Options of {@link GlobalAveragePooling2D}. @example `const o: GlobalPoolingOptions = { name: 'gap' };` */
 export interface GlobalPoolingOptions {
@@ -131,3 +132,7 @@ export class UpSampling2D extends ShapeLayer {
     return upSample2d(x, this.size);
   }
 }
+
+registerLayer('globalAveragePooling2d', (s) => new GlobalAveragePooling2D(s as GlobalPoolingOptions));
+registerLayer('globalAveragePooling1d', (s) => new GlobalAveragePooling1D(s as GlobalPoolingOptions));
+registerLayer('upSampling2d', (s) => new UpSampling2D(s as UpSampling2DOptions));

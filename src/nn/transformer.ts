@@ -10,7 +10,8 @@ import { CompositeLayer } from './composite.js';
 import { MultiHeadAttention, checkDropRate } from './attention.js';
 import { LayerNormalization } from './layernorm.js';
 import { Dense } from './dense.js';
-import { checkKeys } from './conv.js';
+import { checkKeys } from '../validate.js';
+import { registerLayer } from './registry.js';
 
 /** Options of a {@link TransformerEncoderBlock} (and {@link TransformerDecoderBlock}). */
 export interface TransformerBlockOptions {
@@ -182,3 +183,6 @@ export class TransformerDecoderBlock extends TransformerEncoderBlock {
     return rest;
   }
 }
+
+registerLayer('transformerEncoderBlock', (s) => new TransformerEncoderBlock(s as unknown as TransformerBlockOptions));
+registerLayer('transformerDecoderBlock', (s) => new TransformerDecoderBlock(s as unknown as TransformerBlockOptions));

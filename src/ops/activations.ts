@@ -3,6 +3,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { be, record, wants } from './graph.js';
 import { add, unaryOp } from './elementwise.js';
 import { permute } from './shape.js';
+import { checkOneOf } from '../validate.js';
 
 /**
  * Logistic sigmoid φ(z) = 1 / (1 + e^−z); φ' = φ(1 − φ).
@@ -171,8 +172,5 @@ export const ACTIVATION_NAMES: readonly ActivationName[] = [
 
 /** Throws a `ConfigError` naming `where` unless `name` is a known activation. */
 export function checkActivation(name: unknown, where: string): ActivationName {
-  if (typeof name !== 'string' || !(ACTIVATION_NAMES as readonly string[]).includes(name)) {
-    throw new ConfigError(`${where}: unknown activation ${JSON.stringify(name)}; expected one of ${ACTIVATION_NAMES.join(', ')}`);
-  }
-  return name as ActivationName;
+  return checkOneOf(name, ACTIVATION_NAMES, where);
 }

@@ -3,6 +3,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { ConvGeometry } from '../backend/backend.js';
 import { be, record, wants } from './graph.js';
 import { reshape } from './shape.js';
+import { checkInt } from '../validate.js';
 
 /**
  * Zero padding of a 2-D convolution:
@@ -65,17 +66,6 @@ export function pair(v: unknown, where: string): [number, number] {
   if (ok(v)) return [v as number, v as number];
   if (Array.isArray(v) && v.length === 2 && v.every(ok)) return [v[0], v[1]];
   throw new ConfigError(`${where} must be an integer ≥ 1 or a pair [vertical, horizontal] of them, received ${JSON.stringify(v)}`);
-}
-
-/**
- * An integer ≥ 1 (a 1-D size or stride), or a ConfigError naming `where`.
- * @example `positiveInt(2, 'conv1d_1.strides') // 2`
- */
-export function positiveInt(v: unknown, where: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new ConfigError(`${where} must be an integer ≥ 1, received ${JSON.stringify(v)}`);
-  }
-  return v;
 }
 
 /**
@@ -245,7 +235,7 @@ export function conv1d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
   if (wc !== c) {
     throw new ShapeError(`conv1d: filters ${fmtShape(w.shape)} have depth ${wc} but the sequences ${fmtShape(x.shape)} have ${c} channels`);
   }
-  const s = positiveInt(opts.strides ?? 1, 'conv1d strides');
+  const s = checkInt(opts.strides ?? 1, 'conv1d strides');
   const [left, right] = resolvePadding1D(opts.padding ?? 'valid', len, kw, s, 'conv1d');
   checkKernel1D(kw, len, [left, right], 'conv1d');
   const z = conv2d(reshape(x, [n, c, 1, len]), reshape(w, [k, wc, 1, kw]), b, { strides: [1, s], padding: [0, 0, left, right] });

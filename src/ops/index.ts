@@ -1,4 +1,3 @@
-export { record, be } from './graph.js';
 export type { BackwardRule } from './graph.js';
 export { matmul, affine } from './matmul.js';
 export type { MatmulOptions } from './matmul.js';

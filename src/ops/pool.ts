@@ -3,11 +3,12 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { PoolGeometry } from '../backend/backend.js';
 import { be, record } from './graph.js';
 import { reshape } from './shape.js';
-import { pair, positiveInt, resolvePadding2D } from './conv.js';
+import { pair, resolvePadding2D } from './conv.js';
 import { pad2d } from './spatial.js';
 import { mul } from './elementwise.js';
 import { tensor } from '../tensor/create.js';
 import type { Pair } from './conv.js';
+import { checkInt } from '../validate.js';
 
 /** Options of {@link maxPool2d} and {@link avgPool2d}. @example `const o: Pool2dOptions = { poolSize: 2 };` */
 export interface Pool2dOptions {
@@ -136,8 +137,8 @@ export function avgPool2d(x: Tensor, opts: Pool2dOptions = {}): Tensor {
 
 function pool1d(op: string, x: Tensor, opts: Pool1dOptions, f: (x4: Tensor, o: Pool2dOptions) => Tensor): Tensor {
   if (x.rank !== 3) throw new ShapeError(`${op} expects sequences x [batch, channels, length], received ${fmtShape(x.shape)}`);
-  const size = positiveInt(opts.poolSize ?? 2, `${op} poolSize`);
-  const stride = opts.strides === undefined ? size : positiveInt(opts.strides, `${op} strides`);
+  const size = checkInt(opts.poolSize ?? 2, `${op} poolSize`);
+  const stride = opts.strides === undefined ? size : checkInt(opts.strides, `${op} strides`);
   const [n, c, len] = x.shape;
   if (size > len && opts.padding !== 'same') throw new ConfigError(`${op}: pool window ${size} is larger than the input length ${len}; expected at most ${len}, received ${size}`);
   const y = f(reshape(x, [n, c, 1, len]), { poolSize: [1, size], strides: [1, stride], padding: opts.padding });

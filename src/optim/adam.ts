@@ -1,6 +1,9 @@
-import { ConfigError } from '../errors.js';
 import { Optimizer } from './optimizer.js';
 import type { ParamState } from './optimizer.js';
+import { registerOptimizer } from './registry.js';
+import { checkKeys, checkNumber, checkPositive, checkUnitInterval } from '../validate.js';
+
+const ADAM_KEYS = ['type', 'learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay'];
 
 /** Options of {@link Adam} (Keras/TF.js names and defaults). */
 export interface AdamOptions {
@@ -14,37 +17,6 @@ export interface AdamOptions {
   epsilon?: number;
   /** L2 weight decay λ: g ← g + λ·w before the rule (coupled L2, not AdamW). Default 0. */
   weightDecay?: number;
-}
-
-/**
- * Throws a `ConfigError` naming `where` unless v is a number in [0, 1); returns v.
- *
- * @example
- * ```ts
- * checkUnitInterval(0.9, 'adam.beta1'); // 0.9
- * checkUnitInterval(1, 'adam.beta1');   // ConfigError: adam.beta1 must be in [0, 1), received 1
- * ```
- */
-export function checkUnitInterval(v: unknown, where: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v >= 1) {
-    throw new ConfigError(`${where} must be in [0, 1), received ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
-/**
- * Throws a `ConfigError` naming `where` unless v is a positive finite number; returns v.
- *
- * @example
- * ```ts
- * checkPositive(1e-7, 'adam.epsilon'); // 1e-7
- * ```
- */
-export function checkPositive(v: unknown, where: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || !(v > 0)) {
-    throw new ConfigError(`${where} must be a positive number, received ${JSON.stringify(v)}`);
-  }
-  return v;
 }
 
 /**
@@ -64,11 +36,12 @@ export class Adam extends Optimizer {
   readonly beta2: number;
   readonly epsilon: number;
 
-  constructor(opts: AdamOptions = {}) {
-    super(opts.learningRate ?? 0.001, opts.weightDecay ?? 0, 'adam');
-    this.beta1 = checkUnitInterval(opts.beta1 ?? 0.9, 'adam.beta1');
-    this.beta2 = checkUnitInterval(opts.beta2 ?? 0.999, 'adam.beta2');
-    this.epsilon = checkPositive(opts.epsilon ?? 1e-7, 'adam.epsilon');
+  constructor(opts: AdamOptions = {}, where = 'adam') {
+    super(opts.learningRate ?? 0.001, opts.weightDecay ?? 0, where);
+    checkKeys(opts, ADAM_KEYS, where);
+    this.beta1 = checkUnitInterval(opts.beta1 ?? 0.9, `${where}.beta1`);
+    this.beta2 = checkUnitInterval(opts.beta2 ?? 0.999, `${where}.beta2`);
+    this.epsilon = checkPositive(opts.epsilon ?? 1e-7, `${where}.epsilon`);
   }
 
   protected initState(n: number): ParamState {
@@ -98,6 +71,8 @@ export class Adam extends Optimizer {
   }
 }
 
+registerOptimizer('adam', (s) => new Adam(s as AdamOptions));
+
 /** Options of {@link AdamW}: Adam's, with a decoupled `weightDecay` (default 0.01, as PyTorch). @example `const o: AdamWOptions = { learningRate: 1e-3, weightDecay: 0.05 };` */
 export type AdamWOptions = AdamOptions;
 
@@ -119,10 +94,8 @@ export class AdamW extends Adam {
   readonly decoupledWeightDecay: number;
 
   constructor(opts: AdamWOptions = {}) {
-    super({ ...opts, weightDecay: 0 });
-    const wd = opts.weightDecay ?? 0.01;
-    if (typeof wd !== 'number' || !Number.isFinite(wd) || wd < 0) throw new ConfigError(`adamw.weightDecay must be a number ≥ 0, received ${JSON.stringify(wd)}`);
-    this.decoupledWeightDecay = wd;
+    super({ ...opts, weightDecay: 0 }, 'adamw');
+    this.decoupledWeightDecay = checkNumber(opts.weightDecay ?? 0.01, 'adamw.weightDecay', { min: 0 });
   }
 
   protected override update(w: Float32Array, g: Float32Array, st: ParamState, t: number): void {
@@ -137,3 +110,5 @@ export class AdamW extends Adam {
     return { ...super.config(), type: 'adamw', weightDecay: this.decoupledWeightDecay };
   }
 }
+
+registerOptimizer('adamw', (s) => new AdamW(s as AdamWOptions));

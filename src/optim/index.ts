@@ -1,6 +1,6 @@
 export { Optimizer, SGD } from './optimizer.js';
 export type { ParamState, SGDOptions } from './optimizer.js';
-export { Adam, AdamW, checkUnitInterval, checkPositive } from './adam.js';
+export { Adam, AdamW } from './adam.js';
 export type { AdamOptions, AdamWOptions } from './adam.js';
 export { RMSProp } from './rmsprop.js';
 export type { RMSPropOptions } from './rmsprop.js';

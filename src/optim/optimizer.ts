@@ -1,6 +1,8 @@
 import { ConfigError } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { getBackend } from '../backend/index.js';
+import { registerOptimizer } from './registry.js';
+import { checkBool, checkKeys, checkNumber, checkObject, checkPositive, checkUnitInterval } from '../validate.js';
 import type { Module } from '../nn/module.js';
 import type { LearningRateSchedule } from './schedules.js';
 
@@ -29,15 +31,9 @@ export abstract class Optimizer {
   protected readonly states = new Map<string, ParamState>();
 
   constructor(learningRate: number, weightDecay = 0, where = 'optimizer') {
-    if (typeof learningRate !== 'number' || !(learningRate > 0) || !Number.isFinite(learningRate)) {
-      throw new ConfigError(`${where}.learningRate must be a positive number, received ${JSON.stringify(learningRate)}`);
-    }
-    if (typeof weightDecay !== 'number' || !(weightDecay >= 0)) {
-      throw new ConfigError(`${where}.weightDecay must be ≥ 0, received ${JSON.stringify(weightDecay)}`);
-    }
-    this.learningRate = learningRate;
-    this.baseLearningRate = learningRate;
-    this.weightDecay = weightDecay;
+    this.learningRate = checkPositive(learningRate, `${where}.learningRate`);
+    this.weightDecay = checkNumber(weightDecay, `${where}.weightDecay`, { min: 0 });
+    this.baseLearningRate = this.learningRate;
   }
 
   /** Type name as in the spec (`sgd`, `adam`, …). */
@@ -147,11 +143,11 @@ export class SGD extends Optimizer {
   readonly nesterov: boolean;
 
   constructor(opts: SGDOptions) {
-    super(opts.learningRate, opts.weightDecay ?? 0, 'sgd');
-    const m = opts.momentum ?? 0;
-    if (typeof m !== 'number' || m < 0 || m >= 1) throw new ConfigError(`sgd.momentum must be in [0, 1), received ${JSON.stringify(m)}`);
+    super(checkObject(opts, 'sgd').learningRate as number, opts.weightDecay ?? 0, 'sgd');
+    checkKeys(opts, ['type', 'learningRate', 'momentum', 'nesterov', 'weightDecay'], 'sgd');
+    const m = checkUnitInterval(opts.momentum ?? 0, 'sgd.momentum');
     this.momentum = m;
-    this.nesterov = opts.nesterov ?? false;
+    this.nesterov = checkBool(opts.nesterov ?? false, 'sgd.nesterov');
     if (this.nesterov && m === 0) throw new ConfigError('sgd.nesterov needs a momentum > 0');
   }
 
@@ -178,3 +174,5 @@ export class SGD extends Optimizer {
     return { type: 'sgd', learningRate: this.learningRate, momentum: this.momentum, nesterov: this.nesterov, weightDecay: this.weightDecay };
   }
 }
+
+registerOptimizer('sgd', (s) => new SGD(s as unknown as SGDOptions));

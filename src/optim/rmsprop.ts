@@ -1,7 +1,9 @@
 import { ConfigError } from '../errors.js';
 import { Optimizer } from './optimizer.js';
 import type { ParamState } from './optimizer.js';
-import { checkPositive, checkUnitInterval } from './adam.js';
+import { checkPositive, checkUnitInterval } from '../validate.js';
+import { registerOptimizer } from './registry.js';
+import { checkKeys } from '../validate.js';
 
 /** Options of {@link RMSProp} (Keras names and defaults; TF.js calls `rho` "decay"). */
 export interface RMSPropOptions {
@@ -39,6 +41,7 @@ export class RMSProp extends Optimizer {
 
   constructor(opts: RMSPropOptions = {}) {
     super(opts.learningRate ?? 0.001, opts.weightDecay ?? 0, 'rmsprop');
+    checkKeys(opts, ['type', 'learningRate', 'rho', 'momentum', 'epsilon', 'centered', 'weightDecay'], 'rmsprop');
     this.rho = checkUnitInterval(opts.rho ?? 0.9, 'rmsprop.rho');
     this.momentum = checkUnitInterval(opts.momentum ?? 0, 'rmsprop.momentum');
     this.epsilon = checkPositive(opts.epsilon ?? 1e-7, 'rmsprop.epsilon');
@@ -86,3 +89,5 @@ export class RMSProp extends Optimizer {
     return { type: 'rmsprop', learningRate: this.learningRate, rho: this.rho, momentum: this.momentum, epsilon: this.epsilon, centered: this.centered, weightDecay: this.weightDecay };
   }
 }
+
+registerOptimizer('rmsprop', (s) => new RMSProp(s as RMSPropOptions));

@@ -1,5 +1,5 @@
 export { Tensor, noGrad, isGradEnabled, shapeSize } from './tensor.js';
-export type { GradNode, NestedArray } from './tensor.js';
+export type { GradNode, NestedArray, BackwardOptions } from './tensor.js';
 export { tensor, zeros, ones, full, randUniform, randNormal } from './create.js';
 export type { TensorOptions } from './create.js';
 export { Rng } from './rng.js';

@@ -114,6 +114,48 @@ export class Tensor {
     return rec(0, 0);
   }
 
+  /** The values of a rank-`n` tensor as nested arrays, or a ShapeError naming the rank. */
+  private nested<T>(rank: number, what: string): T {
+    if (this.rank !== rank) throw new ShapeError(`${what} needs a tensor of rank ${rank}, received shape ${fmtShape(this.shape)}`);
+    return this.toArray() as T;
+  }
+
+  /**
+   * Values of a vector `[n]` as `number[]` (no cast needed). ShapeError for another rank.
+   *
+   * @example
+   * ```ts
+   * tensor([1, 2, 3]).toArray1D(); // [1, 2, 3]
+   * ```
+   */
+  toArray1D(): number[] {
+    return this.nested<number[]>(1, 'toArray1D()');
+  }
+
+  /**
+   * Values of a matrix `[rows, cols]` (a batch of outputs) as `number[][]`. ShapeError for another rank.
+   *
+   * @example
+   * ```ts
+   * const rows: number[][] = model.predict(x).toArray2D();
+   * ```
+   */
+  toArray2D(): number[][] {
+    return this.nested<number[][]>(2, 'toArray2D()');
+  }
+
+  /**
+   * Values of a rank-3 tensor (e.g. sequences `[batch, T, features]`) as `number[][][]`.
+   *
+   * @example
+   * ```ts
+   * lstmOutput.toArray3D()[0][5]; // example 0, step 5
+   * ```
+   */
+  toArray3D(): number[][][] {
+    return this.nested<number[][][]>(3, 'toArray3D()');
+  }
+
   /** Values as a plain array. */
   toFlatArray(): number[] {
     return Array.from(this.data);
@@ -145,10 +187,19 @@ export class Tensor {
   /**
    * Reverse-mode differentiation from this tensor. A scalar is seeded with 1; otherwise pass the
    * seed gradient (same shape). Gradients accumulate into `.grad` of leaves that require them
-   * (and of tensors marked with {@link Tensor.retainGrad}); the graph is released afterwards.
+   * (and of tensors marked with {@link Tensor.retainGrad}). The graph is released afterwards,
+   * so a second `backward()` through it is an error — unless the first one was called with
+   * `{ retainGraph: true }` (as PyTorch's `retain_graph`).
+   *
+   * @example
+   * ```ts
+   * loss.backward({ retainGraph: true }); // keep the graph…
+   * loss.backward();                      // …to backpropagate again (gradients add up)
+   * ```
    */
-  backward(seed?: Tensor | Float32Array): void {
-    runBackward(this, seed);
+  backward(seed?: Tensor | Float32Array | BackwardOptions, opts: BackwardOptions = {}): void {
+    if (seed !== undefined && !(seed instanceof Tensor) && !(seed instanceof Float32Array)) runBackward(this, undefined, seed);
+    else runBackward(this, seed, opts);
   }
 
   /** Shape-checked multi-index read, e.g. `t.get(0, 2)`. */
@@ -171,7 +222,17 @@ export class Tensor {
   }
 }
 
-function runBackward(root: Tensor, seed?: Tensor | Float32Array): void {
+/** Options of {@link Tensor.backward}. */
+export interface BackwardOptions {
+  /** Keep the graph so that backward() can run through it again (default false: it is released). */
+  retainGraph?: boolean;
+}
+
+/** Tensors whose graph node a backward() released (a second pass through them is an error). */
+const released = new WeakSet<Tensor>();
+
+function runBackward(root: Tensor, seed: Tensor | Float32Array | undefined, opts: BackwardOptions): void {
+  if (released.has(root)) throw new DendriteError(SECOND_BACKWARD);
   if (!root.requiresGrad) {
     throw new DendriteError('backward() called on a tensor that does not require gradients (no parameter or input with requiresGrad led to it)');
   }
@@ -197,6 +258,7 @@ function runBackward(root: Tensor, seed?: Tensor | Float32Array): void {
     if (i < parents.length) {
       top[1]++;
       const p = parents[i];
+      if (released.has(p)) throw new DendriteError(SECOND_BACKWARD);
       if (p.requiresGrad && !seen.has(p)) {
         seen.add(p);
         stack.push([p, 0]);
@@ -229,6 +291,12 @@ function runBackward(root: Tensor, seed?: Tensor | Float32Array): void {
       if (prev) be.axpy(prev.length, 1, gj, prev, prev);
       else grads.set(p, gj === g || gj === t.grad?.data ? gj.slice() : gj);
     }
-    t.node = null; // release the graph as we go
+    if (!opts.retainGraph) {
+      t.node = null; // release the graph as we go
+      released.add(t);
+    }
   }
 }
+
+const SECOND_BACKWARD = 'backward() through a graph that an earlier backward() already released: '
+  + 'call the first backward({ retainGraph: true }) to keep the graph, or run the forward pass again';

@@ -8,6 +8,7 @@ import { GraphNetwork } from '../nn/graph.js';
 import { batchRanges, gatherRows } from '../data/batch.js';
 import type { Batch, Model } from './model.js';
 import type { Callback, EpochLog, History, StopReason, TrainingControl } from './callbacks.js';
+import { checkInt, checkKeys, checkObject, checkPositive, optional } from '../validate.js';
 
 /**
  * Runs a network layer by layer on a batch of sequences of any length T (a model is built for
@@ -72,11 +73,7 @@ export interface TruncatedFitOptions {
   callbacks?: Callback[];
 }
 
-function positive(v: unknown, where: string): void {
-  if (v !== undefined && !(typeof v === 'number' && v > 0 && Number.isFinite(v))) {
-    throw new ConfigError(`${where} must be a positive number, received ${JSON.stringify(v)}`);
-  }
-}
+const TRUNCATED_KEYS = ['epochs', 'batchSize', 'truncation', 'shuffle', 'clipNorm', 'clipValue', 'validationData', 'callbacks'];
 
 /**
  * Trains a recurrent model by truncated backpropagation through time: every batch of sequences
@@ -98,14 +95,12 @@ function positive(v: unknown, where: string): void {
  */
 export function fitTruncated(model: Model, x: Tensor, y: Tensor, opts: TruncatedFitOptions): History {
   const net = model.net;
-  const { epochs } = opts;
-  if (!Number.isInteger(epochs) || epochs < 1) throw new ConfigError(`fitTruncated: epochs must be an integer ≥ 1, received ${JSON.stringify(epochs)}`);
-  const bs = opts.batchSize ?? 32;
-  if (!Number.isInteger(bs) || bs < 1) throw new ConfigError(`fitTruncated: batchSize must be an integer ≥ 1, received ${JSON.stringify(opts.batchSize)}`);
-  const k = opts.truncation ?? 20;
-  if (!Number.isInteger(k) || k < 1) throw new ConfigError(`fitTruncated: truncation must be an integer ≥ 1 (the length of the subsequences), received ${JSON.stringify(opts.truncation)}`);
-  positive(opts.clipNorm, 'fitTruncated: clipNorm');
-  positive(opts.clipValue, 'fitTruncated: clipValue');
+  const w = 'fitTruncated';
+  checkKeys(checkObject(opts, `${w} options`), TRUNCATED_KEYS, w);
+  const epochs = checkInt(opts.epochs, `${w}.epochs`);
+  const bs = checkInt(opts.batchSize ?? 32, `${w}.batchSize`);
+  const k = checkInt(opts.truncation ?? 20, `${w}.truncation`);
+  for (const c of ['clipNorm', 'clipValue'] as const) optional(opts[c], (v) => checkPositive(v, `${w}.${c}`));
   const recurrent = recurrentLayers(net);
   if (recurrent.length === 0) throw new ConfigError('fitTruncated: the model has no recurrent layer (simpleRNN, lstm or gru)');
   if (x.rank < 2) throw new ShapeError(`fitTruncated expects sequences [N, T, …], received ${fmtShape(x.shape)}`);

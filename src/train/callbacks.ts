@@ -29,6 +29,28 @@ export interface History {
   stopped: StopReason;
   /** Parameter updates made. */
   updates: number;
+  /** Set when early stopping put back the weights of an earlier (the best) epoch: that epoch's number. */
+  restoredEpoch?: number;
+}
+
+/**
+ * One line about how training ended, for people: why it stopped, after how many epochs, and the
+ * loss of the weights the model now has — after early stopping, the restored epoch's.
+ *
+ * @example
+ * ```ts
+ * console.log(describeTraining(model.fit(x, y, opts)));
+ * // stopped: earlyStopping after 14 epochs (140 updates); restored the weights of epoch 9: loss 0.0213, val_loss 0.0301
+ * ```
+ */
+export function describeTraining(h: History): string {
+  const base = `stopped: ${h.stopped} after ${h.epochs.length} epochs (${h.updates} updates)`;
+  const last = h.epochs[h.epochs.length - 1];
+  if (!last) return base;
+  const losses = (e: EpochLog) => `loss ${e.loss.toPrecision(6)}${typeof e.valLoss === 'number' ? `, val_loss ${e.valLoss.toPrecision(6)}` : ''}`;
+  const restored = h.restoredEpoch !== undefined ? h.epochs.find((e) => e.epoch === h.restoredEpoch) : undefined;
+  if (restored && restored !== last) return `${base}; restored the weights of epoch ${restored.epoch}: ${losses(restored)}`;
+  return `${base}, ${losses(last)}`;
 }
 
 /** Control handed to callbacks: ask training to stop after the current epoch or batch. */

@@ -1,6 +1,7 @@
 import { ConfigError } from '../errors.js';
 import type { WeightMap } from '../nn/sequential.js';
 import type { Callback, EpochLog, History, TrainingControl } from './callbacks.js';
+import { checkBool, checkInt, checkKeys, checkNumber, checkObject, checkOneOf } from '../validate.js';
 
 /** Quantities {@link EarlyStopping} can monitor (keys of an epoch log). */
 export type Monitor = 'valLoss' | 'loss' | 'valAccuracy' | 'accuracy';
@@ -64,28 +65,13 @@ export class EarlyStopping implements Callback {
   private seen = 0;
 
   constructor(opts: EarlyStoppingOptions) {
-    if (!opts || typeof opts !== 'object') throw new ConfigError('earlyStopping needs options, e.g. { patience: 10 }');
-    const p = opts.patience;
-    if (typeof p !== 'number' || !Number.isInteger(p) || p < 0) {
-      throw new ConfigError(`earlyStopping.patience must be an integer ≥ 0, received ${JSON.stringify(p)}`);
-    }
-    const monitor = opts.monitor ?? 'valLoss';
-    if (!['valLoss', 'loss', 'valAccuracy', 'accuracy'].includes(monitor)) {
-      throw new ConfigError(`earlyStopping.monitor must be one of valLoss, loss, valAccuracy, accuracy, received ${JSON.stringify(monitor)}`);
-    }
-    const d = opts.minDelta ?? 0;
-    if (typeof d !== 'number' || !Number.isFinite(d) || d < 0) {
-      throw new ConfigError(`earlyStopping.minDelta must be a number ≥ 0, received ${JSON.stringify(d)}`);
-    }
-    const s = opts.startEpoch ?? 1;
-    if (typeof s !== 'number' || !Number.isInteger(s) || s < 1) {
-      throw new ConfigError(`earlyStopping.startEpoch must be an integer ≥ 1, received ${JSON.stringify(s)}`);
-    }
-    this.patience = p;
-    this.monitor = monitor;
-    this.minDelta = d;
-    this.startEpoch = s;
-    this.restoreBestWeights = opts.restoreBestWeights ?? true;
+    const w = 'earlyStopping';
+    checkKeys(checkObject(opts, w), ['patience', 'monitor', 'minDelta', 'startEpoch', 'restoreBestWeights'], w);
+    this.patience = checkInt(opts.patience, `${w}.patience`, 0);
+    this.monitor = checkOneOf(opts.monitor ?? 'valLoss', ['valLoss', 'loss', 'valAccuracy', 'accuracy'] as const, `${w}.monitor`);
+    this.minDelta = checkNumber(opts.minDelta ?? 0, `${w}.minDelta`, { min: 0 });
+    this.startEpoch = checkInt(opts.startEpoch ?? 1, `${w}.startEpoch`);
+    this.restoreBestWeights = checkBool(opts.restoreBestWeights ?? true, `${w}.restoreBestWeights`);
   }
 
   /** True when larger values are better (accuracies). */
@@ -127,8 +113,11 @@ export class EarlyStopping implements Callback {
     log.bestEpoch = this.bestEpoch;
   }
 
-  onTrainEnd(_history: History): void {
-    if (this.restoreBestWeights && this.bestWeights && this.control) this.control.model.net.setWeights(this.bestWeights);
+  onTrainEnd(history: History): void {
+    if (this.restoreBestWeights && this.bestWeights && this.control) {
+      this.control.model.net.setWeights(this.bestWeights);
+      if (this.bestEpoch !== null) history.restoredEpoch = this.bestEpoch;
+    }
     this.bestWeights = null;
   }
 }

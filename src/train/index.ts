@@ -1,6 +1,7 @@
 export { Model, countCorrect } from './model.js';
 export type { ModelConfig, FitOptions, Evaluation, Batch, AsyncFitOptions, FitProgress } from './model.js';
 export type { Callback, EpochLog, History, StopReason, TrainingControl } from './callbacks.js';
+export { describeTraining } from './callbacks.js';
 export { splitForValidation } from './model.js';
 export { EarlyStopping } from './early-stopping.js';
 export type { EarlyStoppingOptions, Monitor } from './early-stopping.js';

@@ -12,7 +12,16 @@ import type { Reduction } from '../ops/losses.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { batchRanges, gatherRows } from '../data/batch.js';
 import { checkAndClip, checkWeights } from './clip.js';
+import { checkBool, checkInt, checkKeys, checkObject, checkPositive, optional } from '../validate.js';
 import type { Callback, EpochLog, History, StopReason, TrainingControl } from './callbacks.js';
+import type { Preprocessor } from '../data/preprocess.js';
+import type { LayerSpec } from '../nn/registry.js';
+import type { OptimizerSpec } from '../optim/registry.js';
+import type { ModelSpec } from '../io/spec.js';
+import type { ModelJSON } from '../io/model-json.js';
+// serialisation lives in io/ (it builds models from specs); the methods below delegate to it
+import { deserializeModel, serializeModel } from '../io/model-json.js';
+import { graphSpec } from '../io/spec.js';
 
 /**
  * A batch of examples: one tensor, or one tensor per input (or target per output) of a
@@ -34,8 +43,11 @@ function gatherBatch<B extends Batch>(b: B, order: ArrayLike<number> | null, s: 
 
 /** How a {@link Model} learns. */
 export interface ModelConfig {
-  /** Loss name (`sse`, `mse`, `crossEntropy`, `binaryCrossEntropy`) or a {@link Loss}. */
-  loss: string | Loss;
+  /**
+   * Loss name (`sse`, `mse`, `crossEntropy`, `binaryCrossEntropy`), a spec object
+   * `{type: 'mse', reduction: 'sum'}` (as in specs), or a {@link Loss}.
+   */
+  loss: string | { type: string; reduction?: Reduction } | Loss;
   /** Reduction over the batch; default `'sum'` for sse, `'mean'` otherwise. */
   reduction?: Reduction;
   optimizer: Optimizer;
@@ -111,6 +123,11 @@ export interface AsyncFitOptions extends FitOptions {
   yieldEveryMs?: number;
 }
 
+/** Every key of {@link FitOptions} (unknown keys are a ConfigError with the closest one). */
+const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'stopWhen', 'validationData', 'validationSplit', 'clipNorm', 'clipValue', 'callbacks'];
+/** The keys of {@link AsyncFitOptions}: those of `fit` and the control of a non-blocking run. */
+const ASYNC_FIT_KEYS = [...FIT_KEYS, 'signal', 'onProgress', 'yieldEveryMs'];
+
 /** Result of {@link Model.evaluate}. */
 export interface Evaluation {
   /** Loss over the data, with the model's reduction (sum or mean over examples). */
@@ -138,10 +155,18 @@ export class Model {
   readonly rng: Rng;
   /** History of the last fit (and of resumed runs). */
   history: History = { epochs: [], stopped: 'maxEpochs', updates: 0 };
+  /**
+   * The data preparation the model expects (normalisers, encoders fitted on its training data):
+   * saved and loaded with the model, so `loadModel(dir).model.preprocessing` maps new tables.
+   */
+  preprocessing?: Preprocessor;
 
   constructor(net: Sequential, config: ModelConfig) {
     this.net = net;
-    this.loss = typeof config.loss === 'string' ? getLoss(config.loss, config.reduction) : config.loss;
+    const l = config.loss;
+    if (typeof l === 'string') this.loss = getLoss(l, config.reduction);
+    else if (l && typeof l === 'object' && 'type' in l && !('compute' in l)) this.loss = getLoss(l.type, l.reduction ?? config.reduction);
+    else this.loss = l as Loss;
     this.optimizer = config.optimizer;
     this.rng = new Rng(config.seed ?? 1);
   }
@@ -158,6 +183,71 @@ export class Model {
     const o = this.optimizer.config();
     const opt = Object.entries(o).filter(([k, v]) => k !== 'type' && v !== undefined).map(([k, v]) => `${k} ${v}`).join(', ');
     return `${this.net.summary()}\nloss: ${this.loss.name} (${this.loss.reduction} over the batch${this.fused ? ', fused with the softmax' : ''})\noptimizer: ${o.type} (${opt})`;
+  }
+
+  /**
+   * The model described as a spec (the format the CLI reads and `saveModel` writes): input shape,
+   * every layer's `config()`, loss, reduction, optimiser settings and the initialisation seed.
+   *
+   * @example
+   * ```ts
+   * const spec = model.toSpec(); // {input: [2], layers: [{type: 'dense', units: 3, …}], loss: 'sse', …}
+   * const twin = buildModel(spec);
+   * ```
+   */
+  toSpec(): ModelSpec {
+    const net = this.net instanceof GraphNetwork ? graphSpec(this.net) : { input: [...this.net.inputShape], layers: this.net.layers.map((l) => l.config() as LayerSpec) };
+    const optimizer = this.optimizer.config();
+    if (this.optimizer.schedule) optimizer.schedule = this.optimizer.schedule.config();
+    return JSON.parse(JSON.stringify({
+      ...net,
+      loss: this.loss.name,
+      reduction: this.loss.reduction,
+      optimizer: optimizer as OptimizerSpec,
+      train: { seed: this.net.seed },
+    })) as ModelSpec;
+  }
+
+  /**
+   * The model as JSON without its weights (spec, preprocessing, tensor table, optimiser and
+   * generator states, history); the weights are {@link Model.weightsBuffer}. `JSON.stringify`
+   * uses it. Rebuild with {@link Model.fromJSON}.
+   *
+   * @example
+   * ```ts
+   * const json = JSON.stringify(model);
+   * const weights = model.weightsBuffer();
+   * const again = Model.fromJSON(JSON.parse(json), weights);
+   * ```
+   */
+  toJSON(): ModelJSON {
+    return serializeModel(this).json;
+  }
+
+  /**
+   * Every stored tensor (parameters, layer state, optimiser state) as little-endian float32 bytes,
+   * in the order of {@link Model.toJSON}'s `tensors` table.
+   *
+   * @example
+   * ```ts
+   * const bytes = new Uint8Array(model.weightsBuffer());
+   * ```
+   */
+  weightsBuffer(): ArrayBuffer {
+    return serializeModel(this).weights;
+  }
+
+  /**
+   * Rebuilds a model from {@link Model.toJSON} and {@link Model.weightsBuffer}: it predicts
+   * bit-identically and continues training exactly. `ConfigError`/`ShapeError` for bad input.
+   *
+   * @example
+   * ```ts
+   * const again = Model.fromJSON(model.toJSON(), model.weightsBuffer());
+   * ```
+   */
+  static fromJSON(json: ModelJSON, weights: ArrayBuffer | Uint8Array): Model {
+    return deserializeModel(json, weights);
   }
 
   /** True when the model's last layer is a softmax and the loss is cross-entropy: fused training. */
@@ -259,7 +349,7 @@ export class Model {
       this.history.stopped = 'aborted';
       return this.history;
     }
-    const run = this.training(x, y, opts);
+    const run = this.training(x, y, opts, ASYNC_FIT_KEYS);
     let last = performance.now();
     for (;;) {
       const r = run.next(opts.signal?.aborted === true);
@@ -276,18 +366,16 @@ export class Model {
    * The training loop as a generator: it yields after every batch (the progress so far) and
    * stops with reason `'aborted'` when the value passed to `next()` is true.
    */
-  private *training(x: Batch, y: Batch, opts: FitOptions): Generator<FitProgress, History, boolean> {
-    const epochs = opts.epochs;
-    if (!Number.isInteger(epochs) || epochs < 1) throw new ConfigError(`fit: epochs must be an integer ≥ 1, received ${JSON.stringify(epochs)}`);
-    const bs = opts.batchSize ?? 32;
-    if (!Number.isInteger(bs) || bs < 1) throw new ConfigError(`fit: batchSize must be an integer ≥ 1, received ${JSON.stringify(opts.batchSize)}`);
-    if (opts.stopWhen && !(typeof opts.stopWhen.loss === 'number' && opts.stopWhen.loss > 0)) {
-      throw new ConfigError(`fit: stopWhen.loss must be a positive number, received ${JSON.stringify(opts.stopWhen.loss)}`);
+  private *training(x: Batch, y: Batch, opts: FitOptions, keys = FIT_KEYS): Generator<FitProgress, History, boolean> {
+    checkKeys(checkObject(opts, 'fit options'), keys, 'fit');
+    const epochs = checkInt(opts.epochs, 'fit.epochs');
+    const bs = checkInt(opts.batchSize ?? 32, 'fit.batchSize');
+    optional(opts.shuffle, (v) => checkBool(v, 'fit.shuffle'));
+    if (opts.stopWhen !== undefined) {
+      checkKeys(checkObject(opts.stopWhen, 'fit.stopWhen'), ['loss'], 'fit.stopWhen');
+      checkPositive(opts.stopWhen.loss, 'fit.stopWhen.loss');
     }
-    for (const k of ['clipNorm', 'clipValue'] as const) {
-      const v = opts[k];
-      if (v !== undefined && !(typeof v === 'number' && v > 0)) throw new ConfigError(`fit: ${k} must be a positive number, received ${JSON.stringify(v)}`);
-    }
+    for (const k of ['clipNorm', 'clipValue'] as const) optional(opts[k], (v) => checkPositive(v, `fit.${k}`));
     this.checkTargets(x, y);
     let validationData = opts.validationData;
     if (opts.validationSplit !== undefined) {

@@ -70,7 +70,8 @@ export function formatEpochLine(log: EpochLog, totalEpochs?: number, etaSeconds?
  * A progress display for training in a terminal: while an epoch runs, a bar with the batch count
  * and the running loss; after each epoch, one line with the epoch, loss, validation
  * loss/accuracy, time per epoch and ETA (from the mean wall time of the epochs so far, validation
- * included). Prints nothing at all when the stream is not a terminal, or with `quiet`/`json`.
+ * included). When the stream is not a terminal (a pipe, a CI log) there is no bar, only the one
+ * line per epoch, as Keras does; nothing at all with `quiet`/`json`.
  *
  * @example
  * ```ts
@@ -94,11 +95,14 @@ export class ProgressCallback implements Callback {
   private batchCount = 0;
   private epoch = 0;
   private barShown = false;
+  private readonly bar: boolean;
 
   constructor(opts: ProgressOptions = {}) {
     const proc = (globalThis as { process?: { stderr?: ProgressStream } }).process;
     this.stream = opts.stream ?? proc?.stderr ?? null;
-    this.active = !!this.stream && this.stream.isTTY === true && !opts.quiet && !opts.json;
+    // a terminal gets the live bar and one line per epoch; a pipe or file (CI logs) one line per epoch
+    this.active = !!this.stream && !opts.quiet && !opts.json;
+    this.bar = this.stream?.isTTY === true;
     this.intervalMs = opts.intervalMs ?? 100;
     this.plannedEpochs = opts.epochs;
     this.now = opts.now ?? (() => performance.now());
@@ -127,7 +131,7 @@ export class ProgressCallback implements Callback {
   onBatchEnd(batch: number, loss: number): void {
     this.batchLossSum += loss;
     this.batchCount++;
-    if (!this.active) return;
+    if (!this.active || !this.bar) return;
     const t = this.now();
     if (t - this.lastDraw < this.intervalMs && batch + 1 < this.batches) return;
     this.lastDraw = t;

@@ -75,12 +75,30 @@ test('bad specs fail with a ConfigError naming the key', () => {
   });
   const common = ['--data', WORKED.data, '--target', 'electrical_output', '--out', join(dir, 'o')];
   expectError(['train', f.malformed, ...common], 'ConfigError', /malformed JSON/);
-  expectError(['train', f.act, ...common], 'ConfigError', /activation: unknown activation "sigmoidal"/);
-  expectError(['train', f.loss, ...common], 'ConfigError', /unknown loss "hinge"/);
-  expectError(['train', f.init, ...common], 'ConfigError', /kernelInitializer: unknown initializer/);
-  expectError(['train', f.layer, ...common], 'ConfigError', /"layers\[0\]\.type" is "capsule"; known layer types: dense/);
-  expectError(['train', f.lr, ...common], 'ConfigError', /learningRate must be a positive number, received 0/);
-  expectError(['train', f.bs, ...common], 'ConfigError', /"train\.batchSize" must be an integer ≥ 1, received 0/);
+  expectError(['train', f.act, ...common], 'ConfigError', /layers\[0\] \(dense\)\.activation must be one of linear, .*, received "sigmoidal"; did you mean "sigmoid"\?/);
+  expectError(['train', f.loss, ...common], 'ConfigError', /loss must be one of sse, mse, crossEntropy, binaryCrossEntropy, .*received "hinge"/);
+  expectError(['train', f.init, ...common], 'ConfigError', /layers\[0\] \(dense\)\.kernelInitializer\.type must be one of randomUniform, .*received "magic"/);
+  expectError(['train', f.layer, ...common], 'ConfigError', /layers\[0\]\.type must be one of .*dense.*, received "capsule"/);
+  expectError(['train', f.lr, ...common], 'ConfigError', /optimizer\.learningRate must be a number > 0, received 0/);
+  expectError(['train', f.bs, ...common], 'ConfigError', /train\.batchSize must be an integer ≥ 1, received 0/);
+});
+
+test('typos in a spec are ConfigErrors naming the key, where it is and the closest valid key', () => {
+  const dir = tmp();
+  const f = files(dir, {
+    epoch: SPEC({ train: { epoch: 50 } }),
+    split: SPEC({ train: { epochs: 5, validation_split: 0.2 } }),
+    unit: SPEC({ layers: [{ type: 'dense', unit: 5 }] }),
+    colums: SPEC({ colums: { a: { normalize: 'range' } } }),
+    activaton: SPEC({ layers: [{ type: 'dense', units: 1, activaton: 'relu' }] }),
+  });
+  const common = ['--data', WORKED.data, '--target', 'electrical_output', '--out', join(dir, 'o')];
+  expectError(['train', f.epoch, ...common], 'ConfigError', /epoch: train\.epoch: unknown key; did you mean "epochs"\? \(valid keys: batchSize, epochs/);
+  expectError(['train', f.split, ...common], 'ConfigError', /train\.validation_split: unknown key; did you mean "validationSplit"\?/);
+  expectError(['train', f.unit, ...common], 'ConfigError', /layers\[0\] \(dense\)\.unit: unknown key; did you mean "units"\?/);
+  expectError(['train', f.colums, ...common], 'ConfigError', /colums: colums: unknown key; did you mean "columns"\?/);
+  expectError(['train', f.activaton, ...common], 'ConfigError', /layers\[0\] \(dense\)\.activaton: unknown key; did you mean "activation"\?/);
+  assert.equal(existsSync(join(dir, 'o')), false, 'nothing written');
 });
 
 test('bad CSV data fails with a DataError naming file, line and column', () => {

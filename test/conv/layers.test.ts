@@ -157,7 +157,7 @@ test('bad configurations are ConfigErrors naming the layer, the expected and the
     isConfig(/conv2d\.padding must be "valid", "same", an integer ≥ 0 or \[top, bottom, left, right\] integers ≥ 0, received "full"/));
   assert.throws(() => new Conv2D({ filters: 1, kernelSize: 3, activation: 'softmax' }), isConfig(/conv2d\.activation: softmax is not supported on feature maps/));
   assert.throws(() => new Conv2D({ filters: 1, kernelSize: 3, dataFormat: 'channelsLast' as 'channelsFirst' }), isConfig(/only "channelsFirst" \(NCHW\) is supported, received "channelsLast"/));
-  assert.throws(() => new Conv2D({ filters: 1, kernelSize: 3, stride: 2 } as never), isConfig(/conv2d: unknown option "stride"; expected one of .*strides/));
+  assert.throws(() => new Conv2D({ filters: 1, kernelSize: 3, stride: 2 } as never), isConfig(/conv2d\.stride: unknown key; did you mean "strides"\? \(valid keys: .*strides/));
   assert.throws(() => new Conv1D({ filters: 1, kernelSize: 3, strides: 0 }), isConfig(/conv1d\.strides must be an integer ≥ 1, received 0/));
   assert.throws(() => build(new Conv1D({ filters: 1, kernelSize: 6, name: 's' }), [2, 5]),
     isConfig(/s: kernel width 6 is larger than the input length 5; expected a kernel of at most 5, received 6/));
@@ -222,7 +222,7 @@ test('spec: TF.js layer types and keys (with the maxPooling2d/averagePooling2d a
   assert.throws(() => buildNetwork(parseSpec({
     input: [1, 4, 4], loss: 'mse', optimizer: { type: 'sgd', learningRate: 0.1 },
     layers: [{ type: 'conv2d', filters: 1, kernelSize: 3, strides: 0 }],
-  })), isConfig(/layers\[0\] \(conv2d\): conv2d\.strides must be an integer ≥ 1/));
+  })), isConfig(/layers\[0\] \(conv2d\)\.strides must be an integer ≥ 1/));
 });
 
 test('Model.fit trains through conv layers (one SGD step lowers the loss)', () => {

@@ -237,17 +237,20 @@ test('errors in the columns and target specs name the key', () => {
   const t = parseCsv(TABLE1, { file: 't1.csv' });
   const target = { columns: 'ELECTRICAL OUTPUT' };
   assert.throws(() => prepareTable(t, { ID: { normalize: 'minmax' as never } }, target), (e: unknown) => e instanceof ConfigError && /columns\.ID\.normalize must be "none", "range" or "standard", received "minmax"/.test(e.message));
-  assert.throws(() => prepareTable(t, { ID: { normalized: 'range' } as never }, target), (e: unknown) => e instanceof ConfigError && /columns\.ID: unknown key "normalized"/.test(e.message));
+  assert.throws(() => prepareTable(t, { ID: { normalized: 'range' } as never }, target), (e: unknown) => e instanceof ConfigError && /columns\.ID\.normalized: unknown key; did you mean "normalize"\?/.test(e.message));
   assert.throws(() => prepareTable(t, { temp: {} }, target), (e: unknown) => e instanceof DataError && /t1\.csv: unknown column in "columns" "temp"; the columns are: ID, AMBIENT TEMPERATURE/.test(e.message));
   assert.throws(() => prepareTable(t, {}, { columns: 'power' }), (e: unknown) => e instanceof DataError && /unknown target column "power"; the columns are: ID, AMBIENT TEMPERATURE, RELATIVE HUMIDITY, ELECTRICAL OUTPUT/.test(e.message));
   assert.throws(() => prepareTable(t, { ID: { type: 'categorical', normalize: 'range' } }, target), (e: unknown) => e instanceof ConfigError && /columns\.ID: a categorical column cannot be normalised/.test(e.message));
   assert.throws(() => prepareTable(t, { ID: { normalize: 'range', range: [1, 0] } }, target), (e: unknown) => e instanceof ConfigError && /columns\.ID\.range must be \[lo, hi\] with lo < hi/.test(e.message));
   assert.throws(() => prepareTable(t, {}, { ...target, type: 'classification', bins: [0.5] }), (e: unknown) => e instanceof ConfigError && /target\.bins needs "levels"/.test(e.message));
   assert.throws(() => prepareTable(t, {}, { ...target, type: 'classification', bins: [0.5], levels: ['a', 'b', 'c'] }), (e: unknown) => e instanceof ConfigError && /1 bin edges make 2 levels, but 3 levels are named/.test(e.message));
-  assert.throws(() => prepareTable(t, {}, { ...target, kind: 'x' } as never), (e: unknown) => e instanceof ConfigError && /target: unknown key "kind"/.test(e.message));
+  assert.throws(() => prepareTable(t, {}, { ...target, kind: 'x' } as never), (e: unknown) => e instanceof ConfigError && /target\.kind: unknown key \(valid keys: columns, column, type, levels, bins\)/.test(e.message));
   assert.throws(() => prepareTable(t, {}, { ...target, levels: ['a', 'a'] }), (e: unknown) => e instanceof ConfigError && /level "a" appears twice/.test(e.message));
   const withText = parseCsv('a,kind,t\n1,gas,0\n', { file: 'w.csv' });
   assert.throws(() => prepareTable(withText, {}, { columns: 't' }), (e: unknown) => e instanceof DataError && /w\.csv, line 2, column 2 \("kind"\): "gas" is not a number .*"type": "categorical"/.test(e.message));
+  // a text target: the hint says where a class label is declared
+  assert.throws(() => prepareTable(parseCsv('a,kind\n1,gas\n', { file: 'w.csv' }), {}, { columns: 'kind' }),
+    (e: unknown) => e instanceof DataError && /"gas" is not a number .*a text target is a class label: train with "loss": "crossEntropy" .*"target": \{"type": "classification"\}/.test(e.message));
   assert.throws(() => Preprocessor.fromJSON({ format: 'dendrite-preprocessor', version: 2 }), (e: unknown) => e instanceof ConfigError && /version 2 is not supported/.test(e.message));
   assert.throws(
     () => Preprocessor.fromJSON({ format: 'dendrite-preprocessor', version: 1, inputs: [{ column: 'a', type: 'numeric', normalize: 'range', range: [0, 1], min: 0 }], target: {} }),

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync, unlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ModelFileError, buildModel, parseSpec, saveModel, loadModel, tensor } from '../../src/index.js';
+import { ModelFileError, Preprocessor, buildModel, parseCsv, parseSpec, prepareTable, saveModel, loadModel, tensor } from '../../src/index.js';
 import { CLI, ROOT, files, run, tmp } from '../cli/helpers.js';
 
 const SPEC = parseSpec({
@@ -12,21 +12,28 @@ const SPEC = parseSpec({
   loss: 'mse', optimizer: { type: 'sgd', learningRate: 0.1 }, train: { seed: 3 },
 });
 
+/** A small fitted preparation: range-normalised inputs a, b and target t. */
+function preparation(): Preprocessor {
+  return prepareTable(parseCsv('a,b,t\n1,2,3\n4,6,8\n', { file: 'mem.csv' }), { '*': { normalize: 'range' } }, { columns: ['t'] }).preprocessor;
+}
+
 function saved(): { dir: string; manifest: Record<string, unknown> } {
   const dir = join(tmp(), 'model');
   const model = buildModel(SPEC);
-  const manifest = saveModel(dir, model, SPEC, { preprocessing: { note: 'kept' } });
+  const manifest = saveModel(dir, model, SPEC, { preprocessing: preparation() });
   return { dir, manifest: manifest as unknown as Record<string, unknown> };
 }
 
 test('save → load round trip keeps weights, spec, preprocessing and predictions', () => {
   const model = buildModel(SPEC);
   const dir = join(tmp(), 'm');
-  saveModel(dir, model, SPEC, { preprocessing: { a: 1 } });
+  const pre = preparation();
+  saveModel(dir, model, SPEC, { preprocessing: pre });
   const l = loadModel(dir);
   const x = tensor([[0.1, 0.2], [0.3, -0.4]]);
   assert.deepEqual(l.model.predict(x).toArray(), model.predict(x).toArray());
-  assert.deepEqual(l.preprocessing, { a: 1 });
+  assert.ok(l.preprocessing instanceof Preprocessor);
+  assert.deepEqual(l.preprocessing.toJSON(), pre.toJSON());
   const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
   assert.equal(m.version, 2);
   assert.match(m.checksum.tensors, /^[0-9a-f]{64}$/);

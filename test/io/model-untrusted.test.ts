@@ -182,9 +182,9 @@ test('parseManifest and decodeModel work on bytes alone (no file system)', () =>
 
 test('prototype names are not layer, optimiser or loss types', () => {
   const base = { input: [2], layers: [{ type: 'dense', units: 1 }], loss: 'mse', optimizer: { type: 'sgd', learningRate: 0.1 } };
-  assert.throws(() => parseSpec({ ...base, layers: [{ type: 'constructor' }] }), (e: unknown) => e instanceof ConfigError && /"layers\[0\]\.type" is "constructor"/.test(e.message));
-  assert.throws(() => parseSpec({ ...base, optimizer: { type: 'toString', learningRate: 0.1 } }), (e: unknown) => e instanceof ConfigError && /"optimizer\.type" is "toString"/.test(e.message));
-  assert.throws(() => buildModel(parseSpec({ ...base, loss: 'constructor' })), (e: unknown) => e instanceof ConfigError && /unknown loss "constructor"/.test(e.message));
+  assert.throws(() => parseSpec({ ...base, layers: [{ type: 'constructor' }] }), (e: unknown) => e instanceof ConfigError && /layers\[0\]\.type.* "constructor"/.test(e.message));
+  assert.throws(() => parseSpec({ ...base, optimizer: { type: 'toString', learningRate: 0.1 } }), (e: unknown) => e instanceof ConfigError && /optimizer\.type.* "toString"/.test(e.message));
+  assert.throws(() => buildModel(parseSpec({ ...base, loss: 'constructor' })), (e: unknown) => e instanceof ConfigError && /loss.* "constructor"/.test(e.message));
   assert.throws(() => buildModel(parseSpec({ ...base, layers: [{ type: 'simpleRNN', units: 1, activation: '__proto__' }], input: [2, 2] })), ConfigError);
   assert.equal(readdirSync(tmp()).length, 0);
 });

@@ -72,7 +72,7 @@ test('input feature size not matching the layer is a ShapeError naming the layer
 
 test('bad options are ConfigErrors naming the layer and key', () => {
   assert.throws(() => new LSTM({ units: 0, name: 'l' }), (e: unknown) => e instanceof ConfigError && /l\.units must be an integer ≥ 1/.test(e.message));
-  assert.throws(() => new GRU({ units: 2, dropout: 1 }), (e: unknown) => e instanceof ConfigError && /gru\.dropout must be a drop rate in \[0, 1\)/.test(e.message));
+  assert.throws(() => new GRU({ units: 2, dropout: 1 }), (e: unknown) => e instanceof ConfigError && /gru\.dropout must be a number in \[0, 1\), received 1/.test(e.message));
   assert.throws(() => new SimpleRNN({ units: 2, activation: 'softmax' as 'tanh' }), (e: unknown) => e instanceof ConfigError && /simpleRNN\.activation must be one of/.test(e.message));
   assert.throws(() => new Embedding({ inputDim: 0, outputDim: 2 }), (e: unknown) => e instanceof ConfigError && /embedding\.inputDim/.test(e.message));
 });

@@ -83,8 +83,8 @@ test('BatchNorm in a network trains (images and features) and is built from a sp
 });
 
 test('BatchNorm: bad options and shapes are clear errors', () => {
-  assert.throws(() => new BatchNorm({ momentum: 1 }), (e: unknown) => e instanceof ConfigError && /batchNorm\.momentum must be in \[0, 1\), received 1/.test(e.message));
-  assert.throws(() => new BatchNorm({ epsilon: 0, name: 'bn1' }), (e: unknown) => e instanceof ConfigError && /bn1\.epsilon must be a positive number, received 0/.test(e.message));
+  assert.throws(() => new BatchNorm({ momentum: 1 }), (e: unknown) => e instanceof ConfigError && /batchNorm\.momentum must be a number in \[0, 1\), received 1/.test(e.message));
+  assert.throws(() => new BatchNorm({ epsilon: 0, name: 'bn1' }), (e: unknown) => e instanceof ConfigError && /bn1\.epsilon must be a number > 0, received 0/.test(e.message));
   assert.throws(() => new BatchNorm({ center: 'yes' as unknown as boolean }), (e: unknown) => e instanceof ConfigError && /center must be true or false/.test(e.message));
   assert.throws(() => new Sequential([new BatchNorm({ name: 'bn' })], { inputShape: [2, 3] }),
     (e: unknown) => e instanceof ShapeError && /bn expects inputs \[N, F\] or \[N, C, H, W\], received \[N, 2, 3\]/.test(e.message));

@@ -104,7 +104,7 @@ test('Dropout: ρ outside (0, 1] and other bad options are ConfigErrors naming t
   assert.throws(() => sampleDropMask(3, 2, new Rng(1)), (e: unknown) => e instanceof ConfigError && /sampleDropMask: the keep probability ρ must be in \(0, 1\], received 2/.test(e.message));
   assert.throws(
     () => buildNetwork(parseSpec({ input: [2], layers: [{ type: 'dropout', keepProb: 0 }], loss: 'mse', optimizer: { type: 'sgd', learningRate: 0.1 } })),
-    (e: unknown) => e instanceof ConfigError && /layers\[0\] \(dropout\): dropout\.keepProb: the keep probability ρ must be in \(0, 1\], received 0/.test(e.message),
+    (e: unknown) => e instanceof ConfigError && /layers\[0\] \(dropout\)\.keepProb: the keep probability ρ must be in \(0, 1\], received 0/.test(e.message),
   );
 });
 

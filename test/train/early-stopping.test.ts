@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Adam, ConfigError, Dense, EarlyStopping, Model, Rng, SGD, Sequential, tensor } from '../../src/index.js';
+import { Adam, ConfigError, Dense, EarlyStopping, Model, Rng, SGD, Sequential, describeTraining, tensor } from '../../src/index.js';
 import type { Callback, EpochLog, TrainingControl, WeightMap } from '../../src/index.js';
 
 /** Few noisy training points, many clean validation points: a big network overfits. */
@@ -43,6 +43,11 @@ test('early stopping on an overfitting network stops after p epochs without impr
   assert.equal(es.bestEpoch, best);
   assert.equal(es.best, min);
   assert.ok(best > 20 && best < h.epochs.length, `best epoch ${best} of ${h.epochs.length}`);
+  // the summary line names the restored epoch and its losses, not the last epoch's
+  assert.equal(h.restoredEpoch, best);
+  const b = h.epochs[best - 1];
+  assert.equal(describeTraining(h),
+    `stopped: earlyStopping after ${h.epochs.length} epochs (${h.updates} updates); restored the weights of epoch ${best}: loss ${b.loss.toPrecision(6)}, val_loss ${b.valLoss!.toPrecision(6)}`);
   // it overfitted: validation loss rose after the best epoch while training went on
   assert.ok(val[val.length - 1] > min * 1.05);
   assert.equal(es.stoppedEpoch, best + 20);
@@ -135,11 +140,12 @@ test('early stopping: patience < 0 and other bad options are ConfigErrors; monit
   const bad = (opts: unknown, re: RegExp) => assert.throws(() => new EarlyStopping(opts as { patience: number }), (e: unknown) => e instanceof ConfigError && re.test(e.message));
   bad({ patience: -1 }, /earlyStopping\.patience must be an integer ≥ 0, received -1/);
   bad({ patience: 2.5 }, /earlyStopping\.patience must be an integer ≥ 0, received 2\.5/);
-  bad({}, /earlyStopping\.patience must be an integer ≥ 0, received undefined/);
-  bad(undefined, /earlyStopping needs options, e\.g\. \{ patience: 10 \}/);
+  bad({}, /earlyStopping\.patience must be an integer ≥ 0, received nothing/);
+  bad(undefined, /earlyStopping must be an object, received nothing/);
+  bad({ patience: 1, restoreBest: true }, /earlyStopping\.restoreBest: unknown key; did you mean "restoreBestWeights"\?/);
   bad({ patience: 1, minDelta: -0.1 }, /earlyStopping\.minDelta must be a number ≥ 0, received -0\.1/);
   bad({ patience: 1, startEpoch: 0 }, /earlyStopping\.startEpoch must be an integer ≥ 1, received 0/);
-  bad({ patience: 1, monitor: 'val_loss' }, /earlyStopping\.monitor must be one of valLoss, loss, valAccuracy, accuracy, received "val_loss"/);
+  bad({ patience: 1, monitor: 'val_loss' }, /earlyStopping\.monitor must be one of valLoss, loss, valAccuracy, accuracy, received "val_loss"; did you mean "valLoss"\?/);
   const { model, xt, yt } = overfitting();
   assert.throws(() => model.fit(xt, yt, { epochs: 3, callbacks: [new EarlyStopping({ patience: 1 })] }),
     (e: unknown) => e instanceof ConfigError && /earlyStopping monitors "valLoss", which epoch 1 did not report \(give fit\(\) validationData or a validationSplit\)/.test(e.message));

@@ -101,5 +101,5 @@ test('fitAsync rejects a bad yieldEveryMs with a ConfigError, and fit options as
   await assert.rejects(model().fitAsync(x, y, { epochs: 1, yieldEveryMs: -1 }),
     (e: unknown) => e instanceof ConfigError && e.message === 'fitAsync: yieldEveryMs must be a number ≥ 0, received -1');
   await assert.rejects(model().fitAsync(x, y, { epochs: 0 }),
-    (e: unknown) => e instanceof ConfigError && /^fit: epochs must be an integer ≥ 1, received 0$/.test(e.message));
+    (e: unknown) => e instanceof ConfigError && /^fit\.epochs must be an integer ≥ 1, received 0$/.test(e.message));
 });

@@ -85,6 +85,6 @@ test('gradient clipping by value clips every element; by global norm rescales al
   // both: value first, then the global norm of the clipped gradient (3, 3, 3) → norm 3√3
   const c = 3 * Math.sqrt(3);
   assertClose(step({ clipValue: 3, clipNorm: 1 }).w, [3 / c, 3 / c, 3 / c], 1e-6, 'both');
-  assert.throws(() => step({ clipNorm: 0 }), (e: unknown) => e instanceof ConfigError && /fit: clipNorm must be a positive number, received 0/.test(e.message));
-  assert.throws(() => step({ clipValue: -1 }), (e: unknown) => e instanceof ConfigError && /fit: clipValue must be a positive number, received -1/.test(e.message));
+  assert.throws(() => step({ clipNorm: 0 }), (e: unknown) => e instanceof ConfigError && /fit\.clipNorm must be a number > 0, received 0/.test(e.message));
+  assert.throws(() => step({ clipValue: -1 }), (e: unknown) => e instanceof ConfigError && /fit\.clipValue must be a number > 0, received -1/.test(e.message));
 });

@@ -102,16 +102,18 @@ test('Adam and RMSProp train a model and come from the spec', () => {
 
 test('an Adam β outside [0, 1) and other bad optimiser options are ConfigErrors', () => {
   const bad = (f: () => unknown, re: RegExp) => assert.throws(f, (e: unknown) => e instanceof ConfigError && re.test(e.message));
-  bad(() => new Adam({ beta1: 1 }), /adam\.beta1 must be in \[0, 1\), received 1/);
-  bad(() => new Adam({ beta1: -0.1 }), /adam\.beta1 must be in \[0, 1\), received -0\.1/);
-  bad(() => new Adam({ beta2: 1.5 }), /adam\.beta2 must be in \[0, 1\), received 1\.5/);
-  bad(() => new Adam({ beta2: Number.NaN }), /adam\.beta2 must be in \[0, 1\), received null/);
-  bad(() => new Adam({ epsilon: 0 }), /adam\.epsilon must be a positive number, received 0/);
-  bad(() => new Adam({ learningRate: -1 }), /adam\.learningRate must be a positive number, received -1/);
-  bad(() => new RMSProp({ rho: 1 }), /rmsprop\.rho must be in \[0, 1\), received 1/);
-  bad(() => new RMSProp({ momentum: 2 }), /rmsprop\.momentum must be in \[0, 1\), received 2/);
+  bad(() => new Adam({ beta1: 1 }), /adam\.beta1 must be a number in \[0, 1\), received 1/);
+  bad(() => new Adam({ beta1: -0.1 }), /adam\.beta1 must be a number in \[0, 1\), received -0\.1/);
+  bad(() => new Adam({ beta2: 1.5 }), /adam\.beta2 must be a number in \[0, 1\), received 1\.5/);
+  bad(() => new Adam({ beta2: Number.NaN }), /adam\.beta2 must be a number in \[0, 1\), received NaN/);
+  bad(() => new Adam({ epsilon: 0 }), /adam\.epsilon must be a number > 0, received 0/);
+  bad(() => new Adam({ learningRate: -1 }), /adam\.learningRate must be a number > 0, received -1/);
+  bad(() => new RMSProp({ rho: 1 }), /rmsprop\.rho must be a number in \[0, 1\), received 1/);
+  bad(() => new RMSProp({ momentum: 2 }), /rmsprop\.momentum must be a number in \[0, 1\), received 2/);
   bad(() => new RMSProp({ centered: 1 as unknown as boolean }), /rmsprop\.centered must be true or false/);
-  bad(() => new SGD({ learningRate: 0.1, weightDecay: -1 }), /sgd\.weightDecay must be ≥ 0, received -1/);
+  bad(() => new SGD({ learningRate: 0.1, weightDecay: -1 }), /sgd\.weightDecay must be a number ≥ 0, received -1/);
   bad(() => buildOptimizer(parseSpec({ input: [1], layers: [{ type: 'dense', units: 1 }], loss: 'mse', optimizer: { type: 'adam', beta1: 1.2 } })),
-    /adam\.beta1 must be in \[0, 1\), received 1\.2/);
+    /optimizer\.beta1 must be a number in \[0, 1\), received 1\.2/);
+  bad(() => new SGD({ learningRate: 0.1, momentun: 0.9 } as never), /sgd\.momentun: unknown key; did you mean "momentum"\?/);
+  bad(() => new Adam({ beta_1: 0.9 } as never), /adam\.beta_1: unknown key; did you mean "beta1"\?/);
 });

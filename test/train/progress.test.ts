@@ -39,8 +39,18 @@ test('progress on a terminal: a batch bar during each epoch and one line per epo
   assert.match(lines[2], /epoch 3\/3 .* ETA 0\.00s$/);
 });
 
-test('progress is silent when the stream is not a terminal, or with quiet or json', () => {
-  for (const [isTTY, opts] of [[false, {}], [true, { quiet: true }], [true, { json: true }]] as const) {
+test('progress without a terminal: no bar and no control codes, one line per epoch', () => {
+  const s = sink(false);
+  const cb = new ProgressCallback({ stream: s, intervalMs: 0 });
+  train(cb, 3);
+  const lines = s.out.split('\n').filter(Boolean);
+  assert.equal(lines.length, 3);
+  assert.doesNotMatch(s.out, /\x1b|\r|\[=/);
+  assert.match(lines[0], /^epoch 1\/3  loss \d\.\d{6}  val_loss \d\.\d{6}  /);
+});
+
+test('progress is silent with quiet or json', () => {
+  for (const [isTTY, opts] of [[false, { quiet: true }], [true, { quiet: true }], [true, { json: true }]] as const) {
     const s = sink(isTTY);
     const cb = new ProgressCallback({ stream: s, ...opts });
     assert.equal(cb.active, false);

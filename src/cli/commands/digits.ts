@@ -1,5 +1,5 @@
 import type { Command } from '../common.js';
-import { chooseBackend, readSpec, trainJson } from '../common.js';
+import { chooseBackend, readSpec, trainJson, toJson } from '../common.js';
 import { flag, intOpt, opt, parseArgs } from '../args.js';
 import { loadData } from '../dataset.js';
 import { parseSpec, buildModel, fitOptionsFromSpec } from '../../io/spec.js';
@@ -54,7 +54,7 @@ export const digits: Command = {
     const r = evaluationReport(model, test.x, test.y!, train.levels);
     saveModel(out, model, spec);
     if (json) {
-      process.stdout.write(JSON.stringify({ ...trainJson(model.history), test: r, model: out }) + '\n');
+      process.stdout.write(toJson({ ...trainJson(model.history), test: r, model: out }));
       return;
     }
     printEvaluation(r, `test set (${test.x.shape[0]} images)`);

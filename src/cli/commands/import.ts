@@ -4,6 +4,7 @@ import { opt, parseArgs } from '../args.js';
 import { ConfigError } from '../../errors.js';
 import { loadPytorchDir, loadTfjsFile } from '../../io/files.js';
 import { saveModel } from '../../io/model-file.js';
+import type { PreprocessorJSON } from '../../data/preprocess.js';
 
 /** `dendrite import --pytorch DIR OUT` / `--tfjs model.json OUT`: another framework's model as a dendrite model directory. */
 export const importCommand: Command = {
@@ -18,7 +19,7 @@ export const importCommand: Command = {
     const tfjs = opt(a, 'tfjs');
     if (!torch === !tfjs) throw new ConfigError('import: say what to read: --pytorch DIR or --tfjs MODEL.json (one of them)');
     const { model, spec, preprocessing } = torch ? loadPytorchDir(torch) : { ...loadTfjsFile(tfjs!), preprocessing: undefined };
-    saveModel(out, model, spec, { preprocessing });
+    saveModel(out, model, spec, { preprocessing: preprocessing as PreprocessorJSON | undefined });
     process.stdout.write(`wrote ${out} from ${torch ?? tfjs} (${model.net.layers.length} layers, input [N, ${model.net.inputShape.join(', ')}])\n`);
   },
 };

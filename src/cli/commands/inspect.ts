@@ -1,5 +1,5 @@
 import type { Command } from '../common.js';
-import { applyWeightsFile, chooseBackend, specOrModel } from '../common.js';
+import { applyWeightsFile, chooseBackend, specOrModel, toJson } from '../common.js';
 import { flag, opt, parseArgs } from '../args.js';
 import { loadTrainingData } from '../dataset.js';
 import { ConfigError } from '../../errors.js';
@@ -28,7 +28,7 @@ export const inspect: Command = {
       const input = reportFromData(model, d.x, d.y, { history: model.history });
       writeReport(html, { ...input, dynamics: report });
     }
-    if (flag(a, 'json')) process.stdout.write(JSON.stringify(report) + '\n');
+    if (flag(a, 'json')) process.stdout.write(toJson(report));
     else process.stdout.write(formatDynamics(report) + (html ? `\nreport written to ${html}\n` : '\n'));
   },
 };

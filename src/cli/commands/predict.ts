@@ -1,5 +1,5 @@
 import type { Command } from '../common.js';
-import { chooseBackend, modelAndData } from '../common.js';
+import { chooseBackend, modelAndData, toJson } from '../common.js';
 import { flag, intOpt, parseArgs } from '../args.js';
 
 /** `dendrite predict MODEL --data FILE`: one prediction per row or image. */
@@ -28,7 +28,7 @@ export const predict: Command = {
       }
     }
     if (flag(a, 'json')) {
-      process.stdout.write(JSON.stringify({ predictions: results }) + '\n');
+      process.stdout.write(toJson(levels && model.isClassifier ? { classes: levels, predictions: results } : { predictions: results }));
       return;
     }
     const fmt = (v: number) => v.toFixed(4);

@@ -1,5 +1,5 @@
 import type { Command } from '../common.js';
-import { applyWeightsFile, chooseBackend, specOrModel } from '../common.js';
+import { applyWeightsFile, chooseBackend, specOrModel, toJson } from '../common.js';
 import { flag, opt, parseArgs, required } from '../args.js';
 import { loadTrainingData } from '../dataset.js';
 import { ConfigError } from '../../errors.js';
@@ -20,6 +20,6 @@ export const trace: Command = {
     if (w) applyWeightsFile(model, w);
     const data = await loadTrainingData(required(a, 'data', 'trace'), spec, opt(a, 'target'), preprocessing, model.net.outputShape);
     const result = traceModel(model, data.x, data.y);
-    process.stdout.write(flag(a, 'json') ? JSON.stringify(result) + '\n' : formatTrace(result) + '\n');
+    process.stdout.write(flag(a, 'json') ? toJson(result) : formatTrace(result) + '\n');
   },
 };

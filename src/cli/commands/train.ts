@@ -1,17 +1,18 @@
 import type { Command } from '../common.js';
 import { basename, join, resolve } from 'node:path';
-import { applyWeightsFile, chooseBackend, defaultOut, readSpec, specDifference, trainJson } from '../common.js';
+import { applyWeightsFile, chooseBackend, defaultOut, readSpec, trainJson, toJson } from '../common.js';
 import { checkWritableDir, checkWritableFile, freshSibling } from '../files.js';
 import { DivergenceWatch } from '../divergence.js';
 import { flag, intOpt, opt, parseArgs } from '../args.js';
 import { loadTrainingData } from '../dataset.js';
 import { ConfigError, NumericError } from '../../errors.js';
-import { buildModel } from '../../io/spec.js';
+import { buildModel, checkSpecMatchesModel } from '../../io/spec.js';
 import { loadModel, saveModel } from '../../io/model-file.js';
 import { checkpointCallback } from '../../io/checkpoint.js';
 import { fitOptionsFromSpec } from '../../io/spec.js';
 import { ProgressCallback } from '../../train/progress.js';
 import type { Callback } from '../../train/callbacks.js';
+import { describeTraining } from '../../train/callbacks.js';
 import { fitTruncated } from '../../train/bptt.js';
 import { TrainingDiagnostics, formatWarning } from '../../inspect/diagnostics.js';
 import { checkReportPath, reportFromData, writeReport } from '../../inspect/report.js';
@@ -29,12 +30,15 @@ export const train: Command = {
     const dataPath = opt(a, 'data');
     if (!dataPath) throw new ConfigError('train: --data FILE.csv (or an IDX directory) is required');
     const loaded = resume ? loadModel(resume) : null;
-    const spec = specPath ? readSpec(specPath) : loaded!.spec;
+    const spec = specPath ? readSpec(specPath, { inputOptional: true }) : loaded!.spec;
     if (loaded && specPath) {
-      const diff = specDifference(loaded.spec, spec);
-      if (diff) {
+      // the checkpoint stores the spec its model describes itself as: compare models, not texts
+      try {
+        checkSpecMatchesModel(spec, loaded.model, specPath);
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
         throw new ConfigError(
-          `train: ${specPath} is not the spec of the checkpoint ${resume} (they differ at ${diff}); resume without SPEC.json to continue with the checkpoint's own spec, or start a new run without --resume. Nothing was written.`,
+          `train: ${specPath} is not the spec of the checkpoint ${resume} (${e.message}); resume without SPEC.json to continue with the checkpoint's own spec, or start a new run without --resume. Nothing was written.`,
         );
       }
     }
@@ -48,9 +52,13 @@ export const train: Command = {
     }
     checkWritableDir(out, '--out');
     if (ckpt) checkWritableDir(ckpt, ckpt === resume ? '--resume' : '--checkpoint');
+    // without "input" in the spec, the shape of one example is read off the data
+    const early = !loaded && spec.input === undefined ? await loadTrainingData(dataPath, spec, opt(a, 'target')) : null;
+    if (early) spec.input = early.x.shape.slice(1);
     const model = loaded ? loaded.model : buildModel(spec);
     if (!loaded && opt(a, 'weights')) applyWeightsFile(model, opt(a, 'weights')!);
-    const data = await loadTrainingData(dataPath, spec, opt(a, 'target'), loaded?.preprocessing, model.net.outputShape);
+    const data = early ?? await loadTrainingData(dataPath, spec, opt(a, 'target'), loaded?.preprocessing, model.net.outputShape);
+    model.preprocessing = data.preprocessing;
     const fit = fitOptionsFromSpec(spec);
     const epochs = intOpt(a, 'epochs', 'train') ?? fit.epochs;
     const done = model.history.epochs.length;
@@ -65,8 +73,8 @@ export const train: Command = {
     // divergence is reported even with --json or --quiet: it decides whether the model is any use
     const divergence = new DivergenceWatch({ fail: flag(a, 'fail-on-divergence'), warn: (m) => process.stderr.write(m + '\n') });
     callbacks.push(divergence);
-    if (ckpt) callbacks.push(checkpointCallback(ckpt, model, spec, data.preprocessing));
-    let failure: NumericError | null = null;
+    if (ckpt) callbacks.push(checkpointCallback(ckpt, model, loaded ? loaded.spec : spec, data.preprocessing));
+    let failure: unknown = null;
     if (epochs > done) {
       try {
         const truncation = spec.train?.truncation;
@@ -85,17 +93,15 @@ export const train: Command = {
     if (failure) {
       // a failed run never replaces the model at --out: its last good weights go to a new place
       const keep = freshSibling(out, 'last-good');
-      saveModel(keep, model, spec, { preprocessing: data.preprocessing });
+      saveModel(keep, model, { spec: loaded ? loaded.spec : spec });
       process.stderr.write(`the last good weights were saved to ${keep}; ${out} was left as it was\n`);
       throw failure;
     }
-    saveModel(out, model, spec, { preprocessing: data.preprocessing });
+    saveModel(out, model, { spec: loaded ? loaded.spec : spec });
     if (json) {
-      process.stdout.write(JSON.stringify({ ...trainJson(model.history), model: out }) + '\n');
+      process.stdout.write(toJson({ ...trainJson(model.history), model: out }));
     } else {
-      const h = model.history;
-      const last = h.epochs[h.epochs.length - 1];
-      process.stdout.write(`stopped: ${h.stopped} after ${h.epochs.length} epochs (${h.updates} updates), loss ${last ? last.loss.toPrecision(6) : 'n/a'}\nmodel saved to ${out}\n`);
+      process.stdout.write(`${describeTraining(model.history)}\nmodel saved to ${out}\n`);
     }
   },
 };

@@ -1,0 +1,47 @@
+import { ConfigError } from '../errors.js';
+import type { Layer } from './module.js';
+
+/** One layer of a spec: `type` plus that layer's options (TF.js key names). */
+export type LayerSpec = { type: string; name?: string } & Record<string, unknown>;
+
+/** Builds a layer from its spec; `where` names it in errors (e.g. `layers[1] (dense)`). */
+export type LayerFactory = (spec: LayerSpec, where: string) => Layer;
+
+/**
+ * Layer types the spec format understands, by `"type"`. Every layer file registers its own with
+ * {@link registerLayer}; custom layers do the same (read-only: use `registerLayer` to add).
+ *
+ * @example
+ * ```ts
+ * Object.keys(LAYER_FACTORIES); // ['dense', 'activation', 'conv2d', …]
+ * ```
+ */
+export const LAYER_FACTORIES: Readonly<Record<string, LayerFactory>> = Object.create(null) as Record<string, LayerFactory>;
+
+/**
+ * Registers a layer type under its spec name (and optional aliases, e.g. TF.js spellings), so
+ * that specs, `loadModel` and `Model.fromJSON` can build it. A custom layer registers its name
+ * and returns a spec object `{type, name, …options}` from `config()` that its factory accepts.
+ * Registering a name twice is a `ConfigError` unless `replace` is set.
+ *
+ * @example
+ * ```ts
+ * class Scale extends Layer {
+ *   readonly type = 'scale';
+ *   constructor(readonly opts: { factor: number; name?: string }) { super(opts.name); }
+ *   protected init(shape: readonly number[]) { return shape; }
+ *   forward(x: Tensor) { return mulScalar(x, this.opts.factor); }
+ *   config() { return { type: 'scale', name: this.name, factor: this.opts.factor }; }
+ * }
+ * registerLayer('scale', (s) => new Scale(s as { factor: number; name?: string }));
+ * ```
+ */
+export function registerLayer(type: string, factory: LayerFactory, opts: { aliases?: readonly string[]; replace?: boolean } = {}): void {
+  for (const name of [type, ...(opts.aliases ?? [])]) {
+    if (typeof name !== 'string' || name === '') throw new ConfigError(`registerLayer: a layer type must be a non-empty string, received ${JSON.stringify(name)}`);
+    if (Object.hasOwn(LAYER_FACTORIES, name) && !opts.replace) {
+      throw new ConfigError(`registerLayer: layer type "${name}" is already registered (pass { replace: true } to replace it)`);
+    }
+    (LAYER_FACTORIES as Record<string, LayerFactory>)[name] = factory;
+  }
+}

@@ -77,7 +77,10 @@ interface Result {
 function runBatch(kind: Kind, from: number, to: number, o: FuzzOptions, rep: KindReport, id: number): Promise<number> {
   const root = join(tmpdir(), `dendrite-fuzz-${process.pid}-${id}`);
   const cmd = o.memory > 0 ? `ulimit -v ${o.memory * 1024}; exec "$0" "$@"` : 'exec "$0" "$@"';
-  const child = spawn('sh', ['-c', cmd, process.execPath, CHILD, kind, String(from), String(to - from), root], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // WebAssembly reserves its memory's whole address range up front, which an address-space limit
+  // refuses: under a limit the loaders are fuzzed on the js backend instead of the wasm one
+  const env = o.memory > 0 && process.env.DENDRITE_BACKEND === 'wasm' ? { ...process.env, DENDRITE_BACKEND: 'js' } : process.env;
+  const child = spawn('sh', ['-c', cmd, process.execPath, CHILD, kind, String(from), String(to - from), root], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let current: number | null = null;
   let startedAt = 0;
   let lastMutation = '';

@@ -38,6 +38,27 @@ export const CASES: Record<string, () => Sequential> = {
   'lstm sequences + last': () => net([6, 3], [{ type: 'lstm', units: 5, returnSequences: true }, { type: 'lstm', units: 4 }]),
   'gru sequences + last': () => net([6, 3], [{ type: 'gru', units: 5, returnSequences: true }, { type: 'gru', units: 4 }]),
   'embedding + dense per step': () => net([7], [{ type: 'embedding', inputDim: 11, outputDim: 4 }, { type: 'dense', units: 3, activation: 'prelu' }]),
+  'bidirectional lstm/gru/simpleRNN, concat and sum, sequences and last': () => net([5, 3], [
+    { type: 'bidirectional', layer: { type: 'lstm', units: 3, returnSequences: true } },
+    { type: 'bidirectional', layer: { type: 'gru', units: 3, returnSequences: true }, mergeMode: 'sum' },
+    { type: 'bidirectional', layer: { type: 'simpleRNN', units: 2, activation: 'leakyRelu', alpha: 0.2, returnSequences: true } },
+    { type: 'bidirectional', layer: { type: 'simpleRNN', units: 2, activation: 'relu' }, mergeMode: 'sum' },
+    { type: 'reshape', targetShape: [2, 1] }]),
+  'bidirectional lstm last, concat; permute': () => net([4, 3], [
+    { type: 'permute', dims: [2, 1] }, { type: 'bidirectional', layer: { type: 'lstm', units: 2 } }]),
+  'layer norm, attention (causal, other head sizes, no bias), positions': () => net([6], [
+    { type: 'embedding', inputDim: 9, outputDim: 8 }, { type: 'positionEmbedding', maxLength: 10 },
+    { type: 'sinusoidalEncoding' }, { type: 'layerNormalization', epsilon: 1e-3 },
+    { type: 'multiHeadAttention', numHeads: 2, causal: true },
+    { type: 'layerNormalization', center: false },
+    { type: 'multiHeadAttention', numHeads: 3, keyDim: 2, valueDim: 3, outputDim: 5, useBias: false },
+    { type: 'layerNormalization', scale: false }]),
+  'transformer blocks post-/pre-norm, relu/gelu, encoder/decoder': () => net([5], [
+    { type: 'embedding', inputDim: 7, outputDim: 8 }, { type: 'sinusoidalEncoding', maxLength: 9 },
+    { type: 'transformerEncoderBlock', numHeads: 2, ffDim: 12 },
+    { type: 'transformerDecoderBlock', numHeads: 4, ffDim: 6, normFirst: true, activation: 'gelu', dropout: 0.1 },
+    { type: 'transformerDecoderBlock', numHeads: 2, ffDim: 6, epsilon: 1e-3 },
+    { type: 'dense', units: 3, activation: 'softmax' }]),
   'W-CNN (bench/networks.ts)': () => cnnNetwork(1),
   'LSTM sequence model': () => net([12], [
     { type: 'embedding', inputDim: 20, outputDim: 8 }, { type: 'lstm', units: 16, returnSequences: true },

@@ -33,15 +33,32 @@ class PReLU(nn.Module):
         return torch.where(x > 0, x, x * w)
 
 
+def _rnn_parameters(module, gates, input_size, hidden_size, bidirectional):
+    """nn.RNN's parameter names: weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0 (+ _reverse)."""
+    module.bidirectional = bidirectional
+    for suffix in ["", "_reverse"] if bidirectional else [""]:
+        setattr(module, "weight_ih_l0" + suffix, nn.Parameter(torch.zeros(gates * hidden_size, input_size)))
+        setattr(module, "weight_hh_l0" + suffix, nn.Parameter(torch.zeros(gates * hidden_size, hidden_size)))
+        setattr(module, "bias_ih_l0" + suffix, nn.Parameter(torch.zeros(gates * hidden_size)))
+        setattr(module, "bias_hh_l0" + suffix, nn.Parameter(torch.zeros(gates * hidden_size)))
+
+
+def _directions(module, x):
+    """Runs module.run(x, suffix) forwards and, when bidirectional, over the reversed sequence:
+    nn.RNN's outputs, [N, T, D*H] (directions concatenated) and h_n [D, N, H]."""
+    out, h = module.run(x, "")
+    if not module.bidirectional:
+        return out, h.unsqueeze(0)
+    out_r, h_r = module.run(x.flip(1), "_reverse")
+    return torch.cat([out, out_r.flip(1)], -1), torch.stack([h, h_r])
+
+
 class ElmanRNN(nn.Module):
     """h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) for activations nn.RNN lacks."""
 
-    def __init__(self, input_size, hidden_size, activation, alpha=0.01):
+    def __init__(self, input_size, hidden_size, activation, alpha=0.01, bidirectional=False):
         super().__init__()
-        self.weight_ih_l0 = nn.Parameter(torch.zeros(hidden_size, input_size))
-        self.weight_hh_l0 = nn.Parameter(torch.zeros(hidden_size, hidden_size))
-        self.bias_ih_l0 = nn.Parameter(torch.zeros(hidden_size))
-        self.bias_hh_l0 = nn.Parameter(torch.zeros(hidden_size))
+        _rnn_parameters(self, 1, input_size, hidden_size, bidirectional)
         self.activation = activation
         self.alpha = alpha
 
@@ -56,14 +73,18 @@ class ElmanRNN(nn.Module):
             return F.leaky_relu(z, self.alpha)
         return z
 
-    def forward(self, x):
-        h = x.new_zeros(x.shape[0], self.weight_hh_l0.shape[0])
-        xs = x @ self.weight_ih_l0.t() + self.bias_ih_l0
+    def run(self, x, s):
+        w_hh, b_hh = getattr(self, "weight_hh_l0" + s), getattr(self, "bias_hh_l0" + s)
+        h = x.new_zeros(x.shape[0], w_hh.shape[0])
+        xs = x @ getattr(self, "weight_ih_l0" + s).t() + getattr(self, "bias_ih_l0" + s)
         out = []
         for t in range(x.shape[1]):
-            h = self.act(xs[:, t] + h @ self.weight_hh_l0.t() + self.bias_hh_l0)
+            h = self.act(xs[:, t] + h @ w_hh.t() + b_hh)
             out.append(h)
         return torch.stack(out, 1), h
+
+    def forward(self, x):
+        return _directions(self, x)
 
 
 class GRUResetBefore(nn.Module):
@@ -71,19 +92,17 @@ class GRUResetBefore(nn.Module):
     n = tanh(W_in x + b_in + W_hn (r * h) + b_hn) (dendrite's, Keras' reset_after=False), with
     nn.GRU's parameter names and gate order r, z, n. h_t = z * h_{t-1} + (1 - z) * n."""
 
-    def __init__(self, input_size, hidden_size):
+    def __init__(self, input_size, hidden_size, bidirectional=False):
         super().__init__()
-        self.weight_ih_l0 = nn.Parameter(torch.zeros(3 * hidden_size, input_size))
-        self.weight_hh_l0 = nn.Parameter(torch.zeros(3 * hidden_size, hidden_size))
-        self.bias_ih_l0 = nn.Parameter(torch.zeros(3 * hidden_size))
-        self.bias_hh_l0 = nn.Parameter(torch.zeros(3 * hidden_size))
+        _rnn_parameters(self, 3, input_size, hidden_size, bidirectional)
 
-    def forward(self, x):
-        H = self.weight_hh_l0.shape[1]
+    def run(self, x, s):
+        w_hh, b_hh = getattr(self, "weight_hh_l0" + s), getattr(self, "bias_hh_l0" + s)
+        H = w_hh.shape[1]
         h = x.new_zeros(x.shape[0], H)
-        xs = x @ self.weight_ih_l0.t() + self.bias_ih_l0
-        w_rz, w_n = self.weight_hh_l0[: 2 * H], self.weight_hh_l0[2 * H :]
-        b_rz, b_n = self.bias_hh_l0[: 2 * H], self.bias_hh_l0[2 * H :]
+        xs = x @ getattr(self, "weight_ih_l0" + s).t() + getattr(self, "bias_ih_l0" + s)
+        w_rz, w_n = w_hh[: 2 * H], w_hh[2 * H :]
+        b_rz, b_n = b_hh[: 2 * H], b_hh[2 * H :]
         out = []
         for t in range(x.shape[1]):
             rz = torch.sigmoid(xs[:, t, : 2 * H] + h @ w_rz.t() + b_rz)
@@ -92,6 +111,58 @@ class GRUResetBefore(nn.Module):
             h = z * h + (1 - z) * n
             out.append(h)
         return torch.stack(out, 1), h
+
+    def forward(self, x):
+        return _directions(self, x)
+
+
+def causal_mask(x):
+    """The additive mask [T, T] that hides later steps of x [N, T, F] (0 on and below the diagonal, -inf above)."""
+    T = x.shape[1]
+    return torch.triu(torch.full((T, T), float("-inf"), device=x.device), 1)
+
+
+class Attention(nn.Module):
+    """Multi-head self-attention with head sizes nn.MultiheadAttention does not take (key size
+    times heads other than the features, value size other than key size, other output width);
+    nn.MultiheadAttention's parameter names: in_proj_weight (query, key, value rows stacked),
+    in_proj_bias, out_proj."""
+
+    def __init__(self, features, heads, key_dim, value_dim, output_dim, bias=True, dropout=0.0):
+        super().__init__()
+        self.heads, self.key_dim, self.value_dim, self.dropout = heads, key_dim, value_dim, dropout
+        rows = heads * (2 * key_dim + value_dim)
+        self.in_proj_weight = nn.Parameter(torch.zeros(rows, features))
+        self.in_proj_bias = nn.Parameter(torch.zeros(rows)) if bias else None
+        self.out_proj = nn.Linear(heads * value_dim, output_dim, bias=bias)
+
+    def forward(self, x, attn_mask=None):
+        N, T, _ = x.shape
+        H, dk, dv = self.heads, self.key_dim, self.value_dim
+        y = F.linear(x, self.in_proj_weight, self.in_proj_bias)
+        q, k, v = y.split([H * dk, H * dk, H * dv], -1)
+        q, k = (t.reshape(N, T, H, dk).transpose(1, 2) for t in (q, k))
+        v = v.reshape(N, T, H, dv).transpose(1, 2)
+        s = q @ k.transpose(-1, -2) / dk**0.5
+        if attn_mask is not None:
+            s = s + attn_mask
+        w = F.dropout(torch.softmax(s, -1), self.dropout, self.training)
+        return self.out_proj((w @ v).transpose(1, 2).reshape(N, T, H * dv)), w
+
+
+class SinusoidalEncoding(nn.Module):
+    """Adds the fixed encoding PE[t, 2i] = sin(t / base^(2i/F)), PE[t, 2i+1] = cos(...) (no parameters)."""
+
+    def __init__(self, max_length, features, base=10000.0):
+        super().__init__()
+        t = torch.arange(max_length, dtype=torch.float64)[:, None]
+        j = torch.arange(features)
+        angle = t / base ** ((2 * (j // 2)).double() / features)
+        pe = torch.where(j % 2 == 0, torch.sin(angle), torch.cos(angle))
+        self.register_buffer("table", pe.float(), persistent=False)
+
+    def forward(self, x):
+        return x + self.table[: x.shape[1]]
 
 
 _DTYPES = {"F32": (torch.float32, 4), "I64": (torch.int64, 8)}

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, ModelFileError, ShapeError, buildModel, decodeSafetensors, encodeSafetensors, exportPytorchDir, importPytorchDir, loadModel, loadPytorchDir, saveModel } from '../../src/index.js';
+import { ConfigError, ModelFileError, ShapeError, buildModel, decodeSafetensors, encodeSafetensors, exportPytorchDir, importPytorchDir, loadModel, loadPytorchDir, saveModel, torchSupportedLayers } from '../../src/index.js';
 import type { ModelSpec, SafeTensor, Tensor } from '../../src/index.js';
 import { run, tmp } from '../cli/helpers.js';
 import { CASES } from './cases.js';
@@ -40,7 +40,9 @@ const f32 = (t: Tensor): SafeTensor => ({ dtype: 'F32', shape: [...t.shape], dat
 
 test('PyTorch bridge: model.py + safetensors give dendrite\'s outputs for every layer type and two whole models; weights changed in PyTorch come back', () => {
   const root = tmp();
-  const perturbed = new Set(['lstm sequences + last', 'gru sequences + last', 'simpleRNN tanh/relu/logistic/leakyRelu/linear', 'dropout + batch norm (features and maps)', 'conv2d same, strides 2, prelu + avg/max pool 2-D', 'LSTM sequence model']);
+  const perturbed = new Set(['lstm sequences + last', 'gru sequences + last', 'simpleRNN tanh/relu/logistic/leakyRelu/linear', 'dropout + batch norm (features and maps)', 'conv2d same, strides 2, prelu + avg/max pool 2-D', 'LSTM sequence model',
+    'bidirectional lstm/gru/simpleRNN, concat and sum, sequences and last', 'bidirectional lstm last, concat; permute',
+    'layer norm, attention (causal, other head sizes, no bias), positions', 'transformer blocks post-/pre-norm, relu/gelu, encoder/decoder']);
   const cases = Object.entries(CASES).map(([name, make], i) => {
     const n = make();
     randomizeWeights(n, 21 + i);
@@ -51,6 +53,9 @@ test('PyTorch bridge: model.py + safetensors give dendrite\'s outputs for every 
     writeFileSync(join(dir, 'input.safetensors'), encodeSafetensors(new Map([['x', f32(x)]])));
     return { name, n, x, dir, want: infer(n, x), perturb: perturbed.has(name) };
   });
+  // every layer type of the table is covered by some case
+  const covered = new Set(cases.flatMap((c) => c.n.layers.map((l) => l.type)));
+  assert.deepEqual(torchSupportedLayers().filter((t) => !covered.has(t)), []);
   python(RUN, cases.map((c) => `${c.dir}|${c.perturb ? 1 : 0}`));
   for (const c of cases) {
     const out = decodeSafetensors(readFileSync(join(c.dir, 'output.safetensors')), c.name).tensors;
@@ -115,6 +120,10 @@ test('PyTorch bridge bad input: unsupported layer writes nothing; truncated/corr
   const masked = buildModel({ ...SPEC, layers: [{ type: 'masking' }, ...SPEC.layers] });
   const dir = join(root, 'out');
   assert.throws(() => exportPytorchDir(dir, masked.net), (e: Error) => e instanceof ConfigError && /layer masking_1 has type "masking", which has no PyTorch form; supported layer types: dense, conv2d, conv1d, activation/.test(e.message));
+  assert.equal(existsSync(dir), false);
+  // nn.TransformerEncoderLayer has no other head size
+  const heads = buildModel({ ...SPEC, input: [5, 6], layers: [{ type: 'transformerEncoderBlock', numHeads: 2, ffDim: 4, keyDim: 2, name: 'tb' }] });
+  assert.throws(() => exportPytorchDir(dir, heads.net), (e: Error) => e instanceof ConfigError && /layer tb \(transformerEncoderBlock\) cannot be exported: nn\.TransformerEncoderLayer needs heads of size features \/ numHeads \(keyDim 2, 6 features, 2 heads\)/.test(e.message));
   assert.equal(existsSync(dir), false);
   const model = buildModel(SPEC);
   exportPytorchDir(dir, model, SPEC);

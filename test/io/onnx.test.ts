@@ -68,6 +68,9 @@ test('ONNX export: readOnnx summarises a file; unsupported layers are ConfigErro
   assert.deepEqual(info.outputs, [{ name: 'output', shape: ['N', 2] }]);
   const masked = net([5, 2], [{ type: 'masking' }, { type: 'lstm', units: 2 }]);
   assert.throws(() => exportOnnx(masked), (e: Error) => e instanceof ConfigError && /layer masking_1 has type "masking", which has no ONNX form; supported layer types: dense, activation, conv2d/.test(e.message));
+  // a padding mask would have to be fed at run time: refused, with attention as with recurrent layers
+  const padded = net([5], [{ type: 'embedding', inputDim: 4, outputDim: 4, maskZero: true, name: 'e' }, { type: 'multiHeadAttention', numHeads: 2 }]);
+  assert.throws(() => exportOnnx(padded), (e: Error) => e instanceof ConfigError && /layer e \(embedding\) cannot be exported: maskZero marks padding steps that recurrent layers skip and attention hides/.test(e.message));
   const stateful = net([5, 2], [{ type: 'gru', units: 2, stateful: true, name: 'g' }]);
   assert.throws(() => exportOnnx(stateful), (e: Error) => e instanceof ConfigError && /layer g \(gru\) cannot be exported: a stateful/.test(e.message));
   assert.throws(() => readOnnx(bytes.subarray(0, bytes.length - 30), 'cut.onnx'), (e: Error) => e instanceof ModelFileError && /^cut\.onnx: corrupt or truncated ONNX protobuf at byte offset \d+ of \d+/.test(e.message));

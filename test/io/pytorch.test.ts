@@ -121,6 +121,8 @@ test('PyTorch bridge bad input: unsupported layer writes nothing; truncated/corr
   const dir = join(root, 'out');
   assert.throws(() => exportPytorchDir(dir, masked.net), (e: Error) => e instanceof ConfigError && /layer masking_1 has type "masking", which has no PyTorch form; supported layer types: dense, conv2d, conv1d, activation/.test(e.message));
   assert.equal(existsSync(dir), false);
+  const padded = buildModel({ ...SPEC, input: [5], layers: [{ type: 'embedding', inputDim: 4, outputDim: 4, maskZero: true, name: 'e' }, { type: 'transformerEncoderBlock', numHeads: 2, ffDim: 4 }] });
+  assert.throws(() => exportPytorchDir(dir, padded.net), (e: Error) => e instanceof ConfigError && /layer e \(embedding\) cannot be exported: maskZero \(padding masks\)/.test(e.message));
   // nn.TransformerEncoderLayer has no other head size
   const heads = buildModel({ ...SPEC, input: [5, 6], layers: [{ type: 'transformerEncoderBlock', numHeads: 2, ffDim: 4, keyDim: 2, name: 'tb' }] });
   assert.throws(() => exportPytorchDir(dir, heads.net), (e: Error) => e instanceof ConfigError && /layer tb \(transformerEncoderBlock\) cannot be exported: nn\.TransformerEncoderLayer needs heads of size features \/ numHeads \(keyDim 2, 6 features, 2 heads\)/.test(e.message));

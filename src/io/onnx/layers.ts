@@ -287,7 +287,7 @@ export const ONNX_LAYERS: Record<string, OnnxLayerExporter> = {
     },
   },
   embedding: {
-    check: (l) => ((l as Embedding).maskZero ? 'maskZero marks padding steps that recurrent layers skip; ONNX recurrent operators have no per-step mask (export a model without maskZero)' : null),
+    check: (l) => ((l as Embedding).maskZero ? 'maskZero marks padding steps that recurrent layers skip and attention hides; the exported graph takes no mask and ONNX recurrent operators have no per-step one (export a model without maskZero)' : null),
     emit(layer, g, x) {
       const e = layer as Embedding;
       const table = g.weight('weight', e.weight.shape, e.weight.data);

@@ -19,6 +19,7 @@ import { plotLayerDynamics } from './plots/boxplot.js';
 import { plotFeatureMaps, plotFilters, plotHeatmap } from './plots/heatmap.js';
 import { plotConfusionMatrix } from './plots/confusion.js';
 import { plotActivationFunctions } from './plots/activations.js';
+import { GraphNetwork } from '../nn/graph.js';
 
 /** Feature maps of one layer for one input (`maps` is `[channels, height, width]`). */
 export interface FeatureMapSet {
@@ -47,6 +48,8 @@ export interface ReportInput {
   attention?: readonly AttentionMap[] | null;
   /** Page title (default: the model's name). */
   title?: string;
+  /** Extra figures (SVG from the plot functions, e.g. samples of a generator), in a "Figures" section. */
+  figures?: readonly { title: string; note?: string; svg: string }[] | null;
 }
 
 /** The attention weights of one head of one layer for one input sequence. */
@@ -95,12 +98,15 @@ const num = (v: number | null | undefined, d = 6) => (v === null || v === undefi
 
 function summarySection(model: Model): string {
   const net = model.net;
-  const rows = net.layers.map((l) => [l.name, l.type, layerActivation(l)?.name ?? '', fmtShape(['N' as unknown as number, ...l.outputShape]), String(l.paramCount())]);
+  const graph = net instanceof GraphNetwork ? net : null;
+  const rows = graph
+    ? graph.nodes.map((n) => [n.output.source, n.layer.type, layerActivation(n.layer)?.name ?? '', fmtShape(['N' as unknown as number, ...n.output.shape]), String(n.call ? 0 : n.layer.paramCount()), n.inputs.map((t) => (t.node ? t.source : t.inputName!)).join(', ')])
+    : net.layers.map((l) => [l.name, l.type, layerActivation(l)?.name ?? '', fmtShape(['N' as unknown as number, ...l.outputShape]), String(l.paramCount())]);
   const cfg = model.optimizer.config();
   const opt = `${cfg.type ?? 'optimizer'} (${Object.entries(cfg).filter(([k]) => k !== 'type').map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(', ')})`;
   return `<section id="summary"><h2>Model</h2>`
     + `<p>input ${esc(fmtShape(['N' as unknown as number, ...net.inputShape]))} · ${net.layers.length} layers · ${net.paramCount()} trainable parameters · loss <b>${esc(model.loss.name)}</b> (${esc(model.loss.reduction)} over examples) · optimiser <b>${esc(opt)}</b></p>`
-    + table(['layer', 'type', 'activation', 'output shape', 'params'], rows, 'dd-summary')
+    + table(['layer', 'type', 'activation', 'output shape', 'params', ...(graph ? ['connected to'] : [])], rows, 'dd-summary')
     + `<details><summary>text summary</summary><pre>${esc(net.summary())}</pre></details></section>`;
 }
 
@@ -214,6 +220,7 @@ export function renderReport(input: ReportInput): string {
   const sections = [
     summarySection(model),
     historySection(history),
+    input.figures?.length ? `<section id="figures"><h2>Figures</h2>${input.figures.map((f) => `<h3>${esc(f.title)}</h3>${f.note ? `<p>${esc(f.note)}</p>` : ''}<div class="dd-plots">${f.svg}</div>`).join('')}</section>` : '',
     diagnosticsSection(input.diagnostics),
     dynamicsSection(input.dynamics),
     cnnSection(model, input.featureMaps),

@@ -5,7 +5,7 @@ import { ACTIVATION_NAMES, softmax } from '../ops/activations.js';
 import type { ActivationName } from '../ops/activations.js';
 import { geluDerivativeScalar } from '../backend/js.js';
 import type { Layer } from '../nn/module.js';
-import type { Model } from '../train/model.js';
+import type { Batch, Model } from '../train/model.js';
 
 /** Whether a trace runs the network in training mode (dropout active) or inference mode. */
 export type TraceMode = 'train' | 'eval';
@@ -161,6 +161,8 @@ type ForwardLogits = (x: Tensor) => Tensor | null;
  * mode, tracing flags, gradients, layer state (batch-norm statistics) and the runtime generator.
  * Softmax + cross-entropy models keep their fused path, so the last layer's δ is P̂ − t.
  * δs and gradients are those of the loss summed over the rows (a mean loss is scaled by N).
+ * A graph model with several inputs or outputs takes one tensor per input (and target per
+ * output); a shared layer reports its last call, with the gradients of all its calls.
  *
  * @example
  * ```ts
@@ -168,8 +170,11 @@ type ForwardLogits = (x: Tensor) => Tensor | null;
  * raw.layers[0].delta!.data; // δ of the first layer, [example][neuron]
  * ```
  */
-export function captureTrace(model: Model, x: Tensor, y: Tensor, opts: TraceOptions = {}): RawTrace {
-  requireData(x, y, 'tracing a model');
+export function captureTrace(model: Model, xs: Batch, ys: Batch, opts: TraceOptions = {}): RawTrace {
+  // a graph with several inputs/outputs: one tensor each; the first input stands for x
+  const first = (b: Batch): Tensor => (Array.isArray(b) ? b[0] : b as Tensor);
+  const x = first(xs);
+  requireData(x, first(ys), 'tracing a model');
   const mode = opts.mode ?? 'train';
   if (mode !== 'train' && mode !== 'eval') throw new ConfigError(`trace mode must be 'train' or 'eval', received ${JSON.stringify(mode)}`);
   const net = model.net;
@@ -200,6 +205,16 @@ export function captureTrace(model: Model, x: Tensor, y: Tensor, opts: TraceOpti
         outputs[i] = out;
         return out;
       };
+      const fwdMany = (l as Partial<{ forwardMany: (xs: readonly Tensor[]) => Tensor }>).forwardMany;
+      if (fwdMany) {
+        // merge layers of a graph model: the first input stands for the layer's input
+        (own as unknown as { forwardMany: typeof fwdMany }).forwardMany = (hs: readonly Tensor[]) => {
+          inputs[i] = hs[0];
+          const out = fwdMany.call(l, hs);
+          outputs[i] = out;
+          return out;
+        };
+      }
       own.forwardLogits = (h: Tensor) => {
         inputs[i] = h;
         const zl = fwdLogits.call(l, h);
@@ -209,7 +224,7 @@ export function captureTrace(model: Model, x: Tensor, y: Tensor, opts: TraceOpti
       };
       patched.push(l);
     });
-    const { loss } = model.lossOf(x, y);
+    const { loss } = model.lossOf(xs, ys);
     const lossValue = loss.item();
     const scale = model.loss.reduction === 'mean' ? n : 1;
     if (!loss.requiresGrad) throw new ConfigError('tracing needs a model with trainable parameters (the loss does not depend on any)');
@@ -251,6 +266,7 @@ export function captureTrace(model: Model, x: Tensor, y: Tensor, opts: TraceOpti
       const own = l as unknown as Record<string, unknown>;
       delete own.forward;
       delete own.forwardLogits;
+      delete own.forwardMany;
     }
     net.setTracing(false);
     layers.forEach((l, i) => { l.tracing = wasTracing[i]; });
@@ -274,7 +290,7 @@ export function captureTrace(model: Model, x: Tensor, y: Tensor, opts: TraceOpti
  * console.log(formatTrace(t));
  * ```
  */
-export function traceModel(model: Model, x: Tensor, y: Tensor, opts: TraceOptions = {}): TraceResult {
+export function traceModel(model: Model, x: Batch, y: Batch, opts: TraceOptions = {}): TraceResult {
   const raw = captureTrace(model, x, y, opts);
   const params: Record<string, Record<string, NestedArray>> = {};
   const layers = raw.layers.map((r): LayerTrace => {

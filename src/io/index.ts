@@ -1,5 +1,5 @@
-export { parseSpec, buildNetwork, buildModel, buildOptimizer, fitOptionsFromSpec, LAYER_FACTORIES, OPTIMIZER_FACTORIES } from './spec.js';
-export type { ModelSpec, LayerSpec, TrainSpec, LayerFactory, OptimizerFactory } from './spec.js';
+export { parseSpec, buildNetwork, buildModel, buildOptimizer, fitOptionsFromSpec, LAYER_FACTORIES, OPTIMIZER_FACTORIES, graphSpec } from './spec.js';
+export type { ModelSpec, LayerSpec, TrainSpec, LayerFactory, OptimizerFactory, GraphInputSpec } from './spec.js';
 export { saveModel, loadModel, readManifest, MODEL_FORMAT_VERSION } from './model-file.js';
 export type { Manifest, StoredTensor, SaveOptions, LoadedModel } from './model-file.js';
 export { checkpointCallback } from './checkpoint.js';

@@ -11,6 +11,14 @@ import type { Pool1DOptions, Pool2DOptions } from '../nn/pool.js';
 import { Flatten } from '../nn/flatten.js';
 import type { FlattenOptions } from '../nn/flatten.js';
 import { Sequential } from '../nn/sequential.js';
+import { GraphNetwork } from '../nn/graph.js';
+import { Input, SymbolicTensor } from '../nn/symbolic.js';
+import { Add, Concatenate, Multiply } from '../nn/merge.js';
+import { Conv2DTranspose } from '../nn/conv.js';
+import type { Conv2DTransposeOptions } from '../nn/conv.js';
+import { GlobalAveragePooling1D, GlobalAveragePooling2D, UpSampling2D } from '../nn/spatial.js';
+import type { GlobalPoolingOptions, UpSampling2DOptions } from '../nn/spatial.js';
+import type { ConcatenateOptions, MergeOptions } from '../nn/merge.js';
 import { SimpleRNN } from '../nn/rnn.js';
 import type { SimpleRNNOptions } from '../nn/rnn.js';
 import { LSTM } from '../nn/lstm.js';
@@ -20,8 +28,11 @@ import type { GRUOptions } from '../nn/gru.js';
 import { Embedding, Masking } from '../nn/embedding.js';
 import type { EmbeddingOptions, MaskingOptions } from '../nn/embedding.js';
 import { SGD } from '../optim/optimizer.js';
-import { Adam } from '../optim/adam.js';
-import type { AdamOptions } from '../optim/adam.js';
+import { Adam, AdamW } from '../optim/adam.js';
+import type { AdamOptions, AdamWOptions } from '../optim/adam.js';
+import { scheduleFromSpec } from '../optim/schedules.js';
+import { ReduceLROnPlateau } from '../train/lr-plateau.js';
+import type { ReduceLROnPlateauOptions } from '../train/lr-plateau.js';
 import { RMSProp } from '../optim/rmsprop.js';
 import type { RMSPropOptions } from '../optim/rmsprop.js';
 import { Dropout } from '../nn/dropout.js';
@@ -72,13 +83,24 @@ export interface TrainSpec {
  * ```
  */
 export interface ModelSpec {
+  /** Shape of one example (a graph spec: the first input's, filled in by {@link parseSpec}). */
   input: number[];
   layers: LayerSpec[];
+  /** Graph form: the named inputs (then every layer names its `inbound` tensors). */
+  inputs?: GraphInputSpec[];
+  /** Graph form: the tensors the model returns (`layer` or `layer#call`). */
+  outputs?: string[];
   loss: string;
   reduction?: Reduction;
   optimizer: { type: string; learningRate: number; [key: string]: unknown };
   train?: TrainSpec;
   [key: string]: unknown;
+}
+
+/** A graph spec's input: a name the layers refer to, and the shape of one example. @example `const i: GraphInputSpec = { name: 'x', shape: [8] };` */
+export interface GraphInputSpec {
+  name: string;
+  shape: number[];
 }
 
 /** Builds a layer from its spec; `where` names it in errors (e.g. `layers[1] (dense)`). */
@@ -109,6 +131,13 @@ export const LAYER_FACTORIES: Record<string, LayerFactory> = {
   dropout: (s) => new Dropout(s as unknown as DropoutOptions),
   batchNorm: (s) => new BatchNorm(s as unknown as BatchNormOptions),
   batchNormalization: (s) => new BatchNorm(s as unknown as BatchNormOptions),
+  conv2dTranspose: (s) => new Conv2DTranspose(s as unknown as Conv2DTransposeOptions),
+  upSampling2d: (s) => new UpSampling2D(s as UpSampling2DOptions),
+  globalAveragePooling2d: (s) => new GlobalAveragePooling2D(s as GlobalPoolingOptions),
+  globalAveragePooling1d: (s) => new GlobalAveragePooling1D(s as GlobalPoolingOptions),
+  add: (s) => new Add(s as MergeOptions),
+  multiply: (s) => new Multiply(s as MergeOptions),
+  concatenate: (s) => new Concatenate(s as ConcatenateOptions),
   layerNormalization: (s) => new LayerNormalization(s as LayerNormalizationOptions),
   reshape: (s) => new Reshape(s as unknown as ReshapeOptions),
   permute: (s) => new Permute(s as unknown as PermuteOptions),
@@ -132,6 +161,7 @@ export const OPTIMIZER_FACTORIES: Record<string, OptimizerFactory> = {
   sgd: (s) => new SGD(s as unknown as ConstructorParameters<typeof SGD>[0]),
   adam: (s) => new Adam(s as unknown as AdamOptions),
   rmsprop: (s) => new RMSProp(s as unknown as RMSPropOptions),
+  adamw: (s) => new AdamW(s as unknown as AdamWOptions),
 };
 
 function isObj(v: unknown): v is Record<string, unknown> {
@@ -148,7 +178,8 @@ function isObj(v: unknown): v is Record<string, unknown> {
  */
 export function parseSpec(raw: unknown, source = 'spec'): ModelSpec {
   if (!isObj(raw)) throw new ConfigError(`${source}: a spec must be a JSON object`);
-  const input = raw.input;
+  let input = raw.input;
+  if (raw.inputs !== undefined) input = parseGraphForm(raw, source);
   if (!Array.isArray(input) || input.length === 0 || input.some((d) => !Number.isInteger(d) || (d as number) < 1)) {
     throw new ConfigError(`${source}: "input" must be a list of positive integers (the shape of one example), received ${JSON.stringify(input)}`);
   }
@@ -181,26 +212,129 @@ export function parseSpec(raw: unknown, source = 'spec'): ModelSpec {
       throw new ConfigError(`${source}: "train.stopWhen" must be {"loss": <positive number>}`);
     }
   }
-  return raw as unknown as ModelSpec;
+  return (raw.inputs !== undefined ? { ...raw, input } : raw) as unknown as ModelSpec;
+}
+
+const isShape = (v: unknown): v is number[] => Array.isArray(v) && v.length > 0 && v.every((d) => Number.isInteger(d) && (d as number) >= 1);
+
+/** Checks the keys of the graph form (`inputs`, `inbound`, `outputs`); returns the first input's shape. */
+function parseGraphForm(raw: Record<string, unknown>, source: string): number[] {
+  const inputs = raw.inputs;
+  if (!Array.isArray(inputs) || inputs.length === 0) throw new ConfigError(`${source}: "inputs" must be a non-empty list of {"name", "shape"}`);
+  inputs.forEach((t, i) => {
+    if (!isObj(t) || typeof t.name !== 'string' || !isShape(t.shape)) {
+      throw new ConfigError(`${source}: "inputs[${i}]" must be {"name": <string>, "shape": <list of positive integers>}, received ${JSON.stringify(t)}`);
+    }
+  });
+  if (!Array.isArray(raw.outputs) || raw.outputs.length === 0 || raw.outputs.some((o) => typeof o !== 'string')) {
+    throw new ConfigError(`${source}: a graph spec needs "outputs", a non-empty list of layer names, received ${JSON.stringify(raw.outputs)}`);
+  }
+  if (Array.isArray(raw.layers)) {
+    raw.layers.forEach((l, i) => {
+      if (!isObj(l)) return;
+      if (typeof l.name !== 'string') throw new ConfigError(`${source}: "layers[${i}]" of a graph spec needs a "name" (the other layers refer to it)`);
+      const ib = l.inbound;
+      const ok = Array.isArray(ib) && ib.length > 0 && (ib.every((r) => typeof r === 'string') || ib.every((c) => Array.isArray(c) && c.length > 0 && c.every((r) => typeof r === 'string')));
+      if (!ok) throw new ConfigError(`${source}: "layers[${i}].inbound" must list the names it reads (["x"], ["a", "b"]), or one such list per call of a shared layer ([["a"], ["b"]]), received ${JSON.stringify(ib)}`);
+    });
+  }
+  return (inputs[0] as GraphInputSpec).shape;
 }
 
 /** Builds the network of a spec. `seed` defaults to `train.seed` (or 1). */
 export function buildNetwork(spec: ModelSpec, seed?: number): Sequential {
   const layers = spec.layers.map((l, i) => {
     const where = `layers[${i}] (${l.type}${l.name ? ` "${l.name}"` : ''})`;
+    const { trainable, inbound: _inbound, ...options } = l;
+    if (trainable !== undefined && typeof trainable !== 'boolean') throw new ConfigError(`${where}: "trainable" must be true or false, received ${JSON.stringify(trainable)}`);
     try {
-      return LAYER_FACTORIES[l.type](l, where);
+      const layer = LAYER_FACTORIES[l.type](options as LayerSpec, where);
+      if (trainable === false) layer.trainable = false;
+      return layer;
     } catch (e) {
       if (e instanceof ConfigError) throw new ConfigError(`${where}: ${e.message}`);
       throw e;
     }
   });
-  return new Sequential(layers, { inputShape: spec.input, seed: seed ?? spec.train?.seed ?? 1 });
+  const s = seed ?? spec.train?.seed ?? 1;
+  if (spec.inputs) return buildGraph(spec, layers, s);
+  return new Sequential(layers, { inputShape: spec.input, seed: s });
+}
+
+/**
+ * Wires the layers of a graph spec: each layer is applied to the tensors its `inbound` names
+ * (once per call for a shared layer), in any order of the list; ConfigError for an unknown name
+ * or a cycle.
+ */
+function buildGraph(spec: ModelSpec, layers: Layer[], seed: number): GraphNetwork {
+  const tensors = new Map<string, SymbolicTensor>();
+  const inputs = spec.inputs!.map((t) => {
+    if (tensors.has(t.name)) throw new ConfigError(`spec: input name "${t.name}" is used twice`);
+    const sym = Input({ shape: t.shape, name: t.name });
+    tensors.set(t.name, sym);
+    return sym;
+  });
+  const calls = spec.layers.map((l) => (Array.isArray(l.inbound) && Array.isArray((l.inbound as unknown[])[0]) ? l.inbound as string[][] : [l.inbound as string[]]));
+  const byName = new Map(layers.map((l, i) => [l.name, i]));
+  if (byName.size !== layers.length) throw new ConfigError('spec: layer names must be unique in a graph spec');
+  const state = new Map<string, 'visiting' | 'done'>();
+  const resolve = (ref: string, path: string[]): SymbolicTensor => {
+    const known = tensors.get(ref);
+    if (known) return known;
+    const [lname, callStr] = ref.split('#');
+    const i = byName.get(lname);
+    const call = callStr === undefined ? 0 : Number(callStr);
+    if (i === undefined || !Number.isInteger(call) || call < 0 || call >= calls[i].length) {
+      throw new ConfigError(`spec: ${path.length ? `layer "${path[path.length - 1]}"` : '"outputs"'} refers to "${ref}", which is neither an input nor a layer call; known: ${[...spec.inputs!.map((t) => t.name), ...layers.map((l) => l.name)].join(', ')}`);
+    }
+    if (state.get(lname) === 'visiting') throw new ConfigError(`spec: the graph has a cycle: ${[...path.slice(path.indexOf(lname)), lname].join(' → ')}`);
+    state.set(lname, 'visiting');
+    // every call of a layer is made in order, so "name#1" exists once "name" does
+    for (let c = 0; c < calls[i].length; c++) {
+      const ins = calls[i][c].map((r) => resolve(r, [...path, lname]));
+      const out = layers[i].apply(ins.length === 1 ? ins[0] : ins);
+      tensors.set(c === 0 ? lname : `${lname}#${c}`, out);
+    }
+    state.set(lname, 'done');
+    return tensors.get(ref)!;
+  };
+  const outputs = spec.outputs!.map((o) => resolve(o, []));
+  return new GraphNetwork({ inputs, outputs, seed });
+}
+
+/**
+ * The graph form of a spec for a {@link GraphNetwork} (its `inputs`, `layers` with `inbound`,
+ * and `outputs`): add `loss`, `optimizer` and `train` to save or rebuild the model.
+ *
+ * @example
+ * ```ts
+ * const spec = { ...graphSpec(net), loss: 'crossEntropy', optimizer: { type: 'adam', learningRate: 0.001 } };
+ * saveModel('models/residual', model, spec);
+ * ```
+ */
+export function graphSpec(net: GraphNetwork): Pick<ModelSpec, 'input' | 'inputs' | 'layers' | 'outputs'> {
+  const ref = (t: SymbolicTensor): string => (t.node ? t.source : t.inputName!);
+  const layers = net.layers.map((l) => {
+    const calls = net.nodes.filter((n) => n.layer === l).map((n) => n.inputs.map(ref));
+    const cfg: LayerSpec = { ...l.config(), type: l.type, name: l.name } as LayerSpec;
+    if (!l.trainable) cfg.trainable = false;
+    cfg.inbound = calls.length === 1 ? calls[0] : calls;
+    return cfg;
+  });
+  return {
+    input: [...net.inputs[0].shape],
+    inputs: net.inputs.map((t) => ({ name: t.inputName!, shape: [...t.shape] })),
+    layers,
+    outputs: net.outputs.map(ref),
+  };
 }
 
 /** Builds the optimiser of a spec. */
 export function buildOptimizer(spec: ModelSpec): Optimizer {
-  return OPTIMIZER_FACTORIES[spec.optimizer.type](spec.optimizer, 'optimizer');
+  const { schedule, ...options } = spec.optimizer;
+  const opt = OPTIMIZER_FACTORIES[spec.optimizer.type](options as ModelSpec['optimizer'], 'optimizer');
+  if (schedule !== undefined) opt.schedule = scheduleFromSpec(schedule);
+  return opt;
 }
 
 /**
@@ -219,7 +353,7 @@ export function buildModel(spec: ModelSpec, seed?: number): Model {
 
 /**
  * Fit options from a spec's `"train"` section (epochs default 10, batchSize 32, shuffle true;
- * `validationSplit`, `earlyStopping: {patience, minDelta, startEpoch, monitor}`, `clipNorm`,
+ * `validationSplit`, `earlyStopping: {patience, minDelta, startEpoch, monitor}`, `reduceLROnPlateau: {patience, factor, …}`, `clipNorm`,
  * `clipValue`, `stopWhen: {loss}`). `truncation: k` (truncated backpropagation through time,
  * used by the CLI through `fitTruncated`) is not a fit option and is left to the caller.
  * `validation` is used when the caller has validation data (e.g. split off by the data loader).
@@ -247,6 +381,13 @@ export function fitOptionsFromSpec(spec: ModelSpec, validation?: [Tensor, Tensor
       throw new ConfigError(`"train.earlyStopping" must be an object such as {"patience": 5}, received ${JSON.stringify(es)}`);
     }
     opts.callbacks = [new EarlyStopping(es as EarlyStoppingOptions)];
+  }
+  if (t.reduceLROnPlateau !== undefined) {
+    const r = t.reduceLROnPlateau;
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) {
+      throw new ConfigError(`"train.reduceLROnPlateau" must be an object such as {"patience": 3, "factor": 0.5}, received ${JSON.stringify(r)}`);
+    }
+    (opts.callbacks ??= []).push(new ReduceLROnPlateau(r as ReduceLROnPlateauOptions));
   }
   return opts;
 }

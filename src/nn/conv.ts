@@ -1,4 +1,6 @@
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor, shapeSize } from '../tensor/tensor.js';
+import { conv2dTranspose, outputPaddingPair } from '../ops/spatial.js';
+import type { Conv2dTransposeOptions } from '../ops/spatial.js';
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 import { conv1d, conv2d, checkKernel1D, checkPadding, convGeometry, pair, positiveInt, resolvePadding1D, resolvePadding2D } from '../ops/conv.js';
 import type { Pair, Padding1D, Padding2D } from '../ops/conv.js';
@@ -75,11 +77,11 @@ abstract class ConvLayer<O extends ConvOptions> extends Layer {
   bias: Tensor | null = null;
   lambda: Tensor | undefined;
 
-  constructor(readonly opts: O, type: string) {
+  constructor(readonly opts: O, type: string, keys: readonly string[] = CONV_KEYS) {
     super(opts?.name);
     if (!opts || typeof opts !== 'object') throw new ConfigError(`${type} needs an options object, received ${JSON.stringify(opts)}`);
     const where = opts.name ?? type;
-    checkKeys(opts, CONV_KEYS, where);
+    checkKeys(opts, keys, where);
     this.filters = checkInt(opts.filters, `${where}.filters`);
     this.activation = checkActivationOptions(opts, where);
     if (this.activation === 'softmax') {
@@ -96,11 +98,12 @@ abstract class ConvLayer<O extends ConvOptions> extends Layer {
   }
 
   /** Creates weight [filters, channels, …kernel], bias and PReLU slopes. */
-  protected makeParams(channels: number, kernel: readonly number[], ctx: BuildContext): void {
+  protected makeParams(channels: number, kernel: readonly number[], ctx: BuildContext, transposed = false): void {
     const area = kernel.reduce((a, b) => a * b, 1);
     const fanIn = channels * area;
     const fanOut = this.filters * area;
-    this.weight = this.addParam('weight', initialize(this.opts.kernelInitializer ?? 'glorotUniform', [this.filters, channels, ...kernel], fanIn, fanOut, ctx.rng));
+    const shape = transposed ? [channels, this.filters, ...kernel] : [this.filters, channels, ...kernel];
+    this.weight = this.addParam('weight', initialize(this.opts.kernelInitializer ?? 'glorotUniform', shape, fanIn, fanOut, ctx.rng));
     if (this.opts.useBias ?? true) {
       this.bias = this.addParam('bias', initialize(this.opts.biasInitializer ?? 'zeros', [this.filters], fanIn, fanOut, ctx.rng));
     }
@@ -242,5 +245,71 @@ export class Conv1D extends ConvLayer<Conv1DOptions> {
   preActivation(x: Tensor): Tensor {
     this.checkImages(x, 'sequences');
     return conv1d(x, this.weight, this.bias, { strides: this.strides, padding: this.padding });
+  }
+}
+
+/** Options of a {@link Conv2DTranspose} layer. @example `const o: Conv2DTransposeOptions = { filters: 16, kernelSize: 4, strides: 2, padding: 'same' };` */
+export interface Conv2DTransposeOptions extends ConvOptions {
+  /** Filter `[height, width]`, or one number for a square filter. */
+  kernelSize: Pair;
+  /** Up-sampling step `[vertical, horizontal]` or one number (default 1). */
+  strides?: Pair;
+  /** `'valid'` (default; output (in − 1)·s + k), `'same'` (output in·s) or PyTorch's symmetric padding p. */
+  padding?: 'valid' | 'same' | number;
+  /** PyTorch's `output_padding`: extra rows/columns at the bottom/right, each smaller than the stride. */
+  outputPadding?: number | readonly [number, number];
+}
+
+/**
+ * Transposed 2-D convolution (a learned up-sampling, the generator's layer in a DCGAN): each
+ * input pixel adds its filter, weighted by its value, into the output at stride spacing, so
+ * `strides: 2, padding: 'same'` doubles the height and width. Input [batch, channels, h, w] →
+ * [batch, filters, (h − 1)·s + kh − 2p + op, …] (`'same'`: [batch, filters, h·s, w·s]).
+ *
+ * Parameters: `weight` [channels, filters, kh, kw] (PyTorch's `ConvTranspose2d` layout: input
+ * channel first), `bias` [filters], `lambda` [filters] with PReLU.
+ *
+ * @example
+ * ```ts
+ * new Conv2DTranspose({ filters: 1, kernelSize: 4, strides: 2, padding: 'same', activation: 'logistic' }); // 14×14 → 28×28
+ * ```
+ */
+export class Conv2DTranspose extends ConvLayer<Conv2DTransposeOptions> {
+  readonly type = 'conv2dTranspose';
+  readonly kernelSize: [number, number];
+  readonly strides: [number, number];
+
+  constructor(opts: Conv2DTransposeOptions) {
+    super(opts, 'conv2dTranspose', [...CONV_KEYS, 'outputPadding']);
+    const where = opts.name ?? 'conv2dTranspose';
+    this.kernelSize = pair(opts.kernelSize, `${where}.kernelSize`);
+    this.strides = pair(opts.strides ?? 1, `${where}.strides`);
+    const p = opts.padding ?? 'valid';
+    if (p !== 'valid' && p !== 'same' && !(Number.isInteger(p) && (p as number) >= 0)) {
+      throw new ConfigError(`${where}.padding must be "valid", "same" or an integer ≥ 0, received ${JSON.stringify(p)}`);
+    }
+    const op = outputPaddingPair(opts.outputPadding, `${where}.outputPadding`);
+    if (op[0] >= this.strides[0] || op[1] >= this.strides[1]) {
+      throw new ConfigError(`${where}.outputPadding must be smaller than the stride ${this.strides.join('×')}, received ${JSON.stringify(opts.outputPadding)}`);
+    }
+  }
+
+  protected init(inputShape: readonly number[], ctx: BuildContext): readonly number[] {
+    if (inputShape.length !== 3) {
+      throw new ShapeError(`${this.name} expects images [channels, height, width], received input shape ${fmtShape(inputShape)}`);
+    }
+    this.makeParams(inputShape[0], this.kernelSize, ctx, true);
+    const probe = conv2dTranspose(new Tensor(new Float32Array(shapeSize(inputShape)), [1, ...inputShape]), new Tensor(new Float32Array(this.weight.size), this.weight.shape), null, this.transposeOptions());
+    return probe.shape.slice(1);
+  }
+
+  private transposeOptions(): Conv2dTransposeOptions {
+    return { strides: this.strides, padding: this.opts.padding ?? 'valid', outputPadding: this.opts.outputPadding ?? 0 };
+  }
+
+  /** The weighted sums z = convTranspose(x, W) + b, [batch, filters, oh, ow]. */
+  preActivation(x: Tensor): Tensor {
+    this.checkImages(x, 'images');
+    return conv2dTranspose(x, this.weight, this.bias, this.transposeOptions());
   }
 }

@@ -1,6 +1,8 @@
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/rng.js';
+import { applyLayer } from './symbolic.js';
+import type { SymbolicTensor } from './symbolic.js';
 
 /** What a layer gets when it is built: the generator its parameters (and masks) draw from. */
 export interface BuildContext {
@@ -36,9 +38,34 @@ export abstract class Module {
     this.name = name;
   }
 
-  /** Registers a parameter under `key` (marks it trainable). */
+  private frozen = false;
+
+  /**
+   * Whether training updates this module's parameters (default true). `false` freezes them,
+   * recursively: they get no gradient, so optimisers leave them alone, while gradients still
+   * flow through the module to the layers before it. In a spec: `"trainable": false`.
+   *
+   * @example
+   * ```ts
+   * encoder.trainable = false; // fine-tune only the layers after it
+   * ```
+   */
+  get trainable(): boolean {
+    return !this.frozen;
+  }
+
+  set trainable(on: boolean) {
+    this.frozen = !on;
+    for (const t of this.params.values()) {
+      t.requiresGrad = on;
+      if (!on) t.grad = null;
+    }
+    for (const c of this.children) c.trainable = on;
+  }
+
+  /** Registers a parameter under `key` (trainable unless the module is frozen). */
   protected addParam(key: string, t: Tensor): Tensor {
-    t.requiresGrad = true;
+    t.requiresGrad = !this.frozen;
     t.name = `${this.name}.${key}`;
     this.params.set(key, t);
     return t;
@@ -109,6 +136,23 @@ export abstract class Layer extends Module {
     this.autoNamed = name === undefined;
   }
 
+  /**
+   * Applies the layer to symbolic tensors of a graph model (Keras's functional call): returns the
+   * symbolic output. The first call builds the layer for the input's shape; applying it again
+   * shares its weights (the input shape must then be the same: `ShapeError` otherwise). Merge
+   * layers take a list.
+   *
+   * @example
+   * ```ts
+   * const x = Input({ shape: [4] });
+   * const dense = new Dense({ units: 4, activation: 'relu' });
+   * const y = dense.apply(dense.apply(x)); // the same weights twice
+   * ```
+   */
+  apply(x: SymbolicTensor | readonly SymbolicTensor[]): SymbolicTensor {
+    return applyLayer(this, Array.isArray(x) ? x : [x as SymbolicTensor]);
+  }
+
   /** Creates parameters for `inputShape` and returns the output shape (without batch). */
   build(inputShape: readonly number[], ctx: BuildContext): readonly number[] {
     this.inputShape = [...inputShape];
@@ -150,10 +194,10 @@ export abstract class Layer extends Module {
     }
   }
 
-  /** Number of trainable scalars. */
+  /** Number of parameter scalars (its sub-modules' included). */
   paramCount(): number {
     let n = 0;
-    for (const t of this.params.values()) n += t.size;
+    for (const t of this.parameters()) n += t.size;
     return n;
   }
 

@@ -15,8 +15,8 @@ export interface Pool2DOptions {
   poolSize?: Pair;
   /** Step between windows (default: the pool size — non-overlapping windows). */
   strides?: Pair;
-  /** Only `'valid'` (every window inside the input), the default. */
-  padding?: 'valid';
+  /** `'valid'` (default; every window inside the input) or `'same'` (⌈h / s⌉ × ⌈w / s⌉ outputs; border windows use only the values inside). */
+  padding?: 'valid' | 'same';
   /** Only `'channelsFirst'` (NCHW), the default. */
   dataFormat?: 'channelsFirst';
   /** Name (default `maxPool2d_N` / `avgPool2d_N`). */
@@ -29,8 +29,8 @@ export interface Pool1DOptions {
   poolSize?: number;
   /** Step between windows (default: the pool size). */
   strides?: number;
-  /** Only `'valid'`, the default. */
-  padding?: 'valid';
+  /** `'valid'` (default) or `'same'` (⌈length / stride⌉ outputs). */
+  padding?: 'valid' | 'same';
   /** Only `'channelsFirst'` (NCL), the default. */
   dataFormat?: 'channelsFirst';
   /** Name (default `maxPool1d_N` / `avgPool1d_N`). */
@@ -46,6 +46,7 @@ const POOL_KEYS = ['type', 'name', 'poolSize', 'strides', 'padding', 'dataFormat
 abstract class PoolLayer extends Layer {
   readonly poolSize: [number, number];
   readonly strides: [number, number];
+  readonly padding: 'valid' | 'same';
 
   constructor(readonly opts: Pool2DOptions | Pool1DOptions, type: string, private readonly dims: 1 | 2,
     private readonly op: (x: Tensor, o: Pool2dOptions) => Tensor) {
@@ -60,9 +61,10 @@ abstract class PoolLayer extends Layer {
       this.poolSize = [1, positiveInt(opts.poolSize ?? 2, `${where}.poolSize`)];
       this.strides = [1, opts.strides === undefined ? this.poolSize[1] : positiveInt(opts.strides, `${where}.strides`)];
     }
-    if (opts.padding !== undefined && opts.padding !== 'valid') {
-      throw new ConfigError(`${where}.padding: pooling supports only "valid" (windows inside the input), received ${JSON.stringify(opts.padding)}`);
+    if (opts.padding !== undefined && opts.padding !== 'valid' && opts.padding !== 'same') {
+      throw new ConfigError(`${where}.padding must be "valid" (windows inside the input) or "same", received ${JSON.stringify(opts.padding)}`);
     }
+    this.padding = opts.padding ?? 'valid';
     if (opts.dataFormat !== undefined && opts.dataFormat !== 'channelsFirst') {
       throw new ConfigError(`${where}.dataFormat: only "channelsFirst" is supported, received ${JSON.stringify(opts.dataFormat)}`);
     }
@@ -71,11 +73,13 @@ abstract class PoolLayer extends Layer {
   protected init(inputShape: readonly number[], _ctx: BuildContext): readonly number[] {
     if (this.dims === 2) {
       if (inputShape.length !== 3) throw new ShapeError(`${this.name} expects feature maps [channels, height, width], received input shape ${fmtShape(inputShape)}`);
+      if (this.padding === 'same') return [inputShape[0], Math.ceil(inputShape[1] / this.strides[0]), Math.ceil(inputShape[2] / this.strides[1])];
       const g = poolGeometry(1, inputShape, this.poolSize, this.strides, this.name);
       return [inputShape[0], g.oh, g.ow];
     }
     if (inputShape.length !== 2) throw new ShapeError(`${this.name} expects sequences [channels, length], received input shape ${fmtShape(inputShape)}`);
     const [c, len] = inputShape;
+    if (this.padding === 'same') return [c, Math.ceil(len / this.strides[1])];
     if (this.poolSize[1] > len) {
       throw new ConfigError(`${this.name}: pool window ${this.poolSize[1]} is larger than the input length ${len}; expected at most ${len}, received ${this.poolSize[1]}`);
     }
@@ -84,7 +88,7 @@ abstract class PoolLayer extends Layer {
 
   forward(x: Tensor): Tensor {
     this.checkInput(x);
-    const o = { poolSize: this.poolSize, strides: this.strides };
+    const o: Pool2dOptions = { poolSize: this.poolSize, strides: this.strides, padding: this.padding };
     // 1-D: sequences [N, C, L] are images of height 1
     const y = this.dims === 2 ? this.op(x, o) : reshape(this.op(reshape(x, [x.shape[0], x.shape[1], 1, x.shape[2]]), o), [x.shape[0], ...this.outputShape]);
     return this.traced(y, y);
@@ -93,7 +97,7 @@ abstract class PoolLayer extends Layer {
   config(): Record<string, unknown> {
     const size = this.dims === 2 ? this.poolSize : this.poolSize[1];
     const strides = this.dims === 2 ? this.strides : this.strides[1];
-    return { type: this.type, name: this.name, poolSize: size, strides };
+    return { type: this.type, name: this.name, poolSize: size, strides, ...(this.padding === 'same' ? { padding: 'same' } : {}) };
   }
 }
 

@@ -5,6 +5,7 @@ import type { NestedArray } from '../tensor/tensor.js';
 import { tensor } from '../tensor/create.js';
 import { softmax } from '../ops/activations.js';
 import { Layer, Module } from './module.js';
+import type { BuildContext } from './module.js';
 
 /** Weights keyed by layer name, then parameter name (the layouts each layer documents). */
 export type WeightMap = Record<string, Record<string, Tensor>>;
@@ -42,7 +43,11 @@ export class Sequential extends Module {
   /** The model's runtime generator (dropout masks); its state is saved in checkpoints. */
   readonly rng: Rng;
 
-  constructor(layers: Layer[], opts: SequentialOptions) {
+  /**
+   * `buildLayers` (used by {@link GraphNetwork}) replaces the chain: it builds the (already named)
+   * layers itself and returns the output shape.
+   */
+  constructor(layers: Layer[], opts: SequentialOptions, buildLayers?: (ctx: BuildContext) => readonly number[]) {
     super(opts.name ?? 'sequential');
     if (!Array.isArray(layers) || layers.length === 0) throw new ConfigError('a model needs at least one layer');
     if (!Array.isArray(opts.inputShape) || opts.inputShape.length === 0 || opts.inputShape.some((d) => !Number.isInteger(d) || d < 1)) {
@@ -65,8 +70,9 @@ export class Sequential extends Module {
     }
     let shape: readonly number[] = this.inputShape;
     const ctx = { rng: initRng, runtimeRng: this.rng };
+    if (buildLayers) shape = buildLayers(ctx);
     for (const l of layers) {
-      shape = l.build(shape, ctx);
+      if (!buildLayers) shape = l.build(shape, ctx);
       this.children.push(l);
     }
     this.outputShape = shape;

@@ -7,7 +7,7 @@ export { sum, mean } from './reduce.js';
 export { reshape, flatten, transpose, permute, reverse, concat, slice } from './shape.js';
 export { logistic, tanh, relu, gelu, leakyRelu, identity, threshold, prelu, softmax, checkActivation, ACTIVATION_NAMES } from './activations.js';
 export type { ActivationName, SoftmaxOptions } from './activations.js';
-export { sse, mse, crossEntropy, softmaxCrossEntropy, binaryCrossEntropy } from './losses.js';
+export { sse, mse, crossEntropy, softmaxCrossEntropy, binaryCrossEntropy, sigmoidCrossEntropy } from './losses.js';
 export type { Reduction } from './losses.js';
 export { dropoutWithMask, sampleDropMask, checkKeepProb } from './dropout.js';
 export { batchNormTrain, batchNormInference } from './batchnorm.js';
@@ -18,6 +18,8 @@ export { maxPool2d, avgPool2d, maxPool1d, avgPool1d, poolGeometry } from './pool
 export type { Pool2dOptions, Pool1dOptions } from './pool.js';
 export { simpleRnn, lstm, gru, lstmCellStep, embedding, attachMask, maskOf, maskedSteps, sequenceLossView } from './rnn.js';
 export type { RecurrentOpOptions, RecurrentResult, RecurrentTrace, RnnActivation, LstmWeights, LstmCellTrace, GruWeights } from './rnn.js';
+export { pad2d, upSample2d, conv2dTranspose, globalAvgPool } from './spatial.js';
+export type { Conv2dTransposeOptions } from './spatial.js';
 export { layerNorm } from './layernorm.js';
 export { scaledDotProductAttention, causalMask, paddingMask } from './attention.js';
 export type { AttentionOptions, AttentionResult } from './attention.js';

@@ -110,3 +110,23 @@ export function binaryCrossEntropy(probs: Tensor, target: Tensor, reduction: Red
   for (let i = 0; i < p.length; i++) s -= t[i] * Math.log(cl(p[i])) + (1 - t[i]) * Math.log(1 - cl(p[i]));
   return scalarLoss('binaryCrossEntropy', s * k, probs, target, (i) => k * ((cl(p[i]) - t[i]) / (cl(p[i]) * (1 - cl(p[i])))));
 }
+
+/**
+ * Binary cross-entropy from logits (a sigmoid and binary cross-entropy fused, PyTorch's
+ * `BCEWithLogitsLoss`): per element max(z, 0) − z·t + log(1 + e^−|z|), summed per example, then
+ * summed or averaged over the batch; gradient σ(z) − t. Stable for any logits — the loss of a GAN's
+ * discriminator and generator (`t = 1` for "real").
+ *
+ * @example
+ * ```ts
+ * sigmoidCrossEntropy(tensor([[0]]), tensor([[1]])).item(); // ln 2
+ * ```
+ */
+export function sigmoidCrossEntropy(logits: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
+  const scale = check('sigmoidCrossEntropy', logits, target, reduction);
+  const z = logits.data;
+  const t = target.data;
+  let total = 0;
+  for (let i = 0; i < z.length; i++) total += Math.max(z[i], 0) - z[i] * t[i] + Math.log1p(Math.exp(-Math.abs(z[i])));
+  return scalarLoss('sigmoidCrossEntropy', total * scale, logits, target, (i) => scale * (1 / (1 + Math.exp(-z[i])) - t[i]));
+}

@@ -3,7 +3,10 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { PoolGeometry } from '../backend/backend.js';
 import { be, record } from './graph.js';
 import { reshape } from './shape.js';
-import { pair, positiveInt } from './conv.js';
+import { pair, positiveInt, resolvePadding2D } from './conv.js';
+import { pad2d } from './spatial.js';
+import { mul } from './elementwise.js';
+import { tensor } from '../tensor/create.js';
 import type { Pair } from './conv.js';
 
 /** Options of {@link maxPool2d} and {@link avgPool2d}. @example `const o: Pool2dOptions = { poolSize: 2 };` */
@@ -12,6 +15,12 @@ export interface Pool2dOptions {
   poolSize?: Pair;
   /** Step between windows (default: the pool size, so windows do not overlap). */
   strides?: Pair;
+  /**
+   * `'valid'` (default): every window inside the input; `'same'`: ⌈size / stride⌉ outputs per
+   * axis, windows at the border see only the input's values (max ignores the padding, the mean is
+   * over the values inside, as Keras does).
+   */
+  padding?: 'valid' | 'same';
 }
 
 /** Options of {@link maxPool1d} and {@link avgPool1d}. @example `const o: Pool1dOptions = { poolSize: 3, strides: 1 };` */
@@ -20,6 +29,8 @@ export interface Pool1dOptions {
   poolSize?: number;
   /** Step between windows (default: the pool size). */
   strides?: number;
+  /** `'valid'` (default) or `'same'` (see {@link Pool2dOptions.padding}). */
+  padding?: 'valid' | 'same';
 }
 
 /**
@@ -43,6 +54,27 @@ export function poolGeometry(n: number, image: readonly number[], pool: readonly
   return { n, c, h, w, ph, pw, sh, sw, oh: Math.floor((h - ph) / sh) + 1, ow: Math.floor((w - pw) / sw) + 1 };
 }
 
+/** Padding [top, bottom, left, right] of a 'same' pooling (null for 'valid'). */
+function samePoolPadding(op: string, x: Tensor, opts: Pool2dOptions): [number, number, number, number] | null {
+  const p = opts.padding ?? 'valid';
+  if (p !== 'valid' && p !== 'same') throw new ConfigError(`${op} padding must be "valid" or "same", received ${JSON.stringify(p)}`);
+  if (p === 'valid') return null;
+  if (x.rank !== 4) throw new ShapeError(`${op} expects images x [batch, channels, height, width], received ${fmtShape(x.shape)}`);
+  const pool = pair(opts.poolSize ?? 2, `${op} poolSize`);
+  const strides = opts.strides === undefined ? pool : pair(opts.strides, `${op} strides`);
+  return resolvePadding2D('same', [x.shape[2], x.shape[3]], pool, strides, op);
+}
+
+/** [1, 1, oh, ow]: window area ÷ the number of the window's cells inside the unpadded h×w image. */
+function insideShare(h: number, w: number, oh: number, ow: number, pads: readonly number[], opts: Pool2dOptions): Tensor {
+  const [ph, pw] = pair(opts.poolSize ?? 2, 'poolSize');
+  const [sh, sw] = opts.strides === undefined ? [ph, pw] : pair(opts.strides, 'strides');
+  const f = new Float32Array(oh * ow);
+  const inside = (o: number, s: number, k: number, before: number, size: number) => Math.min(o * s - before + k, size) - Math.max(o * s - before, 0);
+  for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) f[i * ow + j] = (ph * pw) / (inside(i, sh, ph, pads[0], h) * inside(j, sw, pw, pads[2], w));
+  return tensor(f, { shape: [1, 1, oh, ow] });
+}
+
 function geometry2d(op: string, x: Tensor, opts: Pool2dOptions): PoolGeometry {
   if (x.rank !== 4) throw new ShapeError(`${op} expects images x [batch, channels, height, width], received ${fmtShape(x.shape)}`);
   const pool = pair(opts.poolSize ?? 2, `${op} poolSize`);
@@ -62,6 +94,8 @@ function geometry2d(op: string, x: Tensor, opts: Pool2dOptions): PoolGeometry {
  * ```
  */
 export function maxPool2d(x: Tensor, opts: Pool2dOptions = {}): Tensor {
+  const pads = samePoolPadding('maxPool2d', x, opts);
+  if (pads) return maxPool2d(pad2d(x, pads, -Infinity), { ...opts, padding: 'valid' });
   const g = geometry2d('maxPool2d', x, opts);
   const B = be();
   const y = B.alloc(g.n * g.c * g.oh * g.ow);
@@ -84,6 +118,11 @@ export function maxPool2d(x: Tensor, opts: Pool2dOptions = {}): Tensor {
  * ```
  */
 export function avgPool2d(x: Tensor, opts: Pool2dOptions = {}): Tensor {
+  const pads = samePoolPadding('avgPool2d', x, opts);
+  if (pads) {
+    const y = avgPool2d(pad2d(x, pads), { ...opts, padding: 'valid' });
+    return mul(y, insideShare(x.shape[2], x.shape[3], y.shape[2], y.shape[3], pads, opts));
+  }
   const g = geometry2d('avgPool2d', x, opts);
   const B = be();
   const y = B.alloc(g.n * g.c * g.oh * g.ow);
@@ -100,8 +139,8 @@ function pool1d(op: string, x: Tensor, opts: Pool1dOptions, f: (x4: Tensor, o: P
   const size = positiveInt(opts.poolSize ?? 2, `${op} poolSize`);
   const stride = opts.strides === undefined ? size : positiveInt(opts.strides, `${op} strides`);
   const [n, c, len] = x.shape;
-  if (size > len) throw new ConfigError(`${op}: pool window ${size} is larger than the input length ${len}; expected at most ${len}, received ${size}`);
-  const y = f(reshape(x, [n, c, 1, len]), { poolSize: [1, size], strides: [1, stride] });
+  if (size > len && opts.padding !== 'same') throw new ConfigError(`${op}: pool window ${size} is larger than the input length ${len}; expected at most ${len}, received ${size}`);
+  const y = f(reshape(x, [n, c, 1, len]), { poolSize: [1, size], strides: [1, stride], padding: opts.padding });
   return reshape(y, [n, c, y.shape[3]]);
 }
 

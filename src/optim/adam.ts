@@ -59,7 +59,7 @@ export function checkPositive(v: unknown, where: string): number {
  * ```
  */
 export class Adam extends Optimizer {
-  readonly type = 'adam';
+  readonly type: string = 'adam';
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;
@@ -95,5 +95,45 @@ export class Adam extends Optimizer {
 
   config(): Record<string, unknown> {
     return { type: 'adam', learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, weightDecay: this.weightDecay };
+  }
+}
+
+/** Options of {@link AdamW}: Adam's, with a decoupled `weightDecay` (default 0.01, as PyTorch). @example `const o: AdamWOptions = { learningRate: 1e-3, weightDecay: 0.05 };` */
+export type AdamWOptions = AdamOptions;
+
+/**
+ * AdamW (Loshchilov & Hutter): Adam with decoupled weight decay. Each update first shrinks the
+ * weights, w ← w − α·λ·w, then applies the Adam step on the unmodified gradient, so the decay
+ * does not pass through Adam's per-weight scaling as L2 regularisation (Adam's `weightDecay`)
+ * does. `weightDecay` λ defaults to 0.01. It decays every parameter given to `step` (biases and
+ * normalisation scales included: freeze or split them into another optimiser to exempt them).
+ *
+ * @example
+ * ```ts
+ * const opt = new AdamW({ learningRate: 1e-3, weightDecay: 0.05 });
+ * ```
+ */
+export class AdamW extends Adam {
+  override readonly type: string = 'adamw';
+  /** Decoupled decay λ (the base class's coupled `weightDecay` stays 0). */
+  readonly decoupledWeightDecay: number;
+
+  constructor(opts: AdamWOptions = {}) {
+    super({ ...opts, weightDecay: 0 });
+    const wd = opts.weightDecay ?? 0.01;
+    if (typeof wd !== 'number' || !Number.isFinite(wd) || wd < 0) throw new ConfigError(`adamw.weightDecay must be a number ≥ 0, received ${JSON.stringify(wd)}`);
+    this.decoupledWeightDecay = wd;
+  }
+
+  protected override update(w: Float32Array, g: Float32Array, st: ParamState, t: number): void {
+    if (this.decoupledWeightDecay > 0) {
+      const keep = 1 - this.learningRate * this.decoupledWeightDecay;
+      for (let i = 0; i < w.length; i++) w[i] *= keep;
+    }
+    super.update(w, g, st, t);
+  }
+
+  override config(): Record<string, unknown> {
+    return { ...super.config(), type: 'adamw', weightDecay: this.decoupledWeightDecay };
   }
 }

@@ -1,6 +1,8 @@
 import { ConfigError } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { getBackend } from '../backend/index.js';
+import type { Module } from '../nn/module.js';
+import type { LearningRateSchedule } from './schedules.js';
 
 /** Per-parameter optimiser state: named buffers (e.g. `velocity`, `m`, `v`). */
 export type ParamState = Record<string, Float32Array>;
@@ -17,6 +19,13 @@ export abstract class Optimizer {
   weightDecay: number;
   /** Updates applied so far. */
   iterations = 0;
+  /**
+   * The rate a {@link Optimizer.schedule} scales (the constructor's `learningRate`; lowered by
+   * `ReduceLROnPlateau`).
+   */
+  baseLearningRate: number;
+  /** Learning-rate schedule: before each update, learningRate = baseLearningRate × schedule.factor(update). */
+  schedule: LearningRateSchedule | null = null;
   protected readonly states = new Map<string, ParamState>();
 
   constructor(learningRate: number, weightDecay = 0, where = 'optimizer') {
@@ -27,6 +36,7 @@ export abstract class Optimizer {
       throw new ConfigError(`${where}.weightDecay must be ≥ 0, received ${JSON.stringify(weightDecay)}`);
     }
     this.learningRate = learningRate;
+    this.baseLearningRate = learningRate;
     this.weightDecay = weightDecay;
   }
 
@@ -40,17 +50,23 @@ export abstract class Optimizer {
   protected abstract initState(n: number): ParamState;
 
   /**
-   * Applies one update to every named parameter that has a gradient.
+   * Applies one update to every parameter that has a gradient: give the named parameters
+   * (`net.namedParameters()`, the names key the optimiser's state) or the module itself. This and
+   * {@link Optimizer.zeroGrad} are the custom training loop: compute a loss, `loss.backward()`,
+   * `opt.step(net)`, `opt.zeroGrad(net)`.
    *
    * @example
    * ```ts
-   * loss.backward(); opt.step(net.namedParameters()); net.zeroGrad();
+   * const loss = softmaxCrossEntropy(net.forward(x), y);
+   * loss.backward(); opt.step(net); opt.zeroGrad(net);
    * ```
    */
-  step(params: readonly [string, Tensor][]): void {
+  step(params: readonly [string, Tensor][] | Module): void {
+    if (!Array.isArray(params)) params = (params as Module).namedParameters();
+    if (this.schedule) this.learningRate = this.baseLearningRate * this.schedule.factor(this.iterations);
     this.iterations++;
     const be = getBackend();
-    for (const [name, p] of params) {
+    for (const [name, p] of params as readonly [string, Tensor][]) {
       if (!p.grad) continue;
       let g = p.grad.data;
       if (this.weightDecay > 0) {
@@ -65,6 +81,19 @@ export abstract class Optimizer {
       }
       this.update(p.data, g, st, this.iterations);
     }
+  }
+
+  /**
+   * Clears the gradients of the given parameters or module (PyTorch's `optimizer.zero_grad()`).
+   *
+   * @example
+   * ```ts
+   * opt.zeroGrad(net);
+   * ```
+   */
+  zeroGrad(params: readonly [string, Tensor][] | Module): void {
+    const list = Array.isArray(params) ? params as readonly [string, Tensor][] : (params as Module).namedParameters();
+    for (const [, p] of list) p.grad = null;
   }
 
   /** Copy of the optimiser's state (for checkpoints). */

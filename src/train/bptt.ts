@@ -4,8 +4,9 @@ import { checkAndClip } from './clip.js';
 import { slice } from '../ops/shape.js';
 import type { Sequential } from '../nn/sequential.js';
 import { RecurrentLayer } from '../nn/rnn.js';
+import { GraphNetwork } from '../nn/graph.js';
 import { batchRanges, gatherRows } from '../data/batch.js';
-import type { Model } from './model.js';
+import type { Batch, Model } from './model.js';
 import type { Callback, EpochLog, History, StopReason, TrainingControl } from './callbacks.js';
 
 /**
@@ -20,6 +21,7 @@ import type { Callback, EpochLog, History, StopReason, TrainingControl } from '.
  * ```
  */
 export function forwardSequence(net: Sequential, x: Tensor, logits = false): Tensor {
+  if (net instanceof GraphNetwork) throw new ConfigError(`${net.name} is a graph model: truncated backpropagation through time and step-by-step sequences run on Sequential networks only (train graph models with fit)`);
   const layers = net.layers;
   let h = x;
   for (let i = 0; i < layers.length - 1; i++) h = layers[i].forward(h);
@@ -66,7 +68,7 @@ export interface TruncatedFitOptions {
   /** Clip every gradient element to [−clipValue, clipValue]. */
   clipValue?: number;
   /** Full sequences to evaluate on after every epoch (no truncation). */
-  validationData?: [Tensor, Tensor];
+  validationData?: [Batch, Batch];
   callbacks?: Callback[];
 }
 

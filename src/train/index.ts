@@ -1,5 +1,5 @@
 export { Model, countCorrect } from './model.js';
-export type { ModelConfig, FitOptions, Evaluation } from './model.js';
+export type { ModelConfig, FitOptions, Evaluation, Batch } from './model.js';
 export type { Callback, EpochLog, History, StopReason, TrainingControl } from './callbacks.js';
 export { splitForValidation } from './model.js';
 export { EarlyStopping } from './early-stopping.js';
@@ -12,3 +12,5 @@ export { fitTruncated, forwardSequence, resetStates, recurrentLayers } from './b
 export { clipGradients, gradientNorm, checkAndClip, firstNonFiniteGradient } from './clip.js';
 export type { NamedParams } from './clip.js';
 export type { TruncatedFitOptions } from './bptt.js';
+export { ReduceLROnPlateau } from './lr-plateau.js';
+export type { ReduceLROnPlateauOptions } from './lr-plateau.js';

@@ -3,6 +3,9 @@ import { Tensor, noGrad } from '../tensor/tensor.js';
 import { Rng } from '../tensor/rng.js';
 import { getBackend } from '../backend/index.js';
 import type { Sequential } from '../nn/sequential.js';
+import { GraphNetwork } from '../nn/graph.js';
+import { isMultiInput } from '../nn/symbolic.js';
+import { add } from '../ops/elementwise.js';
 import { getLoss } from '../nn/losses.js';
 import type { Loss } from '../nn/losses.js';
 import type { Reduction } from '../ops/losses.js';
@@ -10,6 +13,24 @@ import type { Optimizer } from '../optim/optimizer.js';
 import { batchRanges, gatherRows } from '../data/batch.js';
 import { checkAndClip } from './clip.js';
 import type { Callback, EpochLog, History, StopReason, TrainingControl } from './callbacks.js';
+
+/**
+ * A batch of examples: one tensor, or one tensor per input (or target per output) of a
+ * {@link GraphNetwork} with several, each with the same number of rows.
+ *
+ * @example
+ * ```ts
+ * const x: Batch = [images, metadata]; // a two-input graph
+ * ```
+ */
+export type Batch = Tensor | readonly Tensor[];
+
+const asList = (b: Batch): readonly Tensor[] => (b instanceof Tensor ? [b] : b);
+
+/** Rows [s, e) of every tensor of a batch (in `order` when given), keeping its form. */
+function gatherBatch<B extends Batch>(b: B, order: ArrayLike<number> | null, s: number, e: number): B {
+  return (b instanceof Tensor ? gatherRows(b, order, s, e) : b.map((t) => gatherRows(t, order, s, e))) as B;
+}
 
 /** How a {@link Model} learns. */
 export interface ModelConfig {
@@ -37,7 +58,7 @@ export interface FitOptions {
    */
   stopWhen?: { loss: number };
   /** Data to validate on after every epoch. */
-  validationData?: [Tensor, Tensor];
+  validationData?: [Batch, Batch];
   /**
    * Fraction in (0, 1) of the rows held out for validation instead of `validationData`: the LAST
    * rows, taken before any shuffling (as Keras does), so shuffle the data first if it is ordered
@@ -111,31 +132,55 @@ export class Model {
   }
 
   /** Loss of a batch with gradients recorded (fused softmax + cross-entropy when possible). */
-  lossOf(x: Tensor, y: Tensor): { loss: Tensor; output: Tensor } {
+  /**
+   * Loss of a batch with gradients recorded (fused softmax + cross-entropy when possible). A
+   * graph with several outputs takes one target per output; its loss is the sum of the outputs'
+   * losses, and `output` is the first output.
+   */
+  lossOf(x: Batch, y: Batch): { loss: Tensor; output: Tensor } {
     this.checkTargets(x, y);
+    const ys = asList(y);
     if (this.fused) {
-      const z = this.net.forwardLogits(x);
-      return { loss: this.loss.computeFromLogits!(z, y), output: z };
+      const z = this.net.forwardLogits(x as Tensor);
+      return { loss: this.loss.computeFromLogits!(z, ys[0]), output: z };
     }
-    const out = this.net.forward(x);
-    return { loss: this.loss.compute(out, y), output: out };
+    const outs = this.outputsOf(x);
+    const losses = outs.map((o, i) => this.loss.compute(o, ys[i]));
+    return { loss: losses.slice(1).reduce((a, l) => add(a, l), losses[0]), output: outs[0] };
   }
 
-  private checkTargets(x: Tensor, y: Tensor): void {
-    if (y.shape[0] !== x.shape[0]) {
-      throw new ShapeError(`targets have ${y.shape[0]} rows but inputs have ${x.shape[0]}`);
+  /** Every output of the network for a batch. */
+  private outputsOf(x: Batch): Tensor[] {
+    if (this.net instanceof GraphNetwork) return this.net.forwardMany(asList(x));
+    if (!(x instanceof Tensor)) {
+      if (x.length !== 1) throw new ShapeError(`${this.net.name} has one input, received ${x.length} batches`);
+      return [this.net.forward(x[0])];
     }
-    const want = this.net.outputSize();
-    if (y.size / Math.max(1, y.shape[0]) !== want) {
-      throw new ShapeError(`${this.net.layers[this.net.layers.length - 1].name} produces ${fmtShape(['*' as unknown as number, ...this.net.outputShape])}, but the targets are ${fmtShape(y.shape)}`);
-    }
+    return [this.net.forward(x)];
+  }
+
+  private checkTargets(x: Batch, y: Batch): void {
+    const xs = asList(x);
+    const ys = asList(y);
+    const outs = this.net instanceof GraphNetwork ? this.net.outputs.map((o) => [o.source, o.shape] as const)
+      : [[this.net.layers[this.net.layers.length - 1].name, this.net.outputShape] as const];
+    if (ys.length !== outs.length) throw new ShapeError(`${this.net.name} has ${outs.length} output${outs.length > 1 ? 's' : ''} (${outs.map((o) => o[0]).join(', ')}), received ${ys.length} target tensors`);
+    ys.forEach((t, i) => {
+      if (t.shape[0] !== xs[0].shape[0]) {
+        throw new ShapeError(`targets have ${t.shape[0]} rows but inputs have ${xs[0].shape[0]}`);
+      }
+      const want = outs[i][1].reduce((a, b) => a * b, 1);
+      if (t.size / Math.max(1, t.shape[0]) !== want) {
+        throw new ShapeError(`${outs[i][0]} produces ${fmtShape(['*' as unknown as number, ...outs[i][1]])}, but the targets are ${fmtShape(t.shape)}`);
+      }
+    });
   }
 
   /**
    * Trains the network. Throws `NumericError` (naming the first layer with a non-finite value)
    * if a loss or gradient becomes NaN/Inf; the weights are then restored to the last ones that gave a finite loss.
    */
-  fit(x: Tensor, y: Tensor, opts: FitOptions): History {
+  fit(x: Batch, y: Batch, opts: FitOptions): History {
     const epochs = opts.epochs;
     if (!Number.isInteger(epochs) || epochs < 1) throw new ConfigError(`fit: epochs must be an integer ≥ 1, received ${JSON.stringify(epochs)}`);
     const bs = opts.batchSize ?? 32;
@@ -152,7 +197,7 @@ export class Model {
     if (opts.validationSplit !== undefined) {
       [x, y, validationData] = splitForValidation(x, y, opts.validationSplit, validationData);
     }
-    const n = x.shape[0];
+    const n = asList(x)[0].shape[0];
     const callbacks = opts.callbacks ?? [];
     let stopReason: StopReason | null = null;
     const control: TrainingControl = {
@@ -183,8 +228,8 @@ export class Model {
       for (let b = 0; b < ranges.length && !stopReason; b++) {
         const [s, e] = ranges[b];
         for (const c of callbacks) c.onBatchBegin?.(b, control);
-        const xb = gatherRows(x, order, s, e);
-        const yb = gatherRows(y, order, s, e);
+        const xb = gatherBatch(x, order, s, e);
+        const yb = gatherBatch(y, order, s, e);
         const { loss, output } = this.lossOf(xb, yb);
         const lv = loss.item();
         loss.backward();
@@ -206,7 +251,7 @@ export class Model {
         lossSum += this.loss.reduction === 'sum' ? lv : lv * (e - s);
         if (this.isClassifier) {
           const rows = predictionRows(output);
-          correct += countCorrect(output.data, yb.data, rows);
+          correct += countCorrect(output.data, asList(yb)[0].data, rows);
           judged += rows;
         }
         for (const c of callbacks) c.onBatchEnd?.(b, lv, control);
@@ -238,10 +283,13 @@ export class Model {
 
   /** Checks loss and gradients for NaN/Inf, applies clipping, returns the global gradient norm. */
   /** Name of the first layer whose output on xb is not finite, or null. */
-  private firstNonFiniteLayer(xb: Tensor): string | null {
+  private firstNonFiniteLayer(xb: Batch): string | null {
     const be = getBackend();
     return noGrad(() => {
-      let h = xb;
+      if (this.net instanceof GraphNetwork) {
+        return firstNonFiniteCall(this.net, asList(xb));
+      }
+      let h = asList(xb)[0];
       for (const l of this.net.layers) {
         h = l.forward(h);
         if (!be.allFinite(h.data)) return l.name;
@@ -254,23 +302,37 @@ export class Model {
    * Forward pass in inference mode, in batches, without recording gradients.
    * Returns probabilities for softmax models.
    */
-  predict(x: Tensor, opts: { batchSize?: number } = {}): Tensor {
+  predict(x: Batch, opts: { batchSize?: number } = {}): Tensor {
+    return this.predictAll(x, opts)[0];
+  }
+
+  /**
+   * Like {@link Model.predict}, returning every output of a graph with several (one tensor per output).
+   *
+   * @example
+   * ```ts
+   * const [digit, parity] = model.predictAll([image, extra]);
+   * ```
+   */
+  predictAll(x: Batch, opts: { batchSize?: number } = {}): Tensor[] {
     const was = this.net.training;
     this.net.eval();
     try {
       return noGrad(() => {
         const bs = opts.batchSize ?? 1024;
-        const n = x.shape[0];
-        if (n <= bs) return this.net.forward(x);
-        const parts: Tensor[] = [];
-        for (const [s, e] of batchRanges(n, bs)) parts.push(this.net.forward(gatherRows(x, null, s, e)));
-        const out = getBackend().alloc(parts.reduce((a, p) => a + p.size, 0));
-        let off = 0;
-        for (const p of parts) {
-          out.set(p.data, off);
-          off += p.size;
-        }
-        return new Tensor(out, [n, ...parts[0].shape.slice(1)]);
+        const n = asList(x)[0].shape[0];
+        if (n <= bs) return this.outputsOf(x);
+        const parts: Tensor[][] = [];
+        for (const [s, e] of batchRanges(n, bs)) parts.push(this.outputsOf(gatherBatch(x, null, s, e)));
+        return parts[0].map((p0, k) => {
+          const out = getBackend().alloc(parts.reduce((a, p) => a + p[k].size, 0));
+          let off = 0;
+          for (const p of parts) {
+            out.set(p[k].data, off);
+            off += p[k].size;
+          }
+          return new Tensor(out, [n, ...p0.shape.slice(1)]);
+        });
       });
     } finally {
       this.net.train(was);
@@ -278,24 +340,24 @@ export class Model {
   }
 
   /** Loss (with the model's reduction over all examples) and, for classifiers, accuracy. */
-  evaluate(x: Tensor, y: Tensor, opts: { batchSize?: number } = {}): Evaluation {
+  evaluate(x: Batch, y: Batch, opts: { batchSize?: number } = {}): Evaluation {
     this.checkTargets(x, y);
     const was = this.net.training;
     this.net.eval();
     try {
       return noGrad(() => {
-        const n = x.shape[0];
+        const n = asList(x)[0].shape[0];
         let total = 0;
         let correct = 0;
         let judged = 0;
         for (const [s, e] of batchRanges(n, opts.batchSize ?? 1024)) {
-          const xb = gatherRows(x, null, s, e);
-          const yb = gatherRows(y, null, s, e);
+          const xb = gatherBatch(x, null, s, e);
+          const yb = gatherBatch(y, null, s, e);
           const { loss, output } = this.lossOf(xb, yb);
           total += this.loss.reduction === 'sum' ? loss.item() : loss.item() * (e - s);
           if (this.isClassifier) {
             const rows = predictionRows(output);
-            correct += countCorrect(output.data, yb.data, rows);
+            correct += countCorrect(output.data, asList(yb)[0].data, rows);
             judged += rows;
           }
         }
@@ -320,20 +382,33 @@ export class Model {
  * const [xt, yt, [xv, yv]] = splitForValidation(x, y, 0.2); // 100 rows → 80 train, 20 validation
  * ```
  */
-export function splitForValidation(x: Tensor, y: Tensor, fraction: number, validationData?: [Tensor, Tensor]): [Tensor, Tensor, [Tensor, Tensor]] {
+export function splitForValidation<X extends Batch, Y extends Batch>(x: X, y: Y, fraction: number, validationData?: [Batch, Batch]): [X, Y, [X, Y]] {
   if (validationData) throw new ConfigError('fit: give either validationData or validationSplit, not both');
   if (typeof fraction !== 'number' || !Number.isFinite(fraction) || fraction <= 0 || fraction >= 1) {
     throw new ConfigError(`fit: validationSplit must be a fraction in (0, 1), received ${JSON.stringify(fraction)}`);
   }
-  const n = x.shape[0];
+  const n = asList(x)[0].shape[0];
   const nTrain = Math.floor(n * (1 - fraction) + 1e-9); // 1e-9: 10 × (1 − 0.3) is 7, not 6.999…
   if (nTrain < 1 || nTrain >= n) {
     throw new ConfigError(`fit: validationSplit ${fraction} of ${n} rows leaves ${nTrain} for training and ${n - nTrain} for validation; both sets need at least one row`);
   }
   return [
-    gatherRows(x, null, 0, nTrain), gatherRows(y, null, 0, nTrain),
-    [gatherRows(x, null, nTrain, n), gatherRows(y, null, nTrain, n)],
+    gatherBatch(x, null, 0, nTrain), gatherBatch(y, null, 0, nTrain),
+    [gatherBatch(x, null, nTrain, n), gatherBatch(y, null, nTrain, n)],
   ];
+}
+
+/** The first layer call of a graph whose output on xs is not finite (`name` or `name#call`), or null. */
+function firstNonFiniteCall(net: GraphNetwork, xs: readonly Tensor[]): string | null {
+  const be = getBackend();
+  const values = new Map(net.inputs.map((t, i) => [t, xs[i]]));
+  for (const n of net.nodes) {
+    const ins = n.inputs.map((t) => values.get(t)!);
+    const out = isMultiInput(n.layer) ? n.layer.forwardMany(ins) : n.layer.forward(ins[0]);
+    if (!be.allFinite(out.data)) return n.output.source;
+    values.set(n.output, out);
+  }
+  return null;
 }
 
 /** Predictions in an output: one per example, or one per step for sequence outputs [N, T, classes]. */

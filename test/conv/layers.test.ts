@@ -164,7 +164,7 @@ test('bad configurations are ConfigErrors naming the layer, the expected and the
   assert.throws(() => new MaxPool2D({ poolSize: 0 }), isConfig(/maxPool2d\.poolSize must be an integer ≥ 1 or a pair \[vertical, horizontal\] of them, received 0/));
   assert.throws(() => new AvgPool2D({ poolSize: 2, strides: 0, name: 'p' }), isConfig(/p\.strides must be an integer ≥ 1/));
   assert.throws(() => new MaxPool1D({ poolSize: 0 }), isConfig(/maxPool1d\.poolSize must be an integer ≥ 1, received 0/));
-  assert.throws(() => new MaxPool2D({ padding: 'same' as 'valid' }), isConfig(/maxPool2d\.padding: pooling supports only "valid"/));
+  assert.throws(() => new MaxPool2D({ padding: 'full' as 'same' }), isConfig(/maxPool2d\.padding must be "valid" \(windows inside the input\) or "same", received "full"/));
   assert.throws(() => build(new MaxPool2D({ poolSize: 3 }), [1, 2, 5]),
     isConfig(/maxPool2d_1: pool window 3×3 is larger than the input 2×5; expected a window of at most 2×5, received 3×3/));
   assert.throws(() => build(new AvgPool1D({ poolSize: 4 }), [1, 3]), isConfig(/avgPool1d_1: pool window 4 is larger than the input length 3/));

@@ -21,6 +21,9 @@ import type { MultiHeadAttention } from '../nn/attention.js';
 import type { PositionEmbedding, SinusoidalEncoding } from '../nn/position.js';
 import type { TransformerEncoderBlock } from '../nn/transformer.js';
 import type { Permute } from '../nn/reshape.js';
+import type { Conv2DTranspose } from '../nn/conv.js';
+import type { GlobalAveragePooling1D, UpSampling2D } from '../nn/spatial.js';
+import { transposePads } from './onnx/layers.js';
 import type { ActivationName } from '../ops/activations.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Model } from '../train/model.js';
@@ -321,6 +324,29 @@ export const TORCH_LAYERS: Record<string, TorchLayerBridge> = {
   }),
   transformerEncoderBlock: transformerBlock(),
   transformerDecoderBlock: transformerBlock(),
+  conv2dTranspose: {
+    ...weighted((l) => {
+      const c = l as Conv2DTranspose;
+      return `nn.ConvTranspose2d(${l.inputShape[0]}, ${c.filters}, (${c.kernelSize.join(', ')}), stride=(${c.strides.join(', ')}), bias=${c.bias ? 'True' : 'False'})`;
+    }, () => null, () => 2),
+    forward(l, a) {
+      // dendrite's padding may be asymmetric ('same'): the full transposed convolution, cropped,
+      // extended by the output padding's new rows/columns, then the bias (which reaches those too)
+      const c = l as Conv2DTranspose;
+      const [ph, pw] = transposePads(c);
+      const [, H, W] = l.outputShape;
+      return [
+        `x = F.conv_transpose2d(x, self.${a}.weight, None, stride=(${c.strides.join(', ')}))`,
+        `x = F.pad(x[:, :, ${ph.before}:x.shape[2] - ${ph.after}, ${pw.before}:x.shape[3] - ${pw.after}], (0, ${pw.extra}, 0, ${ph.extra}))`,
+        ...(c.bias ? [`x = x + self.${a}.bias.view(-1, 1, 1)`] : []),
+        `assert x.shape[2:] == (${H}, ${W})`,
+        ...act(c.activation, c.opts, a).forward,
+      ];
+    },
+  },
+  upSampling2d: noParams((l) => [`x = F.interpolate(x, scale_factor=(${(l as UpSampling2D).size.join(', ')}), mode="nearest")`]),
+  globalAveragePooling2d: noParams(() => ['x = x.mean((2, 3))']),
+  globalAveragePooling1d: noParams((l) => [`x = x.mean(${(l as GlobalAveragePooling1D).dataFormat === 'channelsFirst' ? 2 : 1})`]),
   reshape: noParams((l) => [`x = x.reshape(x.shape[0], ${l.outputShape.join(', ')})`]),
   permute: noParams((l) => [`x = x.permute(0, ${(l as Permute).dims.join(', ')})`]),
 };

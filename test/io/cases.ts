@@ -59,6 +59,14 @@ export const CASES: Record<string, () => Sequential> = {
     { type: 'transformerDecoderBlock', numHeads: 4, ffDim: 6, normFirst: true, activation: 'gelu', dropout: 0.1 },
     { type: 'transformerDecoderBlock', numHeads: 2, ffDim: 6, epsilon: 1e-3 },
     { type: 'dense', units: 3, activation: 'softmax' }]),
+  'conv2dTranspose same/valid/padding + output padding, up-sampling': () => net([2, 3, 4], [
+    { type: 'conv2dTranspose', filters: 3, kernelSize: 3, strides: 2, padding: 'same', activation: 'prelu' },
+    { type: 'upSampling2d', size: [1, 2] },
+    { type: 'conv2dTranspose', filters: 2, kernelSize: [2, 3], strides: [3, 2], padding: 1, outputPadding: [2, 1], useBias: false },
+    { type: 'conv2dTranspose', filters: 2, kernelSize: 2, strides: 3, padding: 'same', activation: 'tanh' }, { type: 'flatten' }]),
+  'global pooling 2-D': () => net([2, 3, 4], [{ type: 'globalAveragePooling2d' }, { type: 'dense', units: 2 }]),
+  'global pooling 1-D, both layouts': () => net([4, 6], [
+    { type: 'conv1d', filters: 3, kernelSize: 2 }, { type: 'reshape', targetShape: [3, 5] }, { type: 'globalAveragePooling1d', dataFormat: 'channelsLast' }]),
   'W-CNN (bench/networks.ts)': () => cnnNetwork(1),
   'LSTM sequence model': () => net([12], [
     { type: 'embedding', inputDim: 20, outputDim: 8 }, { type: 'lstm', units: 16, returnSequences: true },

@@ -15,6 +15,9 @@ import type { PositionEmbedding, SinusoidalEncoding } from '../../nn/position.js
 import type { TransformerEncoderBlock } from '../../nn/transformer.js';
 import type { Permute } from '../../nn/reshape.js';
 import { causalMask } from '../../ops/attention.js';
+import { transposePad } from '../../ops/spatial.js';
+import type { Conv2DTranspose } from '../../nn/conv.js';
+import type { GlobalAveragePooling1D, UpSampling2D } from '../../nn/spatial.js';
 import type { ActivationName } from '../../ops/activations.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { AttrValue, OnnxGraph } from './graph.js';
@@ -232,6 +235,13 @@ function addPositions(g: OnnxGraph, x: string, table: Tensor, inputShape: readon
   return g.node('Add', [x, g.weight('positions', [T, F], table.data.subarray(0, T * F))]);
 }
 
+/** The [before, after] padding and output padding of a transposed convolution, rows then columns. */
+export function transposePads(c: Conv2DTranspose): ReturnType<typeof transposePad>[] {
+  const o = c.opts;
+  const op = typeof o.outputPadding === 'number' ? [o.outputPadding, o.outputPadding] : o.outputPadding ?? [0, 0];
+  return [0, 1].map((i) => transposePad(o.padding ?? 'valid', c.kernelSize[i], c.strides[i], op[i]));
+}
+
 /** Emits a part of a composite layer under its own name scope. */
 function part(layer: Layer, g: OnnxGraph, x: string): string {
   const outer = g.scope;
@@ -307,6 +317,23 @@ export const ONNX_LAYERS: Record<string, OnnxLayerExporter> = {
   sinusoidalEncoding: { emit: (l, g, x) => addPositions(g, x, (l as SinusoidalEncoding).table, l.inputShape) },
   transformerEncoderBlock: { emit: transformerBlock },
   transformerDecoderBlock: { emit: transformerBlock },
+  conv2dTranspose: {
+    emit(layer, g, x) {
+      const c = layer as Conv2DTranspose;
+      const [ph, pw] = transposePads(c);
+      const w = g.weight('weight', c.weight.shape, c.weight.data);
+      const ins = c.bias ? [x, w, g.weight('bias', [c.filters], c.bias.data)] : [x, w];
+      const z = g.node('ConvTranspose', ins, {
+        kernel_shape: [...c.kernelSize], strides: [...c.strides], pads: [ph.before, pw.before, ph.after, pw.after], output_padding: [ph.extra, pw.extra],
+      });
+      return activation(g, c.activation, z, c.opts, c.lambda, 2);
+    },
+  },
+  upSampling2d: { emit: (l, g, x) => g.node('Resize', [x, '', g.weight('scales', [4], Float32Array.of(1, 1, ...(l as UpSampling2D).size))], { mode: 'nearest', nearest_mode: 'floor', coordinate_transformation_mode: 'asymmetric' }) },
+  globalAveragePooling2d: { emit: (_l, g, x) => g.node('Flatten', [g.node('GlobalAveragePool', [x])], { axis: 1 }) },
+  globalAveragePooling1d: {
+    emit: (l, g, x) => g.node('ReduceMean', [x], { axes: [(l as GlobalAveragePooling1D).dataFormat === 'channelsFirst' ? 2 : 1], keepdims: 0 }),
+  },
   reshape: { emit: (l, g, x) => g.node('Reshape', [x, g.int64('shape', [0, ...l.outputShape])]) },
   permute: { emit: (l, g, x) => g.node('Transpose', [x], { perm: [0, ...(l as Permute).dims] }) },
 };

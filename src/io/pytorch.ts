@@ -22,6 +22,10 @@ import type { PositionEmbedding, SinusoidalEncoding } from '../nn/position.js';
 import type { TransformerEncoderBlock } from '../nn/transformer.js';
 import type { Permute } from '../nn/reshape.js';
 import type { Conv2DTranspose } from '../nn/conv.js';
+import type { Concatenate } from '../nn/merge.js';
+import { GraphNetwork } from '../nn/graph.js';
+import { isMultiInput } from '../nn/symbolic.js';
+import type { SymbolicTensor } from '../nn/symbolic.js';
 import type { GlobalAveragePooling1D, UpSampling2D } from '../nn/spatial.js';
 import { transposePads } from './onnx/layers.js';
 import type { ActivationName } from '../ops/activations.js';
@@ -48,6 +52,8 @@ export interface TorchLayerBridge {
   forward(layer: Layer, a: string): string[];
   save(layer: Layer, a: string): [string, SafeTensor][];
   load(layer: Layer, a: string, get: TorchGetter): [Tensor, Float32Array][];
+  /** A merge layer of a graph model: the line computing x from the Python variables `xs`. */
+  forwardMany?(layer: Layer, xs: string[]): string[];
 }
 
 const f32 = (shape: readonly number[], data: Float32Array): SafeTensor => ({ dtype: 'F32', shape: [...shape], data });
@@ -347,6 +353,12 @@ export const TORCH_LAYERS: Record<string, TorchLayerBridge> = {
   upSampling2d: noParams((l) => [`x = F.interpolate(x, scale_factor=(${(l as UpSampling2D).size.join(', ')}), mode="nearest")`]),
   globalAveragePooling2d: noParams(() => ['x = x.mean((2, 3))']),
   globalAveragePooling1d: noParams((l) => [`x = x.mean(${(l as GlobalAveragePooling1D).dataFormat === 'channelsFirst' ? 2 : 1})`]),
+  add: { ...noParams(() => []), forwardMany: (_l, xs) => [`x = ${xs.join(' + ')}`] },
+  multiply: { ...noParams(() => []), forwardMany: (_l, xs) => [`x = ${xs.join(' * ')}`] },
+  concatenate: {
+    ...noParams(() => []),
+    forwardMany: (l, xs) => [`x = torch.cat([${xs.join(', ')}], ${((l as Concatenate).axis < 0 ? (l as Concatenate).axis + l.inputShape.length : (l as Concatenate).axis) + 1})`],
+  },
   reshape: noParams((l) => [`x = x.reshape(x.shape[0], ${l.outputShape.join(', ')})`]),
   permute: noParams((l) => [`x = x.permute(0, ${(l as Permute).dims.join(', ')})`]),
 };
@@ -496,9 +508,27 @@ export function exportPytorch(model: Model | Sequential, spec?: ModelSpec, prepr
   net.layers.forEach((l, i) => {
     const a = attrs[i];
     init.push(...bs[i].init(l, a));
-    fwd.push(`# ${JSON.stringify(l.name)} (${l.type}) -> [N, ${l.outputShape.join(', ')}]`, ...bs[i].forward(l, a));
     for (const [k, t] of bs[i].save(l, a)) tensors.set(k, t);
   });
+  const comment = (l: Layer, shape: readonly number[]) => `# ${JSON.stringify(l.name)} (${l.type}) -> [N, ${shape.join(', ')}]`;
+  let args = 'x';
+  if (net instanceof GraphNetwork) {
+    // one Python variable per graph input (v0, v1, …) and per layer call; a shared layer's module runs once per call
+    const vars = new Map<SymbolicTensor, string>(net.inputs.map((t, i) => [t, `v${i}`]));
+    args = net.inputs.map((_t, i) => `v${i}`).join(', ');
+    for (const n of net.nodes) {
+      const i = net.layers.indexOf(n.layer);
+      const ins = n.inputs.map((t) => vars.get(t)!);
+      const b = bs[i];
+      const lines = b.forwardMany && isMultiInput(n.layer) ? b.forwardMany(n.layer, ins) : [`x = ${ins[0]}`, ...b.forward(n.layer, attrs[i])];
+      const v = `v${vars.size}`;
+      vars.set(n.output, v);
+      fwd.push(comment(n.layer, n.output.shape), ...lines, `${v} = x`);
+    }
+    fwd.push(`x = ${net.outputs.length === 1 ? vars.get(net.outputs[0]) : `(${net.outputs.map((t) => vars.get(t)).join(', ')})`}`);
+  } else {
+    net.layers.forEach((l, i) => fwd.push(comment(l, l.outputShape), ...bs[i].forward(l, attrs[i])));
+  }
   const metadata: Record<string, string> = {
     format: 'pt',
     'dendrite.layers': JSON.stringify(Object.fromEntries(attrs.map((a, i) => [a, net.layers[i].name]))),
@@ -522,7 +552,7 @@ class DendriteModel(nn.Module):
         super().__init__()
 ${init.length ? ind(init) : '        pass'}
 
-    def forward(self, x):
+    def forward(self, ${args}):
 ${ind(fwd)}
         return x
 ${PYTHON_EPILOGUE}`;

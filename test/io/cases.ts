@@ -1,4 +1,4 @@
-import { buildNetwork } from '../../src/index.js';
+import { Add, Concatenate, Dense, Flatten, GraphNetwork, Input, Multiply, buildNetwork } from '../../src/index.js';
 import type { LayerSpec, ModelSpec, Sequential } from '../../src/index.js';
 import { cnnNetwork } from '../../bench/networks.js';
 
@@ -71,5 +71,14 @@ export const CASES: Record<string, () => Sequential> = {
   'LSTM sequence model': () => net([12], [
     { type: 'embedding', inputDim: 20, outputDim: 8 }, { type: 'lstm', units: 16, returnSequences: true },
     { type: 'dropout', rate: 0.2 }, { type: 'lstm', units: 8 }, { type: 'dense', units: 5, activation: 'softmax' }]),
+  'graph: residual add of three, multiply, concatenate (last axis and axis 0), a shared layer': () => {
+    const x = Input({ shape: [3, 4], name: 'x' });
+    const d = new Dense({ units: 4, activation: 'tanh' });
+    const h = d.apply(x);
+    const s = new Add().apply([x, h, d.apply(h)]);
+    const m = new Multiply().apply([s, new Dense({ units: 4, activation: 'logistic' }).apply(x)]);
+    const c = new Concatenate({ axis: 0 }).apply([new Concatenate().apply([m, h]), new Dense({ units: 8 }).apply(x)]);
+    return new GraphNetwork({ inputs: x, outputs: new Dense({ units: 3 }).apply(new Flatten().apply(c)), seed: 5 });
+  },
 };
 

@@ -42,7 +42,7 @@ test('PyTorch bridge: model.py + safetensors give dendrite\'s outputs for every 
   const root = tmp();
   const perturbed = new Set(['lstm sequences + last', 'gru sequences + last', 'simpleRNN tanh/relu/logistic/leakyRelu/linear', 'dropout + batch norm (features and maps)', 'conv2d same, strides 2, prelu + avg/max pool 2-D', 'LSTM sequence model',
     'bidirectional lstm/gru/simpleRNN, concat and sum, sequences and last', 'bidirectional lstm last, concat; permute',
-    'layer norm, attention (causal, other head sizes, no bias), positions', 'conv2dTranspose same/valid/padding + output padding, up-sampling', 'transformer blocks post-/pre-norm, relu/gelu, encoder/decoder']);
+    'layer norm, attention (causal, other head sizes, no bias), positions', 'conv2dTranspose same/valid/padding + output padding, up-sampling', 'graph: residual add of three, multiply, concatenate (last axis and axis 0), a shared layer', 'transformer blocks post-/pre-norm, relu/gelu, encoder/decoder']);
   const cases = Object.entries(CASES).map(([name, make], i) => {
     const n = make();
     randomizeWeights(n, 21 + i);

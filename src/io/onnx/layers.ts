@@ -17,6 +17,7 @@ import type { Permute } from '../../nn/reshape.js';
 import { causalMask } from '../../ops/attention.js';
 import { transposePad } from '../../ops/spatial.js';
 import type { Conv2DTranspose } from '../../nn/conv.js';
+import type { Concatenate } from '../../nn/merge.js';
 import type { GlobalAveragePooling1D, UpSampling2D } from '../../nn/spatial.js';
 import type { ActivationName } from '../../ops/activations.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -33,6 +34,13 @@ import { simpleRnnGate, stackGates, transpose } from '../layouts.js';
 export interface OnnxLayerExporter {
   check?(layer: Layer): string | null;
   emit(layer: Layer, g: OnnxGraph, x: string): string;
+  /** A merge layer of a graph model: reads several tensors (`emit` then gets only the first). */
+  emitMany?(layer: Layer, g: OnnxGraph, xs: string[]): string;
+}
+
+/** A merge layer: `emitMany` folds its inputs; one input alone passes through. */
+function merge(many: (l: Layer, g: OnnxGraph, xs: string[]) => string): OnnxLayerExporter {
+  return { emit: (_l, g, x) => g.node('Identity', [x]), emitMany: many };
 }
 
 /**
@@ -334,6 +342,12 @@ export const ONNX_LAYERS: Record<string, OnnxLayerExporter> = {
   globalAveragePooling1d: {
     emit: (l, g, x) => g.node('ReduceMean', [x], { axes: [(l as GlobalAveragePooling1D).dataFormat === 'channelsFirst' ? 2 : 1], keepdims: 0 }),
   },
+  add: merge((_l, g, xs) => g.node('Sum', xs)),
+  multiply: merge((_l, g, xs) => xs.slice(1).reduce((a, b) => g.node('Mul', [a, b]), xs[0])),
+  concatenate: merge((l, g, xs) => {
+    const a = (l as Concatenate).axis;
+    return g.node('Concat', xs, { axis: (a < 0 ? a + l.inputShape.length : a) + 1 });
+  }),
   reshape: { emit: (l, g, x) => g.node('Reshape', [x, g.int64('shape', [0, ...l.outputShape])]) },
   permute: { emit: (l, g, x) => g.node('Transpose', [x], { perm: [0, ...(l as Permute).dims] }) },
 };

@@ -82,3 +82,14 @@ export const CASES: Record<string, () => Sequential> = {
   },
 };
 
+
+/** A graph model with two inputs (a [3], b [2, 2]) and two outputs, random weights. */
+export function twoInOut(): GraphNetwork {
+  const a = Input({ shape: [3], name: 'a' });
+  const b = Input({ shape: [2, 2], name: 'b' });
+  const fb = new Flatten().apply(b);
+  const h = new Concatenate().apply([new Dense({ units: 4, activation: 'relu' }).apply(a), fb]);
+  const y1 = new Dense({ units: 2, activation: 'softmax' }).apply(h);
+  const y2 = new Add().apply([new Dense({ units: 4 }).apply(h), new Dense({ units: 4 }).apply(fb)]);
+  return new GraphNetwork({ inputs: [a, b], outputs: [y1, y2], seed: 3 });
+}

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { ConfigError, ModelFileError, applyNumeric, exportOnnx, normalizationFromPreprocessing, writeFilesAtomically, readOnnx, onnxSupportedLayers, ONNX_OPSET } from '../../src/index.js';
 import type { ModelSpec, NumericTransform } from '../../src/index.js';
-import { CASES, net } from './cases.js';
+import { CASES, net, twoInOut } from './cases.js';
 import { run, tmp } from '../cli/helpers.js';
 import { assertClose, infer, python, randomInput, randomizeWeights, savedRandomModel } from './helpers.js';
 
@@ -41,6 +41,22 @@ for f in sys.argv[1:]:
     assert.deepEqual([...y.dims], c.want.shape, c.name);
     assertClose(y.data as Float32Array, c.want.data, c.name);
   }
+});
+
+test('ONNX export of a graph model with two inputs and two outputs: named inputs, output_0 and output_1, onnxruntime agrees', async () => {
+  const n = twoInOut();
+  randomizeWeights(n, 4);
+  const xs = [randomInput([3], 3, 1), randomInput([2, 2], 3, 2)];
+  const want = n.forwardMany(xs);
+  const bytes = exportOnnx(n);
+  const info = readOnnx(bytes);
+  assert.deepEqual(info.inputs, [{ name: 'a', shape: ['N', 3] }, { name: 'b', shape: ['N', 2, 2] }]);
+  assert.deepEqual(info.outputs, [{ name: 'output_0', shape: ['N', 2] }, { name: 'output_1', shape: ['N', 4] }]);
+  const s = await ort.InferenceSession.create(bytes);
+  const r = await s.run({ a: new ort.Tensor('float32', xs[0].data, xs[0].shape), b: new ort.Tensor('float32', xs[1].data, xs[1].shape) });
+  assertClose(r.output_0.data as Float32Array, want[0].data, 'output 0');
+  assertClose(r.output_1.data as Float32Array, want[1].data, 'output 1');
+  assert.throws(() => exportOnnx(n, { normalize: { center: 0, scale: 1 } }), (e: Error) => e instanceof ConfigError && /normalize applies to one input; the graph model graph has 2/.test(e.message));
 });
 
 test('ONNX export: normalisation as graph nodes', async () => {

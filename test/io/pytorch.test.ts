@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ConfigError, ModelFileError, ShapeError, buildModel, decodeSafetensors, encodeSafetensors, exportPytorchDir, importPytorchDir, loadModel, loadPytorchDir, saveModel, torchSupportedLayers } from '../../src/index.js';
 import type { ModelSpec, SafeTensor, Tensor } from '../../src/index.js';
 import { run, tmp } from '../cli/helpers.js';
-import { CASES } from './cases.js';
+import { CASES, twoInOut } from './cases.js';
 import { assertClose, infer, python, randomInput, randomizeWeights, savedRandomModel } from './helpers.js';
 
 /**
@@ -71,6 +71,29 @@ test('PyTorch bridge: model.py + safetensors give dendrite\'s outputs for every 
     for (let i = 0; i < y2.length; i++) moved = Math.max(moved, Math.abs(again.data[i] - c.want.data[i]));
     assert.ok(moved > 1e-3, `${c.name}: the imported weights did not change the output`);
   }
+});
+
+test('PyTorch bridge: a graph model with two inputs and two outputs is forward(self, v0, v1) returning both', () => {
+  const n = twoInOut();
+  randomizeWeights(n, 6);
+  const xs = [randomInput([3], 3, 1), randomInput([2, 2], 3, 2)];
+  const want = n.forwardMany(xs);
+  const dir = join(tmp(), 'two');
+  exportPytorchDir(dir, n);
+  writeFileSync(join(dir, 'input.safetensors'), encodeSafetensors(new Map([['a', f32(xs[0])], ['b', f32(xs[1])]])));
+  python(`
+import sys, torch
+sys.path.insert(0, sys.argv[1])
+import model
+net = model.load()
+x = model.read_safetensors(sys.argv[1] + '/input.safetensors')[0]
+with torch.no_grad():
+    y0, y1 = net(x['a'], x['b'])
+model.write_safetensors(sys.argv[1] + '/output.safetensors', {'y0': y0, 'y1': y1})
+`, [dir]);
+  const out = decodeSafetensors(readFileSync(join(dir, 'output.safetensors'))).tensors;
+  assertClose(out.get('y0')!.data, want[0].data, 'output 0');
+  assertClose(out.get('y1')!.data, want[1].data, 'output 1');
 });
 
 const SPEC = {

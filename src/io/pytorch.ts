@@ -486,9 +486,10 @@ export interface PytorchFiles {
 
 /**
  * Exports a model for PyTorch: `model.safetensors` with the weights under the state_dict names
- * and layouts of the generated `model.py` (nn.Linear/Conv1d/Conv2d/BatchNorm/Embedding/LSTM/RNN as
- * PyTorch defines them; a GRU with dendrite's reset-before candidate), which defines the same
- * network as `DendriteModel`. The spec and preprocessing (when given) travel in the safetensors
+ * and layouts of the generated `model.py` (nn.Linear/Conv1d/Conv2d/ConvTranspose2d/BatchNorm/
+ * LayerNorm/Embedding/LSTM/RNN/MultiheadAttention/TransformerEncoderLayer as PyTorch defines them;
+ * a GRU with dendrite's reset-before candidate), which defines the same network as
+ * `DendriteModel` (a graph model: `forward` takes one tensor per input). The spec and preprocessing (when given) travel in the safetensors
  * metadata so that {@link importPytorch} can rebuild the model. Unsupported layers are a
  * ConfigError naming them before anything is produced.
  *

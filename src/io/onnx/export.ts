@@ -84,7 +84,8 @@ function valueInfo(name: string, shape: readonly number[]) {
 
 /**
  * Exports a model as ONNX (opset {@link ONNX_OPSET}) bytes: one graph input `input`
- * [N, ...inputShape] and one output `output` [N, ...outputShape], the weights as initializers,
+ * [N, ...inputShape] and one output `output` [N, ...outputShape] (a graph model: its inputs'
+ * names, outputs `output` or `output_0`, `output_1`, …), the weights as initializers,
  * inference semantics (dropout is identity, batch norm uses the moving statistics, recurrent
  * layers start from a zero state). Every layer type is one entry of a table
  * ({@link onnxSupportedLayers}); an unsupported layer is a ConfigError before anything is built.

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ModelFileError } from '../errors.js';
 import type { Sequential } from '../nn/sequential.js';
 import type { Model } from '../train/model.js';
@@ -65,8 +65,8 @@ export function writeFilesAtomically(dir: string, files: Record<string, Uint8Arr
  * ```
  */
 export function saveOnnx(path: string, bytes: Uint8Array): void {
-  const base = path.slice(dirname(path).length).replace(/^[\\/]/, '');
-  writeFilesAtomically(dirname(path), { [base]: bytes });
+  // basename, not a slice after dirname: dirname('m.onnx') is '.', which is not part of the path
+  writeFilesAtomically(dirname(path), { [basename(path)]: bytes });
 }
 
 /** Reads a file as bytes; a missing or unreadable one is a ModelFileError naming it. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
-import { ConfigError, ModelFileError, applyNumeric, exportOnnx, normalizationFromPreprocessing, writeFilesAtomically, readOnnx, onnxSupportedLayers, ONNX_OPSET } from '../../src/index.js';
+import { ConfigError, ModelFileError, applyNumeric, exportOnnx, saveOnnx, normalizationFromPreprocessing, writeFilesAtomically, readOnnx, onnxSupportedLayers, ONNX_OPSET } from '../../src/index.js';
 import type { ModelSpec, NumericTransform } from '../../src/index.js';
 import { CASES, net, twoInOut } from './cases.js';
 import { run, tmp } from '../cli/helpers.js';
@@ -144,4 +144,14 @@ test('writeFilesAtomically: a failure while writing leaves every existing file a
   assert.throws(() => writeFilesAtomically(dir, { 'a.bin': Uint8Array.of(9), 'missing/b.txt': 'new' }), /ENOENT/);
   assert.deepEqual([...readFileSync(join(dir, 'a.bin'))], [1, 2]);
   assert.deepEqual(readdirSync(dir).sort(), ['a.bin', 'b.txt']);
+  // a bare file name lands in the working directory under that name
+  const here = process.cwd();
+  try {
+    process.chdir(dir);
+    saveOnnx('m.onnx', Uint8Array.of(7));
+  } finally {
+    process.chdir(here);
+  }
+  assert.deepEqual([...readFileSync(join(dir, 'm.onnx'))], [7]);
+  assert.deepEqual(readdirSync(dir).sort(), ['a.bin', 'b.txt', 'm.onnx']);
 });

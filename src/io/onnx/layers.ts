@@ -243,7 +243,7 @@ function addPositions(g: OnnxGraph, x: string, table: Tensor, inputShape: readon
   return g.node('Add', [x, g.weight('positions', [T, F], table.data.subarray(0, T * F))]);
 }
 
-/** The [before, after] padding and output padding of a transposed convolution, rows then columns. */
+/** The [before, after] padding and output padding of a transposed convolution, rows then columns (both exporters use it). @example `transposePads(layer)[0].before // rows cropped at the top` */
 export function transposePads(c: Conv2DTranspose): ReturnType<typeof transposePad>[] {
   const o = c.opts;
   const op = typeof o.outputPadding === 'number' ? [o.outputPadding, o.outputPadding] : o.outputPadding ?? [0, 0];

@@ -26,8 +26,8 @@ const randomBytes = (n: number): Buffer => nodeBuiltin('node:crypto', WHAT).rand
 const [closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync] =
   [fsFn('closeSync'), fsFn('fsyncSync'), fsFn('mkdirSync'), fsFn('openSync'), fsFn('readFileSync'), fsFn('renameSync'),
     fsFn('unlinkSync'), fsFn('writeSync')] as const;
-const [dirname, isAbsolute, join, relative, resolve] =
-  [pathFn('dirname'), pathFn('isAbsolute'), pathFn('join'), pathFn('relative'), pathFn('resolve')] as const;
+const [basename, dirname, isAbsolute, join, relative, resolve] =
+  [pathFn('basename'), pathFn('dirname'), pathFn('isAbsolute'), pathFn('join'), pathFn('relative'), pathFn('resolve')] as const;
 
 function writeSynced(path: string, data: Uint8Array): void {
   const fd = openSync(path, 'wx');
@@ -79,8 +79,8 @@ export function writeFilesAtomically(dir: string, files: Record<string, Uint8Arr
  * ```
  */
 export function saveOnnx(path: string, bytes: Uint8Array): void {
-  const base = path.slice(dirname(path).length).replace(/^[\\/]/, '');
-  writeFilesAtomically(dirname(path), { [base]: bytes });
+  // basename, not a slice after dirname: dirname('m.onnx') is '.', which is not part of the path
+  writeFilesAtomically(dirname(path), { [basename(path)]: bytes });
 }
 
 /** Reads a file as bytes; a missing or unreadable one is a ModelFileError naming it. */

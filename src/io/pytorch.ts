@@ -15,6 +15,19 @@ import type { RecurrentLayer, SimpleRNN } from '../nn/rnn.js';
 import type { LSTM } from '../nn/lstm.js';
 import type { GRU } from '../nn/gru.js';
 import type { Dropout } from '../nn/dropout.js';
+import type { Bidirectional } from '../nn/bidirectional.js';
+import type { LayerNormalization } from '../nn/layernorm.js';
+import type { MultiHeadAttention } from '../nn/attention.js';
+import type { PositionEmbedding, SinusoidalEncoding } from '../nn/position.js';
+import type { TransformerEncoderBlock } from '../nn/transformer.js';
+import type { Permute } from '../nn/reshape.js';
+import type { Conv2DTranspose } from '../nn/conv.js';
+import type { Concatenate } from '../nn/merge.js';
+import { GraphNetwork } from '../nn/graph.js';
+import { isMultiInput } from '../nn/symbolic.js';
+import type { SymbolicTensor } from '../nn/symbolic.js';
+import type { GlobalAveragePooling1D, UpSampling2D } from '../nn/spatial.js';
+import { transposePads } from './onnx/layers.js';
 import type { ActivationName } from '../ops/activations.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Model } from '../train/model.js';
@@ -39,6 +52,8 @@ export interface TorchLayerBridge {
   forward(layer: Layer, a: string): string[];
   save(layer: Layer, a: string): [string, SafeTensor][];
   load(layer: Layer, a: string, get: TorchGetter): [Tensor, Float32Array][];
+  /** A merge layer of a graph model: the line computing x from the Python variables `xs`. */
+  forwardMany?(layer: Layer, xs: string[]): string[];
 }
 
 const f32 = (shape: readonly number[], data: Float32Array): SafeTensor => ({ dtype: 'F32', shape: [...shape], data });
@@ -254,7 +269,180 @@ export const TORCH_LAYERS: Record<string, TorchLayerBridge> = {
     (l) => { const s = l as LSTM; return [[s.Wi, s.Wf, s.Wc, s.Wo], [s.bi, s.bf, s.bc, s.bo]]; }),
   gru: recurrent((l) => `GRUResetBefore(${l.inputShape[1]}, ${(l as GRU).units})`,
     (l) => { const s = l as GRU; return [[s.Wr, s.Wz, s.Wh], [s.br, s.bz, s.bh]]; }),
+  bidirectional: bidirectional(),
+  layerNormalization: {
+    init(l, a) {
+      // nn.LayerNorm is affine in both or neither: an absent γ or β stays fixed at 1 / 0
+      const n = l as LayerNormalization;
+      const affine = n.gamma !== null || n.beta !== null;
+      const frozen = !affine ? [] : [...(n.gamma ? [] : ['weight']), ...(n.beta ? [] : ['bias'])];
+      return [
+        `self.${a} = nn.LayerNorm(${l.inputShape[l.inputShape.length - 1]}, eps=${n.epsilon}, elementwise_affine=${affine ? 'True' : 'False'})`,
+        ...frozen.map((k) => `self.${a}.${k}.requires_grad_(False)`),
+      ];
+    },
+    forward: (_l, a) => [`x = self.${a}(x)`],
+    save(l, a) {
+      const n = l as LayerNormalization;
+      const F = l.inputShape[l.inputShape.length - 1];
+      if (!n.gamma && !n.beta) return [];
+      return [[`${a}.weight`, f32([F], n.gamma ? n.gamma.data : new Float32Array(F).fill(1))], [`${a}.bias`, f32([F], n.beta ? n.beta.data : new Float32Array(F))]];
+    },
+    load(l, a, get) {
+      const n = l as LayerNormalization;
+      const out: [Tensor, Float32Array][] = [];
+      if (n.gamma) out.push([n.gamma, get(`${a}.weight`, n.gamma.shape)]);
+      if (n.beta) out.push([n.beta, get(`${a}.bias`, n.beta.shape)]);
+      return out;
+    },
+  },
+  multiHeadAttention: {
+    init(l, a) {
+      const m = l as MultiHeadAttention;
+      const F = l.inputShape[1];
+      const bias = m.queryBias ? 'True' : 'False';
+      return [standardHeads(m)
+        ? `self.${a} = nn.MultiheadAttention(${F}, ${m.numHeads}, dropout=${m.dropout}, bias=${bias}, batch_first=True)`
+        : `self.${a} = Attention(${F}, ${m.numHeads}, ${m.keyDim}, ${m.valueDim}, ${m.outputDim}, bias=${bias}, dropout=${m.dropout})`];
+    },
+    forward: (l, a) => [standardHeads(l as MultiHeadAttention)
+      ? `x, _ = self.${a}(x, x, x, need_weights=False${(l as MultiHeadAttention).causal ? ', attn_mask=causal_mask(x)' : ''})`
+      : `x, _ = self.${a}(x${(l as MultiHeadAttention).causal ? ', causal_mask(x)' : ''})`],
+    save: (l, a) => attentionTensors(l as MultiHeadAttention).map(([k, shape, data]) => [`${a}.${k}`, f32(shape, data)]),
+    load(l, a, get) {
+      const m = l as MultiHeadAttention;
+      return attentionTensors(m).flatMap(([k, shape, , parts]) => {
+        const d = get(`${a}.${k}`, shape);
+        let off = 0;
+        return parts.map((t): [Tensor, Float32Array] => { off += t.size; return [t, d.subarray(off - t.size, off)]; });
+      });
+    },
+  },
+  positionEmbedding: {
+    init: (l, a) => [`self.${a} = nn.Embedding(${(l as PositionEmbedding).maxLength}, ${l.inputShape[1]})`],
+    forward: (_l, a) => [`x = x + self.${a}.weight[: x.shape[1]]`],
+    save: (l, a) => [[`${a}.weight`, f32((l as PositionEmbedding).embeddings.shape, (l as PositionEmbedding).embeddings.data)]],
+    load: (l, a, get) => [[(l as PositionEmbedding).embeddings, get(`${a}.weight`, (l as PositionEmbedding).embeddings.shape)]],
+  },
+  sinusoidalEncoding: noParams((_l, a) => [`x = self.${a}(x)`], (l, a) => {
+    const s = l as SinusoidalEncoding;
+    return [`self.${a} = SinusoidalEncoding(${s.maxLength}, ${l.inputShape[1]}, ${s.opts.base ?? 10000})`];
+  }),
+  transformerEncoderBlock: transformerBlock(),
+  transformerDecoderBlock: transformerBlock(),
+  conv2dTranspose: {
+    ...weighted((l) => {
+      const c = l as Conv2DTranspose;
+      return `nn.ConvTranspose2d(${l.inputShape[0]}, ${c.filters}, (${c.kernelSize.join(', ')}), stride=(${c.strides.join(', ')}), bias=${c.bias ? 'True' : 'False'})`;
+    }, () => null, () => 2),
+    forward(l, a) {
+      // dendrite's padding may be asymmetric ('same'): the full transposed convolution, cropped,
+      // extended by the output padding's new rows/columns, then the bias (which reaches those too)
+      const c = l as Conv2DTranspose;
+      const [ph, pw] = transposePads(c);
+      const [, H, W] = l.outputShape;
+      return [
+        `x = F.conv_transpose2d(x, self.${a}.weight, None, stride=(${c.strides.join(', ')}))`,
+        `x = F.pad(x[:, :, ${ph.before}:x.shape[2] - ${ph.after}, ${pw.before}:x.shape[3] - ${pw.after}], (0, ${pw.extra}, 0, ${ph.extra}))`,
+        ...(c.bias ? [`x = x + self.${a}.bias.view(-1, 1, 1)`] : []),
+        `assert x.shape[2:] == (${H}, ${W})`,
+        ...act(c.activation, c.opts, a).forward,
+      ];
+    },
+  },
+  upSampling2d: noParams((l) => [`x = F.interpolate(x, scale_factor=(${(l as UpSampling2D).size.join(', ')}), mode="nearest")`]),
+  globalAveragePooling2d: noParams(() => ['x = x.mean((2, 3))']),
+  globalAveragePooling1d: noParams((l) => [`x = x.mean(${(l as GlobalAveragePooling1D).dataFormat === 'channelsFirst' ? 2 : 1})`]),
+  add: { ...noParams(() => []), forwardMany: (_l, xs) => [`x = ${xs.join(' + ')}`] },
+  multiply: { ...noParams(() => []), forwardMany: (_l, xs) => [`x = ${xs.join(' * ')}`] },
+  concatenate: {
+    ...noParams(() => []),
+    forwardMany: (l, xs) => [`x = torch.cat([${xs.join(', ')}], ${((l as Concatenate).axis < 0 ? (l as Concatenate).axis + l.inputShape.length : (l as Concatenate).axis) + 1})`],
+  },
+  reshape: noParams((l) => [`x = x.reshape(x.shape[0], ${l.outputShape.join(', ')})`]),
+  permute: noParams((l) => [`x = x.permute(0, ${(l as Permute).dims.join(', ')})`]),
 };
+
+/** nn.MultiheadAttention's shape: heads of size features / heads, values as wide as keys, output as wide as the input. */
+function standardHeads(m: MultiHeadAttention): boolean {
+  const F = m.inputShape[1];
+  return m.keyDim * m.numHeads === F && m.valueDim === m.keyDim && m.outputDim === F;
+}
+
+/** nn.MultiheadAttention's tensors: [name, shape, data, the dendrite parameters stacked in it]. */
+function attentionTensors(m: MultiHeadAttention): [string, number[], Float32Array, Tensor[]][] {
+  const stack = (ts: Tensor[]): Float32Array => {
+    const out = new Float32Array(ts.reduce((n, t) => n + t.size, 0));
+    let off = 0;
+    for (const t of ts) { out.set(t.data, off); off += t.size; }
+    return out;
+  };
+  const w = [m.queryWeight, m.keyWeight, m.valueWeight];
+  const rows = w.reduce((n, t) => n + t.shape[0], 0);
+  const out: [string, number[], Float32Array, Tensor[]][] = [['in_proj_weight', [rows, m.inputShape[1]], stack(w), w]];
+  if (m.queryBias) {
+    const b = [m.queryBias, m.keyBias!, m.valueBias!];
+    out.push(['in_proj_bias', [rows], stack(b), b]);
+  }
+  out.push(['out_proj.weight', [...m.outputWeight.shape], m.outputWeight.data, [m.outputWeight]]);
+  if (m.outputBias) out.push(['out_proj.bias', [...m.outputBias.shape], m.outputBias.data, [m.outputBias]]);
+  return out;
+}
+
+/**
+ * A Transformer block as nn.TransformerEncoderLayer (batch_first, norm_first, dropout as in
+ * dendrite: on the attention weights, after attention, inside and after the feed-forward net),
+ * a causal one with the causal mask as src_mask. Its parts keep PyTorch's names: self_attn,
+ * linear1, linear2, norm1, norm2.
+ */
+function transformerBlock(): TorchLayerBridge {
+  const parts = (l: Layer): [Layer, string][] => {
+    const b = l as TransformerEncoderBlock;
+    return [[b.attention, 'self_attn'], [b.ff1, 'linear1'], [b.ff2, 'linear2'], [b.norm1, 'norm1'], [b.norm2, 'norm2']];
+  };
+  return {
+    check: (l) => (standardHeads((l as TransformerEncoderBlock).attention) ? null
+      : `nn.TransformerEncoderLayer needs heads of size features / numHeads (keyDim ${(l as TransformerEncoderBlock).attention.keyDim}, ${l.inputShape[1]} features, ${(l as TransformerEncoderBlock).attention.numHeads} heads)`),
+    init(l, a) {
+      const b = l as TransformerEncoderBlock;
+      return [`self.${a} = nn.TransformerEncoderLayer(${l.inputShape[1]}, ${b.attention.numHeads}, dim_feedforward=${b.ff1.units}, dropout=${b.dropout}, `
+        + `activation="${b.ff1.activation}", layer_norm_eps=${b.norm1.epsilon}, batch_first=True, norm_first=${b.normFirst ? 'True' : 'False'})`];
+    },
+    forward: (l, a) => [`x = self.${a}(x${(l as TransformerEncoderBlock).causal ? ', src_mask=causal_mask(x)' : ''})`],
+    save: (l, a) => parts(l).flatMap(([p, k]) => TORCH_LAYERS[p.type].save(p, `${a}.${k}`)),
+    load: (l, a, get) => parts(l).flatMap(([p, k]) => TORCH_LAYERS[p.type].load(p, `${a}.${k}`, get)),
+  };
+}
+
+/**
+ * Bidirectional recurrent layers as the wrapped layer's module with bidirectional=True (nn.LSTM,
+ * nn.RNN, and model.py's ElmanRNN and GRUResetBefore, which follow nn.RNN): the backward twin's
+ * tensors get PyTorch's `_reverse` suffix. Outputs: nn.RNN's [forward, backward] features (summed
+ * for mergeMode 'sum'); without returnSequences the two final states h_n.
+ */
+function bidirectional(): TorchLayerBridge {
+  const inner = (l: Layer) => TORCH_LAYERS[(l as Bidirectional).forwardLayer.type];
+  const reverse = (get: TorchGetter): TorchGetter => (k, shape) => get(`${k}_reverse`, shape);
+  return {
+    // the module line ends with its constructor call's closing parenthesis
+    init: (l, a) => [inner(l).init((l as Bidirectional).forwardLayer, a)[0].replace(/\)$/, ', bidirectional=True)')],
+    forward(l, a) {
+      const b = l as Bidirectional;
+      const H = b.forwardLayer.units;
+      const sum = b.mergeMode === 'sum';
+      if (b.forwardLayer.returnSequences) return [`x, _ = self.${a}(x)`, ...(sum ? [`x = x[..., :${H}] + x[..., ${H}:]`] : [])];
+      return [`x, h = self.${a}(x)`, 'h = h[0] if isinstance(h, tuple) else h', sum ? 'x = h[0] + h[1]' : 'x = torch.cat([h[0], h[1]], -1)'];
+    },
+    save(l, a) {
+      const b = l as Bidirectional;
+      return [...inner(l).save(b.forwardLayer, a), ...inner(l).save(b.backwardLayer, a).map(([k, t]): [string, SafeTensor] => [`${k}_reverse`, t])];
+    },
+    load(l, a, get) {
+      const b = l as Bidirectional;
+      return [...inner(l).load(b.forwardLayer, a, get), ...inner(l).load(b.backwardLayer, a, reverse(get))];
+    },
+  };
+}
 
 const PY_KEYWORDS = new Set(['False', 'None', 'True', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue', 'def', 'del', 'elif', 'else', 'except', 'finally', 'for', 'from', 'global', 'if', 'import', 'in', 'is', 'lambda', 'nonlocal', 'not', 'or', 'pass', 'raise', 'return', 'try', 'while', 'with', 'yield', 'training', 'forward', 'metadata']);
 
@@ -298,9 +486,10 @@ export interface PytorchFiles {
 
 /**
  * Exports a model for PyTorch: `model.safetensors` with the weights under the state_dict names
- * and layouts of the generated `model.py` (nn.Linear/Conv1d/Conv2d/BatchNorm/Embedding/LSTM/RNN as
- * PyTorch defines them; a GRU with dendrite's reset-before candidate), which defines the same
- * network as `DendriteModel`. The spec and preprocessing (when given) travel in the safetensors
+ * and layouts of the generated `model.py` (nn.Linear/Conv1d/Conv2d/ConvTranspose2d/BatchNorm/
+ * LayerNorm/Embedding/LSTM/RNN/MultiheadAttention/TransformerEncoderLayer as PyTorch defines them;
+ * a GRU with dendrite's reset-before candidate), which defines the same network as
+ * `DendriteModel` (a graph model: `forward` takes one tensor per input). The spec and preprocessing (when given) travel in the safetensors
  * metadata so that {@link importPytorch} can rebuild the model. Unsupported layers are a
  * ConfigError naming them before anything is produced.
  *
@@ -320,9 +509,27 @@ export function exportPytorch(model: Model | Sequential, spec?: ModelSpec, prepr
   net.layers.forEach((l, i) => {
     const a = attrs[i];
     init.push(...bs[i].init(l, a));
-    fwd.push(`# ${JSON.stringify(l.name)} (${l.type}) -> [N, ${l.outputShape.join(', ')}]`, ...bs[i].forward(l, a));
     for (const [k, t] of bs[i].save(l, a)) tensors.set(k, t);
   });
+  const comment = (l: Layer, shape: readonly number[]) => `# ${JSON.stringify(l.name)} (${l.type}) -> [N, ${shape.join(', ')}]`;
+  let args = 'x';
+  if (net instanceof GraphNetwork) {
+    // one Python variable per graph input (v0, v1, …) and per layer call; a shared layer's module runs once per call
+    const vars = new Map<SymbolicTensor, string>(net.inputs.map((t, i) => [t, `v${i}`]));
+    args = net.inputs.map((_t, i) => `v${i}`).join(', ');
+    for (const n of net.nodes) {
+      const i = net.layers.indexOf(n.layer);
+      const ins = n.inputs.map((t) => vars.get(t)!);
+      const b = bs[i];
+      const lines = b.forwardMany && isMultiInput(n.layer) ? b.forwardMany(n.layer, ins) : [`x = ${ins[0]}`, ...b.forward(n.layer, attrs[i])];
+      const v = `v${vars.size}`;
+      vars.set(n.output, v);
+      fwd.push(comment(n.layer, n.output.shape), ...lines, `${v} = x`);
+    }
+    fwd.push(`x = ${net.outputs.length === 1 ? vars.get(net.outputs[0]) : `(${net.outputs.map((t) => vars.get(t)).join(', ')})`}`);
+  } else {
+    net.layers.forEach((l, i) => fwd.push(comment(l, l.outputShape), ...bs[i].forward(l, attrs[i])));
+  }
   const metadata: Record<string, string> = {
     format: 'pt',
     'dendrite.layers': JSON.stringify(Object.fromEntries(attrs.map((a, i) => [a, net.layers[i].name]))),
@@ -346,7 +553,7 @@ class DendriteModel(nn.Module):
         super().__init__()
 ${init.length ? ind(init) : '        pass'}
 
-    def forward(self, x):
+    def forward(self, ${args}):
 ${ind(fwd)}
         return x
 ${PYTHON_EPILOGUE}`;

@@ -87,8 +87,8 @@ export function outputPaddingPair(v: unknown, where: string): [number, number] {
   throw new ConfigError(`${where} must be an integer ≥ 0 or a pair [rows, columns] of them, received ${JSON.stringify(v)}`);
 }
 
-/** Padding [before, after] and output padding of one dimension of a transposed convolution. */
-function transposePad(padding: 'valid' | 'same' | number, k: number, s: number, extra: number): { before: number; after: number; extra: number } {
+/** Padding [before, after] and output padding of one dimension of a transposed convolution (the exporters use it too). @example `transposePad('same', 4, 2, 0) // { before: 1, after: 1, extra: 0 }` */
+export function transposePad(padding: 'valid' | 'same' | number, k: number, s: number, extra: number): { before: number; after: number; extra: number } {
   // output padding first uncovers rows the padding would crop at the bottom/right (PyTorch),
   // the rest are new rows that only the bias reaches
   const total = padding === 'same' ? Math.max(k - s, 0) : 2 * (padding === 'valid' ? 0 : padding);

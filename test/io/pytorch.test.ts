@@ -2,10 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, ModelFileError, ShapeError, buildModel, decodeSafetensors, encodeSafetensors, exportPytorchDir, importPytorchDir, loadModel, loadPytorchDir, saveModel } from '../../src/index.js';
+import { ConfigError, ModelFileError, ShapeError, buildModel, decodeSafetensors, encodeSafetensors, exportPytorchDir, importPytorchDir, loadModel, loadPytorchDir, saveModel, torchSupportedLayers } from '../../src/index.js';
 import type { ModelSpec, SafeTensor, Tensor } from '../../src/index.js';
 import { run, tmp } from '../cli/helpers.js';
-import { CASES } from './cases.js';
+import { CASES, twoInOut } from './cases.js';
 import { assertClose, infer, python, randomInput, randomizeWeights, savedRandomModel } from './helpers.js';
 
 /**
@@ -40,7 +40,9 @@ const f32 = (t: Tensor): SafeTensor => ({ dtype: 'F32', shape: [...t.shape], dat
 
 test('PyTorch bridge: model.py + safetensors give dendrite\'s outputs for every layer type and two whole models; weights changed in PyTorch come back', () => {
   const root = tmp();
-  const perturbed = new Set(['lstm sequences + last', 'gru sequences + last', 'simpleRNN tanh/relu/logistic/leakyRelu/linear', 'dropout + batch norm (features and maps)', 'conv2d same, strides 2, prelu + avg/max pool 2-D', 'LSTM sequence model']);
+  const perturbed = new Set(['lstm sequences + last', 'gru sequences + last', 'simpleRNN tanh/relu/logistic/leakyRelu/linear', 'dropout + batch norm (features and maps)', 'conv2d same, strides 2, prelu + avg/max pool 2-D', 'LSTM sequence model',
+    'bidirectional lstm/gru/simpleRNN, concat and sum, sequences and last', 'bidirectional lstm last, concat; permute',
+    'layer norm, attention (causal, other head sizes, no bias), positions', 'conv2dTranspose same/valid/padding + output padding, up-sampling', 'graph: residual add of three, multiply, concatenate (last axis and axis 0), a shared layer', 'transformer blocks post-/pre-norm, relu/gelu, encoder/decoder']);
   const cases = Object.entries(CASES).map(([name, make], i) => {
     const n = make();
     randomizeWeights(n, 21 + i);
@@ -51,6 +53,9 @@ test('PyTorch bridge: model.py + safetensors give dendrite\'s outputs for every 
     writeFileSync(join(dir, 'input.safetensors'), encodeSafetensors(new Map([['x', f32(x)]])));
     return { name, n, x, dir, want: infer(n, x), perturb: perturbed.has(name) };
   });
+  // every layer type of the table is covered by some case
+  const covered = new Set(cases.flatMap((c) => c.n.layers.map((l) => l.type)));
+  assert.deepEqual(torchSupportedLayers().filter((t) => !covered.has(t)), []);
   python(RUN, cases.map((c) => `${c.dir}|${c.perturb ? 1 : 0}`));
   for (const c of cases) {
     const out = decodeSafetensors(readFileSync(join(c.dir, 'output.safetensors')), c.name).tensors;
@@ -66,6 +71,29 @@ test('PyTorch bridge: model.py + safetensors give dendrite\'s outputs for every 
     for (let i = 0; i < y2.length; i++) moved = Math.max(moved, Math.abs(again.data[i] - c.want.data[i]));
     assert.ok(moved > 1e-3, `${c.name}: the imported weights did not change the output`);
   }
+});
+
+test('PyTorch bridge: a graph model with two inputs and two outputs is forward(self, v0, v1) returning both', () => {
+  const n = twoInOut();
+  randomizeWeights(n, 6);
+  const xs = [randomInput([3], 3, 1), randomInput([2, 2], 3, 2)];
+  const want = n.forwardMany(xs);
+  const dir = join(tmp(), 'two');
+  exportPytorchDir(dir, n);
+  writeFileSync(join(dir, 'input.safetensors'), encodeSafetensors(new Map([['a', f32(xs[0])], ['b', f32(xs[1])]])));
+  python(`
+import sys, torch
+sys.path.insert(0, sys.argv[1])
+import model
+net = model.load()
+x = model.read_safetensors(sys.argv[1] + '/input.safetensors')[0]
+with torch.no_grad():
+    y0, y1 = net(x['a'], x['b'])
+model.write_safetensors(sys.argv[1] + '/output.safetensors', {'y0': y0, 'y1': y1})
+`, [dir]);
+  const out = decodeSafetensors(readFileSync(join(dir, 'output.safetensors'))).tensors;
+  assertClose(out.get('y0')!.data, want[0].data, 'output 0');
+  assertClose(out.get('y1')!.data, want[1].data, 'output 1');
 });
 
 const SPEC = {
@@ -115,6 +143,12 @@ test('PyTorch bridge bad input: unsupported layer writes nothing; truncated/corr
   const masked = buildModel({ ...SPEC, layers: [{ type: 'masking' }, ...SPEC.layers] });
   const dir = join(root, 'out');
   assert.throws(() => exportPytorchDir(dir, masked.net), (e: Error) => e instanceof ConfigError && /layer masking_1 has type "masking", which has no PyTorch form; supported layer types: dense, conv2d, conv1d, activation/.test(e.message));
+  assert.equal(existsSync(dir), false);
+  const padded = buildModel({ ...SPEC, input: [5], layers: [{ type: 'embedding', inputDim: 4, outputDim: 4, maskZero: true, name: 'e' }, { type: 'transformerEncoderBlock', numHeads: 2, ffDim: 4 }] });
+  assert.throws(() => exportPytorchDir(dir, padded.net), (e: Error) => e instanceof ConfigError && /layer e \(embedding\) cannot be exported: maskZero \(padding masks\)/.test(e.message));
+  // nn.TransformerEncoderLayer has no other head size
+  const heads = buildModel({ ...SPEC, input: [5, 6], layers: [{ type: 'transformerEncoderBlock', numHeads: 2, ffDim: 4, keyDim: 2, name: 'tb' }] });
+  assert.throws(() => exportPytorchDir(dir, heads.net), (e: Error) => e instanceof ConfigError && /layer tb \(transformerEncoderBlock\) cannot be exported: nn\.TransformerEncoderLayer needs heads of size features \/ numHeads \(keyDim 2, 6 features, 2 heads\)/.test(e.message));
   assert.equal(existsSync(dir), false);
   const model = buildModel(SPEC);
   exportPytorchDir(dir, model, SPEC);

@@ -1,6 +1,9 @@
 import protobuf from 'protobufjs/light.js';
 import { ConfigError, ModelFileError } from '../../errors.js';
 import { Sequential } from '../../nn/sequential.js';
+import { GraphNetwork } from '../../nn/graph.js';
+import { isMultiInput } from '../../nn/symbolic.js';
+import type { SymbolicTensor } from '../../nn/symbolic.js';
 import type { Model } from '../../train/model.js';
 import { shapeSize } from '../../tensor/tensor.js';
 import { applyNumeric } from '../../data/preprocess.js';
@@ -81,7 +84,8 @@ function valueInfo(name: string, shape: readonly number[]) {
 
 /**
  * Exports a model as ONNX (opset {@link ONNX_OPSET}) bytes: one graph input `input`
- * [N, ...inputShape] and one output `output` [N, ...outputShape], the weights as initializers,
+ * [N, ...inputShape] and one output `output` [N, ...outputShape] (a graph model: its inputs'
+ * names, outputs `output` or `output_0`, `output_1`, …), the weights as initializers,
  * inference semantics (dropout is identity, batch norm uses the moving statistics, recurrent
  * layers start from a zero state). Every layer type is one entry of a table
  * ({@link onnxSupportedLayers}); an unsupported layer is a ConfigError before anything is built.
@@ -97,8 +101,16 @@ export function exportOnnx(model: Model | Sequential, opts: OnnxExportOptions = 
   const net = netOf(model);
   checkOnnxExportable(net);
   const g = new OnnxGraph();
-  const input = g.name('input');
-  let x = input;
+  const graph = net instanceof GraphNetwork ? net : null;
+  if (graph && opts.normalize && graph.inputs.length > 1) {
+    throw new ConfigError(`onnx export: normalize applies to one input; the graph model ${net.name} has ${graph.inputs.length}`);
+  }
+  // a stack has one input `input` and one output `output`; a graph model its own inputs' names and
+  // `output` (one output) or `output_<i>`
+  const inShapes = graph ? graph.inputShapes : [net.inputShape];
+  const outShapes = graph ? graph.outputShapes : [net.outputShape];
+  const inputs = graph ? graph.inputs.map((t) => g.name(t.inputName!)) : [g.name('input')];
+  let x = inputs[0];
   if (opts.normalize) {
     const n = shapeSize(net.inputShape);
     const nz = opts.normalize;
@@ -107,13 +119,30 @@ export function exportOnnx(model: Model | Sequential, opts: OnnxExportOptions = 
     x = g.node('Mul', [x, g.weight('scale', net.inputShape, perFeature(nz.scale, n, 'scale'))]);
     if (nz.offset !== undefined) x = g.node('Add', [x, g.weight('offset', net.inputShape, perFeature(nz.offset, n, 'offset'))]);
   }
-  for (const l of net.layers) {
-    g.scope = l.name;
-    x = ONNX_LAYERS[l.type].emit(l, g, x);
+  let results: string[];
+  if (graph) {
+    // every layer call in graph order; a shared layer's weights are written once per call
+    const values = new Map<SymbolicTensor, string>(graph.inputs.map((t, i) => [t, i === 0 ? x : inputs[i]]));
+    for (const n of graph.nodes) {
+      g.scope = n.call ? `${n.layer.name}#${n.call}` : n.layer.name;
+      const ex = ONNX_LAYERS[n.layer.type];
+      const ins = n.inputs.map((t) => values.get(t)!);
+      values.set(n.output, ex.emitMany && isMultiInput(n.layer) ? ex.emitMany(n.layer, g, ins) : ex.emit(n.layer, g, ins[0]));
+    }
+    results = graph.outputs.map((t) => values.get(t)!);
+  } else {
+    for (const l of net.layers) {
+      g.scope = l.name;
+      x = ONNX_LAYERS[l.type].emit(l, g, x);
+    }
+    results = [x];
   }
   g.scope = '';
-  const output = g.name('output');
-  g.nodes.push({ input: [x], output: [output], name: g.name('output_node'), opType: 'Identity', attribute: [] });
+  const outputs = results.map((r, i) => {
+    const output = g.name(results.length === 1 ? 'output' : `output_${i}`);
+    g.nodes.push({ input: [r], output: [output], name: g.name('output_node'), opType: 'Identity', attribute: [] });
+    return output;
+  });
   const msg = {
     irVersion: ONNX_IR_VERSION,
     opsetImport: [{ domain: '', version: ONNX_OPSET }],
@@ -124,8 +153,8 @@ export function exportOnnx(model: Model | Sequential, opts: OnnxExportOptions = 
       name: opts.name ?? net.name,
       node: g.nodes,
       initializer: g.initializers,
-      input: [valueInfo(input, net.inputShape)],
-      output: [valueInfo(output, net.outputShape)],
+      input: inputs.map((n, i) => valueInfo(n, inShapes[i])),
+      output: outputs.map((n, i) => valueInfo(n, outShapes[i])),
     },
     metadataProps: [{ key: 'dendrite.layers', value: net.layers.map((l) => `${l.name}:${l.type}`).join(',') }],
   };

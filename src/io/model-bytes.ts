@@ -1,6 +1,6 @@
 import { ConfigError, ModelFileError } from '../errors.js';
 import type { Model } from '../train/model.js';
-import { checkManifest, restoreModel, sealManifest, serializeModel } from './model-file.js';
+import { MODEL_FILE_MAGIC, checkWeights, parseManifest, restoreModel, sealManifest, serializeModel, splitModelFile } from './model-file.js';
 import type { LoadedModel, Manifest, SaveOptions } from './model-file.js';
 import type { ModelSpec } from './spec.js';
 
@@ -13,7 +13,6 @@ import type { ModelSpec } from './spec.js';
  * `DNDRMODL` (8 ASCII bytes) · manifest length (uint32, little-endian) · manifest.json (UTF-8) · weights file.
  */
 
-const MAGIC = 'DNDRMODL';
 const HEADER = 12;
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
@@ -38,7 +37,7 @@ export async function modelToBytes(model: Model, spec: ModelSpec, opts: SaveOpti
   sealManifest(manifest, await sha256Hex(weights));
   const json = new TextEncoder().encode(JSON.stringify(manifest, null, 1));
   const out = new Uint8Array(HEADER + json.length + weights.length);
-  out.set(new TextEncoder().encode(MAGIC));
+  out.set(new TextEncoder().encode(MODEL_FILE_MAGIC));
   new DataView(out.buffer).setUint32(8, json.length, true);
   out.set(json, HEADER);
   out.set(weights, HEADER + json.length);
@@ -66,24 +65,8 @@ async function bytesOf(src: ArrayBuffer | ArrayBufferView | Blob): Promise<Uint8
 
 /** Checks size and checksum of the weights, then builds the model. */
 async function finish(m: Manifest, weights: Uint8Array, name: string): Promise<LoadedModel> {
-  if (weights.length !== m.byteLength) {
-    throw new ModelFileError(`${name}: the weights have ${weights.length} bytes, the manifest says ${m.byteLength} (truncated or corrupt)`);
-  }
-  const sha = await sha256Hex(weights);
-  if (sha !== m.checksum.value) {
-    throw new ModelFileError(`${name}: checksum mismatch (corrupt weights): expected sha256 ${m.checksum.value}, computed ${sha}`);
-  }
+  checkWeights(m, weights, await sha256Hex(weights), name);
   return restoreModel(m, weights, name, `${name} manifest`);
-}
-
-function parseManifest(json: Uint8Array | string, name: string): Manifest {
-  let m: Manifest;
-  try {
-    m = JSON.parse(typeof json === 'string' ? json : new TextDecoder('utf-8', { fatal: true }).decode(json)) as Manifest;
-  } catch (e) {
-    throw new ModelFileError(`${name}: corrupt manifest (${(e as Error).message})`);
-  }
-  return checkManifest(m, name);
 }
 
 /**
@@ -98,14 +81,8 @@ function parseManifest(json: Uint8Array | string, name: string): Manifest {
  * ```
  */
 export async function loadModelFromBytes(src: ArrayBuffer | ArrayBufferView | Blob, name = 'model bytes'): Promise<LoadedModel> {
-  const b = await bytesOf(src);
-  if (b.length < HEADER || new TextDecoder().decode(b.subarray(0, 8)) !== MAGIC) {
-    throw new ModelFileError(`${name}: not a dendrite model file (it does not start with ${MAGIC})`);
-  }
-  const len = new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(8, true);
-  if (HEADER + len > b.length) throw new ModelFileError(`${name}: the manifest runs past the end (${b.length} bytes; truncated)`);
-  const m = parseManifest(b.subarray(HEADER, HEADER + len), name);
-  return finish(m, b.subarray(HEADER + len), name);
+  const { manifest, weights } = splitModelFile(await bytesOf(src), name);
+  return finish(manifest, weights, name);
 }
 
 /**
@@ -133,7 +110,7 @@ export async function loadModelFromUrl(url: string | URL, init?: RequestInit): P
     return new Uint8Array(await r.arrayBuffer());
   };
   const first = await get(target);
-  if (first.length >= 8 && new TextDecoder().decode(first.subarray(0, 8)) === MAGIC) return loadModelFromBytes(first, target.href);
+  if (first.length >= 8 && new TextDecoder().decode(first.subarray(0, 8)) === MODEL_FILE_MAGIC) return loadModelFromBytes(first, target.href);
   const m = parseManifest(first, target.href);
   const wurl = new URL(m.weightsFile, target);
   if (wurl.origin !== target.origin || !/^weights-[0-9a-f]{16}\.bin$/.test(m.weightsFile)) {

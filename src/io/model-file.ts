@@ -238,30 +238,92 @@ export interface LoadedModel {
 }
 
 /**
- * Loads a model directory written by {@link saveModel}, validating everything: manifest, format
+ * Loads a model directory written by {@link saveModel} — or a single model file (the form
+ * `modelToBytes` writes and the playground downloads) — validating everything: manifest, format
  * version, weights file presence, size and SHA-256 checksum, and every tensor's shape against
  * the network the spec builds. Any problem is a `ModelFileError`; nothing is written. A
  * checkpoint also restores optimiser state, generator states and history (to resume training).
  *
  * @example
  * ```ts
- * const { model } = loadModel('models/digits');
+ * const { model } = loadModel('models/digits');          // a directory
+ * const again = loadModel('playground-xor.dendrite');    // or one model file
  * model.predict(x);
  * ```
  */
 export function loadModel(dir: string): LoadedModel {
-  const { existsSync, readFileSync } = fs('loadModel(dir)');
+  const { existsSync, readFileSync, statSync } = fs('loadModel(dir)');
   const { createHash } = crypto('loadModel(dir)');
+  const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+  if (existsSync(dir) && statSync(dir).isFile()) {
+    const { manifest, weights: view } = splitModelFile(readFileSync(dir), dir);
+    const weights = new Uint8Array(view); // a copy, so the tensors' float32 views are aligned
+    checkWeights(manifest, weights, sha256(weights), dir);
+    return restoreModel(manifest, weights, dir, `${dir} manifest`);
+  }
   const m = readManifest(dir);
   const wpath = join(dir, m.weightsFile);
   if (!existsSync(wpath)) throw new ModelFileError(`${dir}: weights file ${m.weightsFile} is missing`);
   const blob = readFileSync(wpath);
-  if (blob.length !== m.byteLength) {
-    throw new ModelFileError(`${wpath}: weights file has ${blob.length} bytes, the manifest says ${m.byteLength} (truncated or corrupt)`);
-  }
-  const sha = createHash('sha256').update(blob).digest('hex');
-  if (sha !== m.checksum.value) throw new ModelFileError(`${wpath}: checksum mismatch (corrupt weights file): expected sha256 ${m.checksum.value}, computed ${sha}`);
+  checkWeights(m, blob, sha256(blob), wpath);
   return restoreModel(m, blob, dir, join(dir, MANIFEST));
+}
+
+/**
+ * Checks the weights bytes against the manifest: size, then the SHA-256 `sha` computed by the
+ * caller (`name` names the source in the `ModelFileError`).
+ *
+ * @example
+ * ```ts
+ * checkWeights(manifest, weights, sha256Hex(weights), 'model.dendrite');
+ * ```
+ */
+export function checkWeights(m: Manifest, weights: Uint8Array, sha: string, name: string): void {
+  if (weights.length !== m.byteLength) {
+    throw new ModelFileError(`${name}: the weights file has ${weights.length} bytes, the manifest says ${m.byteLength} (truncated or corrupt)`);
+  }
+  if (sha !== m.checksum.value) throw new ModelFileError(`${name}: checksum mismatch (corrupt weights): expected sha256 ${m.checksum.value}, computed ${sha}`);
+}
+
+/** The first bytes of the single-file form. */
+export const MODEL_FILE_MAGIC = 'DNDRMODL';
+const FILE_HEADER = 12;
+
+/**
+ * Parses a manifest from JSON text or UTF-8 bytes and validates it (`name` names the source).
+ *
+ * @example
+ * ```ts
+ * const m = parseManifest(await (await fetch(url)).text(), url);
+ * ```
+ */
+export function parseManifest(json: Uint8Array | string, name: string): Manifest {
+  let m: Manifest;
+  try {
+    m = JSON.parse(typeof json === 'string' ? json : new TextDecoder('utf-8', { fatal: true }).decode(json)) as Manifest;
+  } catch (e) {
+    throw new ModelFileError(`${name}: corrupt manifest (${(e as Error).message})`);
+  }
+  return checkManifest(m, name);
+}
+
+/**
+ * Splits the single-file form — `DNDRMODL` (8 ASCII bytes) · manifest length (uint32,
+ * little-endian) · manifest.json (UTF-8) · weights file — into its checked manifest and the
+ * weights bytes (not yet size- or checksum-checked). Anything else is a `ModelFileError`.
+ *
+ * @example
+ * ```ts
+ * const { manifest, weights } = splitModelFile(bytes, 'model.dendrite');
+ * ```
+ */
+export function splitModelFile(b: Uint8Array, name: string): { manifest: Manifest; weights: Uint8Array } {
+  if (b.length < FILE_HEADER || new TextDecoder().decode(b.subarray(0, 8)) !== MODEL_FILE_MAGIC) {
+    throw new ModelFileError(`${name}: not a dendrite model file (it does not start with ${MODEL_FILE_MAGIC})`);
+  }
+  const len = new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(8, true);
+  if (FILE_HEADER + len > b.length) throw new ModelFileError(`${name}: the manifest runs past the end (${b.length} bytes; truncated)`);
+  return { manifest: parseManifest(b.subarray(FILE_HEADER, FILE_HEADER + len), name), weights: b.subarray(FILE_HEADER + len) };
 }
 
 /**

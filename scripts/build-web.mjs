@@ -19,7 +19,7 @@ export async function buildPlayground(out = join(ROOT, 'dist/playground')) {
   mkdirSync(out, { recursive: true });
   await build({
     entryPoints: { playground: entry('main.js'), worker: entry('worker.js') }, bundle: true, platform: 'browser',
-    format: 'esm', minify: true, outdir: out, logLevel: 'warning',
+    format: 'esm', minify: true, keepNames: true, outdir: out, logLevel: 'warning',
   });
   copyFileSync(join(ROOT, 'web/index.html'), join(out, 'index.html'));
   copyFileSync(join(ROOT, 'web/playground.css'), join(out, 'playground.css'));

@@ -139,6 +139,7 @@ async function reset(): Promise<void> {
     st.selected = firstDense ? { layer: firstDense.name as string, unit: 0 } : null;
   }
   $('cnn-panel').hidden = c.data !== 'digits';
+  $('net-panel').hidden = c.data === 'digits' && !spec.layers.some((l) => l.type === 'dense' && l.name !== 'out');
   $('boundary-panel').hidden = !p.plane;
   send({ type: 'setup', spec, weights, x: p.x, y: p.y, xVal: p.xVal, yVal: p.yVal, grid: p.plane ? gridOf(p.plane) : undefined, example: Number(sel.value), cnn: c.data === 'digits' });
   renderControls();
@@ -217,6 +218,7 @@ function wireControls(): void {
   $('data').addEventListener('change', () => {
     const d = ($<HTMLSelectElement>('data')).value as DatasetName;
     st.config = preset(d);
+    message('');
     if (d === 'csv' && !st.csv) return;
     changed();
   });
@@ -409,12 +411,16 @@ function drawNetwork(s: Snapshot): void {
 }
 
 
-const f = (v: number, d = 6) => (Object.is(v, -0) ? 0 : v).toFixed(d);
+/** Fixed decimals as the lecture prints them; tiny values (below the last decimal) in exponent form. */
+const f = (v: number, d = 6) => (v !== 0 && Math.abs(v) < 10 ** -d ? v.toExponential(3) : (Object.is(v, -0) ? 0 : v).toFixed(d));
 
 function drawTables(s: Snapshot): void {
   const box = $('tables');
   const t = s.trace;
-  if (!t) { box.replaceChildren(); return; }
+  if (!t) {
+    box.innerHTML = '<p class="note">Convolutional network: choose a test digit above; its feature maps are in the Convolution panel.</p>';
+    return;
+  }
   const spec = st.spec!;
   const numbers = neuronNumbers(spec);
   const dense = t.layers.filter((l) => l.type === 'dense');
@@ -470,8 +476,8 @@ function drawBoundary(s: Snapshot): void {
     ctx.arc(x, y, st.config.data === 'worked' || st.config.data === 'xor' ? 7 : 3.5, 0, 2 * Math.PI);
     ctx.fillStyle = colour(p.regression ? (lmax > lmin ? (label - lmin) / (lmax - lmin) : 0.5) : label);
     ctx.fill();
-    ctx.lineWidth = test ? 2 : 1;
-    ctx.strokeStyle = test ? '#000' : '#333';
+    ctx.lineWidth = test ? 2.5 : 1.5;
+    ctx.strokeStyle = test ? '#000' : '#fff';
     ctx.stroke();
   };
   p.train.forEach((pt, i) => dot(pt, p.trainLabel[i], false));
@@ -562,4 +568,4 @@ wireControls();
   if (ignored.length) message(`The link's configuration had problems, so defaults were used for: ${ignored.join('; ')}.`);
 }
 void reset().catch(showError);
-(globalThis as unknown as { playground: unknown }).playground = { get spec() { return st.spec; }, get config() { return st.config; }, get epochs() { return st.epochs; } };
+(globalThis as unknown as { playground: unknown }).playground = { get spec() { return st.spec; }, get config() { return st.config; }, get backend() { return st.last?.backend; }, get epochs() { return st.epochs; } };

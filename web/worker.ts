@@ -2,7 +2,7 @@
 // is handled between batches), and after every chunk posts what the page draws — all computed
 // by dendrite's public API (captureTrace, traceModel, inspectModel, diagnose, the SVG plots).
 import {
-  buildModel, captureTrace, confusionMatrix, diagnose, featureMapsOf, inspectModel, modelToBytes, plotConfusionMatrix,
+  buildModel, captureTrace, getBackend, confusionMatrix, diagnose, featureMapsOf, inspectModel, modelToBytes, plotConfusionMatrix,
   plotFeatureMaps, plotFilters, tensor, traceModel, Tensor,
 } from '../src/index.js';
 import type { EpochLog, Model, ModelSpec, PlainTensor, PlainWeights } from '../src/index.js';
@@ -16,6 +16,8 @@ export type ToWorker =
 /** One snapshot of the run. */
 export interface Snapshot {
   type: 'state';
+  /** The backend the worker trains on. */
+  backend: string;
   updates: number;
   newEpochs: EpochLog[];
   running: boolean;
@@ -73,7 +75,7 @@ function finished(m: Model): string | null {
 function snapshot(): Snapshot {
   const m = model!;
   const now = performance.now();
-  if (now - rate.t > 250) {
+  if (now - rate.t > 250 && m.history.updates > rate.updates) {
     rate = { updates: m.history.updates, t: now, ups: rate.t ? ((m.history.updates - rate.updates) * 1000) / (now - rate.t) : 0 };
   }
   const row = (t: Tensor, i: number) => tensor(Float32Array.from(t.data.subarray(i * (t.size / t.shape[0]), (i + 1) * (t.size / t.shape[0]))), { shape: [1, ...t.shape.slice(1)] });
@@ -91,7 +93,7 @@ function snapshot(): Snapshot {
   let cnn: Snapshot['cnn'] = null;
   if (job!.cnn) {
     const conv = m.net.layers.find((l) => l.name === 'conv')!;
-    const filters = plotFilters(conv.ownParameters().get('weight')!, { title: 'filters (5×5)' });
+    const filters = plotFilters(conv.ownParameters().get('weight')!, { title: 'filters (5×5)', cell: 10 });
     const sets = featureMapsOf(m, row(val ? val[0] : x, example));
     const maps = sets.map((s) => plotFeatureMaps(s.maps, { title: s.layer })).join('');
     let confusion = '';
@@ -106,17 +108,22 @@ function snapshot(): Snapshot {
   }
   const src = val && job!.cnn ? val : [x, y] as [Tensor, Tensor];
   return {
-    type: 'state', updates: m.history.updates, newEpochs: m.history.epochs.slice(sentEpochs), running, stopped: finished(m),
+    type: 'state', backend: getBackend().name, updates: m.history.updates, newEpochs: m.history.epochs.slice(sentEpochs), running, stopped: finished(m),
     ups: rate.ups, weights: weightsOf(m), grid: gridOut,
     trace: job!.cnn ? null : traceModel(m, row(src[0], example), row(src[1], example)),
     dynamics: inspectModel(m, xs, ys), diag: diagnose(m, xs, ys, { history: m.history, sampleSize: sample }), cnn,
   };
 }
 
+/** How long the last snapshot took (the run sends the next one after at least 3× that, so drawing never dominates training). */
+let snapshotMs = 0;
+
 function send(): void {
+  const t0 = performance.now();
   const s = snapshot();
   sentEpochs = model!.history.epochs.length;
   post(s);
+  snapshotMs = performance.now() - t0;
 }
 
 const nextTurn = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
@@ -130,7 +137,7 @@ async function run(): Promise<void> {
   send();
   while (running && !finished(m)) {
     await m.fitAsync(x, y, { ...fitOptions(job!.spec), signal: stop.signal });
-    if (performance.now() - last > 120) {
+    if (performance.now() - last > Math.max(120, 3 * snapshotMs)) {
       send();
       await nextTurn();
       last = performance.now();

@@ -477,7 +477,7 @@ function drawBoundary(s: Snapshot): void {
     ctx.fillStyle = colour(p.regression ? (lmax > lmin ? (label - lmin) / (lmax - lmin) : 0.5) : label);
     ctx.fill();
     ctx.lineWidth = test ? 2.5 : 1.5;
-    ctx.strokeStyle = test ? '#000' : '#fff';
+    ctx.strokeStyle = test ? '#fff' : '#222';
     ctx.stroke();
   };
   p.train.forEach((pt, i) => dot(pt, p.trainLabel[i], false));

@@ -133,6 +133,7 @@ async function run(): Promise<void> {
   running = true;
   stop = new AbortController();
   rate = { updates: m.history.updates, t: performance.now(), ups: 0 };
+  const started = { ...rate };
   let last = performance.now();
   send();
   while (running && !finished(m)) {
@@ -144,6 +145,10 @@ async function run(): Promise<void> {
     }
   }
   running = false;
+  // the run's average speed (a short run may end before the 250 ms window above)
+  const ms = performance.now() - started.t;
+  if (ms > 0 && m.history.updates > started.updates) rate.ups = ((m.history.updates - started.updates) * 1000) / ms;
+  rate = { ...rate, updates: m.history.updates, t: performance.now() };
   send();
 }
 

@@ -6,9 +6,10 @@ import { predict } from './commands/predict.js';
 import { evaluate } from './commands/evaluate.js';
 import { digits } from './commands/digits.js';
 import { inspect, report } from './commands/inspect.js';
+import { playground } from './commands/playground.js';
 
 /** Every CLI command by name. */
-export const COMMANDS: Record<string, Command> = { digits, train, predict, evaluate, trace, inspect, report, summary };
+export const COMMANDS: Record<string, Command> = { digits, train, predict, evaluate, trace, inspect, report, summary, playground };
 
 /** The usage text listing every command. */
 export function usage(): string {

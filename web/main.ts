@@ -435,7 +435,13 @@ function drawTables(s: Snapshot): void {
       rows.push(`<tr data-neuron="${n}"><th>${n}</th><td>${l.name}</td><td class="z">${f(z[u])}</td><td class="a">${f(a[u])}</td><td class="dadz">${g ? f(g[u]) : '—'}</td><td class="delta">${f(d[u])}</td></tr>`);
     });
   }
-  let html = `<p class="note">Loss of this example (${t.lossName}): ${f(t.loss, 8)}. δ = ∂E/∂z; ∂E/∂w = δ_i · a_k.</p>`;
+  let html = '';
+  if (s.rows) {
+    const r = s.rows;
+    const body = r.x.map((xr, i) => `<tr><th>${i + 1}</th><td>${xr.map((v) => f(v, 2)).join(', ')}</td><td>${r.t[i].map((v) => f(v, 2)).join(', ')}</td><td class="pred">${r.out[i].map((v) => f(v, 4)).join(', ')}</td><td>${r.out[i].map((v, j) => f(r.t[i][j] - v, 4)).join(', ')}</td></tr>`).join('');
+    html += `<table id="pred-table"><caption>Predictions on the first training rows (Table 4)</caption><thead><tr><th>row</th><th>x</th><th>t</th><th>a (output)</th><th>t − a</th></tr></thead><tbody>${body}</tbody><tfoot><tr><th colspan="4">loss over the training set (${t.lossName}${t.lossName === 'sse' ? ', ½Σ(t − a)²' : ''})</th><td id="train-loss">${f(r.loss, 8)}</td></tr></tfoot></table>`;
+  }
+  html += `<p class="note">Loss of this example (${t.lossName}): ${f(t.loss, 8)}. δ = ∂E/∂z; ∂E/∂w = δ_i · a_k.</p>`;
   html += `<table id="neuron-table"><caption>z, a, ∂a/∂z and δ per neuron (Tables 5, eq 38–43)</caption><thead><tr><th>neuron</th><th>layer</th><th>z</th><th>a</th><th>∂a/∂z</th><th>δ</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
   const sel = st.selected;
   const layer = sel && dense.find((l) => l.name === sel.layer);

@@ -30,6 +30,8 @@ export interface Snapshot {
   dynamics: ReturnType<typeof inspectModel> | null;
   diag: ReturnType<typeof diagnose> | null;
   cnn: { filters: string; maps: string; confusion: string; accuracy: number | null } | null;
+  /** Table 4's layout for the first training rows: inputs, targets, outputs; and the loss over the training set. */
+  rows: { x: number[][]; t: number[][]; out: number[][]; loss: number } | null;
 }
 
 /** What the worker sends. */
@@ -107,11 +109,17 @@ function snapshot(): Snapshot {
     cnn = { filters, maps, confusion, accuracy };
   }
   const src = val && job!.cnn ? val : [x, y] as [Tensor, Tensor];
+  let rows: Snapshot['rows'] = null;
+  if (!job!.cnn) {
+    const k = Math.min(8, x.shape[0]);
+    const first = (t: Tensor) => (head(t).toArray() as number[][]).slice(0, k);
+    rows = { x: first(x), t: first(y), out: (m.predict(head(x)).toArray() as number[][]).slice(0, k), loss: m.evaluate(x, y).loss };
+  }
   return {
     type: 'state', backend: getBackend().name, updates: m.history.updates, newEpochs: m.history.epochs.slice(sentEpochs), running, stopped: finished(m),
     ups: rate.ups, weights: weightsOf(m), grid: gridOut,
     trace: job!.cnn ? null : traceModel(m, row(src[0], example), row(src[1], example)),
-    dynamics: inspectModel(m, xs, ys), diag: diagnose(m, xs, ys, { history: m.history, sampleSize: sample }), cnn,
+    dynamics: inspectModel(m, xs, ys), diag: diagnose(m, xs, ys, { history: m.history, sampleSize: sample }), cnn, rows,
   };
 }
 

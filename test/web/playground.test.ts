@@ -75,6 +75,9 @@ test('playground in Chromium: lecture tables, convergence = Node, XOR, digits CN
     close(ns.map((n) => t[n].dadz), [0.25, 0.2478, 0.2491, 0.2473, 0.2466, 0.2492], 5e-5, 'Table 5 ∂a/∂z');
     close(ns.map((n) => t[n].delta), [-0.0006, -0.0003, 0.0003, 0.0025, -0.0105, 0.0852], 5e-5, 'eq 38–43 δ3..δ8');
     close([t[8].a], [0.4718], 5e-5, 'Table 4 prediction for d2');
+    const preds = await page.$$eval('#pred-table .pred', (c) => c.map((x) => Number(x.textContent)));
+    close(preds, [0.4715, 0.4718, 0.4717, 0.4716], 5e-5, 'Table 4 predictions');
+    close([Number(await page.textContent('#train-loss'))], [0.17921847], 2e-6, 'Table 4 ½SSE (the book summed errors rounded to 4 decimals)');
     await page.click('g.neuron[data-neuron="8"]');
     const dw = await page.$$eval('#dw-table .dw', (c) => c.map((x) => Number(x.textContent)));
     close(dw, [0.0852, 0.04699632, 0.04759272], 5e-5, 'Table 6 ∂E/∂w8,0 w8,6 w8,7');

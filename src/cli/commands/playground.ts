@@ -1,5 +1,5 @@
 import type { Command } from '../common.js';
-import { intOpt, parseArgs } from '../args.js';
+import { opt, parseArgs } from '../args.js';
 import { ConfigError } from '../../errors.js';
 
 /** `dendrite playground [--port N]`: serves the built playground page on 127.0.0.1 and prints its URL. */
@@ -8,8 +8,9 @@ export const playground: Command = {
   usage: 'dendrite playground [--port 8737]',
   async run(argv) {
     const a = parseArgs(argv, ['port'], [], 'playground');
-    const port = intOpt(a, 'port', 'playground') ?? 8737;
-    if (port < 0 || port > 65535) throw new ConfigError(`playground: --port must be in [0, 65535], received ${port}`);
+    const raw = opt(a, 'port') ?? '8737';
+    const port = Number(raw);
+    if (!/^\d+$/.test(raw) || port > 65535) throw new ConfigError(`playground: --port must be an integer in [0, 65535] (0 = any free port), received ${JSON.stringify(raw)}`);
     // the server and the built page ship with the package (scripts/, dist/playground/)
     const server = new URL('../../../../scripts/playground.mjs', import.meta.url).href;
     const { servePlayground } = await import(server) as { servePlayground(dir: string | undefined, port: number): Promise<{ url: string }> };

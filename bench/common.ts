@@ -14,8 +14,8 @@ import { parseArgs } from 'node:util';
 import { Rng, loadIdxDataset } from '../src/index.js';
 import type { ImageDataset } from '../src/index.js';
 
-/** The five workloads of shared/WORKLOADS.md. */
-export const WORKLOADS = ['gemm', 'mlp', 'cnn', 'lstm', 'infer'] as const;
+/** The workloads of shared/WORKLOADS.md. */
+export const WORKLOADS = ['gemm', 'mlp', 'cnn', 'lstm', 'infer', 'attn'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
 /** What a child reports. Metric names are listed in bench/README.md. */
@@ -360,3 +360,6 @@ export async function lstmMeasure(o: ChildOptions, step: () => unknown): Promise
   r.metrics.timesteps_per_s = r.metrics.sequences_per_s * LSTM.steps;
   return r;
 }
+
+/** W-ATTN sizes (shared/WORKLOADS.md): one pre-norm Transformer encoder block, GELU, Adam. */
+export const ATTN = { batch: 32, steps: 128, width: 128, heads: 4, ffDim: 512, learningRate: 1e-3 } as const;

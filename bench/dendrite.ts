@@ -66,6 +66,7 @@ async function main(o: ChildOptions): Promise<Result> {
     }
     case 'gemm':
     case 'lstm':
+    case 'attn':
       throw new Error(`dendrite's ${o.workload.toUpperCase()} is bench/${o.workload}.ts (the runner starts it)`);
   }
 }

@@ -53,6 +53,7 @@ const TITLES: Record<Workload, string> = {
   cnn: 'W-CNN — LeNet-style, batch 64, SGD 0.05',
   lstm: 'W-LSTM — 64 symbols, LSTM 128, 32 steps, batch 32, SGD 0.1',
   infer: 'W-INFER — the W-MLP network, forward only',
+  attn: 'W-ATTN — Transformer encoder block, batch 32, 128 steps, width 128, 4 heads, GELU, pre-norm, Adam',
 };
 
 /** A number with about three significant digits and thousands separators. */
@@ -119,6 +120,7 @@ const MEASURES: Measure[] = [
   { w: 'lstm', key: 'sequences_per_s', label: 'W-LSTM training, sequences/s', target: 1.0 },
   { w: 'infer', key: 'latency_us', label: 'W-INFER latency, µs (lower is better)', lower: true, target: 1.0 },
   { w: 'infer', key: 'batch1000_examples_per_s', label: 'W-INFER batch 1,000, examples/s', target: 0.8 },
+  { w: 'attn', key: 'sequences_per_s', label: 'W-ATTN training, sequences/s', target: 1.0 },
 ];
 
 /** How close dendrite's test accuracy must be to PyTorch's to count as the same. */
@@ -235,6 +237,7 @@ function workloadTable(w: Workload, rs: Aggregate[]): string {
     cnn: [['examples_per_s', 'examples/s', false], ['accuracy', 'test accuracy', false]],
     lstm: [['sequences_per_s', 'sequences/s', false], ['timesteps_per_s', 'time-steps/s', false]],
     infer: [['latency_us', 'latency µs (1 example)', true], ['batch1000_examples_per_s', 'batch 1,000: examples/s', false]],
+    attn: [['sequences_per_s', 'sequences/s', false]],
   };
   const ks = keys[w];
   const main = ks[0];

@@ -100,6 +100,8 @@ function workloadArgs(w: Workload, textFile: string): string[] {
       return [...a({ text: textFile, 'slow-rate': 0 }), ...(quick ? a({ warmup: 1, batches: 5, cap: 10 }) : a({ warmup: 5, 'warmup-cap': 20, batches: 200, cap: 60 }))];
     case 'infer':
       return quick ? a({ 'infer-calls': 1000, 'infer-batch-calls': 5 }) : a({ 'infer-calls': 10000, 'infer-batch-calls': 50 });
+    case 'attn':
+      return quick ? a({ warmup: 1, batches: 3, cap: 60 }) : a({ warmup: 5, 'warmup-cap': 60, batches: 50, cap: 120 });
   }
 }
 
@@ -119,14 +121,16 @@ function configs(s: System, w: Workload, base: string[], native: boolean): Confi
     case 'dendrite-js':
       if (s === 'dendrite-native' && !native) return [];
       if (w === 'lstm') return [lstmByLstmTs(s)];
+      if (w === 'attn') return [attnByAttnTs(s)];
       return w !== 'gemm' ? [node('dendrite.js')] : []; // W-GEMM: gemmByGemmTs
     case 'pytorch':
-      if (w === 'gemm') return [py(1, 1, '1 thread', 1), py(2, 2, '2 threads', 2)];
+      if (w === 'gemm' || w === 'attn') return [py(1, 1, '1 thread', 1), py(2, 2, '2 threads', 2)];
       return [py(1, 2, '1 OMP + 2 BLAS threads'), py(2, 2, '2 OMP + 2 BLAS threads')];
     case 'numpy':
       return w === 'gemm' ? [py(1, 1, '1 thread', 1), py(2, 2, '2 threads', 2)] : [];
     case 'tfjs-cpu':
     case 'tfjs-wasm':
+      if (w === 'attn') return []; // tfjs-layers exports no MultiHeadAttention
       return [node('tfjs.js', w === 'gemm' ? ['--threads', '1'] : [], {}, w === 'gemm' ? '1 thread' : '', w === 'gemm' ? 1 : undefined)];
     case 'brainjs':
       return w === 'mlp' || w === 'lstm' || w === 'infer' ? [node('brainjs.js')] : [];
@@ -191,6 +195,32 @@ function lstmByLstmTs(s: 'dendrite-native' | 'dendrite-wasm' | 'dendrite-js'): C
         workload: 'lstm', system: s,
         metrics: { sequences_per_s: j.sequences_per_s, timesteps_per_s: j.steps_per_s },
         info: { timed_batches: j.batches, timed_seconds: j.seconds, implementation: 'bench/lstm.ts (Model.fit, batches built beforehand)' },
+        peakRssMiB: j.peak_rss_mib,
+      };
+    },
+  };
+}
+
+/**
+ * dendrite's W-ATTN: bench/attn.ts (written with TransformerEncoderBlock and a plain training loop)
+ * times 50 steps after 5 warm-up steps on one fixed batch (quick: 3 after 1; the js backend: 2
+ * after 1) and prints one JSON line.
+ */
+function attnByAttnTs(s: 'dendrite-native' | 'dendrite-wasm' | 'dendrite-js'): Config {
+  const js = s === 'dendrite-js';
+  return {
+    system: s, variant: '', command: process.execPath,
+    args: [join(ROOT, 'dist/bench/attn.js'), '--backend', s.slice('dendrite-'.length),
+      '--steps', String(quick ? 3 : js ? 2 : 50), '--warmup', quick || js ? '1' : '5'],
+    env: {},
+    parse(stdout) {
+      const line = stdout.split('\n').reverse().find((l) => l.startsWith('{'));
+      if (!line) throw new Error('bench/attn.ts printed no JSON line');
+      const j = JSON.parse(line) as Record<string, number>;
+      return {
+        workload: 'attn', system: s,
+        metrics: { sequences_per_s: j.sequences_per_s },
+        info: { timed_steps: j.steps, timed_seconds: j.seconds, implementation: 'bench/attn.ts (TransformerEncoderBlock, plain training loop)' },
         peakRssMiB: j.peak_rss_mib,
       };
     },

@@ -158,6 +158,8 @@ async function main(o: ChildOptions): Promise<Result> {
       const metrics = await inferWorkload(o, call(one), call(many));
       return { workload: 'infer', system: o.system, metrics, info: {} };
     }
+    case 'attn':
+      throw new Error('tfjs-layers exports no MultiHeadAttention, so tfjs has no W-ATTN');
   }
 }
 

@@ -38,7 +38,7 @@ def emit(result):
 
 def parse():
     p = argparse.ArgumentParser()
-    p.add_argument("--workload", required=True, choices=["gemm", "mlp", "cnn", "lstm", "infer"])
+    p.add_argument("--workload", required=True, choices=["gemm", "mlp", "cnn", "lstm", "infer", "attn"])
     p.add_argument("--system", default="pytorch", choices=["pytorch", "numpy"])
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     p.add_argument("--text", default="")
@@ -131,6 +131,18 @@ def training_measure(o, batch_size, batches_per_epoch, run, accuracy, unit="exam
     return metrics, info
 
 
+def step_loop(step):
+    """A run(batches, stop_after) for training_measure that calls step() once per batch."""
+    def run(batches, stop_after):
+        t0 = time.perf_counter()
+        done = 0
+        while done < batches and time.perf_counter() - t0 <= stop_after:
+            step()
+            done += 1
+        return done
+    return run
+
+
 def median_call(call, min_calls, max_calls, min_seconds):
     times = []
     t0 = time.perf_counter()
@@ -155,6 +167,9 @@ def gemm(o, matmul, make):
 
 
 # ------------------------------------------------------------------ PyTorch workloads
+
+ATTN = dict(batch=32, steps=128, width=128, heads=4, ff=512, lr=1e-3)
+
 
 def torch_main(o):
     import torch
@@ -257,22 +272,37 @@ def torch_main(o):
             y = seq[:, 1:].t().reshape(-1)  # [T*B], step-major
             return x, y
 
-        def run(batches, stop_after):
-            t0 = time.perf_counter()
-            done = 0
-            while done < batches and time.perf_counter() - t0 <= stop_after:
-                x, y = batch()
-                opt.zero_grad(set_to_none=True)
-                out, _ = rnn(x)
-                loss = lossf(head(out.reshape(T * B, H)), y)
-                loss.backward()
-                opt.step()
-                done += 1
-            return done
+        def step():
+            x, y = batch()
+            opt.zero_grad(set_to_none=True)
+            out, _ = rnn(x)
+            loss = lossf(head(out.reshape(T * B, H)), y)
+            loss.backward()
+            opt.step()
 
+        run = step_loop(step)
         o.acc_epochs = 0
         metrics, info = training_measure(o, B, sys.maxsize, run, None, "sequences_per_s")
         metrics["timesteps_per_s"] = metrics["sequences_per_s"] * T
+        return metrics, {**info, **info_threads}
+
+    if o.workload == "attn":
+        # W-ATTN: one pre-norm encoder block, GELU, no dropout; loss = mean squared output; Adam 1e-3
+        B, T, F = ATTN["batch"], ATTN["steps"], ATTN["width"]
+        block = nn.TransformerEncoderLayer(F, ATTN["heads"], ATTN["ff"], dropout=0.0, activation="gelu",
+                                           norm_first=True, batch_first=True)
+        opt = torch.optim.Adam(block.parameters(), lr=ATTN["lr"])
+        x = torch.randn(B, T, F)
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            loss = block(x).square().mean()
+            loss.backward()
+            opt.step()
+
+        run = step_loop(step)
+        o.acc_epochs = 0
+        metrics, info = training_measure(o, B, sys.maxsize, run, None, "sequences_per_s")
         return metrics, {**info, **info_threads}
     raise ValueError(o.workload)
 

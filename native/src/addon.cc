@@ -202,6 +202,47 @@ DN_EXPORT(gemm, 10) {
   return nullptr;
 }
 
+// Checks that every offset of a batched operand leaves room for `span` elements in a buffer of `len`.
+void check_offsets(const Args& a, const int32_t* off, int64_t count, int64_t span, int64_t len, const char* name) {
+  for (int64_t i = 0; i < count; i++) {
+    if (off[i] < 0 || off[i] + span > len) {
+      throw ArgError(std::string(a.fn) + ": " + name + " offset " + std::to_string(off[i]) + " at index " +
+                         std::to_string(i) + " leaves no room for " + std::to_string(span) + " elements in " +
+                         std::to_string(len),
+                     true);
+    }
+  }
+}
+
+// gemmBatched(transA, transB, m, n, k, alpha, a, aOffsets, b, bOffsets, beta, c, cOffsets)
+DN_EXPORT(gemmBatched, 13) {
+  const bool ta = a.boolean(0), tb = a.boolean(1);
+  const int64_t m = a.size(2, "m"), n = a.size(3, "n"), k = a.size(4, "k");
+  const float alpha = static_cast<float>(a.num(5));
+  const float beta = static_cast<float>(a.num(10));
+  const int64_t alen = a.f32_length(6), blen = a.f32_length(8), clen = a.f32_length(11);
+  const float* A = a.f32(6, 0, "a");
+  const float* B = a.f32(8, 0, "b");
+  float* C = a.f32(11, 0, "c");
+  // the number of products is the length of cOffsets; aOffsets and bOffsets must have as many
+  napi_typedarray_type type;
+  size_t count = 0;
+  bool is_ta = false;
+  check(a.env, napi_is_typedarray(a.env, a.argv[12], &is_ta), "napi_is_typedarray");
+  if (!is_ta) a.type_error(12, "an Int32Array");
+  check(a.env, napi_get_typedarray_info(a.env, a.argv[12], &type, &count, nullptr, nullptr, nullptr),
+        "napi_get_typedarray_info");
+  const int64_t cnt = static_cast<int64_t>(count);
+  const int32_t* ao = a.i32(7, cnt, "aOffsets");
+  const int32_t* bo = a.i32(9, cnt, "bOffsets");
+  const int32_t* co = a.i32(12, cnt, "cOffsets");
+  check_offsets(a, ao, cnt, mul_checked(a, {m, k}), alen, "a");
+  check_offsets(a, bo, cnt, mul_checked(a, {k, n}), blen, "b");
+  check_offsets(a, co, cnt, mul_checked(a, {m, n}), clen, "c");
+  dn::gemm_batched(ta, tb, m, n, k, alpha, A, ao, B, bo, beta, C, co, cnt);
+  return nullptr;
+}
+
 int op_code(const Args& a, size_t i, int count) {
   const double v = a.num(i);
   const int op = static_cast<int>(v);
@@ -306,6 +347,54 @@ DN_EXPORT(softmax, 4) {
   const int64_t rows = a.size(1, "rows"), cols = a.size(2, "cols");
   const int64_t total = mul_checked(a, {rows, cols});
   dn::softmax(a.f32(0, total, "x"), rows, cols, a.f32(3, total, "out"));
+  return nullptr;
+}
+
+// permute(x, out, geometry = [rank, shape…, axes…])
+DN_EXPORT(permute, 3) {
+  const int32_t* geo = a.i32(2, 1, "geometry");
+  const int nd = geo[0];
+  if (nd < 0 || nd > 16) throw ArgError("permute: rank must be 0…16, received " + std::to_string(nd), true);
+  a.i32(2, 1 + 2 * nd, "geometry");
+  int64_t shape[16];
+  int axes[16];
+  bool seen[16] = {false};
+  int64_t total = 1;
+  for (int d = 0; d < nd; d++) {
+    shape[d] = geo[1 + d];
+    axes[d] = geo[1 + nd + d];
+    if (shape[d] < 0) throw ArgError("permute: negative dimension", true);
+    if (axes[d] < 0 || axes[d] >= nd || seen[axes[d]]) throw ArgError("permute: axes are not a permutation", true);
+    seen[axes[d]] = true;
+    total = mul_checked(a, {total, shape[d]});
+  }
+  dn::permute(a.f32(0, total, "x"), shape, axes, nd, a.f32(1, total, "out"));
+  return nullptr;
+}
+
+// softmaxBackward(y, dy, rows, cols, dx)
+DN_EXPORT(softmaxBackward, 5) {
+  const int64_t rows = a.size(2, "rows"), cols = a.size(3, "cols");
+  const int64_t total = mul_checked(a, {rows, cols});
+  dn::softmax_backward(a.f32(0, total, "y"), a.f32(1, total, "dy"), rows, cols, a.f32(4, total, "dx"));
+  return nullptr;
+}
+
+// layerNorm(x, gamma|null, beta|null, rows, cols, eps, y, xhat, rstd)
+DN_EXPORT(layerNorm, 9) {
+  const int64_t rows = a.size(3, "rows"), cols = a.size(4, "cols");
+  const int64_t total = mul_checked(a, {rows, cols});
+  dn::layer_norm(a.f32(0, total, "x"), a.f32_or_null(1, cols, "gamma"), a.f32_or_null(2, cols, "beta"), rows, cols,
+                 static_cast<float>(a.num(5)), a.f32(6, total, "y"), a.f32(7, total, "xhat"), a.f32(8, rows, "rstd"));
+  return nullptr;
+}
+
+// layerNormBackward(dy, xhat, rstd, gamma|null, rows, cols, dx)
+DN_EXPORT(layerNormBackward, 7) {
+  const int64_t rows = a.size(4, "rows"), cols = a.size(5, "cols");
+  const int64_t total = mul_checked(a, {rows, cols});
+  dn::layer_norm_backward(a.f32(0, total, "dy"), a.f32(1, total, "xhat"), a.f32(2, rows, "rstd"),
+                          a.f32_or_null(3, cols, "gamma"), rows, cols, a.f32(6, total, "dx"));
   return nullptr;
 }
 
@@ -510,6 +599,11 @@ napi_value init(napi_env env, napi_value exports) {
   };
   const Fn fns[] = {
       {"gemm", dn::js_gemm},
+      {"gemmBatched", dn::js_gemmBatched},
+      {"softmaxBackward", dn::js_softmaxBackward},
+      {"permute", dn::js_permute},
+      {"layerNorm", dn::js_layerNorm},
+      {"layerNormBackward", dn::js_layerNormBackward},
       {"unary", dn::js_unary},
       {"unaryGrad", dn::js_unaryGrad},
       {"binary", dn::js_binary},

@@ -47,7 +47,7 @@ void lstm_cell_backward_rows(int64_t b0, int64_t b1, int64_t H, const float* gat
                              const float* c, const float* dh, const float* dc, float* d_pre, float* dc_prev);
 
 bool transcendental(int op) {
-  return op == U_LOGISTIC || op == U_TANH || op == U_EXP || op == U_LOG;
+  return op == U_LOGISTIC || op == U_TANH || op == U_EXP || op == U_LOG || op == U_GELU;
 }
 
 }  // namespace
@@ -84,6 +84,7 @@ void unary_serial(int op, int64_t n, const float* x, float* out, float p) {
     case U_SQRT: return map1(n, x, out, [](float v) { return std::sqrt(v); });
     case U_SQUARE: return map1(n, x, out, [](float v) { return v * v; });
     case U_ABS: return map1(n, x, out, [](float v) { return std::fabs(v); });
+    case U_GELU: return map1(n, x, out, [](float v) { return v_gelu(v); });
     default: return;
   }
 }
@@ -106,6 +107,7 @@ void unary_grad_serial(int op, int64_t n, const float* x, const float* y, const 
     case U_ABS:
       return grad_loop(n, x, y, dy, dx, acc,
                        [](float u, float) { return u > 0.0f ? 1.0f : (u < 0.0f ? -1.0f : 0.0f); });
+    case U_GELU: return grad_loop(n, x, y, dy, dx, acc, [](float u, float) { return v_gelu_grad(u); });
     default: return;
   }
 }

@@ -70,4 +70,28 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const 
   });
 }
 
+void gemm_batched(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                  const int32_t* a_off, const float* b, const int32_t* b_off, float beta, float* c,
+                  const int32_t* c_off, int64_t count) {
+  if (count == 0) return;
+  const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  const int64_t t = max_threads();
+  if (count < t || k == 0 || m == 0 || n == 0 || !worth_parallel(flops * static_cast<double>(count))) {
+    for (int64_t i = 0; i < count; i++) gemm(ta, tb, m, n, k, alpha, a + a_off[i], b + b_off[i], beta, c + c_off[i]);
+    return;
+  }
+  // one contiguous run of products per thread, each product a single-threaded sgemm
+  const int64_t per = (count + t - 1) / t;
+  const int chunks = static_cast<int>((count + per - 1) / per);
+  const int64_t lda = ta ? m : k;
+  const int64_t ldb = tb ? k : n;
+  parallel_for(chunks, [&](int ci) {
+    const SignalBlock no_signals;  // see kernels.h
+    const int64_t e = (ci + 1) * per < count ? (ci + 1) * per : count;
+    for (int64_t i = ci * per; i < e; i++) {
+      sgemm(ta, tb, m, n, k, alpha, a + a_off[i], lda, b + b_off[i], ldb, beta, c + c_off[i], n);
+    }
+  });
+}
+
 }  // namespace dn

@@ -58,11 +58,17 @@ void parallel_range(int64_t n, int64_t min_parallel, F fn, int64_t align = 16) {
 // ---- dense (gemm.cc) ----
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
           const float* b, float beta, float* c);
+// count independent products C_i = alpha·op(A_i)·op(B_i) + beta·C_i at the given element offsets;
+// spread over the threads one product per chunk when there are enough of them, else each product
+// threads itself as gemm does.
+void gemm_batched(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                  const int32_t* a_off, const float* b, const int32_t* b_off, float beta, float* c,
+                  const int32_t* c_off, int64_t count);
 
 // ---- elementwise and reductions (elementwise.cc) ----
 enum UnaryOp : int {
   U_LINEAR, U_LOGISTIC, U_TANH, U_RELU, U_LEAKY_RELU, U_THRESHOLD, U_EXP, U_LOG, U_NEG, U_SQRT,
-  U_SQUARE, U_ABS, U_COUNT
+  U_SQUARE, U_ABS, U_GELU, U_COUNT
 };
 enum BinaryOp : int { B_ADD, B_SUB, B_MUL, B_DIV, B_MAX, B_MIN, B_COUNT };
 
@@ -78,6 +84,14 @@ void fill(int64_t n, float* out, float v);
 void sum_axis(const float* x, int64_t outer, int64_t axis, int64_t inner, float* out, bool accumulate);
 void add_broadcast(const float* x, const float* y, int64_t outer, int64_t axis, int64_t inner, float* out);
 void softmax(const float* x, int64_t rows, int64_t cols, float* out);
+void softmax_backward(const float* y, const float* dy, int64_t rows, int64_t cols, float* dx);
+// out = x with its nd dimensions reordered: output dimension i is input dimension axes[i] (norm.cc)
+void permute(const float* x, const int64_t* shape, const int* axes, int nd, float* out);
+// layer normalisation of each row (norm.cc); gamma, beta may be null
+void layer_norm(const float* x, const float* gamma, const float* beta, int64_t rows, int64_t cols, float eps,
+                float* y, float* xhat, float* rstd);
+void layer_norm_backward(const float* dy, const float* xhat, const float* rstd, const float* gamma, int64_t rows,
+                         int64_t cols, float* dx);
 double softmax_cross_entropy(const float* logits, const float* targets, int64_t rows, int64_t cols,
                              float* probs);
 double sum(const float* x, int64_t n);

@@ -21,7 +21,8 @@ export type UnaryOp =
   | 'neg'
   | 'sqrt'
   | 'square'
-  | 'abs';
+  | 'abs'
+  | 'gelu';
 
 /** Elementwise binary ops (broadcasting is resolved by the caller into strides). */
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min';
@@ -160,4 +161,68 @@ export interface Backend {
    */
   lstmCellBackward(B: number, H: number, gates: Float32Array, cPrev: Float32Array, c: Float32Array,
     dh: Float32Array, dc: Float32Array, dPre: Float32Array, dcPrev: Float32Array): void;
+
+  /**
+   * Batched GEMM: for each i < cOffsets.length, C_i[m×n] = alpha · op(A_i) · op(B_i) + beta · C_i
+   * (row-major, transpositions as in {@link Backend.gemm}), where A_i starts at a[aOffsets[i]],
+   * B_i at b[bOffsets[i]] and C_i at c[cOffsets[i]]. Offsets may repeat for the inputs (a
+   * broadcast operand), never for the outputs.
+   *
+   * @example
+   * ```ts
+   * // two 1×1·1×1 products sharing B: c = [2·5, 3·5]
+   * be.gemmBatched(false, false, 1, 1, 1, 1, Float32Array.of(2, 3), Int32Array.of(0, 1),
+   *   Float32Array.of(5), Int32Array.of(0, 0), 0, c, Int32Array.of(0, 1));
+   * ```
+   */
+  gemmBatched(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: Float32Array, aOffsets: Int32Array, b: Float32Array, bOffsets: Int32Array, beta: number,
+    c: Float32Array, cOffsets: Int32Array): void;
+
+  /**
+   * Backward of a row-wise softmax of a [rows × cols] matrix from its output y:
+   * dx = y ⊙ (dy − Σ_j dy_j·y_j) per row (assigned).
+   *
+   * @example
+   * ```ts
+   * be.softmaxBackward(Float32Array.of(0.5, 0.5), Float32Array.of(1, 0), 1, 2, dx); // dx = [0.25, -0.25]
+   * ```
+   */
+  softmaxBackward(y: Float32Array, dy: Float32Array, rows: number, cols: number, dx: Float32Array): void;
+
+  /**
+   * Layer normalisation of each row of a [rows × cols] matrix: x̂ = (x − μ)/√(σ² + eps) with the
+   * row's mean and biased variance (accumulated in float64), y = gamma ⊙ x̂ + beta (gamma, beta:
+   * [cols] or null for 1 and 0). Also writes x̂ and rstd[r] = 1/√(σ² + eps) for the backward pass.
+   *
+   * @example
+   * ```ts
+   * be.layerNorm(Float32Array.of(1, 3), null, null, 1, 2, 0, y, xhat, rstd); // y = [-1, 1], rstd = [1]
+   * ```
+   */
+  layerNorm(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, rows: number, cols: number,
+    eps: number, y: Float32Array, xhat: Float32Array, rstd: Float32Array): void;
+
+  /**
+   * Input gradient of {@link Backend.layerNorm} (assigned): with ĝ = dy ⊙ gamma per row,
+   * dx = rstd · (ĝ − mean(ĝ) − x̂ · mean(ĝ ⊙ x̂)).
+   *
+   * @example
+   * ```ts
+   * be.layerNormBackward(dy, xhat, rstd, gamma, rows, cols, dx);
+   * ```
+   */
+  layerNormBackward(dy: Float32Array, xhat: Float32Array, rstd: Float32Array, gamma: Float32Array | null,
+    rows: number, cols: number, dx: Float32Array): void;
+
+  /**
+   * Reorders the dimensions of a row-major tensor of `shape` (rank ≤ 16): output dimension i is
+   * input dimension axes[i], written contiguously into `out`.
+   *
+   * @example
+   * ```ts
+   * be.permute(Float32Array.of(1, 2, 3, 4, 5, 6), [2, 3], [1, 0], out); // out = [1, 4, 2, 5, 3, 6]
+   * ```
+   */
+  permute(x: Float32Array, shape: readonly number[], axes: readonly number[], out: Float32Array): void;
 }

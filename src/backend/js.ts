@@ -17,6 +17,85 @@ export const jsBackend: Backend = {
     return new Float32Array(n);
   },
 
+  permute(x, shape, axes, out) {
+    const r = shape.length;
+    if (out.length === 0) return;
+    const inStride = new Array<number>(r);
+    let s = 1;
+    for (let d = r - 1; d >= 0; d--) { inStride[d] = s; s *= shape[d]; }
+    const outShape = axes.map((a) => shape[a]);
+    const stride = axes.map((a) => inStride[a]);
+    const inner = r === 0 ? 1 : outShape[r - 1];
+    const innerStride = r === 0 ? 1 : stride[r - 1];
+    const idx = new Array<number>(Math.max(r - 1, 0)).fill(0);
+    let o = 0;
+    let base = 0;
+    while (o < s) {
+      for (let j = 0; j < inner; j++) out[o + j] = x[base + j * innerStride];
+      o += inner;
+      for (let d = r - 2; d >= 0; d--) {
+        idx[d]++;
+        base += stride[d];
+        if (idx[d] < outShape[d]) break;
+        base -= stride[d] * outShape[d];
+        idx[d] = 0;
+      }
+    }
+  },
+
+  softmaxBackward(y, dy, rows, cols, dx) {
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let dot = 0;
+      for (let j = 0; j < cols; j++) dot += dy[o + j] * y[o + j];
+      for (let j = 0; j < cols; j++) dx[o + j] = y[o + j] * (dy[o + j] - dot);
+    }
+  },
+
+  layerNorm(x, gamma, beta, rows, cols, eps, y, xhat, rstd) {
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let s = 0;
+      for (let j = 0; j < cols; j++) s += x[o + j];
+      const mu = s / cols;
+      let v = 0;
+      for (let j = 0; j < cols; j++) { const d = x[o + j] - mu; v += d * d; }
+      const rs = 1 / Math.sqrt(v / cols + eps);
+      rstd[r] = rs;
+      for (let j = 0; j < cols; j++) {
+        const h = (x[o + j] - mu) * rs;
+        xhat[o + j] = h;
+        y[o + j] = (gamma ? gamma[j] * h : h) + (beta ? beta[j] : 0);
+      }
+    }
+  },
+
+  layerNormBackward(dy, xhat, rstd, gamma, rows, cols, dx) {
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let m1 = 0;
+      let m2 = 0;
+      for (let j = 0; j < cols; j++) {
+        const g = gamma ? dy[o + j] * gamma[j] : dy[o + j];
+        m1 += g;
+        m2 += g * xhat[o + j];
+      }
+      m1 /= cols;
+      m2 /= cols;
+      for (let j = 0; j < cols; j++) {
+        const g = gamma ? dy[o + j] * gamma[j] : dy[o + j];
+        dx[o + j] = (g - m1 - xhat[o + j] * m2) * rstd[r];
+      }
+    }
+  },
+
+  gemmBatched(transA, transB, m, n, k, alpha, a, aOffsets, b, bOffsets, beta, c, cOffsets) {
+    for (let i = 0; i < cOffsets.length; i++) {
+      this.gemm(transA, transB, m, n, k, alpha, a.subarray(aOffsets[i], aOffsets[i] + m * k),
+        b.subarray(bOffsets[i], bOffsets[i] + k * n), beta, c.subarray(cOffsets[i], cOffsets[i] + m * n));
+    }
+  },
+
   gemm(transA, transB, m, n, k, alpha, a, b, beta, c) {
     if (beta === 0) c.fill(0, 0, m * n);
     else if (beta !== 1) for (let i = 0; i < m * n; i++) c[i] *= beta;
@@ -302,6 +381,42 @@ export const jsBackend: Backend = {
     }
   },
 };
+
+/**
+ * The complementary error function erfc(z) for z ≥ 0, as t·e^(−z² + P(t)) with t = 1/(1 + z/2)
+ * and the degree-9 polynomial P of Numerical Recipes' `erfcc` (relative error < 1.2e-7 everywhere).
+ */
+function erfcPositive(z: number): number {
+  const t = 1 / (1 + 0.5 * z);
+  const p = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 +
+    t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+  return t * Math.exp(-z * z + p);
+}
+
+/** Φ(x), the standard normal distribution function, with small relative error in both tails. */
+function normalCdf(x: number): number {
+  const h = 0.5 * erfcPositive(Math.abs(x) * Math.SQRT1_2);
+  return x < 0 ? h : 1 - h;
+}
+
+/**
+ * GELU (exact form, PyTorch's default): x·Φ(x). 0 below −40 (where x·Φ(x) underflows), so −∞ → −0.
+ * @example `geluScalar(1) // 0.8413…`
+ */
+export function geluScalar(x: number): number {
+  if (x < -40) return -0;
+  return x * normalCdf(x);
+}
+
+/**
+ * d/dx x·Φ(x) = Φ(x) + x·φ(x), with φ the standard normal density; 0 below −40 and 1 above 40.
+ * @example `geluDerivativeScalar(0) // 0.5`
+ */
+export function geluDerivativeScalar(x: number): number {
+  if (x < -40) return 0;
+  if (x > 40) return 1;
+  return normalCdf(x) + x * Math.exp(-0.5 * x * x) * 0.3989422804014327;
+}
 
 function sigmoid(z: number): number {
   return 1 / (1 + Math.exp(-z));
@@ -657,6 +772,7 @@ const FORWARD: Record<UnaryOp, Fwd> = {
   sqrt: (x) => Math.sqrt(x),
   square: (x) => x * x,
   abs: (x) => Math.abs(x),
+  gelu: (x) => geluScalar(x),
 };
 
 const DERIVATIVE: Record<UnaryOp, Der> = {
@@ -672,6 +788,7 @@ const DERIVATIVE: Record<UnaryOp, Der> = {
   sqrt: (_x, y) => 0.5 / y,
   square: (x) => 2 * x,
   abs: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0),
+  gelu: (x) => geluDerivativeScalar(x),
 };
 
 const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {

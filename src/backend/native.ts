@@ -87,6 +87,15 @@ interface Addon {
     h: Float32Array): void;
   lstmCellBackward(B: number, H: number, gates: Float32Array, cPrev: Float32Array, c: Float32Array, dh: Float32Array,
     dc: Float32Array, dPre: Float32Array, dcPrev: Float32Array): void;
+  gemmBatched(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array,
+    aOffsets: Int32Array, b: Float32Array, bOffsets: Int32Array, beta: number, c: Float32Array,
+    cOffsets: Int32Array): void;
+  softmaxBackward(y: Float32Array, dy: Float32Array, rows: number, cols: number, dx: Float32Array): void;
+  permute(x: Float32Array, out: Float32Array, geometry: Int32Array): void;
+  layerNorm(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, rows: number, cols: number,
+    eps: number, y: Float32Array, xhat: Float32Array, rstd: Float32Array): void;
+  layerNormBackward(dy: Float32Array, xhat: Float32Array, rstd: Float32Array, gamma: Float32Array | null,
+    rows: number, cols: number, dx: Float32Array): void;
   setMaxThreads(n: number): void;
   getMaxThreads(): number;
   convCacheSize(): number;
@@ -96,7 +105,7 @@ interface Addon {
 // Op codes: the order of the enums in native/src/kernels.h.
 const UNARY_CODE: Record<UnaryOp, number> = {
   linear: 0, logistic: 1, tanh: 2, relu: 3, leakyRelu: 4, threshold: 5, exp: 6, log: 7, neg: 8, sqrt: 9,
-  square: 10, abs: 11,
+  square: 10, abs: 11, gelu: 12,
 };
 const BINARY_CODE: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 };
 
@@ -186,6 +195,33 @@ function makeBackend(m: Addon): NativeBackend {
 
     gemm(transA, transB, mm, n, k, alpha, a, b, beta, c) {
       m.gemm(transA, transB, mm, n, k, alpha, a, b, beta, c);
+    },
+
+    gemmBatched(transA, transB, mm, n, k, alpha, a, aOffsets, b, bOffsets, beta, c, cOffsets) {
+      m.gemmBatched(transA, transB, mm, n, k, alpha, a, aOffsets, b, bOffsets, beta, c, cOffsets);
+    },
+
+    softmaxBackward(y, dy, rows, cols, dx) {
+      m.softmaxBackward(y, dy, rows, cols, dx);
+    },
+
+    permute(x, shape, axes, out) {
+      const nd = shape.length;
+      if (nd > 16) throw new RangeError(`permute: rank ${nd} exceeds the native limit of 16`);
+      geo[0] = nd;
+      for (let d = 0; d < nd; d++) {
+        geo[1 + d] = shape[d];
+        geo[1 + nd + d] = axes[d];
+      }
+      m.permute(x, out, geo);
+    },
+
+    layerNorm(x, gamma, beta, rows, cols, eps, y, xhat, rstd) {
+      m.layerNorm(x, gamma, beta, rows, cols, eps, y, xhat, rstd);
+    },
+
+    layerNormBackward(dy, xhat, rstd, gamma, rows, cols, dx) {
+      m.layerNormBackward(dy, xhat, rstd, gamma, rows, cols, dx);
     },
 
     unary(op, x, out, param) {

@@ -66,6 +66,13 @@ interface Exports {
   max_pool_backward(dy: number, argmax: number, dx: number, ...g: number[]): number;
   avg_pool(x: number, y: number, ...g: number[]): void;
   avg_pool_backward(dy: number, dx: number, ...g: number[]): void;
+  gemm_batched(ta: number, tb: number, m: number, n: number, k: number, alpha: number, a: number, aoff: number,
+    b: number, boff: number, beta: number, c: number, coff: number, count: number): void;
+  softmax_backward(y: number, dy: number, rows: number, cols: number, dx: number): void;
+  layer_norm(x: number, gamma: number, beta: number, rows: number, cols: number, eps: number, y: number, xhat: number,
+    rstd: number): void;
+  layer_norm_backward(dy: number, xhat: number, rstd: number, gamma: number, rows: number, cols: number, dx: number): void;
+  permute(x: number, geo: number, out: number): void;
   lstm_cell(B: number, H: number, pre: number, cPrev: number, gates: number, c: number, h: number): void;
   lstm_cell_backward(B: number, H: number, gates: number, cPrev: number, c: number, dh: number, dc: number,
     dPre: number, dcPrev: number): void;
@@ -74,7 +81,7 @@ interface Exports {
 // Op codes: the order of the enums in wasm/src/elementwise.c.
 const UNARY_CODE: Record<UnaryOp, number> = {
   linear: 0, logistic: 1, tanh: 2, relu: 3, leakyRelu: 4, threshold: 5, exp: 6, log: 7, neg: 8, sqrt: 9,
-  square: 10, abs: 11,
+  square: 10, abs: 11, gelu: 12,
 };
 const BINARY_CODE: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 };
 
@@ -184,9 +191,9 @@ export function loadWasm(bytes?: Uint8Array<ArrayBuffer>, opts: { threads?: numb
   const support = threadSupport();
   const want = Math.min(opts.threads ?? support.threads, support.threads);
   let threadError = '';
-  if (!bytes && want > 1 && wasmThreadsBase64) {
+  if (!bytes && want > 1 && wasmThreadsBase64 && wasmBase64) {
     try {
-      return { backend: threaded(WA, decode(wasmThreadsBase64), want) };
+      return { backend: threaded(WA, decode(wasmBase64), decode(wasmThreadsBase64), want) };
     } catch (e) {
       // fall through to one thread
       threadError = e instanceof Error ? e.message.split('\n')[0] : String(e);
@@ -207,14 +214,29 @@ export function loadWasm(bytes?: Uint8Array<ArrayBuffer>, opts: { threads?: numb
     return { error: `the WebAssembly module failed to load (${msg}); WebAssembly SIMD is needed` };
   }
   const why = want > 1 ? `the threads build did not load${threadError ? ` (${threadError})` : ''}` : support.why || 'one thread requested';
-  return { backend: makeBackend(ex, Number(ex.__heap_base.value), null, 0, why) };
+  return { backend: makeBackend(ex, Number(ex.__heap_base.value), null, why) };
 }
 
 /** Stack of each helper thread. */
 const HELPER_STACK = 256 * 1024;
 
-/** The threads build on a shared memory, with threads − 1 helpers. */
-function threaded(WA: typeof WebAssembly, code: Uint8Array<ArrayBuffer>, threads: number): WasmBackend {
+/** The threads build on its shared memory: the helpers, and the caller's side of split GEMMs. */
+interface Threaded {
+  ex: Exports;
+  marshal: Marshal;
+  pool: ThreadPool;
+  /** The caller's GEMM workspace. */
+  ws: number;
+}
+
+/**
+ * The one-thread build for every kernel, plus the threads build on a shared memory with
+ * threads − 1 helpers for big GEMMs. (Copies into shared memory cost V8 about 2.5× copies into
+ * ordinary memory — measured 12 vs 30 µs for 800 KB — so only split GEMMs, where the copy is a
+ * few per cent of the work, pay it.)
+ */
+function threaded(WA: typeof WebAssembly, plain: Uint8Array<ArrayBuffer>, code: Uint8Array<ArrayBuffer>, threads: number): WasmBackend {
+  const one = new WA.Instance(new WA.Module(plain), { env: { log: Math.log } }).exports as unknown as Exports;
   const mod = new WA.Module(code);
   const memory = new WA.Memory({ initial: 16, maximum: 32768, shared: true });
   const ex = { ...new WA.Instance(mod, { env: { memory, log: Math.log } }).exports, memory } as unknown as Exports;
@@ -226,20 +248,21 @@ function threaded(WA: typeof WebAssembly, code: Uint8Array<ArrayBuffer>, threads
   const top = mainWs + wsBytes;
   if (top > memory.buffer.byteLength) memory.grow(Math.ceil((top - memory.buffer.byteLength) / 65536));
   const pool = new ThreadPool(threads, mod, memory, base, perHelper, wsBytes);
-  return makeBackend(ex, top, pool, mainWs, '');
+  return makeBackend(one, Number(one.__heap_base.value), { ex, marshal: new Marshal(ex, top), pool, ws: mainWs }, '');
 }
 
-function makeBackend(ex: Exports, heapStart: number, pool: ThreadPool | null, mainWs: number, why: string): WasmBackend {
+function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: string): WasmBackend {
   const M = new Marshal(ex, heapStart);
+  const pool = mt?.pool;
   const conv = (g: ConvGeometry): number[] =>
     [g.n, g.c, g.h, g.w, g.k, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow];
   const poolGeo = (g: PoolGeometry): number[] => [g.n, g.c, g.h, g.w, g.ph, g.pw, g.sh, g.sw, g.oh, g.ow];
   /** Runs a kernel: marshals (body), then copies the outputs back; traps become RangeErrors. */
-  function run<T>(kernel: string, body: (m: Marshal) => T): T {
-    M.begin();
+  function run<T>(kernel: string, body: (m: Marshal) => T, on = M): T {
+    on.begin();
     try {
-      const r = body(M);
-      M.end();
+      const r = body(on);
+      on.end();
       return r;
     } catch (e) {
       if (e instanceof WebAssembly.RuntimeError) throw new RangeError(`${kernel}: the WebAssembly kernel failed (${e.message}); out of memory?`);
@@ -269,19 +292,21 @@ function makeBackend(ex: Exports, heapStart: number, pool: ThreadPool | null, ma
       need('gemm', 'b', b, k * n);
       need('gemm', 'c', c, mm * n);
       if (mm === 0 || n === 0) return;
+      // split over the threads from about a megaflop (below, waking a helper costs more than it saves)
+      const split = mt && mt.pool.active > 1 && mm > 4 && n >= 16 && 2 * mm * n * k >= 1 << 20 ? mt : null;
+      const on = split ? split.ex : ex;
       run('gemm', (m) => {
         const pa = m.in(a, mm * k);
         const pb = m.in(b, k * n);
         const pc = m.out(c, mm * n, beta !== 0);
         m.scratch();
-        // split over the threads from about a megaflop (below, waking a helper costs more than it saves)
-        if (pool && pool.active > 1 && mm > 4 && n >= 16 && 2 * mm * n * k >= 1 << 20) {
-          ex.gemm_beta(pc, mm * n, beta);
-          pool.gemm(ex, transA ? 1 : 0, transB ? 1 : 0, mm, n, k, alpha, pa, pb, pc, mainWs);
+        if (split) {
+          on.gemm_beta(pc, mm * n, beta);
+          split.pool.gemm(on, transA ? 1 : 0, transB ? 1 : 0, mm, n, k, alpha, pa, pb, pc, split.ws);
         } else {
-          ex.gemm(transA ? 1 : 0, transB ? 1 : 0, mm, n, k, alpha, pa, pb, beta, pc);
+          on.gemm(transA ? 1 : 0, transB ? 1 : 0, mm, n, k, alpha, pa, pb, beta, pc);
         }
-      });
+      }, split ? split.marshal : M);
     },
 
     unary(op, x, out, param) {
@@ -501,6 +526,99 @@ function makeBackend(ex: Exports, heapStart: number, pool: ThreadPool | null, ma
       run('avgPoolBackward', (m) => {
         const pdy = m.in(dy, ny);
         ex.avg_pool_backward(pdy, m.out(dx, nx(g), false), ...poolGeo(g));
+      });
+    },
+
+    gemmBatched(transA, transB, mm, n, k, alpha, a, aOffsets, b, bOffsets, beta, c, cOffsets) {
+      const count = cOffsets.length;
+      need('gemmBatched', 'aOffsets', aOffsets, count);
+      need('gemmBatched', 'bOffsets', bOffsets, count);
+      // every operand inside its buffer: the highest element each product touches
+      const span = (which: string, buf: Float32Array, offs: Int32Array, size: number): number => {
+        let hi = 0;
+        for (let i = 0; i < count; i++) {
+          const o = offs[i];
+          if (!(o >= 0 && o + size <= buf.length)) {
+            throw new RangeError(`gemmBatched: ${which} offset ${o} at index ${i} leaves no room for ${size} elements in ${buf.length}`);
+          }
+          hi = Math.max(hi, o + size);
+        }
+        return hi;
+      };
+      const na = span('a', a, aOffsets, mm * k);
+      const nb = span('b', b, bOffsets, k * n);
+      const nc = span('c', c, cOffsets, mm * n);
+      if (count === 0 || mm === 0 || n === 0) return;
+      run('gemmBatched', (m) => {
+        const pa = m.in(a, na);
+        const pb = m.in(b, nb);
+        const pc = m.out(c, nc, true);
+        const oa = m.in(aOffsets, count);
+        const ob = m.in(bOffsets, count);
+        const oc = m.in(cOffsets, count);
+        m.scratch();
+        ex.gemm_batched(transA ? 1 : 0, transB ? 1 : 0, mm, n, k, alpha, pa, oa, pb, ob, beta, pc, oc, count);
+      });
+    },
+
+    softmaxBackward(y, dy, rows, cols, dx) {
+      const n = rows * cols;
+      need('softmaxBackward', 'y', y, n);
+      need('softmaxBackward', 'dy', dy, n);
+      need('softmaxBackward', 'dx', dx, n);
+      run('softmaxBackward', (m) => {
+        const py = m.in(y, n);
+        const pdy = m.in(dy, n);
+        ex.softmax_backward(py, pdy, rows, cols, m.out(dx, n, false));
+      });
+    },
+
+    layerNorm(x, gamma, beta, rows, cols, eps, y, xhat, rstd) {
+      const n = rows * cols;
+      need('layerNorm', 'x', x, n);
+      need('layerNorm', 'gamma', gamma, cols);
+      need('layerNorm', 'beta', beta, cols);
+      need('layerNorm', 'y', y, n);
+      need('layerNorm', 'xhat', xhat, n);
+      need('layerNorm', 'rstd', rstd, rows);
+      run('layerNorm', (m) => {
+        const px = m.in(x, n);
+        const pg = gamma ? m.in(gamma, cols) : 0;
+        const pb = beta ? m.in(beta, cols) : 0;
+        ex.layer_norm(px, pg, pb, rows, cols, eps, m.out(y, n, false), m.out(xhat, n, false), m.out(rstd, rows, false));
+      });
+    },
+
+    layerNormBackward(dy, xhat, rstd, gamma, rows, cols, dx) {
+      const n = rows * cols;
+      need('layerNormBackward', 'dy', dy, n);
+      need('layerNormBackward', 'xhat', xhat, n);
+      need('layerNormBackward', 'rstd', rstd, rows);
+      need('layerNormBackward', 'gamma', gamma, cols);
+      need('layerNormBackward', 'dx', dx, n);
+      run('layerNormBackward', (m) => {
+        const pdy = m.in(dy, n);
+        const ph = m.in(xhat, n);
+        const pr = m.in(rstd, rows);
+        const pg = gamma ? m.in(gamma, cols) : 0;
+        ex.layer_norm_backward(pdy, ph, pr, pg, rows, cols, m.out(dx, n, false));
+      });
+    },
+
+    permute(x, shape, axes, out) {
+      if (shape.length > 16) throw new RangeError(`permute: rank ${shape.length} is above 16`);
+      const seen = new Set(axes);
+      if (axes.length !== shape.length || seen.size !== axes.length || axes.some((a) => !(a >= 0 && a < shape.length))) {
+        throw new RangeError('permute: axes are not a permutation');
+      }
+      const n = shape.reduce((p, d) => p * d, 1);
+      need('permute', 'x', x, n);
+      need('permute', 'out', out, n);
+      if (n === 0) return;
+      run('permute', (m) => {
+        const px = m.in(x, n);
+        const geo = m.ints([shape.length, ...shape, ...axes]);
+        ex.permute(px, geo, m.out(out, n, false));
       });
     },
 

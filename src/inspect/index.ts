@@ -18,5 +18,5 @@ export type { ConfusionPlotOptions } from './plots/confusion.js';
 export { plotActivationFunctions } from './plots/activations.js';
 export type { ActivationPlotOptions } from './plots/activations.js';
 export type { PlotOptions } from './plots/svg.js';
-export { renderReport, writeReport, checkReportPath, reportFromData, featureMapsOf } from './report.js';
-export type { ReportInput, ReportDiagnostics, FeatureMapSet } from './report.js';
+export { renderReport, writeReport, checkReportPath, reportFromData, featureMapsOf, attentionMapsOf } from './report.js';
+export type { ReportInput, ReportDiagnostics, FeatureMapSet, AttentionMap } from './report.js';

@@ -4,6 +4,7 @@ import { Tensor, noGrad } from '../tensor/tensor.js';
 import { gatherRows } from '../data/batch.js';
 import type { ActivationName } from '../ops/activations.js';
 import type { Model } from '../train/model.js';
+import type { LayerRecord } from '../nn/module.js';
 import type { History } from '../train/callbacks.js';
 import type { DynamicsReport } from './dynamics.js';
 import { inspectModel } from './dynamics.js';
@@ -14,7 +15,7 @@ import { fmtNum } from './format.js';
 import { esc } from './plots/svg.js';
 import { plotLearningCurves } from './plots/curves.js';
 import { plotLayerDynamics } from './plots/boxplot.js';
-import { plotFeatureMaps, plotFilters } from './plots/heatmap.js';
+import { plotFeatureMaps, plotFilters, plotHeatmap } from './plots/heatmap.js';
 import { plotConfusionMatrix } from './plots/confusion.js';
 import { plotActivationFunctions } from './plots/activations.js';
 
@@ -41,8 +42,22 @@ export interface ReportInput {
   featureMaps?: readonly FeatureMapSet[] | null;
   /** Classifiers: confusion matrix (rows actual, columns predicted). */
   confusion?: { matrix: number[][]; labels?: string[] } | null;
+  /** Attention layers: the weights of one head for one input ({@link attentionMapsOf}). */
+  attention?: readonly AttentionMap[] | null;
   /** Page title (default: the model's name). */
   title?: string;
+}
+
+/** The attention weights of one head of one layer for one input sequence. */
+export interface AttentionMap {
+  /** Layer name. */
+  layer: string;
+  /** Head index. */
+  head: number;
+  /** [T, S]: row t holds how much query position t attends to each key position (rows sum to 1). */
+  weights: number[][];
+  /** Optional labels of the positions (e.g. the characters), shown under the map. */
+  tokens?: string[];
 }
 
 const CSS = `
@@ -201,6 +216,7 @@ export function renderReport(input: ReportInput): string {
     diagnosticsSection(input.diagnostics),
     dynamicsSection(input.dynamics),
     cnnSection(model, input.featureMaps),
+    attentionSection(input.attention),
     input.confusion ? `<section id="confusion"><h2>Confusion matrix</h2><p>Rows: actual class; columns: predicted class; each cell shaded by its share of the row.</p><div class="dd-plots">${plotConfusionMatrix(input.confusion.matrix, { labels: input.confusion.labels })}</div></section>` : '',
     activationsSection(model),
   ].filter(Boolean);
@@ -270,26 +286,70 @@ export function checkReportPath(path: string): string {
  */
 export function featureMapsOf(model: Model, x: Tensor): FeatureMapSet[] {
   if (!(x instanceof Tensor) || x.rank < 1 || x.shape[0] === 0) throw new ConfigError('featureMapsOf needs inputs with at least one row');
-  const net = model.net;
   const x1 = gatherRows(x, null, 0, 1);
-  const was = net.training;
-  const tracing = net.layers.map((l) => l.tracing);
   const out: FeatureMapSet[] = [];
   if (x1.rank === 4) out.push({ layer: 'input', maps: new Tensor(Float32Array.from(x1.data), x1.shape.slice(1)) });
+  for (const l of tracedLayers(model, x1)) {
+    const a = l.record?.a;
+    if (a && a.rank === 4) out.push({ layer: l.name, maps: new Tensor(Float32Array.from(a.data), a.shape.slice(1)) });
+  }
+  return out;
+}
+
+function attentionSection(maps: readonly AttentionMap[] | null | undefined): string {
+  if (!maps || maps.length === 0) return '';
+  const plots = maps.map((m) => {
+    const svg = plotHeatmap(m.weights, { title: `${m.layer}, head ${m.head}`, range: [0, 1] });
+    const tokens = m.tokens ? `<pre>${esc(m.tokens.join(''))}</pre>` : '';
+    return `<div>${svg}${tokens}</div>`;
+  }).join('');
+  return `<section id="attention"><h2>Attention weights</h2><p>Row t: how much the query at position t attends to each key position (black 0, white 1; a causal layer leaves the upper triangle black).</p><div class="dd-plots">${plots}</div></section>`;
+}
+
+/**
+ * The attention weights of `head` (default 0) in every layer that records them (multi-head
+ * attention and Transformer blocks) for the first row of x: an inference-mode forward pass with
+ * tracing, the model left as it was. `tokens` label the positions.
+ *
+ * @example
+ * ```ts
+ * renderReport({ model, attention: attentionMapsOf(model, x, 0, [...'Shall I compare']) });
+ * ```
+ */
+export function attentionMapsOf(model: Model, x: Tensor, head = 0, tokens?: string[]): AttentionMap[] {
+  if (!(x instanceof Tensor) || x.rank < 1 || x.shape[0] === 0) throw new ConfigError('attentionMapsOf needs inputs with at least one row');
+  const out: AttentionMap[] = [];
+  for (const l of tracedLayers(model, gatherRows(x, null, 0, 1))) {
+    const w = l.record?.extra?.attention;
+    if (!w || w.rank !== 4) continue;
+    const [, H, T, S] = w.shape;
+    if (!Number.isInteger(head) || head < 0 || head >= H) throw new ConfigError(`attentionMapsOf: ${l.name} has heads 0…${H - 1}, received head ${head}`);
+    const rows: number[][] = [];
+    for (let t = 0; t < T; t++) rows.push(Array.from(w.data.subarray((head * T + t) * S, (head * T + t + 1) * S)));
+    out.push({ layer: l.name, head, weights: rows, tokens });
+  }
+  return out;
+}
+
+/**
+ * What every layer recorded in an inference-mode forward pass of x with tracing; the model's
+ * mode and tracing flags are restored.
+ */
+function tracedLayers(model: Model, x: Tensor): { name: string; record: LayerRecord | null }[] {
+  const net = model.net;
+  const was = net.training;
+  const tracing = net.layers.map((l) => l.tracing);
   try {
     net.eval();
     net.setTracing(true);
-    noGrad(() => net.forward(x1));
-    for (const l of net.layers) {
-      const a = l.record?.a;
-      if (a && a.rank === 4) out.push({ layer: l.name, maps: new Tensor(Float32Array.from(a.data), a.shape.slice(1)) });
-    }
+    noGrad(() => net.forward(x));
+    return net.layers.map((l) => ({ name: l.name, record: l.record })); // setTracing(false) clears them
+
   } finally {
     net.setTracing(false);
     net.layers.forEach((l, i) => { l.tracing = tracing[i]; });
     net.train(was);
   }
-  return out;
 }
 
 function confusionOf(model: Model, x: Tensor, y: Tensor): { matrix: number[][] } | null {
@@ -310,7 +370,8 @@ function confusionOf(model: Model, x: Tensor, y: Tensor): { matrix: number[][] }
 /**
  * Everything a report can show, computed from a model and data: layer dynamics of one training
  * iteration on (a sample of) the rows, a diagnostic check (unless `diagnostics` are given),
- * feature maps for CNNs and a confusion matrix for classifiers. Throws a `ConfigError` without
+ * feature maps for CNNs, head 0's attention weights for attention layers and a confusion matrix
+ * for classifiers. Throws a `ConfigError` without
  * data. `writeReport(path, reportFromData(model, x, y))` is `dendrite report MODEL --data …`.
  *
  * @example
@@ -325,12 +386,14 @@ export function reportFromData(model: Model, x: Tensor, y: Tensor, opts: { histo
   const xs = n > size ? gatherRows(x, null, 0, size) : x;
   const ys = n > size ? gatherRows(y, null, 0, size) : y;
   const maps = featureMapsOf(model, x);
+  const attention = attentionMapsOf(model, x);
   return {
     model,
     history: opts.history,
     dynamics: inspectModel(model, xs, ys),
     diagnostics: opts.diagnostics ?? diagnose(model, xs, ys, { history: opts.history ?? model.history }),
     featureMaps: maps.length ? maps : null,
+    attention: attention.length ? attention : null,
     confusion: confusionOf(model, x, y),
     title: opts.title,
   };

@@ -3,6 +3,7 @@ import { Tensor, noGrad } from '../tensor/tensor.js';
 import type { NestedArray } from '../tensor/tensor.js';
 import { ACTIVATION_NAMES, softmax } from '../ops/activations.js';
 import type { ActivationName } from '../ops/activations.js';
+import { geluDerivativeScalar } from '../backend/js.js';
 import type { Layer } from '../nn/module.js';
 import type { Model } from '../train/model.js';
 
@@ -140,6 +141,7 @@ export function activationDerivative(name: ActivationName, z: ArrayLike<number>,
     case 'logistic': case 'sigmoid': for (let i = 0; i < n; i++) out[i] = a[i] * (1 - a[i]); break;
     case 'tanh': for (let i = 0; i < n; i++) out[i] = 1 - a[i] * a[i]; break;
     case 'relu': for (let i = 0; i < n; i++) out[i] = z[i] > 0 ? 1 : 0; break;
+    case 'gelu': for (let i = 0; i < n; i++) out[i] = geluDerivativeScalar(z[i]); break;
     case 'leakyRelu': for (let i = 0; i < n; i++) out[i] = z[i] > 0 ? 1 : alpha; break;
     case 'prelu':
       if (!lambda) return null;

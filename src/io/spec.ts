@@ -28,6 +28,18 @@ import { Dropout } from '../nn/dropout.js';
 import type { DropoutOptions } from '../nn/dropout.js';
 import { BatchNorm } from '../nn/batchnorm.js';
 import type { BatchNormOptions } from '../nn/batchnorm.js';
+import { LayerNormalization } from '../nn/layernorm.js';
+import type { LayerNormalizationOptions } from '../nn/layernorm.js';
+import { Permute, Reshape } from '../nn/reshape.js';
+import type { PermuteOptions, ReshapeOptions } from '../nn/reshape.js';
+import { MultiHeadAttention } from '../nn/attention.js';
+import type { MultiHeadAttentionOptions } from '../nn/attention.js';
+import { PositionEmbedding, SinusoidalEncoding } from '../nn/position.js';
+import type { PositionEmbeddingOptions, SinusoidalEncodingOptions } from '../nn/position.js';
+import { TransformerDecoderBlock, TransformerEncoderBlock } from '../nn/transformer.js';
+import type { TransformerBlockOptions } from '../nn/transformer.js';
+import { Bidirectional } from '../nn/bidirectional.js';
+import type { BidirectionalOptions } from '../nn/bidirectional.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { Model } from '../train/model.js';
 import type { Reduction } from '../ops/losses.js';
@@ -97,6 +109,22 @@ export const LAYER_FACTORIES: Record<string, LayerFactory> = {
   dropout: (s) => new Dropout(s as unknown as DropoutOptions),
   batchNorm: (s) => new BatchNorm(s as unknown as BatchNormOptions),
   batchNormalization: (s) => new BatchNorm(s as unknown as BatchNormOptions),
+  layerNormalization: (s) => new LayerNormalization(s as LayerNormalizationOptions),
+  reshape: (s) => new Reshape(s as unknown as ReshapeOptions),
+  permute: (s) => new Permute(s as unknown as PermuteOptions),
+  multiHeadAttention: (s) => new MultiHeadAttention(s as unknown as MultiHeadAttentionOptions),
+  positionEmbedding: (s) => new PositionEmbedding(s as PositionEmbeddingOptions),
+  sinusoidalEncoding: (s) => new SinusoidalEncoding(s as SinusoidalEncodingOptions),
+  transformerEncoderBlock: (s) => new TransformerEncoderBlock(s as unknown as TransformerBlockOptions),
+  transformerDecoderBlock: (s) => new TransformerDecoderBlock(s as unknown as TransformerBlockOptions),
+  bidirectional: (s, where) => {
+    const inner = s.layer as LayerSpec | undefined;
+    const make = inner && typeof inner === 'object' && typeof inner.type === 'string' ? LAYER_FACTORIES[inner.type] : undefined;
+    if (!make || !['simpleRNN', 'lstm', 'gru'].includes(inner!.type)) {
+      throw new ConfigError(`${where}.layer must be a simpleRNN, lstm or gru layer spec, received ${JSON.stringify(inner)}`);
+    }
+    return new Bidirectional({ ...(s as object), layer: make(inner!, `${where}.layer`) } as unknown as BidirectionalOptions);
+  },
 };
 
 /** Optimiser types the spec understands, by `"type"`. */

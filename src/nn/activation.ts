@@ -1,7 +1,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { full } from '../tensor/create.js';
 import type { ActivationName } from '../ops/activations.js';
-import { checkActivation, identity, leakyRelu, logistic, prelu, relu, softmax, tanh, threshold } from '../ops/activations.js';
+import { checkActivation, gelu, identity, leakyRelu, logistic, prelu, relu, softmax, tanh, threshold } from '../ops/activations.js';
 import { ConfigError } from '../errors.js';
 import { Layer } from './module.js';
 import type { BuildContext } from './module.js';
@@ -28,6 +28,7 @@ export function applyActivation(name: ActivationName, z: Tensor, opts: Activatio
     case 'logistic': case 'sigmoid': return logistic(z);
     case 'tanh': return tanh(z);
     case 'relu': return relu(z);
+    case 'gelu': return gelu(z);
     case 'leakyRelu': return leakyRelu(z, opts.alpha ?? 0.01);
     case 'threshold': return threshold(z, opts.theta ?? 0);
     case 'softmax': return softmax(z);
@@ -68,7 +69,7 @@ export class Activation extends Layer {
   readonly activation: ActivationName;
   private lambda?: Tensor;
 
-  constructor(private readonly opts: ActivationOptions & { name?: string }) {
+  constructor(readonly opts: ActivationOptions & { name?: string }) {
     super(opts.name);
     this.activation = checkActivationOptions(opts, opts.name ?? 'activation');
   }

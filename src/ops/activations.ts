@@ -1,7 +1,8 @@
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { be, record, wants } from './graph.js';
-import { unaryOp } from './elementwise.js';
+import { add, unaryOp } from './elementwise.js';
+import { permute } from './shape.js';
 
 /**
  * Logistic sigmoid φ(z) = 1 / (1 + e^−z); φ' = φ(1 − φ).
@@ -25,6 +26,15 @@ export function tanh(z: Tensor): Tensor {
  */
 export function relu(z: Tensor): Tensor {
   return unaryOp('relu', z);
+}
+
+/**
+ * GELU, the Gaussian error linear unit of Transformers, in its exact form (PyTorch's default):
+ * x·Φ(x) with Φ the standard normal distribution function; φ' = Φ(x) + x·φ(x) (φ the normal density).
+ * @example `gelu(tensor([0, 1])).toArray() // [0, 0.8413]`
+ */
+export function gelu(z: Tensor): Tensor {
+  return unaryOp('gelu', z);
 }
 
 /**
@@ -94,40 +104,69 @@ export function prelu(z: Tensor, lambda: Tensor): Tensor {
   });
 }
 
+/** Options of {@link softmax}. */
+export interface SoftmaxOptions {
+  /** The axis the probabilities sum to 1 along (default −1, the last). */
+  axis?: number;
+  /**
+   * Added to the logits before the softmax, broadcasting like `add` (e.g. `[T, S]` or
+   * `[B, 1, 1, S]` against attention scores `[B, H, T, S]`): 0 keeps a position, −∞ (or a large
+   * negative number) removes it. A row with every position removed comes out NaN.
+   */
+  mask?: Tensor;
+}
+
 /**
- * Softmax over the last axis, computed stably (max subtracted). Backward:
- * ∂z = a ⊙ (g − Σ g⊙a).
+ * Softmax along an axis (default the last), computed stably (max subtracted), after adding an
+ * optional additive mask. Backward: ∂z = a ⊙ (g − Σ g⊙a) along the axis (the mask, a constant,
+ * receives its gradient like any addend when it requires one).
  *
  * @example
  * ```ts
  * softmax(tensor([[1.5, -0.9, 0.6]])).toArray(); // [[0.6679, 0.0606, 0.2715]] (Table 15)
+ * softmax(tensor([[1, 2], [3, 4]]), { axis: 0 }).toArray(); // columns sum to 1
+ * softmax(tensor([[1, 2]]), { mask: tensor([[0, -Infinity]]) }).toArray(); // [[1, 0]]
  * ```
  */
-export function softmax(z: Tensor): Tensor {
-  const cols = z.shape[z.rank - 1];
-  const rows = z.size / cols;
+export function softmax(z: Tensor, opts: SoftmaxOptions = {}): Tensor {
+  const r = z.rank;
+  const axis = opts.axis ?? -1;
+  const a = axis < 0 ? axis + r : axis;
+  if (!Number.isInteger(a) || a < 0 || a >= Math.max(r, 1)) {
+    throw new ShapeError(`softmax: axis ${axis} does not exist in ${fmtShape(z.shape)}`);
+  }
+  const x = opts.mask ? add(z, opts.mask) : z;
+  if (opts.mask && x.size !== z.size) {
+    throw new ShapeError(`softmax: the mask ${fmtShape(opts.mask.shape)} must broadcast to the logits ${fmtShape(z.shape)}, not enlarge them`);
+  }
+  if (r === 0 || a === r - 1) return softmaxLast(x);
+  // move the axis last, normalise, move it back
+  const axes = x.shape.map((_, i) => i).filter((i) => i !== a).concat([a]);
+  const back = new Array<number>(r);
+  axes.forEach((d, i) => { back[d] = i; });
+  return permute(softmaxLast(permute(x, axes)), back);
+}
+
+function softmaxLast(z: Tensor): Tensor {
+  const cols = z.rank === 0 ? 1 : z.shape[z.rank - 1];
+  const rows = cols === 0 ? 0 : z.size / cols;
   const B = be();
   const out = B.alloc(z.size);
   B.softmax(z.data, rows, cols, out);
   return record('softmax', out, z.shape, [z], (g) => {
     const dz = B.alloc(z.size);
-    for (let r = 0; r < rows; r++) {
-      const b = r * cols;
-      let dot = 0;
-      for (let j = 0; j < cols; j++) dot += g[b + j] * out[b + j];
-      for (let j = 0; j < cols; j++) dz[b + j] = out[b + j] * (g[b + j] - dot);
-    }
+    B.softmaxBackward(out, g, rows, cols, dz);
     return [dz];
   });
 }
 
 /** Names of the activation functions that layers accept. */
 export type ActivationName =
-  | 'linear' | 'logistic' | 'sigmoid' | 'tanh' | 'relu' | 'leakyRelu' | 'prelu' | 'threshold' | 'softmax';
+  | 'linear' | 'logistic' | 'sigmoid' | 'tanh' | 'relu' | 'leakyRelu' | 'prelu' | 'threshold' | 'softmax' | 'gelu';
 
 /** Every accepted activation name (for validation messages). */
 export const ACTIVATION_NAMES: readonly ActivationName[] = [
-  'linear', 'logistic', 'sigmoid', 'tanh', 'relu', 'leakyRelu', 'prelu', 'threshold', 'softmax',
+  'linear', 'logistic', 'sigmoid', 'tanh', 'relu', 'leakyRelu', 'prelu', 'threshold', 'softmax', 'gelu',
 ];
 
 /** Throws a `ConfigError` naming `where` unless `name` is a known activation. */

@@ -35,18 +35,76 @@ export function flatten(x: Tensor): Tensor {
 }
 
 /**
- * Transpose of a 2-D tensor (a copy).
- * @example `transpose(tensor([[1, 2]])).shape // [2, 1]`
+ * Reorders the dimensions of a tensor (a copy): output dimension i is input dimension `axes[i]`
+ * (negative axes count from the end). Backward: the gradient permuted back by the inverse.
+ *
+ * @example
+ * ```ts
+ * permute(zeros([2, 3, 4]), [0, 2, 1]).shape; // [2, 4, 3]
+ * ```
  */
-export function transpose(x: Tensor): Tensor {
-  if (x.rank !== 2) throw new ShapeError(`transpose expects a 2-D tensor, received ${fmtShape(x.shape)}`);
-  const [r, c] = x.shape;
-  const t = (src: Float32Array, rows: number, cols: number): Float32Array => {
+export function permute(x: Tensor, axes: readonly number[]): Tensor {
+  const r = x.rank;
+  const ax = axes.map((a) => (a < 0 ? a + r : a));
+  const seen = new Set(ax);
+  if (ax.length !== r || seen.size !== r || ax.some((a) => !Number.isInteger(a) || a < 0 || a >= r)) {
+    throw new ShapeError(`permute expects a permutation of the ${r} axes of ${fmtShape(x.shape)}, received ${fmtShape(axes)}`);
+  }
+  const inverse = new Array<number>(r);
+  ax.forEach((a, i) => { inverse[a] = i; });
+  const shape = ax.map((a) => x.shape[a]);
+  return record('permute', permuteData(x.data, x.shape, ax), shape, [x], (g) => [permuteData(g, shape, inverse)]);
+}
+
+/** The data of a tensor of `shape` with its dimensions reordered by `axes`. */
+function permuteData(src: Float32Array, shape: readonly number[], axes: readonly number[]): Float32Array {
+  const out = be().alloc(src.length);
+  be().permute(src, shape, axes, out);
+  return out;
+}
+
+/**
+ * Swaps two dimensions (a copy; default the last two, so a 2-D tensor is transposed).
+ *
+ * @example
+ * ```ts
+ * transpose(tensor([[1, 2]])).shape;        // [2, 1]
+ * transpose(zeros([2, 3, 4]), 0, 2).shape;  // [4, 3, 2]
+ * ```
+ */
+export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
+  if (x.rank < 2) throw new ShapeError(`transpose expects a tensor of rank ≥ 2, received ${fmtShape(x.shape)}`);
+  const r = x.rank;
+  const d0 = dim0 < 0 ? dim0 + r : dim0;
+  const d1 = dim1 < 0 ? dim1 + r : dim1;
+  if (![d0, d1].every((d) => Number.isInteger(d) && d >= 0 && d < r)) {
+    throw new ShapeError(`transpose: dimensions ${dim0} and ${dim1} do not both exist in ${fmtShape(x.shape)}`);
+  }
+  const axes = x.shape.map((_, i) => (i === d0 ? d1 : i === d1 ? d0 : i));
+  return permute(x, axes);
+}
+
+/**
+ * Reverses the order along one axis (a copy): y[…, i, …] = x[…, n−1−i, …]; the gradient is reversed back.
+ * @example `reverse(tensor([[1, 2, 3]]), 1).toArray() // [[3, 2, 1]]`
+ */
+export function reverse(x: Tensor, axis: number): Tensor {
+  const a = axis < 0 ? axis + x.rank : axis;
+  if (!Number.isInteger(a) || a < 0 || a >= x.rank) throw new ShapeError(`reverse: axis ${axis} does not exist in ${fmtShape(x.shape)}`);
+  const outer = shapeSize(x.shape.slice(0, a));
+  const len = x.shape[a];
+  const inner = shapeSize(x.shape.slice(a + 1));
+  const flip = (src: Float32Array): Float32Array => {
     const o = be().alloc(src.length);
-    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) o[j * rows + i] = src[i * cols + j];
+    for (let p = 0; p < outer; p++) {
+      for (let i = 0; i < len; i++) {
+        const from = (p * len + i) * inner;
+        o.set(src.subarray(from, from + inner), (p * len + len - 1 - i) * inner);
+      }
+    }
     return o;
   };
-  return record('transpose', t(x.data, r, c), [c, r], [x], (g) => [t(g, c, r)]);
+  return record('reverse', flip(x.data), x.shape, [x], (g) => [flip(g)]);
 }
 
 /**

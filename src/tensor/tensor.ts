@@ -227,7 +227,7 @@ function runBackward(root: Tensor, seed?: Tensor | Float32Array): void {
       if (!p.requiresGrad || !gj) continue;
       const prev = grads.get(p);
       if (prev) be.axpy(prev.length, 1, gj, prev, prev);
-      else grads.set(p, gj === g || gj === t.grad?.data ? Float32Array.from(gj) : gj);
+      else grads.set(p, gj === g || gj === t.grad?.data ? gj.slice() : gj);
     }
     t.node = null; // release the graph as we go
   }

@@ -141,6 +141,26 @@ test('Chromium: bundle of the public entry trains on wasm bit-identically to Nod
       return g.workloads.predictions(model, d);
     }, digits);
     assert.deepEqual(reloaded, cnn.predictions, 'the model loaded from IndexedDB after a reload predicts identically');
+    // a damaged model blob is a ModelFileError in the browser too (WebCrypto checks the checksum)
+    const damaged = await page.evaluate(async () => {
+      const g = globalThis as unknown as { workloads: W; dendrite: typeof import('../../src/index.js') };
+      const { model } = await g.dendrite.loadModelFromIndexedDB('cnn');
+      const bytes = await g.dendrite.modelToBytes(model, g.workloads.CNN_SPEC);
+      const flipped = bytes.slice();
+      flipped[flipped.length - 1] ^= 1;
+      const errs: string[] = [];
+      for (const b of [new Blob([bytes.slice(0, bytes.length - 8)]), new Blob([flipped])]) {
+        try {
+          await g.dendrite.loadModelFromBytes(b, 'cnn.bin');
+          errs.push('loaded');
+        } catch (e) {
+          errs.push(`${(e as Error).name}: ${(e as Error).message.replace(/[0-9a-f]{64}/g, 'H')}`);
+        }
+      }
+      return errs;
+    });
+    assert.match(damaged[0], /^ModelFileError: cnn\.bin: the weights have \d+ bytes, the manifest says \d+ \(truncated or corrupt\)$/);
+    assert.equal(damaged[1], 'ModelFileError: cnn.bin: checksum mismatch (corrupt weights): expected sha256 H, computed H');
 
     // a Web Worker trains the same spec (sync fit in Node), streaming epochs back
     const fromWorker = await page.evaluate(async (d) => {

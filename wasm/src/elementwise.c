@@ -44,7 +44,7 @@ static inline void st(float* p, v128_t v, size_t n) {
 
 // ---- unary -----------------------------------------------------------------------------------
 
-enum { U_LINEAR, U_LOGISTIC, U_TANH, U_RELU, U_LEAKY, U_THRESHOLD, U_EXP, U_LOG, U_NEG, U_SQRT, U_SQUARE, U_ABS };
+enum { U_LINEAR, U_LOGISTIC, U_TANH, U_RELU, U_LEAKY, U_THRESHOLD, U_EXP, U_LOG, U_NEG, U_SQRT, U_SQUARE, U_ABS, U_GELU };
 
 static inline v128_t unary4(int op, v128_t v, float p) {
   switch (op) {
@@ -58,6 +58,7 @@ static inline v128_t unary4(int op, v128_t v, float p) {
     case U_SQRT: return wasm_f32x4_sqrt(v);
     case U_SQUARE: return wasm_f32x4_mul(v, v);
     case U_ABS: return wasm_f32x4_abs(v);
+    case U_GELU: return v_gelu(v);
     default: return v;
   }
 }
@@ -88,6 +89,7 @@ static inline v128_t derivative4(int op, v128_t x, v128_t y, float p) {
     case U_SQUARE: return wasm_f32x4_mul(F4(2.0f), x);
     case U_ABS:
       return wasm_v128_or(wasm_v128_and(one, wasm_f32x4_gt(x, zero)), wasm_v128_and(F4(-1.0f), wasm_f32x4_lt(x, zero)));
+    case U_GELU: return v_gelu_grad(x);
     default: return one;
   }
 }
@@ -232,6 +234,8 @@ static double exp_shifted(const float* x, int cols, float max, float* e) {
     v128_t bb = wasm_f32x4_sub(d, a);
     v128_t err = wasm_f32x4_add(wasm_f32x4_sub(a, wasm_f32x4_sub(d, bb)), wasm_f32x4_sub(nm, bb));
     v128_t v = v_exp(d);
+    // an infinite logit (a −∞ mask) has no rounding error to put back (and TwoSum gives NaN there)
+    err = wasm_v128_and(err, wasm_f32x4_eq(err, err));
     v = wasm_f32x4_add(v, wasm_f32x4_mul(v, err));
     st(e + j, v, r);
   }
@@ -315,6 +319,104 @@ void lstm_cell_backward(int B, int H, const float* gates, const float* c_prev, c
                                         wasm_f32x4_mul(wasm_f32x4_sub(one, cc), wasm_f32x4_add(one, cc))), n);
       st(dp + 3 * H + u, wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_mul(dhv, tc), o), wasm_f32x4_sub(one, o)), n);
       st(dc_prev + s0 + u, wasm_f32x4_mul(dcv, f), n);
+    }
+  }
+}
+
+// ---- softmax backward, layer normalisation, permute ---------------------------------------------
+
+EXPORT("softmax_backward") void softmax_backward(const float* y, const float* dy, int rows, int cols, float* dx) {
+  for (int r = 0; r < rows; r++) {
+    const float* yr = y + (size_t)r * cols;
+    const float* g = dy + (size_t)r * cols;
+    float* o = dx + (size_t)r * cols;
+    double dot = 0;
+    for (int j = 0; j < cols; j++) dot += (double)g[j] * yr[j];
+    for (int j = 0; j < cols; j++) o[j] = (float)(yr[j] * ((double)g[j] - dot));
+  }
+}
+
+// Statistics in float64; gamma/beta may be null (0).
+EXPORT("layer_norm")
+void layer_norm(const float* x, const float* gamma, const float* beta, int rows, int cols, double eps, float* y,
+                float* xhat, float* rstd) {
+  for (int r = 0; r < rows; r++) {
+    const float* xr = x + (size_t)r * cols;
+    double s = 0;
+    for (int j = 0; j < cols; j++) s += xr[j];
+    double mu = s / cols, v = 0;
+    for (int j = 0; j < cols; j++) {
+      double d = xr[j] - mu;
+      v += d * d;
+    }
+    double rs = 1.0 / __builtin_sqrt(v / cols + eps);
+    rstd[r] = (float)rs;
+    float* h = xhat + (size_t)r * cols;
+    float* o = y + (size_t)r * cols;
+    for (int j = 0; j < cols; j++) {
+      float hv = (float)((xr[j] - mu) * rs);
+      h[j] = hv;
+      o[j] = (gamma ? gamma[j] * hv : hv) + (beta ? beta[j] : 0.0f);
+    }
+  }
+}
+
+EXPORT("layer_norm_backward")
+void layer_norm_backward(const float* dy, const float* xhat, const float* rstd, const float* gamma, int rows, int cols,
+                         float* dx) {
+  for (int r = 0; r < rows; r++) {
+    const float* g = dy + (size_t)r * cols;
+    const float* h = xhat + (size_t)r * cols;
+    double m1 = 0, m2 = 0;
+    for (int j = 0; j < cols; j++) {
+      double gj = gamma ? (double)g[j] * gamma[j] : g[j];
+      m1 += gj;
+      m2 += gj * h[j];
+    }
+    m1 /= cols;
+    m2 /= cols;
+    float* o = dx + (size_t)r * cols;
+    for (int j = 0; j < cols; j++) {
+      double gj = gamma ? (double)g[j] * gamma[j] : g[j];
+      o[j] = (float)((gj - m1 - h[j] * m2) * rstd[r]);
+    }
+  }
+}
+
+// geo = [rank, shape[rank], axes[rank]]; output dimension i is input dimension axes[i].
+EXPORT("permute") void permute(const float* x, const int* geo, float* out) {
+  int r = geo[0];
+  const int* shape = geo + 1;
+  const int* axes = shape + r;
+  size_t in_stride[16], total = 1;
+  for (int d = r - 1; d >= 0; d--) {
+    in_stride[d] = total;
+    total *= (size_t)shape[d];
+  }
+  if (total == 0) return;
+  if (r == 0) {
+    out[0] = x[0];
+    return;
+  }
+  size_t oshape[16], stride[16], idx[16] = {0};
+  for (int d = 0; d < r; d++) {
+    oshape[d] = (size_t)shape[axes[d]];
+    stride[d] = in_stride[axes[d]];
+  }
+  size_t inner = oshape[r - 1], is = stride[r - 1], base = 0;
+  for (size_t o = 0; o < total; o += inner) {
+    float* dst = out + o;
+    if (is == 1) {
+      for (size_t j = 0; j < inner; j++) dst[j] = x[base + j];
+    } else {
+      for (size_t j = 0; j < inner; j++) dst[j] = x[base + j * is];
+    }
+    for (int d = r - 2; d >= 0; d--) {
+      idx[d]++;
+      base += stride[d];
+      if (idx[d] < oshape[d]) break;
+      base -= stride[d] * oshape[d];
+      idx[d] = 0;
     }
   }
 }

@@ -279,3 +279,10 @@ void gemm(int ta, int tb, int m, int n, int k, float alpha, const float* a, cons
   gemm_beta(c, (size_t)m * n, beta);
   gemm_core(ta, tb, m, n, k, alpha, a, b, c);
 }
+
+// C_i = alpha·op(A_i)·op(B_i) + beta·C_i for count products at the given element offsets.
+EXPORT("gemm_batched")
+void gemm_batched(int ta, int tb, int m, int n, int k, float alpha, const float* a, const int* aoff, const float* b,
+                  const int* boff, float beta, float* c, const int* coff, int count) {
+  for (int i = 0; i < count; i++) gemm(ta, tb, m, n, k, alpha, a + aoff[i], b + boff[i], beta, c + coff[i]);
+}

@@ -83,3 +83,28 @@ static inline v128_t v_log(v128_t x) {
   y = wasm_v128_bitselect(x, y, wasm_f32x4_eq(x, F4(__builtin_inff())));
   return wasm_v128_bitselect(F4(__builtin_nanf("")), y, wasm_v128_or(wasm_f32x4_lt(x, F4(0.0f)), wasm_f32x4_ne(x, x)));
 }
+
+// Φ(x) and GELU x·Φ(x): native/src/vmath.h's algorithm (erfc(z) = t·e^(−z² + P(t)), t = 1/(1 + z/2),
+// Numerical Recipes' degree-9 P), four lanes at a time.
+static inline v128_t v_normal_cdf(v128_t x) {
+  v128_t z = wasm_f32x4_mul(wasm_f32x4_abs(x), F4(0.70710678118654752f));
+  v128_t t = wasm_f32x4_div(F4(1.0f), wasm_f32x4_add(F4(1.0f), wasm_f32x4_mul(F4(0.5f), z)));
+  static const float c[] = {-0.82215223f, 1.48851587f, -1.13520398f, 0.27886807f, -0.18628806f, 0.09678418f,
+                            0.37409196f, 1.00002368f, -1.26551223f};
+  v128_t p = F4(0.17087277f);
+  for (int i = 0; i < 9; i++) p = wasm_f32x4_add(wasm_f32x4_mul(p, t), F4(c[i]));
+  v128_t h = wasm_f32x4_mul(wasm_f32x4_mul(F4(0.5f), t), v_exp(wasm_f32x4_sub(p, wasm_f32x4_mul(z, z))));
+  return wasm_v128_bitselect(h, wasm_f32x4_sub(F4(1.0f), h), wasm_f32x4_lt(x, F4(0.0f)));
+}
+
+static inline v128_t v_gelu(v128_t x) {
+  v128_t y = wasm_f32x4_mul(x, v_normal_cdf(x));
+  return wasm_v128_bitselect(F4(-0.0f), y, wasm_f32x4_lt(x, F4(-40.0f)));
+}
+
+static inline v128_t v_gelu_grad(v128_t x) {
+  v128_t d = wasm_f32x4_add(v_normal_cdf(x), wasm_f32x4_mul(wasm_f32x4_mul(x, F4(0.3989422804014327f)),
+                                                              v_exp(wasm_f32x4_mul(F4(-0.5f), wasm_f32x4_mul(x, x)))));
+  d = wasm_v128_bitselect(F4(1.0f), d, wasm_f32x4_gt(x, F4(40.0f)));
+  return wasm_v128_bitselect(F4(0.0f), d, wasm_f32x4_lt(x, F4(-40.0f)));
+}

@@ -22,7 +22,7 @@ export interface ActivationPlotOptions extends PlotOptions {
 
 const TITLES: Partial<Record<ActivationName, string>> = {
   threshold: 'threshold (θ = 0)', logistic: 'logistic', sigmoid: 'logistic', tanh: 'tanh', relu: 'rectifier (ReLU)',
-  leakyRelu: 'leaky ReLU', prelu: 'PReLU', linear: 'linear',
+  leakyRelu: 'leaky ReLU', prelu: 'PReLU', linear: 'linear', gelu: 'GELU (x·Φ(x))',
 };
 
 /**

@@ -1,0 +1,24 @@
+import type { Command } from '../common.js';
+import { chooseBackend } from '../common.js';
+import { opt, parseArgs } from '../args.js';
+import { ConfigError } from '../../errors.js';
+import { loadPytorchDir, loadTfjsFile } from '../../io/files.js';
+import { saveModel } from '../../io/model-file.js';
+
+/** `dendrite import --pytorch DIR OUT` / `--tfjs model.json OUT`: another framework's model as a dendrite model directory. */
+export const importCommand: Command = {
+  summary: 'import a model exported with --pytorch (e.g. after training in PyTorch) or a TF.js layers model (model.json + shards) into a dendrite model directory',
+  usage: 'dendrite import --pytorch DIR | --tfjs MODEL.json OUT_MODEL_DIR',
+  run(argv) {
+    const a = parseArgs(argv, ['pytorch', 'tfjs', 'backend'], [], 'import');
+    chooseBackend(a);
+    const out = a.positional[0];
+    if (!out) throw new ConfigError('import: give the model directory to write (OUT_MODEL_DIR)');
+    const torch = opt(a, 'pytorch');
+    const tfjs = opt(a, 'tfjs');
+    if (!torch === !tfjs) throw new ConfigError('import: say what to read: --pytorch DIR or --tfjs MODEL.json (one of them)');
+    const { model, spec, preprocessing } = torch ? loadPytorchDir(torch) : { ...loadTfjsFile(tfjs!), preprocessing: undefined };
+    saveModel(out, model, spec, { preprocessing });
+    process.stdout.write(`wrote ${out} from ${torch ?? tfjs} (${model.net.layers.length} layers, input [N, ${model.net.inputShape.join(', ')}])\n`);
+  },
+};

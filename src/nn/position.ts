@@ -1,0 +1,158 @@
+import { ConfigError, ShapeError, fmtShape } from '../errors.js';
+import { Tensor } from '../tensor/tensor.js';
+import { add } from '../ops/elementwise.js';
+import { slice } from '../ops/shape.js';
+import { attachMask, maskOf } from '../ops/rnn.js';
+import { checkInitializer, initialize } from './init.js';
+import type { Initializer } from './init.js';
+import { Layer, checkInt } from './module.js';
+import type { BuildContext } from './module.js';
+import { checkKeys } from './conv.js';
+
+/** Checks a [batch, T, F] input against the built F and the longest T; returns T. */
+function checkPositions(layer: Layer, x: Tensor, maxLength: number): number {
+  const F = layer.inputShape[1];
+  if (x.rank !== 3 || x.shape[2] !== F) {
+    throw new ShapeError(`${layer.name} expects input [*, T, ${F}], received ${fmtShape(x.shape)}`);
+  }
+  if (x.shape[1] > maxLength) {
+    throw new ShapeError(`${layer.name} has positions for sequences of up to ${maxLength} steps, received ${x.shape[1]} (${fmtShape(x.shape)})`);
+  }
+  return x.shape[1];
+}
+
+function sequenceShape(layer: Layer, inputShape: readonly number[]): void {
+  if (inputShape.length !== 2) {
+    throw new ShapeError(`${layer.name} expects sequences [T, features], received input shape ${fmtShape(inputShape)}`);
+  }
+}
+
+/** A layer that adds a [maxLength, F] table of position vectors to sequences of up to maxLength steps. */
+abstract class PositionLayer extends Layer {
+  maxLength = 0;
+
+  constructor(opts: { name?: string; maxLength?: number }, keys: string[], defaultName: string) {
+    super(opts?.name);
+    const where = opts?.name ?? defaultName;
+    if (!opts || typeof opts !== 'object') throw new ConfigError(`${where}: options must be an object`);
+    checkKeys(opts, ['type', 'name', 'maxLength', ...keys], where);
+    if (opts.maxLength !== undefined) checkInt(opts.maxLength, `${where}.maxLength`);
+  }
+
+  /** The position table [maxLength, F]. */
+  protected abstract positions(): Tensor;
+
+  forward(x: Tensor): Tensor {
+    const T = checkPositions(this, x, this.maxLength);
+    const table = this.positions();
+    const p = T === this.maxLength ? table : slice(table, 0, 0, T);
+    return this.traced(undefined, attachMask(add(x, p), maskOf(x)));
+  }
+}
+
+/** Options of a {@link PositionEmbedding} layer. */
+export interface PositionEmbeddingOptions {
+  /** The longest sequence it has positions for (default: the input's T). */
+  maxLength?: number;
+  /** Initialiser of the position vectors (default `{type: 'randomNormal', stddev: 0.02}`). */
+  initializer?: Initializer;
+  /** Name (default `positionEmbedding_N`). */
+  name?: string;
+}
+
+/**
+ * Learned position embeddings (GPT's): adds a trained vector per position to each step,
+ * y[b, t] = x[b, t] + P[t]. Input [batch, T, F] with T ≤ maxLength → same shape (a mask passes on).
+ *
+ * Parameters: `embeddings` [maxLength, F] — row t is position t's vector.
+ *
+ * @example
+ * ```ts
+ * new Sequential([new Embedding({ inputDim: 64, outputDim: 32 }), new PositionEmbedding()],
+ *   { inputShape: [64] });
+ * ```
+ */
+export class PositionEmbedding extends PositionLayer {
+  readonly type = 'positionEmbedding';
+  embeddings!: Tensor;
+
+  constructor(readonly opts: PositionEmbeddingOptions = {}) {
+    super(opts, ['initializer'], 'positionEmbedding');
+    checkInitializer(opts.initializer ?? 'zeros', `${opts.name ?? 'positionEmbedding'}.initializer`);
+  }
+
+  protected init(inputShape: readonly number[], ctx: BuildContext): readonly number[] {
+    sequenceShape(this, inputShape);
+    this.maxLength = this.opts.maxLength ?? inputShape[0];
+    const F = inputShape[1];
+    const init = this.opts.initializer ?? { type: 'randomNormal', stddev: 0.02 };
+    this.embeddings = this.addParam('embeddings', initialize(init, [this.maxLength, F], F, F, ctx.rng));
+    return inputShape;
+  }
+
+  protected positions(): Tensor {
+    return this.embeddings;
+  }
+
+  config(): Record<string, unknown> {
+    return { type: this.type, name: this.name, maxLength: this.maxLength, ...(this.opts.initializer ? { initializer: this.opts.initializer } : {}) };
+  }
+}
+
+/** Options of a {@link SinusoidalEncoding} layer. */
+export interface SinusoidalEncodingOptions {
+  /** The longest sequence (default: the input's T). */
+  maxLength?: number;
+  /** The base of the wavelengths (default 10000, "Attention is all you need"). */
+  base?: number;
+  /** Name (default `sinusoidalEncoding_N`). */
+  name?: string;
+}
+
+/**
+ * The fixed sinusoidal position encoding of "Attention is all you need": y[b, t] = x[b, t] + PE[t]
+ * with PE[t, 2i] = sin(t / base^(2i/F)) and PE[t, 2i+1] = cos(t / base^(2i/F)). No parameters;
+ * works for any T ≤ maxLength. Input [batch, T, F] → same shape.
+ *
+ * @example
+ * ```ts
+ * new SinusoidalEncoding({ maxLength: 512 });
+ * ```
+ */
+export class SinusoidalEncoding extends PositionLayer {
+  readonly type = 'sinusoidalEncoding';
+  /** The encoding table [maxLength, F]. */
+  table!: Tensor;
+
+  constructor(readonly opts: SinusoidalEncodingOptions = {}) {
+    super(opts, ['base'], 'sinusoidalEncoding');
+    const where = opts.name ?? 'sinusoidalEncoding';
+    if (opts.base !== undefined && (typeof opts.base !== 'number' || !(opts.base > 1))) {
+      throw new ConfigError(`${where}.base must be a number > 1, received ${JSON.stringify(opts.base)}`);
+    }
+  }
+
+  protected init(inputShape: readonly number[], _ctx: BuildContext): readonly number[] {
+    sequenceShape(this, inputShape);
+    this.maxLength = this.opts.maxLength ?? inputShape[0];
+    const F = inputShape[1];
+    const base = this.opts.base ?? 10000;
+    const d = new Float32Array(this.maxLength * F);
+    for (let t = 0; t < this.maxLength; t++) {
+      for (let j = 0; j < F; j++) {
+        const angle = t / Math.pow(base, (2 * Math.floor(j / 2)) / F);
+        d[t * F + j] = j % 2 === 0 ? Math.sin(angle) : Math.cos(angle);
+      }
+    }
+    this.table = new Tensor(d, [this.maxLength, F]);
+    return inputShape;
+  }
+
+  protected positions(): Tensor {
+    return this.table;
+  }
+
+  config(): Record<string, unknown> {
+    return { type: this.type, name: this.name, maxLength: this.maxLength, base: this.opts.base ?? 10000 };
+  }
+}

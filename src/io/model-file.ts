@@ -265,22 +265,22 @@ export function loadModel(dir: string): LoadedModel {
   const wpath = join(dir, m.weightsFile);
   if (!existsSync(wpath)) throw new ModelFileError(`${dir}: weights file ${m.weightsFile} is missing`);
   const blob = readFileSync(wpath);
-  checkWeights(m, blob, sha256(blob), wpath);
+  checkWeights(m, blob, sha256(blob), wpath, 'weights file has');
   return restoreModel(m, blob, dir, join(dir, MANIFEST));
 }
 
 /**
  * Checks the weights bytes against the manifest: size, then the SHA-256 `sha` computed by the
- * caller (`name` names the source in the `ModelFileError`).
+ * caller (`name` names the source in the `ModelFileError`, `what` the bytes in the size message).
  *
  * @example
  * ```ts
  * checkWeights(manifest, weights, sha256Hex(weights), 'model.dendrite');
  * ```
  */
-export function checkWeights(m: Manifest, weights: Uint8Array, sha: string, name: string): void {
+export function checkWeights(m: Manifest, weights: Uint8Array, sha: string, name: string, what = 'the weights have'): void {
   if (weights.length !== m.byteLength) {
-    throw new ModelFileError(`${name}: the weights file has ${weights.length} bytes, the manifest says ${m.byteLength} (truncated or corrupt)`);
+    throw new ModelFileError(`${name}: ${what} ${weights.length} bytes, the manifest says ${m.byteLength} (truncated or corrupt)`);
   }
   if (sha !== m.checksum.value) throw new ModelFileError(`${name}: checksum mismatch (corrupt weights): expected sha256 ${m.checksum.value}, computed ${sha}`);
 }

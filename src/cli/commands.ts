@@ -8,9 +8,10 @@ import { digits } from './commands/digits.js';
 import { inspect, report } from './commands/inspect.js';
 import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
+import { playground } from './commands/playground.js';
 
 /** Every CLI command by name. */
-export const COMMANDS: Record<string, Command> = { digits, train, predict, evaluate, trace, inspect, report, summary, export: exportCommand, import: importCommand };
+export const COMMANDS: Record<string, Command> = { digits, train, predict, evaluate, trace, inspect, report, summary, export: exportCommand, import: importCommand, playground };
 
 /** The usage text listing every command. */
 export function usage(): string {

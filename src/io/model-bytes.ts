@@ -1,6 +1,6 @@
 import { ConfigError, ModelFileError } from '../errors.js';
 import type { Model } from '../train/model.js';
-import { decodeModel, parseManifest as checkManifest, sealManifest, tensorTableBytes } from './model-format.js';
+import { MODEL_FILE_HEADER, MODEL_FILE_MAGIC, decodeModel, parseManifest as checkManifest, sealManifest, splitModelFile, tensorTableBytes } from './model-format.js';
 import type { LoadedModel, Manifest } from './model-format.js';
 import { serializeModel } from './model-json.js';
 import type { SerializeOptions } from './model-json.js';
@@ -15,8 +15,6 @@ import type { ModelSpec } from './spec.js';
  * `DNDRMODL` (8 ASCII bytes) · manifest length (uint32, little-endian) · manifest.json (UTF-8) · weights file.
  */
 
-const MAGIC = 'DNDRMODL';
-const HEADER = 12;
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const subtle = (globalThis as { crypto?: Crypto }).crypto?.subtle;
@@ -40,11 +38,11 @@ export async function modelToBytes(model: Model, spec?: ModelSpec, opts: Seriali
   const weights = new Uint8Array(serialized.weights);
   const manifest = sealManifest(serialized.json, await sha256Hex(weights), await sha256Hex(tensorTableBytes(serialized.json.tensors)));
   const json = new TextEncoder().encode(JSON.stringify(manifest, null, 1));
-  const out = new Uint8Array(HEADER + json.length + weights.length);
-  out.set(new TextEncoder().encode(MAGIC));
+  const out = new Uint8Array(MODEL_FILE_HEADER + json.length + weights.length);
+  out.set(new TextEncoder().encode(MODEL_FILE_MAGIC));
   new DataView(out.buffer).setUint32(8, json.length, true);
-  out.set(json, HEADER);
-  out.set(weights, HEADER + json.length);
+  out.set(json, MODEL_FILE_HEADER);
+  out.set(weights, MODEL_FILE_HEADER + json.length);
   return out;
 }
 
@@ -105,14 +103,8 @@ function parseManifest(json: Uint8Array | string, name: string): Manifest {
  * ```
  */
 export async function loadModelFromBytes(src: ArrayBuffer | ArrayBufferView | Blob, name = 'model bytes'): Promise<LoadedModel> {
-  const b = await bytesOf(src);
-  if (b.length < HEADER || new TextDecoder().decode(b.subarray(0, 8)) !== MAGIC) {
-    throw new ModelFileError(`${name}: not a dendrite model file (it does not start with ${MAGIC})`);
-  }
-  const len = new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(8, true);
-  if (HEADER + len > b.length) throw new ModelFileError(`${name}: the manifest runs past the end (${b.length} bytes; truncated)`);
-  const m = parseManifest(b.subarray(HEADER, HEADER + len), name);
-  return finish(m, b.subarray(HEADER + len), name);
+  const { manifest, weights } = splitModelFile(await bytesOf(src), name);
+  return finish(manifest, weights, name);
 }
 
 /**
@@ -140,7 +132,7 @@ export async function loadModelFromUrl(url: string | URL, init?: RequestInit): P
     return new Uint8Array(await r.arrayBuffer());
   };
   const first = await get(target);
-  if (first.length >= 8 && new TextDecoder().decode(first.subarray(0, 8)) === MAGIC) return loadModelFromBytes(first, target.href);
+  if (first.length >= 8 && new TextDecoder().decode(first.subarray(0, 8)) === MODEL_FILE_MAGIC) return loadModelFromBytes(first, target.href);
   const m = parseManifest(first, target.href);
   const wurl = new URL(m.weightsFile, target);
   if (wurl.origin !== target.origin || !/^weights-[0-9a-f]{16}\.bin$/.test(m.weightsFile)) {

@@ -3,7 +3,7 @@ import { ModelFileError } from '../errors.js';
 import type { Model } from '../train/model.js';
 import type { ModelSpec } from './spec.js';
 import { fsFailure, makeDirs, readRegularFileSync } from '../data/node-files.js';
-import { MAX_MANIFEST_BYTES, decodeModel, parseManifest, sealManifest, tensorTableBytes } from './model-format.js';
+import { MAX_MANIFEST_BYTES, decodeModel, parseManifest, sealManifest, splitModelFile, tensorTableBytes } from './model-format.js';
 import type { LoadedModel, Manifest } from './model-format.js';
 import { serializeModel } from './model-json.js';
 import type { SerializeOptions } from './model-json.js';
@@ -120,6 +120,17 @@ export function saveModel(dir: string, model: Model, specOrOpts?: ModelSpec | Sa
 
 const fail = (m: string) => new ModelFileError(m);
 
+/** Largest single model file read into memory (weights and manifest), in bytes. */
+const MAX_MODEL_FILE_BYTES = 4 * 1024 * 1024 * 1024;
+
+function isRegularFile(path: string): boolean {
+  try {
+    return fs().lstatSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** Reads and validates a model directory's manifest (ModelFileError naming the file and field). */
 export function readManifest(dir: string): Manifest {
   let isDir = false;
@@ -139,7 +150,8 @@ export function readManifest(dir: string): Manifest {
 }
 
 /**
- * Loads a model directory written by {@link saveModel}, trusting nothing in it: the manifest is
+ * Loads a model directory written by {@link saveModel} — or a single model file (the form
+ * `modelToBytes` writes and the playground downloads) — trusting nothing in it: the manifest is
  * validated field by field; the weights file must be a regular file inside the directory named as
  * the saver names it, its size must match before it is read, its SHA-256 and the tensor table's
  * checksum must match; the network is built only as far as the weights file's real length allows;
@@ -150,11 +162,17 @@ export function readManifest(dir: string): Manifest {
  *
  * @example
  * ```ts
- * const { model } = loadModel('models/digits');
+ * const { model } = loadModel('models/digits');          // a directory
+ * const again = loadModel('playground-xor.dendrite');    // or one model file
  * model.predict(x);
  * ```
  */
 export function loadModel(dir: string): LoadedModel {
+  if (isRegularFile(dir)) {
+    const bytes = readRegularFileSync(dir, { maxBytes: MAX_MODEL_FILE_BYTES, what: 'model file', fail });
+    const { manifest, weights } = splitModelFile(bytes, dir);
+    return decodeModel(manifest, weights, { file: dir, weightsFile: dir, sha256 });
+  }
   const m = readManifest(dir);
   const wpath = join(dir, m.weightsFile);
   const weights = readRegularFileSync(wpath, { noFollow: true, exactBytes: m.byteLength, what: 'weights file', fail });

@@ -384,3 +384,34 @@ export function sealManifest(json: ModelJSON, weightsSha256: string, tensorsSha2
     createdAt: new Date().toISOString(),
   };
 }
+
+/** The first bytes of the single-file form (see {@link splitModelFile}). */
+export const MODEL_FILE_MAGIC = 'DNDRMODL';
+/** Magic (8 bytes) and manifest length (uint32). */
+export const MODEL_FILE_HEADER = 12;
+
+/**
+ * Splits the single-file form — `DNDRMODL` (8 ASCII bytes) · manifest length (uint32,
+ * little-endian) · manifest.json (UTF-8) · weights file — into its validated manifest and the
+ * weights bytes (checked by {@link decodeModel}). Anything else is a `ModelFileError` naming `name`.
+ *
+ * @example
+ * ```ts
+ * const { manifest, weights } = splitModelFile(bytes, 'model.dendrite');
+ * ```
+ */
+export function splitModelFile(b: Uint8Array, name: string): { manifest: Manifest; weights: Uint8Array } {
+  if (b.length < MODEL_FILE_HEADER || new TextDecoder().decode(b.subarray(0, 8)) !== MODEL_FILE_MAGIC) {
+    throw new ModelFileError(`${name}: not a dendrite model file (it does not start with ${MODEL_FILE_MAGIC})`);
+  }
+  const len = new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(8, true);
+  if (MODEL_FILE_HEADER + len > b.length) throw new ModelFileError(`${name}: the manifest runs past the end (${b.length} bytes; truncated)`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(b.subarray(MODEL_FILE_HEADER, MODEL_FILE_HEADER + len)));
+  } catch (e) {
+    throw new ModelFileError(`${name}: corrupt manifest (${(e as Error).message})`);
+  }
+  // a copy, so that the tensors' float32 views are aligned
+  return { manifest: parseManifest(raw, name), weights: b.slice(MODEL_FILE_HEADER + len) };
+}

@@ -5,10 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  ConfigError, ModelFileError, SGD, buildModel, loadModelFromBytes, loadModelFromIndexedDB, loadModelFromUrl,
+  ConfigError, ModelFileError, SGD, buildModel, loadModel, loadModelFromBytes, loadModelFromIndexedDB, loadModelFromUrl,
   modelToBlob, modelToBytes, parseCsvFile, parseSpec, saveModel, tensor,
 } from '../../src/index.js';
 import { tmp } from '../cli/helpers.js';
@@ -109,4 +109,21 @@ test('parseCsvFile reads a File/Blob and names it in errors', async () => {
   const t = await parseCsvFile(new File(['a,b\n1,2\n3,4\n'], 'plant.csv'));
   assert.deepEqual(t.columns, ['a', 'b']);
   await assert.rejects(parseCsvFile(new Blob(['a,b\n1,2,3\n'])), /<csv file>/);
+});
+
+test('loadModel (Node) reads the single-file form too: same predictions; damaged or foreign files are ModelFileErrors', async () => {
+  const model = trained();
+  const file = join(tmp(), 'm.dendrite');
+  const bytes = await modelToBytes(model, SPEC);
+  writeFileSync(file, bytes);
+  assert.deepEqual(loadModel(file).model.predict(X).toArray(), model.predict(X).toArray());
+  const fails = (b: Uint8Array, re: RegExp) => {
+    writeFileSync(file, b);
+    assert.throws(() => loadModel(file), (e: unknown) => e instanceof ModelFileError && re.test(e.message));
+  };
+  fails(new TextEncoder().encode('a,b\n1,2\n'), /m\.dendrite: not a dendrite model file \(it does not start with DNDRMODL\)$/);
+  fails(bytes.subarray(0, bytes.length - 4), /m\.dendrite: the weights have \d+ bytes, the manifest says \d+ \(truncated or corrupt\)$/);
+  const flipped = bytes.slice();
+  flipped[flipped.length - 1] ^= 1;
+  fails(flipped, /m\.dendrite: checksum mismatch \(corrupt weights\)/);
 });

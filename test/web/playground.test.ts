@@ -1,0 +1,262 @@
+// The playground (web/) in Debian's Chromium through playwright-core: the built static files
+// (scripts/build-web.mjs) served by the playground's own server (scripts/playground.mjs). The
+// worked example shows Table 5/6's numbers at step 0 and Table 8's loss after one step, and
+// converges after as many updates as Node's run of the same spec; XOR's boundary separates the
+// four points; the digits CNN beats chance and draws feature maps; the page stays responsive
+// while the worker trains; a downloaded model loads in Node; bad CSV, a non-model upload and a
+// bad link show the library's errors. No console errors, no request off the local server.
+// Screenshots of every view go to test-output/playground/.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { buildModel, fitOptionsFromSpec, getBackend, loadModel, setBackend, tensor } from '../../src/index.js';
+import type { BackendName, ModelSpec } from '../../src/index.js';
+import { W1, W2, W3, X, Y, split } from '../lecture/fixtures.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const SHOTS = join(ROOT, 'test-output/playground');
+
+interface Server { server: import('node:http').Server; url: string }
+const script = async <T>(name: string): Promise<T> => import(pathToFileURL(join(ROOT, 'scripts', name)).href) as Promise<T>;
+
+/** Reads the neuron table: neuron number → { z, a, dadz, delta }. */
+async function neuronTable(page: Page): Promise<Record<number, { z: number; a: number; dadz: number; delta: number }>> {
+  return page.$$eval('#neuron-table tbody tr', (rows) => Object.fromEntries(rows.map((r) => {
+    const v = (c: string) => Number(r.querySelector(`.${c}`)!.textContent);
+    return [Number(r.getAttribute('data-neuron')), { z: v('z'), a: v('a'), dadz: v('dadz'), delta: v('delta') }];
+  })));
+}
+
+function close(actual: number[], expected: number[], tol: number, what: string): void {
+  assert.equal(actual.length, expected.length, what);
+  actual.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) <= tol, `${what}[${i}]: page shows ${v}, the lecture prints ${expected[i]}`));
+}
+
+async function waitStopped(page: Page, timeout: number): Promise<string> {
+  await page.waitForSelector('#stopped[data-state="converged"], #stopped[data-state="maxEpochs"]', { timeout, state: 'attached' });
+  return (await page.getAttribute('#stopped', 'data-state'))!;
+}
+
+const updates = async (page: Page): Promise<number> => Number(await page.textContent('#updates'));
+
+/** Starts recording requestAnimationFrame timestamps in the page. */
+async function recordFrames(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const g = globalThis as unknown as { frames: number[]; recording: boolean };
+    g.frames = [];
+    g.recording = true;
+    const tick = (ts: number) => { g.frames.push(ts); if (g.recording) requestAnimationFrame(tick); };
+    requestAnimationFrame(tick);
+  });
+}
+
+/** Stops the recording; the median interval between frames (ms) and the number of intervals. */
+async function frameMedian(page: Page): Promise<{ median: number; n: number }> {
+  const frames = await page.evaluate(() => {
+    const g = globalThis as unknown as { frames: number[]; recording: boolean };
+    g.recording = false;
+    return g.frames;
+  });
+  const gaps = frames.slice(1).map((f, i) => f - frames[i]).sort((a, b) => a - b);
+  return { median: gaps[Math.floor(gaps.length / 2)], n: gaps.length };
+}
+
+test('playground in Chromium: lecture tables, convergence = Node, XOR, digits CNN, responsiveness, download/upload, bad input', { timeout: 240_000 }, async () => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium package`);
+  const out = mkdtempSync(join(tmpdir(), 'dd-playground-'));
+  const { buildPlayground } = await script<{ buildPlayground(o: string): Promise<string> }>('build-web.mjs');
+  await buildPlayground(out);
+  const { servePlayground } = await script<{ servePlayground(d: string, p: number): Promise<Server> }>('playground.mjs');
+  const { server, url } = await servePlayground(out, 0);
+  mkdirSync(SHOTS, { recursive: true });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 720 }, acceptDownloads: true });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    const requests: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    context.on('request', (r) => requests.push(r.url()));
+    const origin = url.replace(/\/$/, '');
+
+    // ---- worked example, step 0: Tables 5 and 6 (example d2), printed precision ----
+    await page.goto(url);
+    await page.waitForSelector('#neuron-table');
+    assert.equal(await page.inputValue('#data'), 'worked');
+    assert.equal(await page.inputValue('#example'), '1', 'the worked example opens on d2, the example of Tables 5 and 6');
+    const t = await neuronTable(page);
+    const ns = [3, 4, 5, 6, 7, 8];
+    close(ns.map((n) => t[n].z), [-0.0042, -0.1898, 0.1208, 0.207122, 0.23546, -0.113108], 1e-5, 'Table 5 z3..z8');
+    close(ns.map((n) => t[n].dadz), [0.25, 0.2478, 0.2491, 0.2473, 0.2466, 0.2492], 5e-5, 'Table 5 ∂a/∂z');
+    close(ns.map((n) => t[n].delta), [-0.0006, -0.0003, 0.0003, 0.0025, -0.0105, 0.0852], 5e-5, 'eq 38–43 δ3..δ8');
+    close([t[8].a], [0.4718], 5e-5, 'Table 4 prediction for d2');
+    const preds = await page.$$eval('#pred-table .pred', (c) => c.map((x) => Number(x.textContent)));
+    close(preds, [0.4715, 0.4718, 0.4717, 0.4716], 5e-5, 'Table 4 predictions');
+    close([Number(await page.textContent('#train-loss'))], [0.17921847], 2e-6, 'Table 4 ½SSE (the book summed errors rounded to 4 decimals)');
+    await page.click('g.neuron[data-neuron="8"]');
+    const dw = await page.$$eval('#dw-table .dw', (c) => c.map((x) => Number(x.textContent)));
+    close(dw, [0.0852, 0.04699632, 0.04759272], 5e-5, 'Table 6 ∂E/∂w8,0 w8,6 w8,7');
+    await page.focus('g.neuron[data-neuron="7"]');
+    await page.keyboard.press('Enter');
+    const dw7 = await page.$$eval('#dw-table .dw', (c) => c.map((x) => Number(x.textContent)));
+    close(dw7, [-0.0105, -0.0052395, -0.00475335, -0.0055671], 5e-5, 'Table 6 ∂E/∂w7,0 w7,3..5 (keyboard)');
+    await page.screenshot({ path: join(SHOTS, 'worked-step0.png'), fullPage: true });
+
+    // ---- one step: one batch update, Table 8's ½SSE ----
+    await page.click('#step');
+    await page.waitForFunction(() => document.body.dataset.updates === '1');
+    const first = await page.evaluate(() => (globalThis as unknown as { playground: { epochs: { loss: number }[] } }).playground.epochs[0].loss);
+    close([first], [0.1789671], 2e-6, 'Table 8 ½SSE after one update');
+
+    // ---- train to the stop criterion, measuring frame intervals meanwhile; Node's run of the same spec ----
+    const spec = await page.evaluate(() => (globalThis as unknown as { playground: { spec: ModelSpec } }).playground.spec);
+    const backend = await page.evaluate(() => (globalThis as unknown as { playground: { backend: string } }).playground.backend);
+    await recordFrames(page);
+    await page.click('#run');
+    assert.equal(await waitStopped(page, 120_000), 'converged');
+    const fw = await frameMedian(page);
+    console.log(`# worked example in the page (${backend}): ${await updates(page)} updates; median frame interval ${fw.median.toFixed(1)} ms over ${fw.n} frames`);
+    assert.ok(fw.n >= 5 && fw.median < 50, `median frame interval ${fw.median} ms over ${fw.n} frames while training`);
+    const before = getBackend().name as BackendName;
+    setBackend(backend as BackendName);
+    let nodeUpdates: number;
+    let nodeModel: ReturnType<typeof buildModel>;
+    try {
+      nodeModel = buildModel(spec);
+      nodeModel.net.setWeights({ h1: split(W1), h2: split(W2), out: split(W3) });
+      nodeUpdates = nodeModel.fit(tensor(X), tensor(Y), fitOptionsFromSpec(spec)).updates;
+    } finally {
+      setBackend(before);
+    }
+    assert.equal(await updates(page), nodeUpdates, 'the page converges after as many updates as Node');
+    const aPage = (await neuronTable(page))[8].a;
+    await page.screenshot({ path: join(SHOTS, 'worked-converged.png'), fullPage: true });
+
+    // ---- download the model; Node's loadModel reads it and predicts the page's numbers ----
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    const file = join(out, 'worked.dendrite');
+    await download.saveAs(file);
+    const loaded = loadModel(file);
+    const pNode = loaded.model.predict(tensor(X)).data;
+    assert.ok(Math.abs(pNode[1] - aPage) <= 5e-7, `Node predicts ${pNode[1]} for d2, the page shows ${aPage}`);
+    assert.deepEqual(Array.from(pNode), Array.from(nodeModel!.predict(tensor(X)).data), 'the downloaded model = Node\'s own run, bit for bit');
+    // upload it back, and a file that is not a model
+    await page.setInputFiles('#upload', file);
+    await page.waitForFunction(() => /Loaded worked\.dendrite/.test(document.getElementById('message')!.textContent!));
+    await page.setInputFiles('#upload', { name: 'notes.csv', mimeType: 'text/csv', buffer: Buffer.from('a,b\n1,2\n') });
+    await page.waitForFunction(() => document.getElementById('message')!.classList.contains('error'));
+    assert.equal(await page.textContent('#message'), 'ModelFileError: notes.csv: not a dendrite model file (it does not start with DNDRMODL)');
+
+    // ---- bad CSV: the library's located error, nothing else changes ----
+    const hashBefore = await page.evaluate(() => location.hash);
+    await page.setInputFiles('#csv', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('a,b,y\n1,2,3\n4,x,5\n6,7,8\n') });
+    await page.waitForFunction(() => /bad\.csv/.test(document.getElementById('message')!.textContent!));
+    assert.match((await page.textContent('#message'))!, /^DataError: bad\.csv, line 3, column 2 \("b"\): "x" is not a number/);
+    assert.equal(await page.evaluate(() => location.hash), hashBefore);
+    assert.equal(await page.inputValue('#data'), 'worked');
+    await page.setInputFiles('#csv', { name: 'gap.csv', mimeType: 'text/csv', buffer: Buffer.from('a,b,y\n1,2,3\n4,,5\n6,7,8\n') });
+    await page.waitForFunction(() => /gap\.csv/.test(document.getElementById('message')!.textContent!));
+    assert.match((await page.textContent('#message'))!, /^DataError: gap\.csv, line 3, column 2 \("b"\): missing value/);
+    await page.screenshot({ path: join(SHOTS, 'bad-csv.png') });
+    // a good CSV trains
+    const rows = Array.from({ length: 40 }, (_, i) => `${i % 7},${(i * 3) % 5},${(i % 7) + 2 * ((i * 3) % 5)}`).join('\n');
+    await page.setInputFiles('#csv', { name: 'good.csv', mimeType: 'text/csv', buffer: Buffer.from(`p,q,target\n${rows}\n`) });
+    await page.waitForFunction(() => /good\.csv: 40 rows, 2 inputs/.test(document.getElementById('message')!.textContent!));
+    assert.equal(await page.inputValue('#data'), 'csv');
+
+    // ---- XOR 2-2-1: trains to the stop criterion, the boundary separates the four points ----
+    await page.selectOption('#data', 'xor');
+    await page.waitForFunction(() => /data=xor/.test(location.hash) && document.body.dataset.updates === '0');
+    await page.click('#run');
+    assert.equal(await waitStopped(page, 60_000), 'converged');
+    const sides = await page.evaluate(() => {
+      const cv = document.getElementById('boundary') as HTMLCanvasElement;
+      const ctx = cv.getContext('2d')!;
+      const S = cv.width;
+      // the points sit at 0 and 1 in a range padded by 15% on each side; sample 12 px towards the centre (off the dot)
+      const at = (v: number) => ((v + 0.15) / 1.3) * S;
+      const img = ctx.getImageData(0, 0, S, S).data; // one readback
+      return [[0, 0], [0, 1], [1, 0], [1, 1]].map(([a, b]) => {
+        const x = at(a) + (a ? -12 : 12);
+        const y = S - at(b) + (b ? 12 : -12);
+        const k = (Math.round(y) * S + Math.round(x)) * 4;
+        return img[k + 2] > img[k] ? 1 : 0;
+      });
+    });
+    assert.deepEqual(sides, [0, 1, 1, 0], 'the output plane is blue (class 1) at (0,1) and (1,0), orange at (0,0) and (1,1)');
+    await page.screenshot({ path: join(SHOTS, 'xor.png'), fullPage: true });
+
+    // ---- spirals (a screenshot of a 2-D set with a validation split) ----
+    await page.selectOption('#data', 'circles');
+    await page.waitForFunction(() => /data=circles/.test(location.hash) && document.body.dataset.updates === '0');
+    await page.click('#run');
+    await page.waitForFunction(() => Number(document.body.dataset.updates) > 200);
+    await page.click('#run');
+    await page.screenshot({ path: join(SHOTS, 'circles.png'), fullPage: true });
+
+    // ---- digits CNN: a few hundred updates beat chance by a margin, feature maps render ----
+    await page.selectOption('#data', 'digits');
+    await page.waitForFunction(() => /data=digits/.test(location.hash) && document.body.dataset.updates === '0');
+    await recordFrames(page);
+    await page.click('#run');
+    await page.waitForFunction(() => Number(document.body.dataset.updates) >= 250, undefined, { timeout: 60_000 });
+    await page.click('#run');
+    const fd = await frameMedian(page);
+    assert.ok(fd.n > 10 && fd.median < 50, `median frame interval ${fd.median} ms over ${fd.n} frames while the CNN trains`);
+    await page.waitForFunction(() => document.getElementById('run')!.textContent === 'Train');
+    const acc = Number((await page.textContent('#test-accuracy'))!.match(/([\d.]+)%/)![1]) / 100;
+    console.log(`# digits CNN in the page: ${await updates(page)} updates, test accuracy ${(100 * acc).toFixed(1)}% (chance 10%); median frame interval ${fd.median.toFixed(1)} ms over ${fd.n} frames`);
+    assert.ok(acc > 0.4, `test accuracy ${acc} after a few hundred updates`);
+    assert.ok(await page.$$eval('#feature-maps svg', (s) => s.length) >= 2, 'feature maps of the input and the conv layer');
+    assert.ok(await page.$$eval('#feature-maps svg rect', (s) => s.length) > 100, 'feature maps have pixels');
+    await page.screenshot({ path: join(SHOTS, 'digits.png'), fullPage: true });
+
+    // ---- a link with an invalid configuration: defaults and a message naming what was ignored ----
+    await page.goto(`${url}?link=1#data=xor&lr=abc&layers=2:tanh,0:relu&colour=red`);
+    await page.waitForSelector('#neuron-table');
+    const msg = (await page.textContent('#message'))!;
+    assert.match(msg, /lr="abc" \(expected a learning rate in \[1e-6, 10\]\)/);
+    assert.match(msg, /layers="2:tanh,0:relu"/);
+    assert.match(msg, /unknown key "colour"/);
+    assert.equal(await page.inputValue('#data'), 'xor');
+    assert.equal(await page.inputValue('#lr'), '0.5', 'the XOR preset\'s learning rate');
+    await page.goto(`${url}?link=2#data=nonsense`);
+    await page.waitForSelector('#neuron-table');
+    assert.match((await page.textContent('#message'))!, /data="nonsense" \(expected one of worked, xor/);
+    assert.equal(await page.inputValue('#data'), 'worked');
+    await page.screenshot({ path: join(SHOTS, 'bad-link.png') });
+    // the same link twice gives the same curve (same seed ⇒ same run)
+    const curve = async () => {
+      await page.goto(`${url}?link=3#data=clusters&seed=5&epochs=15`);
+      await page.reload();
+      await page.waitForSelector('#neuron-table');
+      await page.click('#run');
+      await waitStopped(page, 30_000);
+      return page.evaluate(() => (globalThis as unknown as { playground: { epochs: { loss: number }[] } }).playground.epochs.map((e) => e.loss));
+    };
+    const c1 = await curve();
+    assert.equal(c1.length, 15);
+    assert.deepEqual(await curve(), c1);
+
+    // ---- narrow screen ----
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${url}?narrow#data=spirals`);
+    await page.waitForSelector('#neuron-table');
+    await page.screenshot({ path: join(SHOTS, 'narrow.png'), fullPage: true });
+
+    assert.deepEqual(problems, [], 'no console errors or warnings');
+    const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith(`blob:${origin}/`) && !u.startsWith('data:'));
+    assert.deepEqual(foreign, [], 'no request leaves the local server');
+  } finally {
+    await browser.close();
+    server.close();
+    rmSync(out, { recursive: true, force: true });
+  }
+});

@@ -122,7 +122,7 @@ test('loadModel (Node) reads the single-file form too: same predictions; damaged
     assert.throws(() => loadModel(file), (e: unknown) => e instanceof ModelFileError && re.test(e.message));
   };
   fails(new TextEncoder().encode('a,b\n1,2\n'), /m\.dendrite: not a dendrite model file \(it does not start with DNDRMODL\)$/);
-  fails(bytes.subarray(0, bytes.length - 4), /m\.dendrite: the weights have \d+ bytes, the manifest says \d+ \(truncated or corrupt\)$/);
+  fails(bytes.subarray(0, bytes.length - 4), /m\.dendrite: weights file has \d+ bytes, the manifest says \d+ \(truncated or corrupt\)$/);
   const flipped = bytes.slice();
   flipped[flipped.length - 1] ^= 1;
   fails(flipped, /m\.dendrite: checksum mismatch \(corrupt weights\)/);

@@ -61,6 +61,7 @@ test('npm pack of a fresh clone, installed from the tarball into a project witho
       cpSync(join(repo, f), join(clone, f), { recursive: true });
     }
     cpSync(join(repo, 'native'), join(clone, 'native'), { recursive: true, filter: (p) => !p.includes(`native${'/'}build`) });
+    cpSync(join(repo, 'wasm'), join(clone, 'wasm'), { recursive: true, filter: (p) => !p.includes(`wasm${'/'}build`) });
     symlinkSync(join(repo, 'node_modules'), join(clone, 'node_modules'));
     sh('npm', ['pack', '--pack-destination', work, '--silent'], clone);
     const tgz = readdirSync(work).find((f) => f.endsWith('.tgz'));

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import {
   Activation, Adam, AdamW, Add, AvgPool1D, Bidirectional, Concatenate, Conv2DTranspose, GlobalAveragePooling1D, GlobalAveragePooling2D, GraphNetwork, Input,
   LayerNormalization, MultiHeadAttention, Multiply, Permute, PositionEmbedding, Reshape, SinusoidalEncoding, StepDecay, TransformerDecoderBlock,
-  TransformerEncoderBlock, UpSampling2D, AvgPool2D, BatchNorm, ConfigError, Conv1D, Conv2D, Dense, Dropout, Embedding, Flatten, GRU, LSTM, Layer,
+  TransformerEncoderBlock, UpSampling2D, ReduceLROnPlateau, AvgPool2D, BatchNorm, ConfigError, Conv1D, Conv2D, Dense, Dropout, Embedding, Flatten, GRU, LSTM, Layer,
   Masking, MaxPool1D, MaxPool2D, Model, Preprocessor, RMSProp, SGD, Sequential, SimpleRNN, Tensor, loadModel, mul, parseCsv, prepareTable,
   registerLayer, saveModel, tensor,
 } from '../../src/index.js';
@@ -249,4 +249,16 @@ test('model files stay small: per-epoch diagnostics are summarised in the manife
   assert.ok(m.history.epochs[59].diagnostics, 'the last record is kept');
   assert.ok(text.length < full / 4, `manifest ${text.length} bytes vs ${full} bytes of full history`);
   assert.ok(text.length < 20_000, `manifest is ${text.length} bytes`);
+});
+
+test('a spec gives the starting rate: it matches a model whose rate ReduceLROnPlateau lowered, and the lowered rate is saved', () => {
+  const spec = { input: [2], layers: [{ type: 'dense', units: 1, name: 'o' }], loss: 'mse', optimizer: { type: 'sgd', learningRate: 0.1 } };
+  const model = new Model(new Sequential([new Dense({ units: 1, name: 'o' })], { inputShape: [2] }), { loss: 'mse', optimizer: new SGD({ learningRate: 0.1 }) });
+  // minDelta 10: no epoch improves enough, so the rate halves after every epoch but the first
+  model.fit(rand([4, 2], 20), rand([4, 1], 21), { epochs: 3, callbacks: [new ReduceLROnPlateau({ monitor: 'loss', patience: 1, minDelta: 10 })] });
+  assert.ok(model.optimizer.learningRate < 0.1);
+  const dir = join(tmp(), 'plateau');
+  saveModel(dir, model, spec);
+  assert.equal(loadModel(dir).model.optimizer.learningRate, model.optimizer.learningRate);
+  assert.throws(() => saveModel(join(tmp(), 'x'), model, { ...spec, optimizer: { type: 'sgd', learningRate: 0.3 } }), (e: unknown) => e instanceof ConfigError && /learningRate is 0\.3 in the spec, but the model has 0\.1/.test(e.message));
 });

@@ -97,3 +97,42 @@ test('a loss is accepted as a name or a spec object, like initialisers', () => {
   assert.equal(b.loss.reduction, 'sum');
   assert.throws(() => new Model(net(), { loss: { type: 'mse2' }, optimizer: new SGD({ learningRate: 0.1 }) }), (e: unknown) => e instanceof ConfigError);
 });
+
+test('the graph, attention and spatial layers and adamw reject unknown keys with the closest one', () => {
+  const cases: [() => unknown, RegExp][] = [
+    [() => new api.LayerNormalization({ epsilion: 1e-5 } as never), /^layerNormalization\.epsilion: unknown key; did you mean "epsilon"\?/],
+    [() => new api.Add({ nmae: 'skip' } as never), /^add\.nmae: unknown key; did you mean "name"\?/],
+    [() => new api.Concatenate({ axes: 1 } as never), /^concatenate\.axes: unknown key; did you mean "axis"\?/],
+    [() => new api.MultiHeadAttention({ numHeads: 2, key_dim: 2 } as never), /^multiHeadAttention\.key_dim: unknown key; did you mean "keyDim"\?/],
+    [() => new api.TransformerEncoderBlock({ numHeads: 2, ff_dim: 4 } as never), /^transformerBlock\.ff_dim: unknown key; did you mean "ffDim"\?/],
+    [() => new api.UpSampling2D({ sizes: 2 } as never), /^upSampling2d\.sizes: unknown key; did you mean "size"\?/],
+    [() => new api.Reshape({ target_shape: [2] } as never), /^reshape\.target_shape: unknown key; did you mean "targetShape"\?/],
+    [() => new api.Conv2DTranspose({ filters: 1, kernelSize: 2, output_padding: 1 } as never), /^conv2dTranspose\.output_padding: unknown key; did you mean "outputPadding"\?/],
+    [() => new api.AdamW({ weight_decay: 0.1 } as never), /^adamw\.weight_decay: unknown key; did you mean "weightDecay"\?/],
+  ];
+  for (const [make, re] of cases) assert.throws(make, isConfig(re), re.source);
+});
+
+test('a spec accepts the graph form, an optimizer schedule and train.reduceLROnPlateau, and names typos in them', () => {
+  const graph = {
+    inputs: [{ name: 'x', shape: [2] }],
+    layers: [
+      { type: 'dense', units: 2, name: 'a', inbound: ['x'], trainable: false },
+      { type: 'dense', units: 2, name: 'b', inbound: ['x'] },
+      { type: 'add', name: 'sum', inbound: ['a', 'b'] },
+    ],
+    outputs: ['sum'],
+    loss: 'mse',
+    optimizer: { type: 'adamw', learningRate: 0.01, schedule: { type: 'stepDecay', every: 2 } },
+    train: { epochs: 1, reduceLROnPlateau: { patience: 1 } },
+  };
+  const spec = api.parseSpec(graph);
+  const model = api.buildModel(spec);
+  assert.ok(model.net instanceof api.GraphNetwork);
+  assert.equal(model.net.layers[0].trainable, false);
+  assert.ok(model.optimizer.schedule);
+  assert.deepEqual(model.toSpec().outputs, ['sum']);
+  assert.throws(() => api.parseSpec({ ...graph, output: ['sum'] }), isConfig(/spec: output: unknown key; did you mean "outputs"\?/));
+  assert.throws(() => api.parseSpec({ ...graph, train: { reduceLrOnPlateau: {} } }), isConfig(/train\.reduceLrOnPlateau: unknown key; did you mean "reduceLROnPlateau"\?/));
+  assert.throws(() => api.buildModel(api.parseSpec({ ...graph, layers: [...graph.layers.slice(0, 2), { type: 'add', name: 'sum', inbound: ['a', 'b'], nmae: 'x' }] })), isConfig(/layers\[2\] \(add "sum"\)\.nmae: unknown key; did you mean "name"\?/));
+});

@@ -62,13 +62,17 @@ export function specHelp(): string {
   ],
   "loss": "sse",                      sse | mse | crossEntropy | binaryCrossEntropy
   "reduction": "sum",                 optional: sum | mean (default sum for sse, else mean)
-  "optimizer": {"type": "sgd", "learningRate": 0.2},
+  "optimizer": {"type": "sgd", "learningRate": 0.2},   optional "schedule": {"type": "warmupCosine" | "stepDecay", …}
   "train": {"epochs": 100, "batchSize": 4, "shuffle": true, "seed": 1,
-            "validationSplit": 0.2, "earlyStopping": {"patience": 5},
+            "validationSplit": 0.2, "earlyStopping": {"patience": 5}, "reduceLROnPlateau": {"patience": 3},
             "stopWhen": {"loss": 0.0001}, "clipNorm": 1, "clipValue": 1, "truncation": 20},
   "columns": {"city": {"type": "categorical"}, "*": {"normalize": "range"}},
   "target": {"columns": ["price"], "type": "regression"}
 }
+Graph form (skip connections, several inputs/outputs): "inputs": [{"name": "x", "shape": [8]}] instead
+of "input", every layer has a "name" and "inbound": ["x"] (the tensors it reads; [["a"], ["b"]] for a
+shared layer called twice, "name#1" for its second output), optional "trainable": false, and
+"outputs": ["out"].
 
 Layer types: ${Object.keys(LAYER_FACTORIES).join(', ')}
   dense: units, activation, alpha, theta, preluInit, kernelInitializer, biasInitializer, useBias
@@ -79,13 +83,21 @@ Layer types: ${Object.keys(LAYER_FACTORIES).join(', ')}
     (simpleRNN: activation, alpha; lstm: unitForgetBias)
   embedding: inputDim, outputDim, maskZero; masking: maskValue; dropout: keepProb or rate
   batchNorm: momentum, epsilon, center, scale; flatten: (none)
-Activations: linear, logistic (sigmoid), tanh, relu, leakyRelu, prelu, threshold, softmax
+  conv2dTranspose: conv2d's and outputPadding; upSampling2d: size, interpolation
+  globalAveragePooling1d / globalAveragePooling2d: (none); add / multiply: (none); concatenate: axis
+  layerNormalization: epsilon, center, scale; reshape: targetShape; permute: dims
+  multiHeadAttention: numHeads, keyDim, valueDim, outputDim, useBias, causal, dropout, kernelInitializer
+  positionEmbedding: maxLength, initializer; sinusoidalEncoding: maxLength, base
+  transformerEncoderBlock / transformerDecoderBlock: numHeads, ffDim, keyDim, activation, normFirst, dropout, epsilon (encoder: causal)
+  bidirectional: layer (a simpleRNN, lstm or gru spec), mergeMode (concat | sum)
+Activations: linear, logistic (sigmoid), tanh, relu, leakyRelu, prelu, threshold, softmax, gelu
 Initializers: a name ("heNormal") or {"type": "randomNormal", "stddev": 0.01}; randomUniform,
   randomNormal, glorotNormal, glorotUniform, lecunNormal, lecunUniform, heNormal, heUniform,
   constant, zeros, ones
 Optimizers: ${Object.keys(OPTIMIZER_FACTORIES).join(', ')}
   sgd: learningRate, momentum, nesterov, weightDecay
   adam: learningRate, beta1, beta2, epsilon, weightDecay
+  adamw: adam's, weightDecay decoupled (default 0.01)
   rmsprop: learningRate, rho, momentum, epsilon, centered, weightDecay
 
 Every key is checked: a misspelt one is an error that names it and the closest valid key.

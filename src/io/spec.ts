@@ -433,5 +433,6 @@ export function checkSpecMatchesModel(spec: ModelSpec, model: Model, source = 's
   }
   const opt = buildOptimizer(spec);
   if (opt.type !== model.optimizer.type) throw new ConfigError(`${source}: "optimizer.type" is "${opt.type}", but the model's optimizer is "${model.optimizer.type}"`);
-  compareConfigs(opt.config(), model.optimizer.config(), `${source}: optimizer`);
+  // the spec gives the rate training started with; schedules and ReduceLROnPlateau change the current one
+  compareConfigs(opt.config(), { ...model.optimizer.config(), learningRate: model.optimizer.initialLearningRate }, `${source}: optimizer`);
 }

@@ -26,6 +26,11 @@ export abstract class Optimizer {
    * `ReduceLROnPlateau`).
    */
   baseLearningRate: number;
+  /**
+   * The rate the optimiser was made with (a spec's `learningRate`), before any schedule or
+   * `ReduceLROnPlateau` changed it: a spec is checked against a trained model with it.
+   */
+  readonly initialLearningRate: number;
   /** Learning-rate schedule: before each update, learningRate = baseLearningRate × schedule.factor(update). */
   schedule: LearningRateSchedule | null = null;
   protected readonly states = new Map<string, ParamState>();
@@ -34,6 +39,7 @@ export abstract class Optimizer {
     this.learningRate = checkPositive(learningRate, `${where}.learningRate`);
     this.weightDecay = checkNumber(weightDecay, `${where}.weightDecay`, { min: 0 });
     this.baseLearningRate = this.learningRate;
+    this.initialLearningRate = this.learningRate;
   }
 
   /** Type name as in the spec (`sgd`, `adam`, …). */

@@ -13,7 +13,7 @@ export type OptimizerFactory = (spec: OptimizerSpec, where: string) => Optimizer
  *
  * @example
  * ```ts
- * Object.keys(OPTIMIZER_FACTORIES); // ['sgd', 'adam', 'rmsprop']
+ * Object.keys(OPTIMIZER_FACTORIES); // ['sgd', 'adam', 'adamw', 'rmsprop']
  * ```
  */
 export const OPTIMIZER_FACTORIES: Readonly<Record<string, OptimizerFactory>> = Object.create(null) as Record<string, OptimizerFactory>;

@@ -1,6 +1,7 @@
 import { ConfigError } from '../errors.js';
 import type { Callback, EpochLog, TrainingControl } from './callbacks.js';
 import type { Monitor } from './early-stopping.js';
+import { checkKeys, checkObject } from '../validate.js';
 
 /** Options of {@link ReduceLROnPlateau}. @example `const o: ReduceLROnPlateauOptions = { monitor: 'valLoss', patience: 3, factor: 0.5 };` */
 export interface ReduceLROnPlateauOptions {
@@ -47,9 +48,7 @@ export class ReduceLROnPlateau implements Callback {
   private cooling = 0;
 
   constructor(opts: ReduceLROnPlateauOptions = {}) {
-    if (!opts || typeof opts !== 'object') throw new ConfigError(`reduceLROnPlateau needs an options object, received ${JSON.stringify(opts)}`);
-    const known = ['monitor', 'factor', 'patience', 'minDelta', 'cooldown', 'minLearningRate'];
-    for (const k of Object.keys(opts)) if (!known.includes(k)) throw new ConfigError(`reduceLROnPlateau: unknown option "${k}"; expected one of ${known.join(', ')}`);
+    checkKeys(checkObject(opts, 'reduceLROnPlateau'), ['monitor', 'factor', 'patience', 'minDelta', 'cooldown', 'minLearningRate'], 'reduceLROnPlateau');
     const monitor = opts.monitor ?? 'valLoss';
     if (!MONITORS.includes(monitor)) throw new ConfigError(`reduceLROnPlateau.monitor must be one of ${MONITORS.join(', ')}, received ${JSON.stringify(monitor)}`);
     const f = opts.factor ?? 0.1;

@@ -198,7 +198,8 @@ export class Model {
   toSpec(): ModelSpec {
     const net = this.net instanceof GraphNetwork ? graphSpec(this.net) : { input: [...this.net.inputShape], layers: this.net.layers.map((l) => l.config() as LayerSpec) };
     const optimizer = this.optimizer.config();
-    if (this.optimizer.schedule) optimizer.schedule = this.optimizer.schedule.config();
+    // the schedule scales the base rate (learningRate is the current, scheduled one)
+    if (this.optimizer.schedule) Object.assign(optimizer, { learningRate: this.optimizer.baseLearningRate, schedule: this.optimizer.schedule.config() });
     return JSON.parse(JSON.stringify({
       ...net,
       loss: this.loss.name,

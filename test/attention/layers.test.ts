@@ -39,7 +39,7 @@ test('LayerNormalization: hand-checkable forward, gradients, options', () => {
   assert.throws(() => new LayerNormalization({ epsilon: -1 }), (e: unknown) =>
     e instanceof ConfigError && /layerNormalization.epsilon must be a positive number, received -1/.test(e.message));
   assert.throws(() => new LayerNormalization({ epsilom: 1 } as never), (e: unknown) =>
-    e instanceof ConfigError && /unknown option "epsilom"/.test(e.message));
+    e instanceof ConfigError && /layerNormalization\.epsilom: unknown key; did you mean "epsilon"\?/.test(e.message));
 });
 
 test('MultiHeadAttention: one head by hand, weights on request, gradients of everything', () => {

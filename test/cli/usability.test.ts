@@ -33,7 +33,7 @@ test('dendrite --version prints the package version; dendrite help spec prints t
   const s = run(['help', 'spec']);
   assert.equal(s.status, 0);
   assert.match(s.stdout, /Layer types: .*dense/);
-  assert.match(s.stdout, /Optimizers: sgd, adam, rmsprop/);
+  assert.match(s.stdout, /Optimizers: sgd, adam, adamw, rmsprop/);
 });
 
 test('float32 shortest round trip: no float64 noise', () => {

@@ -112,7 +112,7 @@ test('layers: Conv2DTranspose (weight [channels, filters, kh, kw]), UpSampling2D
   assert.deepEqual(new Sequential([new GlobalAveragePooling1D()], { inputShape: [3, 2] }).outputShape, [3]);
   assert.throws(() => new Conv2DTranspose({ filters: 2, kernelSize: 3, strides: 2, outputPadding: 2 }), isConfig(/outputPadding must be smaller than the stride 2×2/));
   assert.throws(() => new Conv2DTranspose({ filters: 2, kernelSize: 3, padding: 'full' as 'same' }), isConfig(/padding must be "valid", "same" or an integer ≥ 0, received "full"/));
-  assert.throws(() => new Conv2DTranspose({ filters: 2, kernelSize: 3, dilation: 2 } as never), isConfig(/unknown option "dilation"/));
+  assert.throws(() => new Conv2DTranspose({ filters: 2, kernelSize: 3, dilation: 2 } as never), isConfig(/conv2dTranspose\.dilation: unknown key/));
   assert.throws(() => new Sequential([new UpSampling2D()], { inputShape: [4] }), isShape(/expects images \[channels, height, width\], received input shape \[4\]/));
   assert.throws(() => new UpSampling2D({ interpolation: 'bilinear' as 'nearest' }), isConfig(/only "nearest" is supported/));
   assert.throws(() => new Sequential([new GlobalAveragePooling2D()], { inputShape: [4, 4] }), isShape(/expects feature maps/));

@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  Activation, Adam, AvgPool1D, AvgPool2D, BatchNorm, ConfigError, Conv1D, Conv2D, Dense, Dropout, Embedding, Flatten, GRU, LSTM, Layer,
+  Activation, Adam, AdamW, Add, AvgPool1D, Bidirectional, Concatenate, Conv2DTranspose, GlobalAveragePooling1D, GlobalAveragePooling2D, GraphNetwork, Input,
+  LayerNormalization, MultiHeadAttention, Multiply, Permute, PositionEmbedding, Reshape, SinusoidalEncoding, StepDecay, TransformerDecoderBlock,
+  TransformerEncoderBlock, UpSampling2D, ReduceLROnPlateau, AvgPool2D, BatchNorm, ConfigError, Conv1D, Conv2D, Dense, Dropout, Embedding, Flatten, GRU, LSTM, Layer,
   Masking, MaxPool1D, MaxPool2D, Model, Preprocessor, RMSProp, SGD, Sequential, SimpleRNN, Tensor, loadModel, mul, parseCsv, prepareTable,
   registerLayer, saveModel, tensor,
 } from '../../src/index.js';
@@ -79,6 +81,60 @@ const CASES: Case[] = [
     opt: () => new SGD({ learningRate: 0.1 }), loss: 'mse',
     x: rand([3, 4, 2], 8), y: rand([3, 4, 2], 9),
   },
+  {
+    name: 'conv2d transpose, up-sampling, global average pooling 2-D; adamw with a step-decay schedule; mse',
+    net: () => new Sequential([
+      new Conv2DTranspose({ filters: 2, kernelSize: 2, strides: 2, padding: 'same', activation: 'relu' }),
+      new UpSampling2D({ size: 2 }),
+      new GlobalAveragePooling2D(),
+      new Dense({ units: 1 }),
+    ], { inputShape: [1, 3, 3], seed: 10 }),
+    opt: () => {
+      const o = new AdamW({ learningRate: 0.01, weightDecay: 0.05 });
+      o.schedule = new StepDecay({ every: 3, factor: 0.5 });
+      return o;
+    },
+    loss: 'mse',
+    x: rand([4, 1, 3, 3], 10), y: rand([4, 1], 11),
+  },
+  {
+    name: 'position embeddings, layer norm, attention, transformer blocks, bidirectional GRU, reshape, permute, global average pooling 1-D; adam; mse',
+    net: () => new Sequential([
+      new Embedding({ inputDim: 6, outputDim: 4 }),
+      new PositionEmbedding({ maxLength: 5 }),
+      new SinusoidalEncoding({ maxLength: 5 }),
+      new LayerNormalization({ epsilon: 1e-5 }),
+      new MultiHeadAttention({ numHeads: 2, keyDim: 2, causal: true }),
+      new TransformerEncoderBlock({ numHeads: 2, ffDim: 6, dropout: 0.1 }),
+      new TransformerDecoderBlock({ numHeads: 1, ffDim: 4, activation: 'gelu' }),
+      new Bidirectional({ layer: new GRU({ units: 2, returnSequences: true }), mergeMode: 'concat' }),
+      new Reshape({ targetShape: [2, 8] }),
+      new Permute({ dims: [2, 1] }),
+      new GlobalAveragePooling1D(),
+      new Dense({ units: 1 }),
+    ], { inputShape: [4], seed: 12 }),
+    opt: () => new Adam({ learningRate: 0.01 }), loss: 'mse',
+    x: rand([3, 4], 12, 6), y: rand([3, 1], 13),
+  },
+  {
+    name: 'a graph: add, multiply, concatenate, a shared layer called twice, a frozen layer; sgd; mse',
+    net: () => {
+      const x = Input({ shape: [4], name: 'x' });
+      const h1 = new Dense({ units: 3, activation: 'tanh', name: 'h1' }).apply(x);
+      const frozen = new Dense({ units: 3, name: 'frozen' });
+      frozen.trainable = false;
+      const h2 = frozen.apply(x);
+      const shared = new Dense({ units: 3, name: 'shared' });
+      const s1 = shared.apply(h1);
+      const s2 = shared.apply(h2);
+      const sum = new Add({ name: 'sum' }).apply([s1, s2]);
+      const prod = new Multiply({ name: 'prod' }).apply([h1, sum]);
+      const both = new Concatenate({ name: 'both' }).apply([sum, prod]);
+      return new GraphNetwork({ inputs: x, outputs: new Dense({ units: 1, name: 'out' }).apply(both), seed: 14 });
+    },
+    opt: () => new SGD({ learningRate: 0.05, momentum: 0.5 }), loss: 'mse',
+    x: rand([5, 4], 14), y: rand([5, 1], 15),
+  },
 ];
 
 function weightsOf(m: Model): number[][] {
@@ -104,6 +160,7 @@ for (const c of CASES) {
     assert.deepEqual(weightsOf(loaded), weightsOf(model), 'identical continued training after loadModel');
     assert.deepEqual(weightsOf(viaJson), weightsOf(model), 'identical continued training after fromJSON');
     assert.deepEqual(loaded.history.epochs.map((e) => e.loss), model.history.epochs.map((e) => e.loss));
+    assert.equal(loaded.net.constructor, model.net.constructor, 'a graph loads as a graph');
   });
 }
 
@@ -192,4 +249,16 @@ test('model files stay small: per-epoch diagnostics are summarised in the manife
   assert.ok(m.history.epochs[59].diagnostics, 'the last record is kept');
   assert.ok(text.length < full / 4, `manifest ${text.length} bytes vs ${full} bytes of full history`);
   assert.ok(text.length < 20_000, `manifest is ${text.length} bytes`);
+});
+
+test('a spec gives the starting rate: it matches a model whose rate ReduceLROnPlateau lowered, and the lowered rate is saved', () => {
+  const spec = { input: [2], layers: [{ type: 'dense', units: 1, name: 'o' }], loss: 'mse', optimizer: { type: 'sgd', learningRate: 0.1 } };
+  const model = new Model(new Sequential([new Dense({ units: 1, name: 'o' })], { inputShape: [2] }), { loss: 'mse', optimizer: new SGD({ learningRate: 0.1 }) });
+  // minDelta 10: no epoch improves enough, so the rate halves after every epoch but the first
+  model.fit(rand([4, 2], 20), rand([4, 1], 21), { epochs: 3, callbacks: [new ReduceLROnPlateau({ monitor: 'loss', patience: 1, minDelta: 10 })] });
+  assert.ok(model.optimizer.learningRate < 0.1);
+  const dir = join(tmp(), 'plateau');
+  saveModel(dir, model, spec);
+  assert.equal(loadModel(dir).model.optimizer.learningRate, model.optimizer.learningRate);
+  assert.throws(() => saveModel(join(tmp(), 'x'), model, { ...spec, optimizer: { type: 'sgd', learningRate: 0.3 } }), (e: unknown) => e instanceof ConfigError && /learningRate is 0\.3 in the spec, but the model has 0\.1/.test(e.message));
 });

@@ -125,5 +125,5 @@ test('loadModel (Node) reads the single-file form too: same predictions; damaged
   fails(bytes.subarray(0, bytes.length - 4), /m\.dendrite: weights file has \d+ bytes, the manifest says \d+ \(truncated or corrupt\)$/);
   const flipped = bytes.slice();
   flipped[flipped.length - 1] ^= 1;
-  fails(flipped, /m\.dendrite: checksum mismatch \(corrupt weights\)/);
+  fails(flipped, /m\.dendrite: checksum mismatch \(corrupt weights file\)/);
 });

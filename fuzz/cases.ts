@@ -415,7 +415,8 @@ async function runCsv(g: Gen, work: string): Promise<CaseResult> {
 
 // ---------------------------------------------------------------- IDX
 
-function idxBytes(type: number, shape: number[], data: Uint8Array): Uint8Array {
+/** Bytes of an IDX file: magic (0, 0, type, ndims), big-endian dimensions, then `data`. */
+export function idxBytes(type: number, shape: number[], data: Uint8Array): Uint8Array {
   const head = new Uint8Array(4 + 4 * shape.length);
   const v = new DataView(head.buffer);
   head[2] = type;

@@ -23,5 +23,5 @@ export type { TfjsModelJson } from './tfjs.js';
 export { serveTraining, trainInWorker } from './worker.js';
 export type { TrainJob, PlainTensor, PlainWeights, WorkerTrainingResult, MessageEndpoint } from './worker.js';
 export { modelToBytes, modelToBlob, loadModelFromBytes, loadModelFromUrl, saveModelToIndexedDB, loadModelFromIndexedDB, deleteModelFromIndexedDB } from './model-bytes.js';
-export { parseManifest, decodeModel, tensorTableDigest, tensorTableBytes, sealManifest, splitModelFile, MODEL_FILE_MAGIC, WEIGHTS_FILE_PATTERN, MAX_MANIFEST_BYTES } from './model-format.js';
-export type { Sha256 } from './model-format.js';
+export { parseManifest, parseManifestJson, decodeModel, tensorTableDigest, tensorTableBytes, sealManifest, splitModelFile, MODEL_FILE_MAGIC, WEIGHTS_FILE_PATTERN, MAX_MANIFEST_BYTES } from './model-format.js';
+export type { Sha256, DecodeOptions } from './model-format.js';

@@ -1,6 +1,6 @@
 import { ConfigError, ModelFileError } from '../errors.js';
 import type { Model } from '../train/model.js';
-import { MODEL_FILE_HEADER, MODEL_FILE_MAGIC, decodeModel, parseManifest as checkManifest, sealManifest, splitModelFile, tensorTableBytes } from './model-format.js';
+import { MODEL_FILE_HEADER, MODEL_FILE_MAGIC, decodeModel, parseManifestJson, sealManifest, splitModelFile, tensorTableBytes } from './model-format.js';
 import type { LoadedModel, Manifest } from './model-format.js';
 import { serializeModel } from './model-json.js';
 import type { SerializeOptions } from './model-json.js';
@@ -70,25 +70,8 @@ async function finish(m: Manifest, weights: Uint8Array, name: string): Promise<L
   if (weights.length !== m.byteLength) {
     throw new ModelFileError(`${name}: the weights have ${weights.length} bytes, the manifest says ${m.byteLength} (truncated or corrupt)`);
   }
-  // WebCrypto digests are asynchronous: compute both before the (synchronous) decoder asks for them
-  const table = tensorTableBytes(m.tensors);
-  const digests: [Uint8Array, string][] = [[weights, await sha256Hex(weights)], [table, await sha256Hex(table)]];
-  const sha256 = (b: Uint8Array): string => {
-    const hit = digests.find(([d]) => d.length === b.length && d.every((v, i) => v === b[i]));
-    if (!hit) throw new ModelFileError(`${name}: internal error: no digest computed for ${b.length} bytes`);
-    return hit[1];
-  };
-  return decodeModel(m, weights, { file: `${name} manifest`, weightsFile: name, sha256 });
-}
-
-function parseManifest(json: Uint8Array | string, name: string): Manifest {
-  let m: unknown;
-  try {
-    m = JSON.parse(typeof json === 'string' ? json : new TextDecoder('utf-8', { fatal: true }).decode(json));
-  } catch (e) {
-    throw new ModelFileError(`${name}: corrupt manifest (${(e as Error).message})`);
-  }
-  return checkManifest(m, name);
+  const digests = { weights: await sha256Hex(weights), tensors: await sha256Hex(tensorTableBytes(m.tensors)) };
+  return decodeModel(m, weights, { file: `${name} manifest`, weightsFile: name, digests });
 }
 
 /**
@@ -133,7 +116,7 @@ export async function loadModelFromUrl(url: string | URL, init?: RequestInit): P
   };
   const first = await get(target);
   if (first.length >= 8 && new TextDecoder().decode(first.subarray(0, 8)) === MODEL_FILE_MAGIC) return loadModelFromBytes(first, target.href);
-  const m = parseManifest(first, target.href);
+  const m = parseManifestJson(first, target.href);
   const wurl = new URL(m.weightsFile, target);
   if (wurl.origin !== target.origin || !/^weights-[0-9a-f]{16}\.bin$/.test(m.weightsFile)) {
     throw new ModelFileError(`${target.href}: weightsFile ${JSON.stringify(m.weightsFile)} is not a weights file name next to the manifest`);

@@ -3,7 +3,7 @@ import { ModelFileError } from '../errors.js';
 import type { Model } from '../train/model.js';
 import type { ModelSpec } from './spec.js';
 import { fsFailure, makeDirs, readRegularFileSync } from '../data/node-files.js';
-import { MAX_MANIFEST_BYTES, decodeModel, parseManifest, sealManifest, splitModelFile, tensorTableBytes } from './model-format.js';
+import { MAX_MANIFEST_BYTES, decodeModel, parseManifestJson, sealManifest, splitModelFile, tensorTableBytes } from './model-format.js';
 import type { LoadedModel, Manifest } from './model-format.js';
 import { serializeModel } from './model-json.js';
 import type { SerializeOptions } from './model-json.js';
@@ -140,13 +140,7 @@ export function readManifest(dir: string): Manifest {
   if (!isDir) throw new ModelFileError(`${dir}: not a model directory (it does not exist or is not a directory)`);
   const path = join(dir, MANIFEST);
   const bytes = readRegularFileSync(path, { noFollow: true, maxBytes: MAX_MANIFEST_BYTES, what: `${MANIFEST} (a saved dendrite model's manifest)`, fail });
-  let raw: unknown;
-  try {
-    raw = JSON.parse(bytes.toString('utf8'));
-  } catch (e) {
-    throw new ModelFileError(`${path}: corrupt manifest (${(e as Error).message})`);
-  }
-  return parseManifest(raw, path);
+  return parseManifestJson(bytes.toString('utf8'), path);
 }
 
 /**

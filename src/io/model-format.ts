@@ -47,6 +47,37 @@ export interface LoadedModel {
 /** A SHA-256 function returning lowercase hex (Node: `createHash`; a browser supplies its own). */
 export type Sha256 = (bytes: Uint8Array) => string;
 
+/**
+ * How {@link decodeModel} checks the checksums: with a synchronous SHA-256, or with the digests
+ * of the weights and of {@link tensorTableBytes} computed beforehand (WebCrypto is asynchronous).
+ * `file` and `weightsFile` name the sources in errors.
+ *
+ * @example
+ * ```ts
+ * const opts: DecodeOptions = { file: 'm.dendrite', weightsFile: 'm.dendrite', digests: { weights: w, tensors: t } };
+ * ```
+ */
+export type DecodeOptions = { file: string; weightsFile: string } & ({ sha256: Sha256 } | { digests: { weights: string; tensors: string } });
+
+/**
+ * Parses a manifest from JSON text or UTF-8 bytes and validates it ({@link parseManifest});
+ * text that is not JSON is a `ModelFileError` naming `name`.
+ *
+ * @example
+ * ```ts
+ * const m = parseManifestJson(await (await fetch(url)).text(), url);
+ * ```
+ */
+export function parseManifestJson(json: Uint8Array | string, name: string): Manifest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(typeof json === 'string' ? json : new TextDecoder('utf-8', { fatal: true }).decode(json));
+  } catch (e) {
+    throw new ModelFileError(`${name}: corrupt manifest (${(e as Error).message})`);
+  }
+  return parseManifest(raw, name);
+}
+
 const STOP_REASONS = ['converged', 'maxEpochs', 'earlyStopping', 'callback'];
 const HEX64 = /^[0-9a-f]{64}$/;
 const MAX_DIMS = 8;
@@ -296,15 +327,16 @@ const BUILD_SLACK = 16 * 1024 * 1024;
  * const { model } = decodeModel(m, weightsBytes, { file: 'manifest.json', weightsFile: m.weightsFile, sha256 });
  * ```
  */
-export function decodeModel(m: Manifest, weights: Uint8Array, opts: { file: string; weightsFile: string; sha256: Sha256 }): LoadedModel {
+export function decodeModel(m: Manifest, weights: Uint8Array, opts: DecodeOptions): LoadedModel {
   const { file, weightsFile } = opts;
   if (weights.length !== m.byteLength) {
     throw new ModelFileError(`${weightsFile}: weights file has ${weights.length} bytes, the manifest says ${m.byteLength} (truncated or corrupt)`);
   }
-  const sha = opts.sha256(weights);
+  const digests = 'digests' in opts ? opts.digests : { weights: opts.sha256(weights), tensors: tensorTableDigest(m.tensors, opts.sha256) };
+  const sha = digests.weights;
   if (sha !== m.checksum.value) throw new ModelFileError(`${weightsFile}: checksum mismatch (corrupt weights file): expected sha256 ${m.checksum.value}, computed ${sha}`);
   if (m.checksum.tensors !== undefined) {
-    const t = tensorTableDigest(m.tensors, opts.sha256);
+    const t = digests.tensors;
     if (t !== m.checksum.tensors) throw new ModelFileError(`${file}: field "tensors" does not match "checksum.tensors" (the tensor table was edited or is corrupt): expected sha256 ${m.checksum.tensors}, computed ${t}`);
   }
   let spec: ModelSpec;
@@ -406,12 +438,7 @@ export function splitModelFile(b: Uint8Array, name: string): { manifest: Manifes
   }
   const len = new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(8, true);
   if (MODEL_FILE_HEADER + len > b.length) throw new ModelFileError(`${name}: the manifest runs past the end (${b.length} bytes; truncated)`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(b.subarray(MODEL_FILE_HEADER, MODEL_FILE_HEADER + len)));
-  } catch (e) {
-    throw new ModelFileError(`${name}: corrupt manifest (${(e as Error).message})`);
-  }
+  const manifest = parseManifestJson(b.subarray(MODEL_FILE_HEADER, MODEL_FILE_HEADER + len), name);
   // a copy, so that the tensors' float32 views are aligned
-  return { manifest: parseManifest(raw, name), weights: b.slice(MODEL_FILE_HEADER + len) };
+  return { manifest, weights: b.slice(MODEL_FILE_HEADER + len) };
 }

@@ -5,20 +5,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { idxBytes } from '../../fuzz/cases.js';
 import { readIdx, readIdxImages, readIdxLabels, loadIdxDataset, findIdxFiles, FASHION_MNIST_CLASSES, DataError, ConfigError, Rng } from '../../src/index.js';
 
-/** Bytes of an IDX file: magic (0, 0, type, ndims), big-endian dimensions, then `data`. */
-function idx(type: number, shape: number[], data: Uint8Array): Uint8Array {
-  const head = new Uint8Array(4 + 4 * shape.length);
-  const v = new DataView(head.buffer);
-  head[2] = type;
-  head[3] = shape.length;
-  shape.forEach((d, i) => v.setUint32(4 + 4 * i, d, false));
-  const out = new Uint8Array(head.length + data.length);
-  out.set(head);
-  out.set(data, head.length);
-  return out;
-}
+// Bytes of an IDX file (the fuzz harness builds its inputs with the same helper)
+const idx = idxBytes;
 
 function withDir(fn: (dir: string) => Promise<void>): () => Promise<void> {
   return async () => {

@@ -73,7 +73,9 @@ export const train: Command = {
     // divergence is reported even with --json or --quiet: it decides whether the model is any use
     const divergence = new DivergenceWatch({ fail: flag(a, 'fail-on-divergence'), warn: (m) => process.stderr.write(m + '\n') });
     callbacks.push(divergence);
-    if (ckpt) callbacks.push(checkpointCallback(ckpt, model, loaded ? loaded.spec : spec, data.preprocessing));
+    // a resumed model keeps its checkpoint's spec (the given one was checked to describe it)
+    const savedSpec = loaded ? loaded.spec : spec;
+    if (ckpt) callbacks.push(checkpointCallback(ckpt, model, savedSpec, data.preprocessing));
     let failure: unknown = null;
     if (epochs > done) {
       try {
@@ -93,11 +95,11 @@ export const train: Command = {
     if (failure) {
       // a failed run never replaces the model at --out: its last good weights go to a new place
       const keep = freshSibling(out, 'last-good');
-      saveModel(keep, model, { spec: loaded ? loaded.spec : spec });
+      saveModel(keep, model, { spec: savedSpec });
       process.stderr.write(`the last good weights were saved to ${keep}; ${out} was left as it was\n`);
       throw failure;
     }
-    saveModel(out, model, { spec: loaded ? loaded.spec : spec });
+    saveModel(out, model, { spec: savedSpec });
     if (json) {
       process.stdout.write(toJson({ ...trainJson(model.history), model: out }));
     } else {

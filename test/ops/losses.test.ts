@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tensor, sse, mse, crossEntropy, softmaxCrossEntropy, binaryCrossEntropy, softmax, ShapeError, ConfigError } from '../src/index.js';
-import { gradCheck, randT, assertClose } from './helpers/gradcheck.js';
+import { tensor, sse, mse, crossEntropy, softmaxCrossEntropy, binaryCrossEntropy, softmax, ShapeError, ConfigError } from '../../src/index.js';
+import { gradCheck, randT, assertClose } from '../helpers/gradcheck.js';
 
 test('losses: forward on hand-checkable values', () => {
   assertClose([sse(tensor([[0.4715]]), tensor([[0.94]])).item()], [0.5 * 0.4685 * 0.4685], 1e-6);

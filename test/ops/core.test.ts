@@ -4,8 +4,8 @@ import {
   tensor, matmul, affine, add, sub, mul, div, exp, log, sum, mean, logistic, tanh, relu, leakyRelu,
   identity, prelu, softmax, threshold, reshape, concat, slice, transpose, neg, square, sqrt,
   ShapeError, ConfigError,
-} from '../src/index.js';
-import { gradCheck, randT, assertClose } from './helpers/gradcheck.js';
+} from '../../src/index.js';
+import { gradCheck, randT, assertClose } from '../helpers/gradcheck.js';
 
 test('matmul forward on hand-checkable numbers, all transpositions', () => {
   const a = tensor([[1, 2], [3, 4]]);

@@ -12,7 +12,7 @@ interface Entry { shape: number[]; data: number[] }
 type Fixture = Record<string, unknown>;
 
 function load(name: string): Fixture {
-  return JSON.parse(readFileSync(new URL(`../../../test/attention/fixtures/${name}.json`, import.meta.url), 'utf8')) as Fixture;
+  return JSON.parse(readFileSync(new URL(`../../../test/fixtures/attention/${name}.json`, import.meta.url), 'utf8')) as Fixture;
 }
 
 function t(e: unknown, requiresGrad = false): Tensor {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sigmoidCrossEntropy, binaryCrossEntropy, logistic, tensor, ShapeError } from '../src/index.js';
-import { gradCheck, randT } from './helpers/gradcheck.js';
+import { sigmoidCrossEntropy, binaryCrossEntropy, logistic, tensor, ShapeError } from '../../src/index.js';
+import { gradCheck, randT } from '../helpers/gradcheck.js';
 
 test('sigmoidCrossEntropy: hand values, equal to binaryCrossEntropy of the sigmoid, stable for large logits, gradient σ(z) − t', () => {
   assert.ok(Math.abs(sigmoidCrossEntropy(tensor([[0]]), tensor([[1]])).item() - Math.LN2) < 1e-7);

@@ -36,6 +36,8 @@ export interface RunInfo {
   accBudget: number;
   /** A remark for the top of the report (`--note`). */
   note?: string;
+  /** The float32 FMA peak measured in this run (bench/fma-peak.c), GFLOP/s; set when W-GEMM ran. */
+  fmaPeak?: { isa: string; gflops1: number; gflops2: number };
   machine: {
     cpu: string; cores: number; memoryGiB: number; simd: string; node: string; dendrite: string; backends: string;
     torch: string; numpy: string; tfjs: string; tfjsWasm: string; brainjs: string;
@@ -44,7 +46,7 @@ export interface RunInfo {
 
 const NAMES: Record<string, string> = {
   'dendrite-native': 'dendrite (native)', 'dendrite-wasm': 'dendrite (wasm)', 'dendrite-js': 'dendrite (js)', pytorch: 'PyTorch', numpy: 'numpy',
-  'tfjs-cpu': 'tfjs (cpu)', 'tfjs-wasm': 'tfjs (wasm)', brainjs: 'brain.js',
+  onnxruntime: 'ONNX Runtime', 'tfjs-cpu': 'tfjs (cpu)', 'tfjs-wasm': 'tfjs (wasm)', brainjs: 'brain.js',
 };
 const JS_PEERS = ['tfjs-cpu', 'tfjs-wasm', 'brainjs'];
 const TITLES: Record<Workload, string> = {
@@ -253,6 +255,46 @@ function workloadTable(w: Workload, rs: Aggregate[]): string {
   return table(['system', 'setting', ...ks.map(([, l]) => l), 'peak MiB', `dendrite ÷ this (${main[1]}${main[2] ? ', lower is better' : ''})`, 'runs', 'notes'], rows);
 }
 
+/** Issue 17's targets: dendrite (native) against PyTorch at its best, ONNX Runtime, and the machine's FMA peak. */
+function speedSummary(run: RunInfo, rs: Aggregate[]): string {
+  const rows: string[][] = [];
+  const v = (a: Aggregate | undefined, k: string) => a?.metrics[k]?.median;
+  const row = (label: string, mine: number | undefined, ref: number | undefined, refLabel: string, target: number, lower = false) => {
+    const r = mine !== undefined && ref !== undefined ? mine / ref : undefined;
+    const ok = r === undefined ? '' : (lower ? r <= target : r >= target) ? ' ✓' : ' ✗';
+    rows.push([label, fmt(mine), ref === undefined ? '–' : `${fmt(ref)} (${refLabel})`, `${fmtRatio(r)}${ok}`, `${lower ? '≤' : '≥'} ${target}×`]);
+  };
+  const on = (w: Workload) => rs.filter((r) => r.workload === w);
+  for (const [w, key, label, target] of [
+    ['mlp', 'examples_per_s', 'W-MLP training, examples/s', 1.5], ['cnn', 'examples_per_s', 'W-CNN training, examples/s', 2.0],
+    ['lstm', 'sequences_per_s', 'W-LSTM training, sequences/s', 2.5],
+  ] as const) {
+    const torch = best(on(w), 'pytorch', key);
+    if (torch || best(on(w), 'dendrite-native', key)) row(label, v(best(on(w), 'dendrite-native', key), key), v(torch, key), `PyTorch, ${torch?.variant ?? ''}`, target);
+  }
+  const ortLatency = best(on('infer'), 'onnxruntime', 'latency_us', true);
+  const ortBatch = best(on('infer'), 'onnxruntime', 'batch1000_examples_per_s');
+  if (ortLatency) {
+    row('W-INFER latency, µs (lower is better)', v(best(on('infer'), 'dendrite-native', 'latency_us', true), 'latency_us'), v(ortLatency, 'latency_us'),
+      `ONNX Runtime, ${ortLatency.variant}`, 0.7, true);
+    row('W-INFER batch 1,000, examples/s', v(best(on('infer'), 'dendrite-native', 'batch1000_examples_per_s'), 'batch1000_examples_per_s'),
+      v(ortBatch, 'batch1000_examples_per_s'), `ONNX Runtime, ${ortBatch?.variant ?? ''}`, 1.2);
+  }
+  const sizes = gemmSizes(on('gemm'));
+  const n = sizes[sizes.length - 1];
+  if (n !== undefined && run.fmaPeak) {
+    const g = v(best(on('gemm'), 'dendrite-native', `gflops_${n}`, false, 2), `gflops_${n}`);
+    row(`W-GEMM ${n}³, 2 threads, GFLOP/s: share of the FMA peak`, g, run.fmaPeak.gflops2, `measured peak, ${run.fmaPeak.isa}`, 0.85);
+  }
+  for (const w of ['mlp', 'cnn', 'lstm', 'attn'] as const) {
+    const key = w === 'lstm' || w === 'attn' ? 'sequences_per_s' : 'examples_per_s';
+    const mine = best(on(w), 'dendrite-native', key);
+    const torch = best(on(w), 'pytorch', key);
+    if (mine && torch) row(`${TITLES[w].split(' — ')[0]} peak memory, MiB`, mine.peakRssMiB, torch.peakRssMiB, `PyTorch, ${torch.variant}`, 0.75, true);
+  }
+  return table(['measure', 'dendrite (native)', 'reference', 'dendrite ÷ reference', 'target'], rows);
+}
+
 /** The whole of bench/RESULTS.md. */
 export function renderResults(run: RunInfo, rs: Aggregate[]): string {
   const m = run.machine;
@@ -284,6 +326,13 @@ export function renderResults(run: RunInfo, rs: Aggregate[]): string {
     'for W-GEMM, at the same thread count).',
     '',
     summary(rs),
+    '',
+    '## Summary (issue 17 targets)',
+    '',
+    'dendrite\'s native backend against PyTorch at its best thread setting (training), ONNX Runtime at its best',
+    `thread setting (inference) and the float32 FMA peak measured in this run (bench/fma-peak.c${run.fmaPeak ? `: ${fmt(run.fmaPeak.gflops1)} GFLOP/s on 1 thread, ${fmt(run.fmaPeak.gflops2)} on 2, ${run.fmaPeak.isa}` : ': not measured'}).`,
+    '',
+    speedSummary(run, rs),
     '',
     ...(rs.some((r) => r.system === 'dendrite-wasm') ? [
       '## WebAssembly backend (issue 13 targets)',

@@ -25,7 +25,7 @@ const PY = '/usr/bin/python3';
 const PY_PREFIX = ['-u', 'OPENBLAS_CORETYPE', '-u', 'OPENBLAS_L2_SIZE'];
 
 /** Every system the bench knows, in table order. */
-export const SYSTEMS = ['dendrite-native', 'dendrite-wasm', 'dendrite-js', 'pytorch', 'numpy', 'tfjs-cpu', 'tfjs-wasm', 'brainjs'] as const;
+export const SYSTEMS = ['dendrite-native', 'dendrite-wasm', 'dendrite-js', 'pytorch', 'numpy', 'onnxruntime', 'tfjs-cpu', 'tfjs-wasm', 'brainjs'] as const;
 type System = (typeof SYSTEMS)[number];
 
 /** One way to run a system on a workload (a thread setting is a variant). */
@@ -128,6 +128,8 @@ function configs(s: System, w: Workload, base: string[], native: boolean): Confi
       return [py(1, 2, '1 OMP + 2 BLAS threads'), py(2, 2, '2 OMP + 2 BLAS threads')];
     case 'numpy':
       return w === 'gemm' ? [py(1, 1, '1 thread', 1), py(2, 2, '2 threads', 2)] : [];
+    case 'onnxruntime': // the inference reference: W-INFER only, 1 and 2 intra-op threads
+      return w === 'infer' ? [1, 2].map((t) => node('onnxruntime.js', ['--threads', String(t)], {}, `${t} thread${t > 1 ? 's' : ''}`)) : [];
     case 'tfjs-cpu':
     case 'tfjs-wasm':
       if (w === 'attn') return []; // tfjs-layers exports no MultiHeadAttention
@@ -278,6 +280,30 @@ function sh(cmd: string, args: string[]): string {
   return r.status === 0 ? r.stdout.trim() : '';
 }
 
+/**
+ * The machine's float32 FMA peak on 1 and 2 threads, measured now (bench/fma-peak.c, compiled
+ * with the system's gcc into bench/out): what W-GEMM's GFLOP/s are a share of. Undefined where no
+ * C compiler is found or the probe fails.
+ */
+function fmaPeak(): RunInfo['fmaPeak'] {
+  const exe = join(ROOT, 'bench/out/fma-peak');
+  mkdirSync(dirname(exe), { recursive: true });
+  const cc = spawnSync('gcc', ['-O3', '-pthread', join(ROOT, 'bench/fma-peak.c'), '-o', exe], { encoding: 'utf8' });
+  if (cc.status !== 0) {
+    process.stderr.write(`bench: the FMA peak probe did not build (${cc.error?.message ?? cc.stderr.trim()}); W-GEMM shows no share of peak\n`);
+    return undefined;
+  }
+  const out = sh(exe, []);
+  try {
+    const j = JSON.parse(out) as { isa: string; gflops_1: number; gflops_2: number };
+    process.stderr.write(`bench: FMA peak ${j.gflops_1} GFLOP/s on 1 thread, ${j.gflops_2} on 2 (${j.isa})\n`);
+    return { isa: j.isa, gflops1: j.gflops_1, gflops2: j.gflops_2 };
+  } catch {
+    process.stderr.write(`bench: the FMA peak probe printed ${JSON.stringify(out)}; W-GEMM shows no share of peak\n`);
+    return undefined;
+  }
+}
+
 function machine(native: boolean): RunInfo['machine'] {
   const info = readFileSync('/proc/cpuinfo', 'utf8');
   const field = (k: string) => info.match(new RegExp(`^${k}\\s*:\\s*(.*)$`, 'm'))?.[1] ?? '?';
@@ -345,7 +371,9 @@ async function main(): Promise<void> {
   const textFile = join(ROOT, 'bench/out/lstm-text.txt');
   if (workloads.includes('lstm')) writeLstmText(textFile);
   const all: Aggregate[] = [];
+  let peak: RunInfo['fmaPeak'];
   for (const w of workloads) {
+    if (w === 'gemm') peak = fmaPeak();
     if (w === 'gemm' && (systems.includes('dendrite-js') || systems.includes('dendrite-wasm') || (native && systems.includes('dendrite-native')))) {
       all.push(...gemmByGemmTs(quick ? '256,512' : '256,512,1024', quick ? 1 : 5, native && systems.includes('dendrite-native'),
         systems.includes('dendrite-js'), systems.includes('dendrite-wasm')));
@@ -378,6 +406,7 @@ async function main(): Promise<void> {
     command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
     seconds, quick, repeats, accBudget, note: cli.note,
     machine: machine(native),
+    fmaPeak: peak,
   };
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, renderResults(run, all));

@@ -277,8 +277,10 @@ function runBackward(root: Tensor, seed: Tensor | Float32Array | undefined, opts
     if (!g) continue;
     grads.delete(t);
     if (!t.node || t.retainsGrad) {
-      if (t.grad) be.axpy(g.length, 1, g, t.grad.data, t.grad.data);
-      else t.grad = new Tensor(g, t.shape);
+      // accumulate out of place: a gradient tensor the user holds from an earlier backward()
+      // keeps its values (g is this pass's own buffer, so the sum costs no allocation)
+      if (t.grad) be.axpy(g.length, 1, t.grad.data, g, g);
+      t.grad = new Tensor(g, t.shape);
     }
     if (!t.node) continue;
     const pg = t.node.backward(g);

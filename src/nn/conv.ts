@@ -111,7 +111,7 @@ abstract class ConvLayer<O extends ConvOptions> extends Layer {
     let detail = '';
     if (x.rank === want.length + 1 && x.shape[1] !== want[0]) detail = ` (channel count ${x.shape[1]} instead of ${want[0]})`;
     else if (x.rank === want.length + 1) detail = ` (size ${x.shape.slice(2).join('×')} instead of ${want.slice(1).join('×')})`;
-    throw new ShapeError(`${this.name} expects ${what} ${fmtShape(['*' as unknown as number, ...want])}, received ${fmtShape(x.shape)}${detail}`);
+    throw new ShapeError(`${this.name} expects ${what} ${fmtShape(['*', ...want])}, received ${fmtShape(x.shape)}${detail}`);
   }
 
   /** The weighted sums z = conv(x, W) + b in the layer's output shape (with the batch dimension). */

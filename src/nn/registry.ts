@@ -36,12 +36,17 @@ export const LAYER_FACTORIES: Readonly<Record<string, LayerFactory>> = Object.cr
  * registerLayer('scale', (s) => new Scale(s as { factor: number; name?: string }));
  * ```
  */
-export function registerLayer(type: string, factory: LayerFactory, opts: { aliases?: readonly string[]; replace?: boolean } = {}): void {
+export function registerLayer<O extends object = LayerSpec>(
+  type: string,
+  factory: (spec: O, where: string) => Layer,
+  opts: { aliases?: readonly string[]; replace?: boolean } = {},
+): void {
   for (const name of [type, ...(opts.aliases ?? [])]) {
     if (typeof name !== 'string' || name === '') throw new ConfigError(`registerLayer: a layer type must be a non-empty string, received ${JSON.stringify(name)}`);
     if (Object.hasOwn(LAYER_FACTORIES, name) && !opts.replace) {
       throw new ConfigError(`registerLayer: layer type "${name}" is already registered (pass { replace: true } to replace it)`);
     }
-    (LAYER_FACTORIES as Record<string, LayerFactory>)[name] = factory;
+    // the spec is untrusted JSON: the factory's layer checks every option of its type
+    (LAYER_FACTORIES as Record<string, LayerFactory>)[name] = factory as LayerFactory;
   }
 }

@@ -186,6 +186,6 @@ export class Concatenate extends MergeLayer {
   }
 }
 
-registerLayer('add', (s) => new Add(s as MergeOptions));
-registerLayer('multiply', (s) => new Multiply(s as MergeOptions));
-registerLayer('concatenate', (s) => new Concatenate(s as ConcatenateOptions));
+registerLayer('add', (s: MergeOptions) => new Add(s));
+registerLayer('multiply', (s: MergeOptions) => new Multiply(s));
+registerLayer('concatenate', (s: ConcatenateOptions) => new Concatenate(s));

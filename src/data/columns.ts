@@ -39,12 +39,10 @@ export interface ColumnSpec {
  */
 export type ColumnsSpec = Record<string, ColumnSpec>;
 
-
 /** The fitted preparation of one input column (plain JSON). */
 export type FeatureTransform =
   | ({ column: string; type: 'numeric' } & NumericTransform)
   | { column: string; type: 'categorical'; levels: string[]; declared: boolean };
-
 
 const COLUMN_KEYS = ['type', 'normalize', 'normalise', 'range', 'min', 'max', 'mean', 'std', 'levels'];
 

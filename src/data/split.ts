@@ -1,7 +1,6 @@
 import { ConfigError } from '../errors.js';
 import { Rng } from '../tensor/rng.js';
 
-
 /** Options of {@link splitIndices}. */
 export interface SplitOptions {
   /** Fraction of the rows for validation, in (0, 1). */

@@ -166,7 +166,6 @@ function indicatorIndices(table: CsvTable, columns: readonly string[]): Int32Arr
   return idx;
 }
 
-
 /** A target's fitted encoding read from JSON; ConfigError naming `tw` and the first bad key. */
 export function checkTargetTransform(t: unknown, tw: string): TargetTransform {
   if (!isObject(t)) throw new ConfigError(`${tw} must be an object`);

@@ -36,7 +36,26 @@ export class NumericError extends DendriteError {
 /** A saved model directory is missing, corrupt, mismatched or from a newer format version. */
 export class ModelFileError extends DendriteError {}
 
-/** Formats a shape for error messages: `[64, 100]`. */
-export function fmtShape(shape: readonly number[]): string {
+/**
+ * One dimension of a shape as messages print it: a size, or a wildcard for the batch dimension,
+ * `'*'` (any size: what a layer expects) or `'N'` (the batch: what a layer produces).
+ *
+ * @example
+ * ```ts
+ * const expected: ShapeDim[] = ['*', 128]; // fmtShape(expected) === '[*, 128]'
+ * ```
+ */
+export type ShapeDim = number | '*' | 'N';
+
+/**
+ * Formats a shape for error messages: `[64, 100]`, or with a wildcard batch dimension `[*, 128]`.
+ *
+ * @example
+ * ```ts
+ * fmtShape([64, 100]);    // '[64, 100]'
+ * fmtShape(['*', 128]);   // '[*, 128]'
+ * ```
+ */
+export function fmtShape(shape: readonly ShapeDim[]): string {
   return `[${shape.join(', ')}]`;
 }

@@ -422,8 +422,15 @@ DN_EXPORT(allFinite, 1) {
   return make_bool(a.env, dn::all_finite(a.f32(0, n, "x"), n));
 }
 
-// Convolution geometry from 13 numbers starting at argument i, checked for consistency.
-ConvGeom conv_geom(const Args& a, size_t i) {
+// A convolution call's geometry, from 13 numbers starting at argument i, checked for
+// consistency, with the element counts of its tensors (overflow-checked): input [n, c, h, w],
+// filters [k, c, kh, kw], output [n, k, oh, ow]; `empty` when there is no output to compute.
+struct ConvCall {
+  ConvGeom g;
+  int64_t x, w, y;
+  bool empty;
+};
+ConvCall conv_call(const Args& a, size_t i) {
   static const char* names[13] = {"n", "c", "h", "w", "k", "kh", "kw", "sh", "sw", "padTop", "padLeft", "oh", "ow"};
   int64_t v[13];
   for (int j = 0; j < 13; j++) v[j] = a.size(i + j, names[j]);
@@ -433,39 +440,40 @@ ConvGeom conv_geom(const Args& a, size_t i) {
   }
   // (the bottom/right padding follows from oh/ow and may be negative when the last input rows or
   // columns are not covered; oneDNN checks the rest)
-  return g;
+  return {g, mul_checked(a, {g.n, g.c, g.h, g.w}), mul_checked(a, {g.k, g.c, g.kh, g.kw}),
+          mul_checked(a, {g.n, g.k, g.oh, g.ow}), g.n == 0 || g.oh <= 0 || g.ow <= 0};
 }
 
 // conv2d(x, w, bias|null, y, …geometry)
 DN_EXPORT(conv2d, 17) {
-  const ConvGeom g = conv_geom(a, 4);
-  const float* x = a.f32(0, mul_checked(a, {g.n, g.c, g.h, g.w}), "x");
-  const float* w = a.f32(1, mul_checked(a, {g.k, g.c, g.kh, g.kw}), "w");
-  const float* bias = a.f32_or_null(2, g.k, "bias");
-  float* y = a.f32(3, mul_checked(a, {g.n, g.k, g.oh, g.ow}), "y");
-  if (g.n > 0 && g.oh > 0 && g.ow > 0) dn::conv2d(g, x, w, bias, y);
+  const ConvCall c = conv_call(a, 4);
+  const float* x = a.f32(0, c.x, "x");
+  const float* w = a.f32(1, c.w, "w");
+  const float* bias = a.f32_or_null(2, c.g.k, "bias");
+  float* y = a.f32(3, c.y, "y");
+  if (!c.empty) dn::conv2d(c.g, x, w, bias, y);
   return nullptr;
 }
 
 // conv2dBackwardData(dy, w, dx, …geometry)
 DN_EXPORT(conv2dBackwardData, 16) {
-  const ConvGeom g = conv_geom(a, 3);
-  const float* dy = a.f32(0, mul_checked(a, {g.n, g.k, g.oh, g.ow}), "dy");
-  const float* w = a.f32(1, mul_checked(a, {g.k, g.c, g.kh, g.kw}), "w");
-  float* dx = a.f32(2, mul_checked(a, {g.n, g.c, g.h, g.w}), "dx");
-  if (g.n > 0 && g.oh > 0 && g.ow > 0) dn::conv2d_backward_data(g, dy, w, dx);
-  else dn::fill(g.n * g.c * g.h * g.w, dx, 0.0f);
+  const ConvCall c = conv_call(a, 3);
+  const float* dy = a.f32(0, c.y, "dy");
+  const float* w = a.f32(1, c.w, "w");
+  float* dx = a.f32(2, c.x, "dx");
+  if (c.empty) dn::fill(c.x, dx, 0.0f);
+  else dn::conv2d_backward_data(c.g, dy, w, dx);
   return nullptr;
 }
 
 // conv2dBackwardFilter(x, dy, dw, db|null, …geometry)
 DN_EXPORT(conv2dBackwardFilter, 17) {
-  const ConvGeom g = conv_geom(a, 4);
-  const float* x = a.f32(0, mul_checked(a, {g.n, g.c, g.h, g.w}), "x");
-  const float* dy = a.f32(1, mul_checked(a, {g.n, g.k, g.oh, g.ow}), "dy");
-  float* dw = a.f32(2, mul_checked(a, {g.k, g.c, g.kh, g.kw}), "dw");
-  float* db = a.f32_or_null(3, g.k, "db");
-  if (g.n > 0 && g.oh > 0 && g.ow > 0) dn::conv2d_backward_filter(g, x, dy, dw, db);
+  const ConvCall c = conv_call(a, 4);
+  const float* x = a.f32(0, c.x, "x");
+  const float* dy = a.f32(1, c.y, "dy");
+  float* dw = a.f32(2, c.w, "dw");
+  float* db = a.f32_or_null(3, c.g.k, "db");
+  if (!c.empty) dn::conv2d_backward_filter(c.g, x, dy, dw, db);
   return nullptr;
 }
 
@@ -557,31 +565,23 @@ DN_EXPORT(convCacheSize, 0) {
   return make_number(a.env, static_cast<double>(dn::conv_cache_size()));
 }
 
-DN_EXPORT(convCacheClear, 0) {
-  (void)a;
-  dn::conv_cache_clear();
-  return nullptr;
-}
-
-// info() → { onednn: "2.6.3", isa: "avx512_core_bf16"…, cpuIsaCode, maxThreads, procs }
+// info() → { onednn: "2.6.3", cpuIsa: <dnnl_cpu_isa_t code>, maxThreads, procs, march: "x86-64-v3" }
 DN_EXPORT(info, 0) {
   napi_env env = a.env;
   napi_value obj;
   check(env, napi_create_object(env, &obj), "napi_create_object");
+  const auto set = [&](const char* key, napi_value v) { check(env, napi_set_named_property(env, obj, key, v), "napi_set_named_property"); };
+  const auto set_string = [&](const char* key, const std::string& text) {
+    napi_value v;
+    check(env, napi_create_string_utf8(env, text.c_str(), text.size(), &v), "napi_create_string_utf8");
+    set(key, v);
+  };
   const dnnl_version_t* v = dnnl_version();
-  const std::string ver = std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
-  napi_value s;
-  check(env, napi_create_string_utf8(env, ver.c_str(), ver.size(), &s), "napi_create_string_utf8");
-  check(env, napi_set_named_property(env, obj, "onednn", s), "napi_set_named_property");
-  check(env, napi_set_named_property(env, obj, "cpuIsa", make_number(env, static_cast<double>(dnnl_get_effective_cpu_isa()))),
-        "napi_set_named_property");
-  check(env, napi_set_named_property(env, obj, "maxThreads", make_number(env, dn::max_threads())),
-        "napi_set_named_property");
-  check(env, napi_set_named_property(env, obj, "procs", make_number(env, omp_get_num_procs())),
-        "napi_set_named_property");
-  const char* march = DN_MARCH;
-  check(env, napi_create_string_utf8(env, march, std::strlen(march), &s), "napi_create_string_utf8");
-  check(env, napi_set_named_property(env, obj, "march", s), "napi_set_named_property");
+  set_string("onednn", std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch));
+  set("cpuIsa", make_number(env, static_cast<double>(dnnl_get_effective_cpu_isa())));
+  set("maxThreads", make_number(env, dn::max_threads()));
+  set("procs", make_number(env, omp_get_num_procs()));
+  set_string("march", DN_MARCH);
   return obj;
 }
 
@@ -629,7 +629,6 @@ napi_value init(napi_env env, napi_value exports) {
       {"setMaxThreads", dn::js_setMaxThreads},
       {"getMaxThreads", dn::js_getMaxThreads},
       {"convCacheSize", dn::js_convCacheSize},
-      {"convCacheClear", dn::js_convCacheClear},
       {"info", dn::js_info},
   };
   for (const Fn& f : fns) {

@@ -336,8 +336,4 @@ int64_t conv_cache_size() {
   return static_cast<int64_t>(cache().size());
 }
 
-void conv_cache_clear() {
-  cache().clear();
-}
-
 }  // namespace dn

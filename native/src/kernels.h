@@ -109,9 +109,8 @@ struct ConvGeom {
 void conv2d(const ConvGeom& g, const float* x, const float* w, const float* bias, float* y);
 void conv2d_backward_data(const ConvGeom& g, const float* dy, const float* w, float* dx);
 void conv2d_backward_filter(const ConvGeom& g, const float* x, const float* dy, float* dw, float* db);
-// Number of cached convolution primitives (for tests of the cache bound) and a way to drop them.
+// Number of cached convolution primitives (for tests of the cache bound).
 int64_t conv_cache_size();
-void conv_cache_clear();
 
 // ---- pooling (pool.cc) ----
 struct PoolGeom {

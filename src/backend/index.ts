@@ -11,8 +11,11 @@ export { jsBackend } from './js.js';
 export type BackendName = 'js' | 'native' | 'wasm';
 
 let current: Backend | null = null;
-let nativeCache: Backend | string | null = null;
-let wasmCache: Backend | string | null = null;
+/** The backends that are loaded on first use (they may not load here). */
+type FastBackend = 'native' | 'wasm';
+const LOADERS: Record<FastBackend, () => { backend: Backend } | { error: string }> = { native: () => loadNative(), wasm: () => loadWasm() };
+/** Each fast backend once loaded: the backend, or why it cannot load. */
+const loaded: Partial<Record<FastBackend, Backend | string>> = {};
 let fallbackNotice = true;
 
 /**
@@ -23,21 +26,16 @@ export function silenceBackendNotice(): void {
   fallbackNotice = false;
 }
 
-function native(): Backend | string {
-  if (nativeCache === null) {
-    const r = loadNative();
-    nativeCache = 'backend' in r ? r.backend : r.error;
+/** A fast backend, loaded on first use: the backend, or why it cannot load. */
+function fast(name: FastBackend): Backend | string {
+  if (loaded[name] === undefined) {
+    const r = LOADERS[name]();
+    loaded[name] = 'backend' in r ? r.backend : r.error;
   }
-  return nativeCache;
+  return loaded[name]!;
 }
-
-function wasm(): Backend | string {
-  if (wasmCache === null) {
-    const r = loadWasm();
-    wasmCache = 'backend' in r ? r.backend : r.error;
-  }
-  return wasmCache;
-}
+const native = (): Backend | string => fast('native');
+const wasm = (): Backend | string => fast('wasm');
 
 function envBackend(): string | undefined {
   const p = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
@@ -103,20 +101,12 @@ export function setBackend(name: BackendName): void {
     current = jsBackend;
     return;
   }
-  if (name === 'native') {
-    const n = native();
-    if (typeof n === 'string') {
-      throw new ConfigError(`backend 'native' is not available (${n}); available backends: ${availableBackends().join(', ')}`);
+  if (name === 'native' || name === 'wasm') {
+    const b = fast(name);
+    if (typeof b === 'string') {
+      throw new ConfigError(`backend '${name}' is not available (${b}); available backends: ${availableBackends().join(', ')}`);
     }
-    current = n;
-    return;
-  }
-  if (name === 'wasm') {
-    const w = wasm();
-    if (typeof w === 'string') {
-      throw new ConfigError(`backend 'wasm' is not available (${w}); available backends: ${availableBackends().join(', ')}`);
-    }
-    current = w;
+    current = b;
     return;
   }
   throw new ConfigError(`unknown backend '${String(name)}'; expected one of: js, native, wasm (available here: ${availableBackends().join(', ')})`);

@@ -1,3 +1,4 @@
+import { ShapeError } from '../errors.js';
 import type { Backend, BinaryOp, ConvGeometry, PoolGeometry, UnaryOp } from './backend.js';
 
 /**
@@ -214,9 +215,21 @@ export function loadNative(): NativeLoad {
   return { backend };
 }
 
+/** The highest rank the addon's strided kernels (permute, binary) take. */
+const MAX_RANK = 16;
+
 function makeBackend(m: Addon): NativeBackend {
-  // [rank, shape…, aStrides…, bStrides…] for binary(); ranks above 16 are rejected natively
-  const geo = new Int32Array(1 + 3 * 16);
+  // [rank, shape…, then each further column: axes… (permute) or aStrides…, bStrides… (binary)]
+  const geo = new Int32Array(1 + 3 * MAX_RANK);
+  const strided = (kernel: string, shape: readonly number[], ...columns: (readonly number[])[]): Int32Array => {
+    const nd = shape.length;
+    if (nd > MAX_RANK) throw new ShapeError(`${kernel}: rank ${nd} exceeds the native limit of ${MAX_RANK}`);
+    geo[0] = nd;
+    [shape, ...columns].forEach((col, c) => {
+      for (let d = 0; d < nd; d++) geo[1 + c * nd + d] = col[d];
+    });
+    return geo;
+  };
   const conv = (g: ConvGeometry): number[] =>
     [g.n, g.c, g.h, g.w, g.k, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow];
   const pool = (g: PoolGeometry): number[] => [g.n, g.c, g.h, g.w, g.ph, g.pw, g.sh, g.sw, g.oh, g.ow];
@@ -240,14 +253,7 @@ function makeBackend(m: Addon): NativeBackend {
     },
 
     permute(x, shape, axes, out) {
-      const nd = shape.length;
-      if (nd > 16) throw new RangeError(`permute: rank ${nd} exceeds the native limit of 16`);
-      geo[0] = nd;
-      for (let d = 0; d < nd; d++) {
-        geo[1 + d] = shape[d];
-        geo[1 + nd + d] = axes[d];
-      }
-      m.permute(x, out, geo);
+      m.permute(x, out, strided('permute', shape, axes));
     },
 
     layerNorm(x, gamma, beta, rows, cols, eps, y, xhat, rstd) {
@@ -267,15 +273,7 @@ function makeBackend(m: Addon): NativeBackend {
     },
 
     binary(op, a, aStrides, b, bStrides, out, shape) {
-      const nd = shape.length;
-      if (nd > 16) throw new RangeError(`binary: rank ${nd} exceeds the native limit of 16`);
-      geo[0] = nd;
-      for (let d = 0; d < nd; d++) {
-        geo[1 + d] = shape[d];
-        geo[1 + nd + d] = aStrides[d];
-        geo[1 + 2 * nd + d] = bStrides[d];
-      }
-      m.binary(BINARY_CODE[op], a, b, out, geo);
+      m.binary(BINARY_CODE[op], a, b, out, strided('binary', shape, aStrides, bStrides));
     },
 
     axpy(n, alpha, b, a, out) {

@@ -9,7 +9,7 @@ import type { History } from '../train/callbacks.js';
 import { setBackend } from '../backend/index.js';
 import type { BackendName } from '../backend/index.js';
 import type { Args } from './args.js';
-import { opt, required } from './args.js';
+import { opt, parseArgs, required } from './args.js';
 import { isDirectory, loadData } from './dataset.js';
 import { readTextInput } from './files.js';
 import type { CliData } from './dataset.js';
@@ -74,6 +74,16 @@ export async function modelAndData(a: Args, command: string, needTargets: boolea
 export function chooseBackend(a: Args): void {
   const b = opt(a, 'backend');
   if (b) setBackend(b as BackendName);
+}
+
+/**
+ * A command's arguments ({@link parseArgs}: `valued` options, among them `backend`, and
+ * `switches`), with `--backend` applied before the command does any work.
+ */
+export function commandArgs(argv: readonly string[], valued: readonly string[], switches: readonly string[], command: string): Args {
+  const a = parseArgs(argv, valued, switches, command);
+  chooseBackend(a);
+  return a;
 }
 
 /** `train --json` output: epochs run, final loss, why it stopped, the per-epoch history. */

@@ -6,7 +6,8 @@ import { columnsMatrix, exampleShape, readCsv } from '../data/csv.js';
 import { zeros } from '../tensor/create.js';
 import type { CsvTable } from '../data/csv.js';
 import { Preprocessor, prepareTable } from '../data/preprocess.js';
-import type { ColumnsSpec, TargetSpec } from '../data/preprocess.js';
+import type { ColumnsSpec } from '../data/columns.js';
+import type { TargetSpec } from '../data/target.js';
 import { loadIdxDataset } from '../data/idx.js';
 import type { ImageSet } from '../data/idx.js';
 

@@ -1,9 +1,15 @@
 export { gatherRows, batchRanges } from './batch.js';
 export { CsvTable, parseCsv, parseCsvFile, readCsv, columnsMatrix, selectColumns, exampleShape } from './csv.js';
 export type { CsvOptions, ColumnRef, SelectOptions, Selected } from './csv.js';
-export { oneHot, argmaxRows } from './encode.js';
-export { fitNumeric, applyNumeric, invertNumeric, Normalizer, sortLevels, OneHotEncoder, binValues, splitIndices, Preprocessor, prepareTable } from './preprocess.js';
-export type { NormalizeMethod, NumericTransform, NumericFitOptions, SplitOptions, Split, ColumnSpec, ColumnsSpec, TargetSpec, FeatureTransform, TargetTransform, PreprocessorJSON, PrepareOptions } from './preprocess.js';
+export { oneHot, argmaxRows, sortLevels, OneHotEncoder, binValues } from './encode.js';
+export { fitNumeric, applyNumeric, invertNumeric, Normalizer } from './normalize.js';
+export type { NormalizeMethod, NumericTransform, NumericFitOptions } from './normalize.js';
+export { splitIndices } from './split.js';
+export type { SplitOptions, Split } from './split.js';
+export type { ColumnSpec, ColumnsSpec, FeatureTransform } from './columns.js';
+export type { TargetSpec, TargetTransform } from './target.js';
+export { Preprocessor, prepareTable } from './preprocess.js';
+export type { PreprocessorJSON, PrepareOptions } from './preprocess.js';
 export { readIdx, readIdxImages, readIdxLabels, findIdxFiles, loadIdxDataset, FASHION_MNIST_CLASSES } from './idx.js';
 export type { IdxDtype, IdxData, IdxArray, IdxReadOptions, ImageSet, ImageDataset, IdxDatasetOptions } from './idx.js';
 export { loadDigits, parseDigitFile, DIGITS_SPLIT_SEED, DIGITS_TOTAL, DIGITS_TRAIN } from './digits.js';

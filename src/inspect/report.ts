@@ -99,12 +99,12 @@ function summarySection(model: Model): string {
   const net = model.net;
   const graph = net instanceof GraphNetwork ? net : null;
   const rows = graph
-    ? graph.nodes.map((n) => [n.output.source, n.layer.type, layerActivation(n.layer)?.name ?? '', fmtShape(['N' as unknown as number, ...n.output.shape]), String(n.call ? 0 : n.layer.paramCount()), n.inputs.map((t) => (t.node ? t.source : t.inputName!)).join(', ')])
-    : net.layers.map((l) => [l.name, l.type, layerActivation(l)?.name ?? '', fmtShape(['N' as unknown as number, ...l.outputShape]), String(l.paramCount())]);
+    ? graph.nodes.map((n) => [n.output.source, n.layer.type, layerActivation(n.layer)?.name ?? '', fmtShape(['N', ...n.output.shape]), String(n.call ? 0 : n.layer.paramCount()), n.inputs.map((t) => (t.node ? t.source : t.inputName!)).join(', ')])
+    : net.layers.map((l) => [l.name, l.type, layerActivation(l)?.name ?? '', fmtShape(['N', ...l.outputShape]), String(l.paramCount())]);
   const cfg = model.optimizer.config();
   const opt = `${cfg.type ?? 'optimizer'} (${Object.entries(cfg).filter(([k]) => k !== 'type').map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(', ')})`;
   return `<section id="summary"><h2>Model</h2>`
-    + `<p>input ${esc(fmtShape(['N' as unknown as number, ...net.inputShape]))} · ${net.layers.length} layers · ${net.paramCount()} trainable parameters · loss <b>${esc(model.loss.name)}</b> (${esc(model.loss.reduction)} over examples) · optimiser <b>${esc(opt)}</b></p>`
+    + `<p>input ${esc(fmtShape(['N', ...net.inputShape]))} · ${net.layers.length} layers · ${net.paramCount()} trainable parameters · loss <b>${esc(model.loss.name)}</b> (${esc(model.loss.reduction)} over examples) · optimiser <b>${esc(opt)}</b></p>`
     + table(['layer', 'type', 'activation', 'output shape', 'params', ...(graph ? ['connected to'] : [])], rows, 'dd-summary')
     + `<details><summary>text summary</summary><pre>${esc(net.summary())}</pre></details></section>`;
 }

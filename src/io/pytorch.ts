@@ -58,6 +58,33 @@ export interface TorchLayerBridge {
 
 const f32 = (shape: readonly number[], data: Float32Array): SafeTensor => ({ dtype: 'F32', shape: [...shape], data });
 
+/** The size of a layer's last input dimension (the features a layer norm normalises). */
+const features = (l: Layer): number => l.inputShape[l.inputShape.length - 1];
+
+/**
+ * The scale γ and shift β of a normalisation layer over n features, in PyTorch's form: its
+ * modules are affine in both or in neither (`affine`, a Python bool), so a layer with only one
+ * keeps the other fixed at 1 (γ) or 0 (β) and frozen (`frozen`, lines of `__init__`); `save`
+ * gives `weight` and `bias`, `load` reads back the ones the layer has.
+ */
+function affineParts(norm: { gamma: Tensor | null; beta: Tensor | null }, n: number, a: string) {
+  const { gamma, beta } = norm;
+  const affine = gamma !== null || beta !== null;
+  const fixed = !affine ? [] : [...(gamma ? [] : ['weight']), ...(beta ? [] : ['bias'])];
+  return {
+    affine: affine ? 'True' : 'False',
+    frozen: fixed.map((k) => `self.${a}.${k}.requires_grad_(False)`),
+    save: (!affine ? [] : [
+      [`${a}.weight`, f32([n], gamma ? gamma.data : new Float32Array(n).fill(1))],
+      [`${a}.bias`, f32([n], beta ? beta.data : new Float32Array(n))],
+    ]) as [string, SafeTensor][],
+    load: (get: TorchGetter): [Tensor, Float32Array][] => [
+      ...(gamma ? [[gamma, get(`${a}.weight`, [n])] as [Tensor, Float32Array]] : []),
+      ...(beta ? [[beta, get(`${a}.bias`, [n])] as [Tensor, Float32Array]] : []),
+    ],
+  };
+}
+
 /** Activation lines; PReLU is a module `<a>_act` with one slope per unit (`trailing` axes after it). */
 function act(name: ActivationName, o: ActivationOptions, a: string): { init: string[]; forward: string[] } {
   const line = (expr: string) => ({ init: [], forward: [`x = ${expr}`] });
@@ -216,25 +243,16 @@ export const TORCH_LAYERS: Record<string, TorchLayerBridge> = {
   dropout: noParams((_l, a) => [`x = self.${a}(x)`], (l, a) => [`self.${a} = nn.Dropout(p=${1 - (l as Dropout).keepProb})`]),
   batchNorm: {
     init(l, a) {
-      // a layer without center (beta) or scale (gamma) keeps that parameter fixed at 0 / 1
       const b = l as BatchNorm;
-      const affine = b.gamma !== null || b.beta !== null;
-      const frozen = !affine ? [] : [...(b.gamma ? [] : ['weight']), ...(b.beta ? [] : ['bias'])];
-      return [
-        `self.${a} = nn.BatchNorm${l.inputShape.length === 1 ? 1 : 2}d(${b.movingMean.size}, eps=${b.epsilon}, momentum=${1 - b.momentum}, affine=${affine ? 'True' : 'False'})`,
-        ...frozen.map((k) => `self.${a}.${k}.requires_grad_(False)`),
-      ];
+      const { affine, frozen } = affineParts(b, b.movingMean.size, a);
+      return [`self.${a} = nn.BatchNorm${l.inputShape.length === 1 ? 1 : 2}d(${b.movingMean.size}, eps=${b.epsilon}, momentum=${1 - b.momentum}, affine=${affine})`, ...frozen];
     },
     forward: (_l, a) => [`x = self.${a}(x)`],
     save(l, a) {
       const b = l as BatchNorm;
       const C = b.movingMean.size;
-      const affine: [string, SafeTensor][] = b.gamma === null && b.beta === null ? [] : [
-        [`${a}.weight`, f32([C], b.gamma ? b.gamma.data : new Float32Array(C).fill(1))],
-        [`${a}.bias`, f32([C], b.beta ? b.beta.data : new Float32Array(C))],
-      ];
       return [
-        ...affine,
+        ...affineParts(b, C, a).save,
         [`${a}.running_mean`, f32([C], b.movingMean.data)],
         [`${a}.running_var`, f32([C], b.movingVariance.data)],
         [`${a}.num_batches_tracked`, { dtype: 'I64', shape: [], data: [0] }],
@@ -243,10 +261,7 @@ export const TORCH_LAYERS: Record<string, TorchLayerBridge> = {
     load(l, a, get) {
       const b = l as BatchNorm;
       const C = [b.movingMean.size];
-      const out: [Tensor, Float32Array][] = [[b.movingMean, get(`${a}.running_mean`, C)], [b.movingVariance, get(`${a}.running_var`, C)]];
-      if (b.gamma) out.push([b.gamma, get(`${a}.weight`, C)]);
-      if (b.beta) out.push([b.beta, get(`${a}.bias`, C)]);
-      return out;
+      return [[b.movingMean, get(`${a}.running_mean`, C)], [b.movingVariance, get(`${a}.running_var`, C)], ...affineParts(b, C[0], a).load(get)];
     },
   },
   embedding: {
@@ -272,29 +287,13 @@ export const TORCH_LAYERS: Record<string, TorchLayerBridge> = {
   bidirectional: bidirectional(),
   layerNormalization: {
     init(l, a) {
-      // nn.LayerNorm is affine in both or neither: an absent γ or β stays fixed at 1 / 0
       const n = l as LayerNormalization;
-      const affine = n.gamma !== null || n.beta !== null;
-      const frozen = !affine ? [] : [...(n.gamma ? [] : ['weight']), ...(n.beta ? [] : ['bias'])];
-      return [
-        `self.${a} = nn.LayerNorm(${l.inputShape[l.inputShape.length - 1]}, eps=${n.epsilon}, elementwise_affine=${affine ? 'True' : 'False'})`,
-        ...frozen.map((k) => `self.${a}.${k}.requires_grad_(False)`),
-      ];
+      const { affine, frozen } = affineParts(n, features(l), a);
+      return [`self.${a} = nn.LayerNorm(${features(l)}, eps=${n.epsilon}, elementwise_affine=${affine})`, ...frozen];
     },
     forward: (_l, a) => [`x = self.${a}(x)`],
-    save(l, a) {
-      const n = l as LayerNormalization;
-      const F = l.inputShape[l.inputShape.length - 1];
-      if (!n.gamma && !n.beta) return [];
-      return [[`${a}.weight`, f32([F], n.gamma ? n.gamma.data : new Float32Array(F).fill(1))], [`${a}.bias`, f32([F], n.beta ? n.beta.data : new Float32Array(F))]];
-    },
-    load(l, a, get) {
-      const n = l as LayerNormalization;
-      const out: [Tensor, Float32Array][] = [];
-      if (n.gamma) out.push([n.gamma, get(`${a}.weight`, n.gamma.shape)]);
-      if (n.beta) out.push([n.beta, get(`${a}.bias`, n.beta.shape)]);
-      return out;
-    },
+    save: (l, a) => affineParts(l as LayerNormalization, features(l), a).save,
+    load: (l, a, get) => affineParts(l as LayerNormalization, features(l), a).load(get),
   },
   multiHeadAttention: {
     init(l, a) {

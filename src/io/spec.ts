@@ -153,7 +153,7 @@ export function parseSpec(raw: unknown, source = 'spec', opts: ParseSpecOptions 
     if (opt.schedule !== undefined) scheduleFromSpec(opt.schedule);
     if (raw.train !== undefined) checkTrain(checkObject(raw.train, 'train'), 'train');
   }, source);
-  return (raw.inputs !== undefined ? { ...raw, input } : raw) as unknown as ModelSpec;
+  return (raw.inputs !== undefined ? { ...raw, input } : raw) as ModelSpec;
 }
 
 const isShape = (v: unknown): v is number[] => Array.isArray(v) && v.length > 0 && v.every((d) => Number.isInteger(d) && (d as number) >= 1);

@@ -64,7 +64,7 @@ export class BatchNorm extends Layer {
 
   protected init(inputShape: readonly number[], _ctx: BuildContext): readonly number[] {
     if (inputShape.length !== 1 && inputShape.length !== 3) {
-      throw new ShapeError(`${this.name} expects inputs [N, F] or [N, C, H, W], received ${fmtShape(['N' as unknown as number, ...inputShape])}`);
+      throw new ShapeError(`${this.name} expects inputs [N, F] or [N, C, H, W], received ${fmtShape(['N', ...inputShape])}`);
     }
     const C = inputShape[0];
     if (this.opts.scale ?? true) this.gamma = this.addParam('gamma', full([C], 1));

@@ -62,6 +62,25 @@ const CONV_KEYS = [
  * Common part of the convolutional layers: options, parameters, activation and tracing. The
  * PReLU slope λ is one per filter (shared by every position of its feature map).
  */
+/**
+ * ShapeError naming the layer when the shape of one example is not `what`, e.g. `images
+ * [channels, height, width]` (rank 3), with an `example` of a right one.
+ */
+function checkExampleRank(layer: Layer, inputShape: readonly number[], rank: number, what: string, example?: string): void {
+  if (inputShape.length !== rank) {
+    throw new ShapeError(`${layer.name} expects ${what}, received input shape ${fmtShape(inputShape)}${example ? ` (${example})` : ''}`);
+  }
+}
+
+/**
+ * A convolution's window options: `kernelSize` and `strides` (default 1), each read by `size`
+ * (one integer, or a pair in 2-D); a ConfigError names the layer and the option.
+ */
+function kernelAndStrides<T>(opts: { kernelSize: unknown; strides?: unknown; name?: string }, type: string, size: (v: unknown, where: string) => T): [T, T] {
+  const where = opts.name ?? type;
+  return [size(opts.kernelSize, `${where}.kernelSize`), size(opts.strides ?? 1, `${where}.strides`)];
+}
+
 abstract class ConvLayer<O extends ConvOptions> extends Layer {
   readonly filters: number;
   readonly activation: ActivationName;
@@ -111,7 +130,7 @@ abstract class ConvLayer<O extends ConvOptions> extends Layer {
     let detail = '';
     if (x.rank === want.length + 1 && x.shape[1] !== want[0]) detail = ` (channel count ${x.shape[1]} instead of ${want[0]})`;
     else if (x.rank === want.length + 1) detail = ` (size ${x.shape.slice(2).join('×')} instead of ${want.slice(1).join('×')})`;
-    throw new ShapeError(`${this.name} expects ${what} ${fmtShape(['*' as unknown as number, ...want])}, received ${fmtShape(x.shape)}${detail}`);
+    throw new ShapeError(`${this.name} expects ${what} ${fmtShape(['*', ...want])}, received ${fmtShape(x.shape)}${detail}`);
   }
 
   /** The weighted sums z = conv(x, W) + b in the layer's output shape (with the batch dimension). */
@@ -165,16 +184,12 @@ export class Conv2D extends ConvLayer<Conv2DOptions> {
 
   constructor(opts: Conv2DOptions) {
     super(opts, 'conv2d');
-    const where = opts.name ?? 'conv2d';
-    this.kernelSize = pair(opts.kernelSize, `${where}.kernelSize`);
-    this.strides = pair(opts.strides ?? 1, `${where}.strides`);
-    checkPadding(opts.padding ?? 'valid', `${where}.padding`, 2);
+    [this.kernelSize, this.strides] = kernelAndStrides(opts, 'conv2d', pair);
+    checkPadding(opts.padding ?? 'valid', `${opts.name ?? 'conv2d'}.padding`, 2);
   }
 
   protected init(inputShape: readonly number[], ctx: BuildContext): readonly number[] {
-    if (inputShape.length !== 3) {
-      throw new ShapeError(`${this.name} expects images [channels, height, width], received input shape ${fmtShape(inputShape)} (a grayscale 28×28 image is [1, 28, 28])`);
-    }
+    checkExampleRank(this, inputShape, 3, 'images [channels, height, width]', 'a grayscale 28×28 image is [1, 28, 28]');
     const [c, h, w] = inputShape;
     this.padding = resolvePadding2D(this.opts.padding ?? 'valid', [h, w], this.kernelSize, this.strides, this.name);
     const g = convGeometry(1, inputShape, this.filters, this.kernelSize, this.strides, this.padding, this.name);
@@ -215,16 +230,12 @@ export class Conv1D extends ConvLayer<Conv1DOptions> {
 
   constructor(opts: Conv1DOptions) {
     super(opts, 'conv1d');
-    const where = opts.name ?? 'conv1d';
-    this.kernelSize = checkInt(opts.kernelSize, `${where}.kernelSize`);
-    this.strides = checkInt(opts.strides ?? 1, `${where}.strides`);
-    checkPadding(opts.padding ?? 'valid', `${where}.padding`, 1);
+    [this.kernelSize, this.strides] = kernelAndStrides(opts, 'conv1d', checkInt);
+    checkPadding(opts.padding ?? 'valid', `${opts.name ?? 'conv1d'}.padding`, 1);
   }
 
   protected init(inputShape: readonly number[], ctx: BuildContext): readonly number[] {
-    if (inputShape.length !== 2) {
-      throw new ShapeError(`${this.name} expects sequences [channels, length], received input shape ${fmtShape(inputShape)} (a single-channel signal of 100 samples is [1, 100])`);
-    }
+    checkExampleRank(this, inputShape, 2, 'sequences [channels, length]', 'a single-channel signal of 100 samples is [1, 100]');
     const [c, len] = inputShape;
     this.padding = resolvePadding1D(this.opts.padding ?? 'valid', len, this.kernelSize, this.strides, this.name);
     checkKernel1D(this.kernelSize, len, this.padding, this.name);
@@ -274,8 +285,7 @@ export class Conv2DTranspose extends ConvLayer<Conv2DTransposeOptions> {
   constructor(opts: Conv2DTransposeOptions) {
     super(opts, 'conv2dTranspose', [...CONV_KEYS, 'outputPadding']);
     const where = opts.name ?? 'conv2dTranspose';
-    this.kernelSize = pair(opts.kernelSize, `${where}.kernelSize`);
-    this.strides = pair(opts.strides ?? 1, `${where}.strides`);
+    [this.kernelSize, this.strides] = kernelAndStrides(opts, 'conv2dTranspose', pair);
     const p = opts.padding ?? 'valid';
     if (p !== 'valid' && p !== 'same' && !(Number.isInteger(p) && (p as number) >= 0)) {
       throw new ConfigError(`${where}.padding must be "valid", "same" or an integer ≥ 0, received ${JSON.stringify(p)}`);
@@ -287,9 +297,7 @@ export class Conv2DTranspose extends ConvLayer<Conv2DTransposeOptions> {
   }
 
   protected init(inputShape: readonly number[], ctx: BuildContext): readonly number[] {
-    if (inputShape.length !== 3) {
-      throw new ShapeError(`${this.name} expects images [channels, height, width], received input shape ${fmtShape(inputShape)}`);
-    }
+    checkExampleRank(this, inputShape, 3, 'images [channels, height, width]');
     this.makeParams(inputShape[0], this.kernelSize, ctx, true);
     const probe = conv2dTranspose(new Tensor(new Float32Array(shapeSize(inputShape)), [1, ...inputShape]), new Tensor(new Float32Array(this.weight.size), this.weight.shape), null, this.transposeOptions());
     return probe.shape.slice(1);

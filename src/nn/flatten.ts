@@ -47,4 +47,4 @@ export class Flatten extends Layer {
   }
 }
 
-registerLayer('flatten', (s) => new Flatten(s as FlattenOptions));
+registerLayer('flatten', (s: FlattenOptions) => new Flatten(s));

@@ -18,7 +18,7 @@ export interface GraphNetworkOptions {
   name?: string;
 }
 
-const batchShape = (s: readonly number[]): string => fmtShape(['N' as unknown as number, ...s]);
+const batchShape = (s: readonly number[]): string => fmtShape(['N', ...s]);
 const list = <T>(v: T | readonly T[]): readonly T[] => (Array.isArray(v) ? v : [v as T]);
 
 /** Layer calls reachable from the outputs, in an order where every call follows its inputs. */
@@ -146,7 +146,7 @@ export class GraphNetwork extends Sequential {
     xs.forEach((x, i) => {
       const want = this.inputs[i].shape;
       if (!(x instanceof Tensor) || x.rank !== want.length + 1 || want.some((d, j) => d !== x.shape[j + 1])) {
-        throw new ShapeError(`input "${this.inputs[i].inputName}" expects ${fmtShape(['*' as unknown as number, ...want])}, received ${x instanceof Tensor ? fmtShape(x.shape) : typeof x}`);
+        throw new ShapeError(`input "${this.inputs[i].inputName}" expects ${fmtShape(['*', ...want])}, received ${x instanceof Tensor ? fmtShape(x.shape) : typeof x}`);
       }
       if (x.shape[0] !== xs[0].shape[0]) throw new ShapeError(`input "${this.inputs[i].inputName}" has ${x.shape[0]} rows, input "${this.inputs[0].inputName}" has ${xs[0].shape[0]}`);
     });

@@ -14,7 +14,7 @@ export interface MergeOptions {
   name?: string;
 }
 
-const batchShape = (s: readonly number[]): string => fmtShape(['N' as unknown as number, ...s]);
+const batchShape = (s: readonly number[]): string => fmtShape(['N', ...s]);
 
 /**
  * Common part of the merge layers: several inputs of a graph, one output, no parameters. The
@@ -67,7 +67,7 @@ abstract class MergeLayer extends Layer implements MultiInputLayer {
     xs.forEach((x, i) => {
       const want = this.inputShapes[i];
       if (x.rank !== want.length + 1 || want.some((d, j) => d !== x.shape[j + 1]) || x.shape[0] !== xs[0].shape[0]) {
-        throw new ShapeError(`${this.name} expects input ${i + 1} ${fmtShape(['*' as unknown as number, ...want])}, received ${fmtShape(x.shape)}`);
+        throw new ShapeError(`${this.name} expects input ${i + 1} ${fmtShape(['*', ...want])}, received ${fmtShape(x.shape)}`);
       }
     });
     const y = this.combine(xs);
@@ -186,6 +186,6 @@ export class Concatenate extends MergeLayer {
   }
 }
 
-registerLayer('add', (s) => new Add(s as MergeOptions));
-registerLayer('multiply', (s) => new Multiply(s as MergeOptions));
-registerLayer('concatenate', (s) => new Concatenate(s as ConcatenateOptions));
+registerLayer('add', (s: MergeOptions) => new Add(s));
+registerLayer('multiply', (s: MergeOptions) => new Multiply(s));
+registerLayer('concatenate', (s: ConcatenateOptions) => new Concatenate(s));

@@ -190,7 +190,7 @@ export abstract class Layer extends Module {
     const want = this.inputShape;
     const ok = x.rank === want.length + 1 && want.every((d, i) => d === x.shape[i + 1]);
     if (!ok) {
-      throw new ShapeError(`${this.name} expects input ${fmtShape(['*' as unknown as number, ...want])}, received ${fmtShape(x.shape)}`);
+      throw new ShapeError(`${this.name} expects input ${fmtShape(['*', ...want])}, received ${fmtShape(x.shape)}`);
     }
   }
 

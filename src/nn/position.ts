@@ -22,43 +22,53 @@ function checkPositions(layer: Layer, x: Tensor, maxLength: number): number {
   return x.shape[1];
 }
 
-function sequenceShape(layer: Layer, inputShape: readonly number[]): void {
-  if (inputShape.length !== 2) {
-    throw new ShapeError(`${layer.name} expects sequences [T, features], received input shape ${fmtShape(inputShape)}`);
-  }
-}
-
 /** A layer that adds a [maxLength, F] table of position vectors to sequences of up to maxLength steps. */
 abstract class PositionLayer extends Layer {
   maxLength = 0;
+  private readonly requestedLength: number | undefined;
+  private positions: Tensor | null = null;
 
-  constructor(opts: { name?: string; maxLength?: number }, keys: string[], defaultName: string) {
+  constructor(opts: PositionOptions, keys: string[], defaultName: string) {
     super(opts?.name);
     const where = opts?.name ?? defaultName;
     if (!opts || typeof opts !== 'object') throw new ConfigError(`${where}: options must be an object`);
     checkKeys(opts, ['type', 'name', 'maxLength', ...keys], where);
     if (opts.maxLength !== undefined) checkInt(opts.maxLength, `${where}.maxLength`);
+    this.requestedLength = opts.maxLength;
   }
 
-  /** The position table [maxLength, F]. */
-  protected abstract positions(): Tensor;
+  /** Makes the position table [maxLength, F] (a parameter, or a constant). */
+  protected abstract makePositions(maxLength: number, F: number, ctx: BuildContext): Tensor;
+
+  protected init(inputShape: readonly number[], ctx: BuildContext): readonly number[] {
+    if (inputShape.length !== 2) {
+      throw new ShapeError(`${this.name} expects sequences [T, features], received input shape ${fmtShape(inputShape)}`);
+    }
+    this.maxLength = this.requestedLength ?? inputShape[0];
+    this.positions = this.makePositions(this.maxLength, inputShape[1], ctx);
+    return inputShape;
+  }
 
   forward(x: Tensor): Tensor {
     const T = checkPositions(this, x, this.maxLength);
-    const table = this.positions();
+    const table = this.positions!;
     const p = T === this.maxLength ? table : slice(table, 0, 0, T);
     return this.traced(undefined, attachMask(add(x, p), maskOf(x)));
   }
 }
 
-/** Options of a {@link PositionEmbedding} layer. */
-export interface PositionEmbeddingOptions {
+/** Options both position layers take. @example `const o: PositionOptions = { maxLength: 128 };` */
+export interface PositionOptions {
   /** The longest sequence it has positions for (default: the input's T). */
   maxLength?: number;
+  /** Name (default the layer's type and a number, e.g. `positionEmbedding_1`). */
+  name?: string;
+}
+
+/** Options of a {@link PositionEmbedding} layer. */
+export interface PositionEmbeddingOptions extends PositionOptions {
   /** Initialiser of the position vectors (default `{type: 'randomNormal', stddev: 0.02}`). */
   initializer?: Initializer;
-  /** Name (default `positionEmbedding_N`). */
-  name?: string;
 }
 
 /**
@@ -82,16 +92,9 @@ export class PositionEmbedding extends PositionLayer {
     checkInitializer(opts.initializer ?? 'zeros', `${opts.name ?? 'positionEmbedding'}.initializer`);
   }
 
-  protected init(inputShape: readonly number[], ctx: BuildContext): readonly number[] {
-    sequenceShape(this, inputShape);
-    this.maxLength = this.opts.maxLength ?? inputShape[0];
-    const F = inputShape[1];
+  protected makePositions(maxLength: number, F: number, ctx: BuildContext): Tensor {
     const init = this.opts.initializer ?? { type: 'randomNormal', stddev: 0.02 };
-    this.embeddings = this.addParam('embeddings', initialize(init, [this.maxLength, F], F, F, ctx.rng));
-    return inputShape;
-  }
-
-  protected positions(): Tensor {
+    this.embeddings = this.addParam('embeddings', initialize(init, [maxLength, F], F, F, ctx.rng));
     return this.embeddings;
   }
 
@@ -101,13 +104,9 @@ export class PositionEmbedding extends PositionLayer {
 }
 
 /** Options of a {@link SinusoidalEncoding} layer. */
-export interface SinusoidalEncodingOptions {
-  /** The longest sequence (default: the input's T). */
-  maxLength?: number;
+export interface SinusoidalEncodingOptions extends PositionOptions {
   /** The base of the wavelengths (default 10000, "Attention is all you need"). */
   base?: number;
-  /** Name (default `sinusoidalEncoding_N`). */
-  name?: string;
 }
 
 /**
@@ -133,23 +132,16 @@ export class SinusoidalEncoding extends PositionLayer {
     }
   }
 
-  protected init(inputShape: readonly number[], _ctx: BuildContext): readonly number[] {
-    sequenceShape(this, inputShape);
-    this.maxLength = this.opts.maxLength ?? inputShape[0];
-    const F = inputShape[1];
+  protected makePositions(maxLength: number, F: number): Tensor {
     const base = this.opts.base ?? 10000;
-    const d = new Float32Array(this.maxLength * F);
-    for (let t = 0; t < this.maxLength; t++) {
+    const d = new Float32Array(maxLength * F);
+    for (let t = 0; t < maxLength; t++) {
       for (let j = 0; j < F; j++) {
         const angle = t / Math.pow(base, (2 * Math.floor(j / 2)) / F);
         d[t * F + j] = j % 2 === 0 ? Math.sin(angle) : Math.cos(angle);
       }
     }
-    this.table = new Tensor(d, [this.maxLength, F]);
-    return inputShape;
-  }
-
-  protected positions(): Tensor {
+    this.table = new Tensor(d, [maxLength, F]);
     return this.table;
   }
 
@@ -158,5 +150,5 @@ export class SinusoidalEncoding extends PositionLayer {
   }
 }
 
-registerLayer('positionEmbedding', (s) => new PositionEmbedding(s as PositionEmbeddingOptions));
-registerLayer('sinusoidalEncoding', (s) => new SinusoidalEncoding(s as SinusoidalEncodingOptions));
+registerLayer('positionEmbedding', (s: PositionEmbeddingOptions) => new PositionEmbedding(s));
+registerLayer('sinusoidalEncoding', (s: SinusoidalEncodingOptions) => new SinusoidalEncoding(s));

@@ -7,6 +7,40 @@ import type { BuildContext } from './module.js';
 import { checkKeys } from '../validate.js';
 import { registerLayer } from './registry.js';
 
+/**
+ * The one option of a layer that rearranges each example (`targetShape`, `dims`): a non-empty
+ * list of numbers that passes `valid`, the options' keys checked; a ConfigError names the layer,
+ * the key and what was `expected`.
+ */
+function listOption(opts: { name?: string } | undefined, type: string, key: string, expected: string, valid: (list: number[]) => boolean): number[] {
+  const where = opts?.name ?? type;
+  if (!opts || typeof opts !== 'object') throw new ConfigError(`${where}: options must be an object with ${key}`);
+  checkKeys(opts, ['type', 'name', key], where);
+  const list: unknown = (opts as Record<string, unknown>)[key];
+  if (!Array.isArray(list) || list.length === 0 || !valid(list)) throw new ConfigError(`${where}.${key} must be ${expected}, received ${JSON.stringify(list)}`);
+  return [...list] as number[];
+}
+
+/**
+ * A layer without parameters that rearranges the elements of each example as its one list
+ * option says; the batch dimension stays first.
+ */
+abstract class Rearrangement extends Layer {
+  /** The option that says how (`targetShape`, `dims`), as `config()` gives it. */
+  protected abstract option(): Record<string, number[]>;
+  /** The rearranged batch `[batch, …outputShape]`. */
+  protected abstract rearrange(x: Tensor): Tensor;
+
+  forward(x: Tensor): Tensor {
+    this.checkInput(x);
+    return this.traced(undefined, this.rearrange(x));
+  }
+
+  config(): Record<string, unknown> {
+    return { type: this.type, name: this.name, ...this.option() };
+  }
+}
+
 /** Options of a {@link Reshape} layer. */
 export interface ReshapeOptions {
   /** The shape of each example (without the batch dimension); one entry may be −1 (inferred). */
@@ -24,20 +58,14 @@ export interface ReshapeOptions {
  * new Reshape({ targetShape: [4, -1] }); // [batch, 16] → [batch, 4, 4]
  * ```
  */
-export class Reshape extends Layer {
+export class Reshape extends Rearrangement {
   readonly type = 'reshape';
   readonly targetShape: readonly number[];
 
   constructor(opts: ReshapeOptions) {
     super(opts?.name);
-    const where = opts?.name ?? 'reshape';
-    if (!opts || typeof opts !== 'object') throw new ConfigError(`${where}: options must be an object with targetShape`);
-    checkKeys(opts, ['type', 'name', 'targetShape'], where);
-    const t = opts.targetShape;
-    if (!Array.isArray(t) || t.length === 0 || t.some((d) => !Number.isInteger(d) || (d < 1 && d !== -1)) || t.filter((d) => d === -1).length > 1) {
-      throw new ConfigError(`${where}.targetShape must be a list of positive integers with at most one -1, received ${JSON.stringify(t)}`);
-    }
-    this.targetShape = [...t];
+    this.targetShape = listOption(opts, 'reshape', 'targetShape', 'a list of positive integers with at most one -1',
+      (t) => t.every((d) => Number.isInteger(d) && (d >= 1 || d === -1)) && t.filter((d) => d === -1).length <= 1);
   }
 
   protected init(inputShape: readonly number[], _ctx: BuildContext): readonly number[] {
@@ -50,13 +78,12 @@ export class Reshape extends Layer {
     return out;
   }
 
-  forward(x: Tensor): Tensor {
-    this.checkInput(x);
-    return this.traced(undefined, reshape(x, [x.shape[0], ...this.outputShape]));
+  protected rearrange(x: Tensor): Tensor {
+    return reshape(x, [x.shape[0], ...this.outputShape]);
   }
 
-  config(): Record<string, unknown> {
-    return { type: this.type, name: this.name, targetShape: [...this.targetShape] };
+  protected option(): Record<string, number[]> {
+    return { targetShape: [...this.targetShape] };
   }
 }
 
@@ -80,19 +107,14 @@ export interface PermuteOptions {
  * new Permute({ dims: [2, 1] }); // [batch, T, F] → [batch, F, T]
  * ```
  */
-export class Permute extends Layer {
+export class Permute extends Rearrangement {
   readonly type = 'permute';
   readonly dims: readonly number[];
 
   constructor(opts: PermuteOptions) {
     super(opts?.name);
-    const where = opts?.name ?? 'permute';
-    if (!opts || typeof opts !== 'object') throw new ConfigError(`${where}: options must be an object with dims`);
-    checkKeys(opts, ['type', 'name', 'dims'], where);
-    const d = opts.dims;
-    const ok = Array.isArray(d) && d.length > 0 && [...d].sort((a, b) => a - b).every((v, i) => v === i + 1);
-    if (!ok) throw new ConfigError(`${where}.dims must be a permutation of 1…n (the dimensions after the batch), received ${JSON.stringify(d)}`);
-    this.dims = [...d];
+    this.dims = listOption(opts, 'permute', 'dims', 'a permutation of 1…n (the dimensions after the batch)',
+      (d) => [...d].sort((a, b) => a - b).every((v, i) => v === i + 1));
   }
 
   protected init(inputShape: readonly number[], _ctx: BuildContext): readonly number[] {
@@ -102,15 +124,14 @@ export class Permute extends Layer {
     return this.dims.map((d) => inputShape[d - 1]);
   }
 
-  forward(x: Tensor): Tensor {
-    this.checkInput(x);
-    return this.traced(undefined, permute(x, [0, ...this.dims]));
+  protected rearrange(x: Tensor): Tensor {
+    return permute(x, [0, ...this.dims]);
   }
 
-  config(): Record<string, unknown> {
-    return { type: this.type, name: this.name, dims: [...this.dims] };
+  protected option(): Record<string, number[]> {
+    return { dims: [...this.dims] };
   }
 }
 
-registerLayer('reshape', (s) => new Reshape(s as unknown as ReshapeOptions));
-registerLayer('permute', (s) => new Permute(s as unknown as PermuteOptions));
+registerLayer('reshape', (s: ReshapeOptions) => new Reshape(s));
+registerLayer('permute', (s: PermuteOptions) => new Permute(s));

@@ -85,7 +85,7 @@ export class Sequential extends Module {
   private checkBatch(x: Tensor): void {
     const ok = x.rank === this.inputShape.length + 1 && this.inputShape.every((d, i) => d === x.shape[i + 1]);
     if (!ok) {
-      throw new ShapeError(`${this.layers[0].name} expects input ${fmtShape(['*' as unknown as number, ...this.inputShape])}, received ${fmtShape(x.shape)}`);
+      throw new ShapeError(`${this.layers[0].name} expects input ${fmtShape(['*', ...this.inputShape])}, received ${fmtShape(x.shape)}`);
     }
   }
 
@@ -198,14 +198,14 @@ export class Sequential extends Module {
    * ```
    */
   summary(): string {
-    const rows = this.layers.map((l) => [l.name, l.type, fmtShape(['N' as unknown as number, ...l.outputShape]), String(l.paramCount())]);
+    const rows = this.layers.map((l) => [l.name, l.type, fmtShape(['N', ...l.outputShape]), String(l.paramCount())]);
     const head = ['layer', 'type', 'output shape', 'params'];
     const all = [head, ...rows];
     const w = head.map((_, i) => Math.max(...all.map((r) => r[i].length)));
     const line = (r: string[]) => r.map((c, i) => (i === 3 ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  ');
     const sep = '-'.repeat(line(head).length);
     return [
-      `model ${this.name}: input ${fmtShape(['N' as unknown as number, ...this.inputShape])}`,
+      `model ${this.name}: input ${fmtShape(['N', ...this.inputShape])}`,
       sep, line(head), sep, ...rows.map(line), sep,
       `total params: ${this.paramCount()}`,
     ].join('\n');

@@ -133,6 +133,6 @@ export class UpSampling2D extends ShapeLayer {
   }
 }
 
-registerLayer('globalAveragePooling2d', (s) => new GlobalAveragePooling2D(s as GlobalPoolingOptions));
-registerLayer('globalAveragePooling1d', (s) => new GlobalAveragePooling1D(s as GlobalPoolingOptions));
-registerLayer('upSampling2d', (s) => new UpSampling2D(s as UpSampling2DOptions));
+registerLayer('globalAveragePooling2d', (s: GlobalPoolingOptions) => new GlobalAveragePooling2D(s));
+registerLayer('globalAveragePooling1d', (s: GlobalPoolingOptions) => new GlobalAveragePooling1D(s));
+registerLayer('upSampling2d', (s: UpSampling2DOptions) => new UpSampling2D(s));

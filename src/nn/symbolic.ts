@@ -117,7 +117,7 @@ export function applyLayer(layer: Layer, inputs: readonly SymbolicTensor[]): Sym
     } else {
       const want = layer.inputShape;
       if (want.length !== shape.length || want.some((d, i) => d !== shape[i])) {
-        throw new ShapeError(`${layer.name} is reused with an incompatible input: it was built for ${fmtShape(['*' as unknown as number, ...want])} and now receives ${fmtShape(['*' as unknown as number, ...shape])} from ${inputs[0].source}`);
+        throw new ShapeError(`${layer.name} is reused with an incompatible input: it was built for ${fmtShape(['*', ...want])} and now receives ${fmtShape(['*', ...shape])} from ${inputs[0].source}`);
       }
       out = layer.outputShape;
     }

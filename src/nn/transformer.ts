@@ -184,5 +184,5 @@ export class TransformerDecoderBlock extends TransformerEncoderBlock {
   }
 }
 
-registerLayer('transformerEncoderBlock', (s) => new TransformerEncoderBlock(s as unknown as TransformerBlockOptions));
-registerLayer('transformerDecoderBlock', (s) => new TransformerDecoderBlock(s as unknown as TransformerBlockOptions));
+registerLayer('transformerEncoderBlock', (s: TransformerBlockOptions) => new TransformerEncoderBlock(s));
+registerLayer('transformerDecoderBlock', (s: TransformerBlockOptions) => new TransformerDecoderBlock(s));

@@ -22,7 +22,7 @@ export function be(): Backend {
   return getBackend();
 }
 
-/** True when the parent at index i needs a gradient (skip work otherwise). */
+/** True when `t` needs a gradient (an op skips the backward work for a parent that does not). */
 export function wants(t: Tensor): boolean {
   return t.requiresGrad;
 }

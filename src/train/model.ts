@@ -301,7 +301,7 @@ export class Model {
       }
       const want = outs[i][1].reduce((a, b) => a * b, 1);
       if (t.size / Math.max(1, t.shape[0]) !== want) {
-        throw new ShapeError(`${outs[i][0]} produces ${fmtShape(['*' as unknown as number, ...outs[i][1]])}, but the targets are ${fmtShape(t.shape)}`);
+        throw new ShapeError(`${outs[i][0]} produces ${fmtShape(['*', ...outs[i][1]])}, but the targets are ${fmtShape(t.shape)}`);
       }
     });
   }

@@ -3,7 +3,7 @@
 // that asking for it fails with a ConfigError that says why.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, getBackend, setBackend } from '../../src/index.js';
+import { ConfigError, ShapeError, getBackend, setBackend } from '../../src/index.js';
 import { loadNative } from '../../src/backend/native.js';
 import { registerComparisons } from '../helpers/backend-comparisons.js';
 
@@ -20,4 +20,15 @@ if ('error' in loaded) {
   });
 } else {
   registerComparisons(loaded.backend);
+
+  test('native: permute and binary above rank 16 are ShapeErrors naming the kernel, the rank and the limit', () => {
+    const be = loaded.backend;
+    const shape = new Array<number>(17).fill(1);
+    const axes = shape.map((_, i) => i);
+    const one = (): Float32Array => new Float32Array(1);
+    assert.throws(() => be.permute(one(), shape, axes, one()), (e: unknown) =>
+      e instanceof ShapeError && e.message === 'permute: rank 17 exceeds the native limit of 16');
+    assert.throws(() => be.binary('add', one(), shape, one(), shape, one(), shape), (e: unknown) =>
+      e instanceof ShapeError && e.message === 'binary: rank 17 exceeds the native limit of 16');
+  });
 }

@@ -1,6 +1,6 @@
 import type { Command } from '../common.js';
-import { chooseBackend, readSpec, trainJson, toJson } from '../common.js';
-import { flag, intOpt, opt, parseArgs } from '../args.js';
+import { commandArgs, readSpec, toJson, trainJson } from '../common.js';
+import { flag, intOpt, opt } from '../args.js';
 import { loadData } from '../dataset.js';
 import { parseSpec, buildModel, fitOptionsFromSpec } from '../../io/spec.js';
 import type { ModelSpec } from '../../io/spec.js';
@@ -34,8 +34,7 @@ export const digits: Command = {
   summary: 'the main job: train a LeNet-style CNN on the bundled handwritten digits (8,000 train / 2,000 test), print test accuracy and the confusion matrix, save the model',
   usage: 'dendrite digits [--epochs N] [--out DIR] [--data DIR] [--spec SPEC.json] [--json] [--quiet]',
   async run(argv) {
-    const a = parseArgs(argv, ['epochs', 'out', 'data', 'spec', 'backend'], ['json', 'quiet'], 'digits');
-    chooseBackend(a);
+    const a = commandArgs(argv, ['epochs', 'out', 'data', 'spec', 'backend'], ['json', 'quiet'], 'digits');
     const spec = opt(a, 'spec') ? readSpec(opt(a, 'spec')!) : DIGITS_SPEC;
     const source = opt(a, 'data') ?? 'digits';
     const out = opt(a, 'out') ?? 'models/digits';

@@ -1,6 +1,6 @@
 import type { Command } from '../common.js';
-import { chooseBackend, modelAndData, toJson } from '../common.js';
-import { flag, parseArgs } from '../args.js';
+import { commandArgs, modelAndData, toJson } from '../common.js';
+import { flag } from '../args.js';
 import { confusionMatrix, formatConfusionMatrix, precisionRecall } from '../../train/metrics.js';
 import type { Model } from '../../train/model.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -73,8 +73,7 @@ export const evaluate: Command = {
   summary: 'loss and accuracy with the confusion matrix (classifiers) or RMSE, MAE and R² in the target\'s units (regressions) of a saved model on data (CSV, IDX directory: its test part, or "digits")',
   usage: 'dendrite evaluate MODEL_DIR --data FILE.csv|DIR|digits [--target COL[,COL…]] [--json]',
   async run(argv) {
-    const a = parseArgs(argv, ['data', 'target', 'backend'], ['json'], 'evaluate');
-    chooseBackend(a);
+    const a = commandArgs(argv, ['data', 'target', 'backend'], ['json'], 'evaluate');
     const { model, data } = await modelAndData(a, 'evaluate', true);
     const r = evaluationReport(model, data.x, data.y!, data.levels, data.preprocessor);
     if (flag(a, 'json')) process.stdout.write(toJson(r));

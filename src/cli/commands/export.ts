@@ -1,6 +1,6 @@
 import type { Command } from '../common.js';
-import { chooseBackend, specOrModel } from '../common.js';
-import { flag, opt, parseArgs } from '../args.js';
+import { commandArgs, specOrModel } from '../common.js';
+import { flag, opt } from '../args.js';
 import { ConfigError } from '../../errors.js';
 import { join } from 'node:path';
 import { exportOnnx, normalizationFromPreprocessing, readOnnx } from '../../io/onnx/export.js';
@@ -12,8 +12,7 @@ export const exportCommand: Command = {
   summary: 'export a saved model (or a spec) as ONNX (ONNX Runtime: Node, browsers, servers; --normalize puts the saved CSV normalisation into the graph) and/or for PyTorch (model.py + model.safetensors)',
   usage: 'dendrite export MODEL_DIR|SPEC [--onnx FILE.onnx [--normalize]] [--pytorch DIR]',
   run(argv) {
-    const a = parseArgs(argv, ['onnx', 'pytorch', 'backend'], ['normalize'], 'export');
-    chooseBackend(a);
+    const a = commandArgs(argv, ['onnx', 'pytorch', 'backend'], ['normalize'], 'export');
     const path = a.positional[0];
     if (!path) throw new ConfigError('export: give a model directory or spec file');
     const onnx = opt(a, 'onnx');

@@ -1,6 +1,6 @@
 import type { Command } from '../common.js';
-import { chooseBackend } from '../common.js';
-import { opt, parseArgs } from '../args.js';
+import { commandArgs } from '../common.js';
+import { opt } from '../args.js';
 import { ConfigError } from '../../errors.js';
 import { loadPytorchDir, loadTfjsFile } from '../../io/files.js';
 import { saveModel } from '../../io/model-file.js';
@@ -11,8 +11,7 @@ export const importCommand: Command = {
   summary: 'import a model exported with --pytorch (e.g. after training in PyTorch) or a TF.js layers model (model.json + shards) into a dendrite model directory',
   usage: 'dendrite import --pytorch DIR | --tfjs MODEL.json OUT_MODEL_DIR',
   run(argv) {
-    const a = parseArgs(argv, ['pytorch', 'tfjs', 'backend'], [], 'import');
-    chooseBackend(a);
+    const a = commandArgs(argv, ['pytorch', 'tfjs', 'backend'], [], 'import');
     const out = a.positional[0];
     if (!out) throw new ConfigError('import: give the model directory to write (OUT_MODEL_DIR)');
     const torch = opt(a, 'pytorch');

@@ -1,6 +1,6 @@
 import type { Command } from '../common.js';
-import { applyWeightsFile, chooseBackend, specOrModel, toJson } from '../common.js';
-import { flag, opt, parseArgs } from '../args.js';
+import { applyWeightsFile, commandArgs, specOrModel, toJson } from '../common.js';
+import { flag, opt } from '../args.js';
 import { loadTrainingData } from '../dataset.js';
 import { ConfigError } from '../../errors.js';
 import { formatDynamics, inspectModel } from '../../inspect/dynamics.js';
@@ -12,8 +12,7 @@ export const inspect: Command = {
   summary: 'layer dynamics of one training iteration: weights, z, a and δ per layer (mean, variance, percentiles) next to eq 64\'s predicted var(z)',
   usage: 'dendrite inspect SPEC.json|MODEL_DIR --data FILE.csv|DIR|digits [--target COL[,COL…]] [--weights W.json] [--json] [--html OUT.html]',
   async run(argv) {
-    const a = parseArgs(argv, ['data', 'target', 'weights', 'html', 'backend'], ['json'], 'inspect');
-    chooseBackend(a);
+    const a = commandArgs(argv, ['data', 'target', 'weights', 'html', 'backend'], ['json'], 'inspect');
     const path = a.positional[0];
     if (!path) throw new ConfigError('inspect: give a spec file or a model directory');
     const data = opt(a, 'data');
@@ -38,8 +37,7 @@ export const report: Command = {
   summary: 'write a self-contained HTML report of a saved model: summary, history, diagnostics, layer dynamics and (CNNs) filters and feature maps',
   usage: 'dendrite report MODEL_DIR [--out OUT.html] [--data FILE.csv|DIR|digits [--target COL…]]',
   async run(argv) {
-    const a = parseArgs(argv, ['out', 'data', 'target', 'backend'], [], 'report');
-    chooseBackend(a);
+    const a = commandArgs(argv, ['out', 'data', 'target', 'backend'], [], 'report');
     const path = a.positional[0];
     if (!path) throw new ConfigError('report: give a model directory');
     const { model, spec, preprocessing } = specOrModel(path);

@@ -1,14 +1,13 @@
 import type { Command } from '../common.js';
-import { chooseBackend, modelAndData, toJson } from '../common.js';
-import { flag, intOpt, parseArgs } from '../args.js';
+import { commandArgs, modelAndData, toJson } from '../common.js';
+import { flag, intOpt } from '../args.js';
 
 /** `dendrite predict MODEL --data FILE`: one prediction per row or image. */
 export const predict: Command = {
   summary: 'predict with a saved model: CSV rows, IDX images (the test part of a directory) or "digits"; class and probabilities for classifiers',
   usage: 'dendrite predict MODEL_DIR --data FILE.csv|DIR|digits [--json] [--limit N]',
   async run(argv) {
-    const a = parseArgs(argv, ['data', 'backend', 'limit'], ['json'], 'predict');
-    chooseBackend(a);
+    const a = commandArgs(argv, ['data', 'backend', 'limit'], ['json'], 'predict');
     const limit = intOpt(a, 'limit', 'predict');
     const { model, data } = await modelAndData(a, 'predict', false);
     const out = model.predict(data.x, { batchSize: 500 });

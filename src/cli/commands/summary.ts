@@ -1,6 +1,5 @@
 import type { Command } from '../common.js';
-import { chooseBackend, specOrModel } from '../common.js';
-import { parseArgs } from '../args.js';
+import { commandArgs, specOrModel } from '../common.js';
 import { ConfigError } from '../../errors.js';
 
 /** `dendrite summary SPEC|MODEL`: layers, output shapes and parameter counts. */
@@ -8,8 +7,7 @@ export const summary: Command = {
   summary: 'print the layers, output shapes and parameter counts of a spec or saved model',
   usage: 'dendrite summary SPEC.json|MODEL_DIR',
   run(argv) {
-    const a = parseArgs(argv, ['backend'], [], 'summary');
-    chooseBackend(a);
+    const a = commandArgs(argv, ['backend'], [], 'summary');
     const path = a.positional[0];
     if (!path) throw new ConfigError('summary: give a spec file or a model directory');
     process.stdout.write(specOrModel(path).model.summary() + "\n");

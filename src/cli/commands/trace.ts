@@ -1,6 +1,6 @@
 import type { Command } from '../common.js';
-import { applyWeightsFile, chooseBackend, specOrModel, toJson } from '../common.js';
-import { flag, opt, parseArgs, required } from '../args.js';
+import { applyWeightsFile, commandArgs, specOrModel, toJson } from '../common.js';
+import { flag, opt, required } from '../args.js';
 import { loadTrainingData } from '../dataset.js';
 import { ConfigError } from '../../errors.js';
 import { traceModel } from '../../inspect/trace.js';
@@ -11,8 +11,7 @@ export const trace: Command = {
   summary: 'one forward + backward pass over the rows: z, a and δ = ∂E/∂z of every neuron and the gradient of every parameter (summed over the rows)',
   usage: 'dendrite trace SPEC.json|MODEL_DIR [--weights W.json] --data FILE.csv --target COL[,COL…] [--json]',
   async run(argv) {
-    const a = parseArgs(argv, ['weights', 'data', 'target', 'backend'], ['json'], 'trace');
-    chooseBackend(a);
+    const a = commandArgs(argv, ['weights', 'data', 'target', 'backend'], ['json'], 'trace');
     const path = a.positional[0];
     if (!path) throw new ConfigError('trace: give a spec file or a model directory');
     const { model, spec, preprocessing } = specOrModel(path);

@@ -1,9 +1,9 @@
 import type { Command } from '../common.js';
 import { basename, join, resolve } from 'node:path';
-import { applyWeightsFile, chooseBackend, defaultOut, readSpec, trainJson, toJson } from '../common.js';
+import { applyWeightsFile, commandArgs, defaultOut, readSpec, toJson, trainJson } from '../common.js';
 import { checkWritableDir, checkWritableFile, freshSibling } from '../files.js';
 import { DivergenceWatch } from '../divergence.js';
-import { flag, intOpt, opt, parseArgs } from '../args.js';
+import { flag, intOpt, opt } from '../args.js';
 import { loadTrainingData } from '../dataset.js';
 import { ConfigError, NumericError } from '../../errors.js';
 import { buildModel, checkSpecMatchesModel } from '../../io/spec.js';
@@ -22,8 +22,7 @@ export const train: Command = {
   summary: 'train a model spec on data (CSV with --target, or an IDX directory), save it to --out (only if the run succeeds; a failed run saves its last good weights to <out>.last-good); --resume DIR continues a checkpoint (with its own spec, or an identical SPEC.json); a loss growing over 1000x warns on stderr, --fail-on-divergence makes that an error',
   usage: 'dendrite train [SPEC.json] --data FILE.csv|DIR [--target COL[,COL…]] [--weights W.json] [--out DIR] [--epochs N] [--json] [--quiet] [--checkpoint DIR] [--resume DIR] [--report OUT.html] [--fail-on-divergence]',
   async run(argv) {
-    const a = parseArgs(argv, ['data', 'target', 'weights', 'out', 'epochs', 'checkpoint', 'resume', 'report', 'backend'], ['json', 'quiet', 'fail-on-divergence'], 'train');
-    chooseBackend(a);
+    const a = commandArgs(argv, ['data', 'target', 'weights', 'out', 'epochs', 'checkpoint', 'resume', 'report', 'backend'], ['json', 'quiet', 'fail-on-divergence'], 'train');
     const specPath = a.positional[0];
     const resume = opt(a, 'resume');
     if (!specPath && !resume) throw new ConfigError('train: give a spec file: dendrite train SPEC.json --data FILE (or --resume CHECKPOINT_DIR)');

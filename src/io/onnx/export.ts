@@ -6,7 +6,7 @@ import { isMultiInput } from '../../nn/symbolic.js';
 import type { SymbolicTensor } from '../../nn/symbolic.js';
 import type { Model } from '../../train/model.js';
 import { shapeSize } from '../../tensor/tensor.js';
-import { applyNumeric } from '../../data/preprocess.js';
+import { applyNumeric } from '../../data/normalize.js';
 import type { PreprocessorJSON } from '../../data/preprocess.js';
 import { OnnxGraph } from './graph.js';
 import { ONNX_LAYERS } from './layers.js';

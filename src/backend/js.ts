@@ -1,4 +1,5 @@
 import type { Backend, BinaryOp, ConvGeometry, PoolGeometry, UnaryOp } from './backend.js';
+import { jsTrainingKernels } from './js-training.js';
 
 /**
  * The reference backend: plain TypeScript, runs everywhere, and is the oracle that every faster
@@ -12,6 +13,7 @@ import type { Backend, BinaryOp, ConvGeometry, PoolGeometry, UnaryOp } from './b
  */
 export const jsBackend: Backend = {
   name: 'js',
+  ...jsTrainingKernels,
 
   alloc(n) {
     return new Float32Array(n);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { ConfigError, getBackend, setBackend } from '../../src/index.js';
 import { loadNative } from '../../src/backend/native.js';
 import { registerComparisons } from '../helpers/backend-comparisons.js';
+import { registerTrainingComparisons } from '../helpers/training-kernel-comparisons.js';
 
 const loaded = loadNative();
 
@@ -20,4 +21,5 @@ if ('error' in loaded) {
   });
 } else {
   registerComparisons(loaded.backend);
+  registerTrainingComparisons(loaded.backend);
 }

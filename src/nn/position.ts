@@ -138,13 +138,12 @@ export class SinusoidalEncoding extends PositionLayer {
     this.maxLength = this.opts.maxLength ?? inputShape[0];
     const F = inputShape[1];
     const base = this.opts.base ?? 10000;
-    const d = new Float32Array(this.maxLength * F);
-    for (let t = 0; t < this.maxLength; t++) {
-      for (let j = 0; j < F; j++) {
-        const angle = t / Math.pow(base, (2 * Math.floor(j / 2)) / F);
-        d[t * F + j] = j % 2 === 0 ? Math.sin(angle) : Math.cos(angle);
-      }
-    }
+    // position t, feature j at index t·F + j
+    const d = Float32Array.from({ length: this.maxLength * F }, (_, i) => {
+      const j = i % F;
+      const angle = Math.floor(i / F) / Math.pow(base, (2 * Math.floor(j / 2)) / F);
+      return j % 2 === 0 ? Math.sin(angle) : Math.cos(angle);
+    });
     this.table = new Tensor(d, [this.maxLength, F]);
     return inputShape;
   }

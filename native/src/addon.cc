@@ -656,6 +656,45 @@ DN_EXPORT(lossGrad, 5) {
   return nullptr;
 }
 
+// copyRuns(src, dst, geometry): geometry = [rank, srcOffset, dstOffset, len, counts…, srcStrides…, dstStrides…]
+DN_EXPORT(copyRuns, 3) {
+  const int32_t* geo = a.i32(2, 4, "geometry");
+  const int rank = geo[0];
+  if (rank < 0 || rank > 4) throw ArgError("copyRuns: rank must be 0…4, received " + std::to_string(rank), true);
+  a.i32(2, 4 + 3 * rank, "geometry");
+  int64_t counts[4], src_strides[4], dst_strides[4];
+  const int64_t len = geo[3];
+  bool empty = len == 0;
+  for (int d = 0; d < rank; d++) {
+    counts[d] = geo[4 + d];
+    src_strides[d] = geo[4 + rank + d];
+    dst_strides[d] = geo[4 + 2 * rank + d];
+    if (counts[d] < 0) throw ArgError("copyRuns: negative count", true);
+    empty = empty || counts[d] == 0;
+  }
+  if (len < 0) throw ArgError("copyRuns: negative run length", true);
+  const int64_t n_src = a.f32_length(0), n_dst = a.f32_length(1);
+  if (empty) return nullptr;
+  // every run inside its buffer: the lowest and highest element any run touches
+  auto inside = [&](int64_t off, const int64_t* strides, int64_t n, const char* which) {
+    int64_t lo = off, hi = off + len;
+    for (int d = 0; d < rank; d++) {
+      const int64_t span = (counts[d] - 1) * strides[d];
+      if (span < 0) lo += span; else hi += span;
+    }
+    if (lo < 0 || hi > n) {
+      throw ArgError(std::string("copyRuns: the runs reach elements ") + std::to_string(lo) + "…" + std::to_string(hi - 1) +
+                         " of " + which + ", which has " + std::to_string(n),
+                     true);
+    }
+  };
+  inside(geo[1], src_strides, n_src, "src");
+  inside(geo[2], dst_strides, n_dst, "dst");
+  dn::copy_runs(a.f32(0, n_src, "src"), geo[1], src_strides, a.f32(1, n_dst, "dst"), geo[2], dst_strides, counts, rank,
+                len);
+  return nullptr;
+}
+
 // info() → { onednn: "2.6.3", isa: "avx512_core_bf16"…, cpuIsaCode, maxThreads, procs }
 DN_EXPORT(info, 0) {
   napi_env env = a.env;
@@ -729,6 +768,7 @@ napi_value init(napi_env env, napi_value exports) {
       {"movingAverage", dn::js_movingAverage},
       {"lossValue", dn::js_lossValue},
       {"lossGrad", dn::js_lossGrad},
+      {"copyRuns", dn::js_copyRuns},
       {"setMaxThreads", dn::js_setMaxThreads},
       {"getMaxThreads", dn::js_getMaxThreads},
       {"convCacheSize", dn::js_convCacheSize},

@@ -140,5 +140,7 @@ void batch_norm_backward(bool training, const float* dy, const float* xhat, cons
 void moving_average(int64_t n, float* avg, const double* x, double momentum);
 double loss_value(int kind, int64_t n, const float* pred, const float* target);
 void loss_grad(int kind, int64_t n, const float* pred, const float* target, double scale, float* dx);
+void copy_runs(const float* src, int64_t src_off, const int64_t* src_strides, float* dst, int64_t dst_off,
+               const int64_t* dst_strides, const int64_t* counts, int rank, int64_t len);
 
 }  // namespace dn

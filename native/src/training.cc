@@ -60,4 +60,9 @@ void loss_grad(int kind, int64_t n, const float* pred, const float* target, doub
   dn_loss_grad(kind, n, pred, target, scale, dx);
 }
 
+void copy_runs(const float* src, int64_t src_off, const int64_t* src_strides, float* dst, int64_t dst_off,
+               const int64_t* dst_strides, const int64_t* counts, int rank, int64_t len) {
+  dn_copy_runs(src, src_off, src_strides, dst, dst_off, dst_strides, counts, rank, len);
+}
+
 }  // namespace dn

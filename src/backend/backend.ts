@@ -359,5 +359,19 @@ export interface Backend {
    * ```
    */
   lossGrad(kind: LossKind, pred: Float32Array, target: Float32Array, scale: number, dx: Float32Array): void;
-}
 
+  /**
+   * Copies contiguous runs of `len` elements: for every index (i₀, …, i_{r−1}) below `counts` (rank
+   * r ≤ 4), dst[dstOffset + Σ i_d·dstStrides[d] + j] = src[srcOffset + Σ i_d·srcStrides[d] + j] for
+   * j < len (strides may be negative; every run must lie inside its buffer). Concatenation, slicing,
+   * padding and reversal, and their gradients, are such copies.
+   *
+   * @example
+   * ```ts
+   * // the rows of a 2×3 matrix in reverse order
+   * be.copyRuns(Float32Array.of(1, 2, 3, 4, 5, 6), 0, [3], out, 3, [-3], [2], 3); // out = [4, 5, 6, 1, 2, 3]
+   * ```
+   */
+  copyRuns(src: Float32Array, srcOffset: number, srcStrides: readonly number[], dst: Float32Array, dstOffset: number,
+    dstStrides: readonly number[], counts: readonly number[], len: number): void;
+}

@@ -2,7 +2,7 @@ import type { Backend, LossKind } from './backend.js';
 
 /**
  * The reference backend's training kernels (optimiser rules, clipping, batch normalisation,
- * running averages, losses): plain loops in float64 arithmetic, each stored to float32 where the
+ * running averages, losses) and the strided copy of runs: plain loops in float64 arithmetic, each stored to float32 where the
  * buffer is float32. Spread into {@link jsBackend}; the fast backends are tested against these.
  *
  * @example
@@ -11,7 +11,7 @@ import type { Backend, LossKind } from './backend.js';
  * ```
  */
 export const jsTrainingKernels: Pick<Backend, 'sgdUpdate' | 'adamUpdate' | 'rmspropUpdate' | 'clipValue' |
-  'batchNormTrain' | 'batchNormInference' | 'batchNormBackward' | 'movingAverage' | 'lossValue' | 'lossGrad'> = {
+  'batchNormTrain' | 'batchNormInference' | 'batchNormBackward' | 'movingAverage' | 'lossValue' | 'lossGrad' | 'copyRuns'> = {
   sgdUpdate(w, g, velocity, learningRate, momentum, nesterov) {
     for (let i = 0; i < w.length; i++) {
       if (!velocity) {
@@ -159,6 +159,22 @@ export const jsTrainingKernels: Pick<Backend, 'sgdUpdate' | 'adamUpdate' | 'rmsp
     let s = 0;
     for (let i = 0; i < pred.length; i++) s += term(pred[i], target[i]);
     return s;
+  },
+
+  copyRuns(src, srcOffset, srcStrides, dst, dstOffset, dstStrides, counts, len) {
+    const runs = counts.reduce((p, c) => p * c, 1);
+    for (let r = 0; r < runs; r++) {
+      // the run's multi-index, last dimension fastest
+      let from = srcOffset;
+      let to = dstOffset;
+      for (let d = counts.length - 1, rest = r; d >= 0; d--) {
+        const i = rest % counts[d];
+        rest = Math.floor(rest / counts[d]);
+        from += i * srcStrides[d];
+        to += i * dstStrides[d];
+      }
+      for (let j = 0; j < len; j++) dst[to + j] = src[from + j];
+    }
   },
 
   lossGrad(kind, pred, target, scale, dx) {

@@ -1,4 +1,5 @@
 import type { Backend, BinaryOp, ConvGeometry, LossKind, PoolGeometry, UnaryOp } from './backend.js';
+import { runGeometry } from './runs.js';
 
 /**
  * Result of trying to load the native backend: the backend, or why it is not available.
@@ -102,6 +103,7 @@ interface Addon extends SameAsBackend {
     rows: number, cols: number, dx: Float32Array): void;
   lossValue(kind: number, pred: Float32Array, target: Float32Array): number;
   lossGrad(kind: number, pred: Float32Array, target: Float32Array, scale: number, dx: Float32Array): void;
+  copyRuns(src: Float32Array, dst: Float32Array, geometry: Int32Array): void;
   setMaxThreads(n: number): void;
   getMaxThreads(): number;
   convCacheSize(): number;
@@ -279,6 +281,8 @@ function makeBackend(m: Addon): NativeBackend {
     movingAverage: (avg, x, momentum) => m.movingAverage(avg, x, momentum),
     lossValue: (kind, pred, target) => m.lossValue(LOSS_CODE[kind], pred, target),
     lossGrad: (kind, pred, target, scale, dx) => m.lossGrad(LOSS_CODE[kind], pred, target, scale, dx),
+    copyRuns: (src, srcOffset, srcStrides, dst, dstOffset, dstStrides, counts, len) =>
+      m.copyRuns(src, dst, runGeometry(srcOffset, srcStrides, dstOffset, dstStrides, counts, len)),
 
     unary(op, x, out, param) {
       m.unary(UNARY_CODE[op], x, out, param);

@@ -1,6 +1,7 @@
 import type { Backend, BinaryOp, ConvGeometry, LossKind, PoolGeometry, UnaryOp } from './backend.js';
 import { wasmBase64, wasmBuildError, wasmThreadsBase64 } from './wasm-binary.js';
 import { ThreadPool, threadSupport } from './wasm-threads.js';
+import { checkRuns, runGeometry } from './runs.js';
 
 /**
  * Result of trying to load the WebAssembly backend: the backend, or why it is not available
@@ -91,6 +92,7 @@ interface Exports {
   moving_average(n: number, avg: number, x: number, mu: number): void;
   loss_value(kind: number, n: number, pred: number, target: number): number;
   loss_grad(kind: number, n: number, pred: number, target: number, scale: number, dx: number): void;
+  copy_runs(src: number, dst: number, geo: number): void;
 }
 
 /** What the module imports from its host: the reference backend's transcendental functions. */
@@ -769,6 +771,15 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
       run('movingAverage', (m) => {
         const px = m.in(x, n);
         ex.moving_average(n, m.out(avg, n, true), px, momentum);
+      });
+    },
+
+    copyRuns(src, srcOffset, srcStrides, dst, dstOffset, dstStrides, counts, len) {
+      if (!checkRuns(src.length, srcOffset, srcStrides, dst.length, dstOffset, dstStrides, counts, len)) return;
+      run('copyRuns', (m) => {
+        const ps = m.in(src, src.length);
+        const pd = m.out(dst, dst.length, true);
+        ex.copy_runs(ps, pd, m.in(runGeometry(srcOffset, srcStrides, dstOffset, dstStrides, counts, len), 4 + 3 * counts.length));
       });
     },
 

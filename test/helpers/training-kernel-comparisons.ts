@@ -133,4 +133,27 @@ export function registerTrainingComparisons(fast: Backend): void {
       }
     }
   });
+
+  test(`${fast.name}: copyRuns (concatenation, slicing, padding and reversal shapes, negative strides) matches the reference; runs outside a buffer are refused`, () => {
+    const rng = new Rng(35);
+    // [srcLength, srcOffset, srcStrides, dstLength, dstOffset, dstStrides, counts, len]
+    const cases: [number, number, number[], number, number, number[], number[], number][] = [
+      [7, 2, [], 9, 4, [], [], 5], // one run
+      [12, 0, [4], 18, 2, [6], [3], 4], // a concatenated part
+      [30, 3, [10], 12, 0, [4], [3], 4], // a slice
+      [2 * 3 * 5, 0, [15, 5], 2 * 6 * 8, 8 + 1, [48, 8], [2, 3], 5], // padding rows into planes
+      [2 * 4 * 3, 0, [12, 3], 24, 9, [12, -3], [2, 4], 3], // reversal along the middle axis
+      [3 * 2 * 2 * 2, 0, [8, 4, 2], 24, 0, [8, 4, 2], [3, 2, 2], 2], // rank 3
+      [5, 0, [1], 5, 0, [1], [0], 3], // nothing to copy
+    ];
+    for (const [ns, so, ss, nd, doff, ds, counts, len] of cases) {
+      const src = rand(rng, ns);
+      compare(fast, `copyRuns counts [${counts}] len ${len}`, [rand(rng, nd)],
+        (be, [dst]) => be.copyRuns(src, so, ss, dst as Float32Array, doff, ds, counts, len));
+    }
+    assert.throws(() => fast.copyRuns(new Float32Array(6), 0, [3], new Float32Array(6), 4, [3], [2], 3),
+      (e: unknown) => e instanceof RangeError && /copyRuns: the runs reach elements 4…9 of dst, which has 6/.test(e.message));
+    assert.throws(() => fast.copyRuns(new Float32Array(6), 0, [-3], new Float32Array(6), 0, [3], [2], 3),
+      (e: unknown) => e instanceof RangeError && /the runs reach elements -3…2 of src, which has 6/.test(e.message));
+  });
 }

@@ -62,6 +62,18 @@ EXPORT("loss_value") double loss_value(int kind, size_t n, const float* pred, co
   return dn_loss_value(kind, n, pred, target);
 }
 
+// geo (int32): rank, src offset, dst offset, run length, counts…, src strides…, dst strides…
+EXPORT("copy_runs") void copy_runs(const float* src, float* dst, const int32_t* geo) {
+  const int rank = geo[0];
+  int64_t counts[4], src_strides[4], dst_strides[4];
+  for (int d = 0; d < rank; d++) {
+    counts[d] = geo[4 + d];
+    src_strides[d] = geo[4 + rank + d];
+    dst_strides[d] = geo[4 + 2 * rank + d];
+  }
+  dn_copy_runs(src, geo[1], src_strides, dst, geo[2], dst_strides, counts, rank, geo[3]);
+}
+
 EXPORT("loss_grad") void loss_grad(int kind, size_t n, const float* pred, const float* target, double scale, float* dx) {
   dn_loss_grad(kind, n, pred, target, scale, dx);
 }

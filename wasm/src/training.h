@@ -212,4 +212,22 @@ static void dn_loss_grad(int kind, DN_INDEX n, const float* pred, const float* t
   }
 }
 
+// dst[dst_off + Σ i·dst_strides + j] = src[src_off + Σ i·src_strides + j] for every index below
+// counts (rank ≤ 4) and j < len; the caller has checked that every run lies inside its buffer.
+static void dn_copy_runs(const float* src, int64_t src_off, const int64_t* src_strides, float* dst, int64_t dst_off,
+                         const int64_t* dst_strides, const int64_t* counts, int rank, int64_t len) {
+  int64_t runs = 1;
+  for (int d = 0; d < rank; d++) runs *= counts[d];
+  for (int64_t r = 0; r < runs; r++) {
+    int64_t from = src_off, to = dst_off, rest = r;
+    for (int d = rank - 1; d >= 0; d--) {
+      const int64_t i = rest % counts[d];
+      rest /= counts[d];
+      from += i * src_strides[d];
+      to += i * dst_strides[d];
+    }
+    for (int64_t j = 0; j < len; j++) dst[to + j] = src[from + j];
+  }
+}
+
 #endif

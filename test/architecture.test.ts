@@ -1,8 +1,8 @@
 // Only the backend touches storage: a check over the source of src/ops, src/nn, src/optim and
 // src/train (DESIGN.md: "backend/ — kernels: the only place that loops over tensor storage").
 //
-// The rule. Storage is any typed array (Float32Array, Float64Array, Int32Array, …): a tensor's
-// `.data`, a gradient buffer, a buffer from `be().alloc`, or any alias of one (the TypeScript
+// The rule. Storage is any typed array (Float32Array, Float64Array, Int32Array, …, also when seen
+// as an `ArrayLike<number>`): a tensor's `.data`, a gradient buffer, a buffer from `be().alloc`, or any alias of one (the TypeScript
 // checker gives every expression's type, so `const d = x.data; for (…) d[i]` is caught through
 // `d`'s type, not its name). In these folders it is an error to
 //   1. write `.data[…]` anywhere (reading or writing one element of a tensor's storage);
@@ -38,7 +38,9 @@ const ALLOWED_FOR_NOW = new Set([
 ]);
 
 const TYPED_ARRAYS = new Set(['Float32Array', 'Float64Array', 'Int8Array', 'Uint8Array', 'Uint8ClampedArray',
-  'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array', 'BigInt64Array', 'BigUint64Array']);
+  'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array', 'BigInt64Array', 'BigUint64Array',
+  // the interface a typed array is often passed as
+  'ArrayLike']);
 /** Methods that call a callback once per element. */
 const ITERATING = new Set(['forEach', 'map', 'flatMap', 'filter', 'reduce', 'reduceRight', 'some', 'every', 'find',
   'findIndex', 'findLast', 'findLastIndex', 'from']);
@@ -132,6 +134,7 @@ test('the storage check catches each kind of loop over storage, aliases included
     ['const y = x.data.map((v) => v * 2);', /typed array iterated with \.map/],
     ['const y = Array.from(x.data, (v) => v * 2);', /typed array mapped with from/],
     ['const d = x.data; for (let o = 0; o < 2; o++) be.sum(d.subarray(o, o + 1));', /typed array sliced in a loop/],
+    ['const d: ArrayLike<number> = x.data; let s = 0; for (let i = 0; i < d.length; i++) s += d[i];', /typed array indexed in a loop: d\[i\]/],
   ];
   const good = [
     'const s = be.sum(x.data);',

@@ -2,9 +2,10 @@
 // src/train (DESIGN.md: "backend/ — kernels: the only place that loops over tensor storage").
 //
 // The rule. Storage is any typed array (Float32Array, Float64Array, Int32Array, …, also when seen
-// as an `ArrayLike<number>`): a tensor's `.data`, a gradient buffer, a buffer from `be().alloc`, or any alias of one (the TypeScript
-// checker gives every expression's type, so `const d = x.data; for (…) d[i]` is caught through
-// `d`'s type, not its name). In these folders it is an error to
+// as an `ArrayLike<number>`): a tensor's `.data`, a gradient buffer, a buffer from `be().alloc`,
+// or any alias of one (the TypeScript checker gives every expression's type, so
+// `const d = x.data; for (…) d[i]` is caught through `d`'s type, not its name). In these folders
+// it is an error to
 //   1. write `.data[…]` anywhere (reading or writing one element of a tensor's storage);
 //   2. index a typed array (`a[i]`) inside a loop (`for`, `for…in`, `for…of`, `while`, `do`) or
 //      inside a callback of an iteration method (`forEach`, `map`, `reduce`, `Array.from`, …);

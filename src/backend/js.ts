@@ -307,36 +307,15 @@ export const jsBackend: Backend = {
 
   avgPool(g, x, y) {
     const inv = 1 / (g.ph * g.pw);
-    forEachWindow(g, (o, base, y0, x0) => {
-      let s = 0;
-      for (let i = 0; i < g.ph; i++) {
-        const iy = y0 + i;
-        if (iy >= g.h) break;
-        for (let j = 0; j < g.pw; j++) {
-          const ix = x0 + j;
-          if (ix >= g.w) break;
-          s += x[base + iy * g.w + ix];
-        }
-      }
-      y[o] = s * inv;
-    });
+    const acc = new Float64Array(g.n * g.c * g.oh * g.ow);
+    forEachWindowCell(g, (o, at) => { acc[o] += x[at]; });
+    for (let o = 0; o < acc.length; o++) y[o] = acc[o] * inv;
   },
 
   avgPoolBackward(g, dy, dx) {
     dx.fill(0, 0, g.n * g.c * g.h * g.w);
     const inv = 1 / (g.ph * g.pw);
-    forEachWindow(g, (o, base, y0, x0) => {
-      const v = dy[o] * inv;
-      for (let i = 0; i < g.ph; i++) {
-        const iy = y0 + i;
-        if (iy >= g.h) break;
-        for (let j = 0; j < g.pw; j++) {
-          const ix = x0 + j;
-          if (ix >= g.w) break;
-          dx[base + iy * g.w + ix] += v;
-        }
-      }
-    });
+    forEachWindowCell(g, (o, at) => { dx[at] += dy[o] * inv; });
   },
 
   lstmCell(B, H, pre, cPrev, gates, c, h) {
@@ -492,6 +471,15 @@ function convBackwardFilter(g: ConvGeometry, x: Float32Array, dy: Float32Array, 
   const accB = new Float64Array(g.k);
   for (let yi = 0; yi < g.n * g.k * P; yi++) accB[Math.floor(yi / P) % g.k] += dy[yi];
   for (let f = 0; f < g.k; f++) db[f] += accB[f];
+}
+
+/** Calls visit(o, at) for every input cell `at` of pooling window o (a window is cut at the image's edge). */
+function forEachWindowCell(g: PoolGeometry, visit: (o: number, at: number) => void): void {
+  forEachWindow(g, (o, base, y0, x0) => {
+    for (let iy = y0; iy < Math.min(y0 + g.ph, g.h); iy++) {
+      for (let ix = x0; ix < Math.min(x0 + g.pw, g.w); ix++) visit(o, base + iy * g.w + ix);
+    }
+  });
 }
 
 function forEachWindow(g: PoolGeometry, fn: (o: number, base: number, y0: number, x0: number) => void): void {

@@ -33,6 +33,12 @@ function scalarLoss(name: string, value: number, pred: Tensor, target: Tensor, k
   });
 }
 
+/** A loss that is the kind's per-element loss summed per example, then summed or averaged (the op is named as the kind). */
+function summedLoss(kind: LossKind, pred: Tensor, target: Tensor, reduction: Reduction): Tensor {
+  const k = check(kind, pred, target, reduction);
+  return scalarLoss(kind, be().lossValue(kind, pred.data, target.data) * k, pred, target, kind, k);
+}
+
 /**
  * The lecture's error E = ½ Σ (t − a)² summed over outputs; per example, then summed or averaged
  * over the batch (first dimension). ∂E/∂a = −(t − a).
@@ -65,9 +71,7 @@ export function mse(pred: Tensor, target: Tensor, reduction: Reduction = 'mean')
  * @example `crossEntropy(tensor([[0.5, 0.5]]), tensor([[1, 0]])).item() // ln 2`
  */
 export function crossEntropy(probs: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
-  const k = check('crossEntropy', probs, target, reduction);
-  const s = be().lossValue('crossEntropy', probs.data, target.data);
-  return scalarLoss('crossEntropy', s * k, probs, target, 'crossEntropy', k);
+  return summedLoss('crossEntropy', probs, target, reduction);
 }
 
 /**
@@ -95,9 +99,7 @@ export function softmaxCrossEntropy(logits: Tensor, target: Tensor, reduction: R
  * @example `binaryCrossEntropy(tensor([[0.5]]), tensor([[1]])).item() // ln 2`
  */
 export function binaryCrossEntropy(probs: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
-  const k = check('binaryCrossEntropy', probs, target, reduction);
-  const s = be().lossValue('binaryCrossEntropy', probs.data, target.data);
-  return scalarLoss('binaryCrossEntropy', s * k, probs, target, 'binaryCrossEntropy', k);
+  return summedLoss('binaryCrossEntropy', probs, target, reduction);
 }
 
 /**
@@ -112,7 +114,5 @@ export function binaryCrossEntropy(probs: Tensor, target: Tensor, reduction: Red
  * ```
  */
 export function sigmoidCrossEntropy(logits: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
-  const scale = check('sigmoidCrossEntropy', logits, target, reduction);
-  const total = be().lossValue('sigmoidCrossEntropy', logits.data, target.data);
-  return scalarLoss('sigmoidCrossEntropy', total * scale, logits, target, 'sigmoidCrossEntropy', scale);
+  return summedLoss('sigmoidCrossEntropy', logits, target, reduction);
 }

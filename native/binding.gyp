@@ -9,7 +9,8 @@
         "src/gemm.cc",
         "src/norm.cc",
         "src/pool.cc",
-        "src/threads.cc"
+        "src/threads.cc",
+        "src/training.cc"
       ],
       "include_dirs": ["/usr/include"],
       "cflags!": ["-fno-exceptions", "-O2"],

@@ -89,6 +89,9 @@ struct Args {
     if (is_null(i)) return nullptr;
     return f32(i, need, name);
   }
+  double* f64(size_t i, int64_t need, const char* name) const {
+    return typed<double>(i, napi_float64_array, "a Float64Array", need, name);
+  }
   int32_t* i32(size_t i, int64_t need, const char* name) const {
     return typed<int32_t>(i, napi_int32_array, "an Int32Array", need, name);
   }
@@ -565,6 +568,135 @@ DN_EXPORT(convCacheSize, 0) {
   return make_number(a.env, static_cast<double>(dn::conv_cache_size()));
 }
 
+// sgdUpdate(w, g, velocity|null, learningRate, momentum, nesterov)
+DN_EXPORT(sgdUpdate, 6) {
+  const int64_t n = a.f32_length(0);
+  dn::sgd_update(n, a.f32(0, n, "w"), a.f32(1, n, "g"), a.f32_or_null(2, n, "velocity"), a.num(3), a.num(4),
+                 a.boolean(5));
+  return nullptr;
+}
+
+// adamUpdate(w, g, m, v, learningRate, beta1, beta2, epsilon, c1, c2, keep)
+DN_EXPORT(adamUpdate, 11) {
+  const int64_t n = a.f32_length(0);
+  dn::adam_update(n, a.f32(0, n, "w"), a.f32(1, n, "g"), a.f32(2, n, "m"), a.f32(3, n, "v"), a.num(4), a.num(5),
+                  a.num(6), a.num(7), a.num(8), a.num(9), a.num(10));
+  return nullptr;
+}
+
+// rmspropUpdate(w, g, ms, mg|null, mom|null, learningRate, rho, momentum, epsilon)
+DN_EXPORT(rmspropUpdate, 9) {
+  const int64_t n = a.f32_length(0);
+  dn::rmsprop_update(n, a.f32(0, n, "w"), a.f32(1, n, "g"), a.f32(2, n, "ms"), a.f32_or_null(3, n, "mg"),
+                     a.f32_or_null(4, n, "mom"), a.num(5), a.num(6), a.num(7), a.num(8));
+  return nullptr;
+}
+
+// clipValue(x, limit)
+DN_EXPORT(clipValue, 2) {
+  const int64_t n = a.f32_length(0);
+  dn::clip_value(n, a.f32(0, n, "x"), a.num(1));
+  return nullptr;
+}
+
+// batchNormTrain(x, gamma|null, beta|null, outer, C, inner, eps, y, xhat, mean, variance, invStd)
+DN_EXPORT(batchNormTrain, 12) {
+  const int64_t outer = a.size(3, "outer"), C = a.size(4, "C"), inner = a.size(5, "inner");
+  const int64_t total = mul_checked(a, {outer, C, inner});
+  dn::batch_norm_train(a.f32(0, total, "x"), a.f32_or_null(1, C, "gamma"), a.f32_or_null(2, C, "beta"), outer, C,
+                       inner, a.num(6), a.f32(7, total, "y"), a.f32(8, total, "xhat"), a.f64(9, C, "mean"),
+                       a.f64(10, C, "variance"), a.f64(11, C, "invStd"));
+  return nullptr;
+}
+
+// batchNormInference(x, mean, variance, gamma|null, beta|null, outer, C, inner, eps, y, xhat|null, invStd)
+DN_EXPORT(batchNormInference, 12) {
+  const int64_t outer = a.size(5, "outer"), C = a.size(6, "C"), inner = a.size(7, "inner");
+  const int64_t total = mul_checked(a, {outer, C, inner});
+  dn::batch_norm_inference(a.f32(0, total, "x"), a.f32(1, C, "mean"), a.f32(2, C, "variance"),
+                           a.f32_or_null(3, C, "gamma"), a.f32_or_null(4, C, "beta"), outer, C, inner, a.num(8),
+                           a.f32(9, total, "y"), a.f32_or_null(10, total, "xhat"), a.f64(11, C, "invStd"));
+  return nullptr;
+}
+
+// batchNormBackward(training, dy, xhat|null, invStd, gamma|null, outer, C, inner, dx|null, dGamma|null, dBeta|null)
+DN_EXPORT(batchNormBackward, 11) {
+  const bool training = a.boolean(0);
+  const int64_t outer = a.size(5, "outer"), C = a.size(6, "C"), inner = a.size(7, "inner");
+  const int64_t total = mul_checked(a, {outer, C, inner});
+  const float* xhat = a.f32_or_null(2, total, "xhat");
+  float* dx = a.f32_or_null(8, total, "dx");
+  if (training && dx && !xhat) throw ArgError("batchNormBackward: the training backward needs xhat", false);
+  dn::batch_norm_backward(training, a.f32(1, total, "dy"), xhat, a.f64(3, C, "invStd"), a.f32_or_null(4, C, "gamma"),
+                          outer, C, inner, dx, a.f32_or_null(9, C, "dGamma"), a.f32_or_null(10, C, "dBeta"));
+  return nullptr;
+}
+
+// movingAverage(avg, x (Float64Array), momentum)
+DN_EXPORT(movingAverage, 3) {
+  const int64_t n = a.f32_length(0);
+  dn::moving_average(n, a.f32(0, n, "avg"), a.f64(1, n, "x"), a.num(2));
+  return nullptr;
+}
+
+int loss_kind(const Args& a, size_t i) {
+  const int64_t k = a.size(i, "kind");
+  if (k > 3) throw ArgError(std::string(a.fn) + ": unknown loss kind " + std::to_string(k), true);
+  return static_cast<int>(k);
+}
+
+// lossValue(kind, pred, target) → Σ loss
+DN_EXPORT(lossValue, 3) {
+  const int64_t n = a.f32_length(1);
+  return make_number(a.env, dn::loss_value(loss_kind(a, 0), n, a.f32(1, n, "pred"), a.f32(2, n, "target")));
+}
+
+// lossGrad(kind, pred, target, scale, dx)
+DN_EXPORT(lossGrad, 5) {
+  const int64_t n = a.f32_length(1);
+  dn::loss_grad(loss_kind(a, 0), n, a.f32(1, n, "pred"), a.f32(2, n, "target"), a.num(3), a.f32(4, n, "dx"));
+  return nullptr;
+}
+
+// copyRuns(src, dst, geometry): geometry = [rank, srcOffset, dstOffset, len, counts…, srcStrides…, dstStrides…]
+DN_EXPORT(copyRuns, 3) {
+  const int32_t* geo = a.i32(2, 4, "geometry");
+  const int rank = geo[0];
+  if (rank < 0 || rank > 4) throw ArgError("copyRuns: rank must be 0…4, received " + std::to_string(rank), true);
+  a.i32(2, 4 + 3 * rank, "geometry");
+  int64_t counts[4], src_strides[4], dst_strides[4];
+  const int64_t len = geo[3];
+  bool empty = len == 0;
+  for (int d = 0; d < rank; d++) {
+    counts[d] = geo[4 + d];
+    src_strides[d] = geo[4 + rank + d];
+    dst_strides[d] = geo[4 + 2 * rank + d];
+    if (counts[d] < 0) throw ArgError("copyRuns: negative count", true);
+    empty = empty || counts[d] == 0;
+  }
+  if (len < 0) throw ArgError("copyRuns: negative run length", true);
+  const int64_t n_src = a.f32_length(0), n_dst = a.f32_length(1);
+  if (empty) return nullptr;
+  // every run inside its buffer: the lowest and highest element any run touches
+  auto inside = [&](int64_t off, const int64_t* strides, int64_t n, const char* which) {
+    int64_t lo = off, hi = off + len;
+    for (int d = 0; d < rank; d++) {
+      const int64_t span = (counts[d] - 1) * strides[d];
+      if (span < 0) lo += span; else hi += span;
+    }
+    if (lo < 0 || hi > n) {
+      throw ArgError(std::string("copyRuns: the runs reach elements ") + std::to_string(lo) + "…" + std::to_string(hi - 1) +
+                         " of " + which + ", which has " + std::to_string(n),
+                     true);
+    }
+  };
+  inside(geo[1], src_strides, n_src, "src");
+  inside(geo[2], dst_strides, n_dst, "dst");
+  dn::copy_runs(a.f32(0, n_src, "src"), geo[1], src_strides, a.f32(1, n_dst, "dst"), geo[2], dst_strides, counts, rank,
+                len);
+  return nullptr;
+}
+
 // info() → { onednn: "2.6.3", cpuIsa: <dnnl_cpu_isa_t code>, maxThreads, procs, march: "x86-64-v3" }
 DN_EXPORT(info, 0) {
   napi_env env = a.env;
@@ -626,6 +758,17 @@ napi_value init(napi_env env, napi_value exports) {
       {"avgPoolBackward", dn::js_avgPoolBackward},
       {"lstmCell", dn::js_lstmCell},
       {"lstmCellBackward", dn::js_lstmCellBackward},
+      {"sgdUpdate", dn::js_sgdUpdate},
+      {"adamUpdate", dn::js_adamUpdate},
+      {"rmspropUpdate", dn::js_rmspropUpdate},
+      {"clipValue", dn::js_clipValue},
+      {"batchNormTrain", dn::js_batchNormTrain},
+      {"batchNormInference", dn::js_batchNormInference},
+      {"batchNormBackward", dn::js_batchNormBackward},
+      {"movingAverage", dn::js_movingAverage},
+      {"lossValue", dn::js_lossValue},
+      {"lossGrad", dn::js_lossGrad},
+      {"copyRuns", dn::js_copyRuns},
       {"setMaxThreads", dn::js_setMaxThreads},
       {"getMaxThreads", dn::js_getMaxThreads},
       {"convCacheSize", dn::js_convCacheSize},

@@ -122,4 +122,24 @@ void max_pool_backward(const PoolGeom& g, const float* dy, const int32_t* argmax
 void avg_pool(const PoolGeom& g, const float* x, float* y);
 void avg_pool_backward(const PoolGeom& g, const float* dy, float* dx);
 
+// ---- training (training.cc: the rules of wasm/src/training.h, as src/backend/js-training.ts) ----
+void sgd_update(int64_t n, float* w, const float* g, float* velocity, double lr, double momentum, bool nesterov);
+void adam_update(int64_t n, float* w, const float* g, float* m, float* v, double lr, double beta1, double beta2,
+                 double eps, double c1, double c2, double keep);
+void rmsprop_update(int64_t n, float* w, const float* g, float* ms, float* mg, float* mom, double lr, double rho,
+                    double momentum, double eps);
+void clip_value(int64_t n, float* x, double limit);
+void batch_norm_train(const float* x, const float* gamma, const float* beta, int64_t outer, int64_t C, int64_t inner,
+                      double eps, float* y, float* xhat, double* mean, double* variance, double* inv_std);
+void batch_norm_inference(const float* x, const float* mean, const float* variance, const float* gamma,
+                          const float* beta, int64_t outer, int64_t C, int64_t inner, double eps, float* y,
+                          float* xhat, double* inv_std);
+void batch_norm_backward(bool training, const float* dy, const float* xhat, const double* inv_std, const float* gamma,
+                         int64_t outer, int64_t C, int64_t inner, float* dx, float* dgamma, float* dbeta);
+void moving_average(int64_t n, float* avg, const double* x, double momentum);
+double loss_value(int kind, int64_t n, const float* pred, const float* target);
+void loss_grad(int kind, int64_t n, const float* pred, const float* target, double scale, float* dx);
+void copy_runs(const float* src, int64_t src_off, const int64_t* src_strides, float* dst, int64_t dst_off,
+               const int64_t* dst_strides, const int64_t* counts, int rank, int64_t len);
+
 }  // namespace dn

@@ -27,6 +27,14 @@ export type UnaryOp =
 /** Elementwise binary ops (broadcasting is resolved by the caller into strides). */
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min';
 
+/**
+ * Elementwise losses with a kernel-level value and gradient (see {@link Backend.lossValue}):
+ * `squared` (t − p)², `crossEntropy` −t·log p, `binaryCrossEntropy` −t·log p − (1 − t)·log(1 − p)
+ * (p clamped to [1e-7, 1 − 1e-7]; crossEntropy clamps p below at 1e-7) and `sigmoidCrossEntropy`
+ * from logits z: max(z, 0) − z·t + log(1 + e^−|z|).
+ */
+export type LossKind = 'squared' | 'crossEntropy' | 'binaryCrossEntropy' | 'sigmoidCrossEntropy';
+
 /** Geometry of a 2-D convolution over NCHW input; filters are `[k, c, kh, kw]`. */
 export interface ConvGeometry {
   n: number; c: number; h: number; w: number;
@@ -225,4 +233,145 @@ export interface Backend {
    * ```
    */
   permute(x: Float32Array, shape: readonly number[], axes: readonly number[], out: Float32Array): void;
+  /**
+   * One SGD update of a parameter, in place (all arithmetic in float64, stored as float32): plain
+   * (`velocity` null) w ← w − α·g; with momentum μ, v ← μ·v + g, then w ← w − α·v, or with Nesterov's
+   * look-ahead w ← w − α·(g + μ·v).
+   *
+   * @example
+   * ```ts
+   * be.sgdUpdate(w, g, null, 0.1, 0, false); // w = w − 0.1·g
+   * ```
+   */
+  sgdUpdate(w: Float32Array, g: Float32Array, velocity: Float32Array | null, learningRate: number, momentum: number,
+    nesterov: boolean): void;
+
+  /**
+   * One Adam update of a parameter, in place: first w ← keep·w (AdamW's decoupled decay; keep = 1
+   * for Adam), then m ← β1·m + (1 − β1)·g, v ← β2·v + (1 − β2)·g², w ← w − α·(m/c1)/(√(v/c2) + ε)
+   * with the bias corrections c1 = 1 − β1ᵗ, c2 = 1 − β2ᵗ given by the caller (float64 arithmetic).
+   *
+   * @example
+   * ```ts
+   * be.adamUpdate(w, g, m, v, 0.001, 0.9, 0.999, 1e-7, 0.1, 0.001, 1); // the first step (t = 1)
+   * ```
+   */
+  adamUpdate(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, learningRate: number, beta1: number,
+    beta2: number, epsilon: number, c1: number, c2: number, keep: number): void;
+
+  /**
+   * One RMSProp update of a parameter, in place: s ← ρ·s + (1 − ρ)·g² (`ms`); step = α·g/√(max(d, 0) + ε)
+   * with d = s, or, centred (`mg` given), ḡ ← ρ·ḡ + (1 − ρ)·g and d = s − ḡ²; with momentum (`mom`
+   * given) u ← μ·u + step, w ← w − u, else w ← w − step (float64 arithmetic).
+   *
+   * @example
+   * ```ts
+   * be.rmspropUpdate(w, g, ms, null, null, 0.001, 0.9, 0, 1e-7);
+   * ```
+   */
+  rmspropUpdate(w: Float32Array, g: Float32Array, ms: Float32Array, mg: Float32Array | null, mom: Float32Array | null,
+    learningRate: number, rho: number, momentum: number, epsilon: number): void;
+
+  /**
+   * Clamps every element to [−limit, limit] in place (NaN stays NaN).
+   *
+   * @example
+   * ```ts
+   * be.clipValue(Float32Array.of(-3, 0.5, 2), 1); // [-1, 0.5, 1]
+   * ```
+   */
+  clipValue(x: Float32Array, limit: number): void;
+
+  /**
+   * Batch normalisation with the batch's statistics, x viewed as [outer, C, inner] (channels on the
+   * middle axis): per channel the mean μ and biased variance σ² over the M = outer·inner values
+   * (float64 sums, written to `mean` and `variance`), invStd = 1/√(σ² + eps), x̂ = (x − μ)·invStd
+   * (written to `xhat`) and y = γ·x̂ + β (gamma, beta: [C] or null for 1 and 0).
+   *
+   * @example
+   * ```ts
+   * be.batchNormTrain(Float32Array.of(1, 3), null, null, 2, 1, 1, 0, y, xhat, mean, variance, invStd); // y = [-1, 1]
+   * ```
+   */
+  batchNormTrain(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, outer: number, C: number,
+    inner: number, eps: number, y: Float32Array, xhat: Float32Array, mean: Float64Array, variance: Float64Array,
+    invStd: Float64Array): void;
+
+  /**
+   * Batch normalisation with fixed statistics (mean, variance: [C]), x viewed as [outer, C, inner]:
+   * invStd = 1/√(σ² + eps) (written), y = (γ·invStd)·(x − μ) + β, and x̂ = (x − μ)·invStd into `xhat`
+   * when it is given.
+   *
+   * @example
+   * ```ts
+   * be.batchNormInference(Float32Array.of(3), Float32Array.of(1), Float32Array.of(4), null, null, 1, 1, 1, 0, y, null, invStd); // y = [1]
+   * ```
+   */
+  batchNormInference(x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array | null,
+    beta: Float32Array | null, outer: number, C: number, inner: number, eps: number, y: Float32Array,
+    xhat: Float32Array | null, invStd: Float64Array): void;
+
+  /**
+   * Backward of {@link Backend.batchNormTrain} (`training`) or {@link Backend.batchNormInference}, from
+   * dy, x̂ (null: taken as 0, inference only) and invStd. Per channel Σdy and Σdy·x̂ (float64) give
+   * dGamma = Σdy·x̂ and dBeta = Σdy; dx = (γ·invStd/M)·(M·dy − Σdy − x̂·Σdy·x̂) when training, else
+   * (γ·invStd)·dy. Every output is assigned, and skipped when null.
+   *
+   * @example
+   * ```ts
+   * be.batchNormBackward(true, dy, xhat, invStd, null, outer, C, inner, dx, null, null);
+   * ```
+   */
+  batchNormBackward(training: boolean, dy: Float32Array, xhat: Float32Array | null, invStd: Float64Array,
+    gamma: Float32Array | null, outer: number, C: number, inner: number, dx: Float32Array | null,
+    dGamma: Float32Array | null, dBeta: Float32Array | null): void;
+
+  /**
+   * A running average, in place: avg ← μ·avg + (1 − μ)·x (float64 arithmetic; x is float64, as the
+   * batch statistics of {@link Backend.batchNormTrain}).
+   *
+   * @example
+   * ```ts
+   * be.movingAverage(Float32Array.of(0), Float64Array.of(1), 0.9); // [0.1]
+   * ```
+   */
+  movingAverage(avg: Float32Array, x: Float64Array, momentum: number): void;
+
+  /**
+   * The sum over all elements of a {@link LossKind}'s per-element loss, accumulated in float64
+   * (`pred` is a probability, or the logits for `sigmoidCrossEntropy`; crossEntropy skips t = 0).
+   *
+   * @example
+   * ```ts
+   * be.lossValue('squared', Float32Array.of(1, 3), Float32Array.of(0, 0)); // 10
+   * ```
+   */
+  lossValue(kind: LossKind, pred: Float32Array, target: Float32Array): number;
+
+  /**
+   * dx[i] = scale · ∂loss/∂pred[i] for a {@link LossKind} (assigned): squared p − t (the ½ or 2 is in
+   * `scale`), crossEntropy −t/max(p, 1e-7) (0 where t = 0), binaryCrossEntropy (p − t)/(p·(1 − p))
+   * on the clamped p, sigmoidCrossEntropy σ(z) − t.
+   *
+   * @example
+   * ```ts
+   * be.lossGrad('squared', Float32Array.of(1, 3), Float32Array.of(0, 0), 2, dx); // dx = [2, 6]
+   * ```
+   */
+  lossGrad(kind: LossKind, pred: Float32Array, target: Float32Array, scale: number, dx: Float32Array): void;
+
+  /**
+   * Copies contiguous runs of `len` elements: for every index (i₀, …, i_{r−1}) below `counts` (rank
+   * r ≤ 4), dst[dstOffset + Σ i_d·dstStrides[d] + j] = src[srcOffset + Σ i_d·srcStrides[d] + j] for
+   * j < len (strides may be negative; every run must lie inside its buffer). Concatenation, slicing,
+   * padding and reversal, and their gradients, are such copies.
+   *
+   * @example
+   * ```ts
+   * // the rows of a 2×3 matrix in reverse order
+   * be.copyRuns(Float32Array.of(1, 2, 3, 4, 5, 6), 0, [3], out, 3, [-3], [2], 3); // out = [4, 5, 6, 1, 2, 3]
+   * ```
+   */
+  copyRuns(src: Float32Array, srcOffset: number, srcStrides: readonly number[], dst: Float32Array, dstOffset: number,
+    dstStrides: readonly number[], counts: readonly number[], len: number): void;
 }

@@ -5,6 +5,7 @@ import { claimFallbackNotice, loadNative } from './native.js';
 import { loadWasm } from './wasm.js';
 
 export type { Backend, BinaryOp, ConvGeometry, PoolGeometry, UnaryOp } from './backend.js';
+export type { LossKind } from './backend.js';
 export { jsBackend } from './js.js';
 
 /** Names accepted by {@link setBackend}. */

@@ -1,4 +1,5 @@
 import type { Backend, BinaryOp, ConvGeometry, PoolGeometry, UnaryOp } from './backend.js';
+import { jsTrainingKernels } from './js-training.js';
 
 /**
  * The reference backend: plain TypeScript, runs everywhere, and is the oracle that every faster
@@ -12,6 +13,7 @@ import type { Backend, BinaryOp, ConvGeometry, PoolGeometry, UnaryOp } from './b
  */
 export const jsBackend: Backend = {
   name: 'js',
+  ...jsTrainingKernels,
 
   alloc(n) {
     return new Float32Array(n);
@@ -305,36 +307,15 @@ export const jsBackend: Backend = {
 
   avgPool(g, x, y) {
     const inv = 1 / (g.ph * g.pw);
-    forEachWindow(g, (o, base, y0, x0) => {
-      let s = 0;
-      for (let i = 0; i < g.ph; i++) {
-        const iy = y0 + i;
-        if (iy >= g.h) break;
-        for (let j = 0; j < g.pw; j++) {
-          const ix = x0 + j;
-          if (ix >= g.w) break;
-          s += x[base + iy * g.w + ix];
-        }
-      }
-      y[o] = s * inv;
-    });
+    const acc = new Float64Array(g.n * g.c * g.oh * g.ow);
+    forEachWindowCell(g, (o, at) => { acc[o] += x[at]; });
+    for (let o = 0; o < acc.length; o++) y[o] = acc[o] * inv;
   },
 
   avgPoolBackward(g, dy, dx) {
     dx.fill(0, 0, g.n * g.c * g.h * g.w);
     const inv = 1 / (g.ph * g.pw);
-    forEachWindow(g, (o, base, y0, x0) => {
-      const v = dy[o] * inv;
-      for (let i = 0; i < g.ph; i++) {
-        const iy = y0 + i;
-        if (iy >= g.h) break;
-        for (let j = 0; j < g.pw; j++) {
-          const ix = x0 + j;
-          if (ix >= g.w) break;
-          dx[base + iy * g.w + ix] += v;
-        }
-      }
-    });
+    forEachWindowCell(g, (o, at) => { dx[at] += dy[o] * inv; });
   },
 
   lstmCell(B, H, pre, cPrev, gates, c, h) {
@@ -436,109 +417,31 @@ function softmaxRow(x: Float32Array, base: number, cols: number, out: Float32Arr
 }
 
 // ---------------------------------------------------------------------------------------------
-// Convolution as matrix products over packed panels (im2col).
-//
-// With Q = c·kh·kw (one filter's weights), P = oh·ow (pixels of a feature map) and M = nb·P
-// (the pixels of a chunk of nb images), the three kernels are three products:
-//   forward      Y[k × M]  = W[k × Q] · cols[Q × M]        (+ bias, scattered to NCHW)
-//   filter grad  dW[k × Q] += dY[k × M] · cols[Q × M]ᵀ       (db[k] += Σ dY)
-//   data grad    dcols[Q × M] = W[k × Q]ᵀ · dY[k × M]        (scatter-added back: col2im)
-// where cols[(ch,i,j), (b,oy,ox)] = x[b, ch, oy·sh + i − padTop, ox·sw + j − padLeft] (0 outside).
-// Every operand is written straight into the layout the 4×4 register-blocked product reads:
-// panels of 4 rows (or columns) with the shared dimension running down each panel, zero padded
-// to a multiple of 4. Sums accumulate in float64 registers, so results match the direct
-// definition to float32 rounding.
+// Convolution, straight from its definition. Every output is a sum of terms
+//   y[b, f, oy, ox] += w[f, ch, i, j] · x[b, ch, oy·sh + i − padTop, ox·sw + j − padLeft]
+// over the taps (ch, i, j) that land inside the image (the zero padding adds nothing). The three
+// kernels walk the same terms: the forward pass sums them per output, the data gradient sends
+// dy·w back to each x, the filter gradient collects dy·x per weight. Sums accumulate in float64
+// and are rounded to float32 once.
 // ---------------------------------------------------------------------------------------------
 
-/** Floats of im2col data per chunk of images (bounds the scratch memory to ~16 MB per buffer). */
-const CONV_CHUNK = 1 << 22;
-
-const f32Scratch: Float32Array[] = [];
-const i32Scratch: Int32Array[] = [];
-
-/** A reusable zero-filled float buffer of at least n elements (slot = which buffer). */
-function scratchF32(slot: number, n: number): Float32Array {
-  let b = f32Scratch[slot];
-  if (!b || b.length < n) b = f32Scratch[slot] = new Float32Array(n);
-  else b.fill(0, 0, n);
-  return b;
-}
-
-function scratchI32(slot: number, n: number): Int32Array {
-  let b = i32Scratch[slot];
-  if (!b || b.length < n) b = i32Scratch[slot] = new Int32Array(n);
-  return b;
-}
-
-const pad4 = (n: number): number => (n + 3) & ~3;
-
-/**
- * Destination offsets for one index of a packed operand: `split` = this index is cut into panels
- * of 4 (offset (i>>2)·4·other + (i&3)); otherwise it runs down the panels (offset 4i).
- */
-function panelTerms(slot: number, n: number, split: boolean, other: number): Int32Array {
-  const t = scratchI32(slot, n);
-  if (split) for (let i = 0; i < n; i++) t[i] = (i >> 2) * 4 * other + (i & 3);
-  else for (let i = 0; i < n; i++) t[i] = 4 * i;
-  return t;
-}
-
-/** Offsets i·stride (an unpacked row-major index). */
-function linearTerms(slot: number, n: number, stride: number): Int32Array {
-  const t = scratchI32(slot, n);
-  for (let i = 0; i < n; i++) t[i] = i * stride;
-  return t;
-}
-
-let f64Scratch = new Float64Array(0);
-
-/** A reusable zero-filled float64 accumulator of at least n elements. */
-function scratchF64(n: number): Float64Array {
-  if (f64Scratch.length < n) f64Scratch = new Float64Array(n);
-  else f64Scratch.fill(0, 0, n);
-  return f64Scratch;
-}
-
-/**
- * Below this fraction of nonzero output gradients the backward kernels visit the nonzeros one by
- * one instead of multiplying dense matrices. After ReLU + max pooling most of a conv layer's
- * gradients are zero (each window passes one; about 15% are nonzero when training on digits); a
- * term of the sparse loops costs about 4× a term of the blocked product, so they win below ~25%.
- */
-const SPARSE_BELOW = 0.25;
-
-function nonzeroFraction(a: Float32Array, n: number): number {
-  let nz = 0;
-  for (let i = 0; i < n; i++) if (a[i] !== 0) nz++;
-  return nz / Math.max(1, n);
-}
-
-/** Images per chunk so that a chunk's im2col matrix stays within CONV_CHUNK floats. */
-function chunkImages(g: ConvGeometry): number {
-  return Math.max(1, Math.min(g.n, Math.floor(CONV_CHUNK / (g.c * g.kh * g.kw * g.oh * g.ow))));
-}
-
-/**
- * Walks the runs of the im2col matrix for images b0 … b0+nb−1: for each image, filter tap
- * q = (ch, i, j) and output row oy whose input row is inside the image, calls
- * `run(q, xAt, m0, lo, hi)` — output columns ox ∈ [lo, hi] (those reading real pixels) take
- * x[xAt + ox·sw] and are matrix column m0 + ox.
- */
-function forEachPatchRun(g: ConvGeometry, b0: number, nb: number,
-  run: (q: number, xAt: number, m0: number, lo: number, hi: number) => void): void {
-  const { c, h, w: W, kh, kw, sh, sw, padTop, padLeft, oh, ow } = g;
-  const P = oh * ow;
-  for (let bi = 0; bi < nb; bi++) {
-    const xb = (b0 + bi) * c * h * W;
-    for (let ch = 0; ch < c; ch++) {
-      for (let i = 0; i < kh; i++) {
-        for (let j = 0; j < kw; j++) {
-          const q = (ch * kh + i) * kw + j;
-          const lo = Math.max(0, Math.ceil((padLeft - j) / sw));
-          const hi = Math.min(ow - 1, Math.floor((W - 1 + padLeft - j) / sw));
-          for (let oy = 0; oy < oh; oy++) {
-            const iy = oy * sh + i - padTop;
-            if (iy >= 0 && iy < h) run(q, xb + (ch * h + iy) * W + j - padLeft, bi * P + oy * ow, lo, hi);
+/** Calls visit(yi, xi, wi) for every term w[wi]·x[xi] of the output y[yi], in output order. */
+function forEachTap(g: ConvGeometry, visit: (yi: number, xi: number, wi: number) => void): void {
+  const { n, c, h, w: W, k, kh, kw, sh, sw, padTop, padLeft, oh, ow } = g;
+  let yi = 0;
+  for (let b = 0; b < n; b++) {
+    for (let f = 0; f < k; f++) {
+      for (let oy = 0; oy < oh; oy++) {
+        for (let ox = 0; ox < ow; ox++, yi++) {
+          for (let ch = 0; ch < c; ch++) {
+            for (let i = 0; i < kh; i++) {
+              const iy = oy * sh + i - padTop;
+              if (iy < 0 || iy >= h) continue;
+              for (let j = 0; j < kw; j++) {
+                const ix = ox * sw + j - padLeft;
+                if (ix >= 0 && ix < W) visit(yi, ((b * c + ch) * h + iy) * W + ix, ((f * c + ch) * kh + i) * kw + j);
+              }
+            }
           }
         }
       }
@@ -546,204 +449,37 @@ function forEachPatchRun(g: ConvGeometry, b0: number, nb: number,
   }
 }
 
-/** Writes cols of images b0 … b0+nb−1 into `out` at qTerm[q] + mTerm[m] (zeros elsewhere untouched). */
-function im2colPacked(g: ConvGeometry, x: Float32Array, b0: number, nb: number, out: Float32Array,
-  qTerm: Int32Array, mTerm: Int32Array): void {
-  const sw = g.sw;
-  forEachPatchRun(g, b0, nb, (q, xAt, m0, lo, hi) => {
-    const qt = qTerm[q];
-    for (let ox = lo; ox <= hi; ox++) out[qt + mTerm[m0 + ox]] = x[xAt + ox * sw];
-  });
-}
-
-/**
- * Adds dcols of images b0 … b0+nb−1 back into dx (the adjoint of im2col); element (q, m) of dcols
- * is at q·qs + m·ms.
- */
-function col2imAdd(g: ConvGeometry, dcols: Float32Array, qs: number, ms: number, b0: number, nb: number, dx: Float32Array): void {
-  const sw = g.sw;
-  forEachPatchRun(g, b0, nb, (q, xAt, m0, lo, hi) => {
-    const at = q * qs + m0 * ms;
-    for (let ox = lo; ox <= hi; ox++) dx[xAt + ox * sw] += dcols[at + ox * ms];
-  });
-}
-
-/** Packs dy of images b0 … b0+nb−1 (as the matrix dY[k × M]) at fTerm[f] + mTerm[m]. */
-function packGrad(g: ConvGeometry, dy: Float32Array, b0: number, nb: number, out: Float32Array,
-  fTerm: Int32Array, mTerm: Int32Array): void {
-  const P = g.oh * g.ow;
-  for (let bi = 0; bi < nb; bi++) {
-    for (let f = 0; f < g.k; f++) {
-      const src = ((b0 + bi) * g.k + f) * P;
-      const ft = fTerm[f];
-      const m0 = bi * P;
-      for (let p = 0; p < P; p++) out[ft + mTerm[m0 + p]] = dy[src + p];
-    }
-  }
-}
-
-/** Packs the filters W[k × Q] at fTerm[f] + qTerm[q]. */
-function packFilters(w: Float32Array, k: number, Q: number, out: Float32Array, fTerm: Int32Array, qTerm: Int32Array): void {
-  for (let f = 0; f < k; f++) {
-    const ft = fTerm[f];
-    for (let q = 0; q < Q; q++) out[ft + qTerm[q]] = w[f * Q + q];
-  }
-}
-
-/**
- * C = A·B for packed operands: A is mPanels panels of [kk][4] (4 rows each), B is nPanels panels
- * of [kk][4] (4 columns each); C is written row-major with ldc = 4·nPanels.
- */
-function gemmPanels(ap: Float32Array, bp: Float32Array, mPanels: number, nPanels: number, kk: number, c: Float32Array): void {
-  const ldc = 4 * nPanels;
-  for (let jp = 0; jp < nPanels; jp++) {
-    const bo = jp * kk * 4;
-    for (let ip = 0; ip < mPanels; ip++) {
-      let ao = ip * kk * 4;
-      let bq = bo;
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-      for (let p = 0; p < kk; p++, ao += 4, bq += 4) {
-        const a0 = ap[ao], a1 = ap[ao + 1], a2 = ap[ao + 2], a3 = ap[ao + 3];
-        const b0 = bp[bq], b1 = bp[bq + 1], b2 = bp[bq + 2], b3 = bp[bq + 3];
-        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
-        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
-        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
-      }
-      let o = ip * 4 * ldc + jp * 4;
-      c[o] = c00; c[o + 1] = c01; c[o + 2] = c02; c[o + 3] = c03; o += ldc;
-      c[o] = c10; c[o + 1] = c11; c[o + 2] = c12; c[o + 3] = c13; o += ldc;
-      c[o] = c20; c[o + 1] = c21; c[o + 2] = c22; c[o + 3] = c23; o += ldc;
-      c[o] = c30; c[o + 1] = c31; c[o + 2] = c32; c[o + 3] = c33;
-    }
-  }
-}
-
-// scratch slots: floats 0 = packed filters, 1 = packed cols / dY (B), 2 = product, 3 = packed dY (A)
-//                ints   0 = row terms, 1 = shared-dimension terms, 2 = column terms
-
 function convForward(g: ConvGeometry, x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array): void {
-  const { k } = g;
-  const Q = g.c * g.kh * g.kw;
+  const acc = new Float64Array(g.n * g.k * g.oh * g.ow);
+  forEachTap(g, (yi, xi, wi) => { acc[yi] += w[wi] * x[xi]; });
   const P = g.oh * g.ow;
-  const kp = pad4(k);
-  const wp = scratchF32(0, kp * Q);
-  const qTerm = panelTerms(1, Q, false, 0);
-  packFilters(w, k, Q, wp, panelTerms(0, k, true, Q), qTerm);
-  const nbMax = chunkImages(g);
-  for (let b0 = 0; b0 < g.n; b0 += nbMax) {
-    const nb = Math.min(nbMax, g.n - b0);
-    const M = nb * P;
-    const mp = pad4(M);
-    const cols = scratchF32(1, mp * Q);
-    im2colPacked(g, x, b0, nb, cols, qTerm, panelTerms(2, M, true, Q));
-    const prod = scratchF32(2, kp * mp);
-    gemmPanels(wp, cols, kp >> 2, mp >> 2, Q, prod);
-    for (let bi = 0; bi < nb; bi++) {
-      for (let f = 0; f < k; f++) {
-        const bv = bias ? bias[f] : 0;
-        const src = f * mp + bi * P;
-        const dst = ((b0 + bi) * k + f) * P;
-        for (let p = 0; p < P; p++) y[dst + p] = prod[src + p] + bv;
-      }
-    }
-  }
+  for (let yi = 0; yi < acc.length; yi++) y[yi] = acc[yi] + (bias ? bias[Math.floor(yi / P) % g.k] : 0);
 }
 
 function convBackwardData(g: ConvGeometry, dy: Float32Array, w: Float32Array, dx: Float32Array): void {
-  const { k } = g;
-  const Q = g.c * g.kh * g.kw;
-  const P = g.oh * g.ow;
-  const qp = pad4(Q);
-  dx.fill(0, 0, g.n * g.c * g.h * g.w);
-  const sparse = nonzeroFraction(dy, g.n * k * P) < SPARSE_BELOW;
-  const fTerm = panelTerms(0, k, false, 0);
-  const wt = sparse ? w : scratchF32(0, qp * k);
-  if (!sparse) packFilters(w, k, Q, wt, fTerm, panelTerms(1, Q, true, k));
-  const nbMax = chunkImages(g);
-  for (let b0 = 0; b0 < g.n; b0 += nbMax) {
-    const nb = Math.min(nbMax, g.n - b0);
-    const M = nb * P;
-    if (sparse) {
-      // dcols[m, :] += dy[f, m] · W[f, :] for the nonzero dy only (patch-major)
-      const dcols = scratchF32(2, M * Q);
-      for (let bi = 0; bi < nb; bi++) {
-        for (let f = 0; f < k; f++) {
-          const src = ((b0 + bi) * k + f) * P;
-          const wf = f * Q;
-          for (let p = 0; p < P; p++) {
-            const gv = dy[src + p];
-            if (gv === 0) continue;
-            const at = (bi * P + p) * Q;
-            for (let q = 0; q < Q; q++) dcols[at + q] += gv * w[wf + q];
-          }
-        }
-      }
-      col2imAdd(g, dcols, 1, Q, b0, nb, dx);
-      continue;
-    }
-    const mp = pad4(M);
-    const dyp = scratchF32(1, mp * k);
-    packGrad(g, dy, b0, nb, dyp, fTerm, panelTerms(2, M, true, k));
-    const dcols = scratchF32(2, qp * mp);
-    gemmPanels(wt, dyp, qp >> 2, mp >> 2, k, dcols);
-    col2imAdd(g, dcols, mp, 1, b0, nb, dx);
-  }
+  const acc = new Float64Array(g.n * g.c * g.h * g.w);
+  forEachTap(g, (yi, xi, wi) => { acc[xi] += dy[yi] * w[wi]; });
+  dx.set(acc);
 }
 
 function convBackwardFilter(g: ConvGeometry, x: Float32Array, dy: Float32Array, dw: Float32Array, db: Float32Array | null): void {
-  const { k } = g;
-  const Q = g.c * g.kh * g.kw;
+  const acc = new Float64Array(g.k * g.c * g.kh * g.kw);
+  forEachTap(g, (yi, xi, wi) => { acc[wi] += dy[yi] * x[xi]; });
+  for (let wi = 0; wi < acc.length; wi++) dw[wi] += acc[wi];
+  if (!db) return;
   const P = g.oh * g.ow;
-  const kp = pad4(k);
-  const qp = pad4(Q);
-  if (db) {
-    for (let b = 0; b < g.n; b++) {
-      for (let f = 0; f < k; f++) {
-        const src = (b * k + f) * P;
-        let s = 0;
-        for (let p = 0; p < P; p++) s += dy[src + p];
-        db[f] += s;
-      }
+  const accB = new Float64Array(g.k);
+  for (let yi = 0; yi < g.n * g.k * P; yi++) accB[Math.floor(yi / P) % g.k] += dy[yi];
+  for (let f = 0; f < g.k; f++) db[f] += accB[f];
+}
+
+/** Calls visit(o, at) for every input cell `at` of pooling window o (a window is cut at the image's edge). */
+function forEachWindowCell(g: PoolGeometry, visit: (o: number, at: number) => void): void {
+  forEachWindow(g, (o, base, y0, x0) => {
+    for (let iy = y0; iy < Math.min(y0 + g.ph, g.h); iy++) {
+      for (let ix = x0; ix < Math.min(x0 + g.pw, g.w); ix++) visit(o, base + iy * g.w + ix);
     }
-  }
-  const sparse = nonzeroFraction(dy, g.n * k * P) < SPARSE_BELOW;
-  const acc = sparse ? scratchF64(k * Q) : null;
-  const nbMax = chunkImages(g);
-  for (let b0 = 0; b0 < g.n; b0 += nbMax) {
-    const nb = Math.min(nbMax, g.n - b0);
-    const M = nb * P;
-    if (acc) {
-      // dW[f, :] += dy[f, m] · patch m, for the nonzero dy only (patches stored contiguously)
-      const cols = scratchF32(1, M * Q);
-      im2colPacked(g, x, b0, nb, cols, linearTerms(1, Q, 1), linearTerms(2, M, Q));
-      for (let bi = 0; bi < nb; bi++) {
-        for (let f = 0; f < k; f++) {
-          const src = ((b0 + bi) * k + f) * P;
-          const af = f * Q;
-          for (let p = 0; p < P; p++) {
-            const gv = dy[src + p];
-            if (gv === 0) continue;
-            const at = (bi * P + p) * Q;
-            for (let q = 0; q < Q; q++) acc[af + q] += gv * cols[at + q];
-          }
-        }
-      }
-      continue;
-    }
-    const mTerm = panelTerms(2, M, false, 0);
-    const dyp = scratchF32(3, kp * M);
-    packGrad(g, dy, b0, nb, dyp, panelTerms(0, k, true, M), mTerm);
-    const cols = scratchF32(1, qp * M);
-    im2colPacked(g, x, b0, nb, cols, panelTerms(1, Q, true, M), mTerm);
-    const prod = scratchF32(2, kp * qp);
-    gemmPanels(dyp, cols, kp >> 2, qp >> 2, M, prod);
-    for (let f = 0; f < k; f++) {
-      for (let q = 0; q < Q; q++) dw[f * Q + q] += prod[f * qp + q];
-    }
-  }
-  if (acc) for (let i = 0; i < k * Q; i++) dw[i] += acc[i];
+  });
 }
 
 function forEachWindow(g: PoolGeometry, fn: (o: number, base: number, y0: number, x0: number) => void): void {

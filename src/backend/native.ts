@@ -1,5 +1,6 @@
 import { ShapeError } from '../errors.js';
-import type { Backend, BinaryOp, ConvGeometry, PoolGeometry, UnaryOp } from './backend.js';
+import type { Backend, BinaryOp, ConvGeometry, LossKind, PoolGeometry, UnaryOp } from './backend.js';
+import { runGeometry } from './runs.js';
 
 /**
  * Result of trying to load the native backend: the backend, or why it is not available.
@@ -59,8 +60,12 @@ export interface NativeBackend extends Backend {
   convCacheSize(): number;
 }
 
+/** The training kernels the addon exports with the {@link Backend} signatures. */
+type SameAsBackend = Pick<Backend, 'sgdUpdate' | 'adamUpdate' | 'rmspropUpdate' | 'clipValue' | 'batchNormTrain' |
+  'batchNormInference' | 'batchNormBackward' | 'movingAverage'>;
+
 /** The raw addon exports (argument order as in native/src/addon.cc). */
-interface Addon {
+interface Addon extends SameAsBackend {
   gemm(ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array,
     b: Float32Array, beta: number, c: Float32Array): void;
   unary(op: number, x: Float32Array, out: Float32Array, param: number): void;
@@ -97,6 +102,9 @@ interface Addon {
     eps: number, y: Float32Array, xhat: Float32Array, rstd: Float32Array): void;
   layerNormBackward(dy: Float32Array, xhat: Float32Array, rstd: Float32Array, gamma: Float32Array | null,
     rows: number, cols: number, dx: Float32Array): void;
+  lossValue(kind: number, pred: Float32Array, target: Float32Array): number;
+  lossGrad(kind: number, pred: Float32Array, target: Float32Array, scale: number, dx: Float32Array): void;
+  copyRuns(src: Float32Array, dst: Float32Array, geometry: Int32Array): void;
   setMaxThreads(n: number): void;
   getMaxThreads(): number;
   convCacheSize(): number;
@@ -109,6 +117,8 @@ const UNARY_CODE: Record<UnaryOp, number> = {
   square: 10, abs: 11, gelu: 12,
 };
 const BINARY_CODE: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 };
+/** Loss kinds: the order of the enum in wasm/src/training.h (shared with native/src/training.cc). */
+const LOSS_CODE: Record<LossKind, number> = { squared: 0, crossEntropy: 1, binaryCrossEntropy: 2, sigmoidCrossEntropy: 3 };
 
 /** Where the install step puts the addon, relative to this file (dist/src/backend/native.js). */
 const ADDON_PATH = '../../../native/build/Release/dendrite_native.node';
@@ -263,6 +273,22 @@ function makeBackend(m: Addon): NativeBackend {
     layerNormBackward(dy, xhat, rstd, gamma, rows, cols, dx) {
       m.layerNormBackward(dy, xhat, rstd, gamma, rows, cols, dx);
     },
+
+    sgdUpdate: (w, g, velocity, lr, momentum, nesterov) => m.sgdUpdate(w, g, velocity, lr, momentum, nesterov),
+    adamUpdate: (w, g, mt, v, lr, b1, b2, eps, c1, c2, keep) => m.adamUpdate(w, g, mt, v, lr, b1, b2, eps, c1, c2, keep),
+    rmspropUpdate: (w, g, ms, mg, mom, lr, rho, mu, eps) => m.rmspropUpdate(w, g, ms, mg, mom, lr, rho, mu, eps),
+    clipValue: (x, limit) => m.clipValue(x, limit),
+    batchNormTrain: (x, gamma, beta, outer, C, inner, eps, y, xhat, mean, variance, invStd) =>
+      m.batchNormTrain(x, gamma, beta, outer, C, inner, eps, y, xhat, mean, variance, invStd),
+    batchNormInference: (x, mean, variance, gamma, beta, outer, C, inner, eps, y, xhat, invStd) =>
+      m.batchNormInference(x, mean, variance, gamma, beta, outer, C, inner, eps, y, xhat, invStd),
+    batchNormBackward: (training, dy, xhat, invStd, gamma, outer, C, inner, dx, dGamma, dBeta) =>
+      m.batchNormBackward(training, dy, xhat, invStd, gamma, outer, C, inner, dx, dGamma, dBeta),
+    movingAverage: (avg, x, momentum) => m.movingAverage(avg, x, momentum),
+    lossValue: (kind, pred, target) => m.lossValue(LOSS_CODE[kind], pred, target),
+    lossGrad: (kind, pred, target, scale, dx) => m.lossGrad(LOSS_CODE[kind], pred, target, scale, dx),
+    copyRuns: (src, srcOffset, srcStrides, dst, dstOffset, dstStrides, counts, len) =>
+      m.copyRuns(src, dst, runGeometry(srcOffset, srcStrides, dstOffset, dstStrides, counts, len)),
 
     unary(op, x, out, param) {
       m.unary(UNARY_CODE[op], x, out, param);

@@ -19,7 +19,7 @@ const SLOTS = 16;
 /** The source each helper runs (Node `eval` worker or a Blob-URL Web Worker). */
 const HELPER = `
 const run = (d) => {
-  const ex = new WebAssembly.Instance(d.module, { env: { memory: d.memory, log: Math.log } }).exports;
+  const ex = new WebAssembly.Instance(d.module, { env: { memory: d.memory, log: Math.log, exp: Math.exp, log1p: Math.log1p } }).exports;
   ex.__stack_pointer.value = d.stackTop;
   const ctl = new Int32Array(d.ctl), f = new Float32Array(d.ctl);
   let seen = 0;

@@ -1,6 +1,7 @@
-import type { Backend, BinaryOp, ConvGeometry, PoolGeometry, UnaryOp } from './backend.js';
+import type { Backend, BinaryOp, ConvGeometry, LossKind, PoolGeometry, UnaryOp } from './backend.js';
 import { wasmBase64, wasmBuildError, wasmThreadsBase64 } from './wasm-binary.js';
 import { ThreadPool, threadSupport } from './wasm-threads.js';
+import { checkRuns, runGeometry } from './runs.js';
 
 /**
  * Result of trying to load the WebAssembly backend: the backend, or why it is not available
@@ -76,7 +77,29 @@ interface Exports {
   lstm_cell(B: number, H: number, pre: number, cPrev: number, gates: number, c: number, h: number): void;
   lstm_cell_backward(B: number, H: number, gates: number, cPrev: number, c: number, dh: number, dc: number,
     dPre: number, dcPrev: number): void;
+  sgd_update(n: number, w: number, g: number, vel: number, lr: number, mu: number, nesterov: number): void;
+  adam_update(n: number, w: number, g: number, m: number, v: number, lr: number, b1: number, b2: number, eps: number,
+    c1: number, c2: number, keep: number): void;
+  rmsprop_update(n: number, w: number, g: number, ms: number, mg: number, mom: number, lr: number, rho: number,
+    mu: number, eps: number): void;
+  clip_value(n: number, x: number, limit: number): void;
+  batch_norm_train(x: number, gamma: number, beta: number, outer: number, C: number, inner: number, eps: number,
+    y: number, xhat: number, mean: number, variance: number, invStd: number): void;
+  batch_norm_inference(x: number, mean: number, variance: number, gamma: number, beta: number, outer: number,
+    C: number, inner: number, eps: number, y: number, xhat: number, invStd: number): void;
+  batch_norm_backward(training: number, dy: number, xhat: number, invStd: number, gamma: number, outer: number,
+    C: number, inner: number, dx: number, dGamma: number, dBeta: number): void;
+  moving_average(n: number, avg: number, x: number, mu: number): void;
+  loss_value(kind: number, n: number, pred: number, target: number): number;
+  loss_grad(kind: number, n: number, pred: number, target: number, scale: number, dx: number): void;
+  copy_runs(src: number, dst: number, geo: number): void;
 }
+
+/** What the module imports from its host: the reference backend's transcendental functions. */
+const HOST = { log: Math.log, exp: Math.exp, log1p: Math.log1p };
+
+/** Loss kinds: the order of the enum in wasm/src/training.h. */
+const LOSS_CODE: Record<LossKind, number> = { squared: 0, crossEntropy: 1, binaryCrossEntropy: 2, sigmoidCrossEntropy: 3 };
 
 // Op codes: the order of the enums in wasm/src/elementwise.c.
 const UNARY_CODE: Record<UnaryOp, number> = {
@@ -85,7 +108,7 @@ const UNARY_CODE: Record<UnaryOp, number> = {
 };
 const BINARY_CODE: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 };
 
-type View = Float32Array | Int32Array;
+type View = Float32Array | Int32Array | Float64Array;
 
 /**
  * Operands live in the module's memory only for the duration of a call: inputs are copied in
@@ -97,10 +120,12 @@ class Marshal {
   private readonly outs: { src: number; dst: View; n: number }[] = [];
   private f32: Float32Array;
   private i32: Int32Array;
+  private f64: Float64Array;
 
   constructor(private readonly ex: Exports, private readonly base: number) {
     this.f32 = new Float32Array(ex.memory.buffer);
     this.i32 = new Int32Array(ex.memory.buffer);
+    this.f64 = new Float64Array(ex.memory.buffer);
   }
 
   begin(): this {
@@ -123,20 +148,26 @@ class Marshal {
     if (this.f32.buffer !== buf) {
       this.f32 = new Float32Array(buf);
       this.i32 = new Int32Array(buf);
+      this.f64 = new Float64Array(buf);
     }
   }
 
   /** Copies the first n elements of `a` in; returns the byte offset. */
   in(a: View, n: number): number {
-    const p = this.reserve(n);
-    const view = a instanceof Int32Array ? this.i32 : this.f32;
-    view.set(a.length === n ? a : a.subarray(0, n), p >> 2);
+    const p = this.reserve(a instanceof Float64Array ? 2 * n : n);
+    if (a instanceof Float64Array) this.f64.set(a.length === n ? a : a.subarray(0, n), p >> 3);
+    else (a instanceof Int32Array ? this.i32 : this.f32).set(a.length === n ? a : a.subarray(0, n), p >> 2);
     return p;
+  }
+
+  /** {@link Marshal.in}, or 0 (the kernels' null) for no buffer. */
+  inOrNull(a: View | null, n: number): number {
+    return a ? this.in(a, n) : 0;
   }
 
   /** Space for n elements copied back into `a` by {@link Marshal.end}; copied in first when `load`. */
   out(a: View, n: number, load: boolean): number {
-    const p = load ? this.in(a, n) : this.reserve(n);
+    const p = load ? this.in(a, n) : this.reserve(a instanceof Float64Array ? 2 * n : n);
     this.outs.push({ src: p, dst: a, n });
     return p;
   }
@@ -155,8 +186,8 @@ class Marshal {
   end(): void {
     this.refresh();
     for (const { src, dst, n } of this.outs) {
-      const view = dst instanceof Int32Array ? this.i32 : this.f32;
-      dst.set(view.subarray(src >> 2, (src >> 2) + n));
+      if (dst instanceof Float64Array) dst.set(this.f64.subarray(src >> 3, (src >> 3) + n));
+      else dst.set((dst instanceof Int32Array ? this.i32 : this.f32).subarray(src >> 2, (src >> 2) + n));
     }
     this.outs.length = 0;
   }
@@ -164,6 +195,11 @@ class Marshal {
 
 function need(kernel: string, name: string, a: ArrayLike<number> | null, n: number): void {
   if (a && a.length < n) throw new RangeError(`${kernel}: buffer ${name} has ${a.length} elements, needs ${n}`);
+}
+
+/** {@link need} for several buffers of n elements each, by name. */
+function needAll(kernel: string, n: number, buffers: Record<string, ArrayLike<number> | null>): void {
+  for (const [name, a] of Object.entries(buffers)) need(kernel, name, a, n);
 }
 
 function decode(b64: string): Uint8Array<ArrayBuffer> {
@@ -207,7 +243,7 @@ export function loadWasm(bytes?: Uint8Array<ArrayBuffer>, opts: { threads?: numb
   let ex: Exports;
   try {
     const mod = new WA.Module(code);
-    const inst = new WA.Instance(mod, { env: { log: Math.log } });
+    const inst = new WA.Instance(mod, { env: HOST });
     ex = inst.exports as unknown as Exports;
   } catch (e) {
     const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
@@ -236,10 +272,10 @@ interface Threaded {
  * few per cent of the work, pay it.)
  */
 function threaded(WA: typeof WebAssembly, plain: Uint8Array<ArrayBuffer>, code: Uint8Array<ArrayBuffer>, threads: number): WasmBackend {
-  const one = new WA.Instance(new WA.Module(plain), { env: { log: Math.log } }).exports as unknown as Exports;
+  const one = new WA.Instance(new WA.Module(plain), { env: HOST }).exports as unknown as Exports;
   const mod = new WA.Module(code);
   const memory = new WA.Memory({ initial: 16, maximum: 32768, shared: true });
-  const ex = { ...new WA.Instance(mod, { env: { memory, log: Math.log } }).exports, memory } as unknown as Exports;
+  const ex = { ...new WA.Instance(mod, { env: { memory, ...HOST } }).exports, memory } as unknown as Exports;
   const wsBytes = ex.gemm_ws_bytes();
   const perHelper = HELPER_STACK + wsBytes;
   const base = (Number(ex.__heap_base.value) + 15) & ~15;
@@ -650,6 +686,117 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
         const pdh = m.in(dh, n);
         const pdc = m.in(dc, n);
         ex.lstm_cell_backward(B, H, pg, pcp, pc, pdh, pdc, m.out(dPre, 4 * n, false), m.out(dcPrev, n, false));
+      });
+    },
+
+    sgdUpdate(w, g, velocity, learningRate, momentum, nesterov) {
+      const n = w.length;
+      need('sgdUpdate', 'g', g, n);
+      need('sgdUpdate', 'velocity', velocity, n);
+      run('sgdUpdate', (m) => {
+        const pg = m.in(g, n);
+        const pv = velocity ? m.out(velocity, n, true) : 0;
+        ex.sgd_update(n, m.out(w, n, true), pg, pv, learningRate, momentum, nesterov ? 1 : 0);
+      });
+    },
+
+    adamUpdate(w, g, mt, v, learningRate, beta1, beta2, epsilon, c1, c2, keep) {
+      const n = w.length;
+      needAll('adamUpdate', n, { g, m: mt, v });
+      run('adamUpdate', (m) => {
+        const pg = m.in(g, n);
+        ex.adam_update(n, m.out(w, n, true), pg, m.out(mt, n, true), m.out(v, n, true), learningRate, beta1, beta2,
+          epsilon, c1, c2, keep);
+      });
+    },
+
+    rmspropUpdate(w, g, ms, mg, mom, learningRate, rho, momentum, epsilon) {
+      const n = w.length;
+      needAll('rmspropUpdate', n, { g, ms, mg, mom });
+      run('rmspropUpdate', (m) => {
+        const pg = m.in(g, n);
+        const pmg = mg ? m.out(mg, n, true) : 0;
+        const pmom = mom ? m.out(mom, n, true) : 0;
+        ex.rmsprop_update(n, m.out(w, n, true), pg, m.out(ms, n, true), pmg, pmom, learningRate, rho, momentum, epsilon);
+      });
+    },
+
+    clipValue(x, limit) {
+      run('clipValue', (m) => ex.clip_value(x.length, m.out(x, x.length, true), limit));
+    },
+
+    batchNormTrain(x, gamma, beta, outer, C, inner, eps, y, xhat, mean, variance, invStd) {
+      const n = outer * C * inner;
+      needAll('batchNormTrain', n, { x, y, xhat });
+      needAll('batchNormTrain', C, { gamma, beta, mean, variance, invStd });
+      run('batchNormTrain', (m) => {
+        const [px, pg, pb] = [m.in(x, n), m.inOrNull(gamma, C), m.inOrNull(beta, C)];
+        ex.batch_norm_train(px, pg, pb, outer, C, inner, eps, m.out(y, n, false), m.out(xhat, n, false),
+          m.out(mean, C, false), m.out(variance, C, false), m.out(invStd, C, false));
+      });
+    },
+
+    batchNormInference(x, mean, variance, gamma, beta, outer, C, inner, eps, y, xhat, invStd) {
+      const n = outer * C * inner;
+      needAll('batchNormInference', n, { x, y, xhat });
+      needAll('batchNormInference', C, { mean, variance, gamma, beta, invStd });
+      run('batchNormInference', (m) => {
+        const [px, pm, pv] = [m.in(x, n), m.in(mean, C), m.in(variance, C)];
+        ex.batch_norm_inference(px, pm, pv, m.inOrNull(gamma, C), m.inOrNull(beta, C), outer, C, inner, eps, m.out(y, n, false),
+          xhat ? m.out(xhat, n, false) : 0, m.out(invStd, C, false));
+      });
+    },
+
+    batchNormBackward(training, dy, xhat, invStd, gamma, outer, C, inner, dx, dGamma, dBeta) {
+      const n = outer * C * inner;
+      needAll('batchNormBackward', n, { dy, xhat, dx });
+      needAll('batchNormBackward', C, { invStd, gamma, dGamma, dBeta });
+      if (training && dx && !xhat) throw new TypeError('batchNormBackward: the training backward needs xhat');
+      run('batchNormBackward', (m) => {
+        const pdy = m.in(dy, n);
+        const ph = m.inOrNull(xhat, n);
+        const ps = m.in(invStd, C);
+        const pg = m.inOrNull(gamma, C);
+        const pdx = dx ? m.out(dx, n, false) : 0;
+        const pdg = dGamma ? m.out(dGamma, C, false) : 0;
+        const pdb = dBeta ? m.out(dBeta, C, false) : 0;
+        m.scratch();
+        ex.batch_norm_backward(training ? 1 : 0, pdy, ph, ps, pg, outer, C, inner, pdx, pdg, pdb);
+      });
+    },
+
+    movingAverage(avg, x, momentum) {
+      const n = avg.length;
+      need('movingAverage', 'x', x, n);
+      run('movingAverage', (m) => {
+        const px = m.in(x, n);
+        ex.moving_average(n, m.out(avg, n, true), px, momentum);
+      });
+    },
+
+    copyRuns(src, srcOffset, srcStrides, dst, dstOffset, dstStrides, counts, len) {
+      if (!checkRuns(src.length, srcOffset, srcStrides, dst.length, dstOffset, dstStrides, counts, len)) return;
+      run('copyRuns', (m) => {
+        const ps = m.in(src, src.length);
+        const pd = m.out(dst, dst.length, true);
+        ex.copy_runs(ps, pd, m.in(runGeometry(srcOffset, srcStrides, dstOffset, dstStrides, counts, len), 4 + 3 * counts.length));
+      });
+    },
+
+    lossValue(kind, pred, target) {
+      const n = pred.length;
+      need('lossValue', 'target', target, n);
+      return run('lossValue', (m) => ex.loss_value(LOSS_CODE[kind], n, m.in(pred, n), m.in(target, n)));
+    },
+
+    lossGrad(kind, pred, target, scale, dx) {
+      const n = pred.length;
+      need('lossGrad', 'target', target, n);
+      need('lossGrad', 'dx', dx, n);
+      run('lossGrad', (m) => {
+        const pp = m.in(pred, n);
+        const pt = m.in(target, n);
+        ex.loss_grad(LOSS_CODE[kind], n, pp, pt, scale, m.out(dx, n, false));
       });
     },
   };

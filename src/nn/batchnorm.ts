@@ -1,6 +1,7 @@
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { full } from '../tensor/create.js';
+import { getBackend } from '../backend/index.js';
 import { batchNormInference, batchNormTrain } from '../ops/batchnorm.js';
 import { Layer } from './module.js';
 import type { BuildContext } from './module.js';
@@ -84,13 +85,9 @@ export class BatchNorm extends Layer {
       return this.traced(undefined, batchNormInference(x, this.movingMean, this.movingVariance, this.gamma, this.beta, this.epsilon, this.name));
     }
     const { y, mean, variance } = batchNormTrain(x, this.gamma, this.beta, this.epsilon, this.name);
-    const m = this.momentum;
-    const rm = this.movingMean.data;
-    const rv = this.movingVariance.data;
-    for (let c = 0; c < rm.length; c++) {
-      rm[c] = m * rm[c] + (1 - m) * mean[c];
-      rv[c] = m * rv[c] + (1 - m) * variance[c];
-    }
+    const B = getBackend();
+    B.movingAverage(this.movingMean.data, mean, this.momentum);
+    B.movingAverage(this.movingVariance.data, variance, this.momentum);
     return this.traced(undefined, y);
   }
 

@@ -96,8 +96,9 @@ export function initVariance(init: Initializer, fanIn: number, fanOut: number): 
 export function initialize(init: Initializer, shape: readonly number[], fanIn: number, fanOut: number, rng: Rng): Tensor {
   const spec = checkInitializer(init, 'initializer');
   const data = getBackend().alloc(shapeSize(shape));
-  const normal = (std: number, mean = 0) => { for (let i = 0; i < data.length; i++) data[i] = rng.normal(mean, std); };
-  const uniform = (a: number, b: number) => { for (let i = 0; i < data.length; i++) data[i] = rng.uniform(a, b); };
+  // the generator's draws in storage order
+  const normal = (std: number, mean = 0) => data.set(Float32Array.from({ length: data.length }, () => rng.normal(mean, std)));
+  const uniform = (a: number, b: number) => data.set(Float32Array.from({ length: data.length }, () => rng.uniform(a, b)));
   const v = initVariance(spec, fanIn, fanOut);
   switch (spec.type) {
     case 'randomUniform': uniform(spec.minval ?? -0.5, spec.maxval ?? 0.5); break;

@@ -134,13 +134,12 @@ export class SinusoidalEncoding extends PositionLayer {
 
   protected makePositions(maxLength: number, F: number): Tensor {
     const base = this.opts.base ?? 10000;
-    const d = new Float32Array(maxLength * F);
-    for (let t = 0; t < maxLength; t++) {
-      for (let j = 0; j < F; j++) {
-        const angle = t / Math.pow(base, (2 * Math.floor(j / 2)) / F);
-        d[t * F + j] = j % 2 === 0 ? Math.sin(angle) : Math.cos(angle);
-      }
-    }
+    // position t, feature j at index t·F + j
+    const d = Float32Array.from({ length: maxLength * F }, (_, i) => {
+      const j = i % F;
+      const angle = Math.floor(i / F) / Math.pow(base, (2 * Math.floor(j / 2)) / F);
+      return j % 2 === 0 ? Math.sin(angle) : Math.cos(angle);
+    });
     this.table = new Tensor(d, [maxLength, F]);
     return this.table;
   }

@@ -2,7 +2,9 @@ import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/rng.js';
 import { matmul } from './matmul.js';
-import { softmax } from './activations.js';
+import { softmax, threshold } from './activations.js';
+import { div, sub } from './elementwise.js';
+import { reshape } from './shape.js';
 import { dropoutWithMask, sampleDropMask } from './dropout.js';
 
 /**
@@ -15,8 +17,8 @@ import { dropoutWithMask, sampleDropMask } from './dropout.js';
  * ```
  */
 export function causalMask(T: number, S = T): Tensor {
-  const d = new Float32Array(T * S);
-  for (let t = 0; t < T; t++) for (let s = 0; s < S; s++) if (s > t + S - T) d[t * S + s] = -Infinity;
+  // entry (t, s) at index t·S + s
+  const d = Float32Array.from({ length: T * S }, (_, i) => (i % S > Math.floor(i / S) + S - T ? -Infinity : 0));
   return new Tensor(d, [T, S]);
 }
 
@@ -32,9 +34,9 @@ export function causalMask(T: number, S = T): Tensor {
  */
 export function paddingMask(keep: Tensor): Tensor {
   if (keep.rank !== 2) throw new ShapeError(`paddingMask expects a key mask [batch, S], received ${fmtShape(keep.shape)}`);
-  const d = new Float32Array(keep.size);
-  for (let i = 0; i < d.length; i++) d[i] = keep.data[i] > 0 ? 0 : -Infinity;
-  return new Tensor(d, [keep.shape[0], 1, 1, keep.shape[1]]);
+  // 1 where keep > 0 (2⁻¹⁴⁹ is the smallest float32 above 0), else 0; then 1 − 1/1 = 0 and 1 − 1/0 = −∞
+  const kept = threshold(keep, 2 ** -149);
+  return reshape(sub(1, div(1, kept)), [keep.shape[0], 1, 1, keep.shape[1]]);
 }
 
 /** Options of {@link scaledDotProductAttention}. */

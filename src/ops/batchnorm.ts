@@ -10,40 +10,24 @@ function view(x: Tensor, where: string): { outer: number; C: number; inner: numb
   return { outer, C, inner: x.size / Math.max(1, outer * C) };
 }
 
-/** Calls f(base, c) for every contiguous block of `inner` values of channel c. */
-function eachBlock(outer: number, C: number, inner: number, f: (base: number, c: number) => void): void {
-  for (let o = 0; o < outer; o++) for (let c = 0; c < C; c++) f((o * C + c) * inner, c);
-}
-
 function checkChannelParam(t: Tensor | null, C: number, what: string, where: string): void {
   if (t && (t.rank !== 1 || t.shape[0] !== C)) {
     throw new ShapeError(`${where}: ${what} must have shape [${C}] (one per channel), received ${fmtShape(t.shape)}`);
   }
 }
 
-/** Per channel: Σ g and Σ g·x̂ (float64). */
-function gradSums(g: Float32Array, xhat: ArrayLike<number>, outer: number, C: number, inner: number): [Float64Array, Float64Array] {
-  const sumG = new Float64Array(C);
-  const sumGX = new Float64Array(C);
-  eachBlock(outer, C, inner, (base, c) => {
-    let a = 0;
-    let b = 0;
-    for (let i = 0; i < inner; i++) {
-      a += g[base + i];
-      b += g[base + i] * xhat[base + i];
-    }
-    sumG[c] += a;
-    sumGX[c] += b;
-  });
-  return [sumG, sumGX];
-}
-
-/** Gradients of γ (Σ g·x̂) and β (Σ g) in parent order, for the parents that exist. */
-function affineGrads(gamma: Tensor | null, beta: Tensor | null, sumG: Float64Array, sumGX: Float64Array): (Float32Array | null)[] {
-  const out: (Float32Array | null)[] = [];
-  if (gamma) out.push(wants(gamma) ? Float32Array.from(sumGX) : null);
-  if (beta) out.push(wants(beta) ? Float32Array.from(sumG) : null);
-  return out;
+/**
+ * The backward of both modes: the batch-norm backward kernel, asked only for the gradients that
+ * x, γ and β want; returned in parent order (x, then γ and β where they exist).
+ */
+function backward(training: boolean, g: Float32Array, xhat: Float32Array | null, invStd: Float64Array, x: Tensor,
+  gamma: Tensor | null, beta: Tensor | null, outer: number, C: number, inner: number): (Float32Array | null)[] {
+  const B = be();
+  const dx = wants(x) ? B.alloc(x.size) : null;
+  const dGamma = gamma && wants(gamma) ? B.alloc(C) : null;
+  const dBeta = beta && wants(beta) ? B.alloc(C) : null;
+  B.batchNormBackward(training, g, xhat, invStd, gamma?.data ?? null, outer, C, inner, dx, dGamma, dBeta);
+  return [dx, ...(gamma ? [dGamma] : []), ...(beta ? [dBeta] : [])];
 }
 
 /** Output of {@link batchNormTrain}: the normalised tensor and the batch statistics it used. */
@@ -71,59 +55,15 @@ export function batchNormTrain(x: Tensor, gamma: Tensor | null, beta: Tensor | n
   const { outer, C, inner } = view(x, where);
   checkChannelParam(gamma, C, 'gamma', where);
   checkChannelParam(beta, C, 'beta', where);
-  const M = outer * inner;
-  const xd = x.data;
-  const mean = new Float64Array(C);
-  const variance = new Float64Array(C);
-  eachBlock(outer, C, inner, (base, c) => {
-    let s = 0;
-    for (let i = 0; i < inner; i++) s += xd[base + i];
-    mean[c] += s;
-  });
-  for (let c = 0; c < C; c++) mean[c] /= M;
-  eachBlock(outer, C, inner, (base, c) => {
-    const m = mean[c];
-    let s = 0;
-    for (let i = 0; i < inner; i++) s += (xd[base + i] - m) * (xd[base + i] - m);
-    variance[c] += s;
-  });
-  const invStd = new Float64Array(C);
-  for (let c = 0; c < C; c++) {
-    variance[c] /= M;
-    invStd[c] = 1 / Math.sqrt(variance[c] + epsilon);
-  }
   const B = be();
   const xhat = B.alloc(x.size);
   const out = B.alloc(x.size);
-  const gd = gamma?.data;
-  const bd = beta?.data;
-  eachBlock(outer, C, inner, (base, c) => {
-    const m = mean[c];
-    const s = invStd[c];
-    const g = gd ? gd[c] : 1;
-    const b = bd ? bd[c] : 0;
-    for (let i = 0; i < inner; i++) {
-      const h = (xd[base + i] - m) * s;
-      xhat[base + i] = h;
-      out[base + i] = g * h + b;
-    }
-  });
+  const mean = new Float64Array(C);
+  const variance = new Float64Array(C);
+  const invStd = new Float64Array(C);
+  B.batchNormTrain(x.data, gamma?.data ?? null, beta?.data ?? null, outer, C, inner, epsilon, out, xhat, mean, variance, invStd);
   const parents = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : [])];
-  const y = record('batchNorm', out, x.shape, parents, (g) => {
-    const [sumG, sumGX] = gradSums(g, xhat, outer, C, inner);
-    let dx: Float32Array | null = null;
-    if (wants(x)) {
-      const d = B.alloc(x.size);
-      eachBlock(outer, C, inner, (base, c) => {
-        const k = (gd ? gd[c] : 1) * invStd[c] / M;
-        const sg = sumG[c];
-        const sgx = sumGX[c];
-        for (let i = 0; i < inner; i++) d[base + i] = k * (M * g[base + i] - sg - xhat[base + i] * sgx);
-      });
-      dx = d;
-    }
-    return [dx, ...affineGrads(gamma, beta, sumG, sumGX)];
-  });
+  const y = record('batchNorm', out, x.shape, parents, (g) => backward(true, g, xhat, invStd, x, gamma, beta, outer, C, inner));
   return { y, mean, variance };
 }
 
@@ -144,38 +84,13 @@ export function batchNormInference(x: Tensor, mean: Tensor, variance: Tensor, ga
   checkChannelParam(variance, C, 'the running variance', where);
   checkChannelParam(gamma, C, 'gamma', where);
   checkChannelParam(beta, C, 'beta', where);
-  const invStd = new Float64Array(C);
-  for (let c = 0; c < C; c++) invStd[c] = 1 / Math.sqrt(variance.data[c] + epsilon);
   const B = be();
-  const xd = x.data;
-  const md = mean.data;
-  const gd = gamma?.data;
-  const bd = beta?.data;
   const out = B.alloc(x.size);
+  const invStd = new Float64Array(C);
   // x̂ is needed for ∂γ: kept only when γ takes gradients
-  const xhat = gamma && wants(gamma) ? new Float32Array(x.size) : null;
-  eachBlock(outer, C, inner, (base, c) => {
-    const s = invStd[c];
-    const k = (gd ? gd[c] : 1) * s;
-    const b = bd ? bd[c] : 0;
-    for (let i = 0; i < inner; i++) {
-      const h = xd[base + i] - md[c];
-      out[base + i] = k * h + b;
-      if (xhat) xhat[base + i] = h * s;
-    }
-  });
+  const xhat = gamma && wants(gamma) ? B.alloc(x.size) : null;
+  B.batchNormInference(x.data, mean.data, variance.data, gamma?.data ?? null, beta?.data ?? null, outer, C, inner, epsilon,
+    out, xhat, invStd);
   const parents = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : [])];
-  return record('batchNormInference', out, x.shape, parents, (g) => {
-    let dx: Float32Array | null = null;
-    if (wants(x)) {
-      const d = B.alloc(x.size);
-      eachBlock(outer, C, inner, (base, c) => {
-        const k = (gd ? gd[c] : 1) * invStd[c];
-        for (let i = 0; i < inner; i++) d[base + i] = k * g[base + i];
-      });
-      dx = d;
-    }
-    const [sumG, sumGX] = gradSums(g, xhat ?? new Float32Array(x.size), outer, C, inner);
-    return [dx, ...affineGrads(gamma, beta, sumG, sumGX)];
-  });
+  return record('batchNormInference', out, x.shape, parents, (g) => backward(false, g, xhat, invStd, x, gamma, beta, outer, C, inner));
 }

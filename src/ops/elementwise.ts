@@ -124,7 +124,8 @@ export function div(a: Tensor | number, b: Tensor | number): Tensor {
       B.binary('div', A.data, bStrides(A.shape, shape), Bt.data, bStrides(Bt.shape, shape), ab, shape);
       const q = timesBroadcast(ab, Bt, shape, 'div');
       gb = B.alloc(g.length);
-      for (let i = 0; i < g.length; i++) gb[i] = -g[i] * q[i];
+      B.binary('mul', g, bStrides(shape, shape), q, bStrides(shape, shape), gb, shape);
+      B.scale(gb, -1, gb);
     }
     return [ga, gb];
   });

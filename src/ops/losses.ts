@@ -1,5 +1,6 @@
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
+import type { LossKind } from '../backend/backend.js';
 import { be, record } from './graph.js';
 
 /** How per-example losses are combined: summed (the lecture's batch rule) or averaged. */
@@ -16,17 +17,26 @@ function check(name: string, pred: Tensor, target: Tensor, reduction: Reduction)
   return reduction === 'sum' ? 1 : 1 / rows;
 }
 
-/** Builds a scalar loss tensor from a float64 value and a per-element gradient rule. */
-function scalarLoss(name: string, value: number, pred: Tensor, target: Tensor, gradAt: (i: number) => number): Tensor {
+/**
+ * A scalar loss tensor with the value `value`; its backward is one loss-gradient kernel call:
+ * ∂/∂pred = g · scale · (the kind's per-element derivative), the target receiving none.
+ */
+function scalarLoss(name: string, value: number, pred: Tensor, target: Tensor, kind: LossKind, scale: number,
+  predData = pred.data): Tensor {
   const B = be();
   const out = B.alloc(1);
-  out[0] = value;
+  B.fill(out, value);
   return record(name, out, [], [pred, target], (g) => {
     const d = B.alloc(pred.size);
-    const s = g[0];
-    for (let i = 0; i < d.length; i++) d[i] = s * gradAt(i);
+    B.lossGrad(kind, predData, target.data, B.sum(g) * scale, d);
     return [d, null];
   });
+}
+
+/** A loss that is the kind's per-element loss summed per example, then summed or averaged (the op is named as the kind). */
+function summedLoss(kind: LossKind, pred: Tensor, target: Tensor, reduction: Reduction): Tensor {
+  const k = check(kind, pred, target, reduction);
+  return scalarLoss(kind, be().lossValue(kind, pred.data, target.data) * k, pred, target, kind, k);
 }
 
 /**
@@ -40,11 +50,8 @@ function scalarLoss(name: string, value: number, pred: Tensor, target: Tensor, g
  */
 export function sse(pred: Tensor, target: Tensor, reduction: Reduction = 'sum'): Tensor {
   const k = check('sse', pred, target, reduction);
-  const p = pred.data;
-  const t = target.data;
-  let s = 0;
-  for (let i = 0; i < p.length; i++) s += (t[i] - p[i]) * (t[i] - p[i]);
-  return scalarLoss('sse', 0.5 * s * k, pred, target, (i) => k * (p[i] - t[i]));
+  const s = be().lossValue('squared', pred.data, target.data);
+  return scalarLoss('sse', 0.5 * s * k, pred, target, 'squared', k);
 }
 
 /**
@@ -53,15 +60,10 @@ export function sse(pred: Tensor, target: Tensor, reduction: Reduction = 'sum'):
  */
 export function mse(pred: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
   const k = check('mse', pred, target, reduction);
-  const p = pred.data;
-  const t = target.data;
   const outs = pred.rank <= 1 ? pred.size : pred.size / pred.shape[0];
-  let s = 0;
-  for (let i = 0; i < p.length; i++) s += (t[i] - p[i]) * (t[i] - p[i]);
-  return scalarLoss('mse', (s * k) / outs, pred, target, (i) => (2 * k * (p[i] - t[i])) / outs);
+  const s = be().lossValue('squared', pred.data, target.data);
+  return scalarLoss('mse', (s * k) / outs, pred, target, 'squared', (2 * k) / outs);
 }
-
-const EPS = 1e-7;
 
 /**
  * Categorical cross-entropy from probabilities: −Σ t·log p per example (p clamped to [1e-7, 1]).
@@ -69,12 +71,7 @@ const EPS = 1e-7;
  * @example `crossEntropy(tensor([[0.5, 0.5]]), tensor([[1, 0]])).item() // ln 2`
  */
 export function crossEntropy(probs: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
-  const k = check('crossEntropy', probs, target, reduction);
-  const p = probs.data;
-  const t = target.data;
-  let s = 0;
-  for (let i = 0; i < p.length; i++) if (t[i] !== 0) s -= t[i] * Math.log(Math.max(p[i], EPS));
-  return scalarLoss('crossEntropy', s * k, probs, target, (i) => (t[i] === 0 ? 0 : (-k * t[i]) / Math.max(p[i], EPS)));
+  return summedLoss('crossEntropy', probs, target, reduction);
 }
 
 /**
@@ -93,8 +90,8 @@ export function softmaxCrossEntropy(logits: Tensor, target: Tensor, reduction: R
   const B = be();
   const probs = B.alloc(logits.size);
   const loss = B.softmaxCrossEntropy(logits.data, target.data, rows, cols, probs);
-  const t = target.data;
-  return scalarLoss('softmaxCrossEntropy', loss * k, logits, target, (i) => k * (probs[i] - t[i]));
+  // δ = P̂ − t: the squared loss's derivative p − t, taken at the probabilities
+  return scalarLoss('softmaxCrossEntropy', loss * k, logits, target, 'squared', k, probs);
 }
 
 /**
@@ -102,13 +99,7 @@ export function softmaxCrossEntropy(logits: Tensor, target: Tensor, reduction: R
  * @example `binaryCrossEntropy(tensor([[0.5]]), tensor([[1]])).item() // ln 2`
  */
 export function binaryCrossEntropy(probs: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
-  const k = check('binaryCrossEntropy', probs, target, reduction);
-  const p = probs.data;
-  const t = target.data;
-  let s = 0;
-  const cl = (v: number) => Math.min(Math.max(v, EPS), 1 - EPS);
-  for (let i = 0; i < p.length; i++) s -= t[i] * Math.log(cl(p[i])) + (1 - t[i]) * Math.log(1 - cl(p[i]));
-  return scalarLoss('binaryCrossEntropy', s * k, probs, target, (i) => k * ((cl(p[i]) - t[i]) / (cl(p[i]) * (1 - cl(p[i])))));
+  return summedLoss('binaryCrossEntropy', probs, target, reduction);
 }
 
 /**
@@ -123,10 +114,5 @@ export function binaryCrossEntropy(probs: Tensor, target: Tensor, reduction: Red
  * ```
  */
 export function sigmoidCrossEntropy(logits: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
-  const scale = check('sigmoidCrossEntropy', logits, target, reduction);
-  const z = logits.data;
-  const t = target.data;
-  let total = 0;
-  for (let i = 0; i < z.length; i++) total += Math.max(z[i], 0) - z[i] * t[i] + Math.log1p(Math.exp(-Math.abs(z[i])));
-  return scalarLoss('sigmoidCrossEntropy', total * scale, logits, target, (i) => scale * (1 / (1 + Math.exp(-z[i])) - t[i]));
+  return summedLoss('sigmoidCrossEntropy', logits, target, reduction);
 }

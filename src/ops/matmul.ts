@@ -91,23 +91,19 @@ function batchOffsets(shape: readonly number[], batch: readonly number[]): Int32
     strides[d] = own[i] === 1 && batch[d] !== 1 ? 0 : s;
     s *= own[i];
   }
-  const off = new Int32Array(count);
-  for (let i = 0; i < count; i++) {
+  return Int32Array.from({ length: count }, (_, i) => {
     let rest = i;
     let o = 0;
     for (let d = batch.length - 1; d >= 0; d--) {
       o += (rest % batch[d]) * strides[d];
       rest = Math.floor(rest / batch[d]);
     }
-    off[i] = o;
-  }
-  return off;
+    return o;
+  });
 }
 
 function contiguousOffsets(count: number, mat: number): Int32Array {
-  const off = new Int32Array(count);
-  for (let i = 0; i < count; i++) off[i] = i * mat;
-  return off;
+  return Int32Array.from({ length: count }, (_, i) => i * mat);
 }
 
 function matmulBatched(a: Tensor, b: Tensor, ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number): Tensor {

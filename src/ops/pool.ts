@@ -70,9 +70,10 @@ function samePoolPadding(op: string, x: Tensor, opts: Pool2dOptions): [number, n
 function insideShare(h: number, w: number, oh: number, ow: number, pads: readonly number[], opts: Pool2dOptions): Tensor {
   const [ph, pw] = pair(opts.poolSize ?? 2, 'poolSize');
   const [sh, sw] = opts.strides === undefined ? [ph, pw] : pair(opts.strides, 'strides');
-  const f = new Float32Array(oh * ow);
   const inside = (o: number, s: number, k: number, before: number, size: number) => Math.min(o * s - before + k, size) - Math.max(o * s - before, 0);
-  for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) f[i * ow + j] = (ph * pw) / (inside(i, sh, ph, pads[0], h) * inside(j, sw, pw, pads[2], w));
+  // output (i, j) at index i·ow + j
+  const f = Float32Array.from({ length: oh * ow }, (_, o) => (ph * pw) /
+    (inside(Math.floor(o / ow), sh, ph, pads[0], h) * inside(o % ow, sw, pw, pads[2], w)));
   return tensor(f, { shape: [1, 1, oh, ow] });
 }
 

@@ -1,4 +1,4 @@
-import { ShapeError, fmtShape } from '../errors.js';
+import { ShapeError } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { shapeSize } from '../tensor/tensor.js';
 import { be, record } from './graph.js';
@@ -63,9 +63,4 @@ export function mean(x: Tensor, axis?: number, keepDims = false): Tensor {
     B.scale(g, 1 / n, d);
     return [d];
   });
-}
-
-/** Throws unless `x` has the given rank (helper for ops' argument checks). */
-export function expectRank(op: string, x: Tensor, rank: number): void {
-  if (x.rank !== rank) throw new ShapeError(`${op} expects a ${rank}-D tensor, received ${fmtShape(x.shape)}`);
 }

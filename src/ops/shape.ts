@@ -94,14 +94,10 @@ export function reverse(x: Tensor, axis: number): Tensor {
   const outer = shapeSize(x.shape.slice(0, a));
   const len = x.shape[a];
   const inner = shapeSize(x.shape.slice(a + 1));
+  // runs of `inner` in [outer, len] order, written from the last position of each block backwards
   const flip = (src: Float32Array): Float32Array => {
     const o = be().alloc(src.length);
-    for (let p = 0; p < outer; p++) {
-      for (let i = 0; i < len; i++) {
-        const from = (p * len + i) * inner;
-        o.set(src.subarray(from, from + inner), (p * len + len - 1 - i) * inner);
-      }
-    }
+    be().copyRuns(src, 0, [len * inner, inner], o, (len - 1) * inner, [len * inner, -inner], [outer, len], inner);
     return o;
   };
   return record('reverse', flip(x.data), x.shape, [x], (g) => [flip(g)]);
@@ -124,11 +120,13 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
   const inner = shapeSize(xs[0].shape.slice(a + 1));
   const lens = xs.map((x) => x.shape[a]);
   const total = lens.reduce((s, v) => s + v, 0);
-  const out = be().alloc(outer * total * inner);
+  const B = be();
+  const out = B.alloc(outer * total * inner);
+  // tensor k fills, in each of the outer blocks, its run of lens[k]·inner after those before it
   let off = 0;
   for (let k = 0; k < xs.length; k++) {
     const chunk = lens[k] * inner;
-    for (let o = 0; o < outer; o++) out.set(xs[k].data.subarray(o * chunk, (o + 1) * chunk), (o * total) * inner + off);
+    B.copyRuns(xs[k].data, 0, [chunk], out, off, [total * inner], [outer], chunk);
     off += chunk;
   }
   const shape = xs[0].shape.map((d, i) => (i === a ? total : d));
@@ -137,8 +135,8 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
     let o2 = 0;
     for (let k = 0; k < xs.length; k++) {
       const chunk = lens[k] * inner;
-      const gk = be().alloc(xs[k].size);
-      for (let o = 0; o < outer; o++) gk.set(g.subarray((o * total) * inner + o2, (o * total) * inner + o2 + chunk), o * chunk);
+      const gk = B.alloc(xs[k].size);
+      B.copyRuns(g, o2, [total * inner], gk, 0, [chunk], [outer], chunk);
       grads.push(gk);
       o2 += chunk;
     }
@@ -159,12 +157,13 @@ export function slice(x: Tensor, axis: number, start: number, end: number): Tens
   const inner = shapeSize(x.shape.slice(a + 1));
   const len = x.shape[a];
   const n = end - start;
-  const out = be().alloc(outer * n * inner);
-  for (let o = 0; o < outer; o++) out.set(x.data.subarray((o * len + start) * inner, (o * len + end) * inner), o * n * inner);
+  const B = be();
+  const out = B.alloc(outer * n * inner);
+  B.copyRuns(x.data, start * inner, [len * inner], out, 0, [n * inner], [outer], n * inner);
   const shape = x.shape.map((d, i) => (i === a ? n : d));
   return record('slice', out, shape, [x], (g) => {
-    const dx = be().alloc(x.size);
-    for (let o = 0; o < outer; o++) dx.set(g.subarray(o * n * inner, (o + 1) * n * inner), (o * len + start) * inner);
+    const dx = B.alloc(x.size);
+    B.copyRuns(g, 0, [n * inner], dx, start * inner, [len * inner], [outer], n * inner);
     return [dx];
   });
 }

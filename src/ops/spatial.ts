@@ -28,14 +28,11 @@ export function pad2d(x: Tensor, pad: readonly [number, number, number, number],
   const y = B.alloc(n * c * oh * ow);
   if (value !== 0) B.fill(y, value);
   const planes = n * c;
-  for (let p = 0; p < planes; p++) {
-    for (let i = 0; i < h; i++) y.set(x.data.subarray((p * h + i) * w, (p * h + i + 1) * w), (p * oh + i + t) * ow + l);
-  }
+  // each of the h rows of w pixels of every plane, moved t rows down and l columns right
+  B.copyRuns(x.data, 0, [h * w, w], y, t * ow + l, [oh * ow, ow], [planes, h], w);
   return record('pad2d', y, [n, c, oh, ow], [x], (g) => {
     const dx = B.alloc(x.size);
-    for (let p = 0; p < planes; p++) {
-      for (let i = 0; i < h; i++) dx.set(g.subarray((p * oh + i + t) * ow + l, (p * oh + i + t) * ow + l + w), (p * h + i) * w);
-    }
+    B.copyRuns(g, t * ow + l, [oh * ow, ow], dx, 0, [h * w, w], [planes, h], w);
     return [dx];
   });
 }

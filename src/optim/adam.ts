@@ -1,3 +1,4 @@
+import { getBackend } from '../backend/index.js';
 import { Optimizer } from './optimizer.js';
 import type { ParamState } from './optimizer.js';
 import { registerOptimizer } from './registry.js';
@@ -49,21 +50,13 @@ export class Adam extends Optimizer {
   }
 
   protected update(w: Float32Array, g: Float32Array, st: ParamState, t: number): void {
-    const { m, v } = st;
-    const b1 = this.beta1;
-    const b2 = this.beta2;
-    const c1 = 1 - Math.pow(b1, t);
-    const c2 = 1 - Math.pow(b2, t);
-    const lr = this.learningRate;
-    const eps = this.epsilon;
-    for (let i = 0; i < w.length; i++) {
-      const gi = g[i];
-      const mi = b1 * m[i] + (1 - b1) * gi;
-      const vi = b2 * v[i] + (1 - b2) * gi * gi;
-      m[i] = mi;
-      v[i] = vi;
-      w[i] -= (lr * (mi / c1)) / (Math.sqrt(vi / c2) + eps);
-    }
+    this.adamRule(w, g, st, t, 1);
+  }
+
+  /** The rule, after shrinking the weights by `keep` (AdamW's decoupled decay; 1 for Adam). */
+  protected adamRule(w: Float32Array, g: Float32Array, st: ParamState, t: number, keep: number): void {
+    getBackend().adamUpdate(w, g, st.m, st.v, this.learningRate, this.beta1, this.beta2, this.epsilon,
+      1 - Math.pow(this.beta1, t), 1 - Math.pow(this.beta2, t), keep);
   }
 
   config(): Record<string, unknown> {
@@ -99,11 +92,7 @@ export class AdamW extends Adam {
   }
 
   protected override update(w: Float32Array, g: Float32Array, st: ParamState, t: number): void {
-    if (this.decoupledWeightDecay > 0) {
-      const keep = 1 - this.learningRate * this.decoupledWeightDecay;
-      for (let i = 0; i < w.length; i++) w[i] *= keep;
-    }
-    super.update(w, g, st, t);
+    this.adamRule(w, g, st, t, 1 - this.learningRate * this.decoupledWeightDecay);
   }
 
   override config(): Record<string, unknown> {

@@ -1,5 +1,7 @@
-export { Optimizer, SGD } from './optimizer.js';
-export type { ParamState, SGDOptions } from './optimizer.js';
+export { Optimizer } from './optimizer.js';
+export type { ParamState } from './optimizer.js';
+export { SGD } from './sgd.js';
+export type { SGDOptions } from './sgd.js';
 export { Adam, AdamW } from './adam.js';
 export type { AdamOptions, AdamWOptions } from './adam.js';
 export { RMSProp } from './rmsprop.js';

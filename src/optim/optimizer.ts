@@ -1,8 +1,6 @@
-import { ConfigError } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { getBackend } from '../backend/index.js';
-import { registerOptimizer } from './registry.js';
-import { checkBool, checkKeys, checkNumber, checkObject, checkPositive, checkUnitInterval } from '../validate.js';
+import { checkNumber, checkPositive } from '../validate.js';
 import type { Module } from '../nn/module.js';
 import type { LearningRateSchedule } from './schedules.js';
 
@@ -10,9 +8,19 @@ import type { LearningRateSchedule } from './schedules.js';
 export type ParamState = Record<string, Float32Array>;
 
 /**
- * An optimiser is a per-parameter update rule `(grad, param, state) → param, state`, applied to
- * every parameter after backward. The state is plain Float32Arrays keyed by parameter name, so
- * it can be saved in checkpoints and restored exactly.
+ * An optimiser is a per-parameter update rule `(grad, param, state) → (param, state)` (MLX's
+ * shape): {@link Optimizer.step} walks the parameters and hands each one's gradient, storage and
+ * state to {@link Optimizer.update}, which is one backend kernel per rule (`sgdUpdate`,
+ * `adamUpdate`, `rmspropUpdate`) that writes the new parameter and state in place. The state is
+ * plain Float32Arrays keyed by parameter name, so it can be saved in checkpoints and restored
+ * exactly. Subclasses: {@link SGD} (`sgd.ts`), {@link Adam} / {@link AdamW} (`adam.ts`),
+ * {@link RMSProp} (`rmsprop.ts`).
+ *
+ * @example
+ * ```ts
+ * const opt: Optimizer = new Adam({ learningRate: 0.01 });
+ * loss.backward(); opt.step(net); opt.zeroGrad(net);
+ * ```
  */
 export abstract class Optimizer {
   /** Step size α. */
@@ -45,7 +53,10 @@ export abstract class Optimizer {
   /** Type name as in the spec (`sgd`, `adam`, …). */
   abstract readonly type: string;
 
-  /** The update rule for one parameter: modify `param` in place using `grad` and `state`. */
+  /**
+   * The rule for one parameter at update t: (grad, param, state) → (param, state), written into
+   * `param` and `state` in place by the rule's backend kernel.
+   */
   protected abstract update(param: Float32Array, grad: Float32Array, state: ParamState, t: number): void;
 
   /** Fresh state for a parameter of n elements. */
@@ -122,63 +133,3 @@ export abstract class Optimizer {
   /** Configuration as in the spec. */
   abstract config(): Record<string, unknown>;
 }
-
-/** Options of {@link SGD}. */
-export interface SGDOptions {
-  learningRate: number;
-  /** Momentum μ (0 = plain gradient descent). */
-  momentum?: number;
-  /** Nesterov's look-ahead variant of momentum. */
-  nesterov?: boolean;
-  weightDecay?: number;
-}
-
-/**
- * Stochastic gradient descent, w ← w − α·∂E/∂w (the lecture's rule). Online, batch and
- * mini-batch gradient descent are the batch size given to `fit()`. With momentum μ:
- * v ← μ·v + g, w ← w − α·v; Nesterov: w ← w − α·(g + μ·v).
- *
- * @example
- * ```ts
- * const opt = new SGD({ learningRate: 0.2 });
- * ```
- */
-export class SGD extends Optimizer {
-  readonly type = 'sgd';
-  readonly momentum: number;
-  readonly nesterov: boolean;
-
-  constructor(opts: SGDOptions) {
-    super(checkObject(opts, 'sgd').learningRate as number, opts.weightDecay ?? 0, 'sgd');
-    checkKeys(opts, ['type', 'learningRate', 'momentum', 'nesterov', 'weightDecay'], 'sgd');
-    const m = checkUnitInterval(opts.momentum ?? 0, 'sgd.momentum');
-    this.momentum = m;
-    this.nesterov = checkBool(opts.nesterov ?? false, 'sgd.nesterov');
-    if (this.nesterov && m === 0) throw new ConfigError('sgd.nesterov needs a momentum > 0');
-  }
-
-  protected initState(n: number): ParamState {
-    return this.momentum > 0 ? { velocity: new Float32Array(n) } : {};
-  }
-
-  protected update(w: Float32Array, g: Float32Array, st: ParamState): void {
-    const be = getBackend();
-    const lr = this.learningRate;
-    if (this.momentum === 0) {
-      be.axpy(w.length, -lr, g, w, w);
-      return;
-    }
-    const v = st.velocity;
-    const mu = this.momentum;
-    for (let i = 0; i < w.length; i++) {
-      v[i] = mu * v[i] + g[i];
-      w[i] -= lr * (this.nesterov ? g[i] + mu * v[i] : v[i]);
-    }
-  }
-
-  config(): Record<string, unknown> {
-    return { type: 'sgd', learningRate: this.learningRate, momentum: this.momentum, nesterov: this.nesterov, weightDecay: this.weightDecay };
-  }
-}
-
-registerOptimizer('sgd', (s) => new SGD(s as unknown as SGDOptions));

@@ -1,9 +1,8 @@
-import { ConfigError } from '../errors.js';
+import { getBackend } from '../backend/index.js';
 import { Optimizer } from './optimizer.js';
 import type { ParamState } from './optimizer.js';
-import { checkPositive, checkUnitInterval } from '../validate.js';
+import { checkBool, checkKeys, checkPositive, checkUnitInterval } from '../validate.js';
 import { registerOptimizer } from './registry.js';
-import { checkKeys } from '../validate.js';
 
 /** Options of {@link RMSProp} (Keras names and defaults; TF.js calls `rho` "decay"). */
 export interface RMSPropOptions {
@@ -25,7 +24,8 @@ export interface RMSPropOptions {
  * RMSProp (Tieleman & Hinton), per parameter:
  * s ← ρ·s + (1 − ρ)·g²; step = α·g/√(s + ε) (centred: √(s − ḡ² + ε) with ḡ ← ρ·ḡ + (1 − ρ)·g);
  * with momentum μ: u ← μ·u + step, w ← w − u; else w ← w − step.
- * State per parameter: `ms` (and `mg` when centred, `mom` with momentum).
+ * State per parameter: `ms` (and `mg` when centred, `mom` with momentum). The rule is the
+ * backend's `rmspropUpdate` kernel.
  *
  * @example
  * ```ts
@@ -45,10 +45,7 @@ export class RMSProp extends Optimizer {
     this.rho = checkUnitInterval(opts.rho ?? 0.9, 'rmsprop.rho');
     this.momentum = checkUnitInterval(opts.momentum ?? 0, 'rmsprop.momentum');
     this.epsilon = checkPositive(opts.epsilon ?? 1e-7, 'rmsprop.epsilon');
-    if (opts.centered !== undefined && typeof opts.centered !== 'boolean') {
-      throw new ConfigError(`rmsprop.centered must be true or false, received ${JSON.stringify(opts.centered)}`);
-    }
-    this.centered = opts.centered ?? false;
+    this.centered = checkBool(opts.centered ?? false, 'rmsprop.centered');
   }
 
   protected initState(n: number): ParamState {
@@ -59,30 +56,7 @@ export class RMSProp extends Optimizer {
   }
 
   protected update(w: Float32Array, g: Float32Array, st: ParamState): void {
-    const { ms, mg, mom } = st;
-    const r = this.rho;
-    const lr = this.learningRate;
-    const eps = this.epsilon;
-    const mu = this.momentum;
-    for (let i = 0; i < w.length; i++) {
-      const gi = g[i];
-      const s = r * ms[i] + (1 - r) * gi * gi;
-      ms[i] = s;
-      let denom = s;
-      if (mg) {
-        const a = r * mg[i] + (1 - r) * gi;
-        mg[i] = a;
-        denom = s - a * a;
-      }
-      const step = (lr * gi) / Math.sqrt(Math.max(denom, 0) + eps);
-      if (mom) {
-        const u = mu * mom[i] + step;
-        mom[i] = u;
-        w[i] -= u;
-      } else {
-        w[i] -= step;
-      }
-    }
+    getBackend().rmspropUpdate(w, g, st.ms, st.mg ?? null, st.mom ?? null, this.learningRate, this.rho, this.momentum, this.epsilon);
   }
 
   config(): Record<string, unknown> {

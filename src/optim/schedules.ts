@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { checkInt, checkNumber } from '../validate.js';
 
 /**
  * A learning-rate schedule: the factor by which an optimiser multiplies its base learning rate
@@ -19,18 +20,6 @@ export interface LearningRateSchedule {
   factor(step: number): number;
   /** Configuration as in the spec. */
   config(): Record<string, unknown>;
-}
-
-function nonNegInt(v: unknown, where: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new ConfigError(`${where} must be an integer ≥ 0, received ${JSON.stringify(v)}`);
-  return v;
-}
-
-function fraction(v: unknown, where: string, open: boolean): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1 || (open && (v === 0 || v === 1))) {
-    throw new ConfigError(`${where} must be a number in ${open ? '(0, 1)' : '[0, 1]'}, received ${JSON.stringify(v)}`);
-  }
-  return v;
 }
 
 /** Options of {@link WarmupCosine}. @example `const o: WarmupCosineOptions = { warmupSteps: 100, decaySteps: 1000 };` */
@@ -61,9 +50,9 @@ export class WarmupCosine implements LearningRateSchedule {
   readonly minFactor: number;
   constructor(opts: WarmupCosineOptions) {
     if (!opts || typeof opts !== 'object') throw new ConfigError(`warmupCosine needs an options object with decaySteps, received ${JSON.stringify(opts)}`);
-    this.warmupSteps = nonNegInt(opts.warmupSteps ?? 0, 'warmupCosine.warmupSteps');
-    this.decaySteps = nonNegInt(opts.decaySteps, 'warmupCosine.decaySteps');
-    this.minFactor = fraction(opts.minFactor ?? 0, 'warmupCosine.minFactor', false);
+    this.warmupSteps = checkInt(opts.warmupSteps ?? 0, 'warmupCosine.warmupSteps', 0);
+    this.decaySteps = checkInt(opts.decaySteps, 'warmupCosine.decaySteps', 0);
+    this.minFactor = checkNumber(opts.minFactor ?? 0, 'warmupCosine.minFactor', { min: 0, max: 1 });
   }
   factor(step: number): number {
     if (step < this.warmupSteps) return (step + 1) / this.warmupSteps;
@@ -97,9 +86,8 @@ export class StepDecay implements LearningRateSchedule {
   readonly decay: number;
   constructor(opts: StepDecayOptions) {
     if (!opts || typeof opts !== 'object') throw new ConfigError(`stepDecay needs an options object with every, received ${JSON.stringify(opts)}`);
-    this.every = nonNegInt(opts.every, 'stepDecay.every');
-    if (this.every === 0) throw new ConfigError('stepDecay.every must be an integer ≥ 1, received 0');
-    this.decay = fraction(opts.factor ?? 0.1, 'stepDecay.factor', true);
+    this.every = checkInt(opts.every, 'stepDecay.every');
+    this.decay = checkNumber(opts.factor ?? 0.1, 'stepDecay.factor', { min: 0, max: 1, minExclusive: true, maxExclusive: true });
   }
   factor(step: number): number {
     return Math.pow(this.decay, Math.floor(step / this.every));

@@ -158,7 +158,7 @@ export function fitTruncated(model: Model, x: Tensor, y: Tensor, opts: Truncated
           const loss = lossOf(xc, yc);
           const lv = loss.item();
           loss.backward();
-          normSum += checkAndClip(params, lv, opts, () => null, 'left as before this update');
+          normSum += checkAndClip(params, lv, opts, () => null, 'unchanged');
           model.optimizer.step(params);
           net.zeroGrad();
           const rows = (e - s) * (perStep ? c1 - c0 : 1);

@@ -34,12 +34,7 @@ export function clipGradients(params: NamedParams, opts: { clipNorm?: number; cl
   const be = getBackend();
   let n = norm;
   if (opts.clipValue !== undefined) {
-    const c = opts.clipValue;
-    for (const [, p] of params) {
-      if (!p.grad) continue;
-      const g = p.grad.data;
-      for (let i = 0; i < g.length; i++) g[i] = g[i] > c ? c : g[i] < -c ? -c : g[i];
-    }
+    for (const [, p] of params) if (p.grad) be.clipValue(p.grad.data, opts.clipValue);
     n = gradientNorm(params);
   }
   if (opts.clipNorm !== undefined && n > opts.clipNorm) {
@@ -55,27 +50,34 @@ export function firstNonFiniteGradient(params: NamedParams): string | null {
   return bad ? bad[0].split('.')[0] : null;
 }
 
+/** What {@link checkAndClip}'s error says became of the weights. */
+const WEIGHTS_AFTER = {
+  restored: 'restored to the last ones that gave a finite loss',
+  unchanged: 'left as before this update',
+} as const;
+
 /**
  * The step between backward and the optimiser: checks the loss and the gradients for NaN/Inf
  * and, if one is not finite, clears the gradients and throws a `NumericError` naming the layer
- * `locate()` finds (else the first layer with a non-finite gradient) and saying what became of
- * the weights (`weights`); otherwise clips (see {@link clipGradients}). Returns the gradient
- * norm before clipping.
+ * `locate()` finds (else the first layer with a non-finite gradient) and saying what the caller
+ * does with the weights (`weights`: `'restored'` to the last ones that gave a finite loss, or
+ * `'unchanged'`, as before this update); otherwise clips (see {@link clipGradients}). Returns the
+ * gradient norm before clipping.
  *
  * @example
  * ```ts
  * loss.backward();
- * const norm = checkAndClip(params, loss.item(), { clipNorm: 1 }, () => null, 'left as before this update');
+ * const norm = checkAndClip(params, loss.item(), { clipNorm: 1 }, () => null, 'unchanged');
  * ```
  */
 export function checkAndClip(params: NamedParams, lossValue: number, opts: { clipNorm?: number; clipValue?: number },
-  locate: () => string | null, weights: string): number {
+  locate: () => string | null, weights: 'restored' | 'unchanged'): number {
   const norm = gradientNorm(params);
   if (!Number.isFinite(lossValue) || !Number.isFinite(norm)) {
     const where = locate() ?? firstNonFiniteGradient(params) ?? 'loss';
     for (const [, p] of params) p.grad = null;
     throw new NumericError(
-      `training produced a non-finite value (loss ${lossValue}) first in layer ${where}; the weights were ${weights} (lower the learning rate, clip gradients, or check the data)`,
+      `training produced a non-finite value (loss ${lossValue}) first in layer ${where}; the weights were ${WEIGHTS_AFTER[weights]} (lower the learning rate, clip gradients, or check the data)`,
       where,
     );
   }

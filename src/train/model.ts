@@ -420,7 +420,7 @@ export class Model {
         loss.backward();
         let norm: number;
         try {
-          norm = checkAndClip(params, lv, opts, () => this.firstNonFiniteLayer(xb), 'restored to the last ones that gave a finite loss');
+          norm = checkAndClip(params, lv, opts, () => this.firstNonFiniteLayer(xb), 'restored');
         } catch (e) {
           if (e instanceof NumericError) {
             const keep = b === 0 && prevGood ? prevGood : good;

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { ConfigError, ShapeError, getBackend, setBackend } from '../../src/index.js';
 import { loadNative } from '../../src/backend/native.js';
 import { registerComparisons } from '../helpers/backend-comparisons.js';
+import { registerTrainingComparisons } from '../helpers/training-kernel-comparisons.js';
 
 const loaded = loadNative();
 
@@ -20,6 +21,7 @@ if ('error' in loaded) {
   });
 } else {
   registerComparisons(loaded.backend);
+  registerTrainingComparisons(loaded.backend);
 
   test('native: permute and binary above rank 16 are ShapeErrors naming the kernel, the rank and the limit', () => {
     const be = loaded.backend;

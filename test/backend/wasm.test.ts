@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { Rng, jsBackend } from '../../src/index.js';
 import { loadWasm } from '../../src/backend/wasm.js';
 import { registerComparisons } from '../helpers/backend-comparisons.js';
+import { registerTrainingComparisons } from '../helpers/training-kernel-comparisons.js';
 
 const loaded = loadWasm();
 
@@ -18,6 +19,7 @@ if ('backend' in loaded) {
   const wb = loaded.backend;
   // exp-based functions use the same algorithms as the native backend; log is our own
   registerComparisons(wb, { log: 2 });
+  registerTrainingComparisons(wb);
 
   test('wasm: a module that does not compile is an error message, not an exception', () => {
     // a valid header followed by garbage, and a module using an instruction this engine lacks

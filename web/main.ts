@@ -166,7 +166,9 @@ function renderControls(): void {
   ($<HTMLInputElement>('bn')).checked = c.bn;
   $('filters-label').hidden = c.data !== 'digits';
   const rows = st.prepared?.rows ?? c.samples;
-  $('bs-name').textContent = `${batchName(c.bs, rows)} gradient descent`;
+  const kind = batchName(c.bs, rows);
+  $('bs-name').textContent = `${kind} gradient descent`;
+  $('step').textContent = `Step one update (${kind === 'online' ? 'one example' : kind === 'batch' ? 'all examples' : `${c.bs} examples`})`;
   // eq 64's variance with the first layer's fans, through the library's initVariance
   const spec = st.spec;
   const first = spec?.layers.find((l) => l.type === 'dense' || l.type === 'conv2d');
@@ -416,7 +418,8 @@ const f = (v: number, d = 6) => (v !== 0 && Math.abs(v) < 10 ** -d ? v.toExponen
 
 function drawTables(s: Snapshot): void {
   const box = $('tables');
-  const t = s.trace;
+  const step = s.step?.trace ? s.step : null;
+  const t = step ? step.trace! : s.trace;
   if (!t) {
     box.innerHTML = '<p class="note">Convolutional network: choose a test digit above; its feature maps are in the Convolution panel.</p>';
     return;
@@ -435,17 +438,20 @@ function drawTables(s: Snapshot): void {
       rows.push(`<tr data-neuron="${n}"><th>${n}</th><td>${l.name}</td><td class="z">${f(z[u])}</td><td class="a">${f(a[u])}</td><td class="dadz">${g ? f(g[u]) : '—'}</td><td class="delta">${f(d[u])}</td></tr>`);
     });
   }
-  let html = '';
+  const rowsName = batchName(st.config.bs, st.prepared?.rows ?? 0);
+  let html = step
+    ? `<p id="table-source" class="source" data-source="step">Update ${step.update} (${rowsName}): the forward and backward pass that computed it, at the weights before it. The predictions below use the weights after it.</p>`
+    : `<p id="table-source" class="source" data-source="current">${s.updates ? `The current weights (after update ${s.updates}). Step once to see the numbers of an update.` : 'The initial weights: step 0 (Tables 4–6 for the worked example).'}</p>`;
   if (s.rows) {
     const r = s.rows;
     const body = r.x.map((xr, i) => `<tr><th>${i + 1}</th><td>${xr.map((v) => f(v, 2)).join(', ')}</td><td>${r.t[i].map((v) => f(v, 2)).join(', ')}</td><td class="pred">${r.out[i].map((v) => f(v, 4)).join(', ')}</td><td>${r.out[i].map((v, j) => f(r.t[i][j] - v, 4)).join(', ')}</td></tr>`).join('');
-    html += `<table id="pred-table"><caption>Predictions on the first training rows (Table 4)</caption><thead><tr><th>row</th><th>x</th><th>t</th><th>a (output)</th><th>t − a</th></tr></thead><tbody>${body}</tbody><tfoot><tr><th colspan="4">loss over the training set (${t.lossName}${t.lossName === 'sse' ? ', ½Σ(t − a)²' : ''})</th><td id="train-loss">${f(r.loss, 8)}</td></tr></tfoot></table>`;
+    html += `<table id="pred-table"><caption>Predictions on the first training rows after ${s.updates} update${s.updates === 1 ? '' : 's'} (Table ${s.updates === 0 ? 4 : 8})</caption><thead><tr><th>row</th><th>x</th><th>t</th><th>a (output)</th><th>t − a</th></tr></thead><tbody>${body}</tbody><tfoot><tr><th colspan="4">loss over the training set (${t.lossName}${t.lossName === 'sse' ? ', ½Σ(t − a)²' : ''})</th><td id="train-loss">${f(r.loss, 8)}</td></tr></tfoot></table>`;
   }
   html += `<p class="note">Loss of this example (${t.lossName}): ${f(t.loss, 8)}. δ = ∂E/∂z; ∂E/∂w = δ_i · a_k.</p>`;
-  html += `<table id="neuron-table"><caption>z, a, ∂a/∂z and δ per neuron (Tables 5, eq 38–43)</caption><thead><tr><th>neuron</th><th>layer</th><th>z</th><th>a</th><th>∂a/∂z</th><th>δ</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  html += `<table id="neuron-table"><caption>z, a, ∂a/∂z and δ per neuron (Table 5, eq 38–43)</caption><thead><tr><th>neuron</th><th>layer</th><th>z</th><th>a</th><th>∂a/∂z</th><th>δ</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
   const sel = st.selected;
   const layer = sel && dense.find((l) => l.name === sel.layer);
-  if (layer) {
+  if (layer && sel) {
     const li = dense.indexOf(layer);
     const prevA = li === 0 ? (t.x as number[][])[0] : (dense[li - 1].a as number[][])[0];
     const prevName = (k: number) => (li === 0 ? `${k + 1}` : `${numbers.get(`${dense[li - 1].name}:${k}`)}`);
@@ -455,9 +461,37 @@ function drawTables(s: Snapshot): void {
     const d = (layer.delta as number[][])[0][sel.unit];
     const r = [`<tr><th>w${i},0 (bias)</th><td>${f(d)} × 1</td><td class="dw" data-w="0">${f(gb, 8)}</td></tr>`];
     gw.forEach((v, k) => r.push(`<tr><th>w${i},${prevName(k)}</th><td>${f(d)} × ${f(prevA[k], 4)}</td><td class="dw" data-w="${prevName(k)}">${f(v, 8)}</td></tr>`));
-    html += `<table id="dw-table"><caption>∂E/∂w for neuron ${i} (Table 6)</caption><thead><tr><th>weight</th><th>δ${i} · a_k</th><th>∂E/∂w</th></tr></thead><tbody>${r.join('')}</tbody></table>`;
+    html += `<table id="dw-table"><caption>∂E/∂w for neuron ${i}, this example (Table 6)</caption><thead><tr><th>weight</th><th>δ${i} · a_k</th><th>∂E/∂w</th></tr></thead><tbody>${r.join('')}</tbody></table>`;
+    if (step) html += updateTable(step, s, layer.name, sel.unit, i!, ['0', ...gw.map((_, k) => prevName(k))]);
   }
   box.innerHTML = html;
+}
+
+/**
+ * The lecture's weight-update table (Table 7, eq 44–45) for one neuron: ∂E/∂w of every example of
+ * the batch, their sum Δw, and the weights before and after the update.
+ */
+function updateTable(step: NonNullable<Snapshot['step']>, s: Snapshot, layer: string, unit: number, i: number, inputs: string[]): string {
+  const gradRow = (tr: NonNullable<typeof step.batch>['sum']): number[] => {
+    const l = tr.layers.find((x) => x.name === layer)!;
+    return [(l.grad.bias as number[])[unit], ...(l.grad.weight as number[][])[unit]];
+  };
+  const weightRow = (w: PlainWeights): number[] => {
+    const k = inputs.length - 1;
+    return [w[layer].bias[unit], ...Array.from(w[layer].weight.subarray(unit * k, (unit + 1) * k))];
+  };
+  const tr = (key: string, head: string, v: number[], cls = '') => `<tr data-row="${key}"${cls ? ` class="${cls}"` : ''}><th>${head}</th>${v.map((x, k) => `<td data-w="${inputs[k]}">${f(x, 8)}</td>`).join('')}</tr>`;
+  const body: string[] = [];
+  const b = step.batch;
+  const names = st.prepared?.exampleNames ?? [];
+  if (b?.each) b.each.forEach((e, j) => body.push(tr(`d${b.rows[j] + 1}`, st.config.data === 'worked' ? `d${b.rows[j] + 1}` : names[b.rows[j]] ?? `row ${b.rows[j] + 1}`, gradRow(e))));
+  if (b) body.push(tr('sum', 'Δw = Σ', gradRow(b.sum), 'sum'));
+  body.push(tr('before', 'w before', weightRow(step.before)));
+  body.push(tr('after', st.config.opt === 'sgd' ? 'w − α·Δw' : 'w after', weightRow(s.weights), 'after'));
+  const note = b ? '' : '<p class="note">The shuffled batch\'s rows are drawn inside training; the weights before and after show the update it made.</p>';
+  const how = b ? `rows: ∂E/∂w of each of the ${b.rows.length} example${b.rows.length > 1 ? 's' : ''} in the batch, their sum Δw, ` : '';
+  const rule = st.config.opt === 'sgd' ? `the weights after the update, w − α·Δw with α = ${st.config.lr}` : `the weights after ${st.config.opt}'s update`;
+  return `<table id="update-table"><caption>Update ${step.update} of neuron ${i}'s weights (Table 7, eq 44–45)<br><span class="note">${how}the weights before it and ${rule}</span></caption><thead><tr><th></th>${inputs.map((k) => `<th>w${i},${k}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table>${note}`;
 }
 
 function drawBoundary(s: Snapshot): void {

@@ -43,6 +43,13 @@ async function waitStopped(page: Page, timeout: number): Promise<string> {
   return (await page.getAttribute('#stopped', 'data-state'))!;
 }
 
+/** Reads the weight-update table: row (d1…, sum, before, after) → weight index → value. */
+async function updateTable(page: Page): Promise<Record<string, Record<string, number>>> {
+  return page.$$eval('#update-table tbody tr', (rows) => Object.fromEntries(rows.map((r) => [
+    r.getAttribute('data-row')!, Object.fromEntries(Array.from(r.querySelectorAll('td')).map((c) => [c.getAttribute('data-w')!, Number(c.textContent)])),
+  ])));
+}
+
 const updates = async (page: Page): Promise<number> => Number(await page.textContent('#updates'));
 
 /** Starts recording requestAnimationFrame timestamps in the page. */
@@ -114,6 +121,17 @@ test('playground in Chromium: lecture tables, convergence = Node, XOR, digits CN
     await page.waitForFunction(() => document.body.dataset.updates === '1');
     const first = await page.evaluate(() => (globalThis as unknown as { playground: { epochs: { loss: number }[] } }).playground.epochs[0].loss);
     close([first], [0.1789671], 2e-6, 'Table 8 ½SSE after one update');
+    // the tables now show the update just made: Table 5's δs (the weights before it), Table 7's sums, eq 45
+    assert.equal(await page.getAttribute('#table-source', 'data-source'), 'step');
+    const t1 = await neuronTable(page);
+    close(ns.map((n) => t1[n].delta), [-0.0006, -0.0003, 0.0003, 0.0025, -0.0105, 0.0852], 5e-5, 'update 1 was computed from eq 38–43\'s δs');
+    await page.click('g.neuron[data-neuron="7"]');
+    const upd = await updateTable(page);
+    close(['d1', 'd2', 'd3', 'd4'].map((d) => upd[d]['5']), [0.0073008, -0.0055671, 0.0015702, -0.00176664], 2e-5, 'Table 7: ∂E/∂w7,5 per example');
+    close([upd.sum['5']], [0.0015244827], 1e-6, 'Table 7: Δw7,5 (exact; the book prints 0.00153726 from rounded values)');
+    close([upd.before['5'], upd.after['5']], [-0.09, -0.09 - 0.2 * 0.0015244827], 1e-6, 'eq 45: w7,5 before and after the update');
+    close([upd.sum['0']], [upd.d1['0'] + upd.d2['0'] + upd.d3['0'] + upd.d4['0']], 5e-8, 'Δw7,0 sums the four examples');
+    await page.screenshot({ path: join(SHOTS, 'worked-step1.png'), fullPage: true });
 
     // ---- train to the stop criterion, measuring frame intervals meanwhile; Node's run of the same spec ----
     const spec = await page.evaluate(() => (globalThis as unknown as { playground: { spec: ModelSpec } }).playground.spec);

@@ -596,6 +596,7 @@ worker.addEventListener('message', (e: MessageEvent<FromWorker>) => {
   drawDynamics(m);
   drawCnn(m);
   document.body.dataset.updates = String(m.updates);
+  document.body.dataset.running = String(m.running);
 });
 worker.addEventListener('error', (e) => showError(new Error(e.message)));
 

@@ -15,7 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { Page } from 'playwright-core';
 import { buildModel, fitOptionsFromSpec, getBackend, loadModel, setBackend, tensor } from '../../src/index.js';
-import type { BackendName, ModelSpec } from '../../src/index.js';
+import type { BackendName, ModelSpec, WeightJson } from '../../src/index.js';
 import { W1, W2, W3, X, Y, split } from '../lecture/fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -48,6 +48,31 @@ async function updateTable(page: Page): Promise<Record<string, Record<string, nu
   return page.$$eval('#update-table tbody tr', (rows) => Object.fromEntries(rows.map((r) => [
     r.getAttribute('data-row')!, Object.fromEntries(Array.from(r.querySelectorAll('td')).map((c) => [c.getAttribute('data-w')!, Number(c.textContent)])),
   ])));
+}
+
+/** Node's run of a spec the page trained (same backend, same initial weights): its model and history. */
+function nodeRun(spec: ModelSpec, backend: string, x: number[][], y: number[][], weights?: WeightJson) {
+  const before = getBackend().name as BackendName;
+  setBackend(backend as BackendName);
+  try {
+    const model = buildModel(spec);
+    if (weights) model.net.setWeights(weights);
+    const history = model.fit(tensor(x), tensor(y), fitOptionsFromSpec(spec));
+    return { model, history };
+  } finally {
+    setBackend(before);
+  }
+}
+
+const pageSpec = (page: Page): Promise<ModelSpec> => page.evaluate(() => (globalThis as unknown as { playground: { spec: ModelSpec } }).playground.spec);
+
+/** Clicks Step `k` times, each time waiting for exactly one more update. */
+async function stepTimes(page: Page, k: number): Promise<void> {
+  for (let i = 0; i < k; i++) {
+    const n = await updates(page);
+    await page.click('#step');
+    await page.waitForFunction((want) => document.body.dataset.updates === String(want), n + 1);
+  }
 }
 
 const updates = async (page: Page): Promise<number> => Number(await page.textContent('#updates'));
@@ -134,7 +159,7 @@ test('playground in Chromium: lecture tables, convergence = Node, XOR, digits CN
     await page.screenshot({ path: join(SHOTS, 'worked-step1.png'), fullPage: true });
 
     // ---- train to the stop criterion, measuring frame intervals meanwhile; Node's run of the same spec ----
-    const spec = await page.evaluate(() => (globalThis as unknown as { playground: { spec: ModelSpec } }).playground.spec);
+    const spec = await pageSpec(page);
     const backend = await page.evaluate(() => (globalThis as unknown as { playground: { backend: string } }).playground.backend);
     await recordFrames(page);
     await page.click('#run');
@@ -142,18 +167,8 @@ test('playground in Chromium: lecture tables, convergence = Node, XOR, digits CN
     const fw = await frameMedian(page);
     console.log(`# worked example in the page (${backend}): ${await updates(page)} updates; median frame interval ${fw.median.toFixed(1)} ms over ${fw.n} frames`);
     assert.ok(fw.n >= 5 && fw.median < 50, `median frame interval ${fw.median} ms over ${fw.n} frames while training`);
-    const before = getBackend().name as BackendName;
-    setBackend(backend as BackendName);
-    let nodeUpdates: number;
-    let nodeModel: ReturnType<typeof buildModel>;
-    try {
-      nodeModel = buildModel(spec);
-      nodeModel.net.setWeights({ h1: split(W1), h2: split(W2), out: split(W3) });
-      nodeUpdates = nodeModel.fit(tensor(X), tensor(Y), fitOptionsFromSpec(spec)).updates;
-    } finally {
-      setBackend(before);
-    }
-    assert.equal(await updates(page), nodeUpdates, 'the page converges after as many updates as Node');
+    const { model: nodeModel, history: nodeHistory } = nodeRun(spec, backend, X, Y, { h1: split(W1), h2: split(W2), out: split(W3) });
+    assert.equal(await updates(page), nodeHistory.updates, 'the page converges after as many updates as Node');
     const aPage = (await neuronTable(page))[8].a;
     await page.screenshot({ path: join(SHOTS, 'worked-converged.png'), fullPage: true });
 
@@ -164,7 +179,7 @@ test('playground in Chromium: lecture tables, convergence = Node, XOR, digits CN
     const loaded = loadModel(file);
     const pNode = loaded.model.predict(tensor(X)).data;
     assert.ok(Math.abs(pNode[1] - aPage) <= 5e-7, `Node predicts ${pNode[1]} for d2, the page shows ${aPage}`);
-    assert.deepEqual(Array.from(pNode), Array.from(nodeModel!.predict(tensor(X)).data), 'the downloaded model = Node\'s own run, bit for bit');
+    assert.deepEqual(Array.from(pNode), Array.from(nodeModel.predict(tensor(X)).data), 'the downloaded model = Node\'s own run, bit for bit');
     // upload it back, and a file that is not a model
     await page.setInputFiles('#upload', file);
     await page.waitForFunction(() => /Loaded worked\.dendrite/.test(document.getElementById('message')!.textContent!));
@@ -210,6 +225,42 @@ test('playground in Chromium: lecture tables, convergence = Node, XOR, digits CN
     });
     assert.deepEqual(sides, [0, 1, 1, 0], 'the output plane is blue (class 1) at (0,1) and (1,0), orange at (0,0) and (1,1)');
     await page.screenshot({ path: join(SHOTS, 'xor.png'), fullPage: true });
+
+    // ---- online (XOR, shuffled): a step is one update over one example of the run Node's fit makes; ----
+    // ---- steps, a pause and a run end at Node's update count and stop criterion ----
+    await page.goto(`${url}?online#data=xor&bs=1&lr=0.02&epochs=20000`);
+    await page.waitForSelector('#neuron-table');
+    assert.match((await page.textContent('#step'))!, /one example/);
+    assert.match((await page.textContent('#bs-name'))!, /^online/);
+    await stepTimes(page, 6);
+    assert.equal(await page.getAttribute('#table-source', 'data-source'), 'step');
+    assert.match((await page.textContent('#table-source'))!, /^Update 6 \(online\)/);
+    await page.click('#run');
+    await page.waitForFunction(() => document.body.dataset.running === 'true');
+    await page.click('#run');
+    await page.waitForFunction(() => document.body.dataset.running === 'false');
+    assert.equal(await page.getAttribute('#stopped', 'data-state'), '', 'paused before the stop criterion');
+    await stepTimes(page, 3);
+    await page.click('#run');
+    assert.equal(await waitStopped(page, 60_000), 'converged');
+    const xorX = [[0, 0], [0, 1], [1, 0], [1, 1]];
+    const xorNode = nodeRun(await pageSpec(page), backend, xorX, [[0], [1], [1], [0]]).history;
+    assert.equal(xorNode.stopped, 'converged');
+    assert.equal(await updates(page), xorNode.updates, 'online steps + runs end after as many updates as Node\'s fit');
+    const pageEpochs = await page.evaluate(() => (globalThis as unknown as { playground: { epochs: { loss: number }[] } }).playground.epochs.map((e) => e.loss));
+    assert.deepEqual(pageEpochs, xorNode.epochs.map((e) => e.loss), 'the same epoch losses as Node');
+
+    // ---- mini-batch (the worked example, 2 rows per update, unshuffled): each step's Table 7 lists its batch ----
+    await page.goto(`${url}?minibatch#data=worked&bs=2`);
+    await page.waitForSelector('#neuron-table');
+    assert.match((await page.textContent('#step'))!, /2 examples/);
+    await stepTimes(page, 1);
+    await page.click('g.neuron[data-neuron="8"]');
+    assert.deepEqual(Object.keys(await updateTable(page)), ['d1', 'd2', 'sum', 'before', 'after']);
+    await stepTimes(page, 1);
+    assert.deepEqual(Object.keys(await updateTable(page)), ['d3', 'd4', 'sum', 'before', 'after']);
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { playground: { epochs: unknown[] } }).playground.epochs.length), 1, 'two mini-batches of 2 make the first epoch');
+    await page.screenshot({ path: join(SHOTS, 'worked-minibatch.png'), fullPage: true });
 
     // ---- spirals (a screenshot of a 2-D set with a validation split) ----
     await page.selectOption('#data', 'circles');

@@ -1,11 +1,11 @@
 // The playground page: controls, the worker conversation and the drawings. A thin shell: every
 // number it shows comes from dendrite (trace, dynamics, diagnostics, plots) run in the worker.
 import {
-  initVariance, loadModelFromBytes, parseCsvFile, plotLayerDynamics, plotLearningCurves, prepareTable,
+  buildModel, initVariance, loadModelFromBytes, parseCsvFile, plotLayerDynamics, plotLearningCurves, prepareTable,
 } from '../src/index.js';
 import type { EpochLog, ModelSpec, PlainTensor, PlainWeights } from '../src/index.js';
 import {
-  ACTIVATIONS, INITS, LOSSES, OPTIMIZERS, batchName, fromHash, lectureWeights, makeData, preset, specOf, toHash,
+  ACTIVATIONS, INITS, LOSSES, OPTIMIZERS, PADDINGS, batchName, fromHash, lectureWeights, makeData, preset, specOf, toHash,
   usesLectureWeights, varianceFormula,
 } from './config.js';
 import type { Config, DatasetName, Table } from './config.js';
@@ -34,6 +34,8 @@ const st = {
   last: null as Snapshot | null,
   selected: null as { layer: string; unit: number } | null,
   running: false,
+  /** The configured network failed the library's check (its message is shown). */
+  invalid: false,
   /** The grid's inputs (the input neurons' pictures). */
   lastGridInput: null as { data: Float32Array; shape: number[] } | null,
 };
@@ -120,11 +122,24 @@ function gridOf(p: NonNullable<Prepared['plane']>): PlainTensor {
 
 async function reset(): Promise<void> {
   const c = st.config;
+  const p = await prepare(c);
+  const spec = st.uploaded ? st.uploaded.spec : specOf(c, p.inputShape, p.outputs, p.rows);
+  try {
+    buildModel(spec);
+  } catch (e) {
+    // the library's own check of the network (e.g. a kernel larger than its input): the run in
+    // progress stays as it was; the controls keep the change so that it can be corrected
+    const er = e instanceof Error ? e : new Error(String(e));
+    renderControls();
+    message(`${er.name}: ${er.message}. The network was not rebuilt; change the layers to fix it.`, true);
+    st.invalid = true;
+    return;
+  }
+  if (st.invalid) message('');
+  st.invalid = false;
   history.replaceState(null, '', `#${toHash(c)}`);
   st.running = false;
   send({ type: 'pause' });
-  const p = await prepare(c);
-  const spec = st.uploaded ? st.uploaded.spec : specOf(c, p.inputShape, p.outputs, p.rows);
   const weights = st.uploaded ? st.uploaded.weights : usesLectureWeights(c) ? lectureWeights() : undefined;
   st.spec = spec;
   st.prepared = p;
@@ -162,9 +177,10 @@ function renderControls(): void {
   options($<HTMLSelectElement>('init'), INITS); setVal('init', c.init);
   options($<HTMLSelectElement>('loss'), LOSSES); setVal('loss', c.loss);
   options($<HTMLSelectElement>('opt'), OPTIMIZERS); setVal('opt', c.opt);
-  for (const k of ['keep', 'lr', 'bs', 'seed', 'stop', 'epochs', 'filters'] as const) setVal(k, c[k]);
+  for (const k of ['keep', 'lr', 'bs', 'seed', 'stop', 'epochs'] as const) setVal(k, c[k]);
   ($<HTMLInputElement>('bn')).checked = c.bn;
-  $('filters-label').hidden = c.data !== 'digits';
+  $('cnn-controls').hidden = c.data !== 'digits';
+  renderCnnLayers(c);
   const rows = st.prepared?.rows ?? c.samples;
   const kind = batchName(c.bs, rows);
   $('bs-name').textContent = `${kind} gradient descent`;
@@ -174,7 +190,7 @@ function renderControls(): void {
   const first = spec?.layers.find((l) => l.type === 'dense' || l.type === 'conv2d');
   let v = '';
   if (first && c.init !== 'lecture') {
-    const nIn = first.type === 'conv2d' ? 25 : (st.prepared?.inputShape[0] ?? 2);
+    const nIn = first.type === 'conv2d' ? (first.kernelSize as number) ** 2 : (st.prepared?.inputShape[0] ?? 2);
     const nOut = (first.units ?? first.filters) as number;
     v = ` — first layer: n_in = ${nIn}, n_out = ${nOut}, var(W) = ${initVariance({ type: c.init } as never, nIn, nOut).toPrecision(3)}`;
   }
@@ -205,6 +221,73 @@ function renderControls(): void {
   }));
 }
 
+/** A small labelled control of a layer row. */
+function field(text: string, control: HTMLElement): HTMLLabelElement {
+  const l = document.createElement('label');
+  l.className = 'inline';
+  l.append(`${text} `, control);
+  return l;
+}
+
+function numberInput(value: number, min: number, max: number, aria: string, set: (v: number) => void): HTMLInputElement {
+  const i = document.createElement('input');
+  Object.assign(i, { type: 'number', min: String(min), max: String(max), step: '1', value: String(value) });
+  i.setAttribute('aria-label', aria);
+  i.addEventListener('change', () => {
+    const v = Math.round(Number(i.value));
+    if (Number.isFinite(v)) set(Math.min(max, Math.max(min, v)));
+    changed();
+  });
+  return i;
+}
+
+function selectInput(list: readonly string[], value: string, aria: string, set: (v: string) => void, labels: Record<string, string> = {}): HTMLSelectElement {
+  const sel = document.createElement('select');
+  sel.setAttribute('aria-label', aria);
+  sel.replaceChildren(...list.map((v) => new Option(labels[v] ?? v, v)));
+  sel.value = value;
+  sel.addEventListener('change', () => { set(sel.value); changed(); });
+  return sel;
+}
+
+function removeButton(aria: string, fn: () => void): HTMLButtonElement {
+  const b = document.createElement('button');
+  b.type = 'button'; b.textContent = '✕'; b.setAttribute('aria-label', aria);
+  b.addEventListener('click', () => { fn(); changed(); });
+  return b;
+}
+
+/** The digits network's conv and pooling layers: one editable row each. */
+function renderCnnLayers(c: Config): void {
+  let convs = 0;
+  let pools = 0;
+  $('cnn-layers').replaceChildren(...c.cnn.map((l, i) => {
+    const row = document.createElement('div');
+    row.className = 'layer-row cnn-row';
+    const head = document.createElement('span');
+    if (l.kind === 'conv') {
+      const name = `conv${++convs}`;
+      head.textContent = `${name}:`;
+      row.append(head,
+        field('filters', numberInput(l.filters, 1, 16, `filters of ${name}`, (v) => { l.filters = v; })),
+        field('kernel', numberInput(l.kernel, 1, 9, `kernel size of ${name}`, (v) => { l.kernel = v; })),
+        field('stride', numberInput(l.stride, 1, 4, `stride of ${name}`, (v) => { l.stride = v; })),
+        field('padding', selectInput(PADDINGS, l.padding, `padding of ${name}`, (v) => { l.padding = v; }, { 1: '1 px', 2: '2 px', 3: '3 px' })),
+        selectInput(ACTIVATIONS.filter((a) => a !== 'softmax'), l.activation, `activation of ${name}`, (v) => { l.activation = v; }),
+        removeButton(`remove ${name}`, () => { c.cnn.splice(i, 1); }));
+    } else {
+      const name = `pool${++pools}`;
+      head.textContent = `${name}:`;
+      row.append(head,
+        selectInput(['max', 'avg'], l.kind, `kind of ${name}`, (v) => { l.kind = v as 'max' | 'avg'; }, { max: 'max', avg: 'average' }),
+        field('size', numberInput(l.size, 1, 6, `window size of ${name}`, (v) => { l.size = v; })),
+        field('stride', numberInput(l.stride, 1, 6, `stride of ${name}`, (v) => { l.stride = v; })),
+        removeButton(`remove ${name}`, () => { c.cnn.splice(i, 1); }));
+    }
+    return row;
+  }));
+}
+
 function changed(): void {
   st.uploaded = null;
   void reset().catch(showError);
@@ -229,7 +312,7 @@ function wireControls(): void {
     if (Number.isFinite(v)) (c() as unknown as Record<string, number>)[key] = int ? Math.round(v) : v;
     changed();
   });
-  for (const [id, int] of [['noise', false], ['split', false], ['samples', true], ['keep', false], ['lr', false], ['bs', true], ['seed', true], ['stop', false], ['epochs', true], ['filters', true]] as const) {
+  for (const [id, int] of [['noise', false], ['split', false], ['samples', true], ['keep', false], ['lr', false], ['bs', true], ['seed', true], ['stop', false], ['epochs', true]] as const) {
     num(id, id, int);
   }
   for (const id of ['out', 'init', 'loss', 'opt'] as const) {
@@ -237,6 +320,8 @@ function wireControls(): void {
   }
   $('bn').addEventListener('change', () => { c().bn = ($<HTMLInputElement>('bn')).checked; changed(); });
   $('add-layer').addEventListener('click', () => { c().layers.push({ units: 4, activation: 'tanh' }); changed(); });
+  $('add-conv').addEventListener('click', () => { c().cnn.push({ kind: 'conv', filters: 4, kernel: 3, stride: 1, padding: 'same', activation: 'relu' }); changed(); });
+  $('add-pool').addEventListener('click', () => { c().cnn.push({ kind: 'max', size: 2, stride: 2 }); changed(); });
   $('run').addEventListener('click', () => {
     if (st.running) send({ type: 'pause' });
     else send({ type: 'run' });

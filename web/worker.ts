@@ -109,8 +109,9 @@ function snapshot(): Snapshot {
   const ys = head(y);
   let cnn: Snapshot['cnn'] = null;
   if (job!.cnn) {
-    const conv = m.net.layers.find((l) => l.name === 'conv')!;
-    const filters = plotFilters(conv.ownParameters().get('weight')!, { title: 'filters (5×5)', cell: 10 });
+    const conv = m.net.layers.find((l) => l.type === 'conv2d');
+    const w = conv?.ownParameters().get('weight');
+    const filters = w ? plotFilters(w, { title: `${conv!.name}: filters (${w.shape[2]}×${w.shape[3]})`, cell: 10 }) : '';
     const sets = featureMapsOf(m, row(val ? val[0] : x, example));
     const maps = sets.map((s) => plotFeatureMaps(s.maps, { title: s.layer })).join('');
     let confusion = '';

@@ -287,6 +287,38 @@ test('playground in Chromium: lecture tables, convergence = Node, XOR, digits CN
     assert.ok(await page.$$eval('#feature-maps svg rect', (s) => s.length) > 100, 'feature maps have pixels');
     await page.screenshot({ path: join(SHOTS, 'digits.png'), fullPage: true });
 
+    // ---- digits: conv and pooling layers edited (kernel, stride, padding, activation, average pooling); ----
+    // ---- a network the library rejects: its message, and the run stays as it was ----
+    await page.goto(`${url}?cnn#data=digits&cnn=conv:4:5:1:valid:relu,max:2:2,conv:6:3:2:1:tanh,avg:2:2`);
+    await page.waitForFunction(() => document.body.dataset.updates === '0');
+    const cnnSpec = () => page.evaluate(() => (globalThis as unknown as { playground: { spec: ModelSpec } }).playground.spec.layers
+      .filter((l) => l.type !== 'dense').map((l) => ({ ...l, kernelInitializer: undefined })));
+    assert.deepEqual(await cnnSpec(), [
+      { type: 'conv2d', name: 'conv1', filters: 4, kernelSize: 5, strides: 1, padding: 'valid', activation: 'relu', kernelInitializer: undefined },
+      { type: 'maxPool2d', name: 'pool1', poolSize: 2, strides: 2, kernelInitializer: undefined },
+      { type: 'conv2d', name: 'conv2', filters: 6, kernelSize: 3, strides: 2, padding: 1, activation: 'tanh', kernelInitializer: undefined },
+      { type: 'avgPool2d', name: 'pool2', poolSize: 2, strides: 2, kernelInitializer: undefined },
+      { type: 'flatten', name: 'flat', kernelInitializer: undefined },
+    ]);
+    await page.selectOption('[aria-label="activation of conv2"]', 'leakyRelu');
+    await page.waitForFunction(() => /conv:6:3:2:1:leakyRelu/.test(decodeURIComponent(location.hash)));
+    await page.fill('[aria-label="kernel size of conv1"]', '7');
+    await page.press('[aria-label="kernel size of conv1"]', 'Enter');
+    await page.waitForFunction(() => /cnn=conv:4:7/.test(decodeURIComponent(location.hash)));
+    await stepTimes(page, 2);
+    assert.ok(await page.$$eval('#feature-maps svg', (s) => s.length) >= 5, 'feature maps of the input and the four conv/pool layers');
+    await page.click('#add-pool');
+    await page.waitForFunction(() => /avg:2:2,max:2:2$/.test(decodeURIComponent(location.hash)));
+    const goodHash = await page.evaluate(() => location.hash);
+    await page.click('#add-pool');
+    await page.waitForFunction(() => document.getElementById('message')!.classList.contains('error'));
+    assert.match((await page.textContent('#message'))!, /^ConfigError: pool4: pool window 2×2 is larger than the input 1×1; .*The network was not rebuilt/);
+    assert.equal(await page.evaluate(() => location.hash), goodHash, 'the link keeps the last network that was built');
+    assert.equal((await cnnSpec()).filter((l) => /pool/.test(l.name as string)).length, 3, 'the page keeps the last network that was built');
+    await page.screenshot({ path: join(SHOTS, 'digits-bad-layer.png'), fullPage: true });
+    await page.click('[aria-label="remove pool4"]');
+    await page.waitForFunction(() => document.getElementById('message')!.hidden);
+
     // ---- a link with an invalid configuration: defaults and a message naming what was ignored ----
     await page.goto(`${url}?link=1#data=xor&lr=abc&layers=2:tanh,0:relu&colour=red`);
     await page.waitForSelector('#neuron-table');

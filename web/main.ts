@@ -3,7 +3,7 @@
 import {
   buildModel, initVariance, loadModelFromBytes, parseCsvFile, plotLayerDynamics, plotLearningCurves, prepareTable,
 } from '../src/index.js';
-import type { EpochLog, ModelSpec, PlainTensor, PlainWeights } from '../src/index.js';
+import type { DiagnosticKind, EpochLog, ModelSpec, PlainTensor, PlainWeights } from '../src/index.js';
 import {
   ACTIVATIONS, INITS, LOSSES, OPTIMIZERS, PADDINGS, batchName, fromHash, lectureWeights, makeData, preset, specOf, toHash,
   usesLectureWeights, varianceFormula,
@@ -154,7 +154,6 @@ async function reset(): Promise<void> {
     st.selected = firstDense ? { layer: firstDense.name as string, unit: 0 } : null;
   }
   $('cnn-panel').hidden = c.data !== 'digits';
-  $('net-panel').hidden = c.data === 'digits' && !spec.layers.some((l) => l.type === 'dense' && l.name !== 'out');
   $('boundary-panel').hidden = !p.plane;
   send({ type: 'setup', spec, weights, x: p.x, y: p.y, xVal: p.xVal, yVal: p.yVal, grid: p.plane ? gridOf(p.plane) : undefined, example: Number(sel.value), cnn: c.data === 'digits' });
   renderControls();
@@ -430,11 +429,43 @@ function neuronNumbers(spec: ModelSpec): Map<string, number> {
   return m;
 }
 
+/** How the diagram marks each diagnostic (class suffix and words). */
+const KIND_WORDS: Record<DiagnosticKind, string> = {
+  deadRelu: 'dead ReLU', saturated: 'saturated', vanishingGradients: 'vanishing δ', explodingGradients: 'exploding δ', risingLoss: 'rising loss',
+};
+
+/** The diagram's columns: inputs (1-D data), conv layers (one box per filter) and dense layers. */
+function diagramColumns(spec: ModelSpec): { name: string; units: number; activation: string; conv: boolean }[] {
+  const nIn = spec.input.length === 1 ? spec.input[0] : 0;
+  return [
+    ...(nIn && nIn <= 16 ? [{ name: 'input', units: nIn, activation: '', conv: false }] : []),
+    ...spec.layers.filter((l) => l.type === 'conv2d' || l.type === 'dense').map((l) => ({
+      name: l.name as string, units: (l.type === 'dense' ? l.units : l.filters) as number, activation: (l.activation as string) ?? 'linear', conv: l.type === 'conv2d',
+    })),
+  ];
+}
+
+/**
+ * The neurons each diagnostic concerns, by `layer:unit`: the warning's units (dead ReLUs,
+ * saturated units), a whole layer (vanishing/exploding δ), or the output layer (a rising loss:
+ * every update is too large, seen at the output).
+ */
+function concernedUnits(s: Snapshot, cols: ReturnType<typeof diagramColumns>): Map<string, DiagnosticKind[]> {
+  const out = new Map<string, DiagnosticKind[]>();
+  for (const w of s.diag?.warnings ?? []) {
+    const col = w.layer ? cols.find((c) => c.name === w.layer) : cols.at(-1);
+    if (!col) continue;
+    for (const u of w.units ?? Array.from({ length: col.units }, (_, i) => i)) {
+      const key = `${col.name}:${u}`;
+      out.set(key, [...(out.get(key) ?? []), w.kind]);
+    }
+  }
+  return out;
+}
+
 function drawNetwork(s: Snapshot): void {
   const spec = st.spec!;
-  const layers = denseLayers(spec);
-  const nIn = spec.input.length === 1 ? spec.input[0] : 0;
-  const cols: { name: string; units: number }[] = [...(nIn && nIn <= 16 ? [{ name: 'input', units: nIn }] : []), ...layers];
+  const cols = diagramColumns(spec);
   const maxUnits = Math.max(...cols.map((c) => Math.min(c.units, 16)));
   const cell = 44;
   const gapX = 110;
@@ -443,8 +474,7 @@ function drawNetwork(s: Snapshot): void {
   const H = 40 + maxUnits * gapY;
   const pos = (ci: number, u: number, n: number): [number, number] => [20 + ci * gapX, 30 + (maxUnits - Math.min(n, 16)) * gapY / 2 + u * gapY];
   const numbers = neuronNumbers(spec);
-  const flagged = new Set<string>();
-  for (const l of s.diag?.layers ?? []) for (const u of l.deadUnits ?? []) flagged.add(`${l.name}:${u}`);
+  const flags = concernedUnits(s, cols);
   const ns = 'http://www.w3.org/2000/svg';
   const svg = document.createElementNS(ns, 'svg');
   svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
@@ -457,46 +487,65 @@ function drawNetwork(s: Snapshot): void {
     parent.appendChild(e);
     return e;
   };
-  // weights
+  // weights (where a dense layer's inputs are the previous column's units)
   for (let ci = 1; ci < cols.length; ci++) {
     const w = s.weights[cols[ci].name]?.weight;
-    if (!w) continue;
-    const nPrev = Math.min(cols[ci - 1].units, 16);
     const prevUnits = cols[ci - 1].units;
+    if (!w || cols[ci].conv || w.length !== cols[ci].units * prevUnits) continue;
+    const nPrev = Math.min(prevUnits, 16);
     let mx = 0;
     for (const v of w) mx = Math.max(mx, Math.abs(v));
     for (let u = 0; u < Math.min(cols[ci].units, 16); u++) {
       for (let k = 0; k < nPrev; k++) {
         const v = w[u * prevUnits + k];
-        const [x1, y1] = pos(ci - 1, k, cols[ci - 1].units);
+        const [x1, y1] = pos(ci - 1, k, prevUnits);
         const [x2, y2] = pos(ci, u, cols[ci].units);
         el('line', { x1: x1 + cell, y1: y1 + cell / 2, x2, y2: y2 + cell / 2, stroke: v >= 0 ? `rgb(${BLUE})` : `rgb(${ORANGE})`, 'stroke-width': (0.5 + 4 * Math.abs(v) / (mx || 1)).toFixed(2), opacity: 0.75 });
       }
     }
   }
   cols.forEach((c, ci) => {
-    el('text', { x: pos(ci, 0, c.units)[0], y: 14, 'font-size': 11 }).textContent = c.name === 'input' ? 'inputs' : `${c.name} (${layers.find((l) => l.name === c.name)?.activation})`;
+    el('text', { x: pos(ci, 0, c.units)[0], y: 14, 'font-size': 11 }).textContent = c.name === 'input' ? 'inputs' : `${c.name} (${c.activation})`;
+    const clickable = c.name !== 'input' && !c.conv;
     for (let u = 0; u < Math.min(c.units, 16); u++) {
       const [x, y] = pos(ci, u, c.units);
       const key = `${c.name}:${u}`;
-      const g = el('g', { class: `neuron${st.selected?.layer === c.name && st.selected.unit === u ? ' selected' : ''}${flagged.has(key) ? ' flagged' : ''}`, tabindex: c.name === 'input' ? -1 : 0, role: c.name === 'input' ? 'img' : 'button', 'data-neuron': c.name === 'input' ? u + 1 : numbers.get(key)!, 'aria-label': c.name === 'input' ? `input ${u + 1}` : `neuron ${numbers.get(key)} (${c.name}, unit ${u + 1})${flagged.has(key) ? ', dead ReLU' : ''}` });
+      const kinds = flags.get(key) ?? [];
+      const label = c.name === 'input' ? `input ${u + 1}` : c.conv ? `filter ${u + 1} of ${c.name}` : `neuron ${numbers.get(key)} (${c.name}, unit ${u + 1})`;
+      const g = el('g', {
+        class: `neuron${st.selected?.layer === c.name && st.selected.unit === u ? ' selected' : ''}${kinds.map((k) => ` flag-${k}`).join('')}`,
+        tabindex: clickable ? 0 : -1, role: clickable ? 'button' : 'img',
+        'data-neuron': c.name === 'input' ? u + 1 : c.conv ? `${c.name}:${u + 1}` : numbers.get(key)!,
+        'aria-label': `${label}${kinds.length ? `: ${kinds.map((k) => KIND_WORDS[k]).join(', ')}` : ''}`,
+      });
       const out = c.name === 'input' ? null : s.grid?.[c.name];
       if (s.grid && st.prepared?.plane) {
         const src = c.name === 'input' ? st.lastGridInput : out;
         if (src) el('image', { x, y, width: cell, height: cell, href: heat(src.data, src.shape[1], u, cell).toDataURL(), 'image-rendering': 'pixelated' }, g);
       }
       el('rect', { class: 'frame', x, y, width: cell, height: cell, fill: s.grid ? 'none' : '#eef', stroke: '#333', 'stroke-width': 1 }, g);
-      el('text', { x: x + 2, y: y + cell - 3, 'font-size': 10, fill: '#000' }, g).textContent = c.name === 'input' ? `x${u + 1}` : String(numbers.get(key));
-      if (c.name !== 'input') {
+      el('text', { x: x + 2, y: y + cell - 3, 'font-size': 10, fill: '#000' }, g).textContent = c.name === 'input' ? `x${u + 1}` : c.conv ? `f${u + 1}` : String(numbers.get(key));
+      if (kinds.length) el('title', {}, g).textContent = kinds.map((k) => KIND_WORDS[k]).join(', ');
+      if (clickable) {
         const pick = () => { st.selected = { layer: c.name, unit: u }; if (st.last) { drawNetwork(st.last); drawTables(st.last); } };
         g.addEventListener('click', pick);
         g.addEventListener('keydown', (e) => { if ((e as KeyboardEvent).key === 'Enter' || (e as KeyboardEvent).key === ' ') { e.preventDefault(); pick(); } });
       }
     }
+    if (c.units > 16) el('text', { x: pos(ci, 0, c.units)[0], y: H - 4, 'font-size': 10 }).textContent = `+ ${c.units - 16} more`;
   });
-  $('net').replaceChildren(svg);
+  const active = [...new Set([...flags.values()].flat())];
+  const legend = document.createElement('ul');
+  legend.className = 'legend';
+  legend.setAttribute('aria-label', 'highlighted neurons');
+  legend.replaceChildren(...active.map((k) => {
+    const li = document.createElement('li');
+    li.innerHTML = `<span class="swatch flag-${k}"></span>`;
+    li.append(KIND_WORDS[k]);
+    return li;
+  }));
+  $('net').replaceChildren(svg, legend);
 }
-
 
 /** Fixed decimals as the lecture prints them; tiny values (below the last decimal) in exponent form. */
 const f = (v: number, d = 6) => (v !== 0 && Math.abs(v) < 10 ** -d ? v.toExponential(3) : (Object.is(v, -0) ? 0 : v).toFixed(d));
@@ -617,12 +666,21 @@ function drawCurves(): void {
 
 function drawDiagnostics(s: Snapshot): void {
   const w = s.diag?.warnings ?? [];
+  const numbers = st.spec ? neuronNumbers(st.spec) : new Map<string, number>();
+  const conv = new Set(st.spec?.layers.filter((l) => l.type === 'conv2d').map((l) => l.name as string));
   const items = w.map((x) => {
     const li = document.createElement('li');
-    li.innerHTML = '<strong></strong> <span></span> <em></em>';
-    li.children[0].textContent = `${x.kind}${x.layer ? ` in ${x.layer}` : ''}:`;
-    li.children[1].textContent = x.message;
-    li.children[2].textContent = `Advice: ${x.advice}`;
+    li.dataset.kind = x.kind;
+    li.innerHTML = '<span class="swatch"></span><strong></strong> <span></span> <span class="where"></span> <em></em>';
+    li.children[0].classList.add(`flag-${x.kind}`);
+    li.children[1].textContent = `${KIND_WORDS[x.kind]}${x.layer ? ` in ${x.layer}` : ''}:`;
+    li.children[2].textContent = x.message;
+    const layer = x.layer ?? st.spec?.layers.at(-1)?.name as string | undefined;
+    const who = x.units
+      ? x.units.map((u) => (conv.has(layer!) ? `filter ${u + 1}` : `neuron ${numbers.get(`${layer}:${u}`) ?? u + 1}`)).join(', ')
+      : layer ? `every neuron of ${layer}${x.kind === 'risingLoss' ? ' (the output: the loss, not a layer)' : ''}` : '';
+    li.children[3].textContent = who ? `Highlighted: ${who}.` : '';
+    li.children[4].textContent = `Advice: ${x.advice}`;
     return li;
   });
   if (!items.length) {

@@ -75,6 +75,9 @@ async function stepTimes(page: Page, k: number): Promise<void> {
   }
 }
 
+/** The diagram's neurons carrying a diagnostic's mark. */
+const flagged = (page: Page, kind: string): Promise<string[]> => page.$$eval(`g.neuron.flag-${kind}`, (gs) => gs.map((g) => g.getAttribute('data-neuron')!));
+
 const updates = async (page: Page): Promise<number> => Number(await page.textContent('#updates'));
 
 /** Starts recording requestAnimationFrame timestamps in the page. */
@@ -139,6 +142,10 @@ test('playground in Chromium: lecture tables, convergence = Node, XOR, digits CN
     await page.keyboard.press('Enter');
     const dw7 = await page.$$eval('#dw-table .dw', (c) => c.map((x) => Number(x.textContent)));
     close(dw7, [-0.0105, -0.0052395, -0.00475335, -0.0055671], 5e-5, 'Table 6 ∂E/∂w7,0 w7,3..5 (keyboard)');
+    // the diagnostics highlight the neurons concerned: δ vanishes towards h1 at the lecture's weights
+    assert.deepEqual(await flagged(page, 'vanishingGradients'), ['3', '4', '5']);
+    assert.match((await page.getAttribute('g.neuron[data-neuron="4"]', 'aria-label'))!, /^neuron 4 \(h1, unit 2\): vanishing δ$/);
+    assert.match((await page.textContent('#diag li[data-kind="vanishingGradients"]'))!, /Highlighted: every neuron of h1\. Advice: use ReLUs/);
     await page.screenshot({ path: join(SHOTS, 'worked-step0.png'), fullPage: true });
 
     // ---- one step: one batch update, Table 8's ½SSE ----
@@ -318,6 +325,28 @@ test('playground in Chromium: lecture tables, convergence = Node, XOR, digits CN
     await page.screenshot({ path: join(SHOTS, 'digits-bad-layer.png'), fullPage: true });
     await page.click('[aria-label="remove pool4"]');
     await page.waitForFunction(() => document.getElementById('message')!.hidden);
+
+    // ---- every diagnostic highlights its neurons: the ReLU worked example (Neuron 4 dead, α = 0.2's ----
+    // ---- rising loss, Figure 21) and tanh units saturated by too large steps ----
+    await page.goto(`${url}?relu#layers=3:relu,2:relu&out=relu&lr=0.2&epochs=200`);
+    await page.waitForSelector('#neuron-table');
+    assert.deepEqual(await flagged(page, 'deadRelu'), ['4'], 'dead at the lecture\'s weights: Neuron 4');
+    await page.click('#run');
+    assert.equal(await waitStopped(page, 60_000), 'maxEpochs');
+    assert.deepEqual(await flagged(page, 'deadRelu'), ['4'], 'Neuron 4 stays dead');
+    assert.deepEqual(await flagged(page, 'risingLoss'), ['8']);
+    assert.match((await page.textContent('#diag li[data-kind="deadRelu"]'))!, /Highlighted: neuron 4\. Advice: use leaky ReLU/);
+    assert.match((await page.textContent('#diag li[data-kind="risingLoss"]'))!, /went up in \d+ of the last 10 epochs with learning rate 0\.2.*Advice: lower the learning rate/);
+    assert.deepEqual(await page.$$eval('#net .legend li', (l) => l.map((x) => x.textContent)), ['dead ReLU', 'rising loss']);
+    await page.screenshot({ path: join(SHOTS, 'diagnostics-relu.png'), fullPage: true });
+    await page.goto(`${url}?saturated#data=circles&layers=6:tanh&opt=sgd&lr=2&loss=sse&epochs=10`);
+    await page.waitForSelector('#neuron-table');
+    await page.click('#run');
+    assert.equal(await waitStopped(page, 60_000), 'maxEpochs');
+    const sat = await flagged(page, 'saturated');
+    assert.ok(['5', '6', '7', '8'].every((n) => sat.includes(n)), `saturated tanh neurons highlighted: ${sat}`);
+    assert.match((await page.textContent('#diag li[data-kind="saturated"]'))!, /saturated tanh units: \d+% of the activations in h1.*Highlighted: neuron 5, neuron 6, neuron 7, neuron 8/);
+    await page.screenshot({ path: join(SHOTS, 'diagnostics-saturated.png'), fullPage: true });
 
     // ---- a link with an invalid configuration: defaults and a message naming what was ignored ----
     await page.goto(`${url}?link=1#data=xor&lr=abc&layers=2:tanh,0:relu&colour=red`);

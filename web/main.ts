@@ -389,23 +389,27 @@ function colour(t: number): string {
   return `rgb(${c.map((v) => Math.round(255 + (v - 255) * s)).join(',')})`;
 }
 
-function heat(values: Float32Array, stride: number, col: number, size: number, lo?: number, hi?: number): HTMLCanvasElement {
+/**
+ * An n×n picture of values[i·stride + col] (the 2-D plane's grid by default; a filter's k×k
+ * weights), coloured orange (lo) → white → blue (hi), drawn at size×size pixels.
+ */
+function heat(values: Float32Array, stride: number, col: number, size: number, lo?: number, hi?: number, n = GRID): HTMLCanvasElement {
   const cv = document.createElement('canvas');
-  cv.width = GRID; cv.height = GRID;
+  cv.width = n; cv.height = n;
   const ctx = cv.getContext('2d')!;
   let mn = Infinity;
   let mx = -Infinity;
-  for (let i = 0; i < GRID * GRID; i++) { const v = values[i * stride + col]; if (v < mn) mn = v; if (v > mx) mx = v; }
+  for (let i = 0; i < n * n; i++) { const v = values[i * stride + col]; if (v < mn) mn = v; if (v > mx) mx = v; }
   const a = lo ?? mn;
   const b = hi ?? mx;
-  const img = ctx.createImageData(GRID, GRID);
-  for (let i = 0; i < GRID * GRID; i++) {
+  const img = ctx.createImageData(n, n);
+  for (let i = 0; i < n * n; i++) {
     const t = b > a ? (values[i * stride + col] - a) / (b - a) : 0.5;
     const [r, g, bl] = colour(t).slice(4, -1).split(',').map(Number);
     img.data.set([r, g, bl, 255], i * 4);
   }
   ctx.putImageData(img, 0, 0);
-  if (size !== GRID) {
+  if (size !== n) {
     const big = document.createElement('canvas');
     big.width = size; big.height = size;
     const bctx = big.getContext('2d')!;
@@ -435,12 +439,13 @@ const KIND_WORDS: Record<DiagnosticKind, string> = {
 };
 
 /** The diagram's columns: inputs (1-D data), conv layers (one box per filter) and dense layers. */
-function diagramColumns(spec: ModelSpec): { name: string; units: number; activation: string; conv: boolean }[] {
+function diagramColumns(spec: ModelSpec): { name: string; units: number; activation: string; conv: boolean; kernel: number }[] {
   const nIn = spec.input.length === 1 ? spec.input[0] : 0;
   return [
-    ...(nIn && nIn <= 16 ? [{ name: 'input', units: nIn, activation: '', conv: false }] : []),
+    ...(nIn && nIn <= 16 ? [{ name: 'input', units: nIn, activation: '', conv: false, kernel: 0 }] : []),
     ...spec.layers.filter((l) => l.type === 'conv2d' || l.type === 'dense').map((l) => ({
       name: l.name as string, units: (l.type === 'dense' ? l.units : l.filters) as number, activation: (l.activation as string) ?? 'linear', conv: l.type === 'conv2d',
+      kernel: l.type === 'conv2d' ? [l.kernelSize].flat()[0] as number : 0,
     })),
   ];
 }
@@ -461,6 +466,13 @@ function concernedUnits(s: Snapshot, cols: ReturnType<typeof diagramColumns>): M
     }
   }
   return out;
+}
+
+/** a of one unit for the chosen example, from the trace the tables show. */
+function shownA(s: Snapshot, layer: string, unit: number): number | null {
+  const t = s.step?.trace ?? s.trace;
+  const a = t?.layers.find((l) => l.name === layer)?.a as number[][] | undefined;
+  return a?.[0]?.[unit] ?? null;
 }
 
 function drawNetwork(s: Snapshot): void {
@@ -519,11 +531,24 @@ function drawNetwork(s: Snapshot): void {
         'aria-label': `${label}${kinds.length ? `: ${kinds.map((k) => KIND_WORDS[k]).join(', ')}` : ''}`,
       });
       const out = c.name === 'input' ? null : s.grid?.[c.name];
+      let picture = false;
       if (s.grid && st.prepared?.plane) {
         const src = c.name === 'input' ? st.lastGridInput : out;
+        picture = !!src;
         if (src) el('image', { x, y, width: cell, height: cell, href: heat(src.data, src.shape[1], u, cell).toDataURL(), 'image-rendering': 'pixelated' }, g);
+      } else if (c.conv && c.kernel && s.weights[c.name]) {
+        // the filter's weights (first input channel), blue + / orange −, symmetric scale
+        const w = s.weights[c.name].weight;
+        const per = w.length / c.units;
+        let mx = 0;
+        for (let i = u * per; i < (u + 1) * per; i++) mx = Math.max(mx, Math.abs(w[i]));
+        el('image', { x, y, width: cell, height: cell, href: heat(w, 1, u * per, cell, -mx, mx, c.kernel).toDataURL(), 'image-rendering': 'pixelated' }, g);
+        picture = true;
       }
-      el('rect', { class: 'frame', x, y, width: cell, height: cell, fill: s.grid ? 'none' : '#eef', stroke: '#333', 'stroke-width': 1 }, g);
+      // without a 2-D plane: a bounded output (softmax, logistic) fills its box by a for the chosen example
+      const a = !picture && (c.activation === 'softmax' || c.activation === 'logistic') ? shownA(s, c.name, u) : null;
+      const fill = picture ? 'none' : a === null ? '#eef' : `rgba(${BLUE},${a.toFixed(3)})`;
+      el('rect', { class: 'frame', x, y, width: cell, height: cell, fill, stroke: '#333', 'stroke-width': 1 }, g);
       el('text', { x: x + 2, y: y + cell - 3, 'font-size': 10, fill: '#000' }, g).textContent = c.name === 'input' ? `x${u + 1}` : c.conv ? `f${u + 1}` : String(numbers.get(key));
       if (kinds.length) el('title', {}, g).textContent = kinds.map((k) => KIND_WORDS[k]).join(', ');
       if (clickable) {
@@ -547,6 +572,9 @@ function drawNetwork(s: Snapshot): void {
   $('net').replaceChildren(svg, legend);
 }
 
+/** Weights of one neuron listed in its tables (a dense layer after a convolution has hundreds). */
+const SHOWN_WEIGHTS = 12;
+
 /** Fixed decimals as the lecture prints them; tiny values (below the last decimal) in exponent form. */
 const f = (v: number, d = 6) => (v !== 0 && Math.abs(v) < 10 ** -d ? v.toExponential(3) : (Object.is(v, -0) ? 0 : v).toFixed(d));
 
@@ -569,17 +597,18 @@ function drawTables(s: Snapshot): void {
     const g = l.dadz ? (l.dadz as number[][])[0] : null;
     z.forEach((_, u) => {
       const n = numbers.get(`${l.name}:${u}`);
-      rows.push(`<tr data-neuron="${n}"><th>${n}</th><td>${l.name}</td><td class="z">${f(z[u])}</td><td class="a">${f(a[u])}</td><td class="dadz">${g ? f(g[u]) : '—'}</td><td class="delta">${f(d[u])}</td></tr>`);
+      const what = st.config.data === 'digits' && l.name === 'out' ? `out (digit ${u})` : l.name;
+      rows.push(`<tr data-neuron="${n}"><th>${n}</th><td>${what}</td><td class="z">${f(z[u])}</td><td class="a">${f(a[u])}</td><td class="dadz">${g ? f(g[u]) : '—'}</td><td class="delta">${f(d[u])}</td></tr>`);
     });
   }
   const rowsName = batchName(st.config.bs, st.prepared?.rows ?? 0);
   let html = step
-    ? `<p id="table-source" class="source" data-source="step">Update ${step.update} (${rowsName}): the forward and backward pass that computed it, at the weights before it. The predictions below use the weights after it.</p>`
+    ? `<p id="table-source" class="source" data-source="step">Update ${step.update} (${rowsName}): the forward and backward pass that computed it, at the weights before it.${s.rows ? ' The predictions below use the weights after it.' : ''}</p>`
     : `<p id="table-source" class="source" data-source="current">${s.updates ? `The current weights (after update ${s.updates}). Step once to see the numbers of an update.` : 'The initial weights: step 0 (Tables 4–6 for the worked example).'}</p>`;
   if (s.rows) {
     const r = s.rows;
     const body = r.x.map((xr, i) => `<tr><th>${i + 1}</th><td>${xr.map((v) => f(v, 2)).join(', ')}</td><td>${r.t[i].map((v) => f(v, 2)).join(', ')}</td><td class="pred">${r.out[i].map((v) => f(v, 4)).join(', ')}</td><td>${r.out[i].map((v, j) => f(r.t[i][j] - v, 4)).join(', ')}</td></tr>`).join('');
-    html += `<table id="pred-table"><caption>Predictions on the first training rows after ${s.updates} update${s.updates === 1 ? '' : 's'} (Table ${s.updates === 0 ? 4 : 8})</caption><thead><tr><th>row</th><th>x</th><th>t</th><th>a (output)</th><th>t − a</th></tr></thead><tbody>${body}</tbody><tfoot><tr><th colspan="4">loss over the training set (${t.lossName}${t.lossName === 'sse' ? ', ½Σ(t − a)²' : ''})</th><td id="train-loss">${f(r.loss, 8)}</td></tr></tfoot></table>`;
+    html += `<table id="pred-table"><caption>Predictions on the first training rows after ${s.updates} update${s.updates === 1 ? '' : 's'}${s.updates < 2 ? ` (Table ${s.updates === 0 ? 4 : 8})` : ''}</caption><thead><tr><th>row</th><th>x</th><th>t</th><th>a (output)</th><th>t − a</th></tr></thead><tbody>${body}</tbody><tfoot><tr><th colspan="4">loss over the training set (${t.lossName}${t.lossName === 'sse' ? ', ½Σ(t − a)²' : ''})</th><td id="train-loss">${f(r.loss, 8)}</td></tr></tfoot></table>`;
   }
   html += `<p class="note">Loss of this example (${t.lossName}): ${f(t.loss, 8)}. δ = ∂E/∂z; ∂E/∂w = δ_i · a_k.</p>`;
   html += `<table id="neuron-table"><caption>z, a, ∂a/∂z and δ per neuron (Table 5, eq 38–43)</caption><thead><tr><th>neuron</th><th>layer</th><th>z</th><th>a</th><th>∂a/∂z</th><th>δ</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
@@ -587,16 +616,18 @@ function drawTables(s: Snapshot): void {
   const layer = sel && dense.find((l) => l.name === sel.layer);
   if (layer && sel) {
     const li = dense.indexOf(layer);
-    const prevA = li === 0 ? (t.x as number[][])[0] : (dense[li - 1].a as number[][])[0];
+    const ti = t.layers.indexOf(layer);
+    const prevA = (ti === 0 ? t.x as number[][] : t.layers[ti - 1].a as number[][])[0];
     const prevName = (k: number) => (li === 0 ? `${k + 1}` : `${numbers.get(`${dense[li - 1].name}:${k}`)}`);
     const i = numbers.get(`${layer.name}:${sel.unit}`);
     const gw = (layer.grad.weight as number[][])[sel.unit];
     const gb = (layer.grad.bias as number[])[sel.unit];
     const d = (layer.delta as number[][])[0][sel.unit];
     const r = [`<tr><th>w${i},0 (bias)</th><td>${f(d)} × 1</td><td class="dw" data-w="0">${f(gb, 8)}</td></tr>`];
-    gw.forEach((v, k) => r.push(`<tr><th>w${i},${prevName(k)}</th><td>${f(d)} × ${f(prevA[k], 4)}</td><td class="dw" data-w="${prevName(k)}">${f(v, 8)}</td></tr>`));
+    gw.slice(0, SHOWN_WEIGHTS).forEach((v, k) => r.push(`<tr><th>w${i},${prevName(k)}</th><td>${f(d)} × ${f(prevA[k], 4)}</td><td class="dw" data-w="${prevName(k)}">${f(v, 8)}</td></tr>`));
+    if (gw.length > SHOWN_WEIGHTS) r.push(`<tr><td colspan="3" class="more">… and ${gw.length - SHOWN_WEIGHTS} more weights</td></tr>`);
     html += `<table id="dw-table"><caption>∂E/∂w for neuron ${i}, this example (Table 6)</caption><thead><tr><th>weight</th><th>δ${i} · a_k</th><th>∂E/∂w</th></tr></thead><tbody>${r.join('')}</tbody></table>`;
-    if (step) html += updateTable(step, s, layer.name, sel.unit, i!, ['0', ...gw.map((_, k) => prevName(k))]);
+    if (step) html += updateTable(step, s, layer.name, sel.unit, i!, ['0', ...gw.slice(0, SHOWN_WEIGHTS).map((_, k) => prevName(k))], gw.length);
   }
   box.innerHTML = html;
 }
@@ -605,15 +636,13 @@ function drawTables(s: Snapshot): void {
  * The lecture's weight-update table (Table 7, eq 44–45) for one neuron: ∂E/∂w of every example of
  * the batch, their sum Δw, and the weights before and after the update.
  */
-function updateTable(step: NonNullable<Snapshot['step']>, s: Snapshot, layer: string, unit: number, i: number, inputs: string[]): string {
+function updateTable(step: NonNullable<Snapshot['step']>, s: Snapshot, layer: string, unit: number, i: number, inputs: string[], nIn: number): string {
+  const shown = inputs.length - 1;
   const gradRow = (tr: NonNullable<typeof step.batch>['sum']): number[] => {
     const l = tr.layers.find((x) => x.name === layer)!;
-    return [(l.grad.bias as number[])[unit], ...(l.grad.weight as number[][])[unit]];
+    return [(l.grad.bias as number[])[unit], ...(l.grad.weight as number[][])[unit].slice(0, shown)];
   };
-  const weightRow = (w: PlainWeights): number[] => {
-    const k = inputs.length - 1;
-    return [w[layer].bias[unit], ...Array.from(w[layer].weight.subarray(unit * k, (unit + 1) * k))];
-  };
+  const weightRow = (w: PlainWeights): number[] => [w[layer].bias[unit], ...Array.from(w[layer].weight.subarray(unit * nIn, unit * nIn + shown))];
   const tr = (key: string, head: string, v: number[], cls = '') => `<tr data-row="${key}"${cls ? ` class="${cls}"` : ''}><th>${head}</th>${v.map((x, k) => `<td data-w="${inputs[k]}">${f(x, 8)}</td>`).join('')}</tr>`;
   const body: string[] = [];
   const b = step.batch;
@@ -622,7 +651,8 @@ function updateTable(step: NonNullable<Snapshot['step']>, s: Snapshot, layer: st
   if (b) body.push(tr('sum', 'Δw = Σ', gradRow(b.sum), 'sum'));
   body.push(tr('before', 'w before', weightRow(step.before)));
   body.push(tr('after', st.config.opt === 'sgd' ? 'w − α·Δw' : 'w after', weightRow(s.weights), 'after'));
-  const note = b ? '' : '<p class="note">The shuffled batch\'s rows are drawn inside training; the weights before and after show the update it made.</p>';
+  const more = nIn > shown ? `<p class="note">The first ${shown} of ${nIn} weights.</p>` : '';
+  const note = more + (b ? '' : '<p class="note">The shuffled batch\'s rows are drawn inside training; the weights before and after show the update it made.</p>');
   const how = b ? `rows: ∂E/∂w of each of the ${b.rows.length} example${b.rows.length > 1 ? 's' : ''} in the batch, their sum Δw, ` : '';
   const rule = st.config.opt === 'sgd' ? `the weights after the update, w − α·Δw with α = ${st.config.lr}` : `the weights after ${st.config.opt}'s update`;
   return `<table id="update-table"><caption>Update ${step.update} of neuron ${i}'s weights (Table 7, eq 44–45)<br><span class="note">${how}the weights before it and ${rule}</span></caption><thead><tr><th></th>${inputs.map((k) => `<th>w${i},${k}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table>${note}`;
@@ -678,7 +708,7 @@ function drawDiagnostics(s: Snapshot): void {
     const layer = x.layer ?? st.spec?.layers.at(-1)?.name as string | undefined;
     const who = x.units
       ? x.units.map((u) => (conv.has(layer!) ? `filter ${u + 1}` : `neuron ${numbers.get(`${layer}:${u}`) ?? u + 1}`)).join(', ')
-      : layer ? `every neuron of ${layer}${x.kind === 'risingLoss' ? ' (the output: the loss, not a layer)' : ''}` : '';
+      : x.kind === 'risingLoss' ? `the output layer ${layer}, where the loss is measured (every layer's updates are too large)` : layer ? `every neuron of ${layer}` : '';
     li.children[3].textContent = who ? `Highlighted: ${who}.` : '';
     li.children[4].textContent = `Advice: ${x.advice}`;
     return li;

@@ -134,7 +134,7 @@ function snapshot(): Snapshot {
   return {
     type: 'state', backend: getBackend().name, updates: m.history.updates, newEpochs: m.history.epochs.slice(sentEpochs), running, stopped: finished(m),
     ups: rate.ups, weights: weightsOf(m), grid: gridOut,
-    trace: job!.cnn ? null : traceModel(m, row(src[0], example), row(src[1], example)),
+    trace: traceModel(m, row(src[0], example), row(src[1], example)),
     step: lastStep, dynamics: inspectModel(m, xs, ys), diag: diagnose(m, xs, ys, { history: m.history, sampleSize: sample }), cnn, rows,
   };
 }
@@ -241,7 +241,7 @@ async function step(): Promise<void> {
   const rows = job!.cnn ? null : nextBatchRows(m);
   const record: StepRecord = {
     update: m.history.updates + 1, example, before: weightsOf(m),
-    trace: job!.cnn ? null : traceModel(m, rowsOf(src[0], [example]), rowsOf(src[1], [example])),
+    trace: traceModel(m, rowsOf(src[0], [example]), rowsOf(src[1], [example])),
     batch: rows && {
       rows, sum: traceModel(m, rowsOf(x, rows), rowsOf(y, rows)),
       each: rows.length <= 8 ? rows.map((r) => traceModel(m, rowsOf(x, [r]), rowsOf(y, [r]))) : null,

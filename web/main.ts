@@ -331,50 +331,64 @@ function wireControls(): void {
   $('reset').addEventListener('click', () => { message(''); void reset().catch(showError); });
   $('example').addEventListener('change', () => send({ type: 'select', example: Number(($<HTMLSelectElement>('example')).value) }));
   $('download').addEventListener('click', () => send({ type: 'save' }));
-  $('upload').addEventListener('change', async () => {
-    const input = $<HTMLInputElement>('upload');
+  /** The file an input holds (the input is cleared so that the same file can be chosen again). */
+  const take = (id: string): File | undefined => {
+    const input = $<HTMLInputElement>(id);
     const file = input.files?.[0];
     input.value = '';
-    if (!file) return;
-    try {
-      const { model, spec } = await loadModelFromBytes(file, file.name);
-      const p = st.prepared!;
-      if (JSON.stringify(spec.input) !== JSON.stringify(p.inputShape)) {
-        throw new Error(`${file.name}: the model takes inputs of shape [${spec.input}], the current data has [${p.inputShape}]`);
-      }
-      const weights: PlainWeights = {};
-      for (const [l, ps] of Object.entries(model.net.getWeights())) {
-        weights[l] = {};
-        for (const [k, t] of Object.entries(ps)) weights[l][k] = Float32Array.from(t.data);
-      }
-      st.uploaded = { spec, weights };
-      await reset();
-      message(`Loaded ${file.name}.`);
-    } catch (e) {
-      showError(e);
-    }
+    return file;
+  };
+  $('upload').addEventListener('change', () => { const f = take('upload'); if (f) void uploadModel(f); });
+  $('csv').addEventListener('change', () => { const f = take('csv'); if (f) void loadCsv(f); });
+  // a file dropped anywhere on the page: a .csv is data, anything else a model
+  document.addEventListener('dragover', (e) => { e.preventDefault(); document.body.classList.add('dropping'); });
+  document.addEventListener('dragleave', () => document.body.classList.remove('dropping'));
+  document.addEventListener('drop', (e) => {
+    e.preventDefault();
+    document.body.classList.remove('dropping');
+    const file = e.dataTransfer?.files[0];
+    if (file) void (/\.csv$/i.test(file.name) || file.type === 'text/csv' ? loadCsv(file) : uploadModel(file));
   });
-  $('csv').addEventListener('change', async () => {
-    const input = $<HTMLInputElement>('csv');
-    const file = input.files?.[0];
-    input.value = '';
-    if (!file) return;
-    try {
-      const table = await parseCsvFile(file, { file: file.name });
-      const target = table.columns[table.columns.length - 1];
-      const { x, y } = prepareTable(table, undefined, { column: target });
-      const [n, k] = x.shape;
-      const rows = (t: typeof x, w: number) => Array.from({ length: n }, (_, i) => Array.from(t.data.subarray(i * w, (i + 1) * w)));
-      const yr = rows(y, y.shape[1]);
-      st.csv = { x: rows(x, k), y: yr, label: yr.map((r) => r[0]), regression: true };
-      st.config = preset('csv');
-      ($<HTMLOptionElement>('data').querySelector('option[value=csv]') as HTMLOptionElement).disabled = false;
-      message(`${file.name}: ${n} rows, ${k} inputs (normalised by the library), target "${target}".`);
-      changed();
-    } catch (e) {
-      showError(e);
+}
+
+/** A model file (dendrite's format, as `Download model` writes it): its network and weights replace the configured ones. */
+async function uploadModel(file: File): Promise<void> {
+  try {
+    const { model, spec } = await loadModelFromBytes(file, file.name);
+    const p = st.prepared!;
+    if (JSON.stringify(spec.input) !== JSON.stringify(p.inputShape)) {
+      throw new Error(`${file.name}: the model takes inputs of shape [${spec.input}], the current data has [${p.inputShape}]`);
     }
-  });
+    const weights: PlainWeights = {};
+    for (const [l, ps] of Object.entries(model.net.getWeights())) {
+      weights[l] = {};
+      for (const [k, t] of Object.entries(ps)) weights[l][k] = Float32Array.from(t.data);
+    }
+    st.uploaded = { spec, weights };
+    await reset();
+    message(`Loaded ${file.name}.`);
+  } catch (e) {
+    showError(e);
+  }
+}
+
+/** A CSV file (last column the target), read and normalised by the library; a bad cell is its located error and nothing changes. */
+async function loadCsv(file: File): Promise<void> {
+  try {
+    const table = await parseCsvFile(file, { file: file.name });
+    const target = table.columns[table.columns.length - 1];
+    const { x, y } = prepareTable(table, undefined, { column: target });
+    const [n, k] = x.shape;
+    const rows = (t: typeof x, w: number) => Array.from({ length: n }, (_, i) => Array.from(t.data.subarray(i * w, (i + 1) * w)));
+    const yr = rows(y, y.shape[1]);
+    st.csv = { x: rows(x, k), y: yr, label: yr.map((r) => r[0]), regression: true };
+    st.config = preset('csv');
+    ($<HTMLOptionElement>('data').querySelector('option[value=csv]') as HTMLOptionElement).disabled = false;
+    message(`${file.name}: ${n} rows, ${k} inputs (normalised by the library), target "${target}".`);
+    changed();
+  } catch (e) {
+    showError(e);
+  }
 }
 
 // ---- drawing ----

@@ -113,7 +113,9 @@ function snapshot(): Snapshot {
     const w = conv?.ownParameters().get('weight');
     const filters = w ? plotFilters(w, { title: `${conv!.name}: filters (${w.shape[2]}×${w.shape[3]})`, cell: 10 }) : '';
     const sets = featureMapsOf(m, row(val ? val[0] : x, example));
-    const maps = sets.map((s) => plotFeatureMaps(s.maps, { title: s.layer })).join('');
+    // every map at least 48 px wide, so that small ones (after pooling) keep readable labels
+    const side = (t: Tensor) => Math.max(t.shape[t.rank - 1], t.shape[t.rank - 2]);
+    const maps = sets.map((s) => plotFeatureMaps(s.maps, { title: s.layer, cell: Math.max(2, Math.ceil(48 / side(s.maps))) })).join('');
     let confusion = '';
     let accuracy: number | null = null;
     if (val) {

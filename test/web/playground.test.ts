@@ -204,6 +204,15 @@ test('playground in Chromium: lecture tables, convergence = Node, XOR, digits CN
     await page.setInputFiles('#csv', { name: 'gap.csv', mimeType: 'text/csv', buffer: Buffer.from('a,b,y\n1,2,3\n4,,5\n6,7,8\n') });
     await page.waitForFunction(() => /gap\.csv/.test(document.getElementById('message')!.textContent!));
     assert.match((await page.textContent('#message'))!, /^DataError: gap\.csv, line 3, column 2 \("b"\): missing value/);
+    // a CSV dropped on the page goes the same way
+    await page.evaluate(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['a,b,y\n1,2,3\n4,5,6\n7,?,9\n'], 'dropped.csv', { type: 'text/csv' }));
+      document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    await page.waitForFunction(() => /dropped\.csv/.test(document.getElementById('message')!.textContent!));
+    assert.match((await page.textContent('#message'))!, /^DataError: dropped\.csv, line 4, column 2 \("b"\): "\?" is not a number/);
+    assert.equal(await page.inputValue('#data'), 'worked');
     await page.screenshot({ path: join(SHOTS, 'bad-csv.png') });
     // a good CSV trains
     const rows = Array.from({ length: 40 }, (_, i) => `${i % 7},${(i * 3) % 5},${(i % 7) + 2 * ((i * 3) % 5)}`).join('\n');

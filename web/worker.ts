@@ -287,10 +287,10 @@ async function handle(msg: ToWorker): Promise<void> {
       if (lastStep?.trace) {
         // the step's numbers for the newly chosen example: traced at the weights it started from
         const now = weightsOf(model);
-        model.net.setWeights(lastStep.before, true);
+        model.net.setWeights(lastStep.before);
         const src = val && job!.cnn ? val : [x, y] as [Tensor, Tensor];
         lastStep = { ...lastStep, example, trace: traceModel(model, rowsOf(src[0], [example]), rowsOf(src[1], [example])) };
-        model.net.setWeights(now, true);
+        model.net.setWeights(now);
       }
       send();
       return;

@@ -164,6 +164,12 @@ test('playground in Chromium: lecture tables, convergence = Node, XOR, digits CN
     close([upd.before['5'], upd.after['5']], [-0.09, -0.09 - 0.2 * 0.0015244827], 1e-6, 'eq 45: w7,5 before and after the update');
     close([upd.sum['0']], [upd.d1['0'] + upd.d2['0'] + upd.d3['0'] + upd.d4['0']], 5e-8, 'Δw7,0 sums the four examples');
     await page.screenshot({ path: join(SHOTS, 'worked-step1.png'), fullPage: true });
+    // another example: the step's pass for d1, at the weights before the update (Table 7's d1 row)
+    await page.selectOption('#example', '0');
+    await page.waitForFunction((v) => document.querySelector('#dw-table .dw[data-w="5"]')?.textContent === v, upd.d1['5'].toFixed(8));
+    assert.equal(await page.getAttribute('#table-source', 'data-source'), 'step');
+    await page.selectOption('#example', '1');
+    await page.waitForFunction((v) => document.querySelector('#dw-table .dw[data-w="5"]')?.textContent === v, upd.d2['5'].toFixed(8));
 
     // ---- train to the stop criterion, measuring frame intervals meanwhile; Node's run of the same spec ----
     const spec = await pageSpec(page);

@@ -1,11 +1,15 @@
 // The playground (web/) in Debian's Chromium through playwright-core: the built static files
 // (scripts/build-web.mjs) served by the playground's own server (scripts/playground.mjs). The
-// worked example shows Table 5/6's numbers at step 0 and Table 8's loss after one step, and
-// converges after as many updates as Node's run of the same spec; XOR's boundary separates the
-// four points; the digits CNN beats chance and draws feature maps; the page stays responsive
-// while the worker trains; a downloaded model loads in Node; bad CSV, a non-model upload and a
-// bad link show the library's errors. No console errors, no request off the local server.
-// Screenshots of every view go to test-output/playground/.
+// worked example shows Tables 4–6 at step 0; after one step the tables show that update (Table 5's
+// δs at the weights before it, Table 7's per-example ∂E/∂w and their sum, eq 45's new weight) and
+// Table 8's loss; it converges after as many updates as Node's run of the same spec. Online steps,
+// a pause and a run end at Node's update count and epoch losses (XOR); mini-batch steps list their
+// batch. XOR's boundary separates the four points; the digits CNN beats chance and draws feature
+// maps; its conv/pool layers are edited and a network the library rejects shows its error. Every
+// diagnostic marks its neurons in the diagram. The page stays responsive while the worker trains;
+// a downloaded model loads in Node; bad CSV (chosen or dropped), a non-model upload and a bad link
+// show the library's errors. No console errors, no request off the local server. Screenshots of
+// every view go to test-output/playground/.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';

@@ -616,8 +616,13 @@ function drawTables(s: Snapshot): void {
     });
   }
   const rowsName = batchName(st.config.bs, st.prepared?.rows ?? 0);
+  // whether the chosen example took part in the update (a test digit never does; a shuffled batch's rows are not known)
+  const inBatch = st.config.data === 'digits' ? false : step?.batch ? step.batch.rows.includes(step.example) : null;
+  const part = inBatch === true ? 'the forward and backward pass of this example that computed it'
+    : inBatch === false ? `this example is not in its batch (${st.config.data === 'digits' ? 'a test digit' : `rows ${step!.batch!.rows.map((r) => r + 1).join(', ')}`}): its pass`
+      : 'this example\'s pass (it may or may not be in the shuffled batch)';
   let html = step
-    ? `<p id="table-source" class="source" data-source="step">Update ${step.update} (${rowsName}): the forward and backward pass that computed it, at the weights before it.${s.rows ? ' The predictions below use the weights after it.' : ''}</p>`
+    ? `<p id="table-source" class="source" data-source="step">Update ${step.update} (${rowsName}): ${part}, at the weights before the update.${s.rows ? ' The predictions below use the weights after it.' : ''}</p>`
     : `<p id="table-source" class="source" data-source="current">${s.updates ? `The current weights (after update ${s.updates}). Step once to see the numbers of an update.` : 'The initial weights: step 0 (Tables 4–6 for the worked example).'}</p>`;
   if (s.rows) {
     const r = s.rows;

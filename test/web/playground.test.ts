@@ -283,8 +283,10 @@ test('playground in Chromium: lecture tables, convergence = Node, XOR, digits CN
     await stepTimes(page, 1);
     await page.click('g.neuron[data-neuron="8"]');
     assert.deepEqual(Object.keys(await updateTable(page)), ['d1', 'd2', 'sum', 'before', 'after']);
+    assert.match((await page.textContent('#table-source'))!, /^Update 1 \(mini-batch\): the forward and backward pass of this example that computed it/);
     await stepTimes(page, 1);
     assert.deepEqual(Object.keys(await updateTable(page)), ['d3', 'd4', 'sum', 'before', 'after']);
+    assert.match((await page.textContent('#table-source'))!, /^Update 2 \(mini-batch\): this example is not in its batch \(rows 3, 4\)/);
     assert.equal(await page.evaluate(() => (globalThis as unknown as { playground: { epochs: unknown[] } }).playground.epochs.length), 1, 'two mini-batches of 2 make the first epoch');
     await page.screenshot({ path: join(SHOTS, 'worked-minibatch.png'), fullPage: true });
 

@@ -95,7 +95,6 @@ function snapshot(): Snapshot {
   if (now - rate.t > 250 && m.history.updates > rate.updates) {
     rate = { updates: m.history.updates, t: now, ups: rate.t ? ((m.history.updates - rate.updates) * 1000) / (now - rate.t) : 0 };
   }
-  const row = (t: Tensor, i: number) => tensor(Float32Array.from(t.data.subarray(i * (t.size / t.shape[0]), (i + 1) * (t.size / t.shape[0]))), { shape: [1, ...t.shape.slice(1)] });
   let gridOut: Snapshot['grid'] = null;
   if (grid) {
     const outputs = y.shape[1];
@@ -112,7 +111,7 @@ function snapshot(): Snapshot {
     const conv = m.net.layers.find((l) => l.type === 'conv2d');
     const w = conv?.ownParameters().get('weight');
     const filters = w ? plotFilters(w, { title: `${conv!.name}: filters (${w.shape[2]}×${w.shape[3]})`, cell: 10 }) : '';
-    const sets = featureMapsOf(m, row(val ? val[0] : x, example));
+    const sets = featureMapsOf(m, rowsOf(val ? val[0] : x, [example]));
     // every map at least 48 px wide, so that small ones (after pooling) keep readable labels
     const side = (t: Tensor) => Math.max(t.shape[t.rank - 1], t.shape[t.rank - 2]);
     const maps = sets.map((s) => plotFeatureMaps(s.maps, { title: s.layer, cell: Math.max(2, Math.ceil(48 / side(s.maps))) })).join('');
@@ -136,7 +135,7 @@ function snapshot(): Snapshot {
   return {
     type: 'state', backend: getBackend().name, updates: m.history.updates, newEpochs: m.history.epochs.slice(sentEpochs), running, stopped: finished(m),
     ups: rate.ups, weights: weightsOf(m), grid: gridOut,
-    trace: traceModel(m, row(src[0], example), row(src[1], example)),
+    trace: traceModel(m, rowsOf(src[0], [example]), rowsOf(src[1], [example])),
     step: lastStep, dynamics: inspectModel(m, xs, ys), diag: diagnose(m, xs, ys, { history: m.history, sampleSize: sample }), cnn, rows,
   };
 }

@@ -11,6 +11,16 @@ export const INITS = ['lecture', 'glorotUniform', 'glorotNormal', 'heNormal', 'h
 export const LOSSES = ['sse', 'mse', 'binaryCrossEntropy', 'crossEntropy'] as const;
 export const OPTIMIZERS = ['sgd', 'adam', 'rmsprop'] as const;
 
+export const PADDINGS = ['valid', 'same', '1', '2', '3'] as const;
+
+/** A convolutional or pooling layer of the digits network (before the dense layers). */
+export type CnnLayer =
+  | { kind: 'conv'; filters: number; kernel: number; stride: number; padding: string; activation: string }
+  | { kind: 'max' | 'avg'; size: number; stride: number };
+
+/** The digits preset's feature extractor: four 5×5 ReLU filters, then 2×2 max pooling. */
+export const DEFAULT_CNN: CnnLayer[] = [{ kind: 'conv', filters: 4, kernel: 5, stride: 1, padding: 'valid', activation: 'relu' }, { kind: 'max', size: 2, stride: 2 }];
+
 export interface HiddenLayer {
   units: number;
   activation: string;
@@ -36,15 +46,15 @@ export interface Config {
   seed: number;
   stop: number;
   epochs: number;
-  /** Digits CNN: number of 5×5 filters. */
-  filters: number;
+  /** Digits: the convolutional and pooling layers, in order. */
+  cnn: CnnLayer[];
 }
 
 /** The lecture's worked example (Tables 4–9): 2-3-2-1 logistic, ½SSE, batch SGD α = 0.2. */
 export const WORKED: Config = {
   data: 'worked', noise: 0, split: 0, samples: 4, layers: [{ units: 3, activation: 'logistic' }, { units: 2, activation: 'logistic' }],
   out: 'logistic', init: 'lecture', keep: 1, bn: false, loss: 'sse', opt: 'sgd', lr: 0.2, bs: 0, seed: 1, stop: 0.0001,
-  epochs: 20000, filters: 4,
+  epochs: 20000, cnn: DEFAULT_CNN,
 };
 
 /** Presets per data set (choosing a data set loads its preset). */
@@ -97,8 +107,16 @@ export function specOf(c: Config, inputShape: number[], outputs: number, rows: n
   const init = c.init === 'lecture' ? 'glorotUniform' : c.init;
   const layers: Record<string, unknown>[] = [];
   if (c.data === 'digits') {
-    layers.push({ type: 'conv2d', name: 'conv', filters: c.filters, kernelSize: 5, activation: 'relu', kernelInitializer: init });
-    layers.push({ type: 'maxPool2d', name: 'pool', poolSize: 2 });
+    let convs = 0;
+    let pools = 0;
+    for (const l of c.cnn) {
+      if (l.kind === 'conv') {
+        const padding = l.padding === 'valid' || l.padding === 'same' ? l.padding : Number(l.padding);
+        layers.push({ type: 'conv2d', name: `conv${++convs}`, filters: l.filters, kernelSize: l.kernel, strides: l.stride, padding, activation: l.activation, kernelInitializer: init });
+      } else {
+        layers.push({ type: l.kind === 'max' ? 'maxPool2d' : 'avgPool2d', name: `pool${++pools}`, poolSize: l.size, strides: l.stride });
+      }
+    }
     layers.push({ type: 'flatten', name: 'flat' });
   }
   c.layers.forEach((l, i) => {
@@ -150,15 +168,36 @@ const KEYS: Record<string, [Parser, string]> = {
   seed: [num(0, 2 ** 31, true), 'an integer seed ≥ 0'],
   stop: [num(0, 100), 'a number ≥ 0 (0 = no stop criterion)'],
   epochs: [num(1, 100000, true), 'an integer in [1, 100000]'],
-  filters: [num(1, 16, true), 'an integer in [1, 16]'],
+  cnn: [(s) => {
+    if (s === '') return [];
+    const out: CnnLayer[] = [];
+    for (const part of s.split(',')) {
+      const [kind, ...f] = part.split(':');
+      if (kind === 'conv' && f.length === 5) {
+        const [filters, kernel, stride] = [num(1, 16, true)(f[0]), num(1, 9, true)(f[1]), num(1, 4, true)(f[2])];
+        if (filters === null || kernel === null || stride === null || !(PADDINGS as readonly string[]).includes(f[3]) || !(ACTIVATIONS as readonly string[]).includes(f[4]) || f[4] === 'softmax') return null;
+        out.push({ kind, filters, kernel, stride, padding: f[3], activation: f[4] });
+      } else if ((kind === 'max' || kind === 'avg') && f.length === 2) {
+        const [size, stride] = [num(1, 6, true)(f[0]), num(1, 6, true)(f[1])];
+        if (size === null || stride === null) return null;
+        out.push({ kind, size, stride });
+      } else {
+        return null;
+      }
+    }
+    return out.length <= 6 ? out : null;
+  }, 'at most 6 layers conv:filters(1–16):kernel(1–9):stride(1–4):padding(valid, same, 1–3):activation or max|avg:size(1–6):stride(1–6), separated by commas'],
 };
 
 /** The configuration as URL hash parameters. */
 export function toHash(c: Config): string {
   const p = new URLSearchParams();
   for (const k of Object.keys(KEYS)) {
+    if (k === 'cnn' && c.data !== 'digits') continue;
     const v = (c as unknown as Record<string, unknown>)[k];
-    p.set(k, k === 'layers' ? c.layers.map((l) => `${l.units}:${l.activation}`).join(',') : typeof v === 'boolean' ? (v ? '1' : '0') : String(v));
+    p.set(k, k === 'layers' ? c.layers.map((l) => `${l.units}:${l.activation}`).join(',')
+      : k === 'cnn' ? c.cnn.map((l) => (l.kind === 'conv' ? `conv:${l.filters}:${l.kernel}:${l.stride}:${l.padding}:${l.activation}` : `${l.kind}:${l.size}:${l.stride}`)).join(',')
+        : typeof v === 'boolean' ? (v ? '1' : '0') : String(v));
   }
   return p.toString();
 }

@@ -1,11 +1,11 @@
 // The playground page: controls, the worker conversation and the drawings. A thin shell: every
 // number it shows comes from dendrite (trace, dynamics, diagnostics, plots) run in the worker.
 import {
-  initVariance, loadModelFromBytes, parseCsvFile, plotLayerDynamics, plotLearningCurves, prepareTable,
+  buildModel, initVariance, loadModelFromBytes, parseCsvFile, plotLayerDynamics, plotLearningCurves, prepareTable,
 } from '../src/index.js';
-import type { EpochLog, ModelSpec, PlainTensor, PlainWeights } from '../src/index.js';
+import type { DiagnosticKind, EpochLog, ModelSpec, PlainTensor, PlainWeights } from '../src/index.js';
 import {
-  ACTIVATIONS, INITS, LOSSES, OPTIMIZERS, batchName, fromHash, lectureWeights, makeData, preset, specOf, toHash,
+  ACTIVATIONS, INITS, LOSSES, OPTIMIZERS, PADDINGS, batchName, fromHash, lectureWeights, makeData, preset, specOf, toHash,
   usesLectureWeights, varianceFormula,
 } from './config.js';
 import type { Config, DatasetName, Table } from './config.js';
@@ -34,6 +34,8 @@ const st = {
   last: null as Snapshot | null,
   selected: null as { layer: string; unit: number } | null,
   running: false,
+  /** The configured network failed the library's check (its message is shown). */
+  invalid: false,
   /** The grid's inputs (the input neurons' pictures). */
   lastGridInput: null as { data: Float32Array; shape: number[] } | null,
 };
@@ -120,11 +122,24 @@ function gridOf(p: NonNullable<Prepared['plane']>): PlainTensor {
 
 async function reset(): Promise<void> {
   const c = st.config;
+  const p = await prepare(c);
+  const spec = st.uploaded ? st.uploaded.spec : specOf(c, p.inputShape, p.outputs, p.rows);
+  try {
+    buildModel(spec);
+  } catch (e) {
+    // the library's own check of the network (e.g. a kernel larger than its input): the run in
+    // progress stays as it was; the controls keep the change so that it can be corrected
+    const er = e instanceof Error ? e : new Error(String(e));
+    renderControls();
+    message(`${er.name}: ${er.message}. The network was not rebuilt; change the layers to fix it.`, true);
+    st.invalid = true;
+    return;
+  }
+  if (st.invalid) message('');
+  st.invalid = false;
   history.replaceState(null, '', `#${toHash(c)}`);
   st.running = false;
   send({ type: 'pause' });
-  const p = await prepare(c);
-  const spec = st.uploaded ? st.uploaded.spec : specOf(c, p.inputShape, p.outputs, p.rows);
   const weights = st.uploaded ? st.uploaded.weights : usesLectureWeights(c) ? lectureWeights() : undefined;
   st.spec = spec;
   st.prepared = p;
@@ -139,7 +154,6 @@ async function reset(): Promise<void> {
     st.selected = firstDense ? { layer: firstDense.name as string, unit: 0 } : null;
   }
   $('cnn-panel').hidden = c.data !== 'digits';
-  $('net-panel').hidden = c.data === 'digits' && !spec.layers.some((l) => l.type === 'dense' && l.name !== 'out');
   $('boundary-panel').hidden = !p.plane;
   send({ type: 'setup', spec, weights, x: p.x, y: p.y, xVal: p.xVal, yVal: p.yVal, grid: p.plane ? gridOf(p.plane) : undefined, example: Number(sel.value), cnn: c.data === 'digits' });
   renderControls();
@@ -162,17 +176,20 @@ function renderControls(): void {
   options($<HTMLSelectElement>('init'), INITS); setVal('init', c.init);
   options($<HTMLSelectElement>('loss'), LOSSES); setVal('loss', c.loss);
   options($<HTMLSelectElement>('opt'), OPTIMIZERS); setVal('opt', c.opt);
-  for (const k of ['keep', 'lr', 'bs', 'seed', 'stop', 'epochs', 'filters'] as const) setVal(k, c[k]);
+  for (const k of ['keep', 'lr', 'bs', 'seed', 'stop', 'epochs'] as const) setVal(k, c[k]);
   ($<HTMLInputElement>('bn')).checked = c.bn;
-  $('filters-label').hidden = c.data !== 'digits';
+  $('cnn-controls').hidden = c.data !== 'digits';
+  renderCnnLayers(c);
   const rows = st.prepared?.rows ?? c.samples;
-  $('bs-name').textContent = `${batchName(c.bs, rows)} gradient descent`;
+  const kind = batchName(c.bs, rows);
+  $('bs-name').textContent = `${kind} gradient descent`;
+  $('step').textContent = `Step one update (${kind === 'online' ? 'one example' : kind === 'batch' ? 'all examples' : `${c.bs} examples`})`;
   // eq 64's variance with the first layer's fans, through the library's initVariance
   const spec = st.spec;
   const first = spec?.layers.find((l) => l.type === 'dense' || l.type === 'conv2d');
   let v = '';
   if (first && c.init !== 'lecture') {
-    const nIn = first.type === 'conv2d' ? 25 : (st.prepared?.inputShape[0] ?? 2);
+    const nIn = first.type === 'conv2d' ? (first.kernelSize as number) ** 2 : (st.prepared?.inputShape[0] ?? 2);
     const nOut = (first.units ?? first.filters) as number;
     v = ` — first layer: n_in = ${nIn}, n_out = ${nOut}, var(W) = ${initVariance({ type: c.init } as never, nIn, nOut).toPrecision(3)}`;
   }
@@ -203,6 +220,73 @@ function renderControls(): void {
   }));
 }
 
+/** A small labelled control of a layer row. */
+function field(text: string, control: HTMLElement): HTMLLabelElement {
+  const l = document.createElement('label');
+  l.className = 'inline';
+  l.append(`${text} `, control);
+  return l;
+}
+
+function numberInput(value: number, min: number, max: number, aria: string, set: (v: number) => void): HTMLInputElement {
+  const i = document.createElement('input');
+  Object.assign(i, { type: 'number', min: String(min), max: String(max), step: '1', value: String(value) });
+  i.setAttribute('aria-label', aria);
+  i.addEventListener('change', () => {
+    const v = Math.round(Number(i.value));
+    if (Number.isFinite(v)) set(Math.min(max, Math.max(min, v)));
+    changed();
+  });
+  return i;
+}
+
+function selectInput(list: readonly string[], value: string, aria: string, set: (v: string) => void, labels: Record<string, string> = {}): HTMLSelectElement {
+  const sel = document.createElement('select');
+  sel.setAttribute('aria-label', aria);
+  sel.replaceChildren(...list.map((v) => new Option(labels[v] ?? v, v)));
+  sel.value = value;
+  sel.addEventListener('change', () => { set(sel.value); changed(); });
+  return sel;
+}
+
+function removeButton(aria: string, fn: () => void): HTMLButtonElement {
+  const b = document.createElement('button');
+  b.type = 'button'; b.textContent = '✕'; b.setAttribute('aria-label', aria);
+  b.addEventListener('click', () => { fn(); changed(); });
+  return b;
+}
+
+/** The digits network's conv and pooling layers: one editable row each. */
+function renderCnnLayers(c: Config): void {
+  let convs = 0;
+  let pools = 0;
+  $('cnn-layers').replaceChildren(...c.cnn.map((l, i) => {
+    const row = document.createElement('div');
+    row.className = 'layer-row cnn-row';
+    const head = document.createElement('span');
+    if (l.kind === 'conv') {
+      const name = `conv${++convs}`;
+      head.textContent = `${name}:`;
+      row.append(head,
+        field('filters', numberInput(l.filters, 1, 16, `filters of ${name}`, (v) => { l.filters = v; })),
+        field('kernel', numberInput(l.kernel, 1, 9, `kernel size of ${name}`, (v) => { l.kernel = v; })),
+        field('stride', numberInput(l.stride, 1, 4, `stride of ${name}`, (v) => { l.stride = v; })),
+        field('padding', selectInput(PADDINGS, l.padding, `padding of ${name}`, (v) => { l.padding = v; }, { 1: '1 px', 2: '2 px', 3: '3 px' })),
+        selectInput(ACTIVATIONS.filter((a) => a !== 'softmax'), l.activation, `activation of ${name}`, (v) => { l.activation = v; }),
+        removeButton(`remove ${name}`, () => { c.cnn.splice(i, 1); }));
+    } else {
+      const name = `pool${++pools}`;
+      head.textContent = `${name}:`;
+      row.append(head,
+        selectInput(['max', 'avg'], l.kind, `kind of ${name}`, (v) => { l.kind = v as 'max' | 'avg'; }, { max: 'max', avg: 'average' }),
+        field('size', numberInput(l.size, 1, 6, `window size of ${name}`, (v) => { l.size = v; })),
+        field('stride', numberInput(l.stride, 1, 6, `stride of ${name}`, (v) => { l.stride = v; })),
+        removeButton(`remove ${name}`, () => { c.cnn.splice(i, 1); }));
+    }
+    return row;
+  }));
+}
+
 function changed(): void {
   st.uploaded = null;
   void reset().catch(showError);
@@ -227,7 +311,7 @@ function wireControls(): void {
     if (Number.isFinite(v)) (c() as unknown as Record<string, number>)[key] = int ? Math.round(v) : v;
     changed();
   });
-  for (const [id, int] of [['noise', false], ['split', false], ['samples', true], ['keep', false], ['lr', false], ['bs', true], ['seed', true], ['stop', false], ['epochs', true], ['filters', true]] as const) {
+  for (const [id, int] of [['noise', false], ['split', false], ['samples', true], ['keep', false], ['lr', false], ['bs', true], ['seed', true], ['stop', false], ['epochs', true]] as const) {
     num(id, id, int);
   }
   for (const id of ['out', 'init', 'loss', 'opt'] as const) {
@@ -235,6 +319,8 @@ function wireControls(): void {
   }
   $('bn').addEventListener('change', () => { c().bn = ($<HTMLInputElement>('bn')).checked; changed(); });
   $('add-layer').addEventListener('click', () => { c().layers.push({ units: 4, activation: 'tanh' }); changed(); });
+  $('add-conv').addEventListener('click', () => { c().cnn.push({ kind: 'conv', filters: 4, kernel: 3, stride: 1, padding: 'same', activation: 'relu' }); changed(); });
+  $('add-pool').addEventListener('click', () => { c().cnn.push({ kind: 'max', size: 2, stride: 2 }); changed(); });
   $('run').addEventListener('click', () => {
     if (st.running) send({ type: 'pause' });
     else send({ type: 'run' });
@@ -245,50 +331,64 @@ function wireControls(): void {
   $('reset').addEventListener('click', () => { message(''); void reset().catch(showError); });
   $('example').addEventListener('change', () => send({ type: 'select', example: Number(($<HTMLSelectElement>('example')).value) }));
   $('download').addEventListener('click', () => send({ type: 'save' }));
-  $('upload').addEventListener('change', async () => {
-    const input = $<HTMLInputElement>('upload');
+  /** The file an input holds (the input is cleared so that the same file can be chosen again). */
+  const take = (id: string): File | undefined => {
+    const input = $<HTMLInputElement>(id);
     const file = input.files?.[0];
     input.value = '';
-    if (!file) return;
-    try {
-      const { model, spec } = await loadModelFromBytes(file, file.name);
-      const p = st.prepared!;
-      if (JSON.stringify(spec.input) !== JSON.stringify(p.inputShape)) {
-        throw new Error(`${file.name}: the model takes inputs of shape [${spec.input}], the current data has [${p.inputShape}]`);
-      }
-      const weights: PlainWeights = {};
-      for (const [l, ps] of Object.entries(model.net.getWeights())) {
-        weights[l] = {};
-        for (const [k, t] of Object.entries(ps)) weights[l][k] = Float32Array.from(t.data);
-      }
-      st.uploaded = { spec, weights };
-      await reset();
-      message(`Loaded ${file.name}.`);
-    } catch (e) {
-      showError(e);
-    }
+    return file;
+  };
+  $('upload').addEventListener('change', () => { const f = take('upload'); if (f) void uploadModel(f); });
+  $('csv').addEventListener('change', () => { const f = take('csv'); if (f) void loadCsv(f); });
+  // a file dropped anywhere on the page: a .csv is data, anything else a model
+  document.addEventListener('dragover', (e) => { e.preventDefault(); document.body.classList.add('dropping'); });
+  document.addEventListener('dragleave', () => document.body.classList.remove('dropping'));
+  document.addEventListener('drop', (e) => {
+    e.preventDefault();
+    document.body.classList.remove('dropping');
+    const file = e.dataTransfer?.files[0];
+    if (file) void (/\.csv$/i.test(file.name) || file.type === 'text/csv' ? loadCsv(file) : uploadModel(file));
   });
-  $('csv').addEventListener('change', async () => {
-    const input = $<HTMLInputElement>('csv');
-    const file = input.files?.[0];
-    input.value = '';
-    if (!file) return;
-    try {
-      const table = await parseCsvFile(file, { file: file.name });
-      const target = table.columns[table.columns.length - 1];
-      const { x, y } = prepareTable(table, undefined, { column: target });
-      const [n, k] = x.shape;
-      const rows = (t: typeof x, w: number) => Array.from({ length: n }, (_, i) => Array.from(t.data.subarray(i * w, (i + 1) * w)));
-      const yr = rows(y, y.shape[1]);
-      st.csv = { x: rows(x, k), y: yr, label: yr.map((r) => r[0]), regression: true };
-      st.config = preset('csv');
-      ($<HTMLOptionElement>('data').querySelector('option[value=csv]') as HTMLOptionElement).disabled = false;
-      message(`${file.name}: ${n} rows, ${k} inputs (normalised by the library), target "${target}".`);
-      changed();
-    } catch (e) {
-      showError(e);
+}
+
+/** A model file (dendrite's format, as `Download model` writes it): its network and weights replace the configured ones. */
+async function uploadModel(file: File): Promise<void> {
+  try {
+    const { model, spec } = await loadModelFromBytes(file, file.name);
+    const p = st.prepared!;
+    if (JSON.stringify(spec.input) !== JSON.stringify(p.inputShape)) {
+      throw new Error(`${file.name}: the model takes inputs of shape [${spec.input}], the current data has [${p.inputShape}]`);
     }
-  });
+    const weights: PlainWeights = {};
+    for (const [l, ps] of Object.entries(model.net.getWeights())) {
+      weights[l] = {};
+      for (const [k, t] of Object.entries(ps)) weights[l][k] = Float32Array.from(t.data);
+    }
+    st.uploaded = { spec, weights };
+    await reset();
+    message(`Loaded ${file.name}.`);
+  } catch (e) {
+    showError(e);
+  }
+}
+
+/** A CSV file (last column the target), read and normalised by the library; a bad cell is its located error and nothing changes. */
+async function loadCsv(file: File): Promise<void> {
+  try {
+    const table = await parseCsvFile(file, { file: file.name });
+    const target = table.columns[table.columns.length - 1];
+    const { x, y } = prepareTable(table, undefined, { column: target });
+    const [n, k] = x.shape;
+    const rows = (t: typeof x, w: number) => Array.from({ length: n }, (_, i) => Array.from(t.data.subarray(i * w, (i + 1) * w)));
+    const yr = rows(y, y.shape[1]);
+    st.csv = { x: rows(x, k), y: yr, label: yr.map((r) => r[0]), regression: true };
+    st.config = preset('csv');
+    ($<HTMLOptionElement>('data').querySelector('option[value=csv]') as HTMLOptionElement).disabled = false;
+    message(`${file.name}: ${n} rows, ${k} inputs (normalised by the library), target "${target}".`);
+    changed();
+  } catch (e) {
+    showError(e);
+  }
 }
 
 // ---- drawing ----
@@ -303,23 +403,27 @@ function colour(t: number): string {
   return `rgb(${c.map((v) => Math.round(255 + (v - 255) * s)).join(',')})`;
 }
 
-function heat(values: Float32Array, stride: number, col: number, size: number, lo?: number, hi?: number): HTMLCanvasElement {
+/**
+ * An n×n picture of values[i·stride + col] (the 2-D plane's grid by default; a filter's k×k
+ * weights), coloured orange (lo) → white → blue (hi), drawn at size×size pixels.
+ */
+function heat(values: Float32Array, stride: number, col: number, size: number, lo?: number, hi?: number, n = GRID): HTMLCanvasElement {
   const cv = document.createElement('canvas');
-  cv.width = GRID; cv.height = GRID;
+  cv.width = n; cv.height = n;
   const ctx = cv.getContext('2d')!;
   let mn = Infinity;
   let mx = -Infinity;
-  for (let i = 0; i < GRID * GRID; i++) { const v = values[i * stride + col]; if (v < mn) mn = v; if (v > mx) mx = v; }
+  for (let i = 0; i < n * n; i++) { const v = values[i * stride + col]; if (v < mn) mn = v; if (v > mx) mx = v; }
   const a = lo ?? mn;
   const b = hi ?? mx;
-  const img = ctx.createImageData(GRID, GRID);
-  for (let i = 0; i < GRID * GRID; i++) {
+  const img = ctx.createImageData(n, n);
+  for (let i = 0; i < n * n; i++) {
     const t = b > a ? (values[i * stride + col] - a) / (b - a) : 0.5;
     const [r, g, bl] = colour(t).slice(4, -1).split(',').map(Number);
     img.data.set([r, g, bl, 255], i * 4);
   }
   ctx.putImageData(img, 0, 0);
-  if (size !== GRID) {
+  if (size !== n) {
     const big = document.createElement('canvas');
     big.width = size; big.height = size;
     const bctx = big.getContext('2d')!;
@@ -343,11 +447,51 @@ function neuronNumbers(spec: ModelSpec): Map<string, number> {
   return m;
 }
 
+/** How the diagram marks each diagnostic (class suffix and words). */
+const KIND_WORDS: Record<DiagnosticKind, string> = {
+  deadRelu: 'dead ReLU', saturated: 'saturated', vanishingGradients: 'vanishing δ', explodingGradients: 'exploding δ', risingLoss: 'rising loss',
+};
+
+/** The diagram's columns: inputs (1-D data), conv layers (one box per filter) and dense layers. */
+function diagramColumns(spec: ModelSpec): { name: string; units: number; activation: string; conv: boolean; kernel: number }[] {
+  const nIn = spec.input.length === 1 ? spec.input[0] : 0;
+  return [
+    ...(nIn && nIn <= 16 ? [{ name: 'input', units: nIn, activation: '', conv: false, kernel: 0 }] : []),
+    ...spec.layers.filter((l) => l.type === 'conv2d' || l.type === 'dense').map((l) => ({
+      name: l.name as string, units: (l.type === 'dense' ? l.units : l.filters) as number, activation: (l.activation as string) ?? 'linear', conv: l.type === 'conv2d',
+      kernel: l.type === 'conv2d' ? [l.kernelSize].flat()[0] as number : 0,
+    })),
+  ];
+}
+
+/**
+ * The neurons each diagnostic concerns, by `layer:unit`: the warning's units (dead ReLUs,
+ * saturated units), a whole layer (vanishing/exploding δ), or the output layer (a rising loss:
+ * every update is too large, seen at the output).
+ */
+function concernedUnits(s: Snapshot, cols: ReturnType<typeof diagramColumns>): Map<string, DiagnosticKind[]> {
+  const out = new Map<string, DiagnosticKind[]>();
+  for (const w of s.diag?.warnings ?? []) {
+    const col = w.layer ? cols.find((c) => c.name === w.layer) : cols.at(-1);
+    if (!col) continue;
+    for (const u of w.units ?? Array.from({ length: col.units }, (_, i) => i)) {
+      const key = `${col.name}:${u}`;
+      out.set(key, [...(out.get(key) ?? []), w.kind]);
+    }
+  }
+  return out;
+}
+
+/** a of one unit for the chosen example, from the trace the tables show. */
+function shownA(s: Snapshot, layer: string, unit: number): number | null {
+  const t = s.step?.trace ?? s.trace;
+  const a = t?.layers.find((l) => l.name === layer)?.a as number[][] | undefined;
+  return a?.[0]?.[unit] ?? null;
+}
+
 function drawNetwork(s: Snapshot): void {
   const spec = st.spec!;
-  const layers = denseLayers(spec);
-  const nIn = spec.input.length === 1 ? spec.input[0] : 0;
-  const cols: { name: string; units: number }[] = [...(nIn && nIn <= 16 ? [{ name: 'input', units: nIn }] : []), ...layers];
+  const cols = diagramColumns(spec);
   const maxUnits = Math.max(...cols.map((c) => Math.min(c.units, 16)));
   const cell = 44;
   const gapX = 110;
@@ -356,8 +500,7 @@ function drawNetwork(s: Snapshot): void {
   const H = 40 + maxUnits * gapY;
   const pos = (ci: number, u: number, n: number): [number, number] => [20 + ci * gapX, 30 + (maxUnits - Math.min(n, 16)) * gapY / 2 + u * gapY];
   const numbers = neuronNumbers(spec);
-  const flagged = new Set<string>();
-  for (const l of s.diag?.layers ?? []) for (const u of l.deadUnits ?? []) flagged.add(`${l.name}:${u}`);
+  const flags = concernedUnits(s, cols);
   const ns = 'http://www.w3.org/2000/svg';
   const svg = document.createElementNS(ns, 'svg');
   svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
@@ -370,53 +513,89 @@ function drawNetwork(s: Snapshot): void {
     parent.appendChild(e);
     return e;
   };
-  // weights
+  // weights (where a dense layer's inputs are the previous column's units)
   for (let ci = 1; ci < cols.length; ci++) {
     const w = s.weights[cols[ci].name]?.weight;
-    if (!w) continue;
-    const nPrev = Math.min(cols[ci - 1].units, 16);
     const prevUnits = cols[ci - 1].units;
+    if (!w || cols[ci].conv || w.length !== cols[ci].units * prevUnits) continue;
+    const nPrev = Math.min(prevUnits, 16);
     let mx = 0;
     for (const v of w) mx = Math.max(mx, Math.abs(v));
     for (let u = 0; u < Math.min(cols[ci].units, 16); u++) {
       for (let k = 0; k < nPrev; k++) {
         const v = w[u * prevUnits + k];
-        const [x1, y1] = pos(ci - 1, k, cols[ci - 1].units);
+        const [x1, y1] = pos(ci - 1, k, prevUnits);
         const [x2, y2] = pos(ci, u, cols[ci].units);
         el('line', { x1: x1 + cell, y1: y1 + cell / 2, x2, y2: y2 + cell / 2, stroke: v >= 0 ? `rgb(${BLUE})` : `rgb(${ORANGE})`, 'stroke-width': (0.5 + 4 * Math.abs(v) / (mx || 1)).toFixed(2), opacity: 0.75 });
       }
     }
   }
   cols.forEach((c, ci) => {
-    el('text', { x: pos(ci, 0, c.units)[0], y: 14, 'font-size': 11 }).textContent = c.name === 'input' ? 'inputs' : `${c.name} (${layers.find((l) => l.name === c.name)?.activation})`;
+    el('text', { x: pos(ci, 0, c.units)[0], y: 14, 'font-size': 11 }).textContent = c.name === 'input' ? 'inputs' : `${c.name} (${c.activation})`;
+    const clickable = c.name !== 'input' && !c.conv;
     for (let u = 0; u < Math.min(c.units, 16); u++) {
       const [x, y] = pos(ci, u, c.units);
       const key = `${c.name}:${u}`;
-      const g = el('g', { class: `neuron${st.selected?.layer === c.name && st.selected.unit === u ? ' selected' : ''}${flagged.has(key) ? ' flagged' : ''}`, tabindex: c.name === 'input' ? -1 : 0, role: c.name === 'input' ? 'img' : 'button', 'data-neuron': c.name === 'input' ? u + 1 : numbers.get(key)!, 'aria-label': c.name === 'input' ? `input ${u + 1}` : `neuron ${numbers.get(key)} (${c.name}, unit ${u + 1})${flagged.has(key) ? ', dead ReLU' : ''}` });
+      const kinds = flags.get(key) ?? [];
+      const label = c.name === 'input' ? `input ${u + 1}` : c.conv ? `filter ${u + 1} of ${c.name}` : `neuron ${numbers.get(key)} (${c.name}, unit ${u + 1})`;
+      const g = el('g', {
+        class: `neuron${st.selected?.layer === c.name && st.selected.unit === u ? ' selected' : ''}${kinds.map((k) => ` flag-${k}`).join('')}`,
+        tabindex: clickable ? 0 : -1, role: clickable ? 'button' : 'img',
+        'data-neuron': c.name === 'input' ? u + 1 : c.conv ? `${c.name}:${u + 1}` : numbers.get(key)!,
+        'aria-label': `${label}${kinds.length ? `: ${kinds.map((k) => KIND_WORDS[k]).join(', ')}` : ''}`,
+      });
       const out = c.name === 'input' ? null : s.grid?.[c.name];
+      let picture = false;
       if (s.grid && st.prepared?.plane) {
         const src = c.name === 'input' ? st.lastGridInput : out;
+        picture = !!src;
         if (src) el('image', { x, y, width: cell, height: cell, href: heat(src.data, src.shape[1], u, cell).toDataURL(), 'image-rendering': 'pixelated' }, g);
+      } else if (c.conv && c.kernel && s.weights[c.name]) {
+        // the filter's weights (first input channel), blue + / orange −, symmetric scale
+        const w = s.weights[c.name].weight;
+        const per = w.length / c.units;
+        let mx = 0;
+        for (let i = u * per; i < (u + 1) * per; i++) mx = Math.max(mx, Math.abs(w[i]));
+        el('image', { x, y, width: cell, height: cell, href: heat(w, 1, u * per, cell, -mx, mx, c.kernel).toDataURL(), 'image-rendering': 'pixelated' }, g);
+        picture = true;
       }
-      el('rect', { class: 'frame', x, y, width: cell, height: cell, fill: s.grid ? 'none' : '#eef', stroke: '#333', 'stroke-width': 1 }, g);
-      el('text', { x: x + 2, y: y + cell - 3, 'font-size': 10, fill: '#000' }, g).textContent = c.name === 'input' ? `x${u + 1}` : String(numbers.get(key));
-      if (c.name !== 'input') {
+      // without a 2-D plane: a bounded output (softmax, logistic) fills its box by a for the chosen example
+      const a = !picture && (c.activation === 'softmax' || c.activation === 'logistic') ? shownA(s, c.name, u) : null;
+      const fill = picture ? 'none' : a === null ? '#eef' : `rgba(${BLUE},${a.toFixed(3)})`;
+      el('rect', { class: 'frame', x, y, width: cell, height: cell, fill, stroke: '#333', 'stroke-width': 1 }, g);
+      el('text', { x: x + 2, y: y + cell - 3, 'font-size': 10, fill: '#000' }, g).textContent = c.name === 'input' ? `x${u + 1}` : c.conv ? `f${u + 1}` : String(numbers.get(key));
+      if (kinds.length) el('title', {}, g).textContent = kinds.map((k) => KIND_WORDS[k]).join(', ');
+      if (clickable) {
         const pick = () => { st.selected = { layer: c.name, unit: u }; if (st.last) { drawNetwork(st.last); drawTables(st.last); } };
         g.addEventListener('click', pick);
         g.addEventListener('keydown', (e) => { if ((e as KeyboardEvent).key === 'Enter' || (e as KeyboardEvent).key === ' ') { e.preventDefault(); pick(); } });
       }
     }
+    if (c.units > 16) el('text', { x: pos(ci, 0, c.units)[0], y: H - 4, 'font-size': 10 }).textContent = `+ ${c.units - 16} more`;
   });
-  $('net').replaceChildren(svg);
+  const active = [...new Set([...flags.values()].flat())];
+  const legend = document.createElement('ul');
+  legend.className = 'legend';
+  legend.setAttribute('aria-label', 'highlighted neurons');
+  legend.replaceChildren(...active.map((k) => {
+    const li = document.createElement('li');
+    li.innerHTML = `<span class="swatch flag-${k}"></span>`;
+    li.append(KIND_WORDS[k]);
+    return li;
+  }));
+  $('net').replaceChildren(svg, legend);
 }
 
+/** Weights of one neuron listed in its tables (a dense layer after a convolution has hundreds). */
+const SHOWN_WEIGHTS = 12;
 
 /** Fixed decimals as the lecture prints them; tiny values (below the last decimal) in exponent form. */
 const f = (v: number, d = 6) => (v !== 0 && Math.abs(v) < 10 ** -d ? v.toExponential(3) : (Object.is(v, -0) ? 0 : v).toFixed(d));
 
 function drawTables(s: Snapshot): void {
   const box = $('tables');
-  const t = s.trace;
+  const step = s.step?.trace ? s.step : null;
+  const t = step ? step.trace! : s.trace;
   if (!t) {
     box.innerHTML = '<p class="note">Convolutional network: choose a test digit above; its feature maps are in the Convolution panel.</p>';
     return;
@@ -432,32 +611,70 @@ function drawTables(s: Snapshot): void {
     const g = l.dadz ? (l.dadz as number[][])[0] : null;
     z.forEach((_, u) => {
       const n = numbers.get(`${l.name}:${u}`);
-      rows.push(`<tr data-neuron="${n}"><th>${n}</th><td>${l.name}</td><td class="z">${f(z[u])}</td><td class="a">${f(a[u])}</td><td class="dadz">${g ? f(g[u]) : '—'}</td><td class="delta">${f(d[u])}</td></tr>`);
+      const what = st.config.data === 'digits' && l.name === 'out' ? `out (digit ${u})` : l.name;
+      rows.push(`<tr data-neuron="${n}"><th>${n}</th><td>${what}</td><td class="z">${f(z[u])}</td><td class="a">${f(a[u])}</td><td class="dadz">${g ? f(g[u]) : '—'}</td><td class="delta">${f(d[u])}</td></tr>`);
     });
   }
-  let html = '';
+  const rowsName = batchName(st.config.bs, st.prepared?.rows ?? 0);
+  // whether the chosen example took part in the update (a test digit never does; a shuffled batch's rows are not known)
+  const inBatch = st.config.data === 'digits' ? false : step?.batch ? step.batch.rows.includes(step.example) : null;
+  const part = inBatch === true ? 'the forward and backward pass of this example that computed it'
+    : inBatch === false ? `this example is not in its batch (${st.config.data === 'digits' ? 'a test digit' : `rows ${step!.batch!.rows.map((r) => r + 1).join(', ')}`}): its pass`
+      : 'this example\'s pass (it may or may not be in the shuffled batch)';
+  let html = step
+    ? `<p id="table-source" class="source" data-source="step">Update ${step.update} (${rowsName}): ${part}, at the weights before the update.${s.rows ? ' The predictions below use the weights after it.' : ''}</p>`
+    : `<p id="table-source" class="source" data-source="current">${s.updates ? `The current weights (after update ${s.updates}). Step once to see the numbers of an update.` : 'The initial weights: step 0 (Tables 4–6 for the worked example).'}</p>`;
   if (s.rows) {
     const r = s.rows;
     const body = r.x.map((xr, i) => `<tr><th>${i + 1}</th><td>${xr.map((v) => f(v, 2)).join(', ')}</td><td>${r.t[i].map((v) => f(v, 2)).join(', ')}</td><td class="pred">${r.out[i].map((v) => f(v, 4)).join(', ')}</td><td>${r.out[i].map((v, j) => f(r.t[i][j] - v, 4)).join(', ')}</td></tr>`).join('');
-    html += `<table id="pred-table"><caption>Predictions on the first training rows (Table 4)</caption><thead><tr><th>row</th><th>x</th><th>t</th><th>a (output)</th><th>t − a</th></tr></thead><tbody>${body}</tbody><tfoot><tr><th colspan="4">loss over the training set (${t.lossName}${t.lossName === 'sse' ? ', ½Σ(t − a)²' : ''})</th><td id="train-loss">${f(r.loss, 8)}</td></tr></tfoot></table>`;
+    html += `<table id="pred-table"><caption>Predictions on the first training rows after ${s.updates} update${s.updates === 1 ? '' : 's'}${s.updates < 2 ? ` (Table ${s.updates === 0 ? 4 : 8})` : ''}</caption><thead><tr><th>row</th><th>x</th><th>t</th><th>a (output)</th><th>t − a</th></tr></thead><tbody>${body}</tbody><tfoot><tr><th colspan="4">loss over the training set (${t.lossName}${t.lossName === 'sse' ? ', ½Σ(t − a)²' : ''})</th><td id="train-loss">${f(r.loss, 8)}</td></tr></tfoot></table>`;
   }
   html += `<p class="note">Loss of this example (${t.lossName}): ${f(t.loss, 8)}. δ = ∂E/∂z; ∂E/∂w = δ_i · a_k.</p>`;
-  html += `<table id="neuron-table"><caption>z, a, ∂a/∂z and δ per neuron (Tables 5, eq 38–43)</caption><thead><tr><th>neuron</th><th>layer</th><th>z</th><th>a</th><th>∂a/∂z</th><th>δ</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  html += `<table id="neuron-table"><caption>z, a, ∂a/∂z and δ per neuron (Table 5, eq 38–43)</caption><thead><tr><th>neuron</th><th>layer</th><th>z</th><th>a</th><th>∂a/∂z</th><th>δ</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
   const sel = st.selected;
   const layer = sel && dense.find((l) => l.name === sel.layer);
-  if (layer) {
+  if (layer && sel) {
     const li = dense.indexOf(layer);
-    const prevA = li === 0 ? (t.x as number[][])[0] : (dense[li - 1].a as number[][])[0];
+    const ti = t.layers.indexOf(layer);
+    const prevA = (ti === 0 ? t.x as number[][] : t.layers[ti - 1].a as number[][])[0];
     const prevName = (k: number) => (li === 0 ? `${k + 1}` : `${numbers.get(`${dense[li - 1].name}:${k}`)}`);
     const i = numbers.get(`${layer.name}:${sel.unit}`);
     const gw = (layer.grad.weight as number[][])[sel.unit];
     const gb = (layer.grad.bias as number[])[sel.unit];
     const d = (layer.delta as number[][])[0][sel.unit];
     const r = [`<tr><th>w${i},0 (bias)</th><td>${f(d)} × 1</td><td class="dw" data-w="0">${f(gb, 8)}</td></tr>`];
-    gw.forEach((v, k) => r.push(`<tr><th>w${i},${prevName(k)}</th><td>${f(d)} × ${f(prevA[k], 4)}</td><td class="dw" data-w="${prevName(k)}">${f(v, 8)}</td></tr>`));
-    html += `<table id="dw-table"><caption>∂E/∂w for neuron ${i} (Table 6)</caption><thead><tr><th>weight</th><th>δ${i} · a_k</th><th>∂E/∂w</th></tr></thead><tbody>${r.join('')}</tbody></table>`;
+    gw.slice(0, SHOWN_WEIGHTS).forEach((v, k) => r.push(`<tr><th>w${i},${prevName(k)}</th><td>${f(d)} × ${f(prevA[k], 4)}</td><td class="dw" data-w="${prevName(k)}">${f(v, 8)}</td></tr>`));
+    if (gw.length > SHOWN_WEIGHTS) r.push(`<tr><td colspan="3" class="more">… and ${gw.length - SHOWN_WEIGHTS} more weights</td></tr>`);
+    html += `<table id="dw-table"><caption>∂E/∂w for neuron ${i}, this example (Table 6)</caption><thead><tr><th>weight</th><th>δ${i} · a_k</th><th>∂E/∂w</th></tr></thead><tbody>${r.join('')}</tbody></table>`;
+    if (step) html += updateTable(step, s, layer.name, sel.unit, i!, ['0', ...gw.slice(0, SHOWN_WEIGHTS).map((_, k) => prevName(k))], gw.length);
   }
   box.innerHTML = html;
+}
+
+/**
+ * The lecture's weight-update table (Table 7, eq 44–45) for one neuron: ∂E/∂w of every example of
+ * the batch, their sum Δw, and the weights before and after the update.
+ */
+function updateTable(step: NonNullable<Snapshot['step']>, s: Snapshot, layer: string, unit: number, i: number, inputs: string[], nIn: number): string {
+  const shown = inputs.length - 1;
+  const gradRow = (tr: NonNullable<typeof step.batch>['sum']): number[] => {
+    const l = tr.layers.find((x) => x.name === layer)!;
+    return [(l.grad.bias as number[])[unit], ...(l.grad.weight as number[][])[unit].slice(0, shown)];
+  };
+  const weightRow = (w: PlainWeights): number[] => [w[layer].bias[unit], ...Array.from(w[layer].weight.subarray(unit * nIn, unit * nIn + shown))];
+  const tr = (key: string, head: string, v: number[], cls = '') => `<tr data-row="${key}"${cls ? ` class="${cls}"` : ''}><th>${head}</th>${v.map((x, k) => `<td data-w="${inputs[k]}">${f(x, 8)}</td>`).join('')}</tr>`;
+  const body: string[] = [];
+  const b = step.batch;
+  const names = st.prepared?.exampleNames ?? [];
+  if (b?.each) b.each.forEach((e, j) => body.push(tr(`d${b.rows[j] + 1}`, st.config.data === 'worked' ? `d${b.rows[j] + 1}` : names[b.rows[j]] ?? `row ${b.rows[j] + 1}`, gradRow(e))));
+  if (b) body.push(tr('sum', 'Δw = Σ', gradRow(b.sum), 'sum'));
+  body.push(tr('before', 'w before', weightRow(step.before)));
+  body.push(tr('after', st.config.opt === 'sgd' ? 'w − α·Δw' : 'w after', weightRow(s.weights), 'after'));
+  const more = nIn > shown ? `<p class="note">The first ${shown} of ${nIn} weights.</p>` : '';
+  const note = more + (b ? '' : '<p class="note">The shuffled batch\'s rows are drawn inside training; the weights before and after show the update it made.</p>');
+  const how = b ? `rows: ∂E/∂w of each of the ${b.rows.length} example${b.rows.length > 1 ? 's' : ''} in the batch, their sum Δw, ` : '';
+  const rule = st.config.opt === 'sgd' ? `the weights after the update, w − α·Δw with α = ${st.config.lr}` : `the weights after ${st.config.opt}'s update`;
+  return `<table id="update-table"><caption>Update ${step.update} of neuron ${i}'s weights (Table 7, eq 44–45)<br><span class="note">${how}the weights before it and ${rule}</span></caption><thead><tr><th></th>${inputs.map((k) => `<th>w${i},${k}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table>${note}`;
 }
 
 function drawBoundary(s: Snapshot): void {
@@ -498,12 +715,21 @@ function drawCurves(): void {
 
 function drawDiagnostics(s: Snapshot): void {
   const w = s.diag?.warnings ?? [];
+  const numbers = st.spec ? neuronNumbers(st.spec) : new Map<string, number>();
+  const conv = new Set(st.spec?.layers.filter((l) => l.type === 'conv2d').map((l) => l.name as string));
   const items = w.map((x) => {
     const li = document.createElement('li');
-    li.innerHTML = '<strong></strong> <span></span> <em></em>';
-    li.children[0].textContent = `${x.kind}${x.layer ? ` in ${x.layer}` : ''}:`;
-    li.children[1].textContent = x.message;
-    li.children[2].textContent = `Advice: ${x.advice}`;
+    li.dataset.kind = x.kind;
+    li.innerHTML = '<span class="swatch"></span><strong></strong> <span></span> <span class="where"></span> <em></em>';
+    li.children[0].classList.add(`flag-${x.kind}`);
+    li.children[1].textContent = `${KIND_WORDS[x.kind]}${x.layer ? ` in ${x.layer}` : ''}:`;
+    li.children[2].textContent = x.message;
+    const layer = x.layer ?? st.spec?.layers.at(-1)?.name as string | undefined;
+    const who = x.units
+      ? x.units.map((u) => (conv.has(layer!) ? `filter ${u + 1}` : `neuron ${numbers.get(`${layer}:${u}`) ?? u + 1}`)).join(', ')
+      : x.kind === 'risingLoss' ? `the output layer ${layer}, where the loss is measured (every layer's updates are too large)` : layer ? `every neuron of ${layer}` : '';
+    li.children[3].textContent = who ? `Highlighted: ${who}.` : '';
+    li.children[4].textContent = `Advice: ${x.advice}`;
     return li;
   });
   if (!items.length) {
@@ -562,6 +788,7 @@ worker.addEventListener('message', (e: MessageEvent<FromWorker>) => {
   drawDynamics(m);
   drawCnn(m);
   document.body.dataset.updates = String(m.updates);
+  document.body.dataset.running = String(m.running);
 });
 worker.addEventListener('error', (e) => showError(new Error(e.message)));
 

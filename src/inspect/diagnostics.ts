@@ -23,6 +23,14 @@ export interface DiagnosticWarning {
   advice: string;
   /** The key number (dead units, saturated fraction, δ ratio, rises). */
   value: number;
+  /**
+   * The units (neurons; filters of convolutional layers) of `layer` concerned: dead ReLUs, or
+   * units saturated for more than the warning's fraction of the sampled examples. Absent when the
+   * whole layer is concerned (vanishing/exploding δ) or no layer is (a rising loss).
+   */
+  units?: number[];
+  /** Vanishing/exploding δ: the later layer the RMS of δ is compared with. */
+  comparedWith?: string;
 }
 
 /** Health of one layer on the sampled batch. */
@@ -38,6 +46,8 @@ export interface LayerHealth {
   saturatedFraction?: number;
   /** Logistic/tanh layers: units saturated for every sampled example. */
   saturatedUnits?: number;
+  /** Logistic/tanh layers: per unit, the fraction of its sampled values that are saturated. */
+  unitSaturation?: number[];
   /** Root mean square of δ over examples and units (null without z). */
   deltaRms: number | null;
   /** L2 norm of δ (null without z). */
@@ -140,13 +150,20 @@ function layerHealth(r: RawLayerTrace, level: number): LayerHealth {
   if (max !== undefined && r.dadz) {
     const d = r.dadz;
     const everActive = new Uint8Array(units);
+    const satPerUnit = new Float64Array(units);
     let sat = 0;
     for (let i = 0; i < d.length; i++) {
-      if (d[i] < level * max) sat++;
-      else everActive[unit(i)] = 1;
+      if (d[i] < level * max) {
+        sat++;
+        satPerUnit[unit(i)]++;
+      } else {
+        everActive[unit(i)] = 1;
+      }
     }
     h.saturatedFraction = d.length ? sat / d.length : 0;
     h.saturatedUnits = units - everActive.reduce((s, v) => s + v, 0);
+    const perUnit = d.length / units;
+    h.unitSaturation = Array.from(satPerUnit, (v) => v / perUnit);
   }
   return h;
 }
@@ -167,7 +184,7 @@ function gradientWarnings(layers: LayerHealth[], o: Required<Pick<DiagnosticsOpt
   if (lo && lo[0] < o.vanishingRatio) {
     const [r, a, b] = lo;
     out.push({
-      kind: 'vanishingGradients', layer: a.name, value: r,
+      kind: 'vanishingGradients', layer: a.name, value: r, comparedWith: b.name,
       message: `vanishing gradients: the RMS of δ falls from ${f(b.deltaRms!)} in ${b.name} to ${f(a.deltaRms!)} in ${a.name} going backwards (ratio ${f(r)} < ${o.vanishingRatio}); ${a.name} learns much more slowly than ${b.name}`,
       advice: ADVICE.vanishingGradients,
     });
@@ -175,7 +192,7 @@ function gradientWarnings(layers: LayerHealth[], o: Required<Pick<DiagnosticsOpt
   if (hi && hi[0] > o.explodingRatio) {
     const [r, a, b] = hi;
     out.push({
-      kind: 'explodingGradients', layer: a.name, value: r,
+      kind: 'explodingGradients', layer: a.name, value: r, comparedWith: b.name,
       message: `exploding gradients: the RMS of δ grows from ${f(b.deltaRms!)} in ${b.name} to ${f(a.deltaRms!)} in ${a.name} going backwards (ratio ${f(r)} > ${o.explodingRatio})`,
       advice: ADVICE.explodingGradients,
     });
@@ -247,7 +264,7 @@ function layerWarnings(h: LayerHealth, examples: number, o: ReturnType<typeof re
   if (h.deadUnits && h.deadUnits.length) {
     const list = h.deadUnits.slice(0, 10).join(', ') + (h.deadUnits.length > 10 ? ', …' : '');
     out.push({
-      kind: 'deadRelu', layer: h.name, value: h.deadUnits.length,
+      kind: 'deadRelu', layer: h.name, value: h.deadUnits.length, units: [...h.deadUnits],
       message: `dead ReLUs: ${h.deadUnits.length} of ${h.units} ${what} in ${h.name} (index ${list}) are inactive (z ≤ 0) for all ${examples} sampled examples, so no gradient flows through them and their weights stop changing`,
       advice: ADVICE.deadRelu,
     });
@@ -255,6 +272,7 @@ function layerWarnings(h: LayerHealth, examples: number, o: ReturnType<typeof re
   if (h.saturatedFraction !== undefined && h.saturatedFraction > o.saturatedFraction) {
     out.push({
       kind: 'saturated', layer: h.name, value: h.saturatedFraction,
+      units: (h.unitSaturation ?? []).flatMap((v, u) => (v > o.saturatedFraction ? [u] : [])),
       message: `saturated ${h.activation} units: ${pct(h.saturatedFraction)} of the activations in ${h.name} have ∂a/∂z below ${pct(o.saturationLevel)} of its maximum (|z| large)${h.saturatedUnits ? `; ${h.saturatedUnits} of ${h.units} ${what} are saturated for every sampled example` : ''}`,
       advice: ADVICE.saturated,
     });

@@ -117,8 +117,11 @@ export interface FitProgress {
 export interface AsyncFitOptions extends FitOptions {
   /** Stops training after the batch in progress (weights of the last completed batch are kept). */
   signal?: AbortSignal;
-  /** Called after every batch. */
-  onProgress?: (p: FitProgress) => void;
+  /**
+   * Called after every batch. When it returns a promise, training waits for it before the next
+   * batch (e.g. to apply one update at a time): the run stays the one `fit` would make.
+   */
+  onProgress?: (p: FitProgress) => void | Promise<void>;
   /** Longest stretch of batches between two turns of the event loop, in ms (default 10; 0 = after every batch). */
   yieldEveryMs?: number;
 }
@@ -355,8 +358,11 @@ export class Model {
     for (;;) {
       const r = run.next(opts.signal?.aborted === true);
       if (r.done) return r.value;
-      if (opts.onProgress) opts.onProgress(r.value);
-      if (performance.now() - last >= every) {
+      const wait = opts.onProgress?.(r.value);
+      if (wait) {
+        await wait;
+        last = performance.now();
+      } else if (performance.now() - last >= every) {
         await yieldToEventLoop();
         last = performance.now();
       }

@@ -20,6 +20,7 @@ test('the lecture\'s Neuron 4 is a dead ReLU in the ReLU worked example', () => 
   assert.ok(w);
   assert.match(w!.message, /dead ReLUs: 1 of 3 units in h1 \(index 1\) are inactive \(z ≤ 0\) for all 4 sampled examples/);
   assert.match(w!.advice, /leaky ReLU.*0\.1.*He initialisation/);
+  assert.deepEqual(w!.units, [1], 'the warning names the neuron concerned');
   assert.match(formatWarning(w!, 1), /^warning \(epoch 1\): dead ReLUs: .*\. What usually helps: use leaky ReLU/);
   // …and stays dead through training: its weights never change
   const { model, h } = fitWorked('relu', 0.1, 50);
@@ -65,6 +66,9 @@ test('vanishing gradients with N(0, 0.01²) weights, exploding with N(0, 0.2²),
   assert.ok(v, 'vanishing');
   assert.match(v.message, /vanishing gradients: the RMS of δ falls from [\d.e-]+ in out to [\d.e-]+ in hl1 going backwards \(ratio [\d.e-]+ < 0\.01\)/);
   assert.ok(small.deltaRatio! < 1e-4, `δ ratio first/last ${small.deltaRatio}`);
+  assert.equal(v.layer, 'hl1');
+  assert.equal(v.comparedWith, 'out');
+  assert.equal(v.units, undefined, 'the whole layer is concerned');
   const big = diagnose(experimentModel(INIT_EXPERIMENTS[1]), xs, ys).warnings.find((w) => w.kind === 'explodingGradients');
   assert.ok(big, 'exploding');
   assert.match(big!.message, /exploding gradients: the RMS of δ grows from [\d.e-]+ in hl5 to [\d.e-]+ in hl1 going backwards \(ratio [\d.]+ > 10\)/);
@@ -90,6 +94,12 @@ test('saturated logistic units: large weights push |z| into the flat part of the
   assert.ok(d.layers[0].saturatedFraction! > 0.5, `saturated fraction ${d.layers[0].saturatedFraction}`);
   assert.match(w!.message, /saturated logistic units: \d+% of the activations in h have ∂a\/∂z below 5\.0% of its maximum/);
   assert.match(w!.advice, /Xavier/);
+  // the units concerned: those saturated for more than 25% of the examples, from the per-unit fractions
+  const per = d.layers[0].unitSaturation!;
+  assert.equal(per.length, 8);
+  assert.ok(Math.abs(per.reduce((a, b) => a + b, 0) / 8 - d.layers[0].saturatedFraction!) < 1e-12, 'the per-unit fractions average to the layer\'s');
+  assert.deepEqual(w!.units, per.flatMap((v, u) => (v > 0.25 ? [u] : [])));
+  assert.ok(w!.units!.length > 0);
 });
 
 test('checkRisingLoss: several rises in the window warn, a steady fall does not', () => {

@@ -103,3 +103,28 @@ test('fitAsync rejects a bad yieldEveryMs with a ConfigError, and fit options as
   await assert.rejects(model().fitAsync(x, y, { epochs: 0 }),
     (e: unknown) => e instanceof ConfigError && /^fit\.epochs must be an integer ≥ 1, received 0$/.test(e.message));
 });
+
+test('fitAsync waits for a promise returned by onProgress: one update at a time, the same run as fit', async () => {
+  const [x, y] = data();
+  const a = model();
+  a.fit(x, y, { epochs: 2, batchSize: 8 });
+  const b = model();
+  let resume: (() => void) | null = null;
+  const seen: number[] = [];
+  const run = b.fitAsync(x, y, {
+    epochs: 2, batchSize: 8, yieldEveryMs: 0,
+    onProgress: () => new Promise<void>((r) => { seen.push(b.history.updates); resume = r; }),
+  });
+  for (let k = 1; k <= 14; k++) {
+    while (!resume) await new Promise((r) => setTimeout(r, 0));
+    assert.equal(b.history.updates, k, 'training waits after every batch');
+    await new Promise((r) => setTimeout(r, 5));
+    assert.equal(b.history.updates, k, 'and applies no further update while the promise is pending');
+    const go: () => void = resume;
+    resume = null;
+    go();
+  }
+  await run;
+  assert.deepEqual(seen, Array.from({ length: 14 }, (_, i) => i + 1));
+  assert.deepEqual(weights(b), weights(a));
+});

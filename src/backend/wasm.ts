@@ -89,18 +89,33 @@ type View = Float32Array | Int32Array;
 
 /**
  * Operands live in the module's memory only for the duration of a call: inputs are copied in
- * above the static data, outputs copied back out. Tensors stay ordinary `Float32Array`s that the
- * garbage collector owns (no `dispose()`), and a memory growth never invalidates them.
+ * above `base`, outputs copied back out. Tensors stay ordinary `Float32Array`s that the
+ * garbage collector owns (no `dispose()`), and a memory growth never invalidates them. The one
+ * exception is an array that already lives in this (shared) memory — a parameter placed by
+ * {@link ResidentHeap}: kernels read and write it in place.
  */
 class Marshal {
   private top = 0;
   private readonly outs: { src: number; dst: View; n: number }[] = [];
   private f32: Float32Array;
   private i32: Int32Array;
+  /** This memory's buffers whose views are used in place (a grown shared memory has a new one). */
+  private readonly own = new WeakSet<ArrayBufferLike>();
 
-  constructor(private readonly ex: Exports, private readonly base: number) {
+  /** `base`: the first byte of the per-call operands (moved up by {@link ResidentHeap}). */
+  constructor(private readonly ex: Exports, public base: number) {
     this.f32 = new Float32Array(ex.memory.buffer);
     this.i32 = new Int32Array(ex.memory.buffer);
+  }
+
+  /** Views of `buffer` (this memory's) are used in place from now on. */
+  adopt(buffer: ArrayBufferLike): void {
+    this.own.add(buffer);
+  }
+
+  /** Whether `a` lives in this memory (is used in place). */
+  holds(a: View): boolean {
+    return this.own.has(a.buffer);
   }
 
   begin(): this {
@@ -126,17 +141,26 @@ class Marshal {
     }
   }
 
-  /** Copies the first n elements of `a` in; returns the byte offset. */
+  /** Copies the first n elements of `a` in (unless it lives here); returns the byte offset. */
   in(a: View, n: number): number {
+    if (this.own.has(a.buffer)) return a.byteOffset;
+    return this.copyIn(a, n);
+  }
+
+  private copyIn(a: View, n: number): number {
     const p = this.reserve(n);
     const view = a instanceof Int32Array ? this.i32 : this.f32;
     view.set(a.length === n ? a : a.subarray(0, n), p >> 2);
     return p;
   }
 
-  /** Space for n elements copied back into `a` by {@link Marshal.end}; copied in first when `load`. */
-  out(a: View, n: number, load: boolean): number {
-    const p = load ? this.in(a, n) : this.reserve(n);
+  /**
+   * Space for n elements copied back into `a` by {@link Marshal.end}; copied in first when `load`.
+   * An `a` that lives here is written in place, unless `inPlace` is false (it overlaps an input).
+   */
+  out(a: View, n: number, load: boolean, inPlace = true): number {
+    if (inPlace && this.own.has(a.buffer)) return a.byteOffset;
+    const p = load ? this.copyIn(a, n) : this.reserve(n);
     this.outs.push({ src: p, dst: a, n });
     return p;
   }
@@ -160,6 +184,69 @@ class Marshal {
     }
     this.outs.length = 0;
   }
+}
+
+/**
+ * Parameters kept in the shared memory (see `Backend.resident`): blocks between the fixed regions
+ * (helpers' stacks, GEMM workspaces) and the per-call operands, whose start moves up when the
+ * blocks need room (operands only live during a call, and no block is placed during one). A block
+ * is freed when its array is garbage-collected; free neighbours merge, and a free block at the
+ * top gives its room back to the operands. A shared memory's old buffers stay valid when it grows,
+ * so the arrays handed out never go stale.
+ */
+class ResidentHeap {
+  private readonly free: { at: number; bytes: number }[] = [];
+  private readonly registry = new FinalizationRegistry<[number, number]>(([at, bytes]) => this.release(at, bytes));
+
+  constructor(private readonly memory: WebAssembly.Memory, private readonly marshal: Marshal, private end: number) {
+    marshal.base = end;
+  }
+
+  place(data: Float32Array): Float32Array {
+    if (this.marshal.holds(data) || data.length === 0) return data;
+    const bytes = (4 * data.length + 15) & ~15;
+    let at: number;
+    const i = this.free.findIndex((f) => f.bytes >= bytes);
+    if (i >= 0) {
+      const f = this.free[i];
+      at = f.at;
+      f.at += bytes;
+      f.bytes -= bytes;
+      if (f.bytes === 0) this.free.splice(i, 1);
+    } else {
+      at = this.end;
+      this.end += bytes;
+      this.marshal.base = this.end;
+      const have = this.memory.buffer.byteLength;
+      if (this.end > have) this.memory.grow(Math.ceil((this.end - have) / 65536));
+    }
+    const buf = this.memory.buffer;
+    this.marshal.adopt(buf);
+    const view = new Float32Array(buf, at, data.length);
+    view.set(data);
+    this.registry.register(view, [at, bytes]);
+    return view;
+  }
+
+  private release(at: number, bytes: number): void {
+    const f = this.free;
+    let i = 0;
+    while (i < f.length && f[i].at < at) i++;
+    f.splice(i, 0, { at, bytes });
+    if (i + 1 < f.length && f[i].at + f[i].bytes === f[i + 1].at) f.splice(i, 2, { at, bytes: f[i].bytes + f[i + 1].bytes });
+    if (i > 0 && f[i - 1].at + f[i - 1].bytes === f[i].at) f.splice(i - 1, 2, { at: f[i - 1].at, bytes: f[i - 1].bytes + f[i].bytes });
+    const last = f[f.length - 1];
+    if (last && last.at + last.bytes === this.end) {
+      this.end = last.at;
+      this.marshal.base = this.end;
+      f.pop();
+    }
+  }
+}
+
+/** Whether two views share bytes. */
+function overlaps(x: View, y: View): boolean {
+  return x.buffer === y.buffer && x.byteOffset < y.byteOffset + y.byteLength && y.byteOffset < x.byteOffset + x.byteLength;
 }
 
 function need(kernel: string, name: string, a: ArrayLike<number> | null, n: number): void {
@@ -191,9 +278,11 @@ export function loadWasm(bytes?: Uint8Array<ArrayBuffer>, opts: { threads?: numb
   const support = threadSupport();
   const want = Math.min(opts.threads ?? support.threads, support.threads);
   let threadError = '';
-  if (!bytes && want > 1 && wasmThreadsBase64 && wasmBase64) {
+  const oneWhy = support.why || 'one thread requested';
+  // the threads build also at one thread where memory can be shared: parameters live in it
+  if (!bytes && wasmThreadsBase64 && wasmBase64 && typeof SharedArrayBuffer === 'function') {
     try {
-      return { backend: threaded(WA, decode(wasmBase64), decode(wasmThreadsBase64), want) };
+      return { backend: threaded(WA, decode(wasmBase64), decode(wasmThreadsBase64), Math.max(1, want), want > 1 ? '' : oneWhy) };
     } catch (e) {
       // fall through to one thread
       threadError = e instanceof Error ? e.message.split('\n')[0] : String(e);
@@ -213,29 +302,35 @@ export function loadWasm(bytes?: Uint8Array<ArrayBuffer>, opts: { threads?: numb
     const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
     return { error: `the WebAssembly module failed to load (${msg}); WebAssembly SIMD is needed` };
   }
-  const why = want > 1 ? `the threads build did not load${threadError ? ` (${threadError})` : ''}` : support.why || 'one thread requested';
+  const why = want > 1 ? `the threads build did not load${threadError ? ` (${threadError})` : ''}` : oneWhy;
   return { backend: makeBackend(ex, Number(ex.__heap_base.value), null, why) };
 }
 
 /** Stack of each helper thread. */
 const HELPER_STACK = 256 * 1024;
 
-/** The threads build on its shared memory: the helpers, and the caller's side of split GEMMs. */
+/**
+ * The threads build on its shared memory: the helpers, the caller's side of split GEMMs, and the
+ * parameters kept there.
+ */
 interface Threaded {
   ex: Exports;
   marshal: Marshal;
   pool: ThreadPool;
   /** The caller's GEMM workspace. */
   ws: number;
+  heap: ResidentHeap;
 }
 
 /**
  * The one-thread build for every kernel, plus the threads build on a shared memory with
- * threads − 1 helpers for big GEMMs. (Copies into shared memory cost V8 about 2.5× copies into
- * ordinary memory — measured 12 vs 30 µs for 800 KB — so only split GEMMs, where the copy is a
- * few per cent of the work, pay it.)
+ * threads − 1 helpers (none at one thread) for big GEMMs and for GEMMs on parameters, which live
+ * in the shared memory. (Copies into shared memory cost V8 about 2.5× copies into ordinary memory
+ * — measured 12 vs 30 µs for 800 KB — so only those GEMMs run there: a split one, where the copy
+ * is a few per cent of the work, and one reading a parameter, whose copy is saved.)
  */
-function threaded(WA: typeof WebAssembly, plain: Uint8Array<ArrayBuffer>, code: Uint8Array<ArrayBuffer>, threads: number): WasmBackend {
+function threaded(WA: typeof WebAssembly, plain: Uint8Array<ArrayBuffer>, code: Uint8Array<ArrayBuffer>, threads: number,
+  why: string): WasmBackend {
   const one = new WA.Instance(new WA.Module(plain), { env: { log: Math.log } }).exports as unknown as Exports;
   const mod = new WA.Module(code);
   const memory = new WA.Memory({ initial: 16, maximum: 32768, shared: true });
@@ -248,7 +343,9 @@ function threaded(WA: typeof WebAssembly, plain: Uint8Array<ArrayBuffer>, code: 
   const top = mainWs + wsBytes;
   if (top > memory.buffer.byteLength) memory.grow(Math.ceil((top - memory.buffer.byteLength) / 65536));
   const pool = new ThreadPool(threads, mod, memory, base, perHelper, wsBytes);
-  return makeBackend(one, Number(one.__heap_base.value), { ex, marshal: new Marshal(ex, top), pool, ws: mainWs }, '');
+  const marshal = new Marshal(ex, top);
+  const heap = new ResidentHeap(memory, marshal, top);
+  return makeBackend(one, Number(one.__heap_base.value), { ex, marshal, pool, ws: mainWs, heap }, why);
 }
 
 function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: string): WasmBackend {
@@ -283,6 +380,8 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
     },
     threadInfo: () => why,
 
+    resident: mt ? (data: Float32Array) => mt.heap.place(data) : undefined,
+
     alloc(n) {
       return new Float32Array(n);
     },
@@ -294,11 +393,13 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
       if (mm === 0 || n === 0) return;
       // split over the threads from about a megaflop (below, waking a helper costs more than it saves)
       const split = mt && mt.pool.active > 1 && mm > 4 && n >= 16 && 2 * mm * n * k >= 1 << 20 ? mt : null;
-      const on = split ? split.ex : ex;
+      // a product on a parameter (in the shared memory) runs there, reading it in place
+      const at = split ?? (mt && (mt.marshal.holds(a) || mt.marshal.holds(b) || mt.marshal.holds(c)) ? mt : null);
+      const on = at ? at.ex : ex;
       run('gemm', (m) => {
         const pa = m.in(a, mm * k);
         const pb = m.in(b, k * n);
-        const pc = m.out(c, mm * n, beta !== 0);
+        const pc = m.out(c, mm * n, beta !== 0, !overlaps(c, a) && !overlaps(c, b));
         m.scratch();
         if (split) {
           on.gemm_beta(pc, mm * n, beta);
@@ -306,7 +407,7 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
         } else {
           on.gemm(transA ? 1 : 0, transB ? 1 : 0, mm, n, k, alpha, pa, pb, beta, pc);
         }
-      }, split ? split.marshal : M);
+      }, at ? at.marshal : M);
     },
 
     unary(op, x, out, param) {

@@ -127,9 +127,14 @@ class Marshal {
   private reserve(n: number): number {
     const p = (this.top + 15) & ~15;
     this.top = p + 4 * n;
-    const mem = this.ex.memory;
-    if (this.top > mem.buffer.byteLength) mem.grow(Math.ceil((this.top - mem.buffer.byteLength) / 65536));
-    this.refresh();
+    // the memory is only looked at when the views fall short (reading memory.buffer costs, above
+    // all for a shared memory): grown since (a shared memory's old buffer stays valid below its
+    // old length) or detached by a growth (an ordinary memory's, length 0)
+    if (this.top > this.f32.byteLength) {
+      const mem = this.ex.memory;
+      if (this.top > mem.buffer.byteLength) mem.grow(Math.ceil((this.top - mem.buffer.byteLength) / 65536));
+      this.refresh();
+    }
     return p;
   }
 
@@ -177,7 +182,7 @@ class Marshal {
   }
 
   end(): void {
-    this.refresh();
+    if (this.f32.byteLength === 0) this.refresh(); // a kernel's scratch grew (and detached) it
     for (const { src, dst, n } of this.outs) {
       const view = dst instanceof Int32Array ? this.i32 : this.f32;
       dst.set(view.subarray(src >> 2, (src >> 2) + n));

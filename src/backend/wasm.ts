@@ -197,11 +197,15 @@ class Marshal {
  * blocks need room (operands only live during a call, and no block is placed during one). A block
  * is freed when its array is garbage-collected; free neighbours merge, and a free block at the
  * top gives its room back to the operands. A shared memory's old buffers stay valid when it grows,
- * so the arrays handed out never go stale.
+ * so the arrays handed out never go stale. Finalizers only run between tasks, so networks built
+ * and dropped inside one long synchronous run stay placed until it ends: past {@link RESIDENT_CAP}
+ * bytes held, parameters keep their ordinary arrays (copied per call, as any operand).
  */
 class ResidentHeap {
   private readonly free: { at: number; bytes: number }[] = [];
   private readonly registry = new FinalizationRegistry<[number, number]>(([at, bytes]) => this.release(at, bytes));
+  /** Bytes in blocks not yet freed. */
+  private held = 0;
 
   constructor(private readonly memory: WebAssembly.Memory, private readonly marshal: Marshal, private end: number) {
     marshal.base = end;
@@ -210,6 +214,8 @@ class ResidentHeap {
   place(data: Float32Array): Float32Array {
     if (this.marshal.holds(data) || data.length === 0) return data;
     const bytes = (4 * data.length + 15) & ~15;
+    if (this.held + bytes > RESIDENT_CAP) return data;
+    this.held += bytes;
     let at: number;
     const i = this.free.findIndex((f) => f.bytes >= bytes);
     if (i >= 0) {
@@ -234,6 +240,7 @@ class ResidentHeap {
   }
 
   private release(at: number, bytes: number): void {
+    this.held -= bytes;
     const f = this.free;
     let i = 0;
     while (i < f.length && f[i].at < at) i++;
@@ -249,9 +256,17 @@ class ResidentHeap {
   }
 }
 
+/** Most bytes of parameters kept in the shared memory at once (see {@link ResidentHeap}). */
+const RESIDENT_CAP = 256 * 1024 * 1024;
+
 /** Whether two views share bytes. */
 function overlaps(x: View, y: View): boolean {
   return x.buffer === y.buffer && x.byteOffset < y.byteOffset + y.byteLength && y.byteOffset < x.byteOffset + x.byteLength;
+}
+
+/** Whether two views share bytes at different offsets (an elementwise kernel may write in place over an input at the same offset). */
+function partlyOverlaps(x: View, y: View): boolean {
+  return overlaps(x, y) && x.byteOffset !== y.byteOffset;
 }
 
 function need(kernel: string, name: string, a: ArrayLike<number> | null, n: number): void {
@@ -459,11 +474,13 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
       need('axpy', 'a', a, n);
       need('axpy', 'b', b, n);
       need('axpy', 'out', out, n);
+      // an optimiser's step on a parameter (in the shared memory) updates it there, in place
+      const at = mt && (mt.marshal.holds(out) || mt.marshal.holds(a)) ? mt : null;
       run('axpy', (m) => {
         const pb = m.in(b, n);
         const pa = m.in(a, n);
-        ex.axpy(n, alpha, pb, pa, m.out(out, n, false));
-      });
+        (at ? at.ex : ex).axpy(n, alpha, pb, pa, m.out(out, n, false, !partlyOverlaps(out, a) && !partlyOverlaps(out, b)));
+      }, at ? at.marshal : M);
     },
 
     scale(x, s, out) {

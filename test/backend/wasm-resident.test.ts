@@ -9,6 +9,7 @@ import {
   Dense, Model, Rng, SGD, Sequential, getBackend, jsBackend, loadModelFromBytes, modelToBytes, setBackend, tensor,
 } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
+import { withPlainStorage } from '../../src/backend/index.js';
 import { loadWasm } from '../../src/backend/wasm.js';
 
 const loaded = loadWasm();
@@ -172,6 +173,12 @@ if ('backend' in loaded) {
       const p3 = check('after three optimiser steps');
       check1('after three optimiser steps, one example');
       assert.notDeepEqual(p3, p2);
+
+      // a network built only to be compared (a spec checked at every checkpoint) keeps ordinary arrays
+      const probe = withPlainStorage(() => new Sequential([new Dense({ units: 2 })], { inputShape: [3], seed: 1 }));
+      const pw = probe.parameters()[0].data;
+      assert.notEqual(getBackend().resident!(pw), pw);
+      assert.ok(!(pw.buffer instanceof SharedArrayBuffer));
 
       const { model: again } = await loadModelFromBytes(await modelToBytes(model));
       close(again.predict(x).data, p3, 0, 'the loaded model predicts the same');

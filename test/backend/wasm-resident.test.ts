@@ -11,6 +11,7 @@ import {
 import type { Tensor } from '../../src/index.js';
 import { withPlainStorage } from '../../src/backend/index.js';
 import { loadWasm } from '../../src/backend/wasm.js';
+import { wasmBase64 } from '../../src/backend/wasm-binary.js';
 
 const loaded = loadWasm();
 const rng = new Rng(5);
@@ -41,9 +42,18 @@ if ('backend' in loaded) {
     assert.deepEqual([...w], [1, 2, 3, 4, 5, 6]);
     assert.equal(wb.resident!(w), w, 'already resident: the same array');
     assert.equal(wb.resident!(new Float32Array(0)).length, 0);
-    // the single-thread fallback has it too
+    // one thread where memory can be shared has it too
     const one = loadWasm(undefined, { threads: 1 });
     assert.ok('backend' in one && typeof one.backend.resident === 'function');
+    // the plain build alone (a page without cross-origin isolation has no shared memory) has none:
+    // parameters stay ordinary arrays, copied in per call
+    const plain = loadWasm(Uint8Array.from(atob(wasmBase64!), (ch) => ch.charCodeAt(0)));
+    assert.ok('backend' in plain);
+    assert.equal(plain.backend.resident, undefined);
+    assert.equal(plain.backend.maxThreads(), 1);
+    const c = new Float32Array(2);
+    plain.backend.gemm(false, true, 1, 2, 3, 1, Float32Array.of(1, 2, 3), w, 0, c);
+    assert.deepEqual([...c], [14, 32]);
   });
 
   test('wasm resident: a GEMM reads a parameter in place and sees every write to it', () => {

@@ -3,9 +3,8 @@
  * cross-origin isolated page. Each helper instantiates the threads build of the module on the
  * same shared memory, with its own stack and GEMM workspace, and sleeps in `Atomics.wait`.
  *
- * A big GEMM is cut into column chunks of C; the calling thread packs A once (each chunk needs all
- * of it: packed per chunk, it cost every thread the whole of A again), then it and the helpers
- * claim chunks from a shared counter (compare-and-swap on `job · 2¹⁶ + chunk`), so a helper that is slow to wake (the
+ * A big GEMM is cut into column chunks; the calling thread and the helpers claim chunks from a
+ * shared counter (compare-and-swap on `job · 2¹⁶ + chunk`), so a helper that is slow to wake (the
  * machine is busy, or it is still starting) simply claims nothing and the caller does the work:
  * an op never waits for a thread that has not started on it. Every element of C is computed by
  * the same sequence of operations whichever thread takes its chunk, so results are bit-identical
@@ -14,7 +13,7 @@
 import { nodeBuiltin } from '../node-edge.js';
 
 // control block (Int32 slots; alpha as float32 bits)
-const SEQ = 0, NEXT = 1, DONE = 2, TOTAL = 3, TB = 5, M = 6, N = 7, K = 8, ALPHA = 9, PA = 10, B = 11, C = 12, CW = 13;
+const SEQ = 0, NEXT = 1, DONE = 2, TOTAL = 3, TA = 4, TB = 5, M = 6, N = 7, K = 8, ALPHA = 9, A = 10, B = 11, C = 12, CW = 13;
 const SLOTS = 16;
 
 /** The source each helper runs (Node `eval` worker or a Blob-URL Web Worker). */
@@ -34,7 +33,7 @@ const run = (d) => {
       if ((v >>> 16) !== seq || (v & 0xffff) >= Atomics.load(ctl, ${TOTAL})) break;
       if (Atomics.compareExchange(ctl, ${NEXT}, v, v + 1) !== v) continue;
       const j0 = (v & 0xffff) * ctl[${CW}], n = ctl[${N}];
-      ex.gemm_cols(ctl[${TB}], ctl[${M}], n, ctl[${K}], f[${ALPHA}], ctl[${PA}], ctl[${B}], ctl[${C}], j0,
+      ex.gemm_cols(ctl[${TA}], ctl[${TB}], ctl[${M}], n, ctl[${K}], f[${ALPHA}], ctl[${A}], ctl[${B}], ctl[${C}], j0,
         Math.min(n, j0 + ctl[${CW}]), d.ws);
       Atomics.add(ctl, ${DONE}, 1);
       Atomics.notify(ctl, ${DONE});
@@ -50,7 +49,7 @@ if (typeof self !== 'undefined' && typeof self.postMessage === 'function' && typ
 `;
 
 interface Exports {
-  gemm_cols(tb: number, m: number, n: number, k: number, alpha: number, pa: number, b: number, c: number,
+  gemm_cols(ta: number, tb: number, m: number, n: number, k: number, alpha: number, a: number, b: number, c: number,
     j0: number, j1: number, ws: number): void;
 }
 
@@ -92,7 +91,7 @@ export function threadSupport(): { threads: number; why: string } {
  * @example
  * ```ts
  * const pool = new ThreadPool(2, module, sharedMemory, helperBase, stackBytes + wsBytes, wsBytes);
- * pool.gemm(exports, 1, 64, 256, 784, 1, packedA, b, c, callerWorkspace);
+ * pool.gemm(exports, 0, 1, 64, 256, 784, 1, a, b, c, callerWorkspace);
  * ```
  */
 export class ThreadPool {
@@ -132,19 +131,17 @@ export class ThreadPool {
   }
 
   /**
-   * C (columns split in chunks) += alpha·op(A)·op(B) on the active threads, from A packed whole
-   * (`pa`, gemm_pack_a); `ws` is the caller's workspace. Returns when every chunk is done.
-   * Four chunks per thread: a thread the machine holds back (it is shared, or the helper is slow
-   * to wake) keeps at most a quarter of its share waiting at the end.
+   * C (columns split in chunks) += alpha·op(A)·op(B) on the active threads; `ws` is the caller's
+   * workspace. Returns when every chunk is done.
    */
-  gemm(ex: Exports, tb: number, m: number, n: number, k: number, alpha: number, pa: number, b: number,
+  gemm(ex: Exports, ta: number, tb: number, m: number, n: number, k: number, alpha: number, a: number, b: number,
     c: number, ws: number): void {
     const c8 = Math.ceil(n / 8);
-    const cw = 8 * Math.max(1, Math.ceil(c8 / (4 * this.active)));
+    const cw = 8 * Math.max(1, Math.ceil(c8 / (3 * this.active)));
     const total = Math.ceil(n / cw);
     const ctl = this.ctl;
-    ctl[TB] = tb; ctl[M] = m; ctl[N] = n; ctl[K] = k; this.f32[ALPHA] = alpha;
-    ctl[PA] = pa; ctl[B] = b; ctl[C] = c; ctl[CW] = cw; ctl[TOTAL] = total;
+    ctl[TA] = ta; ctl[TB] = tb; ctl[M] = m; ctl[N] = n; ctl[K] = k; this.f32[ALPHA] = alpha;
+    ctl[A] = a; ctl[B] = b; ctl[C] = c; ctl[CW] = cw; ctl[TOTAL] = total;
     Atomics.store(ctl, DONE, 0);
     this.seq = (this.seq % 0x7fff) + 1;
     const seq = this.seq;
@@ -156,7 +153,7 @@ export class ThreadPool {
       if ((v & 0xffff) >= total) break;
       if (Atomics.compareExchange(ctl, NEXT, v, v + 1) !== v) continue;
       const j0 = (v & 0xffff) * cw;
-      ex.gemm_cols(tb, m, n, k, alpha, pa, b, c, j0, Math.min(n, j0 + cw), ws);
+      ex.gemm_cols(ta, tb, m, n, k, alpha, a, b, c, j0, Math.min(n, j0 + cw), ws);
       Atomics.add(ctl, DONE, 1);
     }
     for (;;) {

@@ -42,10 +42,8 @@ interface Exports {
   __heap_base: WebAssembly.Global;
   gemm_ws_bytes(): number;
   gemm_beta(c: number, mn: number, beta: number): void;
-  gemm_cols(tb: number, m: number, n: number, k: number, alpha: number, pa: number, b: number, c: number,
+  gemm_cols(ta: number, tb: number, m: number, n: number, k: number, alpha: number, a: number, b: number, c: number,
     j0: number, j1: number, ws: number): void;
-  gemm_pack_a_bytes(m: number, k: number): number;
-  gemm_pack_a(ta: number, m: number, k: number, a: number, pa: number): void;
   scratch_set(p: number): void;
   gemm(ta: number, tb: number, m: number, n: number, k: number, alpha: number, a: number, b: number, beta: number,
     c: number): void;
@@ -170,11 +168,6 @@ class Marshal {
     const p = load ? this.copyIn(a, n) : this.reserve(n);
     this.outs.push({ src: p, dst: a, n });
     return p;
-  }
-
-  /** Room for `bytes` bytes (16-aligned) for the duration of the call. */
-  space(bytes: number): number {
-    return this.reserve(Math.ceil(bytes / 4));
   }
 
   ints(values: readonly number[]): number {
@@ -429,11 +422,8 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
         const pc = m.out(c, mm * n, beta !== 0, !overlaps(c, a) && !overlaps(c, b));
         m.scratch();
         if (split) {
-          const packed = m.space(on.gemm_pack_a_bytes(mm, k));
-          m.scratch();
           on.gemm_beta(pc, mm * n, beta);
-          on.gemm_pack_a(transA ? 1 : 0, mm, k, pa, packed);
-          split.pool.gemm(on, transB ? 1 : 0, mm, n, k, alpha, packed, pb, pc, split.ws);
+          split.pool.gemm(on, transA ? 1 : 0, transB ? 1 : 0, mm, n, k, alpha, pa, pb, pc, split.ws);
         } else {
           on.gemm(transA ? 1 : 0, transB ? 1 : 0, mm, n, k, alpha, pa, pb, beta, pc);
         }

@@ -247,29 +247,12 @@ static void gemm_few_rows(mat a, mat b, int m, int n, int k, float alpha, float*
   }
 }
 
-// Rows of A rounded up to whole MR-row panels.
-static int panel_rows(int m) { return (m + MR - 1) / MR * MR; }
-
-// All of op(A) packed as gemm_packed packs it block by block: k-block pc (KC deep) at
-// pre + pc·panel_rows(m), row panel i0 of it at + i0·kc. Threads splitting the columns of one
-// product share it instead of each packing all of A again for its columns.
-static void pack_a_all(mat A, int m, int k, float* pre) {
-  int mp = panel_rows(m);
-  for (int pc = 0; pc < k; pc += KC) {
-    int kc = k - pc < KC ? k - pc : KC;
-    for (int ir = 0; ir < m; ir += MR) pack_a(A, ir, m - ir < MR ? m - ir : MR, pc, kc, pre + (size_t)pc * mp + (size_t)ir * kc);
-  }
-}
-
 // The packed product for columns [j0, j1) of C (ldc = the full width n): packing buffers pa, pb
-// (GEMM_WS_FLOATS floats from ws); A already packed by pack_a_all when `pre` is not null. Every
-// element of C is the same sequence of operations whatever the column range and whoever packed
-// A, so splitting the columns over threads gives bit-identical results.
-static void gemm_packed(mat A, const float* pre, mat B, int m, int j0, int j1, int k, float alpha, float* c, int ldc,
-                        float* ws) {
+// (GEMM_WS_FLOATS floats from ws). Every element of C is the same sequence of operations whatever
+// the column range, so splitting the columns over threads gives bit-identical results.
+static void gemm_packed(mat A, mat B, int m, int j0, int j1, int k, float alpha, float* c, int ldc, float* ws) {
   float* pb = ws;
   float* pa = ws + (size_t)KC * (NC + NR);
-  int mp = panel_rows(m);
   for (int jc = j0; jc < j1; jc += NC) {
     int nc = j1 - jc < NC ? j1 - jc : NC;
     for (int pc = 0; pc < k; pc += KC) {
@@ -277,17 +260,12 @@ static void gemm_packed(mat A, const float* pre, mat B, int m, int j0, int j1, i
       for (int jr = 0; jr < nc; jr += NR) pack_b(B, pc, kc, jc + jr, nc - jr < NR ? nc - jr : NR, pb + (size_t)jr * kc);
       for (int ic = 0; ic < m; ic += MC) {
         int mc = m - ic < MC ? m - ic : MC;
-        const float* ap = pa;
-        if (pre) {
-          ap = pre + (size_t)pc * mp + (size_t)ic * kc;
-        } else {
-          for (int ir = 0; ir < mc; ir += MR) pack_a(A, ic + ir, mc - ir < MR ? mc - ir : MR, pc, kc, pa + (size_t)ir * kc);
-        }
+        for (int ir = 0; ir < mc; ir += MR) pack_a(A, ic + ir, mc - ir < MR ? mc - ir : MR, pc, kc, pa + (size_t)ir * kc);
         for (int jr = 0; jr < nc; jr += NR) {
           int nr = nc - jr < NR ? nc - jr : NR;
           for (int ir = 0; ir < mc; ir += MR) {
             int mr = mc - ir < MR ? mc - ir : MR;
-            ukernel(kc, ap + (size_t)ir * kc, pb + (size_t)jr * kc, c + (size_t)(ic + ir) * ldc + jc + jr, ldc, alpha, mr, nr);
+            ukernel(kc, pa + (size_t)ir * kc, pb + (size_t)jr * kc, c + (size_t)(ic + ir) * ldc + jc + jr, ldc, alpha, mr, nr);
           }
         }
       }
@@ -307,7 +285,7 @@ void gemm_core(int ta, int tb, int m, int n, int k, float alpha, const float* a,
   if (m <= 4) {
     gemm_few_rows(A, B, m, n, k, alpha, c);
   } else {
-    gemm_packed(A, 0, B, m, 0, n, k, alpha, c, n, (float*)scratch_alloc(sizeof(float) * GEMM_WS_FLOATS));
+    gemm_packed(A, B, m, 0, n, k, alpha, c, n, (float*)scratch_alloc(sizeof(float) * GEMM_WS_FLOATS));
   }
   scratch_release(mark);
 }
@@ -315,23 +293,13 @@ void gemm_core(int ta, int tb, int m, int n, int k, float alpha, const float* a,
 // Bytes of workspace a thread needs for gemm_cols.
 EXPORT("gemm_ws_bytes") size_t gemm_ws_bytes(void) { return sizeof(float) * GEMM_WS_FLOATS; }
 
-// Bytes of op(A) packed whole (m×k) by gemm_pack_a.
-EXPORT("gemm_pack_a_bytes") size_t gemm_pack_a_bytes(int m, int k) { return sizeof(float) * (size_t)panel_rows(m) * k; }
-
-// Packs all of op(A) into pa (gemm_pack_a_bytes) once, for the threads that split a product's columns.
-EXPORT("gemm_pack_a") void gemm_pack_a(int ta, int m, int k, const float* a, float* pa) {
-  if (m > 0 && k > 0) pack_a_all(mat_a(a, ta, m, k), m, k, pa);
-}
-
-// Columns [j0, j1) of C += alpha·op(A)·op(B) (m > 4) from A packed by gemm_pack_a, with the
-// caller's workspace: what each thread runs on its share of a big product (the host splits the
-// columns, has packed A and applied beta).
+// Columns [j0, j1) of C += alpha·op(A)·op(B) (m > 4), with the caller's workspace: what each
+// thread runs on its share of a big product (the host splits the columns and has applied beta).
 EXPORT("gemm_cols")
-void gemm_cols(int tb, int m, int n, int k, float alpha, const float* pa, const float* b, float* c, int j0, int j1,
+void gemm_cols(int ta, int tb, int m, int n, int k, float alpha, const float* a, const float* b, float* c, int j0, int j1,
                float* ws) {
   if (m <= 0 || j1 <= j0 || k <= 0) return;
-  mat none = {0, 0, 0};
-  gemm_packed(none, pa, mat_b(b, tb, n, k), m, j0, j1, k, alpha, c, n, ws);
+  gemm_packed(mat_a(a, ta, m, k), mat_b(b, tb, n, k), m, j0, j1, k, alpha, c, n, ws);
 }
 
 // beta·C (beta = 0 clears C, NaN included), before a product is accumulated into it.

@@ -374,4 +374,20 @@ export interface Backend {
    */
   copyRuns(src: Float32Array, srcOffset: number, srcStrides: readonly number[], dst: Float32Array, dstOffset: number,
     dstStrides: readonly number[], counts: readonly number[], len: number): void;
+
+
+  /**
+   * Optional: storage for a long-lived tensor (a layer's parameter) that this backend's kernels
+   * read and write in place, holding a copy of `data` (or `data` itself when it already is such
+   * storage). The WebAssembly backend keeps parameters in its memory this way, so that an
+   * inference does not copy the weights in on every call; the array is still an ordinary
+   * `Float32Array` for every other reader and writer (writes are seen by the next kernel: there is
+   * no second copy to go stale). Backends without it use the array as it is.
+   *
+   * @example
+   * ```ts
+   * if (be.resident) weight.data = be.resident(weight.data);
+   * ```
+   */
+  resident?(data: Float32Array): Float32Array;
 }

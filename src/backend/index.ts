@@ -129,6 +129,29 @@ export function availableBackends(): BackendName[] {
 }
 
 /**
+ * Runs `fn` with parameters built in ordinary arrays, not in the backend's own memory
+ * (`Backend.resident`): for a network built only to be looked at and dropped (a spec checked
+ * against a model at every checkpoint), whose storage a long synchronous run could not give back.
+ *
+ * @example
+ * ```ts
+ * const probe = withPlainStorage(() => buildNetwork(spec));
+ * ```
+ */
+export function withPlainStorage<T>(fn: () => T): T {
+  const be = getBackend();
+  if (!be.resident) return fn();
+  const plain: Backend = Object.create(be);
+  plain.resident = undefined;
+  current = plain;
+  try {
+    return fn();
+  } finally {
+    current = be;
+  }
+}
+
+/**
  * Runs `fn` with a cap on the float32 elements allocated through the active backend: the
  * allocation that would pass `elements` in total throws `tooMuch(requested, total)` instead of
  * allocating. Used to build a network described by an untrusted file without letting the file

@@ -112,8 +112,10 @@ type View = Float32Array | Int32Array | Float64Array;
 
 /**
  * Operands live in the module's memory only for the duration of a call: inputs are copied in
- * above the static data, outputs copied back out. Tensors stay ordinary `Float32Array`s that the
- * garbage collector owns (no `dispose()`), and a memory growth never invalidates them.
+ * above `base`, outputs copied back out. Tensors stay ordinary `Float32Array`s that the
+ * garbage collector owns (no `dispose()`), and a memory growth never invalidates them. The one
+ * exception is an array that already lives in this (shared) memory — a parameter placed by
+ * {@link ResidentHeap}: kernels read and write it in place.
  */
 class Marshal {
   private top = 0;
@@ -121,11 +123,24 @@ class Marshal {
   private f32: Float32Array;
   private i32: Int32Array;
   private f64: Float64Array;
+  /** This memory's buffers whose views are used in place (a grown shared memory has a new one). */
+  private readonly own = new WeakSet<ArrayBufferLike>();
 
-  constructor(private readonly ex: Exports, private readonly base: number) {
+  /** `base`: the first byte of the per-call operands (moved up by {@link ResidentHeap}). */
+  constructor(private readonly ex: Exports, public base: number) {
     this.f32 = new Float32Array(ex.memory.buffer);
     this.i32 = new Int32Array(ex.memory.buffer);
     this.f64 = new Float64Array(ex.memory.buffer);
+  }
+
+  /** Views of `buffer` (this memory's) are used in place from now on. */
+  adopt(buffer: ArrayBufferLike): void {
+    this.own.add(buffer);
+  }
+
+  /** Whether `a` lives in this memory (is used in place). */
+  holds(a: View): boolean {
+    return this.own.has(a.buffer);
   }
 
   begin(): this {
@@ -137,9 +152,14 @@ class Marshal {
   private reserve(n: number): number {
     const p = (this.top + 15) & ~15;
     this.top = p + 4 * n;
-    const mem = this.ex.memory;
-    if (this.top > mem.buffer.byteLength) mem.grow(Math.ceil((this.top - mem.buffer.byteLength) / 65536));
-    this.refresh();
+    // the memory is only looked at when the views fall short (reading memory.buffer costs, above
+    // all for a shared memory): grown since (a shared memory's old buffer stays valid below its
+    // old length) or detached by a growth (an ordinary memory's, length 0)
+    if (this.top > this.f32.byteLength) {
+      const mem = this.ex.memory;
+      if (this.top > mem.buffer.byteLength) mem.grow(Math.ceil((this.top - mem.buffer.byteLength) / 65536));
+      this.refresh();
+    }
     return p;
   }
 
@@ -152,8 +172,13 @@ class Marshal {
     }
   }
 
-  /** Copies the first n elements of `a` in; returns the byte offset. */
+  /** Copies the first n elements of `a` in (unless it lives here); returns the byte offset. */
   in(a: View, n: number): number {
+    if (this.own.has(a.buffer)) return a.byteOffset;
+    return this.copyIn(a, n);
+  }
+
+  private copyIn(a: View, n: number): number {
     const p = this.reserve(a instanceof Float64Array ? 2 * n : n);
     if (a instanceof Float64Array) this.f64.set(a.length === n ? a : a.subarray(0, n), p >> 3);
     else (a instanceof Int32Array ? this.i32 : this.f32).set(a.length === n ? a : a.subarray(0, n), p >> 2);
@@ -165,9 +190,13 @@ class Marshal {
     return a ? this.in(a, n) : 0;
   }
 
-  /** Space for n elements copied back into `a` by {@link Marshal.end}; copied in first when `load`. */
-  out(a: View, n: number, load: boolean): number {
-    const p = load ? this.in(a, n) : this.reserve(a instanceof Float64Array ? 2 * n : n);
+  /**
+   * Space for n elements copied back into `a` by {@link Marshal.end}; copied in first when `load`.
+   * An `a` that lives here is written in place, unless `inPlace` is false (it overlaps an input).
+   */
+  out(a: View, n: number, load: boolean, inPlace = true): number {
+    if (inPlace && this.own.has(a.buffer)) return a.byteOffset;
+    const p = load ? this.copyIn(a, n) : this.reserve(a instanceof Float64Array ? 2 * n : n);
     this.outs.push({ src: p, dst: a, n });
     return p;
   }
@@ -184,13 +213,91 @@ class Marshal {
   }
 
   end(): void {
-    this.refresh();
+    if (this.f32.byteLength === 0) this.refresh(); // a kernel's scratch grew (and detached) it
     for (const { src, dst, n } of this.outs) {
       if (dst instanceof Float64Array) dst.set(this.f64.subarray(src >> 3, (src >> 3) + n));
       else dst.set((dst instanceof Int32Array ? this.i32 : this.f32).subarray(src >> 2, (src >> 2) + n));
     }
     this.outs.length = 0;
   }
+}
+
+/**
+ * Parameters kept in the shared memory (see `Backend.resident`): blocks between the fixed regions
+ * (helpers' stacks, GEMM workspaces) and the per-call operands, whose start moves up when the
+ * blocks need room (operands only live during a call, and no block is placed during one). A block
+ * is freed when its array is garbage-collected; free neighbours merge, and a free block at the
+ * top gives its room back to the operands. A shared memory's old buffers stay valid when it grows,
+ * so the arrays handed out never go stale. Finalizers only run between tasks, so networks built
+ * and dropped inside one long synchronous run stay placed until it ends: past {@link RESIDENT_CAP}
+ * bytes held, parameters keep their ordinary arrays (copied per call, as any operand).
+ */
+class ResidentHeap {
+  private readonly free: { at: number; bytes: number }[] = [];
+  private readonly registry = new FinalizationRegistry<[number, number]>(([at, bytes]) => this.release(at, bytes));
+  /** Bytes in blocks not yet freed. */
+  private held = 0;
+
+  constructor(private readonly memory: WebAssembly.Memory, private readonly marshal: Marshal, private end: number) {
+    marshal.base = end;
+  }
+
+  place(data: Float32Array): Float32Array {
+    if (this.marshal.holds(data) || data.length === 0) return data;
+    const bytes = (4 * data.length + 15) & ~15;
+    if (this.held + bytes > RESIDENT_CAP) return data;
+    this.held += bytes;
+    let at: number;
+    const i = this.free.findIndex((f) => f.bytes >= bytes);
+    if (i >= 0) {
+      const f = this.free[i];
+      at = f.at;
+      f.at += bytes;
+      f.bytes -= bytes;
+      if (f.bytes === 0) this.free.splice(i, 1);
+    } else {
+      at = this.end;
+      this.end += bytes;
+      this.marshal.base = this.end;
+      const have = this.memory.buffer.byteLength;
+      if (this.end > have) this.memory.grow(Math.ceil((this.end - have) / 65536));
+    }
+    const buf = this.memory.buffer;
+    this.marshal.adopt(buf);
+    const view = new Float32Array(buf, at, data.length);
+    view.set(data);
+    this.registry.register(view, [at, bytes]);
+    return view;
+  }
+
+  private release(at: number, bytes: number): void {
+    this.held -= bytes;
+    const f = this.free;
+    let i = 0;
+    while (i < f.length && f[i].at < at) i++;
+    f.splice(i, 0, { at, bytes });
+    if (i + 1 < f.length && f[i].at + f[i].bytes === f[i + 1].at) f.splice(i, 2, { at, bytes: f[i].bytes + f[i + 1].bytes });
+    if (i > 0 && f[i - 1].at + f[i - 1].bytes === f[i].at) f.splice(i - 1, 2, { at: f[i - 1].at, bytes: f[i - 1].bytes + f[i].bytes });
+    const last = f[f.length - 1];
+    if (last && last.at + last.bytes === this.end) {
+      this.end = last.at;
+      this.marshal.base = this.end;
+      f.pop();
+    }
+  }
+}
+
+/** Most bytes of parameters kept in the shared memory at once (see {@link ResidentHeap}). */
+const RESIDENT_CAP = 256 * 1024 * 1024;
+
+/** Whether two views share bytes. */
+function overlaps(x: View, y: View): boolean {
+  return x.buffer === y.buffer && x.byteOffset < y.byteOffset + y.byteLength && y.byteOffset < x.byteOffset + x.byteLength;
+}
+
+/** Whether two views share bytes at different offsets (an elementwise kernel may write in place over an input at the same offset). */
+function partlyOverlaps(x: View, y: View): boolean {
+  return overlaps(x, y) && x.byteOffset !== y.byteOffset;
 }
 
 function need(kernel: string, name: string, a: ArrayLike<number> | null, n: number): void {
@@ -227,9 +334,11 @@ export function loadWasm(bytes?: Uint8Array<ArrayBuffer>, opts: { threads?: numb
   const support = threadSupport();
   const want = Math.min(opts.threads ?? support.threads, support.threads);
   let threadError = '';
-  if (!bytes && want > 1 && wasmThreadsBase64 && wasmBase64) {
+  const oneWhy = support.why || 'one thread requested';
+  // the threads build also at one thread where memory can be shared: parameters live in it
+  if (!bytes && wasmThreadsBase64 && wasmBase64 && typeof SharedArrayBuffer === 'function') {
     try {
-      return { backend: threaded(WA, decode(wasmBase64), decode(wasmThreadsBase64), want) };
+      return { backend: threaded(WA, decode(wasmBase64), decode(wasmThreadsBase64), Math.max(1, want), want > 1 ? '' : oneWhy) };
     } catch (e) {
       // fall through to one thread
       threadError = e instanceof Error ? e.message.split('\n')[0] : String(e);
@@ -249,29 +358,35 @@ export function loadWasm(bytes?: Uint8Array<ArrayBuffer>, opts: { threads?: numb
     const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
     return { error: `the WebAssembly module failed to load (${msg}); WebAssembly SIMD is needed` };
   }
-  const why = want > 1 ? `the threads build did not load${threadError ? ` (${threadError})` : ''}` : support.why || 'one thread requested';
+  const why = want > 1 ? `the threads build did not load${threadError ? ` (${threadError})` : ''}` : oneWhy;
   return { backend: makeBackend(ex, Number(ex.__heap_base.value), null, why) };
 }
 
 /** Stack of each helper thread. */
 const HELPER_STACK = 256 * 1024;
 
-/** The threads build on its shared memory: the helpers, and the caller's side of split GEMMs. */
+/**
+ * The threads build on its shared memory: the helpers, the caller's side of split GEMMs, and the
+ * parameters kept there.
+ */
 interface Threaded {
   ex: Exports;
   marshal: Marshal;
   pool: ThreadPool;
   /** The caller's GEMM workspace. */
   ws: number;
+  heap: ResidentHeap;
 }
 
 /**
  * The one-thread build for every kernel, plus the threads build on a shared memory with
- * threads − 1 helpers for big GEMMs. (Copies into shared memory cost V8 about 2.5× copies into
- * ordinary memory — measured 12 vs 30 µs for 800 KB — so only split GEMMs, where the copy is a
- * few per cent of the work, pay it.)
+ * threads − 1 helpers (none at one thread) for big GEMMs and for GEMMs on parameters, which live
+ * in the shared memory. (Copies into shared memory cost V8 about 2.5× copies into ordinary memory
+ * — measured 12 vs 30 µs for 800 KB — so only those GEMMs run there: a split one, where the copy
+ * is a few per cent of the work, and one reading a parameter, whose copy is saved.)
  */
-function threaded(WA: typeof WebAssembly, plain: Uint8Array<ArrayBuffer>, code: Uint8Array<ArrayBuffer>, threads: number): WasmBackend {
+function threaded(WA: typeof WebAssembly, plain: Uint8Array<ArrayBuffer>, code: Uint8Array<ArrayBuffer>, threads: number,
+  why: string): WasmBackend {
   const one = new WA.Instance(new WA.Module(plain), { env: HOST }).exports as unknown as Exports;
   const mod = new WA.Module(code);
   const memory = new WA.Memory({ initial: 16, maximum: 32768, shared: true });
@@ -284,7 +399,9 @@ function threaded(WA: typeof WebAssembly, plain: Uint8Array<ArrayBuffer>, code: 
   const top = mainWs + wsBytes;
   if (top > memory.buffer.byteLength) memory.grow(Math.ceil((top - memory.buffer.byteLength) / 65536));
   const pool = new ThreadPool(threads, mod, memory, base, perHelper, wsBytes);
-  return makeBackend(one, Number(one.__heap_base.value), { ex, marshal: new Marshal(ex, top), pool, ws: mainWs }, '');
+  const marshal = new Marshal(ex, top);
+  const heap = new ResidentHeap(memory, marshal, top);
+  return makeBackend(one, Number(one.__heap_base.value), { ex, marshal, pool, ws: mainWs, heap }, why);
 }
 
 function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: string): WasmBackend {
@@ -319,6 +436,8 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
     },
     threadInfo: () => why,
 
+    resident: mt ? (data: Float32Array) => mt.heap.place(data) : undefined,
+
     alloc(n) {
       return new Float32Array(n);
     },
@@ -330,11 +449,13 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
       if (mm === 0 || n === 0) return;
       // split over the threads from about a megaflop (below, waking a helper costs more than it saves)
       const split = mt && mt.pool.active > 1 && mm > 4 && n >= 16 && 2 * mm * n * k >= 1 << 20 ? mt : null;
-      const on = split ? split.ex : ex;
+      // a product on a parameter (in the shared memory) runs there, reading it in place
+      const at = split ?? (mt && (mt.marshal.holds(a) || mt.marshal.holds(b) || mt.marshal.holds(c)) ? mt : null);
+      const on = at ? at.ex : ex;
       run('gemm', (m) => {
         const pa = m.in(a, mm * k);
         const pb = m.in(b, k * n);
-        const pc = m.out(c, mm * n, beta !== 0);
+        const pc = m.out(c, mm * n, beta !== 0, !overlaps(c, a) && !overlaps(c, b));
         m.scratch();
         if (split) {
           on.gemm_beta(pc, mm * n, beta);
@@ -342,7 +463,7 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
         } else {
           on.gemm(transA ? 1 : 0, transB ? 1 : 0, mm, n, k, alpha, pa, pb, beta, pc);
         }
-      }, split ? split.marshal : M);
+      }, at ? at.marshal : M);
     },
 
     unary(op, x, out, param) {
@@ -389,11 +510,13 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
       need('axpy', 'a', a, n);
       need('axpy', 'b', b, n);
       need('axpy', 'out', out, n);
+      // an optimiser's step on a parameter (in the shared memory) updates it there, in place
+      const at = mt && (mt.marshal.holds(out) || mt.marshal.holds(a)) ? mt : null;
       run('axpy', (m) => {
         const pb = m.in(b, n);
         const pa = m.in(a, n);
-        ex.axpy(n, alpha, pb, pa, m.out(out, n, false));
-      });
+        (at ? at.ex : ex).axpy(n, alpha, pb, pa, m.out(out, n, false, !partlyOverlaps(out, a) && !partlyOverlaps(out, b)));
+      }, at ? at.marshal : M);
     },
 
     scale(x, s, out) {

@@ -1,3 +1,4 @@
+import { withPlainStorage } from '../backend/index.js';
 import { ConfigError, fmtShape } from '../errors.js';
 import { checkBool, checkInt, checkKeys, checkNumber, checkObject, checkOneOf, checkPositive, isObject, optional, show } from '../validate.js';
 import type { Layer } from '../nn/module.js';
@@ -424,7 +425,8 @@ export function checkSpecMatchesModel(spec: ModelSpec, model: Model, source = 's
   if (spec.layers.length !== model.net.layers.length) {
     throw new ConfigError(`${source}: "layers" lists ${spec.layers.length} layers, but the model has ${model.net.layers.length} (${model.net.layers.map((l) => l.name).join(', ')})`);
   }
-  const net = buildNetwork(spec);
+  // built to be compared and dropped: its parameters need no place in the backend's memory
+  const net = withPlainStorage(() => buildNetwork(spec));
   net.layers.forEach((l, i) => compareLayer(l, model.net.layers[i], `${source}: ${layerWhere(spec.layers[i], i)}`));
   const own = model.toSpec();
   for (const k of ['loss', 'reduction'] as const) {

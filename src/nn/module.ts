@@ -1,4 +1,5 @@
 import { ShapeError, fmtShape } from '../errors.js';
+import { getBackend } from '../backend/index.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/rng.js';
 import { applyLayer } from './symbolic.js';
@@ -63,8 +64,13 @@ export abstract class Module {
     for (const c of this.children) c.trainable = on;
   }
 
-  /** Registers a parameter under `key` (trainable unless the module is frozen). */
+  /**
+   * Registers a parameter under `key` (trainable unless the module is frozen). Its storage moves
+   * to where the active backend's kernels read it in place (see `Backend.resident`), if it has such.
+   */
   protected addParam(key: string, t: Tensor): Tensor {
+    const be = getBackend();
+    if (be.resident) t.data = be.resident(t.data);
     t.requiresGrad = !this.frozen;
     t.name = `${this.name}.${key}`;
     this.params.set(key, t);

@@ -7,8 +7,9 @@
  * C definition (`native/src/unary.h`), and `test/backend/unary-table.test.ts` walks every row
  * against both, so a row without a kernel fails the suite.
  *
- * Adding a function: a row here, a row in `native/src/unary.h`, a line in the docs (README's
- * activation list) — and its tests.
+ * Adding a function: a row here, a row in `native/src/unary.h` (with its C definition), a line in
+ * the docs (README's activation list) — and its tests. Validation, the spec format, the CLI help,
+ * inspect's ∂a/∂z and the PyTorch/ONNX exporters (through `export`) follow from the row.
  */
 
 /** One elementwise function. */
@@ -23,6 +24,11 @@ export interface UnaryRow {
   readonly activation: boolean;
   /** False when backpropagation must refuse it (the threshold step, whose derivative is 0 almost everywhere). */
   readonly differentiable?: boolean;
+  /**
+   * How the exporters write it when it is one call: a PyTorch expression of `x` and the ONNX
+   * operator (absent: the exporter has its own code for it, or the row is no activation).
+   */
+  readonly export?: { readonly torch: string; readonly onnx?: string };
 }
 
 function sigmoid(z: number): number {
@@ -59,11 +65,14 @@ export const UNARY = {
   /** The identity of a linear neuron; f' = 1. */
   linear: { f: (x) => x, df: () => 1, activation: true },
   /** Logistic sigmoid 1/(1 + e^−z) (eq 14); f' = f(1 − f) (eq 15). Also spelled `sigmoid` by layers. */
-  logistic: { f: (x) => sigmoid(x), df: (_x, y) => y * (1 - y), activation: true },
+  logistic: {
+    f: (x) => sigmoid(x), df: (_x, y) => y * (1 - y), activation: true,
+    export: { torch: 'torch.sigmoid(x)', onnx: 'Sigmoid' },
+  },
   /** Hyperbolic tangent (the LSTM's φ_tanh, eq 117); f' = 1 − f². */
-  tanh: { f: (x) => Math.tanh(x), df: (_x, y) => 1 - y * y, activation: true },
+  tanh: { f: (x) => Math.tanh(x), df: (_x, y) => 1 - y * y, activation: true, export: { torch: 'torch.tanh(x)', onnx: 'Tanh' } },
   /** Rectifier max(0, z) (eq 4, 48); f' = 1 for z > 0, else 0 — 0 at z = 0, the lecture's choice (eq 49). */
-  relu: { f: (x) => (x > 0 ? x : 0), df: (x) => (x > 0 ? 1 : 0), activation: true },
+  relu: { f: (x) => (x > 0 ? x : 0), df: (x) => (x > 0 ? 1 : 0), activation: true, export: { torch: 'torch.relu(x)', onnx: 'Relu' } },
   /** Leaky rectifier: z for z > 0, α·z otherwise (eq 51, α = 0.01 by default); f' = 1 or α (eq 52). */
   leakyRelu: {
     f: (x, p) => (x > 0 ? x : p * x), df: (x, _y, p) => (x > 0 ? 1 : p),
@@ -78,7 +87,7 @@ export const UNARY = {
   gelu: {
     f: (x) => (x < -40 ? -0 : x * normalCdf(x)),
     df: (x) => (x < -40 ? 0 : x > 40 ? 1 : normalCdf(x) + x * Math.exp(-0.5 * x * x) * 0.3989422804014327),
-    activation: true,
+    activation: true, export: { torch: 'F.gelu(x)' },
   },
   /** eˣ; f' = f. */
   exp: { f: (x) => Math.exp(x), df: (_x, y) => y, activation: false },

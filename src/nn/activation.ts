@@ -95,6 +95,20 @@ export function flattenActivation<O extends ActivationOptions>(opts: O, where: s
 }
 
 /**
+ * {@link flattenActivation} for a layer with its own list of activation names (SimpleRNN): a spec
+ * object becomes a name with its options beside it (validated), a name passes through for the
+ * layer to check.
+ *
+ * @example
+ * ```ts
+ * flatSpecActivation({ activation: { type: 'relu' } }, 'rnn'); // { activation: 'relu' }
+ * ```
+ */
+export function flatSpecActivation<O extends { activation?: unknown }>(opts: O, where: string): O {
+  return isObject(opts) && isObject(opts.activation) ? flattenActivation(opts as ActivationOptions, where) as unknown as O : opts;
+}
+
+/**
  * The activation of a layer: a = φ(z) for every name (PReLU with one learned slope per neuron or
  * per filter along `axis`), and ∂a/∂z for inspection. Dense, convolutional and activation layers
  * all apply theirs through one of these, so every layer supports every activation the same way.

@@ -1,4 +1,4 @@
-import { ShapeError, fmtShape } from '../errors.js';
+import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { be, record } from './graph.js';
 import { add, mul, rowOp, sub, unaryOp } from './elementwise.js';
@@ -175,4 +175,20 @@ export const ACTIVATION_NAMES: readonly ActivationName[] = [
  */
 export function checkActivation(name: unknown, where: string): ActivationName {
   return checkOneOf(name, ACTIVATION_NAMES, where);
+}
+
+/**
+ * How the exporters write an elementwise activation as one call: its PyTorch expression of `x`
+ * and ONNX operator, from its row of the kernel table; a `ConfigError` when it has none.
+ *
+ * @example
+ * ```ts
+ * activationExport('sigmoid'); // { torch: 'torch.sigmoid(x)', onnx: 'Sigmoid' }
+ * ```
+ */
+export function activationExport(name: ActivationName): { readonly torch: string; readonly onnx?: string } {
+  const op = name === 'sigmoid' ? 'logistic' : name;
+  const e = op === 'prelu' || op === 'softmax' ? undefined : unaryRow(op).export;
+  if (!e) throw new ConfigError(`export: the ${name} activation has no one-call equivalent`);
+  return e;
 }

@@ -143,6 +143,18 @@ static inline float dn_gelu_grad(float x) {
   return x < -40.0f ? 0.0f : d;
 }
 
+/* softplus ln(1 + e^x) = max(x, 0) + log1p(e^−|x|), log1p(u) as ln(w)·u/(w − 1) with w = 1 + u
+ * rounded (exact where w − 1 = 0: then log1p(u) = u to float precision). */
+static inline float dn_softplus(float x) {
+  float ax = x < 0.0f ? -x : x;
+  float u = dn_exp(-ax);
+  float w = 1.0f + u;
+  float d = w - 1.0f;
+  float l = d == 0.0f ? u : dn_log(w) * (u / d);
+  float y = (x > 0.0f ? x : 0.0f) + l;
+  return x != x ? x : y;
+}
+
 /* X(ENUM, "name", heavy, forward(x, p, pf), derivative(x, y, p, pf)): the rows of
  * src/backend/unary.ts; `heavy` (1 for exp-like costs per element) lets the native backend split
  * shorter loops over its threads. The threshold compares in double (θ need not be a float), as the
@@ -155,6 +167,7 @@ static inline float dn_gelu_grad(float x) {
   X(LEAKY_RELU, "leakyRelu", 0, x > 0.0f ? x : pf * x, x > 0.0f ? 1.0f : pf) \
   X(THRESHOLD, "threshold", 0, (double)x >= p ? 1.0f : 0.0f, 0.0f) \
   X(GELU, "gelu", 1, dn_gelu(x), dn_gelu_grad(x)) \
+  X(SOFTPLUS, "softplus", 1, dn_softplus(x), dn_sigmoid(x)) \
   X(EXP, "exp", 1, dn_exp(x), y) \
   X(LOG, "log", 1, dn_log(x), 1.0f / x) \
   X(NEG, "neg", 0, -x, -1.0f) \

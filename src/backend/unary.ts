@@ -89,6 +89,11 @@ export const UNARY = {
     df: (x) => (x < -40 ? 0 : x > 40 ? 1 : normalCdf(x) + x * Math.exp(-0.5 * x * x) * 0.3989422804014327),
     activation: true, export: { torch: 'F.gelu(x)' },
   },
+  /** Softplus ln(1 + eˣ), a smooth ReLU (PyTorch's `F.softplus`, β = 1); f' = 1/(1 + e^−x), the logistic. */
+  softplus: {
+    f: (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))), df: (x) => sigmoid(x),
+    activation: true, export: { torch: 'F.softplus(x)', onnx: 'Softplus' },
+  },
   /** eˣ; f' = f. */
   exp: { f: (x) => Math.exp(x), df: (_x, y) => y, activation: false },
   /** ln x; f' = 1/x. */

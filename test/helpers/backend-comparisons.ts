@@ -194,7 +194,7 @@ export function registerComparisons(fast: Backend, unaryUlps: Partial<Record<Una
   // applied in float32 natively, in float64 by the reference)
   const UNARY_ULPS: Record<UnaryOp, number> = {
     linear: 0, logistic: 3, tanh: 2, relu: 0, leakyRelu: 1, threshold: 0, exp: 2, log: 1, neg: 0, sqrt: 0,
-    square: 0, abs: 0, gelu: 48, ...unaryUlps,
+    square: 0, abs: 0, gelu: 48, softplus: 4, ...unaryUlps,
   };
 
   function unaryInput(op: UnaryOp, rng: Rng, n: number): Float32Array {

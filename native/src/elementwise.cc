@@ -1,6 +1,6 @@
 // Elementwise kernels, reductions, softmax and the LSTM cell: plain loops that g++ vectorises
 // (compiled with -O3 and the widest -march the build machine supports, see march.cjs), with the
-// transcendental functions from vmath.h. Big ones are split into one range per thread.
+// transcendental functions from unary.h (shared with the WebAssembly kernels). Big ones are split into one range per thread.
 #include <cmath>
 #include <cstring>
 #include <limits>

@@ -34,8 +34,10 @@ static inline uint32_t dn_float_to_bits(float f) {
  * the range (overflow, subnormals) come out right without special cases. */
 static inline float dn_exp(float x) {
   const float shifter = 12582912.0f; /* 1.5·2^23: adding it rounds to an integer in the low bits */
-  float xc = x > 89.0f ? 89.0f : x;
-  xc = xc < -104.0f ? -104.0f : xc;
+  /* (written as "x < c ? x : c" so that both compilers emit their cheap non-NaN min/max; a NaN
+   * is restored at the end) */
+  float xc = x < 89.0f ? x : 89.0f;
+  xc = xc > -104.0f ? xc : -104.0f;
   float t = xc * 1.44269504088896341f + shifter;
   int32_t n = (int32_t)dn_float_to_bits(t) - 0x4B400000; /* the rounded integer */
   float fn = t - shifter;

@@ -105,7 +105,8 @@ interface Addon {
   info(): NativeInfo;
 }
 
-// Binary op codes: the order of the enum in native/src/kernels.h (unary codes come from the addon).
+// Binary op codes: the order of the enum in native/src/kernels.h, checked op by op against the
+// reference in test/helpers/backend-comparisons.ts (unary codes come from the addon's name list).
 const BINARY_CODE: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 };
 
 /** Where the install step puts the addon, relative to this file (dist/src/backend/native.js). */

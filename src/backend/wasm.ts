@@ -81,8 +81,9 @@ interface Exports {
     dPre: number, dcPrev: number): void;
 }
 
-// Binary op codes: the order of binary_row's cases in wasm/src/elementwise.c (unary codes come
-// from the module's own list, see wasmUnaryOps).
+// Binary op codes: the order of binary_row's cases in wasm/src/elementwise.c, checked op by op
+// against the reference in test/helpers/backend-comparisons.ts (unary codes come from the
+// module's own list, see wasmUnaryOps).
 
 /** The names of the module's unary op codes 0, 1, … (native/src/unary.h's table, compiled in). */
 function wasmUnaryOps(ex: Exports): string[] {

@@ -206,6 +206,9 @@ export function loadNative(): NativeLoad {
     }
     return { error: `the native addon failed to load: ${msg}` };
   }
+  if (typeof addon.unaryOps !== 'function') {
+    return { error: `the native addon was built from older sources (it does not list its elementwise kernels); ${REBUILD_HINT}` };
+  }
   const backend = makeBackend(addon);
   // DENDRITE_THREADS=n caps the team for big ops (like OMP_NUM_THREADS, which the addon also obeys)
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;

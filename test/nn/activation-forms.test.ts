@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   Activation, ConfigError, Conv1D, Conv2D, Conv2DTranspose, Dense, Model, Rng, SGD, Sequential, SimpleRNN,
-  Tensor, applyActivation, buildModel, exportOnnx, exportPytorch, initVariance, initialize, parseSpec, readOnnx, tensor,
+  Tensor, TransformerEncoderBlock, applyActivation, buildModel, exportOnnx, exportPytorch, initVariance, initialize, parseSpec, readOnnx, tensor,
 } from '../../src/index.js';
 import type { Layer } from '../../src/index.js';
 
@@ -43,6 +43,15 @@ test('activation: a name with its options beside it and a spec object give the s
     assert.equal(b.config.activation, 'leakyRelu', what);
     assert.equal(b.config.alpha, 0.2, what);
   }
+  // the transformer blocks' feed-forward activation
+  rngReset();
+  const t1 = run(() => new TransformerEncoderBlock({ numHeads: 1, ffDim: 4, activation: 'gelu', name: 't' }), [3, 2]);
+  rngReset();
+  const t2 = run(() => new TransformerEncoderBlock({ numHeads: 1, ffDim: 4, activation: { type: 'gelu' }, name: 't' }), [3, 2]);
+  assert.deepEqual(t2.out, t1.out, 'transformer: outputs');
+  assert.deepEqual(t2.config, t1.config, 'transformer: config');
+  assert.throws(() => new TransformerEncoderBlock({ numHeads: 1, ffDim: 4, activation: { type: 'gelu', alhpa: 1 } as never, name: 'tb' }),
+    (e: unknown) => e instanceof ConfigError && /^tb\.activation\.alhpa: unknown key; did you mean "alpha"\?/.test(e.message));
   // a bare spec object without options, and the threshold's θ
   assert.deepEqual(run(() => new Dense({ units: 2, activation: { type: 'tanh' }, name: 'd' }), [2]).config.activation, 'tanh');
   assert.deepEqual(Array.from(applyActivation({ type: 'threshold', theta: 0.5 }, tensor([0.2, 0.7])).data), [0, 1]);

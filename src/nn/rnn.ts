@@ -11,7 +11,7 @@ import type { Initializer } from './init.js';
 import { Layer, checkInt } from './module.js';
 import type { BuildContext } from './module.js';
 import { registerLayer } from './registry.js';
-import { flatSpecActivation } from './activation.js';
+import { LayerActivation, flatSpecActivation } from './activation.js';
 import { checkKeys, checkObject, checkUnitInterval } from '../validate.js';
 
 /** An initialiser for recurrent weight matrices: any {@link Initializer}, or `'orthogonal'`. */
@@ -310,6 +310,11 @@ export class SimpleRNN extends RecurrentLayer {
 
   override config(): Record<string, unknown> {
     return { ...super.config(), activation: this.opts.activation ?? 'tanh' };
+  }
+
+  /** φ of eq 110, for inspection (∂a/∂z of the traced steps). */
+  override activationOf(): LayerActivation {
+    return new LayerActivation({ activation: this.activation, alpha: this.opts.alpha }, -1, () => undefined);
   }
 }
 

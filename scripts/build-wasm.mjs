@@ -19,8 +19,10 @@ const outMt = join(root, 'wasm', 'build', 'dendrite-threads.wasm');
 const jsOut = join(root, 'dist', 'src', 'backend', 'wasm-binary.js');
 
 const sources = readdirSync(srcDir).filter((f) => f.endsWith('.c')).map((f) => join(srcDir, f));
+// native/src/unary.h: the elementwise functions both backends compile from one definition
+const shared = [join(root, 'native', 'src', 'unary.h')];
 const newest = Math.max(...readdirSync(srcDir).map((f) => statSync(join(srcDir, f)).mtimeMs),
-  statSync(fileURLToPath(import.meta.url)).mtimeMs);
+  ...shared.map((f) => statSync(f).mtimeMs), statSync(fileURLToPath(import.meta.url)).mtimeMs);
 
 let error = null;
 const stale = (f) => !existsSync(f) || statSync(f).mtimeMs < newest;

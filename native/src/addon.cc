@@ -14,6 +14,7 @@
 #include <string>
 
 #include "kernels.h"
+#include "unary.h"
 
 namespace dn {
 
@@ -257,24 +258,36 @@ int op_code(const Args& a, size_t i, int count) {
 
 // unary(op, x, out, param): over x.length elements
 DN_EXPORT(unary, 4) {
-  const int op = op_code(a, 0, U_COUNT);
+  const int op = op_code(a, 0, DN_U_COUNT);
   const int64_t n = a.f32_length(1);
   const float* x = a.f32(1, n, "x");
   float* out = a.f32(2, n, "out");
-  dn::unary(op, n, x, out, static_cast<float>(a.num(3)));
+  dn::unary(op, n, x, out, a.num(3));
   return nullptr;
 }
 
 // unaryGrad(op, x, y, dy, dx, param, accumulate): over x.length elements
 DN_EXPORT(unaryGrad, 7) {
-  const int op = op_code(a, 0, U_COUNT);
+  const int op = op_code(a, 0, DN_U_COUNT);
   const int64_t n = a.f32_length(1);
   const float* x = a.f32(1, n, "x");
   const float* y = a.f32(2, n, "y");
   const float* dy = a.f32(3, n, "dy");
   float* dx = a.f32(4, n, "dx");
-  dn::unary_grad(op, n, x, y, dy, dx, static_cast<float>(a.num(5)), a.boolean(6));
+  dn::unary_grad(op, n, x, y, dy, dx, a.num(5), a.boolean(6));
   return nullptr;
+}
+
+// unaryOps() → the names of the unary op codes 0, 1, … (unary.h's table), for the JavaScript side
+DN_EXPORT(unaryOps, 0) {
+  napi_value arr;
+  check(a.env, napi_create_array_with_length(a.env, DN_U_COUNT, &arr), "napi_create_array_with_length");
+  for (int i = 0; i < DN_U_COUNT; i++) {
+    napi_value s;
+    check(a.env, napi_create_string_utf8(a.env, dn_unary_name(i), NAPI_AUTO_LENGTH, &s), "napi_create_string_utf8");
+    check(a.env, napi_set_element(a.env, arr, static_cast<uint32_t>(i), s), "napi_set_element");
+  }
+  return arr;
 }
 
 // binary(op, a, b, out, geometry): geometry is an Int32Array [nd, shape…, aStrides…, bStrides…]
@@ -738,6 +751,7 @@ napi_value init(napi_env env, napi_value exports) {
       {"layerNormBackward", dn::js_layerNormBackward},
       {"unary", dn::js_unary},
       {"unaryGrad", dn::js_unaryGrad},
+      {"unaryOps", dn::js_unaryOps},
       {"binary", dn::js_binary},
       {"axpy", dn::js_axpy},
       {"scale", dn::js_scale},

@@ -1,13 +1,13 @@
 // Elementwise kernels, reductions, softmax and the LSTM cell: plain loops that g++ vectorises
 // (compiled with -O3 and the widest -march the build machine supports, see march.cjs), with the
-// transcendental functions from vmath.h. Big ones are split into one range per thread.
+// transcendental functions from unary.h (shared with the WebAssembly kernels). Big ones are split into one range per thread.
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <vector>
 
 #include "kernels.h"
-#include "vmath.h"
+#include "unary.h"
 
 namespace dn {
 
@@ -37,9 +37,9 @@ inline void grad_loop(int64_t n, const float* x, const float* y, const float* dy
 constexpr int64_t kParallelItems = int64_t{1} << 17;
 constexpr int64_t kParallelTranscendental = int64_t{1} << 13;
 
-void unary_serial(int op, int64_t n, const float* x, float* out, float p);
+void unary_serial(int op, int64_t n, const float* x, float* out, double p);
 void unary_grad_serial(int op, int64_t n, const float* x, const float* y, const float* dy, float* dx,
-                       float p, bool acc);
+                       double p, bool acc);
 
 void lstm_cell_rows(int64_t b0, int64_t b1, int64_t H, const float* pre, const float* c_prev, float* gates,
                     float* c, float* h);
@@ -47,17 +47,20 @@ void lstm_cell_backward_rows(int64_t b0, int64_t b1, int64_t H, const float* gat
                              const float* c, const float* dh, const float* dc, float* d_pre, float* dc_prev);
 
 bool transcendental(int op) {
-  return op == U_LOGISTIC || op == U_TANH || op == U_EXP || op == U_LOG || op == U_GELU;
+#define DN_HEAVY(E, NAME, H, F, D) H,
+  static const bool heavy[] = {DN_UNARY_TABLE(DN_HEAVY)};
+#undef DN_HEAVY
+  return op >= 0 && op < DN_U_COUNT && heavy[op];
 }
 
 }  // namespace
 
-void unary(int op, int64_t n, const float* x, float* out, float p) {
+void unary(int op, int64_t n, const float* x, float* out, double p) {
   parallel_range(n, transcendental(op) ? kParallelTranscendental : kParallelItems,
                  [&](int64_t b, int64_t e) { unary_serial(op, e - b, x + b, out + b, p); });
 }
 
-void unary_grad(int op, int64_t n, const float* x, const float* y, const float* dy, float* dx, float p,
+void unary_grad(int op, int64_t n, const float* x, const float* y, const float* dy, float* dx, double p,
                 bool acc) {
   parallel_range(n, kParallelItems, [&](int64_t b, int64_t e) {
     unary_grad_serial(op, e - b, x + b, y + b, dy + b, dx + b, p, acc);
@@ -66,50 +69,29 @@ void unary_grad(int op, int64_t n, const float* x, const float* y, const float* 
 
 namespace {
 
-void unary_serial(int op, int64_t n, const float* x, float* out, float p) {
+// One case per row of unary.h's table: the forward as a map, the derivative as a gradient loop.
+void unary_serial(int op, int64_t n, const float* xs, float* out, double p) {
+  const float pf = static_cast<float>(p);
+#define DN_FORWARD_CASE(E, NAME, H, F, D) \
+  case DN_U_##E: return map1(n, xs, out, [=](float x) -> float { (void)pf; return F; });
   switch (op) {
-    case U_LINEAR:
-      if (out != x) std::memmove(out, x, static_cast<size_t>(n) * sizeof(float));
-      return;
-    case U_LOGISTIC: return map1(n, x, out, [](float v) { return v_sigmoid(v); });
-    case U_TANH: return map1(n, x, out, [](float v) { return v_tanh(v); });
-    case U_RELU: return map1(n, x, out, [](float v) { return v > 0.0f ? v : 0.0f; });
-    case U_LEAKY_RELU: return map1(n, x, out, [p](float v) { return v > 0.0f ? v : p * v; });
-    case U_THRESHOLD: return map1(n, x, out, [p](float v) { return v >= p ? 1.0f : 0.0f; });
-    case U_EXP: return map1(n, x, out, [](float v) { return v_exp(v); });
-    case U_LOG:
-      for (int64_t i = 0; i < n; i++) out[i] = std::log(x[i]);
-      return;
-    case U_NEG: return map1(n, x, out, [](float v) { return -v; });
-    case U_SQRT: return map1(n, x, out, [](float v) { return std::sqrt(v); });
-    case U_SQUARE: return map1(n, x, out, [](float v) { return v * v; });
-    case U_ABS: return map1(n, x, out, [](float v) { return std::fabs(v); });
-    case U_GELU: return map1(n, x, out, [](float v) { return v_gelu(v); });
+    DN_UNARY_TABLE(DN_FORWARD_CASE)
     default: return;
   }
+#undef DN_FORWARD_CASE
 }
 
-void unary_grad_serial(int op, int64_t n, const float* x, const float* y, const float* dy, float* dx,
-                       float p, bool acc) {
+void unary_grad_serial(int op, int64_t n, const float* xs, const float* ys, const float* dy, float* dx,
+                       double p, bool acc) {
+  const float pf = static_cast<float>(p);
+#define DN_DERIVATIVE_CASE(E, NAME, H, F, D) \
+  case DN_U_##E:                                                                                        \
+    return grad_loop(n, xs, ys, dy, dx, acc, [=](float x, float y) -> float { (void)x; (void)y; (void)pf; return D; });
   switch (op) {
-    case U_LINEAR: return grad_loop(n, x, y, dy, dx, acc, [](float, float) { return 1.0f; });
-    case U_LOGISTIC: return grad_loop(n, x, y, dy, dx, acc, [](float, float v) { return v * (1.0f - v); });
-    case U_TANH: return grad_loop(n, x, y, dy, dx, acc, [](float, float v) { return 1.0f - v * v; });
-    case U_RELU: return grad_loop(n, x, y, dy, dx, acc, [](float u, float) { return u > 0.0f ? 1.0f : 0.0f; });
-    case U_LEAKY_RELU:
-      return grad_loop(n, x, y, dy, dx, acc, [p](float u, float) { return u > 0.0f ? 1.0f : p; });
-    case U_THRESHOLD: return grad_loop(n, x, y, dy, dx, acc, [](float, float) { return 0.0f; });
-    case U_EXP: return grad_loop(n, x, y, dy, dx, acc, [](float, float v) { return v; });
-    case U_LOG: return grad_loop(n, x, y, dy, dx, acc, [](float u, float) { return 1.0f / u; });
-    case U_NEG: return grad_loop(n, x, y, dy, dx, acc, [](float, float) { return -1.0f; });
-    case U_SQRT: return grad_loop(n, x, y, dy, dx, acc, [](float, float v) { return 0.5f / v; });
-    case U_SQUARE: return grad_loop(n, x, y, dy, dx, acc, [](float u, float) { return 2.0f * u; });
-    case U_ABS:
-      return grad_loop(n, x, y, dy, dx, acc,
-                       [](float u, float) { return u > 0.0f ? 1.0f : (u < 0.0f ? -1.0f : 0.0f); });
-    case U_GELU: return grad_loop(n, x, y, dy, dx, acc, [](float u, float) { return v_gelu_grad(u); });
+    DN_UNARY_TABLE(DN_DERIVATIVE_CASE)
     default: return;
   }
+#undef DN_DERIVATIVE_CASE
 }
 
 struct OpAdd { static float f(float a, float b) { return a + b; } };
@@ -282,7 +264,7 @@ inline double exp_shifted_row(const float* x, int64_t n, float* out, float* max_
   double s = 0.0;
 #pragma omp simd reduction(+ : s)
   for (int64_t j = 0; j < n; j++) {
-    const float e = v_exp(x[j] - m);
+    const float e = dn_exp(x[j] - m);
     out[j] = e;
     s += static_cast<double>(e);
   }
@@ -360,7 +342,7 @@ bool all_finite(const float* x, int64_t n) {
     uint32_t bad = 0;
 #pragma omp simd reduction(| : bad)
     for (int64_t i = start; i < end; i++) {
-      bad |= static_cast<uint32_t>((float_to_bits(x[i]) & 0x7F800000u) == 0x7F800000u);
+      bad |= static_cast<uint32_t>((dn_float_to_bits(x[i]) & 0x7F800000u) == 0x7F800000u);
     }
     if (bad) return false;
   }
@@ -394,17 +376,17 @@ void lstm_cell_rows(int64_t b0, int64_t b1, int64_t H, const float* pre, const f
     float* hb = h + b * H;
 #pragma omp simd
     for (int64_t u = 0; u < H; u++) {
-      const float f = v_sigmoid(p[u]);
-      const float i = v_sigmoid(p[H + u]);
-      const float cc = v_tanh(p[2 * H + u]);
-      const float o = v_sigmoid(p[3 * H + u]);
+      const float f = dn_sigmoid(p[u]);
+      const float i = dn_sigmoid(p[H + u]);
+      const float cc = dn_tanh(p[2 * H + u]);
+      const float o = dn_sigmoid(p[3 * H + u]);
       g[u] = f;
       g[H + u] = i;
       g[2 * H + u] = cc;
       g[3 * H + u] = o;
       const float cv = f * cp[u] + i * cc;
       cb[u] = cv;
-      hb[u] = o * v_tanh(cv);
+      hb[u] = o * dn_tanh(cv);
     }
   }
 }
@@ -426,7 +408,7 @@ void lstm_cell_backward_rows(int64_t b0, int64_t b1, int64_t H, const float* gat
       const float i = g[H + u];
       const float cc = g[2 * H + u];
       const float o = g[3 * H + u];
-      const float tc = v_tanh(cb[u]);
+      const float tc = dn_tanh(cb[u]);
       const float dhv = dhb[u];
       // the fork at c_t: gradient from h_t (through tanh) plus the one from c_{t+1}
       const float dcv = dcb[u] + dhv * o * (1.0f - tc * tc);

@@ -66,15 +66,12 @@ void gemm_batched(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha
                   const int32_t* c_off, int64_t count);
 
 // ---- elementwise and reductions (elementwise.cc) ----
-enum UnaryOp : int {
-  U_LINEAR, U_LOGISTIC, U_TANH, U_RELU, U_LEAKY_RELU, U_THRESHOLD, U_EXP, U_LOG, U_NEG, U_SQRT,
-  U_SQUARE, U_ABS, U_GELU, U_COUNT
-};
 enum BinaryOp : int { B_ADD, B_SUB, B_MUL, B_DIV, B_MAX, B_MIN, B_COUNT };
 
-void unary(int op, int64_t n, const float* x, float* out, float param);
+// op: a code of unary.h's DN_UNARY_TABLE (DN_U_…)
+void unary(int op, int64_t n, const float* x, float* out, double param);
 void unary_grad(int op, int64_t n, const float* x, const float* y, const float* dy, float* dx,
-                float param, bool accumulate);
+                double param, bool accumulate);
 // shape/as/bs: nd entries each (nd ≤ 16).
 void binary(int op, const float* a, const int64_t* as, const float* b, const int64_t* bs, float* out,
             const int64_t* shape, int nd);

@@ -8,21 +8,10 @@
  * native) while the rest of the library only ever sees `Float32Array`s.
  */
 
-/** Elementwise activation functions with a kernel-level forward and derivative. */
-export type UnaryOp =
-  | 'linear'
-  | 'logistic'
-  | 'tanh'
-  | 'relu'
-  | 'leakyRelu'
-  | 'threshold'
-  | 'exp'
-  | 'log'
-  | 'neg'
-  | 'sqrt'
-  | 'square'
-  | 'abs'
-  | 'gelu';
+import type { UnaryOp } from './unary.js';
+
+/** Elementwise functions with a kernel-level forward and derivative: the rows of `backend/unary.ts`. @example `const op: UnaryOp = 'tanh';` */
+export type { UnaryOp };
 
 /** Elementwise binary ops (broadcasting is resolved by the caller into strides). */
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min';

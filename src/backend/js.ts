@@ -1,5 +1,6 @@
-import type { Backend, BinaryOp, ConvGeometry, PoolGeometry, UnaryOp } from './backend.js';
+import type { Backend, BinaryOp, ConvGeometry, PoolGeometry } from './backend.js';
 import { jsTrainingKernels } from './js-training.js';
+import { unaryRow } from './unary.js';
 
 /**
  * The reference backend: plain TypeScript, runs everywhere, and is the oracle that every faster
@@ -147,12 +148,12 @@ export const jsBackend: Backend = {
   },
 
   unary(op, x, out, param) {
-    const f = FORWARD[op];
+    const f = unaryRow(op).f;
     for (let i = 0; i < x.length; i++) out[i] = f(x[i], param);
   },
 
   unaryGrad(op, x, y, dy, dx, param, accumulate) {
-    const d = DERIVATIVE[op];
+    const d = unaryRow(op).df;
     if (accumulate) for (let i = 0; i < x.length; i++) dx[i] += dy[i] * d(x[i], y[i], param);
     else for (let i = 0; i < x.length; i++) dx[i] = dy[i] * d(x[i], y[i], param);
   },
@@ -363,42 +364,6 @@ export const jsBackend: Backend = {
   },
 };
 
-/**
- * The complementary error function erfc(z) for z ≥ 0, as t·e^(−z² + P(t)) with t = 1/(1 + z/2)
- * and the degree-9 polynomial P of Numerical Recipes' `erfcc` (relative error < 1.2e-7 everywhere).
- */
-function erfcPositive(z: number): number {
-  const t = 1 / (1 + 0.5 * z);
-  const p = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 +
-    t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
-  return t * Math.exp(-z * z + p);
-}
-
-/** Φ(x), the standard normal distribution function, with small relative error in both tails. */
-function normalCdf(x: number): number {
-  const h = 0.5 * erfcPositive(Math.abs(x) * Math.SQRT1_2);
-  return x < 0 ? h : 1 - h;
-}
-
-/**
- * GELU (exact form, PyTorch's default): x·Φ(x). 0 below −40 (where x·Φ(x) underflows), so −∞ → −0.
- * @example `geluScalar(1) // 0.8413…`
- */
-export function geluScalar(x: number): number {
-  if (x < -40) return -0;
-  return x * normalCdf(x);
-}
-
-/**
- * d/dx x·Φ(x) = Φ(x) + x·φ(x), with φ the standard normal density; 0 below −40 and 1 above 40.
- * @example `geluDerivativeScalar(0) // 0.5`
- */
-export function geluDerivativeScalar(x: number): number {
-  if (x < -40) return 0;
-  if (x > 40) return 1;
-  return normalCdf(x) + x * Math.exp(-0.5 * x * x) * 0.3989422804014327;
-}
-
 function sigmoid(z: number): number {
   return 1 / (1 + Math.exp(-z));
 }
@@ -491,41 +456,6 @@ function forEachWindow(g: PoolGeometry, fn: (o: number, base: number, y0: number
     }
   }
 }
-
-type Fwd = (x: number, p: number) => number;
-type Der = (x: number, y: number, p: number) => number;
-
-const FORWARD: Record<UnaryOp, Fwd> = {
-  linear: (x) => x,
-  logistic: (x) => sigmoid(x),
-  tanh: (x) => Math.tanh(x),
-  relu: (x) => (x > 0 ? x : 0),
-  leakyRelu: (x, p) => (x > 0 ? x : p * x),
-  threshold: (x, p) => (x >= p ? 1 : 0),
-  exp: (x) => Math.exp(x),
-  log: (x) => Math.log(x),
-  neg: (x) => -x,
-  sqrt: (x) => Math.sqrt(x),
-  square: (x) => x * x,
-  abs: (x) => Math.abs(x),
-  gelu: (x) => geluScalar(x),
-};
-
-const DERIVATIVE: Record<UnaryOp, Der> = {
-  linear: () => 1,
-  logistic: (_x, y) => y * (1 - y),
-  tanh: (_x, y) => 1 - y * y,
-  relu: (x) => (x > 0 ? 1 : 0),
-  leakyRelu: (x, _y, p) => (x > 0 ? 1 : p),
-  threshold: () => 0,
-  exp: (_x, y) => y,
-  log: (x) => 1 / x,
-  neg: () => -1,
-  sqrt: (_x, y) => 0.5 / y,
-  square: (x) => 2 * x,
-  abs: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0),
-  gelu: (x) => geluDerivativeScalar(x),
-};
 
 const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
   add: (a, b) => a + b,

@@ -1,6 +1,7 @@
 import { ShapeError } from '../errors.js';
-import type { Backend, BinaryOp, ConvGeometry, LossKind, PoolGeometry, UnaryOp } from './backend.js';
+import type { Backend, BinaryOp, ConvGeometry, LossKind, PoolGeometry } from './backend.js';
 import { runGeometry } from './runs.js';
+import { unaryCodes } from './unary.js';
 
 /**
  * Result of trying to load the native backend: the backend, or why it is not available.
@@ -69,6 +70,8 @@ interface Addon extends SameAsBackend {
   gemm(ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array,
     b: Float32Array, beta: number, c: Float32Array): void;
   unary(op: number, x: Float32Array, out: Float32Array, param: number): void;
+  /** The names of the unary op codes 0, 1, … (native/src/unary.h's table). */
+  unaryOps(): string[];
   unaryGrad(op: number, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, param: number,
     accumulate: boolean): void;
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, geometry: Int32Array): void;
@@ -111,11 +114,8 @@ interface Addon extends SameAsBackend {
   info(): NativeInfo;
 }
 
-// Op codes: the order of the enums in native/src/kernels.h.
-const UNARY_CODE: Record<UnaryOp, number> = {
-  linear: 0, logistic: 1, tanh: 2, relu: 3, leakyRelu: 4, threshold: 5, exp: 6, log: 7, neg: 8, sqrt: 9,
-  square: 10, abs: 11, gelu: 12,
-};
+// Binary op codes: the order of the enum in native/src/kernels.h, checked op by op against the
+// reference in test/helpers/backend-comparisons.ts (unary codes come from the addon's name list).
 const BINARY_CODE: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 };
 /** Loss kinds: the order of the enum in wasm/src/training.h (shared with native/src/training.cc). */
 const LOSS_CODE: Record<LossKind, number> = { squared: 0, crossEntropy: 1, binaryCrossEntropy: 2, sigmoidCrossEntropy: 3 };
@@ -217,6 +217,9 @@ export function loadNative(): NativeLoad {
     }
     return { error: `the native addon failed to load: ${msg}` };
   }
+  if (typeof addon.unaryOps !== 'function') {
+    return { error: `the native addon was built from older sources (it does not list its elementwise kernels); ${REBUILD_HINT}` };
+  }
   const backend = makeBackend(addon);
   // DENDRITE_THREADS=n caps the team for big ops (like OMP_NUM_THREADS, which the addon also obeys)
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
@@ -243,6 +246,7 @@ function makeBackend(m: Addon): NativeBackend {
   const conv = (g: ConvGeometry): number[] =>
     [g.n, g.c, g.h, g.w, g.k, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow];
   const pool = (g: PoolGeometry): number[] => [g.n, g.c, g.h, g.w, g.ph, g.pw, g.sh, g.sw, g.oh, g.ow];
+  const unaryCode = unaryCodes(m.unaryOps(), 'native');
   return {
     name: 'native',
 
@@ -291,11 +295,11 @@ function makeBackend(m: Addon): NativeBackend {
       m.copyRuns(src, dst, runGeometry(srcOffset, srcStrides, dstOffset, dstStrides, counts, len)),
 
     unary(op, x, out, param) {
-      m.unary(UNARY_CODE[op], x, out, param);
+      m.unary(unaryCode(op), x, out, param);
     },
 
     unaryGrad(op, x, y, dy, dx, param, accumulate) {
-      m.unaryGrad(UNARY_CODE[op], x, y, dy, dx, param, accumulate);
+      m.unaryGrad(unaryCode(op), x, y, dy, dx, param, accumulate);
     },
 
     binary(op, a, aStrides, b, bStrides, out, shape) {

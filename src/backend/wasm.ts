@@ -1,4 +1,5 @@
-import type { Backend, BinaryOp, ConvGeometry, LossKind, PoolGeometry, UnaryOp } from './backend.js';
+import type { Backend, BinaryOp, ConvGeometry, LossKind, PoolGeometry } from './backend.js';
+import { unaryCodes } from './unary.js';
 import { wasmBase64, wasmBuildError, wasmThreadsBase64 } from './wasm-binary.js';
 import { ThreadPool, threadSupport } from './wasm-threads.js';
 import { checkRuns, runGeometry } from './runs.js';
@@ -50,6 +51,8 @@ interface Exports {
     c: number): void;
   unary(op: number, x: number, out: number, n: number, param: number): void;
   unary_grad(op: number, x: number, y: number, dy: number, dx: number, n: number, param: number, acc: number): void;
+  unary_op_count(): number;
+  unary_op_name(i: number): number;
   binary(op: number, a: number, b: number, out: number, geo: number): void;
   axpy(n: number, alpha: number, b: number, a: number, out: number): void;
   scale(x: number, n: number, s: number, out: number): void;
@@ -101,11 +104,22 @@ const HOST = { log: Math.log, exp: Math.exp, log1p: Math.log1p };
 /** Loss kinds: the order of the enum in wasm/src/training.h. */
 const LOSS_CODE: Record<LossKind, number> = { squared: 0, crossEntropy: 1, binaryCrossEntropy: 2, sigmoidCrossEntropy: 3 };
 
-// Op codes: the order of the enums in wasm/src/elementwise.c.
-const UNARY_CODE: Record<UnaryOp, number> = {
-  linear: 0, logistic: 1, tanh: 2, relu: 3, leakyRelu: 4, threshold: 5, exp: 6, log: 7, neg: 8, sqrt: 9,
-  square: 10, abs: 11, gelu: 12,
-};
+// Binary op codes: the order of binary_row's cases in wasm/src/elementwise.c, checked op by op
+// against the reference in test/helpers/backend-comparisons.ts (unary codes come from the
+// module's own list, see wasmUnaryOps).
+
+/** The names of the module's unary op codes 0, 1, … (native/src/unary.h's table, compiled in). */
+function wasmUnaryOps(ex: Exports): string[] {
+  const names: string[] = [];
+  for (let i = 0; i < ex.unary_op_count(); i++) {
+    const bytes = new Uint8Array(ex.memory.buffer);
+    let end = ex.unary_op_name(i);
+    let s = '';
+    while (bytes[end] !== 0) s += String.fromCharCode(bytes[end++]);
+    names.push(s);
+  }
+  return names;
+}
 const BINARY_CODE: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 };
 
 type View = Float32Array | Int32Array | Float64Array;
@@ -406,6 +420,7 @@ function threaded(WA: typeof WebAssembly, plain: Uint8Array<ArrayBuffer>, code: 
 
 function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: string): WasmBackend {
   const M = new Marshal(ex, heapStart);
+  const unaryCode = unaryCodes(wasmUnaryOps(ex), 'wasm');
   const pool = mt?.pool;
   const conv = (g: ConvGeometry): number[] =>
     [g.n, g.c, g.h, g.w, g.k, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow];
@@ -471,7 +486,7 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
       need('unary', 'out', out, n);
       run('unary', (m) => {
         const px = m.in(x, n);
-        ex.unary(UNARY_CODE[op], px, m.out(out, n, false), n, param);
+        ex.unary(unaryCode(op), px, m.out(out, n, false), n, param);
       });
     },
 
@@ -484,7 +499,7 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
         const px = m.in(x, n);
         const py = m.in(y, n);
         const pdy = m.in(dy, n);
-        ex.unary_grad(UNARY_CODE[op], px, py, pdy, m.out(dx, n, accumulate), n, param, accumulate ? 1 : 0);
+        ex.unary_grad(unaryCode(op), px, py, pdy, m.out(dx, n, accumulate), n, param, accumulate ? 1 : 0);
       });
     },
 

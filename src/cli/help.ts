@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { LAYER_FACTORIES, OPTIMIZER_FACTORIES } from '../io/spec.js';
+import { ACTIVATION_NAMES } from '../ops/activations.js';
 import type { Command } from './common.js';
 
 /** What every option of the CLI means (one table: commands list the ones they accept). */
@@ -90,7 +91,8 @@ Layer types: ${Object.keys(LAYER_FACTORIES).join(', ')}
   positionEmbedding: maxLength, initializer; sinusoidalEncoding: maxLength, base
   transformerEncoderBlock / transformerDecoderBlock: numHeads, ffDim, keyDim, activation, normFirst, dropout, epsilon (encoder: causal)
   bidirectional: layer (a simpleRNN, lstm or gru spec), mergeMode (concat | sum)
-Activations: linear, logistic (sigmoid), tanh, relu, leakyRelu, prelu, threshold, softmax, gelu
+Activations: ${ACTIVATION_NAMES.join(', ')}; a name with its options beside it
+  ("activation": "leakyRelu", "alpha": 0.2) or an object {"type": "leakyRelu", "alpha": 0.2}
 Initializers: a name ("heNormal") or {"type": "randomNormal", "stddev": 0.01}; randomUniform,
   randomNormal, glorotNormal, glorotUniform, lecunNormal, lecunUniform, heNormal, heUniform,
   constant, zeros, ones

@@ -1,10 +1,10 @@
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
 import type { NestedArray } from '../tensor/tensor.js';
-import { ACTIVATION_NAMES, softmax } from '../ops/activations.js';
+import { softmax } from '../ops/activations.js';
 import type { ActivationName } from '../ops/activations.js';
-import { geluDerivativeScalar } from '../backend/js.js';
-import type { Layer } from '../nn/module.js';
+import { unaryRow } from '../backend/unary.js';
+import type { AppliedActivation, Layer } from '../nn/module.js';
 import type { Batch, Model } from '../train/model.js';
 
 /** Whether a trace runs the network in training mode (dropout active) or inference mode. */
@@ -104,29 +104,23 @@ export function requireData(x: Tensor | null | undefined, y: Tensor | null | und
 }
 
 /**
- * The activation a layer applies (name, leaky-ReLU slope, PReLU slopes), or null for layers
- * without one (pooling, flatten).
+ * The activation a layer applies (its name and ∂a/∂z), or null for layers without one (pooling,
+ * flatten): the layer's own {@link Layer.activationOf}.
  *
  * @example
  * ```ts
  * layerActivation(model.net.layers[0])?.name; // 'relu'
  * ```
  */
-export function layerActivation(layer: Layer): { name: ActivationName; alpha: number; lambda?: Float32Array } | null {
-  const name = (layer as unknown as { activation?: unknown }).activation;
-  if (typeof name !== 'string' || !(ACTIVATION_NAMES as readonly string[]).includes(name)) return null;
-  const alpha = layer.config().alpha;
-  return {
-    name: name as ActivationName,
-    alpha: typeof alpha === 'number' ? alpha : 0.01,
-    lambda: layer.ownParameters().get('lambda')?.data,
-  };
+export function layerActivation(layer: Layer): AppliedActivation | null {
+  return layer.activationOf();
 }
 
 /**
- * ∂a/∂z of an elementwise activation from z and a = φ(z) (null for softmax and threshold, whose
- * derivative is not elementwise or not defined). ReLU's derivative at 0 is 0; PReLU slopes λ run
- * over the last axis, as the `prelu` op applies them.
+ * ∂a/∂z of an elementwise activation from z and a = φ(z), read from the rows of
+ * `backend/unary.ts` (null for softmax and threshold, whose derivative is not elementwise or not
+ * defined). ReLU's derivative at 0 is 0; `alpha` is the leaky slope; PReLU slopes λ run over the
+ * last axis, as a dense layer applies them.
  *
  * @example
  * ```ts
@@ -136,19 +130,16 @@ export function layerActivation(layer: Layer): { name: ActivationName; alpha: nu
 export function activationDerivative(name: ActivationName, z: ArrayLike<number>, a: ArrayLike<number>, alpha = 0.01, lambda?: ArrayLike<number>): Float32Array | null {
   const n = z.length;
   const out = new Float32Array(n);
-  switch (name) {
-    case 'linear': out.fill(1); break;
-    case 'logistic': case 'sigmoid': for (let i = 0; i < n; i++) out[i] = a[i] * (1 - a[i]); break;
-    case 'tanh': for (let i = 0; i < n; i++) out[i] = 1 - a[i] * a[i]; break;
-    case 'relu': for (let i = 0; i < n; i++) out[i] = z[i] > 0 ? 1 : 0; break;
-    case 'gelu': for (let i = 0; i < n; i++) out[i] = geluDerivativeScalar(z[i]); break;
-    case 'leakyRelu': for (let i = 0; i < n; i++) out[i] = z[i] > 0 ? 1 : alpha; break;
-    case 'prelu':
-      if (!lambda) return null;
-      for (let i = 0; i < n; i++) out[i] = z[i] > 0 ? 1 : lambda[i % lambda.length];
-      break;
-    default: return null;
+  if (name === 'prelu') {
+    if (!lambda) return null;
+    for (let i = 0; i < n; i++) out[i] = z[i] > 0 ? 1 : lambda[i % lambda.length];
+    return out;
   }
+  if (name === 'softmax') return null;
+  const row = unaryRow(name === 'sigmoid' ? 'logistic' : name);
+  if (row.differentiable === false) return null;
+  const p = row.param ? (row.param.key === 'alpha' ? alpha : row.param.default) : 0;
+  for (let i = 0; i < n; i++) out[i] = row.df(z[i], a[i], p);
   return out;
 }
 
@@ -238,15 +229,8 @@ export function captureTrace(model: Model, xs: Batch, ys: Batch, opts: TraceOpti
       let a = rec?.a ?? outputs[i];
       if (!a && z) a = noGrad(() => softmax(z));
       if (!input || !a) throw new ShapeError(`layer ${l.name} did not run during the traced forward pass`);
-      const act = layerActivation(l);
-      let lambda = act?.lambda;
-      if (lambda && z && l.type.startsWith('conv') && z.rank >= 3) {
-        // convolutional PReLU: one slope per filter (channel axis 1), expanded to every value
-        const spatial = z.size / z.shape[0] / z.shape[1];
-        const per = Float32Array.from({ length: z.size }, (_, j) => lambda![Math.floor(j / spatial) % z.shape[1]]);
-        lambda = per;
-      }
-      const dadz = act && z && z.size === a.size && act.name !== 'softmax' ? activationDerivative(act.name, z.data, a.data, act.alpha, lambda) : null;
+      const act = l.activationOf();
+      const dadz = act && z && z.size === a.size ? act.derivative(z, a) : null;
       const grads = new Map<string, Tensor>();
       for (const [k, p] of l.ownParameters()) grads.set(k, p.grad ? p.grad.clone() : new Tensor(new Float32Array(p.size), p.shape));
       const extra: Record<string, Tensor> = {};

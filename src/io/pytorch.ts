@@ -29,6 +29,7 @@ import type { SymbolicTensor } from '../nn/symbolic.js';
 import type { GlobalAveragePooling1D, UpSampling2D } from '../nn/spatial.js';
 import { transposePads } from './onnx/layers.js';
 import type { ActivationName } from '../ops/activations.js';
+import { activationExport } from '../ops/activations.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Model } from '../train/model.js';
 import type { ModelSpec } from './spec.js';
@@ -90,14 +91,11 @@ function act(name: ActivationName, o: ActivationOptions, a: string): { init: str
   const line = (expr: string) => ({ init: [], forward: [`x = ${expr}`] });
   switch (name) {
     case 'linear': return { init: [], forward: [] };
-    case 'logistic': case 'sigmoid': return line('torch.sigmoid(x)');
-    case 'tanh': return line('torch.tanh(x)');
-    case 'relu': return line('torch.relu(x)');
-    case 'gelu': return line('F.gelu(x)');
     case 'leakyRelu': return line(`F.leaky_relu(x, ${o.alpha ?? 0.01})`);
     case 'softmax': return line('torch.softmax(x, -1)');
     case 'threshold': return line(`(x >= ${o.theta ?? 0}).to(x.dtype)`);
     case 'prelu': return { init: [], forward: [`x = self.${a}_act(x)`] };
+    default: return line(activationExport(name).torch); // one call, from the kernel table
   }
 }
 

@@ -17,7 +17,7 @@ import { ReduceLROnPlateau } from '../train/lr-plateau.js';
 import type { ReduceLROnPlateauOptions } from '../train/lr-plateau.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { Model } from '../train/model.js';
-import { getLoss } from '../nn/losses.js';
+import { flattenLoss, getLoss } from '../nn/losses.js';
 import type { Reduction } from '../ops/losses.js';
 import type { FitOptions } from '../train/model.js';
 import { EarlyStopping } from '../train/early-stopping.js';
@@ -135,6 +135,8 @@ export function parseSpec(raw: unknown, source = 'spec', opts: ParseSpecOptions 
   } catch (e) {
     throw new ConfigError(`${source}: ${(e as Error).message.replace(/^spec\./, '')}`);
   }
+  // a loss given as {type, reduction} is kept as its name with the reduction beside it
+  if (isObject(raw.loss)) return parseSpec({ ...raw, ...checkInSpec(() => flattenLoss(raw.loss, raw.reduction), source) }, source, opts);
   let input = raw.input;
   if (raw.inputs !== undefined) input = parseGraphForm(raw, source);
   if (!(input === undefined && opts.inputOptional) && (!Array.isArray(input) || input.length === 0 || input.some((d) => !Number.isInteger(d) || (d as number) < 1))) {
@@ -184,9 +186,9 @@ function parseGraphForm(raw: Record<string, unknown>, source: string): number[] 
 }
 
 /** Runs a check, prefixing its ConfigError with the spec's source. */
-function checkInSpec(check: () => void, source: string): void {
+function checkInSpec<T>(check: () => T, source: string): T {
   try {
-    check();
+    return check();
   } catch (e) {
     if (e instanceof ConfigError) throw new ConfigError(`${source}: ${e.message}`);
     throw e;

@@ -4,15 +4,12 @@ import type { Conv2dTransposeOptions } from '../ops/spatial.js';
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 import { conv1d, conv2d, checkKernel1D, checkPadding, convGeometry, pair, resolvePadding1D, resolvePadding2D } from '../ops/conv.js';
 import type { Pair, Padding1D, Padding2D } from '../ops/conv.js';
-import { mul, neg, sub } from '../ops/elementwise.js';
-import { relu } from '../ops/activations.js';
-import { reshape } from '../ops/shape.js';
 import type { ActivationName } from '../ops/activations.js';
 import { checkInitializer, initialize } from './init.js';
 import type { Initializer } from './init.js';
 import { Layer } from './module.js';
 import type { BuildContext } from './module.js';
-import { applyActivation, checkActivationOptions, makePreluSlope } from './activation.js';
+import { ACTIVATION_KEYS, LayerActivation, flattenActivation } from './activation.js';
 import type { ActivationOptions } from './activation.js';
 import { registerLayer } from './registry.js';
 import { checkInt, checkKeys } from '../validate.js';
@@ -54,7 +51,7 @@ export interface Conv1DOptions extends ConvOptions {
 }
 
 const CONV_KEYS = [
-  'type', 'name', 'filters', 'kernelSize', 'strides', 'padding', 'activation', 'alpha', 'theta', 'preluInit',
+  'type', 'name', 'filters', 'kernelSize', 'strides', 'padding', ...ACTIVATION_KEYS,
   'kernelInitializer', 'biasInitializer', 'useBias', 'dataFormat',
 ];
 
@@ -82,19 +79,26 @@ function kernelAndStrides<T>(opts: { kernelSize: unknown; strides?: unknown; nam
 }
 
 abstract class ConvLayer<O extends ConvOptions> extends Layer {
+  /** The activation, applied through the one implementation every layer shares. */
+  private readonly act: LayerActivation;
   readonly filters: number;
   readonly activation: ActivationName;
   weight!: Tensor;
   bias: Tensor | null = null;
   lambda: Tensor | undefined;
 
+  /** `opts` is kept with the activation flat: a name, its options as siblings. */
   constructor(readonly opts: O, type: string, keys: readonly string[] = CONV_KEYS) {
     super(opts?.name);
     if (!opts || typeof opts !== 'object') throw new ConfigError(`${type} needs an options object, received ${JSON.stringify(opts)}`);
     const where = opts.name ?? type;
     checkKeys(opts, keys, where);
     this.filters = checkInt(opts.filters, `${where}.filters`);
-    this.activation = checkActivationOptions(opts, where);
+    const flat = flattenActivation(opts, where);
+    this.opts = flat;
+    this.activation = flat.activation;
+    // PReLU: one slope per filter, along the channel axis 1 of [batch, filters, …]
+    this.act = new LayerActivation(flat, 1, () => this.lambda);
     if (this.activation === 'softmax') {
       throw new ConfigError(`${where}.activation: softmax is not supported on feature maps; expected another activation (put flatten and a dense softmax layer after the convolutions), received "softmax"`);
     }
@@ -118,7 +122,7 @@ abstract class ConvLayer<O extends ConvOptions> extends Layer {
     if (this.opts.useBias ?? true) {
       this.bias = this.addParam('bias', initialize(this.opts.biasInitializer ?? 'zeros', [this.filters], fanIn, fanOut, ctx.rng));
     }
-    const l = makePreluSlope(this.activation, this.filters, this.opts);
+    const l = this.act.makeSlopes(this.filters);
     if (l) this.lambda = this.addParam('lambda', l);
   }
 
@@ -138,14 +142,11 @@ abstract class ConvLayer<O extends ConvOptions> extends Layer {
 
   forward(x: Tensor): Tensor {
     const z = this.preActivation(x);
-    return this.traced(z, this.activate(z));
+    return this.traced(z, this.act.apply(z));
   }
 
-  /** a = φ(z); PReLU uses one slope per filter: a = relu(z) − λ_f · relu(−z). */
-  protected activate(z: Tensor): Tensor {
-    if (this.activation !== 'prelu') return applyActivation(this.activation, z, this.opts);
-    const lam = reshape(this.lambda!, [this.filters, ...new Array<number>(z.rank - 2).fill(1)]);
-    return sub(relu(z), mul(lam, relu(neg(z))));
+  override activationOf(): LayerActivation {
+    return this.act;
   }
 
   config(): Record<string, unknown> {

@@ -8,7 +8,7 @@ import type { Initializer } from './init.js';
 import { Layer, checkInt } from './module.js';
 import type { BuildContext } from './module.js';
 import { ShapeError, fmtShape } from '../errors.js';
-import { applyActivation, checkActivationOptions, makePreluSlope } from './activation.js';
+import { ACTIVATION_KEYS, LayerActivation, flattenActivation } from './activation.js';
 import type { ActivationOptions } from './activation.js';
 import { registerLayer } from './registry.js';
 import { checkKeys, checkObject } from '../validate.js';
@@ -27,7 +27,7 @@ export interface DenseOptions extends ActivationOptions {
   useBias?: boolean;
 }
 
-const DENSE_KEYS = ['type', 'name', 'units', 'activation', 'alpha', 'theta', 'preluInit', 'kernelInitializer', 'biasInitializer', 'useBias'];
+const DENSE_KEYS = ['type', 'name', 'units', ...ACTIVATION_KEYS, 'kernelInitializer', 'biasInitializer', 'useBias'];
 
 /**
  * A fully connected layer: z = x·Wᵀ + b, a = φ(z).
@@ -45,22 +45,29 @@ const DENSE_KEYS = ['type', 'name', 'units', 'activation', 'alpha', 'theta', 'pr
  * @example
  * ```ts
  * new Dense({ units: 3, activation: 'logistic', kernelInitializer: { type: 'randomUniform' } });
+ * new Dense({ units: 3, activation: { type: 'leakyRelu', alpha: 0.2 }, kernelInitializer: 'heNormal' });
  * ```
  */
 export class Dense extends Layer {
   readonly type = 'dense';
+  /** The activation, applied through the one implementation every layer shares. */
+  private readonly act: LayerActivation;
   readonly units: number;
   readonly activation: ActivationName;
   weight!: Tensor;
   bias: Tensor | null = null;
   lambda: Tensor | undefined;
 
+  /** `opts` is kept with the activation flat: a name, its options as siblings. */
   constructor(readonly opts: DenseOptions) {
     super(opts?.name);
     const where = opts?.name ?? 'dense';
     checkKeys(checkObject(opts, where), DENSE_KEYS, where);
     this.units = checkInt(opts.units, `${where}.units`);
-    this.activation = checkActivationOptions(opts, where);
+    const flat = flattenActivation(opts, where);
+    this.opts = flat;
+    this.activation = flat.activation;
+    this.act = new LayerActivation(flat, -1, () => this.lambda);
     checkInitializer(opts.kernelInitializer ?? 'glorotUniform', `${where}.kernelInitializer`);
     checkInitializer(opts.biasInitializer ?? 'zeros', `${where}.biasInitializer`);
   }
@@ -74,7 +81,7 @@ export class Dense extends Layer {
     if (this.opts.useBias ?? true) {
       this.bias = this.addParam('bias', initialize(this.opts.biasInitializer ?? 'zeros', [this.units], inputs, this.units, ctx.rng));
     }
-    const l = makePreluSlope(this.activation, this.units, this.opts);
+    const l = this.act.makeSlopes(this.units);
     if (l) this.lambda = this.addParam('lambda', l);
     return inputShape.length === 2 ? [inputShape[0], this.units] : [this.units];
   }
@@ -99,7 +106,7 @@ export class Dense extends Layer {
 
   forward(x: Tensor): Tensor {
     const z = this.preActivation(x);
-    return this.traced(z, attachMask(applyActivation(this.activation, z, this.opts, this.lambda), maskOf(z)));
+    return this.traced(z, attachMask(this.act.apply(z), maskOf(z)));
   }
 
   override forwardLogits(x: Tensor): Tensor | null {
@@ -111,6 +118,10 @@ export class Dense extends Layer {
 
   override endsInSoftmax(): boolean {
     return this.activation === 'softmax';
+  }
+
+  override activationOf(): LayerActivation {
+    return this.act;
   }
 
   config(): Record<string, unknown> {

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { checkKeys, checkOneOf, isObject, show } from '../validate.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { binaryCrossEntropy, crossEntropy, mse, softmaxCrossEntropy, sse } from '../ops/losses.js';
 import type { Reduction } from '../ops/losses.js';
@@ -24,6 +25,54 @@ export interface Loss {
   compute(pred: Tensor, target: Tensor): Tensor;
   /** loss from logits when the model ends in a softmax, else null. */
   computeFromLogits: ((logits: Tensor, target: Tensor) => Tensor) | null;
+}
+
+/** A loss as a spec object. @example `const l: LossSpec = { type: 'crossEntropy', reduction: 'sum' };` */
+export interface LossSpec {
+  /** The loss's name (or a TF.js spelling). */
+  type: string;
+  /** `'sum'` or `'mean'` (default: the loss's own, see {@link getLoss}). */
+  reduction?: Reduction;
+}
+
+/**
+ * A loss given as a spec object `{type, reduction}` flattened to its name with the reduction
+ * beside it (the form models and specs keep), checked: unknown keys and names are
+ * `ConfigError`s naming `where` with the closest valid one, and so is a reduction given both
+ * inside and beside it with different values. Anything else passes through unchanged.
+ *
+ * @example
+ * ```ts
+ * flattenLoss({ type: 'sse', reduction: 'mean' }, undefined); // { loss: 'sse', reduction: 'mean' }
+ * flattenLoss('mse', 'sum');                                   // { loss: 'mse', reduction: 'sum' }
+ * ```
+ */
+export function flattenLoss(loss: unknown, reduction: unknown, where = 'loss'): { loss: unknown; reduction: unknown } {
+  if (!isObject(loss) || typeof loss.compute === 'function') return { loss, reduction };
+  checkKeys(loss, ['type', 'reduction'], where);
+  const type = checkOneOf(loss.type, Object.keys(ALIASES), `${where}.type`);
+  if (loss.reduction !== undefined && reduction !== undefined && loss.reduction !== reduction) {
+    throw new ConfigError(`${where}: the reduction is given twice, ${show(loss.reduction)} inside the loss and ${show(reduction)} beside it; give it once`);
+  }
+  return { loss: type, reduction: loss.reduction ?? reduction };
+}
+
+/**
+ * A model's loss from any of its forms: a name (reduction beside it), a spec object
+ * `{type, reduction}`, or a {@link Loss} object; `ConfigError`s name `where`.
+ *
+ * @example
+ * ```ts
+ * resolveLoss({ type: 'crossEntropy' }, undefined).reduction; // 'mean'
+ * ```
+ */
+export function resolveLoss(loss: unknown, reduction?: Reduction, where = 'loss'): Loss {
+  if (isObject(loss) && typeof loss.compute === 'function') return loss as unknown as Loss;
+  const flat = flattenLoss(loss, reduction, where);
+  if (typeof flat.loss !== 'string') {
+    throw new ConfigError(`${where} must be a loss name, a spec object {type, reduction} or a Loss, received ${show(loss)}`);
+  }
+  return getLoss(flat.loss, flat.reduction as Reduction | undefined);
 }
 
 /**

@@ -4,6 +4,7 @@ import { Tensor } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/rng.js';
 import { applyLayer } from './symbolic.js';
 import type { SymbolicTensor } from './symbolic.js';
+import type { ActivationName } from '../ops/activations.js';
 
 /** What a layer gets when it is built: the generator its parameters (and masks) draw from. */
 export interface BuildContext {
@@ -117,6 +118,26 @@ export abstract class Module {
 }
 
 /**
+ * The activation a layer applies to its weighted sums z, as inspection sees it (see
+ * {@link Layer.activationOf}).
+ *
+ * @example
+ * ```ts
+ * const act = new Dense({ units: 2, activation: 'relu' }).activationOf();
+ * act?.name; // 'relu'
+ * ```
+ */
+export interface AppliedActivation {
+  /** The activation's name (`'relu'`, `'prelu'`, `'softmax'`…). */
+  readonly name: ActivationName;
+  /**
+   * ∂a/∂z elementwise from z and a = φ(z) (PReLU slopes included), or null where the derivative
+   * is not elementwise (softmax) or not defined (the threshold step).
+   */
+  derivative(z: Tensor, a: Tensor): Float32Array | null;
+}
+
+/**
  * A layer of a {@link Sequential} model: built once for an input shape (without the batch
  * dimension), then run on batches. While `tracing` is on it records z and a of its last forward
  * pass in `record` (δ appears as `record.z.grad` after backward).
@@ -180,6 +201,19 @@ export abstract class Layer extends Module {
   /** Whether this layer's output is a softmax (so training can fuse it with cross-entropy). */
   endsInSoftmax(): boolean {
     return false;
+  }
+
+  /**
+   * The activation this layer applies to its weighted sums, or null for layers without one
+   * (pooling, flatten, recurrent layers…). Inspection reads ∂a/∂z through it.
+   *
+   * @example
+   * ```ts
+   * new Dense({ units: 2, activation: 'tanh' }).activationOf()?.name; // 'tanh'
+   * ```
+   */
+  activationOf(): AppliedActivation | null {
+    return null;
   }
 
   /** Stores z and a when tracing. */

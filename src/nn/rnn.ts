@@ -11,6 +11,7 @@ import type { Initializer } from './init.js';
 import { Layer, checkInt } from './module.js';
 import type { BuildContext } from './module.js';
 import { registerLayer } from './registry.js';
+import { LayerActivation, flatSpecActivation } from './activation.js';
 import { checkKeys, checkObject, checkUnitInterval } from '../validate.js';
 
 /** An initialiser for recurrent weight matrices: any {@link Initializer}, or `'orthogonal'`. */
@@ -247,10 +248,13 @@ export abstract class RecurrentLayer extends Layer {
   }
 }
 
+/** The activations a {@link SimpleRNN} accepts. @example `const a: SimpleRNNActivation = 'relu';` */
+export type SimpleRNNActivation = 'tanh' | 'logistic' | 'sigmoid' | 'relu' | 'leakyRelu' | 'linear';
+
 /** Options of a {@link SimpleRNN} layer. */
 export interface SimpleRNNOptions extends RecurrentOptions {
-  /** φ of eq 110: `tanh` (default), `logistic`/`sigmoid`, `relu`, `leakyRelu` or `linear`. */
-  activation?: 'tanh' | 'logistic' | 'sigmoid' | 'relu' | 'leakyRelu' | 'linear';
+  /** φ of eq 110: `tanh` (default), `logistic`/`sigmoid`, `relu`, `leakyRelu` or `linear`, or a spec object `{ type: 'leakyRelu', alpha: 0.2 }`. */
+  activation?: SimpleRNNActivation | { type: SimpleRNNActivation; alpha?: number };
   /** Leaky ReLU slope (default 0.01). */
   alpha?: number;
 }
@@ -286,8 +290,8 @@ export class SimpleRNN extends RecurrentLayer {
   bias!: Tensor;
 
   constructor(readonly opts: SimpleRNNOptions) {
-    super(opts, 'simpleRNN', ['activation', 'alpha']);
-    const act = opts.activation ?? 'tanh';
+    super((opts = flatSpecActivation(opts, opts?.name ?? 'simpleRNN')), 'simpleRNN', ['activation', 'alpha']);
+    const act = (opts.activation ?? 'tanh') as string;
     if (!Object.hasOwn(RNN_ACTIVATIONS, act)) {
       throw new ConfigError(`${opts.name ?? 'simpleRNN'}.activation must be one of ${Object.keys(RNN_ACTIVATIONS).join(', ')}, received ${JSON.stringify(act)}`);
     }
@@ -306,6 +310,11 @@ export class SimpleRNN extends RecurrentLayer {
 
   override config(): Record<string, unknown> {
     return { ...super.config(), activation: this.opts.activation ?? 'tanh' };
+  }
+
+  /** φ of eq 110, for inspection (∂a/∂z of the traced steps). */
+  override activationOf(): LayerActivation {
+    return new LayerActivation({ activation: this.activation, alpha: this.opts.alpha }, -1, () => undefined);
   }
 }
 

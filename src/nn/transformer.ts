@@ -10,6 +10,7 @@ import { CompositeLayer } from './composite.js';
 import { MultiHeadAttention, checkDropRate } from './attention.js';
 import { LayerNormalization } from './layernorm.js';
 import { Dense } from './dense.js';
+import { flatSpecActivation } from './activation.js';
 import { checkKeys } from '../validate.js';
 import { registerLayer } from './registry.js';
 
@@ -22,7 +23,7 @@ export interface TransformerBlockOptions {
   /** Size of each head's queries and keys (default F / numHeads). */
   keyDim?: number;
   /** Activation of the feed-forward hidden layer: `'relu'` (default, PyTorch's) or `'gelu'`. */
-  activation?: 'relu' | 'gelu';
+  activation?: 'relu' | 'gelu' | { type: 'relu' | 'gelu' };
   /** Layer norm before each sub-block (pre-norm, GPT-2) instead of after the residual sum (default false, post-norm as in the original paper and PyTorch). */
   normFirst?: boolean;
   /** Dropout rate on the attention weights, after attention, inside and after the feed-forward net (default 0). */
@@ -77,6 +78,7 @@ export class TransformerEncoderBlock extends CompositeLayer {
     const where = opts?.name ?? 'transformerBlock';
     if (!opts || typeof opts !== 'object') throw new ConfigError(`${where}: options must be an object with numHeads and ffDim`);
     checkKeys(opts, BLOCK_KEYS, where);
+    this.opts = opts = flatSpecActivation(opts, where);
     checkInt(opts.numHeads, `${where}.numHeads`);
     checkInt(opts.ffDim, `${where}.ffDim`);
     if (opts.activation !== undefined && opts.activation !== 'relu' && opts.activation !== 'gelu') {

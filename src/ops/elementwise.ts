@@ -1,4 +1,5 @@
-import { ShapeError, fmtShape } from '../errors.js';
+import { ConfigError, ShapeError, fmtShape } from '../errors.js';
+import { unaryRow } from '../backend/unary.js';
 import { Tensor, shapeSize } from '../tensor/tensor.js';
 import type { BinaryOp, UnaryOp } from '../backend/backend.js';
 import { be, record, wants } from './graph.js';
@@ -131,39 +132,55 @@ export function div(a: Tensor | number, b: Tensor | number): Tensor {
   });
 }
 
-/** Elementwise unary function with its derivative from the backend's table. */
+/**
+ * Elementwise function of a row of `backend/unary.ts` (forward and derivative from the backend's
+ * kernels); `param` is the row's parameter (leaky slope, threshold θ). Backpropagating through a
+ * row marked not differentiable (the threshold step) is a `ConfigError`.
+ *
+ * @example
+ * ```ts
+ * unaryOp('leakyRelu', tensor([-1, 2]), 0.1).toArray(); // [-0.1, 2]
+ * ```
+ */
 export function unaryOp(op: UnaryOp, x: Tensor, param = 0): Tensor {
   const B = be();
   const out = B.alloc(x.size);
   B.unary(op, x.data, out, param);
   return record(op, out, x.shape, [x], (g) => {
+    if (unaryRow(op).differentiable === false) {
+      throw new ConfigError(`the ${op} activation has no gradient (its derivative is 0 everywhere it exists), so a network with ${op} units cannot be trained by backpropagation; use "logistic", "tanh" or "relu" for trainable layers`);
+    }
     const dx = B.alloc(x.size);
     B.unaryGrad(op, x.data, out, g, dx, param, false);
     return [dx];
   });
 }
 
-/** eˣ elementwise. @example `exp(tensor([0])).item() // 1` */
-export function exp(x: Tensor): Tensor {
-  return unaryOp('exp', x);
+/**
+ * The elementwise function of one row of `backend/unary.ts` as an op of one tensor (the row's
+ * parameter, if any, at 0): how `exp`, `relu`, `tanh`… are defined.
+ *
+ * @example
+ * ```ts
+ * const softsign = rowOp('tanh'); // any row
+ * softsign(tensor([0])).item(); // 0
+ * ```
+ */
+export function rowOp(op: UnaryOp): (x: Tensor) => Tensor {
+  return (x) => unaryOp(op, x);
 }
+
+/** eˣ elementwise. @example `exp(tensor([0])).item() // 1` */
+export const exp = rowOp('exp');
 
 /** Natural logarithm elementwise. @example `log(tensor([1])).item() // 0` */
-export function log(x: Tensor): Tensor {
-  return unaryOp('log', x);
-}
+export const log = rowOp('log');
 
 /** −x elementwise. @example `neg(tensor([2])).item() // -2` */
-export function neg(x: Tensor): Tensor {
-  return unaryOp('neg', x);
-}
+export const neg = rowOp('neg');
 
 /** x² elementwise. @example `square(tensor([3])).item() // 9` */
-export function square(x: Tensor): Tensor {
-  return unaryOp('square', x);
-}
+export const square = rowOp('square');
 
 /** √x elementwise. @example `sqrt(tensor([9])).item() // 3` */
-export function sqrt(x: Tensor): Tensor {
-  return unaryOp('sqrt', x);
-}
+export const sqrt = rowOp('sqrt');

@@ -6,7 +6,7 @@ import type { Sequential } from '../nn/sequential.js';
 import { GraphNetwork } from '../nn/graph.js';
 import { isMultiInput } from '../nn/symbolic.js';
 import { add } from '../ops/elementwise.js';
-import { getLoss } from '../nn/losses.js';
+import { resolveLoss } from '../nn/losses.js';
 import type { Loss } from '../nn/losses.js';
 import type { Reduction } from '../ops/losses.js';
 import type { Optimizer } from '../optim/optimizer.js';
@@ -166,10 +166,7 @@ export class Model {
 
   constructor(net: Sequential, config: ModelConfig) {
     this.net = net;
-    const l = config.loss;
-    if (typeof l === 'string') this.loss = getLoss(l, config.reduction);
-    else if (l && typeof l === 'object' && 'type' in l && !('compute' in l)) this.loss = getLoss(l.type, l.reduction ?? config.reduction);
-    else this.loss = l as Loss;
+    this.loss = resolveLoss(config.loss, config.reduction);
     this.optimizer = config.optimizer;
     this.rng = new Rng(config.seed ?? 1);
   }

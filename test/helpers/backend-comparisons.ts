@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Rng, jsBackend } from '../../src/index.js';
 import type { Backend, BinaryOp, ConvGeometry, PoolGeometry, UnaryOp } from '../../src/index.js';
 import type { NativeBackend } from '../../src/backend/native.js';
+import { UNARY_OPS } from '../../src/backend/unary.js';
 
 const EPS = 2 ** -23;
 
@@ -187,13 +188,13 @@ export function registerComparisons(fast: Backend, unaryUlps: Partial<Record<Una
     assert.deepEqual([...e], [7]);
   });
 
-  const UNARY: UnaryOp[] = ['linear', 'logistic', 'tanh', 'relu', 'leakyRelu', 'threshold', 'exp', 'log', 'neg',
-    'sqrt', 'square', 'abs', 'gelu'];
+  // every row of the kernel table (src/backend/unary.ts)
+  const UNARY: UnaryOp[] = UNARY_OPS;
   // tolerance in ulps per op (transcendental ones are vectorised approximations; the leaky slope is
   // applied in float32 natively, in float64 by the reference)
   const UNARY_ULPS: Record<UnaryOp, number> = {
     linear: 0, logistic: 3, tanh: 2, relu: 0, leakyRelu: 1, threshold: 0, exp: 2, log: 1, neg: 0, sqrt: 0,
-    square: 0, abs: 0, gelu: 48, ...unaryUlps,
+    square: 0, abs: 0, gelu: 48, softplus: 4, ...unaryUlps,
   };
 
   function unaryInput(op: UnaryOp, rng: Rng, n: number): Float32Array {

@@ -97,3 +97,10 @@ test('activation functions and their derivatives (Figures 2 and 13)', () => {
   assert.throws(() => plotActivationFunctions(['softmax']), (e: Error) => e instanceof ConfigError && /softmax is not an elementwise function/.test(e.message));
   assert.throws(() => plotActivationFunctions(['swish' as never]), (e: Error) => e instanceof ConfigError && /must be one of linear, .*received "swish"/.test(e.message));
 });
+
+test('activation plots: PReLU (one slope for the whole curve) and the table\'s newer rows draw with their derivatives', () => {
+  const svg = plotActivationFunctions(['prelu', 'gelu', 'softplus'], { lambda: 0.3 });
+  assert.equal(count(svg, 'dd-activation-panel'), 3);
+  assert.equal(count(svg, 'dd-dphi'), 3);
+  assert.match(svg, /PReLU \(λ = 0\.3\)/);
+});

@@ -163,3 +163,17 @@ test('recurrent layers add their per-step hidden states as extra', () => {
   assert.ok(Object.keys(r.grad).length >= 2);
   assert.match(formatTrace(t), /rnn h \[2,/);
 });
+
+test('layers declare their activation (Layer.activationOf): dense, conv, activation and simpleRNN report it; pooling does not', () => {
+  const rnn = new SimpleRNN({ units: 2, returnSequences: true, activation: 'leakyRelu', alpha: 0.3, name: 'r' });
+  const net = new Sequential([rnn, new Dense({ units: 1, activation: { type: 'logistic' }, name: 'out' })], { inputShape: [3, 2], seed: 1 });
+  const model = new Model(net, { loss: 'mse', optimizer: new SGD({ learningRate: 0.1 }) });
+  const t = traceModel(model, tensor([[[1, -2], [0, 1], [-1, 0]]]), tensor([[[1], [0], [1]]]));
+  assert.equal(t.layers[0].activation, 'leakyRelu');
+  const z = (t.layers[0].z as number[][][]).flat(2);
+  const d = (t.layers[0].dadz as number[][][]).flat(2);
+  assert.deepEqual(d.map((v) => Math.fround(v)), z.map((v) => Math.fround(v > 0 ? 1 : 0.3)));
+  assert.equal(t.layers[1].activation, 'logistic');
+  assert.equal(new MaxPool2D({ poolSize: 2 }).activationOf(), null);
+  assert.equal(new Conv2D({ filters: 1, kernelSize: 1, activation: 'gelu' }).activationOf()?.name, 'gelu');
+});

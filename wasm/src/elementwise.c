@@ -3,6 +3,7 @@
 // same vector code on a padded copy, so every element gets exactly the same arithmetic.
 #include "dendrite.h"
 #include "vmath.h"
+#include "../../native/src/unary.h"
 
 // ---- scratch memory ------------------------------------------------------------------------
 
@@ -42,67 +43,58 @@ static inline void st(float* p, v128_t v, size_t n) {
   for (size_t j = 0; j < n; j++) p[j] = t[j];
 }
 
-// ---- unary -----------------------------------------------------------------------------------
+// ---- unary: the rows of native/src/unary.h, one definition shared with the native kernels ------
+//
+// Plain loops over the scalar definitions; clang vectorises them four lanes at a time (every
+// element gets the same arithmetic, tails included).
 
-enum { U_LINEAR, U_LOGISTIC, U_TANH, U_RELU, U_LEAKY, U_THRESHOLD, U_EXP, U_LOG, U_NEG, U_SQRT, U_SQUARE, U_ABS, U_GELU };
+EXPORT("unary_op_count") int unary_op_count(void) { return DN_U_COUNT; }
 
-static inline v128_t unary4(int op, v128_t v, float p) {
-  switch (op) {
-    case U_LOGISTIC: return v_sigmoid(v);
-    case U_TANH: return v_tanh(v);
-    case U_RELU: return wasm_f32x4_pmax(F4(0.0f), v);
-    case U_LEAKY: return wasm_v128_bitselect(v, wasm_f32x4_mul(F4(p), v), wasm_f32x4_gt(v, F4(0.0f)));
-    case U_EXP: return v_exp(v);
-    case U_LOG: return v_log(v);
-    case U_NEG: return wasm_f32x4_neg(v);
-    case U_SQRT: return wasm_f32x4_sqrt(v);
-    case U_SQUARE: return wasm_f32x4_mul(v, v);
-    case U_ABS: return wasm_f32x4_abs(v);
-    case U_GELU: return v_gelu(v);
-    default: return v;
-  }
-}
+// The name of op code i as a NUL-terminated string in memory (0 past the end).
+EXPORT("unary_op_name") const char* unary_op_name(int i) { return dn_unary_name(i); }
 
-EXPORT("unary") void unary(int op, const float* x, float* out, size_t n, double param) {
-  if (op == U_THRESHOLD) {
-    // compared in double: the threshold need not be a float
-    for (size_t i = 0; i < n; i++) out[i] = (double)x[i] >= param ? 1.0f : 0.0f;
+EXPORT("unary") void unary(int op, const float* xs, float* out, size_t n, double p) {
+  const float pf = (float)p;
+  (void)pf;
+#define FORWARD_CASE(E, NAME, H, F, D) \
+  case DN_U_##E:                      \
+    for (size_t i = 0; i < n; i++) {  \
+      float x = xs[i];                \
+      out[i] = F;                     \
+    }                                 \
     return;
-  }
-  float p = (float)param;
-  for (size_t i = 0; i < n; i += 4) st(out + i, unary4(op, ld(x + i, n - i), p), n - i);
-}
-
-static inline v128_t derivative4(int op, v128_t x, v128_t y, float p) {
-  const v128_t one = F4(1.0f), zero = F4(0.0f);
   switch (op) {
-    case U_LOGISTIC: return wasm_f32x4_mul(y, wasm_f32x4_sub(one, y));
-    // (1 − y)(1 + y), not 1 − y²: no cancellation as y → ±1
-    case U_TANH: return wasm_f32x4_mul(wasm_f32x4_sub(one, y), wasm_f32x4_add(one, y));
-    case U_RELU: return wasm_v128_and(one, wasm_f32x4_gt(x, zero));
-    case U_LEAKY: return wasm_v128_bitselect(one, F4(p), wasm_f32x4_gt(x, zero));
-    case U_THRESHOLD: return zero;
-    case U_EXP: return y;
-    case U_LOG: return wasm_f32x4_div(one, x);
-    case U_NEG: return F4(-1.0f);
-    case U_SQRT: return wasm_f32x4_div(F4(0.5f), y);
-    case U_SQUARE: return wasm_f32x4_mul(F4(2.0f), x);
-    case U_ABS:
-      return wasm_v128_or(wasm_v128_and(one, wasm_f32x4_gt(x, zero)), wasm_v128_and(F4(-1.0f), wasm_f32x4_lt(x, zero)));
-    case U_GELU: return v_gelu_grad(x);
-    default: return one;
+    DN_UNARY_TABLE(FORWARD_CASE)
+    default: return;
   }
+#undef FORWARD_CASE
 }
 
 EXPORT("unary_grad")
-void unary_grad(int op, const float* x, const float* y, const float* dy, float* dx, size_t n, double param, int acc) {
-  float p = (float)param;
-  for (size_t i = 0; i < n; i += 4) {
-    size_t r = n - i;
-    v128_t g = wasm_f32x4_mul(ld(dy + i, r), derivative4(op, ld(x + i, r), ld(y + i, r), p));
-    if (acc) g = wasm_f32x4_add(ld(dx + i, r), g);
-    st(dx + i, g, r);
+void unary_grad(int op, const float* xs, const float* ys, const float* dy, float* dx, size_t n, double p, int acc) {
+  const float pf = (float)p;
+  (void)pf;
+#define DERIVATIVE_CASE(E, NAME, H, F, D)                     \
+  case DN_U_##E:                                              \
+    if (acc) {                                                \
+      for (size_t i = 0; i < n; i++) {                        \
+        float x = xs[i], y = ys[i];                           \
+        (void)x; (void)y;                                     \
+        dx[i] += dy[i] * (D);                                 \
+      }                                                       \
+    } else {                                                  \
+      for (size_t i = 0; i < n; i++) {                        \
+        float x = xs[i], y = ys[i];                           \
+        (void)x; (void)y;                                     \
+        dx[i] = dy[i] * (D);                                  \
+      }                                                       \
+    }                                                         \
+    return;
+  switch (op) {
+    DN_UNARY_TABLE(DERIVATIVE_CASE)
+    default: return;
   }
+#undef DERIVATIVE_CASE
 }
 
 // ---- binary with broadcasting strides -------------------------------------------------------

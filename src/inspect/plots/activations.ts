@@ -1,5 +1,5 @@
 import { ConfigError } from '../../errors.js';
-import { tensor } from '../../tensor/create.js';
+import { full, tensor } from '../../tensor/create.js';
 import { noGrad } from '../../tensor/tensor.js';
 import { checkActivation } from '../../ops/activations.js';
 import type { ActivationName } from '../../ops/activations.js';
@@ -53,7 +53,7 @@ export function plotActivationFunctions(names: readonly ActivationName[] = ['thr
   const zs = Array.from({ length: 241 }, (_, i) => z0 + ((z1 - z0) * i) / 240);
   const zt = tensor(zs);
   const panels = list.map((name, k) => {
-    const a = noGrad(() => applyActivation(name, zt, { alpha, theta: 0 }, name === 'prelu' ? tensor([lambda]) : undefined)).data;
+    const a = noGrad(() => applyActivation(name, zt, { alpha, theta: 0 }, name === 'prelu' ? full([zs.length], lambda) : undefined)).data;
     const d = activationDerivative(name, zt.data, a, alpha, [lambda]);
     const ys = [...a, ...(d ?? [])];
     const lo = Math.min(...ys);

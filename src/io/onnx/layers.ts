@@ -20,6 +20,7 @@ import type { Conv2DTranspose } from '../../nn/conv.js';
 import type { Concatenate } from '../../nn/merge.js';
 import type { GlobalAveragePooling1D, UpSampling2D } from '../../nn/spatial.js';
 import type { ActivationName } from '../../ops/activations.js';
+import { activationExport } from '../../ops/activations.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { AttrValue, OnnxGraph } from './graph.js';
 import { simpleRnnGate, stackGates, transpose } from '../layouts.js';
@@ -50,9 +51,6 @@ function merge(many: (l: Layer, g: OnnxGraph, xs: string[]) => string): OnnxLaye
 function activation(g: OnnxGraph, name: ActivationName, z: string, o: ActivationOptions, lambda: Tensor | undefined, trailing = 0): string {
   switch (name) {
     case 'linear': return z;
-    case 'logistic': case 'sigmoid': return g.node('Sigmoid', [z]);
-    case 'tanh': return g.node('Tanh', [z]);
-    case 'relu': return g.node('Relu', [z]);
     case 'gelu': {
       // opset 17 has no Gelu: x · ½(1 + erf(x/√2)), PyTorch's exact form
       const erf = g.node('Erf', [g.node('Div', [z, g.weight('sqrt2', [], Float32Array.of(Math.SQRT2))])]);
@@ -69,6 +67,12 @@ function activation(g: OnnxGraph, name: ActivationName, z: string, o: Activation
       const l = lambda!;
       const slope = g.weight('slope', [l.size, ...new Array<number>(trailing).fill(1)], l.data);
       return g.node('PRelu', [z, slope]);
+    }
+    default: {
+      // one operator, from the kernel table
+      const op = activationExport(name).onnx;
+      if (!op) throw new ConfigError(`ONNX export: the ${name} activation has no ONNX operator`);
+      return g.node(op, [z]);
     }
   }
 }

@@ -164,7 +164,9 @@ export class Sequential extends Module {
         try {
           v = value instanceof Tensor ? value : value instanceof Float32Array ? tensor(value, { shape: t.shape }) : tensor(value as NestedArray);
         } catch (e) {
-          throw new ShapeError(`weights for ${lname}.${pname}: ${(e as Error).message}`);
+          // a value that does not form a tensor is a shape problem of these weights; anything else is not ours to relabel
+          if (e instanceof ShapeError) throw new ShapeError(`weights for ${lname}.${pname}: ${e.message}`);
+          throw e;
         }
         const sameShape = v.rank === t.rank && v.shape.every((d, i) => d === t.shape[i]);
         if (!sameShape) {

@@ -261,7 +261,6 @@ export class Model {
     return this.net.endsInSoftmax() || this.loss.name === 'crossEntropy';
   }
 
-  /** Loss of a batch with gradients recorded (fused softmax + cross-entropy when possible). */
   /**
    * Loss of a batch with gradients recorded (fused softmax + cross-entropy when possible). A
    * graph with several outputs takes one target per output; its loss is the sum of the outputs'
@@ -474,7 +473,6 @@ export class Model {
     return history;
   }
 
-  /** Checks loss and gradients for NaN/Inf, applies clipping, returns the global gradient norm. */
   /** Name of the first layer whose output on xb is not finite, or null. */
   private firstNonFiniteLayer(xb: Batch): string | null {
     const be = getBackend();
@@ -581,7 +579,6 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
-/** Global L2 norm of every parameter's gradient (float64 accumulation). */
 /**
  * Splits off the last `fraction` of the rows as validation data (Keras's `validation_split`):
  * the first ⌊n·(1 − fraction)⌋ rows train, the rest validate. `ConfigError` when the fraction is

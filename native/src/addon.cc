@@ -538,6 +538,42 @@ DN_EXPORT(lstmCellBackward, 9) {
   return nullptr;
 }
 
+// gruGates(B, H, pre, h, gates, resetHidden)
+DN_EXPORT(gruGates, 6) {
+  const int64_t B = a.size(0, "B"), H = a.size(1, "H");
+  const int64_t bh = mul_checked(a, {B, H}), bh2 = mul_checked(a, {B, H, 2});
+  dn::gru_gates(B, H, a.f32(2, bh2, "pre"), a.f32(3, bh, "h"), a.f32(4, bh2, "gates"), a.f32(5, bh, "resetHidden"));
+  return nullptr;
+}
+
+// gruState(B, H, gates, hPrev, preCandidate, candidate, h)
+DN_EXPORT(gruState, 7) {
+  const int64_t B = a.size(0, "B"), H = a.size(1, "H");
+  const int64_t bh = mul_checked(a, {B, H}), bh2 = mul_checked(a, {B, H, 2});
+  dn::gru_state(B, H, a.f32(2, bh2, "gates"), a.f32(3, bh, "hPrev"), a.f32(4, bh, "preCandidate"),
+                a.f32(5, bh, "candidate"), a.f32(6, bh, "h"));
+  return nullptr;
+}
+
+// gruStateBackward(B, H, gates, hPrev, candidate, dh, dhPrev, dPreCandidate, dPreGates)
+DN_EXPORT(gruStateBackward, 9) {
+  const int64_t B = a.size(0, "B"), H = a.size(1, "H");
+  const int64_t bh = mul_checked(a, {B, H}), bh2 = mul_checked(a, {B, H, 2});
+  dn::gru_state_backward(B, H, a.f32(2, bh2, "gates"), a.f32(3, bh, "hPrev"), a.f32(4, bh, "candidate"),
+                         a.f32(5, bh, "dh"), a.f32(6, bh, "dhPrev"), a.f32(7, bh, "dPreCandidate"),
+                         a.f32(8, bh2, "dPreGates"));
+  return nullptr;
+}
+
+// gruGatesBackward(B, H, gates, h, dResetHidden, dPreGates, dh)
+DN_EXPORT(gruGatesBackward, 7) {
+  const int64_t B = a.size(0, "B"), H = a.size(1, "H");
+  const int64_t bh = mul_checked(a, {B, H}), bh2 = mul_checked(a, {B, H, 2});
+  dn::gru_gates_backward(B, H, a.f32(2, bh2, "gates"), a.f32(3, bh, "h"), a.f32(4, bh, "dResetHidden"),
+                         a.f32(5, bh2, "dPreGates"), a.f32(6, bh, "dh"));
+  return nullptr;
+}
+
 // setMaxThreads(n): team size for big ops (1 … the processor count)
 DN_EXPORT(setMaxThreads, 1) {
   const int64_t n = a.size(0, "n");
@@ -626,6 +662,10 @@ napi_value init(napi_env env, napi_value exports) {
       {"avgPoolBackward", dn::js_avgPoolBackward},
       {"lstmCell", dn::js_lstmCell},
       {"lstmCellBackward", dn::js_lstmCellBackward},
+      {"gruGates", dn::js_gruGates},
+      {"gruState", dn::js_gruState},
+      {"gruStateBackward", dn::js_gruStateBackward},
+      {"gruGatesBackward", dn::js_gruGatesBackward},
       {"setMaxThreads", dn::js_setMaxThreads},
       {"getMaxThreads", dn::js_getMaxThreads},
       {"convCacheSize", dn::js_convCacheSize},

@@ -441,4 +441,70 @@ void lstm_cell_backward_rows(int64_t b0, int64_t b1, int64_t H, const float* gat
 
 }  // namespace
 
+// ---- GRU cell: the elementwise parts around its two GEMMs per step ----
+// Rows are independent; each kernel splits them over the threads when there are enough units.
+
+void gru_gates(int64_t B, int64_t H, const float* pre, const float* h, float* gates, float* reset_hidden) {
+  parallel_range(B, H > 0 ? (kParallelTranscendental + 2 * H - 1) / (2 * H) : B + 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; b++) {
+      const float* p = pre + b * 2 * H;
+      float* g = gates + b * 2 * H;
+#pragma omp simd
+      for (int64_t u = 0; u < 2 * H; u++) g[u] = v_sigmoid(p[u]);
+#pragma omp simd
+      for (int64_t u = 0; u < H; u++) reset_hidden[b * H + u] = g[H + u] * h[b * H + u];
+    }
+  }, 1);
+}
+
+void gru_state(int64_t B, int64_t H, const float* gates, const float* h_prev, const float* pre_candidate,
+               float* candidate, float* h) {
+  parallel_range(B, H > 0 ? (kParallelTranscendental + H - 1) / H : B + 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; b++) {
+      const float* z = gates + b * 2 * H;
+#pragma omp simd
+      for (int64_t u = 0; u < H; u++) {
+        const int64_t k = b * H + u;
+        const float n = v_tanh(pre_candidate[k]);
+        candidate[k] = n;
+        h[k] = z[u] * h_prev[k] + (1.0f - z[u]) * n;
+      }
+    }
+  }, 1);
+}
+
+void gru_state_backward(int64_t B, int64_t H, const float* gates, const float* h_prev, const float* candidate,
+                        const float* dh, float* dh_prev, float* d_pre_candidate, float* d_pre_gates) {
+  parallel_range(B, H > 0 ? (kParallelItems + H - 1) / H : B + 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; b++) {
+      const float* z = gates + b * 2 * H;
+      float* dz = d_pre_gates + b * 2 * H;
+#pragma omp simd
+      for (int64_t u = 0; u < H; u++) {
+        const int64_t k = b * H + u;
+        const float n = candidate[k];
+        dh_prev[k] = dh[k] * z[u];
+        d_pre_candidate[k] = dh[k] * (1.0f - z[u]) * (1.0f - n * n);
+        dz[u] = dh[k] * (h_prev[k] - n) * z[u] * (1.0f - z[u]);
+      }
+    }
+  }, 1);
+}
+
+void gru_gates_backward(int64_t B, int64_t H, const float* gates, const float* h, const float* d_reset_hidden,
+                        float* d_pre_gates, float* dh) {
+  parallel_range(B, H > 0 ? (kParallelItems + H - 1) / H : B + 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; b++) {
+      const float* r = gates + b * 2 * H + H;
+      float* dr = d_pre_gates + b * 2 * H + H;
+#pragma omp simd
+      for (int64_t u = 0; u < H; u++) {
+        const int64_t k = b * H + u;
+        dr[u] = d_reset_hidden[k] * h[k] * r[u] * (1.0f - r[u]);
+        dh[k] = d_reset_hidden[k] * r[u];
+      }
+    }
+  }, 1);
+}
+
 }  // namespace dn

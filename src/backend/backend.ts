@@ -225,4 +225,56 @@ export interface Backend {
    * ```
    */
   permute(x: Float32Array, shape: readonly number[], axes: readonly number[], out: Float32Array): void;
+
+  /**
+   * GRU gates, elementwise part, for a batch of B rows and H units: `pre` [B, 2H] holds the
+   * pre-activations of the update gate z and the reset gate r (blocks of H per row, z first).
+   * Writes gates = σ(pre) ([B, 2H], same order) and resetHidden = r ⊙ h ([B, H]), where h is
+   * h_{t−1} as it enters the weight matrices.
+   *
+   * @example
+   * ```ts
+   * be.gruGates(1, 1, Float32Array.of(0, 0), Float32Array.of(4), gates, rh); // gates = [0.5, 0.5], rh = [2]
+   * ```
+   */
+  gruGates(B: number, H: number, pre: Float32Array, h: Float32Array, gates: Float32Array, resetHidden: Float32Array): void;
+
+  /**
+   * GRU state update for B rows and H units: candidate n = tanh(preCandidate) and
+   * h = z ⊙ hPrev + (1 − z) ⊙ n, with z the first block of `gates` ([B, 2H] from
+   * {@link Backend.gruGates}). Writes n and h ([B, H]).
+   *
+   * @example
+   * ```ts
+   * be.gruState(1, 1, Float32Array.of(0.5, 0.5), Float32Array.of(2), Float32Array.of(0), n, h); // n = [0], h = [1]
+   * ```
+   */
+  gruState(B: number, H: number, gates: Float32Array, hPrev: Float32Array, preCandidate: Float32Array,
+    candidate: Float32Array, h: Float32Array): void;
+
+  /**
+   * Backward of {@link Backend.gruState} from dh ([B, H]): writes dhPrev = dh ⊙ z (the direct
+   * path), dPreCandidate = dh ⊙ (1 − z) ⊙ (1 − n²), and the update-gate block of dPreGates
+   * ([B, 2H], first H of each row) = dh ⊙ (hPrev − n) ⊙ z(1 − z); the reset-gate block is left as it is.
+   *
+   * @example
+   * ```ts
+   * be.gruStateBackward(B, H, gates, hPrev, candidate, dh, dhPrev, dPreCandidate, dPreGates);
+   * ```
+   */
+  gruStateBackward(B: number, H: number, gates: Float32Array, hPrev: Float32Array, candidate: Float32Array,
+    dh: Float32Array, dhPrev: Float32Array, dPreCandidate: Float32Array, dPreGates: Float32Array): void;
+
+  /**
+   * Backward of {@link Backend.gruGates}'s product r ⊙ h from its gradient dResetHidden ([B, H]):
+   * writes the reset-gate block of dPreGates ([B, 2H], second H of each row) =
+   * dResetHidden ⊙ h ⊙ r(1 − r) and dh = dResetHidden ⊙ r ([B, H]); the update-gate block is left as it is.
+   *
+   * @example
+   * ```ts
+   * be.gruGatesBackward(B, H, gates, h, dResetHidden, dPreGates, dh);
+   * ```
+   */
+  gruGatesBackward(B: number, H: number, gates: Float32Array, h: Float32Array, dResetHidden: Float32Array,
+    dPreGates: Float32Array, dh: Float32Array): void;
 }

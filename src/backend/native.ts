@@ -87,6 +87,13 @@ interface Addon {
     h: Float32Array): void;
   lstmCellBackward(B: number, H: number, gates: Float32Array, cPrev: Float32Array, c: Float32Array, dh: Float32Array,
     dc: Float32Array, dPre: Float32Array, dcPrev: Float32Array): void;
+  gruGates(B: number, H: number, pre: Float32Array, h: Float32Array, gates: Float32Array, resetHidden: Float32Array): void;
+  gruState(B: number, H: number, gates: Float32Array, hPrev: Float32Array, preCandidate: Float32Array,
+    candidate: Float32Array, h: Float32Array): void;
+  gruStateBackward(B: number, H: number, gates: Float32Array, hPrev: Float32Array, candidate: Float32Array,
+    dh: Float32Array, dhPrev: Float32Array, dPreCandidate: Float32Array, dPreGates: Float32Array): void;
+  gruGatesBackward(B: number, H: number, gates: Float32Array, h: Float32Array, dResetHidden: Float32Array,
+    dPreGates: Float32Array, dh: Float32Array): void;
   gemmBatched(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array,
     aOffsets: Int32Array, b: Float32Array, bOffsets: Int32Array, beta: number, c: Float32Array,
     cOffsets: Int32Array): void;
@@ -352,6 +359,22 @@ function makeBackend(m: Addon): NativeBackend {
 
     lstmCellBackward(B, H, gates, cPrev, c, dh, dc, dPre, dcPrev) {
       m.lstmCellBackward(B, H, gates, cPrev, c, dh, dc, dPre, dcPrev);
+    },
+
+    gruGates(B, H, pre, h, gates, resetHidden) {
+      m.gruGates(B, H, pre, h, gates, resetHidden);
+    },
+
+    gruState(B, H, gates, hPrev, preCandidate, candidate, h) {
+      m.gruState(B, H, gates, hPrev, preCandidate, candidate, h);
+    },
+
+    gruStateBackward(B, H, gates, hPrev, candidate, dh, dhPrev, dPreCandidate, dPreGates) {
+      m.gruStateBackward(B, H, gates, hPrev, candidate, dh, dhPrev, dPreCandidate, dPreGates);
+    },
+
+    gruGatesBackward(B, H, gates, h, dResetHidden, dPreGates, dh) {
+      m.gruGatesBackward(B, H, gates, h, dResetHidden, dPreGates, dh);
     },
 
     setMaxThreads(n) {

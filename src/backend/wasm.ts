@@ -76,6 +76,11 @@ interface Exports {
   lstm_cell(B: number, H: number, pre: number, cPrev: number, gates: number, c: number, h: number): void;
   lstm_cell_backward(B: number, H: number, gates: number, cPrev: number, c: number, dh: number, dc: number,
     dPre: number, dcPrev: number): void;
+  gru_gates(B: number, H: number, pre: number, h: number, gates: number, resetHidden: number): void;
+  gru_state(B: number, H: number, gates: number, hPrev: number, preCandidate: number, candidate: number, h: number): void;
+  gru_state_backward(B: number, H: number, gates: number, hPrev: number, candidate: number, dh: number, dhPrev: number,
+    dPreCandidate: number, dPreGates: number): void;
+  gru_gates_backward(B: number, H: number, gates: number, h: number, dResetHidden: number, dPreGates: number, dh: number): void;
 }
 
 // Op codes: the order of the enums in wasm/src/elementwise.c.
@@ -650,6 +655,65 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
         const pdh = m.in(dh, n);
         const pdc = m.in(dc, n);
         ex.lstm_cell_backward(B, H, pg, pcp, pc, pdh, pdc, m.out(dPre, 4 * n, false), m.out(dcPrev, n, false));
+      });
+    },
+
+    gruGates(B, H, pre, h, gates, resetHidden) {
+      const n = B * H;
+      need('gruGates', 'pre', pre, 2 * n);
+      need('gruGates', 'h', h, n);
+      need('gruGates', 'gates', gates, 2 * n);
+      need('gruGates', 'resetHidden', resetHidden, n);
+      run('gruGates', (m) => {
+        const pp = m.in(pre, 2 * n);
+        const ph = m.in(h, n);
+        ex.gru_gates(B, H, pp, ph, m.out(gates, 2 * n, false), m.out(resetHidden, n, false));
+      });
+    },
+
+    gruState(B, H, gates, hPrev, preCandidate, candidate, h) {
+      const n = B * H;
+      need('gruState', 'gates', gates, 2 * n);
+      for (const [name, a] of [['hPrev', hPrev], ['preCandidate', preCandidate], ['candidate', candidate], ['h', h]] as const) {
+        need('gruState', name, a, n);
+      }
+      run('gruState', (m) => {
+        const pg = m.in(gates, 2 * n);
+        const php = m.in(hPrev, n);
+        const ppc = m.in(preCandidate, n);
+        ex.gru_state(B, H, pg, php, ppc, m.out(candidate, n, false), m.out(h, n, false));
+      });
+    },
+
+    gruStateBackward(B, H, gates, hPrev, candidate, dh, dhPrev, dPreCandidate, dPreGates) {
+      const n = B * H;
+      need('gruStateBackward', 'gates', gates, 2 * n);
+      for (const [name, a] of [['hPrev', hPrev], ['candidate', candidate], ['dh', dh], ['dhPrev', dhPrev], ['dPreCandidate', dPreCandidate]] as const) {
+        need('gruStateBackward', name, a, n);
+      }
+      need('gruStateBackward', 'dPreGates', dPreGates, 2 * n);
+      run('gruStateBackward', (m) => {
+        const pg = m.in(gates, 2 * n);
+        const php = m.in(hPrev, n);
+        const pc = m.in(candidate, n);
+        const pdh = m.in(dh, n);
+        // the reset-gate block of dPreGates is kept, so it goes in as well as out
+        const pd = m.out(dPreGates, 2 * n, true);
+        ex.gru_state_backward(B, H, pg, php, pc, pdh, m.out(dhPrev, n, false), m.out(dPreCandidate, n, false), pd);
+      });
+    },
+
+    gruGatesBackward(B, H, gates, h, dResetHidden, dPreGates, dh) {
+      const n = B * H;
+      need('gruGatesBackward', 'gates', gates, 2 * n);
+      need('gruGatesBackward', 'dPreGates', dPreGates, 2 * n);
+      for (const [name, a] of [['h', h], ['dResetHidden', dResetHidden], ['dh', dh]] as const) need('gruGatesBackward', name, a, n);
+      run('gruGatesBackward', (m) => {
+        const pg = m.in(gates, 2 * n);
+        const ph = m.in(h, n);
+        const pd = m.in(dResetHidden, n);
+        const pdp = m.out(dPreGates, 2 * n, true);
+        ex.gru_gates_backward(B, H, pg, ph, pd, pdp, m.out(dh, n, false));
       });
     },
   };

@@ -1,9 +1,10 @@
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, noGrad } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/rng.js';
 import { getBackend } from '../backend/index.js';
 import { mul } from '../ops/elementwise.js';
-import { reshape, slice } from '../ops/shape.js';
+import { concat, reshape, slice } from '../ops/shape.js';
+import { sampleDropMask } from '../ops/dropout.js';
 import { attachMask, maskOf, simpleRnn } from '../ops/rnn.js';
 import type { RecurrentOpOptions, RecurrentResult, RnnActivation } from '../ops/rnn.js';
 import { checkInitializer, initialize } from './init.js';
@@ -29,9 +30,13 @@ export interface RecurrentOptions {
    * there), until {@link RecurrentLayer.resetStates}. The batch size must then stay the same.
    */
   stateful?: boolean;
-  /** Variational dropout rate on the inputs: one mask per sequence, the same at every step (default 0). */
+  /**
+   * Variational dropout on the inputs: one mask per sequence, the same at every step. Given as
+   * the drop rate 1 − ρ (TensorFlow.js's name; default 0); the layer works with ρ, the lecture's
+   * keep probability.
+   */
   dropout?: number;
-  /** Variational dropout rate on the recurrent connections h_{t−1} (default 0). */
+  /** Variational dropout on the recurrent connections h_{t−1}, as the drop rate 1 − ρ (default 0). */
   recurrentDropout?: number;
   /** Initialiser of the input weights (default `glorotUniform`). */
   kernelInitializer?: Initializer;
@@ -71,11 +76,13 @@ function orthogonal(n: number, rng: Rng): Float32Array {
   return Float32Array.from(q);
 }
 
-/** A dropout mask of n values: 0 with probability `rate`, else 1/(1 − rate) (inverted dropout). */
-function dropMask(n: number, rate: number, rng: Rng): Float32Array {
-  const m = getBackend().alloc(n);
-  const keep = 1 / (1 - rate);
-  for (let i = 0; i < n; i++) m[i] = rng.next() < rate ? 0 : keep;
+/**
+ * The variational dropout mask of n values for keep probability ρ: a DropMask ~ Bernoulli(ρ)
+ * (Algorithm 2) scaled once by 1/ρ, so it multiplies the values it keeps (inverted dropout).
+ */
+function scaledDropMask(n: number, keepProb: number, rng: Rng): Float32Array {
+  const m = sampleDropMask(n, keepProb, rng);
+  getBackend().scale(m, 1 / keepProb, m);
   return m;
 }
 
@@ -97,8 +104,12 @@ export abstract class RecurrentLayer extends Layer {
   readonly returnSequences: boolean;
   /** Whether the final state of one call initialises the next (see {@link RecurrentLayer.resetStates}). */
   stateful: boolean;
+  /** The input dropout rate as configured (1 − ρ; the API name). */
   readonly dropout: number;
+  /** The recurrent dropout rate as configured (1 − ρ). */
   readonly recurrentDropout: number;
+  /** Keep probabilities ρ of the inputs and of h_{t−1} (1 = no dropout): what the layer computes with. */
+  readonly keepProb: { input: number; recurrent: number };
   /** Dropout masks in use ([batch, features] on the inputs, [batch, H] on h_{t−1}), for inspection. */
   lastMasks: { input: Float32Array | null; recurrent: Float32Array | null } = { input: null, recurrent: null };
   protected runtimeRng: Rng | null = null;
@@ -119,6 +130,8 @@ export abstract class RecurrentLayer extends Layer {
     this.stateful = ropts.stateful ?? false;
     this.dropout = checkUnitInterval(ropts.dropout ?? 0, `${where}.dropout`);
     this.recurrentDropout = checkUnitInterval(ropts.recurrentDropout ?? 0, `${where}.recurrentDropout`);
+    // the rates are accepted at the API edge only: from here on, keep probabilities
+    this.keepProb = { input: 1 - this.dropout, recurrent: 1 - this.recurrentDropout };
     checkInitializer(ropts.kernelInitializer ?? 'glorotUniform', `${where}.kernelInitializer`);
     if (ropts.recurrentInitializer !== 'orthogonal') checkInitializer(ropts.recurrentInitializer ?? 'zeros', `${where}.recurrentInitializer`);
     checkInitializer(ropts.biasInitializer ?? 'zeros', `${where}.biasInitializer`);
@@ -188,12 +201,7 @@ export abstract class RecurrentLayer extends Layer {
     const H = this.units;
     const wh = this.recurrentKernel(ctx);
     const wx = this.kernel([H, inputs], inputs, gates * H, ctx).data;
-    const w = new Tensor(getBackend().alloc(H * (H + inputs)), [H, H + inputs]);
-    for (let j = 0; j < H; j++) {
-      w.data.set(wh.subarray(j * H, (j + 1) * H), j * (H + inputs));
-      w.data.set(wx.subarray(j * inputs, (j + 1) * inputs), j * (H + inputs) + H);
-    }
-    return w;
+    return noGrad(() => concat([new Tensor(wh, [H, H]), new Tensor(wx, [H, inputs])], 1));
   }
 
   private checkSequence(x: Tensor): void {
@@ -214,11 +222,12 @@ export abstract class RecurrentLayer extends Layer {
     const mask = maskOf(x);
     let xin = x;
     let recurrentMask: Float32Array | null = null;
-    if (this.training && (this.dropout > 0 || this.recurrentDropout > 0)) {
+    const { input: inputKeep, recurrent: recurrentKeep } = this.keepProb;
+    if (this.training && (inputKeep < 1 || recurrentKeep < 1)) {
       const keep = this.stateful && s !== null;
       const rng = this.runtimeRng!;
-      const inM = this.dropout > 0 ? (keep && this.lastMasks.input ? this.lastMasks.input : dropMask(Bn * F, this.dropout, rng)) : null;
-      const recM = this.recurrentDropout > 0 ? (keep && this.lastMasks.recurrent ? this.lastMasks.recurrent : dropMask(Bn * H, this.recurrentDropout, rng)) : null;
+      const inM = inputKeep < 1 ? (keep && this.lastMasks.input ? this.lastMasks.input : scaledDropMask(Bn * F, inputKeep, rng)) : null;
+      const recM = recurrentKeep < 1 ? (keep && this.lastMasks.recurrent ? this.lastMasks.recurrent : scaledDropMask(Bn * H, recurrentKeep, rng)) : null;
       this.lastMasks = { input: inM, recurrent: recM };
       if (inM) xin = mul(x, new Tensor(inM, [Bn, 1, F]));
       recurrentMask = recM;

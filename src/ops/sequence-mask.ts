@@ -1,0 +1,81 @@
+import { ShapeError, fmtShape } from '../errors.js';
+import { Tensor } from '../tensor/tensor.js';
+import { be, record } from './graph.js';
+import { reshape } from './shape.js';
+
+const masks = new WeakMap<Tensor, Tensor>();
+
+/**
+ * Attaches a padding mask to a sequence tensor: `mask` is [batch, T] with 1 where a step is real
+ * and 0 where it is padding. Recurrent layers read it (masked steps carry the state through), a
+ * dense layer applied at every step passes it on, and the loss of a sequence output skips masked
+ * steps. The `masking` and `embedding` (`maskZero`) layers attach masks for you. Returns `t`.
+ *
+ * @example
+ * ```ts
+ * const x = attachMask(tensor([[[1], [2], [0]]]), tensor([[1, 1, 0]]));
+ * maskOf(x)!.toArray(); // [[1, 1, 0]]
+ * ```
+ */
+export function attachMask(t: Tensor, mask: Tensor | null | undefined): Tensor {
+  if (!mask) return t;
+  if (t.rank < 2 || mask.rank !== 2 || mask.shape[0] !== t.shape[0] || mask.shape[1] !== t.shape[1]) {
+    throw new ShapeError(`a sequence mask must be [batch, T] = ${fmtShape(t.shape.slice(0, 2))} for a sequence ${fmtShape(t.shape)}, received ${fmtShape(mask.shape)}`);
+  }
+  masks.set(t, mask);
+  return t;
+}
+
+/**
+ * The padding mask attached to a sequence tensor by {@link attachMask}, or undefined.
+ * @example `maskOf(layerOutput)?.toArray()`
+ */
+export function maskOf(t: Tensor): Tensor | undefined {
+  return masks.get(t);
+}
+
+/**
+ * Rows of a [batch, T, F] tensor at the steps where `mask` [batch, T] is 1, as [N, F] (a
+ * differentiable gather: masked steps receive zero gradient).
+ *
+ * @example
+ * ```ts
+ * maskedSteps(tensor([[[1], [2], [3]]]), tensor([[1, 0, 1]])).toArray(); // [[1], [3]]
+ * ```
+ */
+export function maskedSteps(x: Tensor, mask: Tensor): Tensor {
+  const [Bn, T] = x.shape;
+  const F = x.size / (Bn * T);
+  if (mask.size !== Bn * T) throw new ShapeError(`maskedSteps: mask ${fmtShape(mask.shape)} does not match the sequence ${fmtShape(x.shape)}`);
+  const rows: number[] = [];
+  for (let r = 0; r < Bn * T; r++) if (mask.data[r] !== 0) rows.push(r);
+  const B = be();
+  const out = B.alloc(rows.length * F);
+  rows.forEach((r, i) => out.set(x.data.subarray(r * F, (r + 1) * F), i * F));
+  return record('maskedSteps', out, [rows.length, F], [x], (g) => {
+    const dx = B.alloc(x.size);
+    rows.forEach((r, i) => dx.set(g.subarray(i * F, (i + 1) * F), r * F));
+    return [dx];
+  });
+}
+
+/**
+ * How a loss sees a prediction and its target. A sequence output [batch, T, F] becomes one row per
+ * time-step ([batch·T, F]), so a loss is summed over the steps (the lecture's total error of an
+ * unrolled network) and a `'mean'` reduction averages over examples × steps; masked (padding)
+ * steps are left out entirely. Anything else is returned unchanged.
+ *
+ * @example
+ * ```ts
+ * const [p, t] = sequenceLossView(pred, target); // [B, T, F] → [B·T, F]
+ * ```
+ */
+export function sequenceLossView(pred: Tensor, target: Tensor): [Tensor, Tensor] {
+  if (pred.rank < 3 || target.size !== pred.size) return [pred, target];
+  const F = pred.shape[pred.rank - 1];
+  const m = maskOf(pred);
+  const t = target.detach();
+  if (!m) return [reshape(pred, [-1, F]), new Tensor(t.data, [t.size / F, F])];
+  const tm = new Tensor(t.data, pred.shape);
+  return [maskedSteps(pred, m), maskedSteps(tm, m)];
+}

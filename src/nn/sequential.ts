@@ -91,9 +91,7 @@ export class Sequential extends Module {
 
   forward(x: Tensor): Tensor {
     this.checkBatch(x);
-    let h = x;
-    for (const l of this.layers) h = l.forward(h);
-    return h;
+    return this.runLayers(x, false);
   }
 
   /** Whether the last layer ends in a softmax (training fuses it with cross-entropy). */
@@ -107,10 +105,26 @@ export class Sequential extends Module {
    */
   forwardLogits(x: Tensor): Tensor {
     this.checkBatch(x);
+    return this.runLayers(x, true);
+  }
+
+  /**
+   * Runs the layers in turn on x without checking it against the input shape (recurrent,
+   * embedding and per-step dense layers take sequences of any length): the one forward path of
+   * `forward`, `forwardLogits` and `forwardSequence`. With `logits`, the last layer stops before
+   * its softmax (a ConfigError if it has none) and a tracing last layer records the softmax as a.
+   *
+   * @example
+   * ```ts
+   * net.runLayers(tensor([[[1], [2]]]), false); // a sequence of 2 steps through a net built for 20
+   * ```
+   */
+  runLayers(x: Tensor, logits: boolean): Tensor {
     let h = x;
     const last = this.layers.length - 1;
     for (let i = 0; i < last; i++) h = this.layers[i].forward(h);
     const l = this.layers[last];
+    if (!logits) return l.forward(h);
     const z = l.forwardLogits(h);
     if (!z) throw new ConfigError(`${l.name} does not end in a softmax, so there are no logits to return`);
     if (l.tracing && l.record) l.record.a = noGrad(() => softmax(z));

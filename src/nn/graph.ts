@@ -1,7 +1,6 @@
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
-import { Tensor, noGrad } from '../tensor/tensor.js';
-import { softmax } from '../ops/activations.js';
-import { Sequential } from './sequential.js';
+import { Tensor } from '../tensor/tensor.js';
+import { Sequential, applyLayer } from './sequential.js';
 import type { Layer } from './module.js';
 import { SymbolicTensor, isMultiInput } from './symbolic.js';
 import type { GraphNode } from './symbolic.js';
@@ -162,12 +161,7 @@ export class GraphNetwork extends Sequential {
       const ins = n.inputs.map((t) => values.get(t)!);
       let out: Tensor;
       if (isMultiInput(n.layer)) out = n.layer.forwardMany(ins);
-      else if (n === last) {
-        const z = n.layer.forwardLogits(ins[0]);
-        if (!z) throw new ConfigError(`${n.layer.name} does not end in a softmax, so there are no logits to return`);
-        if (n.layer.tracing && n.layer.record) n.layer.record.a = noGrad(() => softmax(z));
-        out = z;
-      } else out = n.layer.forward(ins[0]);
+      else out = applyLayer(n.layer, ins[0], n === last);
       values.set(n.output, out);
     }
     return this.outputs.map((t) => values.get(t)!);

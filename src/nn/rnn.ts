@@ -5,7 +5,7 @@ import { getBackend } from '../backend/index.js';
 import { mul } from '../ops/elementwise.js';
 import { concat, reshape, slice } from '../ops/shape.js';
 import { sampleDropMask } from '../ops/dropout.js';
-import { attachMask, maskOf, simpleRnn } from '../ops/rnn.js';
+import { maskOf, simpleRnn } from '../ops/rnn.js';
 import type { RecurrentOpOptions, RecurrentResult, RnnActivation } from '../ops/rnn.js';
 import { checkInitializer, initialize } from './init.js';
 import type { Initializer } from './init.js';
@@ -112,6 +112,8 @@ export abstract class RecurrentLayer extends Layer {
   readonly keepProb: { input: number; recurrent: number };
   /** Dropout masks in use ([batch, features] on the inputs, [batch, H] on h_{t−1}), for inspection. */
   lastMasks: { input: Float32Array | null; recurrent: Float32Array | null } = { input: null, recurrent: null };
+  /** A recurrent layer reads the padding mask (masked steps carry the state) and, returning only the last state, uses it up. */
+  override readonly consumesMask = true;
   protected runtimeRng: Rng | null = null;
   private carried: CarriedState | null = null;
 
@@ -242,7 +244,8 @@ export abstract class RecurrentLayer extends Layer {
     if (this.stateful) {
       this.carried = { batch: Bn, h: r.hT.data, c: r.cT ? Float32Array.from(r.cT.data) : null };
     }
-    const out = this.returnSequences ? attachMask(r.output, mask) : reshape(slice(r.output, 1, T - 1, T), [Bn, H]);
+    // a sequence output keeps the steps: the network hands the input's mask on with it
+    const out = this.returnSequences ? r.output : reshape(slice(r.output, 1, T - 1, T), [Bn, H]);
     if (!this.tracing || !r.trace) return out;
     const extra: Record<string, Tensor> = { h: r.trace.h };
     if (r.trace.c) extra.c = r.trace.c;

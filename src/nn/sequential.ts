@@ -23,6 +23,38 @@ export interface SequentialOptions {
 }
 
 /**
+ * One layer's step in a network (Sequential or graph): its output, or with `logits` its output
+ * before a final softmax (a ConfigError if it has none; a tracing layer records the softmax as
+ * a). The padding mask of a sequence input flows on with the sequence: an output that still has
+ * the input's [batch, T] steps carries the input's mask (unless the layer set its own); a layer
+ * that collapses the steps must declare `consumesMask`, else a masked input is a ConfigError, so
+ * no layer can drop a mask silently.
+ *
+ * @example
+ * ```ts
+ * let h = x;
+ * for (const l of net.layers) h = applyLayer(l, h); // what net.forward(x) does
+ * ```
+ */
+export function applyLayer(layer: Layer, x: Tensor, logits = false): Tensor {
+  let out: Tensor;
+  if (logits) {
+    const z = layer.forwardLogits(x);
+    if (!z) throw new ConfigError(`${layer.name} does not end in a softmax, so there are no logits to return`);
+    if (layer.tracing && layer.record) layer.record.a = noGrad(() => softmax(z));
+    out = z;
+  } else out = layer.forward(x);
+  const mask = x.mask;
+  if (!mask || out.mask) return out;
+  if (out.rank >= 2 && out.shape[0] === x.shape[0] && out.shape[1] === x.shape[1]) {
+    out.mask = mask;
+    return out;
+  }
+  if (layer.consumesMask) return out;
+  throw new ConfigError(`${layer.name} (${layer.type}) received a padded sequence ${fmtShape(x.shape)} with a mask, but it does not read masks and its output ${fmtShape(out.shape)} no longer has the steps; put a recurrent layer (or one that reads the mask) before it, or remove the masking`);
+}
+
+/**
  * A stack of layers, each feeding the next. Builds every layer for the input shape at
  * construction, so shapes and parameter counts are known (see {@link Sequential.summary}).
  * Unnamed layers are called `<type>_<n>`.
@@ -122,13 +154,8 @@ export class Sequential extends Module {
   runLayers(x: Tensor, logits: boolean): Tensor {
     let h = x;
     const last = this.layers.length - 1;
-    for (let i = 0; i < last; i++) h = this.layers[i].forward(h);
-    const l = this.layers[last];
-    if (!logits) return l.forward(h);
-    const z = l.forwardLogits(h);
-    if (!z) throw new ConfigError(`${l.name} does not end in a softmax, so there are no logits to return`);
-    if (l.tracing && l.record) l.record.a = noGrad(() => softmax(z));
-    return z;
+    for (let i = 0; i < last; i++) h = applyLayer(this.layers[i], h);
+    return applyLayer(this.layers[last], h, logits);
   }
 
   /** Turns z/a/δ recording on or off for every layer. */

@@ -3,8 +3,6 @@ import { Tensor } from '../tensor/tensor.js';
 import { be, record } from './graph.js';
 import { reshape } from './shape.js';
 
-const masks = new WeakMap<Tensor, Tensor>();
-
 /**
  * Attaches a padding mask to a sequence tensor: `mask` is [batch, T] with 1 where a step is real
  * and 0 where it is padding. Recurrent layers read it (masked steps carry the state through), a
@@ -22,16 +20,16 @@ export function attachMask(t: Tensor, mask: Tensor | null | undefined): Tensor {
   if (t.rank < 2 || mask.rank !== 2 || mask.shape[0] !== t.shape[0] || mask.shape[1] !== t.shape[1]) {
     throw new ShapeError(`a sequence mask must be [batch, T] = ${fmtShape(t.shape.slice(0, 2))} for a sequence ${fmtShape(t.shape)}, received ${fmtShape(mask.shape)}`);
   }
-  masks.set(t, mask);
+  t.mask = mask;
   return t;
 }
 
 /**
- * The padding mask attached to a sequence tensor by {@link attachMask}, or undefined.
+ * The padding mask of a sequence tensor ({@link attachMask}, `Tensor.mask`), or undefined.
  * @example `maskOf(layerOutput)?.toArray()`
  */
 export function maskOf(t: Tensor): Tensor | undefined {
-  return masks.get(t);
+  return t.mask ?? undefined;
 }
 
 /**

@@ -4,6 +4,7 @@ import { Rng } from '../tensor/rng.js';
 import { getBackend } from '../backend/index.js';
 import type { Sequential } from '../nn/sequential.js';
 import { GraphNetwork } from '../nn/graph.js';
+import { applyLayer } from '../nn/sequential.js';
 import { isMultiInput } from '../nn/symbolic.js';
 import { add } from '../ops/elementwise.js';
 import { getLoss } from '../nn/losses.js';
@@ -391,7 +392,7 @@ export class Model {
       }
       let h = asList(xb)[0];
       for (const l of this.net.layers) {
-        h = l.forward(h);
+        h = applyLayer(l, h);
         if (!be.allFinite(h.data)) return l.name;
       }
       return null;
@@ -677,7 +678,7 @@ function firstNonFiniteCall(net: GraphNetwork, xs: readonly Tensor[]): string | 
   const values = new Map(net.inputs.map((t, i) => [t, xs[i]]));
   for (const n of net.nodes) {
     const ins = n.inputs.map((t) => values.get(t)!);
-    const out = isMultiInput(n.layer) ? n.layer.forwardMany(ins) : n.layer.forward(ins[0]);
+    const out = isMultiInput(n.layer) ? n.layer.forwardMany(ins) : applyLayer(n.layer, ins[0]);
     if (!be.allFinite(out.data)) return n.output.source;
     values.set(n.output, out);
   }

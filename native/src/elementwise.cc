@@ -507,4 +507,40 @@ void gru_gates_backward(int64_t B, int64_t H, const float* gates, const float* h
   }, 1);
 }
 
+// ---- rows by index: embedding lookups, masked steps, predictions ----
+
+int64_t gather_rows(const float* src, int64_t rows, int64_t cols, const float* index, int64_t n, float* out) {
+  for (int64_t k = 0; k < n; k++) {
+    const float v = index[k];
+    if (!(v >= 0.0f && v < static_cast<float>(rows) && v == std::floor(v))) return k;
+    const int64_t r = static_cast<int64_t>(v);
+    std::memcpy(out + k * cols, src + r * cols, sizeof(float) * static_cast<size_t>(cols));
+  }
+  return -1;
+}
+
+void scatter_add_rows(const float* src, int64_t cols, const float* index, int64_t n, float* out) {
+  for (int64_t k = 0; k < n; k++) {
+    float* o = out + static_cast<int64_t>(index[k]) * cols;
+    const float* g = src + k * cols;
+#pragma omp simd
+    for (int64_t j = 0; j < cols; j++) o[j] += g[j];
+  }
+}
+
+void argmax_rows(const float* x, int64_t rows, int64_t cols, int32_t* out) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float* row = x + r * cols;
+    int64_t best = 0;
+    for (int64_t j = 1; j < cols; j++) if (row[j] > row[best]) best = j;
+    out[r] = static_cast<int32_t>(best);
+  }
+}
+
+int64_t nonzero_indices(const float* x, int64_t n, float* out) {
+  int64_t c = 0;
+  for (int64_t i = 0; i < n; i++) if (x[i] != 0.0f) out[c++] = static_cast<float>(i);
+  return c;
+}
+
 }  // namespace dn

@@ -108,6 +108,10 @@ void gru_state_backward(int64_t B, int64_t H, const float* gates, const float* h
                         const float* dh, float* dh_prev, float* d_pre_candidate, float* d_pre_gates);
 void gru_gates_backward(int64_t B, int64_t H, const float* gates, const float* h, const float* d_reset_hidden,
                         float* d_pre_gates, float* dh);
+int64_t gather_rows(const float* src, int64_t rows, int64_t cols, const float* index, int64_t n, float* out);
+void scatter_add_rows(const float* src, int64_t cols, const float* index, int64_t n, float* out);
+void argmax_rows(const float* x, int64_t rows, int64_t cols, int32_t* out);
+int64_t nonzero_indices(const float* x, int64_t n, float* out);
 
 // ---- convolution (conv.cc, oneDNN primitives cached per shape) ----
 struct ConvGeom {

@@ -277,4 +277,49 @@ export interface Backend {
    */
   gruGatesBackward(B: number, H: number, gates: Float32Array, h: Float32Array, dResetHidden: Float32Array,
     dPreGates: Float32Array, dh: Float32Array): void;
+
+  /**
+   * Row gather: row k of `out` ([index.length, cols]) becomes row index[k] of `src`
+   * ([src.length / cols, cols]). Indices are integer values stored as floats. Returns −1, or the
+   * position k of the first index that is not an integer row number of `src` (then `out` is
+   * partly written).
+   *
+   * @example
+   * ```ts
+   * be.gatherRows(Float32Array.of(1, 2, 3, 4), 2, Float32Array.of(1, 0), out); // −1; out = [3, 4, 1, 2]
+   * ```
+   */
+  gatherRows(src: Float32Array, cols: number, index: Float32Array, out: Float32Array): number;
+
+  /**
+   * Row scatter-add, the backward of {@link Backend.gatherRows}: row k of `src`
+   * ([index.length, cols]) is added into row index[k] of `out` (indices valid; repeats add up).
+   *
+   * @example
+   * ```ts
+   * be.scatterAddRows(Float32Array.of(1, 2, 3, 4), 2, Float32Array.of(0, 0), out); // out row 0 += [4, 6]
+   * ```
+   */
+  scatterAddRows(src: Float32Array, cols: number, index: Float32Array, out: Float32Array): void;
+
+  /**
+   * For each row of x [rows, cols], the column of its largest value (the first on ties) into `out`.
+   *
+   * @example
+   * ```ts
+   * be.argmaxRows(Float32Array.of(1, 3, 3, 0), 2, 2, out); // out = [1, 0]
+   * ```
+   */
+  argmaxRows(x: Float32Array, rows: number, cols: number, out: Int32Array): void;
+
+  /**
+   * Writes the positions i where x[i] ≠ 0, in order, into `out` (as floats, ready for
+   * {@link Backend.gatherRows}; room for x.length) and returns how many there are.
+   *
+   * @example
+   * ```ts
+   * be.nonzeroIndices(Float32Array.of(1, 0, 2), out); // 2; out starts [0, 2]
+   * ```
+   */
+  nonzeroIndices(x: Float32Array, out: Float32Array): number;
 }

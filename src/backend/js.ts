@@ -412,6 +412,37 @@ export const jsBackend: Backend = {
     }
   },
 
+  gatherRows(src, cols, index, out) {
+    const rows = cols > 0 ? src.length / cols : 0;
+    for (let k = 0; k < index.length; k++) {
+      const r = index[k];
+      if (!(Number.isInteger(r) && r >= 0 && r < rows)) return k;
+      for (let j = 0; j < cols; j++) out[k * cols + j] = src[r * cols + j];
+    }
+    return -1;
+  },
+
+  scatterAddRows(src, cols, index, out) {
+    for (let k = 0; k < index.length; k++) {
+      const r = index[k];
+      for (let j = 0; j < cols; j++) out[r * cols + j] += src[k * cols + j];
+    }
+  },
+
+  argmaxRows(x, rows, cols, out) {
+    for (let r = 0; r < rows; r++) {
+      let best = 0;
+      for (let j = 1; j < cols; j++) if (x[r * cols + j] > x[r * cols + best]) best = j;
+      out[r] = best;
+    }
+  },
+
+  nonzeroIndices(x, out) {
+    let n = 0;
+    for (let i = 0; i < x.length; i++) if (x[i] !== 0) out[n++] = i;
+    return n;
+  },
+
   gruGatesBackward(B, H, gates, h, dResetHidden, dPreGates, dh) {
     for (let b = 0; b < B; b++) {
       for (let u = 0; u < H; u++) {

@@ -94,6 +94,10 @@ interface Addon {
     dh: Float32Array, dhPrev: Float32Array, dPreCandidate: Float32Array, dPreGates: Float32Array): void;
   gruGatesBackward(B: number, H: number, gates: Float32Array, h: Float32Array, dResetHidden: Float32Array,
     dPreGates: Float32Array, dh: Float32Array): void;
+  gatherRows(src: Float32Array, cols: number, index: Float32Array, out: Float32Array): number;
+  scatterAddRows(src: Float32Array, cols: number, index: Float32Array, out: Float32Array): void;
+  argmaxRows(x: Float32Array, rows: number, cols: number, out: Int32Array): void;
+  nonzeroIndices(x: Float32Array, out: Float32Array): number;
   gemmBatched(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array,
     aOffsets: Int32Array, b: Float32Array, bOffsets: Int32Array, beta: number, c: Float32Array,
     cOffsets: Int32Array): void;
@@ -375,6 +379,22 @@ function makeBackend(m: Addon): NativeBackend {
 
     gruGatesBackward(B, H, gates, h, dResetHidden, dPreGates, dh) {
       m.gruGatesBackward(B, H, gates, h, dResetHidden, dPreGates, dh);
+    },
+
+    gatherRows(src, cols, index, out) {
+      return m.gatherRows(src, cols, index, out);
+    },
+
+    scatterAddRows(src, cols, index, out) {
+      m.scatterAddRows(src, cols, index, out);
+    },
+
+    argmaxRows(x, rows, cols, out) {
+      m.argmaxRows(x, rows, cols, out);
+    },
+
+    nonzeroIndices(x, out) {
+      return m.nonzeroIndices(x, out);
     },
 
     setMaxThreads(n) {

@@ -81,6 +81,10 @@ interface Exports {
   gru_state_backward(B: number, H: number, gates: number, hPrev: number, candidate: number, dh: number, dhPrev: number,
     dPreCandidate: number, dPreGates: number): void;
   gru_gates_backward(B: number, H: number, gates: number, h: number, dResetHidden: number, dPreGates: number, dh: number): void;
+  gather_rows(src: number, rows: number, cols: number, index: number, n: number, out: number): number;
+  scatter_add_rows(src: number, cols: number, index: number, n: number, out: number): void;
+  argmax_rows(x: number, rows: number, cols: number, out: number): void;
+  nonzero_indices(x: number, n: number, out: number): number;
 }
 
 // Op codes: the order of the enums in wasm/src/elementwise.c.
@@ -714,6 +718,52 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
         const pd = m.in(dResetHidden, n);
         const pdp = m.out(dPreGates, 2 * n, true);
         ex.gru_gates_backward(B, H, pg, ph, pd, pdp, m.out(dh, n, false));
+      });
+    },
+
+    gatherRows(src, cols, index, out) {
+      if (!(cols >= 1) || src.length % cols !== 0) throw new RangeError('gatherRows: src length is not a multiple of cols');
+      const n = index.length;
+      need('gatherRows', 'out', out, n * cols);
+      if (n === 0) return -1;
+      return run('gatherRows', (m) => {
+        const ps = m.in(src, src.length);
+        const pi = m.in(index, n);
+        return ex.gather_rows(ps, src.length / cols, cols, pi, n, m.out(out, n * cols, false));
+      });
+    },
+
+    scatterAddRows(src, cols, index, out) {
+      if (!(cols >= 1) || out.length % cols !== 0) throw new RangeError('scatterAddRows: out length is not a multiple of cols');
+      const n = index.length;
+      need('scatterAddRows', 'src', src, n * cols);
+      const rows = out.length / cols;
+      if (!index.every((v) => v >= 0 && v < rows)) throw new RangeError('scatterAddRows: index outside out');
+      if (n === 0) return;
+      run('scatterAddRows', (m) => {
+        const ps = m.in(src, n * cols);
+        const pi = m.in(index, n);
+        ex.scatter_add_rows(ps, cols, pi, n, m.out(out, out.length, true));
+      });
+    },
+
+    argmaxRows(x, rows, cols, out) {
+      if (!(cols >= 1)) throw new RangeError('argmaxRows: cols must be at least 1');
+      need('argmaxRows', 'x', x, rows * cols);
+      need('argmaxRows', 'out', out, rows);
+      if (rows === 0) return;
+      run('argmaxRows', (m) => {
+        const px = m.in(x, rows * cols);
+        ex.argmax_rows(px, rows, cols, m.out(out, rows, false));
+      });
+    },
+
+    nonzeroIndices(x, out) {
+      need('nonzeroIndices', 'out', out, x.length);
+      if (x.length === 0) return 0;
+      return run('nonzeroIndices', (m) => {
+        const px = m.in(x, x.length);
+        return ex.nonzero_indices(px, x.length, m.out(out, x.length, false));
       });
     },
   };

@@ -17,29 +17,21 @@ export function embedding(indices: Tensor, weight: Tensor, where = 'embedding'):
   if (weight.rank !== 2) throw new ShapeError(`${where}: the embedding matrix must be [vocab, dim], received ${fmtShape(weight.shape)}`);
   const [V, D] = weight.shape;
   const n = indices.size;
-  const idx = new Int32Array(n);
-  for (let k = 0; k < n; k++) {
-    const v = indices.data[k];
-    if (!Number.isInteger(v) || v < 0 || v >= V) {
-      const pos: number[] = [];
-      let r = k;
-      for (let d = indices.rank - 1; d >= 0; d--) {
-        pos.unshift(r % indices.shape[d]);
-        r = Math.floor(r / indices.shape[d]);
-      }
-      throw new DataError(`${where}: index ${v} at position ${fmtShape(pos)} is outside the vocabulary of size ${V} (indices must be integers 0..${V - 1})`);
-    }
-    idx[k] = v;
-  }
   const B = be();
   const out = B.alloc(n * D);
-  for (let k = 0; k < n; k++) out.set(weight.data.subarray(idx[k] * D, (idx[k] + 1) * D), k * D);
+  const bad = B.gatherRows(weight.data, D, indices.data, out);
+  if (bad >= 0) {
+    const pos: number[] = [];
+    let r = bad;
+    for (let d = indices.rank - 1; d >= 0; d--) {
+      pos.unshift(r % indices.shape[d]);
+      r = Math.floor(r / indices.shape[d]);
+    }
+    throw new DataError(`${where}: index ${indices.data[bad]} at position ${fmtShape(pos)} is outside the vocabulary of size ${V} (indices must be integers 0..${V - 1})`);
+  }
   return record('embedding', out, [...indices.shape, D], [weight], (g) => {
     const dw = B.alloc(weight.size);
-    for (let k = 0; k < n; k++) {
-      const o = idx[k] * D;
-      for (let j = 0; j < D; j++) dw[o + j] += g[k * D + j];
-    }
+    B.scatterAddRows(g, D, indices.data, dw);
     return [dw];
   });
 }

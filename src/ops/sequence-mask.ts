@@ -42,17 +42,17 @@ export function maskOf(t: Tensor): Tensor | undefined {
  * ```
  */
 export function maskedSteps(x: Tensor, mask: Tensor): Tensor {
-  const [Bn, T] = x.shape;
-  const F = x.size / (Bn * T);
-  if (mask.size !== Bn * T) throw new ShapeError(`maskedSteps: mask ${fmtShape(mask.shape)} does not match the sequence ${fmtShape(x.shape)}`);
-  const rows: number[] = [];
-  for (let r = 0; r < Bn * T; r++) if (mask.data[r] !== 0) rows.push(r);
+  const [batch, steps] = x.shape;
+  const features = x.size / (batch * steps);
+  if (mask.size !== batch * steps) throw new ShapeError(`maskedSteps: mask ${fmtShape(mask.shape)} does not match the sequence ${fmtShape(x.shape)}`);
   const B = be();
-  const out = B.alloc(rows.length * F);
-  rows.forEach((r, i) => out.set(x.data.subarray(r * F, (r + 1) * F), i * F));
-  return record('maskedSteps', out, [rows.length, F], [x], (g) => {
+  const positions = B.alloc(mask.size);
+  const real = positions.subarray(0, B.nonzeroIndices(mask.data, positions));
+  const out = B.alloc(real.length * features);
+  B.gatherRows(x.data, features, real, out);
+  return record('maskedSteps', out, [real.length, features], [x], (g) => {
     const dx = B.alloc(x.size);
-    rows.forEach((r, i) => dx.set(g.subarray(i * F, (i + 1) * F), r * F));
+    B.scatterAddRows(g, features, real, dx);
     return [dx];
   });
 }

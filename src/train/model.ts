@@ -13,6 +13,7 @@ import type { Reduction } from '../ops/losses.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { batchRanges, gatherRows } from '../data/batch.js';
 import { checkAndClip, checkWeights } from './clip.js';
+import { toClassIndices } from './metrics.js';
 import { checkBool, checkInt, checkKeys, checkObject, checkPositive, optional } from '../validate.js';
 import type { Callback, EpochLog, History, StopReason, TrainingControl } from './callbacks.js';
 import type { Preprocessor } from '../data/preprocess.js';
@@ -690,20 +691,20 @@ function predictionRows(output: Tensor): number {
   return output.rank >= 3 ? output.size / output.shape[output.rank - 1] : output.shape[0];
 }
 
-/** Rows whose arg-max output equals the arg-max target (a single output: both on the same side of 0.5). */
+/**
+ * Rows whose arg-max output equals the arg-max target (a single output: both on the same side of
+ * 0.5), the classes as {@link toClassIndices} reads them.
+ *
+ * @example
+ * ```ts
+ * countCorrect(Float32Array.of(0.9, 0.1, 0.2, 0.8), Float32Array.of(1, 0, 1, 0), 2); // 1
+ * ```
+ */
 export function countCorrect(out: Float32Array, target: Float32Array, rows: number): number {
-  const cols = out.length / rows;
+  const shape = [rows, out.length / Math.max(1, rows)];
+  const predicted = toClassIndices(new Tensor(out, shape));
+  const actual = toClassIndices(new Tensor(target, shape));
   let c = 0;
-  for (let r = 0; r < rows; r++) {
-    let bo = 0;
-    let bt = 0;
-    for (let j = 1; j < cols; j++) {
-      if (out[r * cols + j] > out[r * cols + bo]) bo = j;
-      if (target[r * cols + j] > target[r * cols + bt]) bt = j;
-    }
-    if (cols === 1) {
-      if ((out[r] >= 0.5) === (target[r] >= 0.5)) c++;
-    } else if (bo === bt) c++;
-  }
+  predicted.forEach((p, i) => { if (p === actual[i]) c++; });
   return c;
 }

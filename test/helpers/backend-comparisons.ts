@@ -590,6 +590,49 @@ export function registerComparisons(fast: Backend, unaryUlps: Partial<Record<Una
     }
   });
 
+  test('gatherRows, scatterAddRows, argmaxRows and nonzeroIndices', () => {
+    const rng = new Rng(27);
+    for (const [rows, cols, n] of [[1, 1, 1], [5, 3, 7], [17, 33, 40], [100, 1, 3], [4, 129, 0]]) {
+      const src = rand(rng, rows * cols);
+      const index = Float32Array.from({ length: n }, () => Math.floor(rng.next() * rows));
+      const gr = new Float32Array(n * cols);
+      const go = new Float32Array(n * cols);
+      assert.equal(js.gatherRows(src, cols, index, gr), -1);
+      assert.equal(nb.gatherRows(src, cols, index, go), -1);
+      assertExact(go, gr, `gatherRows ${rows}×${cols} n${n}`);
+      // repeated indices add up; the sums are taken in the same order
+      const g = rand(rng, n * cols);
+      const sr = new Float32Array(rows * cols).fill(0.5);
+      const so = new Float32Array(rows * cols).fill(0.5);
+      js.scatterAddRows(g, cols, index, sr);
+      nb.scatterAddRows(g, cols, index, so);
+      assertExact(so, sr, `scatterAddRows ${rows}×${cols} n${n}`);
+      const x = rand(rng, rows * cols);
+      if (cols > 2) x[cols - 1] = x[0] = 2; // a tie: the first wins
+      const ar = new Int32Array(rows);
+      const ao = new Int32Array(rows);
+      js.argmaxRows(x, rows, cols, ar);
+      nb.argmaxRows(x, rows, cols, ao);
+      assert.deepEqual([...ao], [...ar], `argmaxRows ${rows}×${cols}`);
+      if (cols > 2) assert.equal(ao[0], 0);
+      const z = x.map((v) => (v > 0.3 ? 0 : v));
+      const zr = new Float32Array(z.length);
+      const zo = new Float32Array(z.length);
+      const cr = js.nonzeroIndices(z, zr);
+      assert.equal(nb.nonzeroIndices(z, zo), cr, 'nonzeroIndices count');
+      assertExact(zo.subarray(0, cr), zr.subarray(0, cr), 'nonzeroIndices positions');
+    }
+    // a bad index: the position of the first one, for every kind of bad
+    const src = Float32Array.of(1, 2, 3, 4, 5, 6);
+    for (const [bad, at] of [[3, 1], [-1, 2], [1.5, 0], [NaN, 2], [Infinity, 1]] as const) {
+      const index = Float32Array.of(0, 1, 2);
+      index[at] = bad;
+      const out = new Float32Array(6);
+      assert.equal(js.gatherRows(src, 2, index, out), at, `js gatherRows index ${bad}`);
+      assert.equal(nb.gatherRows(src, 2, index, out), at, `gatherRows index ${bad}`);
+    }
+  });
+
   test('gruGates, gruState and their backward kernels', () => {
     const rng = new Rng(26);
     for (const [B, H] of [[1, 1], [3, 17], [32, 128], [2, 33], [5, 3], [70, 129]]) {

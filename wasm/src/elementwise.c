@@ -392,6 +392,48 @@ void gru_gates_backward(int B, int H, const float* gates, const float* h, const 
   }
 }
 
+// ---- rows by index: embedding lookups, masked steps, predictions ----------------------------------
+
+EXPORT("gather_rows")
+int gather_rows(const float* src, int rows, int cols, const float* index, int n, float* out) {
+  for (int k = 0; k < n; k++) {
+    float v = index[k];
+    if (!(v >= 0.0f && v < (float)rows && v == __builtin_floorf(v))) return k;
+    const float* s = src + (size_t)v * cols;
+    float* o = out + (size_t)k * cols;
+    for (int j = 0; j < cols; j++) o[j] = s[j];
+  }
+  return -1;
+}
+
+EXPORT("scatter_add_rows")
+void scatter_add_rows(const float* src, int cols, const float* index, int n, float* out) {
+  for (int k = 0; k < n; k++) {
+    float* o = out + (size_t)index[k] * cols;
+    const float* g = src + (size_t)k * cols;
+    for (int j = 0; j < cols; j++) o[j] += g[j];
+  }
+}
+
+EXPORT("argmax_rows")
+void argmax_rows(const float* x, int rows, int cols, int* out) {
+  for (int r = 0; r < rows; r++) {
+    const float* row = x + (size_t)r * cols;
+    int best = 0;
+    for (int j = 1; j < cols; j++)
+      if (row[j] > row[best]) best = j;
+    out[r] = best;
+  }
+}
+
+EXPORT("nonzero_indices")
+int nonzero_indices(const float* x, int n, float* out) {
+  int c = 0;
+  for (int i = 0; i < n; i++)
+    if (x[i] != 0.0f) out[c++] = (float)i;
+  return c;
+}
+
 // ---- softmax backward, layer normalisation, permute ---------------------------------------------
 
 EXPORT("softmax_backward") void softmax_backward(const float* y, const float* dy, int rows, int cols, float* dx) {

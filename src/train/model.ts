@@ -7,6 +7,7 @@ import { GraphNetwork } from '../nn/graph.js';
 import { applyLayer } from '../nn/sequential.js';
 import { isMultiInput } from '../nn/symbolic.js';
 import { add } from '../ops/elementwise.js';
+import { concat } from '../ops/shape.js';
 import { getLoss } from '../nn/losses.js';
 import type { Loss } from '../nn/losses.js';
 import type { Reduction } from '../ops/losses.js';
@@ -426,15 +427,7 @@ export class Model {
         if (n <= bs) return this.outputsOf(x);
         const parts: Tensor[][] = [];
         for (const [s, e] of batchRanges(n, bs)) parts.push(this.outputsOf(gatherBatch(x, null, s, e)));
-        return parts[0].map((p0, k) => {
-          const out = getBackend().alloc(parts.reduce((a, p) => a + p[k].size, 0));
-          let off = 0;
-          for (const p of parts) {
-            out.set(p[k].data, off);
-            off += p[k].size;
-          }
-          return new Tensor(out, [n, ...p0.shape.slice(1)]);
-        });
+        return parts[0].map((_, k) => concat(parts.map((p) => p[k]), 0));
       });
     } finally {
       this.net.train(was);

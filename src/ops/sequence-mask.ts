@@ -4,10 +4,11 @@ import { be, record } from './graph.js';
 import { reshape } from './shape.js';
 
 /**
- * Attaches a padding mask to a sequence tensor: `mask` is [batch, T] with 1 where a step is real
- * and 0 where it is padding. Recurrent layers read it (masked steps carry the state through), a
- * dense layer applied at every step passes it on, and the loss of a sequence output skips masked
- * steps. The `masking` and `embedding` (`maskZero`) layers attach masks for you. Returns `t`.
+ * Attaches a padding mask to a sequence tensor (sets `t.mask`): `mask` is [batch, T] with 1 where
+ * a step is real and 0 where it is padding. Recurrent layers read it (masked steps carry the state
+ * through), a network hands it from each layer's input to its output (`applyLayer`), and the loss
+ * of a sequence output skips masked steps. The `masking` and `embedding` (`maskZero`) layers
+ * attach masks for you. Returns `t`.
  *
  * @example
  * ```ts

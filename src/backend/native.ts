@@ -58,8 +58,12 @@ export interface NativeBackend extends Backend {
   convCacheSize(): number;
 }
 
+/** Kernels the addon exports with exactly the backend's arguments. */
+type SameAsBackend = 'gruGates' | 'gruState' | 'gruStateBackward' | 'gruGatesBackward' | 'gatherRows' | 'scatterAddRows'
+  | 'argmaxRows' | 'nonzeroIndices';
+
 /** The raw addon exports (argument order as in native/src/addon.cc). */
-interface Addon {
+interface Addon extends Pick<Backend, SameAsBackend> {
   gemm(ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array,
     b: Float32Array, beta: number, c: Float32Array): void;
   unary(op: number, x: Float32Array, out: Float32Array, param: number): void;
@@ -87,17 +91,6 @@ interface Addon {
     h: Float32Array): void;
   lstmCellBackward(B: number, H: number, gates: Float32Array, cPrev: Float32Array, c: Float32Array, dh: Float32Array,
     dc: Float32Array, dPre: Float32Array, dcPrev: Float32Array): void;
-  gruGates(B: number, H: number, pre: Float32Array, h: Float32Array, gates: Float32Array, resetHidden: Float32Array): void;
-  gruState(B: number, H: number, gates: Float32Array, hPrev: Float32Array, preCandidate: Float32Array,
-    candidate: Float32Array, h: Float32Array): void;
-  gruStateBackward(B: number, H: number, gates: Float32Array, hPrev: Float32Array, candidate: Float32Array,
-    dh: Float32Array, dhPrev: Float32Array, dPreCandidate: Float32Array, dPreGates: Float32Array): void;
-  gruGatesBackward(B: number, H: number, gates: Float32Array, h: Float32Array, dResetHidden: Float32Array,
-    dPreGates: Float32Array, dh: Float32Array): void;
-  gatherRows(src: Float32Array, cols: number, index: Float32Array, out: Float32Array): number;
-  scatterAddRows(src: Float32Array, cols: number, index: Float32Array, out: Float32Array): void;
-  argmaxRows(x: Float32Array, rows: number, cols: number, out: Int32Array): void;
-  nonzeroIndices(x: Float32Array, out: Float32Array): number;
   gemmBatched(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array,
     aOffsets: Int32Array, b: Float32Array, bOffsets: Int32Array, beta: number, c: Float32Array,
     cOffsets: Int32Array): void;

@@ -215,37 +215,37 @@ export abstract class RecurrentLayer extends Layer {
 
   forward(x: Tensor): Tensor {
     this.checkSequence(x);
-    const [Bn, T, F] = x.shape;
+    const [batch, steps, features] = x.shape;
     const H = this.units;
     const s = this.stateful ? this.carried : null;
-    if (s && s.batch !== Bn) {
-      throw new ShapeError(`${this.name} is stateful and carries the state of a batch of ${s.batch} sequences, but received a batch of ${Bn}; keep the batch size fixed between calls (e.g. drop the last partial batch) or call resetStates() first`);
+    if (s && s.batch !== batch) {
+      throw new ShapeError(`${this.name} is stateful and carries the state of a batch of ${s.batch} sequences, but received a batch of ${batch}; keep the batch size fixed between calls (e.g. drop the last partial batch) or call resetStates() first`);
     }
     const mask = maskOf(x);
     let xin = x;
     let recurrentMask: Float32Array | null = null;
     const { input: inputKeep, recurrent: recurrentKeep } = this.keepProb;
     if (this.training && (inputKeep < 1 || recurrentKeep < 1)) {
-      const keep = this.stateful && s !== null;
+      const reuse = this.stateful && s !== null;
       const rng = this.runtimeRng!;
-      const inM = inputKeep < 1 ? (keep && this.lastMasks.input ? this.lastMasks.input : scaledDropMask(Bn * F, inputKeep, rng)) : null;
-      const recM = recurrentKeep < 1 ? (keep && this.lastMasks.recurrent ? this.lastMasks.recurrent : scaledDropMask(Bn * H, recurrentKeep, rng)) : null;
-      this.lastMasks = { input: inM, recurrent: recM };
-      if (inM) xin = mul(x, new Tensor(inM, [Bn, 1, F]));
-      recurrentMask = recM;
+      const inputMask = inputKeep < 1 ? (reuse && this.lastMasks.input ? this.lastMasks.input : scaledDropMask(batch * features, inputKeep, rng)) : null;
+      const recurrentDrop = recurrentKeep < 1 ? (reuse && this.lastMasks.recurrent ? this.lastMasks.recurrent : scaledDropMask(batch * H, recurrentKeep, rng)) : null;
+      this.lastMasks = { input: inputMask, recurrent: recurrentDrop };
+      if (inputMask) xin = mul(x, new Tensor(inputMask, [batch, 1, features]));
+      recurrentMask = recurrentDrop;
     }
     const r = this.run(xin, {
-      h0: s ? new Tensor(s.h, [Bn, H]) : null,
-      c0: s && s.c ? new Tensor(s.c, [Bn, H]) : null,
+      h0: s ? new Tensor(s.h, [batch, H]) : null,
+      c0: s && s.c ? new Tensor(s.c, [batch, H]) : null,
       mask,
       recurrentMask,
       keepTrace: this.tracing,
     });
     if (this.stateful) {
-      this.carried = { batch: Bn, h: r.hT.data, c: r.cT ? Float32Array.from(r.cT.data) : null };
+      this.carried = { batch: batch, h: r.hT.data, c: r.cT ? Float32Array.from(r.cT.data) : null };
     }
     // a sequence output keeps the steps: the network hands the input's mask on with it
-    const out = this.returnSequences ? r.output : reshape(slice(r.output, 1, T - 1, T), [Bn, H]);
+    const out = this.returnSequences ? r.output : reshape(slice(r.output, 1, steps - 1, steps), [batch, H]);
     if (!this.tracing || !r.trace) return out;
     const extra: Record<string, Tensor> = { h: r.trace.h };
     if (r.trace.c) extra.c = r.trace.c;

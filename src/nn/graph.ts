@@ -1,6 +1,6 @@
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
-import { Sequential, applyLayer } from './sequential.js';
+import { Sequential, applyLayer, applyLayerMany } from './sequential.js';
 import type { Layer } from './module.js';
 import { SymbolicTensor, isMultiInput } from './symbolic.js';
 import type { GraphNode } from './symbolic.js';
@@ -160,7 +160,7 @@ export class GraphNetwork extends Sequential {
     for (const n of this.nodes) {
       const ins = n.inputs.map((t) => values.get(t)!);
       let out: Tensor;
-      if (isMultiInput(n.layer)) out = n.layer.forwardMany(ins);
+      if (isMultiInput(n.layer)) out = applyLayerMany(n.layer, ins);
       else out = applyLayer(n.layer, ins[0], n === last);
       values.set(n.output, out);
     }

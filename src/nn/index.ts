@@ -4,7 +4,7 @@ export { Dense } from './dense.js';
 export type { DenseOptions } from './dense.js';
 export { Activation, applyActivation } from './activation.js';
 export type { ActivationOptions } from './activation.js';
-export { Sequential, applyLayer } from './sequential.js';
+export { Sequential, applyLayer, applyLayerMany } from './sequential.js';
 export type { SequentialOptions, WeightMap, WeightJson } from './sequential.js';
 export { initialize, initVariance, INITIALIZER_TYPES } from './init.js';
 export type { Initializer, InitializerSpec } from './init.js';

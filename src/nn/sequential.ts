@@ -44,10 +44,28 @@ export function applyLayer(layer: Layer, x: Tensor, logits = false): Tensor {
     if (layer.tracing && layer.record) layer.record.a = noGrad(() => softmax(z));
     out = z;
   } else out = layer.forward(x);
-  const mask = x.mask;
-  if (!mask || out.mask) return out;
+  return carryMask(layer, [x], out);
+}
+
+/**
+ * {@link applyLayer} for a layer of several inputs (a merge in a graph): the mask of the first
+ * masked input flows on by the same rule.
+ *
+ * @example
+ * ```ts
+ * const sum = applyLayerMany(new Add(), [a, b]); // a's mask, when a is a masked sequence
+ * ```
+ */
+export function applyLayerMany(layer: Layer & { forwardMany(xs: readonly Tensor[]): Tensor }, xs: readonly Tensor[]): Tensor {
+  return carryMask(layer, xs, layer.forwardMany(xs));
+}
+
+/** The mask rule of {@link applyLayer}: `out` of `layer` on `inputs`, with the first input mask handed on. */
+function carryMask(layer: Layer, inputs: readonly Tensor[], out: Tensor): Tensor {
+  const x = inputs.find((t) => t.mask);
+  if (!x || out.mask) return out;
   if (out.rank >= 2 && out.shape[0] === x.shape[0] && out.shape[1] === x.shape[1]) {
-    out.mask = mask;
+    out.mask = x.mask;
     return out;
   }
   if (layer.consumesMask) return out;

@@ -4,7 +4,7 @@ import { Rng } from '../tensor/rng.js';
 import { getBackend } from '../backend/index.js';
 import type { Sequential } from '../nn/sequential.js';
 import { GraphNetwork } from '../nn/graph.js';
-import { applyLayer } from '../nn/sequential.js';
+import { applyLayer, applyLayerMany } from '../nn/sequential.js';
 import { isMultiInput } from '../nn/symbolic.js';
 import { add } from '../ops/elementwise.js';
 import { concat } from '../ops/shape.js';
@@ -672,7 +672,7 @@ function firstNonFiniteCall(net: GraphNetwork, xs: readonly Tensor[]): string | 
   const values = new Map(net.inputs.map((t, i) => [t, xs[i]]));
   for (const n of net.nodes) {
     const ins = n.inputs.map((t) => values.get(t)!);
-    const out = isMultiInput(n.layer) ? n.layer.forwardMany(ins) : applyLayer(n.layer, ins[0]);
+    const out = isMultiInput(n.layer) ? applyLayerMany(n.layer, ins) : applyLayer(n.layer, ins[0]);
     if (!be.allFinite(out.data)) return n.output.source;
     values.set(n.output, out);
   }

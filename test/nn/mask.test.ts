@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   tensor, Sequential, LSTM, Dense, Masking, Flatten, ConfigError, attachMask, maskOf, applyLayer,
+  Input, Add, GraphNetwork,
 } from '../../src/index.js';
 
 test('a network hands the mask from layer to layer: Masking → LSTM (every step) → Dense carries [batch, T]', () => {
@@ -27,4 +28,15 @@ test('a layer that collapses the steps of a masked sequence without reading the 
   const y = rnn.forward(tensor([[[1, 1], [2, 2], [0, 0]]]));
   assert.deepEqual(y.shape, [1, 1]);
   assert.equal(maskOf(y), undefined);
+});
+
+test('in a graph the mask flows through merges too: masking → two per-step branches → add keeps [batch, T]', () => {
+  const x = Input({ shape: [3, 2], name: 'x' });
+  const m = new Masking({ name: 'm' }).apply(x);
+  const a = new Dense({ units: 2, name: 'a' }).apply(m);
+  const b = new Dense({ units: 2, name: 'b' }).apply(m);
+  const y = new Add({ name: 'sum' }).apply([a, b]);
+  const net = new GraphNetwork({ inputs: x, outputs: y, seed: 1 });
+  const out = net.forward(tensor([[[1, 1], [0, 0], [2, 2]]]));
+  assert.deepEqual(maskOf(out)!.toArray(), [[1, 0, 1]]);
 });

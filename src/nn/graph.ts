@@ -177,6 +177,11 @@ export class GraphNetwork extends Sequential {
     return this.run([x], false)[0];
   }
 
+  /** A graph runs its calls, not its layers in a row: `runLayers` is its single-input forward pass (or logits). */
+  override runLayers(x: Tensor, logits: boolean): Tensor {
+    return logits ? this.forwardLogits(x) : this.forward(x);
+  }
+
   override forwardLogits(x: Tensor | readonly Tensor[]): Tensor {
     if (!this.endsInSoftmax()) throw new ConfigError(`${this.name} does not end in a softmax, so there are no logits to return`);
     return this.run(x instanceof Tensor ? [x] : x, true)[0];

@@ -1,6 +1,6 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { wants } from './graph.js';
-import { Unrolled, checkParam, joinBiases, joinColumns, packGates, unpackGate } from './recurrent.js';
+import { HiddenGrad, Unrolled, checkParam, joinBiases, joinColumns, packGates, unpackGate } from './recurrent.js';
 import type { RecurrentOpOptions, RecurrentResult, RecurrentTrace } from './recurrent.js';
 
 /**
@@ -71,12 +71,9 @@ export function gru(x: Tensor, w: GruWeights, opts: RecurrentOpOptions = {}): Re
     trace = { z: run.traced(joinColumns(preGates, H2, preCandidate, H, rows), 3 * H), gates: run.traced(joinColumns(gates, H2, candidates, H, rows), 3 * H) };
   }
   return run.finish(hs, parents, (g) => {
-    const dOut = run.timeMajor(g, H);
     const dPreGates = run.perStep(H2);
     const dPreCandidate = run.perStep();
-    let dh = run.state();
-    let dhPrev = run.state();
-    const dhStep = run.state();
+    const dh = new HiddenGrad(run, run.timeMajor(g, H));
     const dResetHidden = run.state();
     const dhEntering = run.state();
     for (let t = run.steps - 1; t >= 0; t--) {
@@ -84,18 +81,18 @@ export function gru(x: Tensor, w: GruWeights, opts: RecurrentOpOptions = {}): Re
       const gatesT = run.at(gates, t, H2);
       const dPreGatesT = run.at(dPreGates, t, H2);
       const dPreCandidateT = run.at(dPreCandidate, t);
-      B.axpy(stateSize, 1, dh, run.at(dOut, t), dhStep);
-      B.gruStateBackward(batch, H, gatesT, hPrev, run.at(candidates, t), dhStep, dhPrev, dPreCandidateT, dPreGatesT);
+      dh.collect(t);
+      B.gruStateBackward(batch, H, gatesT, hPrev, run.at(candidates, t), dh.step, dh.prev, dPreCandidateT, dPreGatesT);
       run.zeroPadding(t, dPreCandidateT, H);
       run.zeroPadding(t, dPreGatesT, H2);
-      run.carry(t, dhStep, dhPrev);
+      run.carry(t, dh.step, dh.prev);
       // through n = tanh(W_h·[r ⊙ h̃; x]): ∂(r ⊙ h̃) = δ_n·U_h, then the product rule
       B.gemm(false, false, batch, H, H, 1, dPreCandidateT, candidateRecurrent, 0, dResetHidden);
       B.gruGatesBackward(batch, H, gatesT, run.at(hEntering, t), dResetHidden, dPreGatesT, dhEntering);
       B.gemm(false, false, batch, H, H2, 1, dPreGatesT, gatesRecurrent, 1, dhEntering);
       run.dropRecurrentGrad(dhEntering);
-      B.axpy(stateSize, 1, dhEntering, dhPrev, dhPrev);
-      [dh, dhPrev] = [dhPrev, dh];
+      B.axpy(stateSize, 1, dhEntering, dh.prev, dh.prev);
+      dh.advance();
     }
     const wantWeights = weights.some(wants);
     const need = { weights: wantWeights, bias: biases.some(wants) };
@@ -117,7 +114,7 @@ export function gru(x: Tensor, w: GruWeights, opts: RecurrentOpOptions = {}): Re
     weights.forEach((wg, gi) => grads.push(wants(wg) && dwh && dwx ? unpackGate(dwh, dwx, gi, H, inputs) : null));
     const dbs = [gateGrads.db?.slice(0, H) ?? null, gateGrads.db?.slice(H) ?? null, candidateGrads.db];
     biases.forEach((bg, gi) => grads.push(wants(bg) ? dbs[gi] : null));
-    if (opts.h0) grads.push(dh);
+    if (opts.h0) grads.push(dh.next);
     return grads;
   }, trace);
 }

@@ -1,6 +1,6 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { wants } from './graph.js';
-import { Unrolled, checkParam, joinBiases, packGates, unpackGate } from './recurrent.js';
+import { HiddenGrad, Unrolled, checkParam, joinBiases, packGates, unpackGate } from './recurrent.js';
 import type { RecurrentOpOptions, RecurrentResult, RecurrentTrace } from './recurrent.js';
 
 /**
@@ -74,25 +74,21 @@ export function lstm(x: Tensor, w: LstmWeights, opts: RecurrentOpOptions = {}): 
 
   // Backpropagation through time from ∂E/∂h of every step (batch-major) and/or ∂E/∂c_T.
   const bptt = (dOutput: Float32Array | null, dcLast: Float32Array | null): (Float32Array | null)[] => {
-    const dOut = dOutput ? run.timeMajor(dOutput, H) : null;
     const dPre = run.perStep(G);
-    let dh = run.state();
+    const dh = new HiddenGrad(run, dOutput && run.timeMajor(dOutput, H));
     let dc = dcLast ? Float32Array.from(dcLast) : run.state();
-    let dhPrev = run.state();
     let dcPrev = run.state();
-    const dhStep = run.state();
     for (let t = run.steps - 1; t >= 0; t--) {
       const cPrev = run.before(cs, t, c0);
       const dPreT = run.at(dPre, t, G);
-      if (dOut) B.axpy(stateSize, 1, dh, run.at(dOut, t), dhStep);
-      else dhStep.set(dh);
-      B.lstmCellBackward(batch, H, run.at(gates, t, G), cPrev, run.at(cs, t), dhStep, dc, dPreT, dcPrev);
+      dh.collect(t);
+      B.lstmCellBackward(batch, H, run.at(gates, t, G), cPrev, run.at(cs, t), dh.step, dc, dPreT, dcPrev);
       run.zeroPadding(t, dPreT, G);
       run.carry(t, dc, dcPrev);
-      B.gemm(false, false, batch, H, G, 1, dPreT, wh, 0, dhPrev);
-      run.dropRecurrentGrad(dhPrev);
-      run.carry(t, dhStep, dhPrev);
-      [dh, dhPrev] = [dhPrev, dh];
+      B.gemm(false, false, batch, H, G, 1, dPreT, wh, 0, dh.prev);
+      run.dropRecurrentGrad(dh.prev);
+      run.carry(t, dh.step, dh.prev);
+      dh.advance();
       [dc, dcPrev] = [dcPrev, dc];
     }
     const wantWeights = weights.some(wants);
@@ -107,7 +103,7 @@ export function lstm(x: Tensor, w: LstmWeights, opts: RecurrentOpOptions = {}): 
     const grads: (Float32Array | null)[] = [run.inputGrad(dxs)];
     weights.forEach((wg, g) => grads.push(wants(wg) && dwh && dwx ? unpackGate(dwh, dwx, g, H, run.inputs) : null));
     biases.forEach((bg, g) => grads.push(wants(bg) && db ? db.slice(g * H, (g + 1) * H) : null));
-    if (opts.h0) grads.push(dh);
+    if (opts.h0) grads.push(dh.next);
     if (opts.c0) grads.push(dc);
     return grads;
   };

@@ -279,6 +279,34 @@ export class Unrolled {
 }
 
 /**
+ * The gradient at the hidden state while backpropagation walks the steps in reverse: `next` is
+ * ∂E/∂h_t arriving from step t + 1, `step` the total at h_t (that plus the output's ∂E/∂h_t),
+ * and `prev` the ∂E/∂h_{t−1} the step builds. After the walk, `next` is ∂E/∂h_0.
+ */
+export class HiddenGrad {
+  next: Float32Array;
+  prev: Float32Array;
+  readonly step: Float32Array;
+
+  constructor(private readonly run: Unrolled, private readonly dOut: Float32Array | null) {
+    this.next = run.state();
+    this.prev = run.state();
+    this.step = run.state();
+  }
+
+  /** step ← next + ∂E/∂h_t from the output at t (when the output has a gradient). */
+  collect(t: number): void {
+    if (this.dOut) this.run.backend.axpy(this.run.stateSize, 1, this.next, this.run.at(this.dOut, t), this.step);
+    else this.step.set(this.next);
+  }
+
+  /** After step t: what it built arrives at step t − 1. */
+  advance(): void {
+    [this.next, this.prev] = [this.prev, this.next];
+  }
+}
+
+/**
  * Packs per-gate matrices [H, H + I] (acting on [h; x], h first) into Wh [G·H, H] and Wx [G·H, I]
  * so one GEMM per step computes every gate: the gate matrices stacked are [G·H, H + I], whose
  * first H columns are Wh and the rest Wx.

@@ -1,7 +1,7 @@
 import type { UnaryOp } from '../backend/backend.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { wants } from './graph.js';
-import { Unrolled, checkParam } from './recurrent.js';
+import { HiddenGrad, Unrolled, checkParam } from './recurrent.js';
 import type { RecurrentOpOptions, RecurrentResult } from './recurrent.js';
 
 /** Activations a simple RNN can use, as backend kernels. */
@@ -27,7 +27,7 @@ export function simpleRnn(x: Tensor, whx: Tensor, whh: Tensor, bias: Tensor, act
   checkParam('simpleRnn', 'bias', bias, [H]);
   const B = run.backend;
   const slope = opts.alpha ?? 0.01;
-  const { batch, rows, stateSize } = run;
+  const { batch, rows } = run;
   const z = run.project(whx.data, bias.data, H);
   const hs = run.perStep();
   // h_{t−1} of every step as it entered W_hh (after recurrent dropout): ∂W_hh = Σ_t δ_tᵀ·these
@@ -46,27 +46,24 @@ export function simpleRnn(x: Tensor, whx: Tensor, whh: Tensor, bias: Tensor, act
   if (opts.h0) parents.push(opts.h0);
   const trace = opts.keepTrace ? { z: run.traced(z, H) } : undefined;
   return run.finish(hs, parents, (g) => {
-    const dOut = run.timeMajor(g, H);
     const dz = run.perStep();
-    let dh = run.state();
-    let dhPrev = run.state();
-    const dhStep = run.state();
+    const dh = new HiddenGrad(run, run.timeMajor(g, H));
     for (let t = run.steps - 1; t >= 0; t--) {
       const dzT = run.at(dz, t);
-      B.axpy(stateSize, 1, dh, run.at(dOut, t), dhStep);
-      B.unaryGrad(activation, run.at(z, t), run.at(hs, t), dhStep, dzT, slope, false);
+      dh.collect(t);
+      B.unaryGrad(activation, run.at(z, t), run.at(hs, t), dh.step, dzT, slope, false);
       run.zeroPadding(t, dzT, H);
-      B.gemm(false, false, batch, H, H, 1, dzT, whh.data, 0, dhPrev);
-      run.dropRecurrentGrad(dhPrev);
-      run.carry(t, dhStep, dhPrev);
-      [dh, dhPrev] = [dhPrev, dh];
+      B.gemm(false, false, batch, H, H, 1, dzT, whh.data, 0, dh.prev);
+      run.dropRecurrentGrad(dh.prev);
+      run.carry(t, dh.step, dh.prev);
+      dh.advance();
     }
     const dxs = run.inputGradBuffer();
     const { dwx, db } = run.projectionGrads(dz, whx.data, H, { weights: wants(whx), bias: wants(bias) }, dxs);
     const dwh = wants(whh) ? run.recurrentWeightGrad(dz, H, hEntering) : null;
     if (trace) trace.z.grad = run.traced(dz, H);
     const grads = [run.inputGrad(dxs), dwx, dwh, db];
-    if (opts.h0) grads.push(dh);
+    if (opts.h0) grads.push(dh.next);
     return grads;
   }, trace);
 }

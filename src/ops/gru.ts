@@ -47,22 +47,17 @@ export function gru(x: Tensor, w: GruWeights, opts: RecurrentOpOptions = {}): Re
   const preCandidate = run.project(candidateInput, w.bh.data, H);
   const gates = run.perStep(H2);
   const candidates = run.perStep();
-  const hs = run.perStep();
-  const hEntering = run.perStep();
+  // r ⊙ h_{t−1} of every step: what the candidate's recurrent weights multiplied
   const resetHidden = run.perStep();
   const h0 = run.initial(opts.h0);
-  for (let t = 0; t < run.steps; t++) {
-    const hPrev = run.before(hs, t, h0);
-    const hIn = run.at(hEntering, t);
+  const { hs, hEntering } = run.unroll(h0, (t, hPrev, hIn, h) => {
     const preGatesT = run.at(preGates, t, H2);
     const preCandidateT = run.at(preCandidate, t);
-    run.dropRecurrent(hPrev, hIn);
     B.gemm(false, true, batch, H2, H, 1, hIn, gatesRecurrent, 1, preGatesT);
     B.gruGates(batch, H, preGatesT, hIn, run.at(gates, t, H2), run.at(resetHidden, t));
     B.gemm(false, true, batch, H, H, 1, run.at(resetHidden, t), candidateRecurrent, 1, preCandidateT);
-    B.gruState(batch, H, run.at(gates, t, H2), hPrev, preCandidateT, run.at(candidates, t), run.at(hs, t));
-    run.carry(t, hPrev, run.at(hs, t));
-  }
+    B.gruState(batch, H, run.at(gates, t, H2), hPrev, preCandidateT, run.at(candidates, t), h);
+  });
   const parents: Tensor[] = [x, ...weights, ...biases];
   if (opts.h0) parents.push(opts.h0);
   let trace: Omit<RecurrentTrace, 'h'> | undefined;

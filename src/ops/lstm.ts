@@ -51,20 +51,14 @@ export function lstm(x: Tensor, w: LstmWeights, opts: RecurrentOpOptions = {}): 
   const pre = run.project(wx, joinBiases(biases), G);
   const gates = run.perStep(G);
   const cs = run.perStep();
-  const hs = run.perStep();
-  const hEntering = run.perStep();
-  const h0 = run.initial(opts.h0);
   const c0 = run.initial(opts.c0);
-  for (let t = 0; t < run.steps; t++) {
-    const hPrev = run.before(hs, t, h0);
+  const { hs, hEntering } = run.unroll(run.initial(opts.h0), (t, _hPrev, hIn, h) => {
     const cPrev = run.before(cs, t, c0);
     const preT = run.at(pre, t, G);
-    run.dropRecurrent(hPrev, run.at(hEntering, t));
-    B.gemm(false, true, batch, G, H, 1, run.at(hEntering, t), wh, 1, preT);
-    B.lstmCell(batch, H, preT, cPrev, run.at(gates, t, G), run.at(cs, t), run.at(hs, t));
+    B.gemm(false, true, batch, G, H, 1, hIn, wh, 1, preT);
+    B.lstmCell(batch, H, preT, cPrev, run.at(gates, t, G), run.at(cs, t), h);
     run.carry(t, cPrev, run.at(cs, t));
-    run.carry(t, hPrev, run.at(hs, t));
-  }
+  });
   const parents: Tensor[] = [x, ...weights, ...biases];
   if (opts.h0) parents.push(opts.h0);
   if (opts.c0) parents.push(opts.c0);

@@ -182,6 +182,26 @@ export class Unrolled {
     return t ? this.at(states, t - 1) : initial;
   }
 
+  /**
+   * Walks the steps forward. At step t, h_{t−1} (`h0` at t = 0) enters the weight matrices as
+   * `hIn` (after recurrent dropout); `step` writes h_t into `h`, and at padding steps h_t is then
+   * h_{t−1}. Returns every h_t and every hIn, time-major ([T, B, H]).
+   */
+  unroll(h0: Float32Array, step: (t: number, hPrev: Float32Array, hIn: Float32Array, h: Float32Array) => void):
+    { hs: Float32Array; hEntering: Float32Array } {
+    const hs = this.perStep();
+    const hEntering = this.perStep();
+    for (let t = 0; t < this.steps; t++) {
+      const hPrev = this.before(hs, t, h0);
+      const hIn = this.at(hEntering, t);
+      const h = this.at(hs, t);
+      this.dropRecurrent(hPrev, hIn);
+      step(t, hPrev, hIn, h);
+      this.carry(t, hPrev, h);
+    }
+    return { hs, hEntering };
+  }
+
   /** Initial state: the given tensor's values or zeros. */
   initial(s: Tensor | null | undefined): Float32Array {
     return s ? s.data : this.backend.alloc(this.stateSize);

@@ -29,19 +29,12 @@ export function simpleRnn(x: Tensor, whx: Tensor, whh: Tensor, bias: Tensor, act
   const slope = opts.alpha ?? 0.01;
   const { batch, rows } = run;
   const z = run.project(whx.data, bias.data, H);
-  const hs = run.perStep();
-  // h_{t−1} of every step as it entered W_hh (after recurrent dropout): ∂W_hh = Σ_t δ_tᵀ·these
-  const hEntering = run.perStep();
-  const h0 = run.initial(opts.h0);
-  for (let t = 0; t < run.steps; t++) {
-    const hPrev = run.before(hs, t, h0);
+  // hEntering: h_{t−1} of every step as it entered W_hh (after recurrent dropout): ∂W_hh = Σ_t δ_tᵀ·these
+  const { hs, hEntering } = run.unroll(run.initial(opts.h0), (t, _hPrev, hIn, h) => {
     const zT = run.at(z, t);
-    const hT = run.at(hs, t);
-    run.dropRecurrent(hPrev, run.at(hEntering, t));
-    B.gemm(false, true, batch, H, H, 1, run.at(hEntering, t), whh.data, 1, zT);
-    B.unary(activation, zT, hT, slope);
-    run.carry(t, hPrev, hT);
-  }
+    B.gemm(false, true, batch, H, H, 1, hIn, whh.data, 1, zT);
+    B.unary(activation, zT, h, slope);
+  });
   const parents = [x, whx, whh, bias];
   if (opts.h0) parents.push(opts.h0);
   const trace = opts.keepTrace ? { z: run.traced(z, H) } : undefined;

@@ -562,6 +562,79 @@ DN_EXPORT(lstmCellBackward, 9) {
   return nullptr;
 }
 
+// gruGates(B, H, pre, h, gates, resetHidden)
+DN_EXPORT(gruGates, 6) {
+  const int64_t B = a.size(0, "B"), H = a.size(1, "H");
+  const int64_t bh = mul_checked(a, {B, H}), bh2 = mul_checked(a, {B, H, 2});
+  dn::gru_gates(B, H, a.f32(2, bh2, "pre"), a.f32(3, bh, "h"), a.f32(4, bh2, "gates"), a.f32(5, bh, "resetHidden"));
+  return nullptr;
+}
+
+// gruState(B, H, gates, hPrev, preCandidate, candidate, h)
+DN_EXPORT(gruState, 7) {
+  const int64_t B = a.size(0, "B"), H = a.size(1, "H");
+  const int64_t bh = mul_checked(a, {B, H}), bh2 = mul_checked(a, {B, H, 2});
+  dn::gru_state(B, H, a.f32(2, bh2, "gates"), a.f32(3, bh, "hPrev"), a.f32(4, bh, "preCandidate"),
+                a.f32(5, bh, "candidate"), a.f32(6, bh, "h"));
+  return nullptr;
+}
+
+// gruStateBackward(B, H, gates, hPrev, candidate, dh, dhPrev, dPreCandidate, dPreGates)
+DN_EXPORT(gruStateBackward, 9) {
+  const int64_t B = a.size(0, "B"), H = a.size(1, "H");
+  const int64_t bh = mul_checked(a, {B, H}), bh2 = mul_checked(a, {B, H, 2});
+  dn::gru_state_backward(B, H, a.f32(2, bh2, "gates"), a.f32(3, bh, "hPrev"), a.f32(4, bh, "candidate"),
+                         a.f32(5, bh, "dh"), a.f32(6, bh, "dhPrev"), a.f32(7, bh, "dPreCandidate"),
+                         a.f32(8, bh2, "dPreGates"));
+  return nullptr;
+}
+
+// gruGatesBackward(B, H, gates, h, dResetHidden, dPreGates, dh)
+DN_EXPORT(gruGatesBackward, 7) {
+  const int64_t B = a.size(0, "B"), H = a.size(1, "H");
+  const int64_t bh = mul_checked(a, {B, H}), bh2 = mul_checked(a, {B, H, 2});
+  dn::gru_gates_backward(B, H, a.f32(2, bh2, "gates"), a.f32(3, bh, "h"), a.f32(4, bh, "dResetHidden"),
+                         a.f32(5, bh2, "dPreGates"), a.f32(6, bh, "dh"));
+  return nullptr;
+}
+
+// gatherRows(src, cols, index, out) → −1 or the position of the first bad index
+DN_EXPORT(gatherRows, 4) {
+  const int64_t cols = a.size(1, "cols");
+  const int64_t len = a.f32_length(0), n = a.f32_length(2);
+  if (cols < 1 || len % cols != 0) throw ArgError("gatherRows: src length is not a multiple of cols", true);
+  const float* index = a.f32(2, n, "index");
+  return make_number(a.env, static_cast<double>(dn::gather_rows(a.f32(0, len, "src"), len / cols, cols, index, n,
+                                                                a.f32(3, mul_checked(a, {n, cols}), "out"))));
+}
+
+// scatterAddRows(src, cols, index, out): indices are checked against out's rows
+DN_EXPORT(scatterAddRows, 4) {
+  const int64_t cols = a.size(1, "cols");
+  const int64_t n = a.f32_length(2), len = a.f32_length(3);
+  if (cols < 1 || len % cols != 0) throw ArgError("scatterAddRows: out length is not a multiple of cols", true);
+  const float* index = a.f32(2, n, "index");
+  for (int64_t k = 0; k < n; k++) {
+    if (!(index[k] >= 0.0f && index[k] < static_cast<float>(len / cols))) throw ArgError("scatterAddRows: index outside out", true);
+  }
+  dn::scatter_add_rows(a.f32(0, mul_checked(a, {n, cols}), "src"), cols, index, n, a.f32(3, len, "out"));
+  return nullptr;
+}
+
+// argmaxRows(x, rows, cols, out)
+DN_EXPORT(argmaxRows, 4) {
+  const int64_t rows = a.size(1, "rows"), cols = a.size(2, "cols");
+  if (cols < 1) throw ArgError("argmaxRows: cols must be at least 1", true);
+  dn::argmax_rows(a.f32(0, mul_checked(a, {rows, cols}), "x"), rows, cols, a.i32(3, rows, "out"));
+  return nullptr;
+}
+
+// nonzeroIndices(x, out) → count
+DN_EXPORT(nonzeroIndices, 2) {
+  const int64_t n = a.f32_length(0);
+  return make_number(a.env, static_cast<double>(dn::nonzero_indices(a.f32(0, n, "x"), n, a.f32(1, n, "out"))));
+}
+
 // setMaxThreads(n): team size for big ops (1 … the processor count)
 DN_EXPORT(setMaxThreads, 1) {
   const int64_t n = a.size(0, "n");
@@ -783,6 +856,14 @@ napi_value init(napi_env env, napi_value exports) {
       {"lossValue", dn::js_lossValue},
       {"lossGrad", dn::js_lossGrad},
       {"copyRuns", dn::js_copyRuns},
+      {"gruGates", dn::js_gruGates},
+      {"gruState", dn::js_gruState},
+      {"gruStateBackward", dn::js_gruStateBackward},
+      {"gruGatesBackward", dn::js_gruGatesBackward},
+      {"gatherRows", dn::js_gatherRows},
+      {"scatterAddRows", dn::js_scatterAddRows},
+      {"argmaxRows", dn::js_argmaxRows},
+      {"nonzeroIndices", dn::js_nonzeroIndices},
       {"setMaxThreads", dn::js_setMaxThreads},
       {"getMaxThreads", dn::js_getMaxThreads},
       {"convCacheSize", dn::js_convCacheSize},

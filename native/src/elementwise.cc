@@ -423,4 +423,106 @@ void lstm_cell_backward_rows(int64_t b0, int64_t b1, int64_t H, const float* gat
 
 }  // namespace
 
+// ---- GRU cell: the elementwise parts around its two GEMMs per step ----
+// Rows are independent; each kernel splits them over the threads when there are enough units.
+
+void gru_gates(int64_t B, int64_t H, const float* pre, const float* h, float* gates, float* reset_hidden) {
+  parallel_range(B, H > 0 ? (kParallelTranscendental + 2 * H - 1) / (2 * H) : B + 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; b++) {
+      const float* p = pre + b * 2 * H;
+      float* g = gates + b * 2 * H;
+#pragma omp simd
+      for (int64_t u = 0; u < 2 * H; u++) g[u] = dn_sigmoid(p[u]);
+#pragma omp simd
+      for (int64_t u = 0; u < H; u++) reset_hidden[b * H + u] = g[H + u] * h[b * H + u];
+    }
+  }, 1);
+}
+
+void gru_state(int64_t B, int64_t H, const float* gates, const float* h_prev, const float* pre_candidate,
+               float* candidate, float* h) {
+  parallel_range(B, H > 0 ? (kParallelTranscendental + H - 1) / H : B + 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; b++) {
+      const float* z = gates + b * 2 * H;
+#pragma omp simd
+      for (int64_t u = 0; u < H; u++) {
+        const int64_t k = b * H + u;
+        const float n = dn_tanh(pre_candidate[k]);
+        candidate[k] = n;
+        h[k] = z[u] * h_prev[k] + (1.0f - z[u]) * n;
+      }
+    }
+  }, 1);
+}
+
+void gru_state_backward(int64_t B, int64_t H, const float* gates, const float* h_prev, const float* candidate,
+                        const float* dh, float* dh_prev, float* d_pre_candidate, float* d_pre_gates) {
+  parallel_range(B, H > 0 ? (kParallelItems + H - 1) / H : B + 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; b++) {
+      const float* z = gates + b * 2 * H;
+      float* dz = d_pre_gates + b * 2 * H;
+#pragma omp simd
+      for (int64_t u = 0; u < H; u++) {
+        const int64_t k = b * H + u;
+        const float n = candidate[k];
+        dh_prev[k] = dh[k] * z[u];
+        d_pre_candidate[k] = dh[k] * (1.0f - z[u]) * (1.0f - n * n);
+        dz[u] = dh[k] * (h_prev[k] - n) * z[u] * (1.0f - z[u]);
+      }
+    }
+  }, 1);
+}
+
+void gru_gates_backward(int64_t B, int64_t H, const float* gates, const float* h, const float* d_reset_hidden,
+                        float* d_pre_gates, float* dh) {
+  parallel_range(B, H > 0 ? (kParallelItems + H - 1) / H : B + 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; b++) {
+      const float* r = gates + b * 2 * H + H;
+      float* dr = d_pre_gates + b * 2 * H + H;
+#pragma omp simd
+      for (int64_t u = 0; u < H; u++) {
+        const int64_t k = b * H + u;
+        dr[u] = d_reset_hidden[k] * h[k] * r[u] * (1.0f - r[u]);
+        dh[k] = d_reset_hidden[k] * r[u];
+      }
+    }
+  }, 1);
+}
+
+// ---- rows by index: embedding lookups, masked steps, predictions ----
+
+int64_t gather_rows(const float* src, int64_t rows, int64_t cols, const float* index, int64_t n, float* out) {
+  for (int64_t k = 0; k < n; k++) {
+    const float v = index[k];
+    if (!(v >= 0.0f && v < static_cast<float>(rows) && v == std::floor(v))) return k;
+    const int64_t r = static_cast<int64_t>(v);
+    std::memcpy(out + k * cols, src + r * cols, sizeof(float) * static_cast<size_t>(cols));
+  }
+  return -1;
+}
+
+void scatter_add_rows(const float* src, int64_t cols, const float* index, int64_t n, float* out) {
+  for (int64_t k = 0; k < n; k++) {
+    float* o = out + static_cast<int64_t>(index[k]) * cols;
+    const float* g = src + k * cols;
+#pragma omp simd
+    for (int64_t j = 0; j < cols; j++) o[j] += g[j];
+  }
+}
+
+void argmax_rows(const float* x, int64_t rows, int64_t cols, int32_t* out) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float* row = x + r * cols;
+    int64_t best = 0;
+    for (int64_t j = 1; j < cols; j++) if (row[j] > row[best]) best = j;
+    out[r] = static_cast<int32_t>(best);
+  }
+}
+
+int64_t nonzero_indices(const float* x, int64_t n, float* out) {
+  int64_t c = 0;
+  for (int64_t i = 0; i < n; i++) if (x[i] != 0.0f) out[c++] = static_cast<float>(i);
+  return c;
+}
+
 }  // namespace dn

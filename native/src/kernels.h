@@ -98,6 +98,17 @@ void lstm_cell(int64_t B, int64_t H, const float* pre, const float* c_prev, floa
                float* h);
 void lstm_cell_backward(int64_t B, int64_t H, const float* gates, const float* c_prev, const float* c,
                         const float* dh, const float* dc, float* d_pre, float* dc_prev);
+void gru_gates(int64_t B, int64_t H, const float* pre, const float* h, float* gates, float* reset_hidden);
+void gru_state(int64_t B, int64_t H, const float* gates, const float* h_prev, const float* pre_candidate,
+               float* candidate, float* h);
+void gru_state_backward(int64_t B, int64_t H, const float* gates, const float* h_prev, const float* candidate,
+                        const float* dh, float* dh_prev, float* d_pre_candidate, float* d_pre_gates);
+void gru_gates_backward(int64_t B, int64_t H, const float* gates, const float* h, const float* d_reset_hidden,
+                        float* d_pre_gates, float* dh);
+int64_t gather_rows(const float* src, int64_t rows, int64_t cols, const float* index, int64_t n, float* out);
+void scatter_add_rows(const float* src, int64_t cols, const float* index, int64_t n, float* out);
+void argmax_rows(const float* x, int64_t rows, int64_t cols, int32_t* out);
+int64_t nonzero_indices(const float* x, int64_t n, float* out);
 
 // ---- convolution (conv.cc, oneDNN primitives cached per shape) ----
 struct ConvGeom {

@@ -379,4 +379,102 @@ export interface Backend {
    * ```
    */
   resident?(data: Float32Array): Float32Array;
+
+
+  /**
+   * GRU gates, elementwise part, for a batch of B rows and H units: `pre` [B, 2H] holds the
+   * pre-activations of the update gate z and the reset gate r (blocks of H per row, z first).
+   * Writes gates = σ(pre) ([B, 2H], same order) and resetHidden = r ⊙ h ([B, H]), where h is
+   * h_{t−1} as it enters the weight matrices.
+   *
+   * @example
+   * ```ts
+   * be.gruGates(1, 1, Float32Array.of(0, 0), Float32Array.of(4), gates, rh); // gates = [0.5, 0.5], rh = [2]
+   * ```
+   */
+  gruGates(B: number, H: number, pre: Float32Array, h: Float32Array, gates: Float32Array, resetHidden: Float32Array): void;
+
+  /**
+   * GRU state update for B rows and H units: candidate n = tanh(preCandidate) and
+   * h = z ⊙ hPrev + (1 − z) ⊙ n, with z the first block of `gates` ([B, 2H] from
+   * {@link Backend.gruGates}). Writes n and h ([B, H]).
+   *
+   * @example
+   * ```ts
+   * be.gruState(1, 1, Float32Array.of(0.5, 0.5), Float32Array.of(2), Float32Array.of(0), n, h); // n = [0], h = [1]
+   * ```
+   */
+  gruState(B: number, H: number, gates: Float32Array, hPrev: Float32Array, preCandidate: Float32Array,
+    candidate: Float32Array, h: Float32Array): void;
+
+  /**
+   * Backward of {@link Backend.gruState} from dh ([B, H]): writes dhPrev = dh ⊙ z (the direct
+   * path), dPreCandidate = dh ⊙ (1 − z) ⊙ (1 − n²), and the update-gate block of dPreGates
+   * ([B, 2H], first H of each row) = dh ⊙ (hPrev − n) ⊙ z(1 − z); the reset-gate block is left as it is.
+   *
+   * @example
+   * ```ts
+   * be.gruStateBackward(B, H, gates, hPrev, candidate, dh, dhPrev, dPreCandidate, dPreGates);
+   * ```
+   */
+  gruStateBackward(B: number, H: number, gates: Float32Array, hPrev: Float32Array, candidate: Float32Array,
+    dh: Float32Array, dhPrev: Float32Array, dPreCandidate: Float32Array, dPreGates: Float32Array): void;
+
+  /**
+   * Backward of {@link Backend.gruGates}'s product r ⊙ h from its gradient dResetHidden ([B, H]):
+   * writes the reset-gate block of dPreGates ([B, 2H], second H of each row) =
+   * dResetHidden ⊙ h ⊙ r(1 − r) and dh = dResetHidden ⊙ r ([B, H]); the update-gate block is left as it is.
+   *
+   * @example
+   * ```ts
+   * be.gruGatesBackward(B, H, gates, h, dResetHidden, dPreGates, dh);
+   * ```
+   */
+  gruGatesBackward(B: number, H: number, gates: Float32Array, h: Float32Array, dResetHidden: Float32Array,
+    dPreGates: Float32Array, dh: Float32Array): void;
+
+  /**
+   * Row gather: row k of `out` ([index.length, cols]) becomes row index[k] of `src`
+   * ([src.length / cols, cols]). Indices are integer values stored as floats. Returns −1, or the
+   * position k of the first index that is not an integer row number of `src` (then `out` is
+   * partly written).
+   *
+   * @example
+   * ```ts
+   * be.gatherRows(Float32Array.of(1, 2, 3, 4), 2, Float32Array.of(1, 0), out); // −1; out = [3, 4, 1, 2]
+   * ```
+   */
+  gatherRows(src: Float32Array, cols: number, index: Float32Array, out: Float32Array): number;
+
+  /**
+   * Row scatter-add, the backward of {@link Backend.gatherRows}: row k of `src`
+   * ([index.length, cols]) is added into row index[k] of `out` (indices valid; repeats add up).
+   *
+   * @example
+   * ```ts
+   * be.scatterAddRows(Float32Array.of(1, 2, 3, 4), 2, Float32Array.of(0, 0), out); // out row 0 += [4, 6]
+   * ```
+   */
+  scatterAddRows(src: Float32Array, cols: number, index: Float32Array, out: Float32Array): void;
+
+  /**
+   * For each row of x [rows, cols], the column of its largest value (the first on ties) into `out`.
+   *
+   * @example
+   * ```ts
+   * be.argmaxRows(Float32Array.of(1, 3, 3, 0), 2, 2, out); // out = [1, 0]
+   * ```
+   */
+  argmaxRows(x: Float32Array, rows: number, cols: number, out: Int32Array): void;
+
+  /**
+   * Writes the positions i where x[i] ≠ 0, in order, into `out` (as floats, ready for
+   * {@link Backend.gatherRows}; room for x.length) and returns how many there are.
+   *
+   * @example
+   * ```ts
+   * be.nonzeroIndices(Float32Array.of(1, 0, 2), out); // 2; out starts [0, 2]
+   * ```
+   */
+  nonzeroIndices(x: Float32Array, out: Float32Array): number;
 }

@@ -362,6 +362,79 @@ export const jsBackend: Backend = {
       }
     }
   },
+
+  gruGates(B, H, pre, h, gates, resetHidden) {
+    for (let b = 0; b < B; b++) {
+      for (let u = 0; u < 2 * H; u++) gates[b * 2 * H + u] = sigmoid(pre[b * 2 * H + u]);
+      for (let u = 0; u < H; u++) resetHidden[b * H + u] = gates[b * 2 * H + H + u] * h[b * H + u];
+    }
+  },
+
+  gruState(B, H, gates, hPrev, preCandidate, candidate, h) {
+    for (let b = 0; b < B; b++) {
+      for (let u = 0; u < H; u++) {
+        const k = b * H + u;
+        const z = gates[b * 2 * H + u];
+        candidate[k] = Math.tanh(preCandidate[k]);
+        h[k] = z * hPrev[k] + (1 - z) * candidate[k];
+      }
+    }
+  },
+
+  gruStateBackward(B, H, gates, hPrev, candidate, dh, dhPrev, dPreCandidate, dPreGates) {
+    for (let b = 0; b < B; b++) {
+      for (let u = 0; u < H; u++) {
+        const k = b * H + u;
+        const z = gates[b * 2 * H + u];
+        const n = candidate[k];
+        dhPrev[k] = dh[k] * z;
+        dPreCandidate[k] = dh[k] * (1 - z) * (1 - n * n);
+        dPreGates[b * 2 * H + u] = dh[k] * (hPrev[k] - n) * z * (1 - z);
+      }
+    }
+  },
+
+  gatherRows(src, cols, index, out) {
+    const rows = cols > 0 ? src.length / cols : 0;
+    for (let k = 0; k < index.length; k++) {
+      const r = index[k];
+      if (!(Number.isInteger(r) && r >= 0 && r < rows)) return k;
+      for (let j = 0; j < cols; j++) out[k * cols + j] = src[r * cols + j];
+    }
+    return -1;
+  },
+
+  scatterAddRows(src, cols, index, out) {
+    for (let k = 0; k < index.length; k++) {
+      const r = index[k];
+      for (let j = 0; j < cols; j++) out[r * cols + j] += src[k * cols + j];
+    }
+  },
+
+  argmaxRows(x, rows, cols, out) {
+    for (let r = 0; r < rows; r++) {
+      let best = 0;
+      for (let j = 1; j < cols; j++) if (x[r * cols + j] > x[r * cols + best]) best = j;
+      out[r] = best;
+    }
+  },
+
+  nonzeroIndices(x, out) {
+    let n = 0;
+    for (let i = 0; i < x.length; i++) if (x[i] !== 0) out[n++] = i;
+    return n;
+  },
+
+  gruGatesBackward(B, H, gates, h, dResetHidden, dPreGates, dh) {
+    for (let b = 0; b < B; b++) {
+      for (let u = 0; u < H; u++) {
+        const k = b * H + u;
+        const r = gates[b * 2 * H + H + u];
+        dPreGates[b * 2 * H + H + u] = dResetHidden[k] * h[k] * r * (1 - r);
+        dh[k] = dResetHidden[k] * r;
+      }
+    }
+  },
 };
 
 function sigmoid(z: number): number {

@@ -61,12 +61,13 @@ export interface NativeBackend extends Backend {
   convCacheSize(): number;
 }
 
-/** The training kernels the addon exports with the {@link Backend} signatures. */
-type SameAsBackend = Pick<Backend, 'sgdUpdate' | 'adamUpdate' | 'rmspropUpdate' | 'clipValue' | 'batchNormTrain' |
-  'batchNormInference' | 'batchNormBackward' | 'movingAverage'>;
+/** Kernels the addon exports with exactly the backend's arguments. */
+type SameAsBackend = 'sgdUpdate' | 'adamUpdate' | 'rmspropUpdate' | 'clipValue' | 'batchNormTrain' | 'batchNormInference'
+  | 'batchNormBackward' | 'movingAverage' | 'gruGates' | 'gruState' | 'gruStateBackward' | 'gruGatesBackward' | 'gatherRows'
+  | 'scatterAddRows' | 'argmaxRows' | 'nonzeroIndices';
 
 /** The raw addon exports (argument order as in native/src/addon.cc). */
-interface Addon extends SameAsBackend {
+interface Addon extends Pick<Backend, SameAsBackend> {
   gemm(ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array,
     b: Float32Array, beta: number, c: Float32Array): void;
   unary(op: number, x: Float32Array, out: Float32Array, param: number): void;
@@ -380,6 +381,38 @@ function makeBackend(m: Addon): NativeBackend {
 
     lstmCellBackward(B, H, gates, cPrev, c, dh, dc, dPre, dcPrev) {
       m.lstmCellBackward(B, H, gates, cPrev, c, dh, dc, dPre, dcPrev);
+    },
+
+    gruGates(B, H, pre, h, gates, resetHidden) {
+      m.gruGates(B, H, pre, h, gates, resetHidden);
+    },
+
+    gruState(B, H, gates, hPrev, preCandidate, candidate, h) {
+      m.gruState(B, H, gates, hPrev, preCandidate, candidate, h);
+    },
+
+    gruStateBackward(B, H, gates, hPrev, candidate, dh, dhPrev, dPreCandidate, dPreGates) {
+      m.gruStateBackward(B, H, gates, hPrev, candidate, dh, dhPrev, dPreCandidate, dPreGates);
+    },
+
+    gruGatesBackward(B, H, gates, h, dResetHidden, dPreGates, dh) {
+      m.gruGatesBackward(B, H, gates, h, dResetHidden, dPreGates, dh);
+    },
+
+    gatherRows(src, cols, index, out) {
+      return m.gatherRows(src, cols, index, out);
+    },
+
+    scatterAddRows(src, cols, index, out) {
+      m.scatterAddRows(src, cols, index, out);
+    },
+
+    argmaxRows(x, rows, cols, out) {
+      m.argmaxRows(x, rows, cols, out);
+    },
+
+    nonzeroIndices(x, out) {
+      return m.nonzeroIndices(x, out);
     },
 
     setMaxThreads(n) {

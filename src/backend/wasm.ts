@@ -96,6 +96,15 @@ interface Exports {
   loss_value(kind: number, n: number, pred: number, target: number): number;
   loss_grad(kind: number, n: number, pred: number, target: number, scale: number, dx: number): void;
   copy_runs(src: number, dst: number, geo: number): void;
+  gru_gates(B: number, H: number, pre: number, h: number, gates: number, resetHidden: number): void;
+  gru_state(B: number, H: number, gates: number, hPrev: number, preCandidate: number, candidate: number, h: number): void;
+  gru_state_backward(B: number, H: number, gates: number, hPrev: number, candidate: number, dh: number, dhPrev: number,
+    dPreCandidate: number, dPreGates: number): void;
+  gru_gates_backward(B: number, H: number, gates: number, h: number, dResetHidden: number, dPreGates: number, dh: number): void;
+  gather_rows(src: number, rows: number, cols: number, index: number, n: number, out: number): number;
+  scatter_add_rows(src: number, cols: number, index: number, n: number, out: number): void;
+  argmax_rows(x: number, rows: number, cols: number, out: number): void;
+  nonzero_indices(x: number, n: number, out: number): number;
 }
 
 /** What the module imports from its host: the reference backend's transcendental functions. */
@@ -935,6 +944,111 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
         const pp = m.in(pred, n);
         const pt = m.in(target, n);
         ex.loss_grad(LOSS_CODE[kind], n, pp, pt, scale, m.out(dx, n, false));
+        });
+      },
+
+    gruGates(B, H, pre, h, gates, resetHidden) {
+      const n = B * H;
+      need('gruGates', 'pre', pre, 2 * n);
+      need('gruGates', 'h', h, n);
+      need('gruGates', 'gates', gates, 2 * n);
+      need('gruGates', 'resetHidden', resetHidden, n);
+      run('gruGates', (m) => {
+        const pp = m.in(pre, 2 * n);
+        const ph = m.in(h, n);
+        ex.gru_gates(B, H, pp, ph, m.out(gates, 2 * n, false), m.out(resetHidden, n, false));
+      });
+    },
+
+    gruState(B, H, gates, hPrev, preCandidate, candidate, h) {
+      const n = B * H;
+      need('gruState', 'gates', gates, 2 * n);
+      for (const [name, a] of [['hPrev', hPrev], ['preCandidate', preCandidate], ['candidate', candidate], ['h', h]] as const) {
+        need('gruState', name, a, n);
+      }
+      run('gruState', (m) => {
+        const pg = m.in(gates, 2 * n);
+        const php = m.in(hPrev, n);
+        const ppc = m.in(preCandidate, n);
+        ex.gru_state(B, H, pg, php, ppc, m.out(candidate, n, false), m.out(h, n, false));
+      });
+    },
+
+    gruStateBackward(B, H, gates, hPrev, candidate, dh, dhPrev, dPreCandidate, dPreGates) {
+      const n = B * H;
+      need('gruStateBackward', 'gates', gates, 2 * n);
+      for (const [name, a] of [['hPrev', hPrev], ['candidate', candidate], ['dh', dh], ['dhPrev', dhPrev], ['dPreCandidate', dPreCandidate]] as const) {
+        need('gruStateBackward', name, a, n);
+      }
+      need('gruStateBackward', 'dPreGates', dPreGates, 2 * n);
+      run('gruStateBackward', (m) => {
+        const pg = m.in(gates, 2 * n);
+        const php = m.in(hPrev, n);
+        const pc = m.in(candidate, n);
+        const pdh = m.in(dh, n);
+        // the reset-gate block of dPreGates is kept, so it goes in as well as out
+        const pd = m.out(dPreGates, 2 * n, true);
+        ex.gru_state_backward(B, H, pg, php, pc, pdh, m.out(dhPrev, n, false), m.out(dPreCandidate, n, false), pd);
+      });
+    },
+
+    gruGatesBackward(B, H, gates, h, dResetHidden, dPreGates, dh) {
+      const n = B * H;
+      need('gruGatesBackward', 'gates', gates, 2 * n);
+      need('gruGatesBackward', 'dPreGates', dPreGates, 2 * n);
+      for (const [name, a] of [['h', h], ['dResetHidden', dResetHidden], ['dh', dh]] as const) need('gruGatesBackward', name, a, n);
+      run('gruGatesBackward', (m) => {
+        const pg = m.in(gates, 2 * n);
+        const ph = m.in(h, n);
+        const pd = m.in(dResetHidden, n);
+        const pdp = m.out(dPreGates, 2 * n, true);
+        ex.gru_gates_backward(B, H, pg, ph, pd, pdp, m.out(dh, n, false));
+      });
+    },
+
+    gatherRows(src, cols, index, out) {
+      if (!(cols >= 1) || src.length % cols !== 0) throw new RangeError('gatherRows: src length is not a multiple of cols');
+      const n = index.length;
+      need('gatherRows', 'out', out, n * cols);
+      if (n === 0) return -1;
+      return run('gatherRows', (m) => {
+        const ps = m.in(src, src.length);
+        const pi = m.in(index, n);
+        return ex.gather_rows(ps, src.length / cols, cols, pi, n, m.out(out, n * cols, false));
+      });
+    },
+
+    scatterAddRows(src, cols, index, out) {
+      if (!(cols >= 1) || out.length % cols !== 0) throw new RangeError('scatterAddRows: out length is not a multiple of cols');
+      const n = index.length;
+      need('scatterAddRows', 'src', src, n * cols);
+      const rows = out.length / cols;
+      if (!index.every((v) => v >= 0 && v < rows)) throw new RangeError('scatterAddRows: index outside out');
+      if (n === 0) return;
+      run('scatterAddRows', (m) => {
+        const ps = m.in(src, n * cols);
+        const pi = m.in(index, n);
+        ex.scatter_add_rows(ps, cols, pi, n, m.out(out, out.length, true));
+      });
+    },
+
+    argmaxRows(x, rows, cols, out) {
+      if (!(cols >= 1)) throw new RangeError('argmaxRows: cols must be at least 1');
+      need('argmaxRows', 'x', x, rows * cols);
+      need('argmaxRows', 'out', out, rows);
+      if (rows === 0) return;
+      run('argmaxRows', (m) => {
+        const px = m.in(x, rows * cols);
+        ex.argmax_rows(px, rows, cols, m.out(out, rows, false));
+      });
+    },
+
+    nonzeroIndices(x, out) {
+      need('nonzeroIndices', 'out', out, x.length);
+      if (x.length === 0) return 0;
+      return run('nonzeroIndices', (m) => {
+        const px = m.in(x, x.length);
+        return ex.nonzero_indices(px, x.length, m.out(out, x.length, false));
       });
     },
   };

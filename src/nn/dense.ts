@@ -1,7 +1,6 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { affine } from '../ops/matmul.js';
 import { reshape } from '../ops/shape.js';
-import { attachMask, maskOf } from '../ops/rnn.js';
 import type { ActivationName } from '../ops/activations.js';
 import { checkInitializer, initialize } from './init.js';
 import type { Initializer } from './init.js';
@@ -93,7 +92,7 @@ export class Dense extends Layer {
     return affine(x, this.weight, this.bias);
   }
 
-  /** z at every step of a sequence [batch, T, inputs] → [batch, T, units] (any T; the mask passes on). */
+  /** z at every step of a sequence [batch, T, inputs] → [batch, T, units] (any T; a network hands the mask on). */
   private perStep(x: Tensor): Tensor {
     const inputs = this.inputShape[1];
     if (x.rank !== 3 || x.shape[2] !== inputs) {
@@ -101,12 +100,12 @@ export class Dense extends Layer {
     }
     const [n, T] = x.shape;
     const z = affine(reshape(x, [n * T, inputs]), this.weight, this.bias);
-    return attachMask(reshape(z, [n, T, this.units]), maskOf(x));
+    return reshape(z, [n, T, this.units]);
   }
 
   forward(x: Tensor): Tensor {
     const z = this.preActivation(x);
-    return this.traced(z, attachMask(this.act.apply(z), maskOf(z)));
+    return this.traced(z, this.act.apply(z));
   }
 
   override forwardLogits(x: Tensor): Tensor | null {

@@ -74,8 +74,11 @@ export class Embedding extends Layer {
     }
     const out = embedding(x, this.weight, this.name);
     if (this.maskZero && x.rank === 2) {
-      const m = getBackend().alloc(x.size);
-      for (let i = 0; i < m.length; i++) m[i] = x.data[i] !== 0 ? 1 : 0;
+      // the indices are integers (the lookup checked them): |index| ≥ 0.5 marks a real step
+      const be = getBackend();
+      const m = be.alloc(x.size);
+      be.unary('abs', x.data, m, 0);
+      be.unary('threshold', m, m, 0.5);
       attachMask(out, new Tensor(m, x.shape));
     }
     return this.traced(undefined, out);
@@ -128,15 +131,14 @@ export class Masking extends Layer {
     const F = this.inputShape[1];
     if (x.rank !== 3 || x.shape[2] !== F) throw new ShapeError(`${this.name} expects input [*, T, ${F}], received ${fmtShape(x.shape)}`);
     const [Bn, T] = x.shape;
-    const m = getBackend().alloc(Bn * T);
-    for (let r = 0; r < Bn * T; r++) {
-      for (let j = 0; j < F; j++) {
-        if (x.data[r * F + j] !== this.maskValue) {
-          m[r] = 1;
-          break;
-        }
-      }
-    }
+    // a step is real where Σ_features |x − maskValue| > 0, i.e. some feature differs from it
+    const be = getBackend();
+    const distance = be.alloc(x.size);
+    be.binary('sub', x.data, [1], Float32Array.of(this.maskValue), [0], distance, [x.size]);
+    be.unary('abs', distance, distance, 0);
+    const m = be.alloc(Bn * T);
+    be.sumAxis(distance, Bn * T, F, 1, m, false);
+    be.unary('threshold', m, m, 1e-37);
     return this.traced(undefined, attachMask(reshape(x, x.shape), new Tensor(m, [Bn, T])));
   }
 

@@ -1,7 +1,6 @@
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
-import { Tensor, noGrad } from '../tensor/tensor.js';
-import { softmax } from '../ops/activations.js';
-import { Sequential } from './sequential.js';
+import { Tensor } from '../tensor/tensor.js';
+import { Sequential, applyLayer, applyLayerMany } from './sequential.js';
 import type { Layer } from './module.js';
 import { SymbolicTensor, isMultiInput } from './symbolic.js';
 import type { GraphNode } from './symbolic.js';
@@ -161,13 +160,8 @@ export class GraphNetwork extends Sequential {
     for (const n of this.nodes) {
       const ins = n.inputs.map((t) => values.get(t)!);
       let out: Tensor;
-      if (isMultiInput(n.layer)) out = n.layer.forwardMany(ins);
-      else if (n === last) {
-        const z = n.layer.forwardLogits(ins[0]);
-        if (!z) throw new ConfigError(`${n.layer.name} does not end in a softmax, so there are no logits to return`);
-        if (n.layer.tracing && n.layer.record) n.layer.record.a = noGrad(() => softmax(z));
-        out = z;
-      } else out = n.layer.forward(ins[0]);
+      if (isMultiInput(n.layer)) out = applyLayerMany(n.layer, ins);
+      else out = applyLayer(n.layer, ins[0], n === last);
       values.set(n.output, out);
     }
     return this.outputs.map((t) => values.get(t)!);
@@ -181,6 +175,11 @@ export class GraphNetwork extends Sequential {
   /** Runs a single-input graph; returns its first output (see {@link GraphNetwork.forwardMany} for several). */
   override forward(x: Tensor): Tensor {
     return this.run([x], false)[0];
+  }
+
+  /** A graph runs its calls, not its layers in a row: `runLayers` is its single-input forward pass (or logits). */
+  override runLayers(x: Tensor, logits: boolean): Tensor {
+    return logits ? this.forwardLogits(x) : this.forward(x);
   }
 
   override forwardLogits(x: Tensor | readonly Tensor[]): Tensor {

@@ -5,7 +5,7 @@ export type { DenseOptions } from './dense.js';
 export { Activation, applyActivation } from './activation.js';
 export type { ActivationOptions, ActivationSpec, ActivationLike } from './activation.js';
 export type { AppliedActivation } from './module.js';
-export { Sequential } from './sequential.js';
+export { Sequential, applyLayer, applyLayerMany } from './sequential.js';
 export type { SequentialOptions, WeightMap, WeightJson } from './sequential.js';
 export { initialize, initVariance, INITIALIZER_TYPES } from './init.js';
 export type { Initializer, InitializerSpec } from './init.js';

@@ -157,6 +157,12 @@ export abstract class Layer extends Module {
   readonly state = new Map<string, Tensor>();
   /** True when no name was given: the model names it `<type>_<n>`. */
   readonly autoNamed: boolean;
+  /**
+   * Whether the layer reads the padding mask of a sequence input and uses it up (a recurrent
+   * layer returning its last state). A network gives any other layer whose output no longer has
+   * the input's steps a `ConfigError` rather than let the mask silently drop (see `applyLayer`).
+   */
+  readonly consumesMask: boolean = false;
 
   constructor(name?: string) {
     super(name ?? '');

@@ -2,9 +2,8 @@ import type { Tensor } from '../tensor/tensor.js';
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 import { pair } from '../ops/conv.js';
 import type { Pair } from '../ops/conv.js';
-import { avgPool2d, maxPool2d, poolGeometry } from '../ops/pool.js';
-import type { Pool2dOptions } from '../ops/pool.js';
-import { reshape } from '../ops/shape.js';
+import { avgPool1d, avgPool2d, maxPool1d, maxPool2d, poolGeometry } from '../ops/pool.js';
+import type { Pool1dOptions, Pool2dOptions } from '../ops/pool.js';
 import { Layer } from './module.js';
 import type { BuildContext } from './module.js';
 import { registerLayer } from './registry.js';
@@ -48,13 +47,15 @@ abstract class PoolLayer extends Layer {
   readonly poolSize: [number, number];
   readonly strides: [number, number];
   readonly padding: 'valid' | 'same';
+  private readonly dims: 1 | 2;
 
-  constructor(readonly opts: Pool2DOptions | Pool1DOptions, type: string, private readonly dims: 1 | 2,
-    private readonly op: (x: Tensor, o: Pool2dOptions) => Tensor) {
+  constructor(readonly opts: Pool2DOptions | Pool1DOptions, readonly type: string, private readonly kind: 'max' | 'avg') {
     super(opts?.name);
     if (!opts || typeof opts !== 'object') throw new ConfigError(`${type} needs an options object, received ${JSON.stringify(opts)}`);
     const where = opts.name ?? type;
     checkKeys(opts, POOL_KEYS, where);
+    const dims = type.endsWith('2d') ? 2 : 1;
+    this.dims = dims;
     if (dims === 2) {
       this.poolSize = pair(opts.poolSize ?? 2, `${where}.poolSize`);
       this.strides = opts.strides === undefined ? this.poolSize : pair(opts.strides, `${where}.strides`);
@@ -89,9 +90,14 @@ abstract class PoolLayer extends Layer {
 
   forward(x: Tensor): Tensor {
     this.checkInput(x);
-    const o: Pool2dOptions = { poolSize: this.poolSize, strides: this.strides, padding: this.padding };
-    // 1-D: sequences [N, C, L] are images of height 1
-    const y = this.dims === 2 ? this.op(x, o) : reshape(this.op(reshape(x, [x.shape[0], x.shape[1], 1, x.shape[2]]), o), [x.shape[0], ...this.outputShape]);
+    let y: Tensor;
+    if (this.dims === 2) {
+      const o: Pool2dOptions = { poolSize: this.poolSize, strides: this.strides, padding: this.padding };
+      y = this.kind === 'max' ? maxPool2d(x, o) : avgPool2d(x, o);
+    } else {
+      const o: Pool1dOptions = { poolSize: this.poolSize[1], strides: this.strides[1], padding: this.padding };
+      y = this.kind === 'max' ? maxPool1d(x, o) : avgPool1d(x, o);
+    }
     return this.traced(y, y);
   }
 
@@ -116,11 +122,11 @@ abstract class PoolLayer extends Layer {
  * ```
  */
 export class MaxPool2D extends PoolLayer {
-  readonly type = 'maxPool2d';
   constructor(opts: Pool2DOptions = {}) {
-    super(opts, 'maxPool2d', 2, maxPool2d);
+    super(opts, 'maxPool2d', 'max');
   }
 }
+registerLayer('maxPool2d', (s) => new MaxPool2D(s as Pool2DOptions), { aliases: ['maxPooling2d'] });
 
 /**
  * Average pooling over 2-D windows (the early CNNs' sub-sampling): each output is the mean of its
@@ -132,11 +138,11 @@ export class MaxPool2D extends PoolLayer {
  * ```
  */
 export class AvgPool2D extends PoolLayer {
-  readonly type = 'avgPool2d';
   constructor(opts: Pool2DOptions = {}) {
-    super(opts, 'avgPool2d', 2, avgPool2d);
+    super(opts, 'avgPool2d', 'avg');
   }
 }
+registerLayer('avgPool2d', (s) => new AvgPool2D(s as Pool2DOptions), { aliases: ['averagePooling2d'] });
 
 /**
  * Max pooling along sequences: [batch, channels, length] → [batch, channels, ⌊(length − size) / stride⌋ + 1].
@@ -147,11 +153,11 @@ export class AvgPool2D extends PoolLayer {
  * ```
  */
 export class MaxPool1D extends PoolLayer {
-  readonly type = 'maxPool1d';
   constructor(opts: Pool1DOptions = {}) {
-    super(opts, 'maxPool1d', 1, maxPool2d);
+    super(opts, 'maxPool1d', 'max');
   }
 }
+registerLayer('maxPool1d', (s) => new MaxPool1D(s as Pool1DOptions), { aliases: ['maxPooling1d'] });
 
 /**
  * Average pooling along sequences: [batch, channels, length] → [batch, channels, ol].
@@ -162,13 +168,8 @@ export class MaxPool1D extends PoolLayer {
  * ```
  */
 export class AvgPool1D extends PoolLayer {
-  readonly type = 'avgPool1d';
   constructor(opts: Pool1DOptions = {}) {
-    super(opts, 'avgPool1d', 1, avgPool2d);
+    super(opts, 'avgPool1d', 'avg');
   }
 }
-
-registerLayer('maxPool2d', (s) => new MaxPool2D(s as Pool2DOptions), { aliases: ['maxPooling2d'] });
-registerLayer('avgPool2d', (s) => new AvgPool2D(s as Pool2DOptions), { aliases: ['averagePooling2d'] });
-registerLayer('maxPool1d', (s) => new MaxPool1D(s as Pool1DOptions), { aliases: ['maxPooling1d'] });
 registerLayer('avgPool1d', (s) => new AvgPool1D(s as Pool1DOptions), { aliases: ['averagePooling1d'] });

@@ -1,10 +1,11 @@
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, noGrad } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/rng.js';
 import { getBackend } from '../backend/index.js';
 import { mul } from '../ops/elementwise.js';
-import { reshape, slice } from '../ops/shape.js';
-import { attachMask, maskOf, simpleRnn } from '../ops/rnn.js';
+import { concat, reshape, slice } from '../ops/shape.js';
+import { sampleDropMask } from '../ops/dropout.js';
+import { maskOf, simpleRnn } from '../ops/rnn.js';
 import type { RecurrentOpOptions, RecurrentResult, RnnActivation } from '../ops/rnn.js';
 import { checkInitializer, initialize } from './init.js';
 import type { Initializer } from './init.js';
@@ -30,9 +31,13 @@ export interface RecurrentOptions {
    * there), until {@link RecurrentLayer.resetStates}. The batch size must then stay the same.
    */
   stateful?: boolean;
-  /** Variational dropout rate on the inputs: one mask per sequence, the same at every step (default 0). */
+  /**
+   * Variational dropout on the inputs: one mask per sequence, the same at every step. Given as
+   * the drop rate 1 − ρ (TensorFlow.js's name; default 0); the layer works with ρ, the lecture's
+   * keep probability.
+   */
   dropout?: number;
-  /** Variational dropout rate on the recurrent connections h_{t−1} (default 0). */
+  /** Variational dropout on the recurrent connections h_{t−1}, as the drop rate 1 − ρ (default 0). */
   recurrentDropout?: number;
   /** Initialiser of the input weights (default `glorotUniform`). */
   kernelInitializer?: Initializer;
@@ -72,11 +77,13 @@ function orthogonal(n: number, rng: Rng): Float32Array {
   return Float32Array.from(q);
 }
 
-/** A dropout mask of n values: 0 with probability `rate`, else 1/(1 − rate) (inverted dropout). */
-function dropMask(n: number, rate: number, rng: Rng): Float32Array {
-  const m = getBackend().alloc(n);
-  const keep = 1 / (1 - rate);
-  for (let i = 0; i < n; i++) m[i] = rng.next() < rate ? 0 : keep;
+/**
+ * The variational dropout mask of n values for keep probability ρ: a DropMask ~ Bernoulli(ρ)
+ * (Algorithm 2) scaled once by 1/ρ, so it multiplies the values it keeps (inverted dropout).
+ */
+function scaledDropMask(n: number, keepProb: number, rng: Rng): Float32Array {
+  const m = sampleDropMask(n, keepProb, rng);
+  getBackend().scale(m, 1 / keepProb, m);
   return m;
 }
 
@@ -98,10 +105,16 @@ export abstract class RecurrentLayer extends Layer {
   readonly returnSequences: boolean;
   /** Whether the final state of one call initialises the next (see {@link RecurrentLayer.resetStates}). */
   stateful: boolean;
+  /** The input dropout rate as configured (1 − ρ; the API name). */
   readonly dropout: number;
+  /** The recurrent dropout rate as configured (1 − ρ). */
   readonly recurrentDropout: number;
+  /** Keep probabilities ρ of the inputs and of h_{t−1} (1 = no dropout): what the layer computes with. */
+  readonly keepProb: { input: number; recurrent: number };
   /** Dropout masks in use ([batch, features] on the inputs, [batch, H] on h_{t−1}), for inspection. */
   lastMasks: { input: Float32Array | null; recurrent: Float32Array | null } = { input: null, recurrent: null };
+  /** A recurrent layer reads the padding mask (masked steps carry the state) and, returning only the last state, uses it up. */
+  override readonly consumesMask = true;
   protected runtimeRng: Rng | null = null;
   private carried: CarriedState | null = null;
 
@@ -120,6 +133,8 @@ export abstract class RecurrentLayer extends Layer {
     this.stateful = ropts.stateful ?? false;
     this.dropout = checkUnitInterval(ropts.dropout ?? 0, `${where}.dropout`);
     this.recurrentDropout = checkUnitInterval(ropts.recurrentDropout ?? 0, `${where}.recurrentDropout`);
+    // the rates are accepted at the API edge only: from here on, keep probabilities
+    this.keepProb = { input: 1 - this.dropout, recurrent: 1 - this.recurrentDropout };
     checkInitializer(ropts.kernelInitializer ?? 'glorotUniform', `${where}.kernelInitializer`);
     if (ropts.recurrentInitializer !== 'orthogonal') checkInitializer(ropts.recurrentInitializer ?? 'zeros', `${where}.recurrentInitializer`);
     checkInitializer(ropts.biasInitializer ?? 'zeros', `${where}.biasInitializer`);
@@ -189,12 +204,7 @@ export abstract class RecurrentLayer extends Layer {
     const H = this.units;
     const wh = this.recurrentKernel(ctx);
     const wx = this.kernel([H, inputs], inputs, gates * H, ctx).data;
-    const w = new Tensor(getBackend().alloc(H * (H + inputs)), [H, H + inputs]);
-    for (let j = 0; j < H; j++) {
-      w.data.set(wh.subarray(j * H, (j + 1) * H), j * (H + inputs));
-      w.data.set(wx.subarray(j * inputs, (j + 1) * inputs), j * (H + inputs) + H);
-    }
-    return w;
+    return noGrad(() => concat([new Tensor(wh, [H, H]), new Tensor(wx, [H, inputs])], 1));
   }
 
   private checkSequence(x: Tensor): void {
@@ -206,35 +216,37 @@ export abstract class RecurrentLayer extends Layer {
 
   forward(x: Tensor): Tensor {
     this.checkSequence(x);
-    const [Bn, T, F] = x.shape;
+    const [batch, steps, features] = x.shape;
     const H = this.units;
     const s = this.stateful ? this.carried : null;
-    if (s && s.batch !== Bn) {
-      throw new ShapeError(`${this.name} is stateful and carries the state of a batch of ${s.batch} sequences, but received a batch of ${Bn}; keep the batch size fixed between calls (e.g. drop the last partial batch) or call resetStates() first`);
+    if (s && s.batch !== batch) {
+      throw new ShapeError(`${this.name} is stateful and carries the state of a batch of ${s.batch} sequences, but received a batch of ${batch}; keep the batch size fixed between calls (e.g. drop the last partial batch) or call resetStates() first`);
     }
     const mask = maskOf(x);
     let xin = x;
     let recurrentMask: Float32Array | null = null;
-    if (this.training && (this.dropout > 0 || this.recurrentDropout > 0)) {
-      const keep = this.stateful && s !== null;
+    const { input: inputKeep, recurrent: recurrentKeep } = this.keepProb;
+    if (this.training && (inputKeep < 1 || recurrentKeep < 1)) {
+      const reuse = this.stateful && s !== null;
       const rng = this.runtimeRng!;
-      const inM = this.dropout > 0 ? (keep && this.lastMasks.input ? this.lastMasks.input : dropMask(Bn * F, this.dropout, rng)) : null;
-      const recM = this.recurrentDropout > 0 ? (keep && this.lastMasks.recurrent ? this.lastMasks.recurrent : dropMask(Bn * H, this.recurrentDropout, rng)) : null;
-      this.lastMasks = { input: inM, recurrent: recM };
-      if (inM) xin = mul(x, new Tensor(inM, [Bn, 1, F]));
-      recurrentMask = recM;
+      const inputMask = inputKeep < 1 ? (reuse && this.lastMasks.input ? this.lastMasks.input : scaledDropMask(batch * features, inputKeep, rng)) : null;
+      const recurrentDrop = recurrentKeep < 1 ? (reuse && this.lastMasks.recurrent ? this.lastMasks.recurrent : scaledDropMask(batch * H, recurrentKeep, rng)) : null;
+      this.lastMasks = { input: inputMask, recurrent: recurrentDrop };
+      if (inputMask) xin = mul(x, new Tensor(inputMask, [batch, 1, features]));
+      recurrentMask = recurrentDrop;
     }
     const r = this.run(xin, {
-      h0: s ? new Tensor(s.h, [Bn, H]) : null,
-      c0: s && s.c ? new Tensor(s.c, [Bn, H]) : null,
+      h0: s ? new Tensor(s.h, [batch, H]) : null,
+      c0: s && s.c ? new Tensor(s.c, [batch, H]) : null,
       mask,
       recurrentMask,
       keepTrace: this.tracing,
     });
     if (this.stateful) {
-      this.carried = { batch: Bn, h: r.hT.data, c: r.cT ? Float32Array.from(r.cT.data) : null };
+      this.carried = { batch: batch, h: r.hT.data, c: r.cT ? Float32Array.from(r.cT.data) : null };
     }
-    const out = this.returnSequences ? attachMask(r.output, mask) : reshape(slice(r.output, 1, T - 1, T), [Bn, H]);
+    // a sequence output keeps the steps: the network hands the input's mask on with it
+    const out = this.returnSequences ? r.output : reshape(slice(r.output, 1, steps - 1, steps), [batch, H]);
     if (!this.tracing || !r.trace) return out;
     const extra: Record<string, Tensor> = { h: r.trace.h };
     if (r.trace.c) extra.c = r.trace.c;

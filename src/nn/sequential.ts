@@ -23,6 +23,56 @@ export interface SequentialOptions {
 }
 
 /**
+ * One layer's step in a network (Sequential or graph): its output, or with `logits` its output
+ * before a final softmax (a ConfigError if it has none; a tracing layer records the softmax as
+ * a). The padding mask of a sequence input flows on with the sequence: an output that still has
+ * the input's [batch, T] steps carries the input's mask (unless the layer set its own); a layer
+ * that collapses the steps must declare `consumesMask`, else a masked input is a ConfigError, so
+ * no layer can drop a mask silently.
+ *
+ * @example
+ * ```ts
+ * let h = x;
+ * for (const l of net.layers) h = applyLayer(l, h); // what net.forward(x) does
+ * ```
+ */
+export function applyLayer(layer: Layer, x: Tensor, logits = false): Tensor {
+  let out: Tensor;
+  if (logits) {
+    const z = layer.forwardLogits(x);
+    if (!z) throw new ConfigError(`${layer.name} does not end in a softmax, so there are no logits to return`);
+    if (layer.tracing && layer.record) layer.record.a = noGrad(() => softmax(z));
+    out = z;
+  } else out = layer.forward(x);
+  return carryMask(layer, [x], out);
+}
+
+/**
+ * {@link applyLayer} for a layer of several inputs (a merge in a graph): the mask of the first
+ * masked input flows on by the same rule.
+ *
+ * @example
+ * ```ts
+ * const sum = applyLayerMany(new Add(), [a, b]); // a's mask, when a is a masked sequence
+ * ```
+ */
+export function applyLayerMany(layer: Layer & { forwardMany(xs: readonly Tensor[]): Tensor }, xs: readonly Tensor[]): Tensor {
+  return carryMask(layer, xs, layer.forwardMany(xs));
+}
+
+/** The mask rule of {@link applyLayer}: `out` of `layer` on `inputs`, with the first input mask handed on. */
+function carryMask(layer: Layer, inputs: readonly Tensor[], out: Tensor): Tensor {
+  const x = inputs.find((t) => t.mask);
+  if (!x || out.mask) return out;
+  if (out.rank >= 2 && out.shape[0] === x.shape[0] && out.shape[1] === x.shape[1]) {
+    out.mask = x.mask;
+    return out;
+  }
+  if (layer.consumesMask) return out;
+  throw new ConfigError(`${layer.name} (${layer.type}) received a padded sequence ${fmtShape(x.shape)} with a mask, but it does not read masks and its output ${fmtShape(out.shape)} no longer has the steps; put a recurrent layer (or one that reads the mask) before it, or remove the masking`);
+}
+
+/**
  * A stack of layers, each feeding the next. Builds every layer for the input shape at
  * construction, so shapes and parameter counts are known (see {@link Sequential.summary}).
  * Unnamed layers are called `<type>_<n>`.
@@ -91,9 +141,7 @@ export class Sequential extends Module {
 
   forward(x: Tensor): Tensor {
     this.checkBatch(x);
-    let h = x;
-    for (const l of this.layers) h = l.forward(h);
-    return h;
+    return this.runLayers(x, false);
   }
 
   /** Whether the last layer ends in a softmax (training fuses it with cross-entropy). */
@@ -107,14 +155,25 @@ export class Sequential extends Module {
    */
   forwardLogits(x: Tensor): Tensor {
     this.checkBatch(x);
+    return this.runLayers(x, true);
+  }
+
+  /**
+   * Runs the layers in turn on x without checking it against the input shape (recurrent,
+   * embedding and per-step dense layers take sequences of any length): the one forward path of
+   * `forward`, `forwardLogits` and `forwardSequence`. With `logits`, the last layer stops before
+   * its softmax (a ConfigError if it has none) and a tracing last layer records the softmax as a.
+   *
+   * @example
+   * ```ts
+   * net.runLayers(tensor([[[1], [2]]]), false); // a sequence of 2 steps through a net built for 20
+   * ```
+   */
+  runLayers(x: Tensor, logits: boolean): Tensor {
     let h = x;
     const last = this.layers.length - 1;
-    for (let i = 0; i < last; i++) h = this.layers[i].forward(h);
-    const l = this.layers[last];
-    const z = l.forwardLogits(h);
-    if (!z) throw new ConfigError(`${l.name} does not end in a softmax, so there are no logits to return`);
-    if (l.tracing && l.record) l.record.a = noGrad(() => softmax(z));
-    return z;
+    for (let i = 0; i < last; i++) h = applyLayer(this.layers[i], h);
+    return applyLayer(this.layers[last], h, logits);
   }
 
   /** Turns z/a/δ recording on or off for every layer. */
@@ -164,7 +223,9 @@ export class Sequential extends Module {
         try {
           v = value instanceof Tensor ? value : value instanceof Float32Array ? tensor(value, { shape: t.shape }) : tensor(value as NestedArray);
         } catch (e) {
-          throw new ShapeError(`weights for ${lname}.${pname}: ${(e as Error).message}`);
+          // a value that does not form a tensor is a shape problem of these weights; anything else is not ours to relabel
+          if (e instanceof ShapeError) throw new ShapeError(`weights for ${lname}.${pname}: ${e.message}`);
+          throw e;
         }
         const sameShape = v.rank === t.rank && v.shape.every((d, i) => d === t.shape[i]);
         if (!sameShape) {

@@ -75,6 +75,13 @@ export class Tensor {
   retainsGrad = false;
   /** Optional name (parameters carry theirs). */
   name: string | undefined;
+  /**
+   * The padding mask of a sequence [batch, T, …]: [batch, T], 1 at real steps and 0 at padding.
+   * Set by `attachMask` (the `masking` and `embedding` layers do it); a network hands it from
+   * each layer's input to its output (see `applyLayer`), and the loss of a sequence output
+   * leaves masked steps out. Ops do not carry it.
+   */
+  mask: Tensor | null = null;
 
   constructor(data: Float32Array, shape: readonly number[], requiresGrad = false) {
     const n = shapeSize(shape);

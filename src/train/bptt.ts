@@ -1,14 +1,13 @@
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
-import { checkAndClip, checkWeights } from './clip.js';
 import { slice } from '../ops/shape.js';
 import type { Sequential } from '../nn/sequential.js';
 import { RecurrentLayer } from '../nn/rnn.js';
 import { GraphNetwork } from '../nn/graph.js';
-import { batchRanges, gatherRows } from '../data/batch.js';
-import type { Batch, Model } from './model.js';
-import type { Callback, EpochLog, History, StopReason, TrainingControl } from './callbacks.js';
-import { checkInt, checkKeys, checkObject, checkPositive, optional } from '../validate.js';
+import { trainingLoop } from './model.js';
+import type { Batch, BatchStrategy, Model } from './model.js';
+import type { Callback, History } from './callbacks.js';
+import { checkInt, checkKeys, checkObject } from '../validate.js';
 
 /**
  * Runs a network layer by layer on a batch of sequences of any length T (a model is built for
@@ -23,14 +22,7 @@ import { checkInt, checkKeys, checkObject, checkPositive, optional } from '../va
  */
 export function forwardSequence(net: Sequential, x: Tensor, logits = false): Tensor {
   if (net instanceof GraphNetwork) throw new ConfigError(`${net.name} is a graph model: truncated backpropagation through time and step-by-step sequences run on Sequential networks only (train graph models with fit)`);
-  const layers = net.layers;
-  let h = x;
-  for (let i = 0; i < layers.length - 1; i++) h = layers[i].forward(h);
-  const last = layers[layers.length - 1];
-  if (!logits) return last.forward(h);
-  const z = last.forwardLogits(h);
-  if (!z) throw new ConfigError(`${last.name} does not end in a softmax, so there are no logits to return`);
-  return z;
+  return net.runLayers(x, logits);
 }
 
 /**
@@ -94,13 +86,24 @@ const TRUNCATED_KEYS = ['epochs', 'batchSize', 'truncation', 'shuffle', 'clipNor
  * ```
  */
 export function fitTruncated(model: Model, x: Tensor, y: Tensor, opts: TruncatedFitOptions): History {
-  const net = model.net;
   const w = 'fitTruncated';
   checkKeys(checkObject(opts, `${w} options`), TRUNCATED_KEYS, w);
-  const epochs = checkInt(opts.epochs, `${w}.epochs`);
-  const bs = checkInt(opts.batchSize ?? 32, `${w}.batchSize`);
   const k = checkInt(opts.truncation ?? 20, `${w}.truncation`);
-  for (const c of ['clipNorm', 'clipValue'] as const) optional(opts[c], (v) => checkPositive(v, `${w}.${c}`));
+  const run = trainingLoop(model, x, y, opts, truncatedStrategy(model, x, y, k), w);
+  for (;;) {
+    const r = run.next(false);
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * Truncated BPTT as a way through a batch: states start from zero, then every subsequence of k
+ * steps is one update (per-step targets) or, with one target per sequence, the subsequences
+ * before the last only carry the state forward without gradients. The recurrent layers are
+ * stateful while an epoch's batches run, and as they were given otherwise.
+ */
+function truncatedStrategy(model: Model, x: Tensor, y: Tensor, k: number): BatchStrategy {
+  const net = model.net;
   const recurrent = recurrentLayers(net);
   if (recurrent.length === 0) throw new ConfigError('fitTruncated: the model has no recurrent layer (simpleRNN, lstm or gru)');
   if (x.rank < 2) throw new ShapeError(`fitTruncated expects sequences [N, T, …], received ${fmtShape(x.shape)}`);
@@ -111,86 +114,32 @@ export function fitTruncated(model: Model, x: Tensor, y: Tensor, opts: Truncated
   if (y.rank !== yWant.length || y.shape.some((d, i) => d !== yWant[i])) {
     throw new ShapeError(`fitTruncated: targets must be ${fmtShape(yWant)} (${perStep ? 'one per step' : 'one per sequence'}) for inputs ${fmtShape(x.shape)}, received ${fmtShape(y.shape)}`);
   }
-  const params = net.namedParameters();
-  const callbacks = opts.callbacks ?? [];
-  const ranges = batchRanges(n, bs);
-  let stopReason: StopReason | null = null;
-  const control: TrainingControl = {
-    stop: (r) => { stopReason = r ?? 'callback'; },
-    model, epochs, batchesPerEpoch: ranges.length * (perStep ? Math.ceil(T / k) : 1), samples: n,
-  };
-  const history = model.history;
-  const start = history.epochs.length;
   const wasStateful = recurrent.map((l) => l.stateful);
   const setStateful = (on: boolean) => recurrent.forEach((l, i) => {
     l.stateful = on || wasStateful[i];
     l.resetStates();
   });
-  const lossOf = (xc: Tensor, yc: Tensor): Tensor => (model.fused
-    ? model.loss.computeFromLogits!(forwardSequence(net, xc, true), yc)
-    : model.loss.compute(forwardSequence(net, xc), yc));
-  for (const c of callbacks) c.onTrainBegin?.(control);
-  try {
-    for (let epoch = start + 1; epoch <= start + epochs && !stopReason; epoch++) {
-      for (const c of callbacks) c.onEpochBegin?.(epoch, control);
-      const t0 = performance.now();
-      setStateful(true);
-      net.train();
-      const order = (opts.shuffle ?? true) ? model.rng.permutation(n) : null;
-      let lossSum = 0;
-      let rowsSum = 0;
-      let normSum = 0;
-      let updates = 0;
-      for (const [s, e] of ranges) {
-        if (stopReason) break;
-        resetStates(net);
-        const xb = gatherRows(x, order, s, e);
-        const yb = gatherRows(y, order, s, e);
-        for (let c0 = 0; c0 < T && !stopReason; c0 += k) {
-          const c1 = Math.min(T, c0 + k);
-          const xc = slice(xb, 1, c0, c1);
-          if (!perStep && c1 < T) {
-            noGrad(() => forwardSequence(net, xc, model.fused));
-            continue;
-          }
-          for (const c of callbacks) c.onBatchBegin?.(updates, control);
-          const yc = perStep ? slice(yb, 1, c0, c1) : yb;
-          const loss = lossOf(xc, yc);
-          const lv = loss.item();
-          loss.backward();
-          normSum += checkAndClip(params, lv, opts, () => null, 'unchanged');
-          model.optimizer.step(params);
-          net.zeroGrad();
-          const rows = (e - s) * (perStep ? c1 - c0 : 1);
-          lossSum += model.loss.reduction === 'sum' ? lv : lv * rows;
-          rowsSum += rows;
-          updates++;
-          history.updates++;
-          for (const c of callbacks) c.onBatchEnd?.(updates - 1, lv, control);
+  return {
+    updatesPerBatch: perStep ? Math.ceil(T / k) : 1,
+    beginEpoch: () => setStateful(true),
+    endEpoch: () => setStateful(false),
+    end: () => setStateful(false),
+    *pieces(xb, yb, rows) {
+      resetStates(net);
+      for (let c0 = 0; c0 < T; c0 += k) {
+        const c1 = Math.min(T, c0 + k);
+        const xc = slice(xb as Tensor, 1, c0, c1);
+        if (!perStep && c1 < T) {
+          noGrad(() => forwardSequence(net, xc, model.fused));
+          continue;
         }
+        yield { x: xc, y: perStep ? slice(yb as Tensor, 1, c0, c1) : yb, rows: rows * (perStep ? c1 - c0 : 1) };
       }
-      checkWeights(params, epoch, null);
-      const log: EpochLog = {
-        epoch,
-        loss: model.loss.reduction === 'sum' ? lossSum : lossSum / Math.max(1, rowsSum),
-        seconds: (performance.now() - t0) / 1000,
-        gradNorm: updates ? normSum / updates : 0,
-      };
-      // evaluation and callbacks (diagnostics, checkpoints) see the layers as they were given
-      setStateful(false);
-      if (opts.validationData) {
-        const ev = model.evaluate(opts.validationData[0], opts.validationData[1]);
-        log.valLoss = ev.loss;
-        if (ev.accuracy !== undefined) log.valAccuracy = ev.accuracy;
-      }
-      history.epochs.push(log);
-      for (const c of callbacks) c.onEpochEnd?.(log, control);
-    }
-  } finally {
-    setStateful(false);
-    net.eval();
-  }
-  history.stopped = stopReason ?? 'maxEpochs';
-  for (const c of callbacks) c.onTrainEnd?.(history);
-  return history;
+    },
+    lossOf(xc, yc) {
+      const output = forwardSequence(net, xc as Tensor, model.fused);
+      const loss = model.fused ? model.loss.computeFromLogits!(output, yc as Tensor) : model.loss.compute(output, yc as Tensor);
+      return { loss, output };
+    },
+  };
 }

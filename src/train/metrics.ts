@@ -1,5 +1,6 @@
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
+import { getBackend } from '../backend/index.js';
 
 /** Class labels: a tensor of scores/one-hot rows `[N, K]`, a column `[N, 1]`/`[N]`, or plain class indices. */
 export type ClassInput = Tensor | ArrayLike<number>;
@@ -27,17 +28,15 @@ export function toClassIndices(v: ClassInput): Int32Array {
   if (v.rank === 0) throw new ShapeError(`class scores need shape [N, K] or [N], received ${fmtShape(v.shape)}`);
   const n = v.shape[0];
   const k = v.size / Math.max(1, n);
-  const d = v.data;
-  const out = new Int32Array(n);
+  const be = getBackend();
   if (k === 1) {
-    for (let r = 0; r < n; r++) out[r] = d[r] >= 0.5 ? 1 : 0;
-    return out;
+    // one output column: class 1 when ≥ 0.5
+    const above = be.alloc(n);
+    be.unary('threshold', v.data, above, 0.5);
+    return Int32Array.from(above);
   }
-  for (let r = 0; r < n; r++) {
-    let best = 0;
-    for (let j = 1; j < k; j++) if (d[r * k + j] > d[r * k + best]) best = j;
-    out[r] = best;
-  }
+  const out = new Int32Array(n);
+  be.argmaxRows(v.data, n, k, out);
   return out;
 }
 

@@ -4,14 +4,17 @@ import { Rng } from '../tensor/rng.js';
 import { getBackend } from '../backend/index.js';
 import type { Sequential } from '../nn/sequential.js';
 import { GraphNetwork } from '../nn/graph.js';
+import { applyLayer, applyLayerMany } from '../nn/sequential.js';
 import { isMultiInput } from '../nn/symbolic.js';
 import { add } from '../ops/elementwise.js';
+import { concat } from '../ops/shape.js';
 import { resolveLoss } from '../nn/losses.js';
 import type { Loss } from '../nn/losses.js';
 import type { Reduction } from '../ops/losses.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { batchRanges, gatherRows } from '../data/batch.js';
 import { checkAndClip, checkWeights } from './clip.js';
+import { toClassIndices } from './metrics.js';
 import { checkBool, checkInt, checkKeys, checkObject, checkPositive, optional } from '../validate.js';
 import type { Callback, EpochLog, History, StopReason, TrainingControl } from './callbacks.js';
 import type { Preprocessor } from '../data/preprocess.js';
@@ -261,7 +264,6 @@ export class Model {
     return this.net.endsInSoftmax() || this.loss.name === 'crossEntropy';
   }
 
-  /** Loss of a batch with gradients recorded (fused softmax + cross-entropy when possible). */
   /**
    * Loss of a batch with gradients recorded (fused softmax + cross-entropy when possible). A
    * graph with several outputs takes one target per output; its loss is the sum of the outputs'
@@ -367,117 +369,25 @@ export class Model {
   }
 
   /**
-   * The training loop as a generator: it yields after every batch (the progress so far) and
-   * stops with reason `'aborted'` when the value passed to `next()` is true.
+   * `fit`'s way through a batch: one update from the loss of the whole batch (targets checked
+   * first); a non-finite value is located by running the layers on the batch.
    */
-  private *training(x: Batch, y: Batch, opts: FitOptions, keys = FIT_KEYS): Generator<FitProgress, History, boolean> {
-    checkKeys(checkObject(opts, 'fit options'), keys, 'fit');
-    const epochs = checkInt(opts.epochs, 'fit.epochs');
-    const bs = checkInt(opts.batchSize ?? 32, 'fit.batchSize');
-    optional(opts.shuffle, (v) => checkBool(v, 'fit.shuffle'));
-    if (opts.stopWhen !== undefined) {
-      checkKeys(checkObject(opts.stopWhen, 'fit.stopWhen'), ['loss'], 'fit.stopWhen');
-      checkPositive(opts.stopWhen.loss, 'fit.stopWhen.loss');
-    }
-    for (const k of ['clipNorm', 'clipValue'] as const) optional(opts[k], (v) => checkPositive(v, `fit.${k}`));
-    this.checkTargets(x, y);
-    let validationData = opts.validationData;
-    if (opts.validationSplit !== undefined) {
-      [x, y, validationData] = splitForValidation(x, y, opts.validationSplit, validationData);
-    }
-    const n = asList(x)[0].shape[0];
-    const callbacks = opts.callbacks ?? [];
-    let stopReason: StopReason | null = null;
-    const control: TrainingControl = {
-      stop: (r) => { stopReason = r ?? 'callback'; },
-      model: this, epochs, batchesPerEpoch: Math.ceil(n / bs), samples: n,
+  private batchStrategy(): BatchStrategy {
+    return {
+      updatesPerBatch: 1,
+      prepare: (x, y) => this.checkTargets(x, y),
+      pieces: (xb, yb, rows) => [{ x: xb, y: yb, rows }],
+      lossOf: (xb, yb) => this.lossOf(xb, yb),
+      locate: (xb) => this.firstNonFiniteLayer(xb),
     };
-    const history = this.history;
-    const startEpoch = history.epochs.length;
-    for (const c of callbacks) c.onTrainBegin?.(control);
-    const params = this.net.namedParameters();
-    let good: Float32Array[] | null = null;
-    let prevGood: Float32Array[] | null = null;
-    for (let epoch = startEpoch + 1; epoch <= startEpoch + epochs && !stopReason; epoch++) {
-      for (const c of callbacks) c.onEpochBegin?.(epoch, control);
-      const t0 = performance.now();
-      // the last good weights (that gave a finite loss): this epoch's starting weights, which
-      // its first batch checks, and the previous epoch's, which its first batch checked
-      prevGood = good;
-      good = params.map(([, p]) => p.data.slice());
-      this.net.train();
-      const order = (opts.shuffle ?? true) ? this.rng.permutation(n) : null;
-      let lossSum = 0;
-      let correct = 0;
-      let judged = 0;
-      let normSum = 0;
-      let updates = 0;
-      const ranges = batchRanges(n, bs);
-      for (let b = 0; b < ranges.length && !stopReason; b++) {
-        const [s, e] = ranges[b];
-        for (const c of callbacks) c.onBatchBegin?.(b, control);
-        const xb = gatherBatch(x, order, s, e);
-        const yb = gatherBatch(y, order, s, e);
-        const { loss, output } = this.lossOf(xb, yb);
-        const lv = loss.item();
-        loss.backward();
-        let norm: number;
-        try {
-          norm = checkAndClip(params, lv, opts, () => this.firstNonFiniteLayer(xb), 'restored');
-        } catch (e) {
-          if (e instanceof NumericError) {
-            const keep = b === 0 && prevGood ? prevGood : good;
-            params.forEach(([, p], i) => p.data.set(keep![i]));
-          }
-          throw e;
-        }
-        this.optimizer.step(params);
-        this.net.zeroGrad();
-        updates++;
-        history.updates++;
-        normSum += norm;
-        lossSum += this.loss.reduction === 'sum' ? lv : lv * (e - s);
-        if (this.isClassifier) {
-          const rows = predictionRows(output);
-          correct += countCorrect(output.data, asList(yb)[0].data, rows);
-          judged += rows;
-        }
-        for (const c of callbacks) c.onBatchEnd?.(b, lv, control);
-        const batches = ranges.length;
-        const abort = yield {
-          epoch, epochs, batch: b + 1, batches, loss: lv,
-          fraction: (epoch - startEpoch - 1 + (b + 1) / batches) / epochs,
-        };
-        if (abort) stopReason = 'aborted';
-      }
-      checkWeights(params, epoch, good);
-      if (stopReason === 'aborted') break;
-      const seconds = (performance.now() - t0) / 1000;
-      const log: EpochLog = { epoch, loss: 0, seconds, gradNorm: updates ? normSum / updates : 0 };
-      if (opts.stopWhen) {
-        const ev = this.evaluate(x, y, { batchSize: Math.max(bs, 256) });
-        log.loss = ev.loss;
-        if (ev.accuracy !== undefined) log.accuracy = ev.accuracy;
-      } else {
-        log.loss = this.loss.reduction === 'sum' ? lossSum : lossSum / n;
-        if (this.isClassifier) log.accuracy = correct / judged;
-      }
-      if (validationData) {
-        const ev = this.evaluate(validationData[0], validationData[1], { batchSize: Math.max(bs, 256) });
-        log.valLoss = ev.loss;
-        if (ev.accuracy !== undefined) log.valAccuracy = ev.accuracy;
-      }
-      history.epochs.push(log);
-      for (const c of callbacks) c.onEpochEnd?.(log, control);
-      if (!stopReason && opts.stopWhen && log.loss < opts.stopWhen.loss) stopReason = 'converged';
-    }
-    history.stopped = stopReason ?? 'maxEpochs';
-    this.net.eval();
-    for (const c of callbacks) c.onTrainEnd?.(history);
-    return history;
   }
 
-  /** Checks loss and gradients for NaN/Inf, applies clipping, returns the global gradient norm. */
+  /** `fit` as a generator: yields after every batch, stops with `'aborted'` when `next(true)`. */
+  private training(x: Batch, y: Batch, opts: FitOptions, keys = FIT_KEYS): Generator<FitProgress, History, boolean> {
+    checkKeys(checkObject(opts, 'fit options'), keys, 'fit');
+    return trainingLoop(this, x, y, opts, this.batchStrategy(), 'fit');
+  }
+
   /** Name of the first layer whose output on xb is not finite, or null. */
   private firstNonFiniteLayer(xb: Batch): string | null {
     const be = getBackend();
@@ -487,7 +397,7 @@ export class Model {
       }
       let h = asList(xb)[0];
       for (const l of this.net.layers) {
-        h = l.forward(h);
+        h = applyLayer(l, h);
         if (!be.allFinite(h.data)) return l.name;
       }
       return null;
@@ -520,15 +430,7 @@ export class Model {
         if (n <= bs) return this.outputsOf(x);
         const parts: Tensor[][] = [];
         for (const [s, e] of batchRanges(n, bs)) parts.push(this.outputsOf(gatherBatch(x, null, s, e)));
-        return parts[0].map((p0, k) => {
-          const out = getBackend().alloc(parts.reduce((a, p) => a + p[k].size, 0));
-          let off = 0;
-          for (const p of parts) {
-            out.set(p[k].data, off);
-            off += p[k].size;
-          }
-          return new Tensor(out, [n, ...p0.shape.slice(1)]);
-        });
+        return parts[0].map((_, k) => concat(parts.map((p) => p[k]), 0));
       });
     } finally {
       this.net.train(was);
@@ -567,6 +469,165 @@ export class Model {
   }
 }
 
+/**
+ * How a batch becomes parameter updates: the one part of the training loop in which `fit` (one
+ * update per batch) and truncated backpropagation through time (one update per subsequence, the
+ * state carried between them) differ. The loop itself (epochs, shuffling, callbacks, checks for
+ * non-finite values, clipping, the optimiser, the history) is {@link trainingLoop}.
+ *
+ * @example
+ * ```ts
+ * const whole: BatchStrategy = { updatesPerBatch: 1, pieces: (x, y, rows) => [{ x, y, rows }], lossOf: (x, y) => model.lossOf(x, y) };
+ * ```
+ */
+export interface BatchStrategy {
+  /** Updates per batch (for progress and {@link TrainingControl.batchesPerEpoch}). */
+  readonly updatesPerBatch: number;
+  /** Checks the whole data once the options are checked, before any validation split. */
+  prepare?(x: Batch, y: Batch): void;
+  /**
+   * The pieces of a batch of `rows` examples that each give one update, in order; `rows` of a
+   * piece is what a `'mean'` loss averaged over. Work between updates (running the network
+   * forward to carry a state) happens while the pieces are taken.
+   */
+  pieces(x: Batch, y: Batch, rows: number): Iterable<{ x: Batch; y: Batch; rows: number }>;
+  /** Loss of a piece with gradients recorded, and the output that accuracy is counted on. */
+  lossOf(x: Batch, y: Batch): { loss: Tensor; output: Tensor };
+  /** The layer where a non-finite value first appears for a piece's input, when it can tell. */
+  locate?(x: Batch): string | null;
+  /** Called before an epoch's batches, after them (before evaluation and callbacks), and once at the end. */
+  beginEpoch?(): void;
+  endEpoch?(): void;
+  end?(): void;
+}
+
+/**
+ * The training loop of `fit`, `fitAsync` and `fitTruncated`, as a generator that yields after
+ * every update (the progress so far) and stops with reason `'aborted'` when the value passed to
+ * `next()` is true. `opts` has been checked for unknown keys; `where` names the caller in errors.
+ */
+export function* trainingLoop(model: Model, x: Batch, y: Batch, opts: FitOptions, strategy: BatchStrategy,
+  where: string): Generator<FitProgress, History, boolean> {
+  const epochs = checkInt(opts.epochs, `${where}.epochs`);
+  const bs = checkInt(opts.batchSize ?? 32, `${where}.batchSize`);
+  optional(opts.shuffle, (v) => checkBool(v, `${where}.shuffle`));
+  if (opts.stopWhen !== undefined) {
+    checkKeys(checkObject(opts.stopWhen, `${where}.stopWhen`), ['loss'], `${where}.stopWhen`);
+    checkPositive(opts.stopWhen.loss, `${where}.stopWhen.loss`);
+  }
+  for (const k of ['clipNorm', 'clipValue'] as const) optional(opts[k], (v) => checkPositive(v, `${where}.${k}`));
+  strategy.prepare?.(x, y);
+  let validationData = opts.validationData;
+  if (opts.validationSplit !== undefined) {
+    [x, y, validationData] = splitForValidation(x, y, opts.validationSplit, validationData);
+  }
+  const net = model.net;
+  const n = asList(x)[0].shape[0];
+  const ranges = batchRanges(n, bs);
+  const batches = ranges.length * strategy.updatesPerBatch;
+  const callbacks = opts.callbacks ?? [];
+  let stopReason: StopReason | null = null;
+  const control: TrainingControl = {
+    stop: (r) => { stopReason = r ?? 'callback'; },
+    model, epochs, batchesPerEpoch: batches, samples: n,
+  };
+  const history = model.history;
+  const startEpoch = history.epochs.length;
+  const evalBatch = { batchSize: Math.max(bs, 256) };
+  for (const c of callbacks) c.onTrainBegin?.(control);
+  const params = net.namedParameters();
+  // gradients left by the user's own backward() calls are not part of this run's first update
+  net.zeroGrad();
+  let good: Float32Array[] | null = null;
+  let prevGood: Float32Array[] | null = null;
+  try {
+    for (let epoch = startEpoch + 1; epoch <= startEpoch + epochs && !stopReason; epoch++) {
+      for (const c of callbacks) c.onEpochBegin?.(epoch, control);
+      const t0 = performance.now();
+      // the last good weights (that gave a finite loss): this epoch's starting weights, which
+      // its first update checks, and the previous epoch's, which its first update checked
+      prevGood = good;
+      good = params.map(([, p]) => p.data.slice());
+      strategy.beginEpoch?.();
+      net.train();
+      const order = (opts.shuffle ?? true) ? model.rng.permutation(n) : null;
+      let lossSum = 0;
+      let rowsSum = 0;
+      let correct = 0;
+      let judged = 0;
+      let normSum = 0;
+      let updates = 0;
+      for (const [s, e] of ranges) {
+        if (stopReason) break;
+        for (const piece of strategy.pieces(gatherBatch(x, order, s, e), gatherBatch(y, order, s, e), e - s)) {
+          const u = updates;
+          for (const c of callbacks) c.onBatchBegin?.(u, control);
+          const { loss, output } = strategy.lossOf(piece.x, piece.y);
+          const lv = loss.item();
+          loss.backward();
+          let norm: number;
+          try {
+            norm = checkAndClip(params, lv, opts, () => strategy.locate?.(piece.x) ?? null, 'restored');
+          } catch (err) {
+            if (err instanceof NumericError) {
+              const keep = u === 0 && prevGood ? prevGood : good;
+              params.forEach(([, p], i) => p.data.set(keep![i]));
+            }
+            throw err;
+          }
+          model.optimizer.step(params);
+          net.zeroGrad();
+          updates++;
+          history.updates++;
+          normSum += norm;
+          lossSum += model.loss.reduction === 'sum' ? lv : lv * piece.rows;
+          rowsSum += piece.rows;
+          if (model.isClassifier) {
+            const rows = predictionRows(output);
+            correct += countCorrect(output.data, asList(piece.y)[0].data, rows);
+            judged += rows;
+          }
+          for (const c of callbacks) c.onBatchEnd?.(u, lv, control);
+          const abort = yield {
+            epoch, epochs, batch: u + 1, batches, loss: lv,
+            fraction: (epoch - startEpoch - 1 + (u + 1) / batches) / epochs,
+          };
+          if (abort) stopReason = 'aborted';
+          if (stopReason) break;
+        }
+      }
+      checkWeights(params, epoch, good);
+      if (stopReason === 'aborted') break;
+      const seconds = (performance.now() - t0) / 1000;
+      const log: EpochLog = { epoch, loss: 0, seconds, gradNorm: updates ? normSum / updates : 0 };
+      // evaluation and callbacks (diagnostics, checkpoints) see the layers as they were given
+      strategy.endEpoch?.();
+      if (opts.stopWhen) {
+        const ev = model.evaluate(x, y, evalBatch);
+        log.loss = ev.loss;
+        if (ev.accuracy !== undefined) log.accuracy = ev.accuracy;
+      } else {
+        log.loss = model.loss.reduction === 'sum' ? lossSum : lossSum / Math.max(1, rowsSum);
+        if (model.isClassifier && judged) log.accuracy = correct / judged;
+      }
+      if (validationData) {
+        const ev = model.evaluate(validationData[0], validationData[1], evalBatch);
+        log.valLoss = ev.loss;
+        if (ev.accuracy !== undefined) log.valAccuracy = ev.accuracy;
+      }
+      history.epochs.push(log);
+      for (const c of callbacks) c.onEpochEnd?.(log, control);
+      if (!stopReason && opts.stopWhen && log.loss < opts.stopWhen.loss) stopReason = 'converged';
+    }
+  } finally {
+    strategy.end?.();
+    net.eval();
+  }
+  history.stopped = stopReason ?? 'maxEpochs';
+  for (const c of callbacks) c.onTrainEnd?.(history);
+  return history;
+}
+
 /** One turn of the event loop: a macrotask, so timers, messages, input and rendering can run. */
 function yieldToEventLoop(): Promise<void> {
   const g = globalThis as { setImmediate?: (f: () => void) => void };
@@ -584,7 +645,6 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
-/** Global L2 norm of every parameter's gradient (float64 accumulation). */
 /**
  * Splits off the last `fraction` of the rows as validation data (Keras's `validation_split`):
  * the first ⌊n·(1 − fraction)⌋ rows train, the rest validate. `ConfigError` when the fraction is
@@ -617,7 +677,7 @@ function firstNonFiniteCall(net: GraphNetwork, xs: readonly Tensor[]): string | 
   const values = new Map(net.inputs.map((t, i) => [t, xs[i]]));
   for (const n of net.nodes) {
     const ins = n.inputs.map((t) => values.get(t)!);
-    const out = isMultiInput(n.layer) ? n.layer.forwardMany(ins) : n.layer.forward(ins[0]);
+    const out = isMultiInput(n.layer) ? applyLayerMany(n.layer, ins) : applyLayer(n.layer, ins[0]);
     if (!be.allFinite(out.data)) return n.output.source;
     values.set(n.output, out);
   }
@@ -629,20 +689,20 @@ function predictionRows(output: Tensor): number {
   return output.rank >= 3 ? output.size / output.shape[output.rank - 1] : output.shape[0];
 }
 
-/** Rows whose arg-max output equals the arg-max target (a single output: both on the same side of 0.5). */
+/**
+ * Rows whose arg-max output equals the arg-max target (a single output: both on the same side of
+ * 0.5), the classes as {@link toClassIndices} reads them.
+ *
+ * @example
+ * ```ts
+ * countCorrect(Float32Array.of(0.9, 0.1, 0.2, 0.8), Float32Array.of(1, 0, 1, 0), 2); // 1
+ * ```
+ */
 export function countCorrect(out: Float32Array, target: Float32Array, rows: number): number {
-  const cols = out.length / rows;
+  const shape = [rows, out.length / Math.max(1, rows)];
+  const predicted = toClassIndices(new Tensor(out, shape));
+  const actual = toClassIndices(new Tensor(target, shape));
   let c = 0;
-  for (let r = 0; r < rows; r++) {
-    let bo = 0;
-    let bt = 0;
-    for (let j = 1; j < cols; j++) {
-      if (out[r * cols + j] > out[r * cols + bo]) bo = j;
-      if (target[r * cols + j] > target[r * cols + bt]) bt = j;
-    }
-    if (cols === 1) {
-      if ((out[r] >= 0.5) === (target[r] >= 0.5)) c++;
-    } else if (bo === bt) c++;
-  }
+  predicted.forEach((p, i) => { if (p === actual[i]) c++; });
   return c;
 }

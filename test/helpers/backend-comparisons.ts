@@ -591,6 +591,97 @@ export function registerComparisons(fast: Backend, unaryUlps: Partial<Record<Una
     }
   });
 
+  test('gatherRows, scatterAddRows, argmaxRows and nonzeroIndices', () => {
+    const rng = new Rng(27);
+    for (const [rows, cols, n] of [[1, 1, 1], [5, 3, 7], [17, 33, 40], [100, 1, 3], [4, 129, 0]]) {
+      const src = rand(rng, rows * cols);
+      const index = Float32Array.from({ length: n }, () => Math.floor(rng.next() * rows));
+      const gr = new Float32Array(n * cols);
+      const go = new Float32Array(n * cols);
+      assert.equal(js.gatherRows(src, cols, index, gr), -1);
+      assert.equal(nb.gatherRows(src, cols, index, go), -1);
+      assertExact(go, gr, `gatherRows ${rows}×${cols} n${n}`);
+      // repeated indices add up; the sums are taken in the same order
+      const g = rand(rng, n * cols);
+      const sr = new Float32Array(rows * cols).fill(0.5);
+      const so = new Float32Array(rows * cols).fill(0.5);
+      js.scatterAddRows(g, cols, index, sr);
+      nb.scatterAddRows(g, cols, index, so);
+      assertExact(so, sr, `scatterAddRows ${rows}×${cols} n${n}`);
+      const x = rand(rng, rows * cols);
+      if (cols > 2) x[cols - 1] = x[0] = 2; // a tie: the first wins
+      const ar = new Int32Array(rows);
+      const ao = new Int32Array(rows);
+      js.argmaxRows(x, rows, cols, ar);
+      nb.argmaxRows(x, rows, cols, ao);
+      assert.deepEqual([...ao], [...ar], `argmaxRows ${rows}×${cols}`);
+      if (cols > 2) assert.equal(ao[0], 0);
+      const z = x.map((v) => (v > 0.3 ? 0 : v));
+      const zr = new Float32Array(z.length);
+      const zo = new Float32Array(z.length);
+      const cr = js.nonzeroIndices(z, zr);
+      assert.equal(nb.nonzeroIndices(z, zo), cr, 'nonzeroIndices count');
+      assertExact(zo.subarray(0, cr), zr.subarray(0, cr), 'nonzeroIndices positions');
+    }
+    // a bad index: the position of the first one, for every kind of bad
+    const src = Float32Array.of(1, 2, 3, 4, 5, 6);
+    for (const [bad, at] of [[3, 1], [-1, 2], [1.5, 0], [NaN, 2], [Infinity, 1]] as const) {
+      const index = Float32Array.of(0, 1, 2);
+      index[at] = bad;
+      const out = new Float32Array(6);
+      assert.equal(js.gatherRows(src, 2, index, out), at, `js gatherRows index ${bad}`);
+      assert.equal(nb.gatherRows(src, 2, index, out), at, `gatherRows index ${bad}`);
+    }
+  });
+
+  test('gruGates, gruState and their backward kernels', () => {
+    const rng = new Rng(26);
+    for (const [B, H] of [[1, 1], [3, 17], [32, 128], [2, 33], [5, 3], [70, 129]]) {
+      const n = B * H;
+      const pre = rand(rng, 2 * n, -6, 6);
+      pre[0] = 40;
+      pre[pre.length - 1] = -40;
+      const hIn = rand(rng, n, -2, 2);
+      const hPrev = rand(rng, n, -2, 2);
+      const preCandidate = rand(rng, n, -4, 4);
+      const run = (be: Backend) => {
+        const gates = new Float32Array(2 * n);
+        const resetHidden = new Float32Array(n);
+        const candidate = new Float32Array(n);
+        const h = new Float32Array(n);
+        be.gruGates(B, H, pre, hIn, gates, resetHidden);
+        be.gruState(B, H, gates, hPrev, preCandidate, candidate, h);
+        return { gates, resetHidden, candidate, h };
+      };
+      const r = run(js);
+      const o = run(nb);
+      assertNear(o.gates, r.gates, ulps(r.gates, 4, 1e-30), `gruGates gates B${B} H${H}`);
+      assertNear(o.resetHidden, r.resetHidden, (i) => 8 * EPS * (Math.abs(r.resetHidden[i]) + 1), `gruGates r ⊙ h B${B} H${H}`);
+      assertNear(o.candidate, r.candidate, (i) => 4 * EPS * (Math.abs(r.candidate[i]) + 1e-30), `gruState candidate B${B} H${H}`);
+      assertNear(o.h, r.h, (i) => 8 * EPS * (Math.abs(hPrev[i]) + 1), `gruState h B${B} H${H}`);
+      // backward from the reference forward values; the untouched block of dPreGates must stay as it was
+      const dh = rand(rng, n);
+      const dResetHidden = rand(rng, n);
+      const back = (be: Backend) => {
+        const dhPrev = new Float32Array(n);
+        const dPreCandidate = new Float32Array(n);
+        const dPreGates = new Float32Array(2 * n).fill(7);
+        const dhEntering = new Float32Array(n);
+        be.gruStateBackward(B, H, r.gates, hPrev, r.candidate, dh, dhPrev, dPreCandidate, dPreGates);
+        const afterState = dPreGates.slice();
+        be.gruGatesBackward(B, H, r.gates, hIn, dResetHidden, dPreGates, dhEntering);
+        return { dhPrev, dPreCandidate, afterState, dPreGates, dhEntering };
+      };
+      const br = back(js);
+      const bo = back(nb);
+      for (let b = 0; b < B; b++) for (let u = 0; u < H; u++) assert.equal(bo.afterState[b * 2 * H + H + u], 7, 'gruStateBackward leaves the reset-gate block');
+      assertNear(bo.dhPrev, br.dhPrev, ulps(br.dhPrev, 2, 1e-30), `gruStateBackward dhPrev B${B} H${H}`);
+      assertNear(bo.dPreCandidate, br.dPreCandidate, () => 8 * EPS, `gruStateBackward dPreCandidate B${B} H${H}`);
+      assertNear(bo.dPreGates, br.dPreGates, () => 32 * EPS, `gruStateBackward/gruGatesBackward dPreGates B${B} H${H}`);
+      assertNear(bo.dhEntering, br.dhEntering, ulps(br.dhEntering, 2, 1e-30), `gruGatesBackward dh B${B} H${H}`);
+    }
+  });
+
   if (isNative) test('bad buffers and geometry raise JavaScript errors instead of crashing', () => {
     const f = (n: number): Float32Array => new Float32Array(n);
     assert.throws(() => nb.gemm(false, false, 2, 2, 3, 1, f(4), f(6), 0, f(4)),

@@ -75,3 +75,13 @@ test('two models trained interleaved, batch by batch, end bit-identical to each 
   assert.deepEqual(a.predict(x).data, alone[0]);
   assert.deepEqual(b.predict(x).data, alone[1]);
 });
+
+test('fit ignores gradients left by an earlier backward() of the user: the same weights as without it', () => {
+  const x = randT([8, 5], 31);
+  const y = oneHot(8, 3);
+  const [clean, stale] = [mlp(4), mlp(4)];
+  crossEntropy(stale.net.forward(x), y).backward();
+  assert.ok(stale.net.parameters().every((p) => p.grad !== null), 'the stale model holds gradients');
+  for (const m of [clean, stale]) m.fit(x, y, { epochs: 3, batchSize: 4, shuffle: false });
+  assert.deepEqual(stale.predict(x).data, clean.predict(x).data);
+});

@@ -315,6 +315,117 @@ void lstm_cell_backward(int B, int H, const float* gates, const float* c_prev, c
   }
 }
 
+// ---- GRU cell: the elementwise parts around its two GEMMs per step --------------------------------
+
+EXPORT("gru_gates")
+void gru_gates(int B, int H, const float* pre, const float* h, float* gates, float* reset_hidden) {
+  for (int b = 0; b < B; b++) {
+    const float* p = pre + (size_t)b * 2 * H;
+    float* g = gates + (size_t)b * 2 * H;
+    for (int u = 0; u < 2 * H; u += 4) st(g + u, v_sigmoid(ld(p + u, (size_t)(2 * H - u))), (size_t)(2 * H - u));
+    for (int u = 0; u < H; u += 4) {
+      size_t n = (size_t)(H - u);
+      st(reset_hidden + (size_t)b * H + u, wasm_f32x4_mul(ld(g + H + u, n), ld(h + (size_t)b * H + u, n)), n);
+    }
+  }
+}
+
+EXPORT("gru_state")
+void gru_state(int B, int H, const float* gates, const float* h_prev, const float* pre_candidate, float* candidate,
+               float* h) {
+  const v128_t one = F4(1.0f);
+  for (int b = 0; b < B; b++) {
+    const float* z = gates + (size_t)b * 2 * H;
+    size_t s0 = (size_t)b * H;
+    for (int u = 0; u < H; u += 4) {
+      size_t n = (size_t)(H - u);
+      v128_t zv = ld(z + u, n);
+      v128_t nv = v_tanh(ld(pre_candidate + s0 + u, n));
+      st(candidate + s0 + u, nv, n);
+      st(h + s0 + u, wasm_f32x4_add(wasm_f32x4_mul(zv, ld(h_prev + s0 + u, n)), wasm_f32x4_mul(wasm_f32x4_sub(one, zv), nv)), n);
+    }
+  }
+}
+
+EXPORT("gru_state_backward")
+void gru_state_backward(int B, int H, const float* gates, const float* h_prev, const float* candidate,
+                        const float* dh, float* dh_prev, float* d_pre_candidate, float* d_pre_gates) {
+  const v128_t one = F4(1.0f);
+  for (int b = 0; b < B; b++) {
+    const float* z = gates + (size_t)b * 2 * H;
+    float* dz = d_pre_gates + (size_t)b * 2 * H;
+    size_t s0 = (size_t)b * H;
+    for (int u = 0; u < H; u += 4) {
+      size_t n = (size_t)(H - u);
+      v128_t zv = ld(z + u, n), nv = ld(candidate + s0 + u, n), d = ld(dh + s0 + u, n);
+      v128_t omz = wasm_f32x4_sub(one, zv);
+      st(dh_prev + s0 + u, wasm_f32x4_mul(d, zv), n);
+      st(d_pre_candidate + s0 + u, wasm_f32x4_mul(wasm_f32x4_mul(d, omz), wasm_f32x4_sub(one, wasm_f32x4_mul(nv, nv))), n);
+      v128_t diff = wasm_f32x4_sub(ld(h_prev + s0 + u, n), nv);
+      st(dz + u, wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_mul(d, diff), zv), omz), n);
+    }
+  }
+}
+
+EXPORT("gru_gates_backward")
+void gru_gates_backward(int B, int H, const float* gates, const float* h, const float* d_reset_hidden,
+                        float* d_pre_gates, float* dh) {
+  const v128_t one = F4(1.0f);
+  for (int b = 0; b < B; b++) {
+    const float* r = gates + (size_t)b * 2 * H + H;
+    float* dr = d_pre_gates + (size_t)b * 2 * H + H;
+    size_t s0 = (size_t)b * H;
+    for (int u = 0; u < H; u += 4) {
+      size_t n = (size_t)(H - u);
+      v128_t rv = ld(r + u, n), d = ld(d_reset_hidden + s0 + u, n);
+      st(dr + u, wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_mul(d, ld(h + s0 + u, n)), rv), wasm_f32x4_sub(one, rv)), n);
+      st(dh + s0 + u, wasm_f32x4_mul(d, rv), n);
+    }
+  }
+}
+
+// ---- rows by index: embedding lookups, masked steps, predictions ----------------------------------
+
+EXPORT("gather_rows")
+int gather_rows(const float* src, int rows, int cols, const float* index, int n, float* out) {
+  for (int k = 0; k < n; k++) {
+    float v = index[k];
+    if (!(v >= 0.0f && v < (float)rows && v == __builtin_floorf(v))) return k;
+    const float* s = src + (size_t)v * cols;
+    float* o = out + (size_t)k * cols;
+    for (int j = 0; j < cols; j++) o[j] = s[j];
+  }
+  return -1;
+}
+
+EXPORT("scatter_add_rows")
+void scatter_add_rows(const float* src, int cols, const float* index, int n, float* out) {
+  for (int k = 0; k < n; k++) {
+    float* o = out + (size_t)index[k] * cols;
+    const float* g = src + (size_t)k * cols;
+    for (int j = 0; j < cols; j++) o[j] += g[j];
+  }
+}
+
+EXPORT("argmax_rows")
+void argmax_rows(const float* x, int rows, int cols, int* out) {
+  for (int r = 0; r < rows; r++) {
+    const float* row = x + (size_t)r * cols;
+    int best = 0;
+    for (int j = 1; j < cols; j++)
+      if (row[j] > row[best]) best = j;
+    out[r] = best;
+  }
+}
+
+EXPORT("nonzero_indices")
+int nonzero_indices(const float* x, int n, float* out) {
+  int c = 0;
+  for (int i = 0; i < n; i++)
+    if (x[i] != 0.0f) out[c++] = (float)i;
+  return c;
+}
+
 // ---- softmax backward, layer normalisation, permute ---------------------------------------------
 
 EXPORT("softmax_backward") void softmax_backward(const float* y, const float* dy, int rows, int cols, float* dx) {

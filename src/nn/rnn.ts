@@ -55,29 +55,6 @@ interface CarriedState {
 }
 
 /**
- * A random orthogonal n × n matrix (Gram–Schmidt on a normal matrix), the usual initialisation of
- * recurrent weights: it neither shrinks nor grows h when multiplied through many steps.
- */
-function orthogonal(n: number, rng: Rng): Float32Array {
-  const q = new Float64Array(n * n);
-  for (let i = 0; i < q.length; i++) q[i] = rng.normal(0, 1);
-  for (let i = 0; i < n; i++) {
-    for (let pass = 0; pass < 2; pass++) {
-      for (let j = 0; j < i; j++) {
-        let d = 0;
-        for (let k = 0; k < n; k++) d += q[i * n + k] * q[j * n + k];
-        for (let k = 0; k < n; k++) q[i * n + k] -= d * q[j * n + k];
-      }
-    }
-    let s = 0;
-    for (let k = 0; k < n; k++) s += q[i * n + k] * q[i * n + k];
-    const inv = 1 / Math.sqrt(s);
-    for (let k = 0; k < n; k++) q[i * n + k] *= inv;
-  }
-  return Float32Array.from(q);
-}
-
-/**
  * The variational dropout mask of n values for keep probability ρ: a DropMask ~ Bernoulli(ρ)
  * (Algorithm 2) scaled once by 1/ρ, so it multiplies the values it keeps (inverted dropout).
  */
@@ -187,7 +164,7 @@ export abstract class RecurrentLayer extends Layer {
   /** A recurrent [H, H] block. */
   protected recurrentKernel(ctx: BuildContext): Float32Array {
     const init = this.ropts.recurrentInitializer ?? 'orthogonal';
-    if (init === 'orthogonal') return orthogonal(this.units, ctx.rng);
+    if (init === 'orthogonal') return ctx.rng.orthogonal(this.units);
     return initialize(init, [this.units, this.units], this.units, this.units, ctx.rng).data;
   }
 

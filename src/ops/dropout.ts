@@ -30,9 +30,7 @@ export function checkKeepProb(rho: unknown, where: string): number {
  */
 export function sampleDropMask(n: number, rho: number, rng: Rng): Float32Array {
   checkKeepProb(rho, 'sampleDropMask');
-  const m = be().alloc(n);
-  for (let i = 0; i < n; i++) m[i] = rng.next() < rho ? 1 : 0;
-  return m;
+  return rng.bernoulli(be().alloc(n), rho);
 }
 
 /**

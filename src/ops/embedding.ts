@@ -27,7 +27,7 @@ export function embedding(indices: Tensor, weight: Tensor, where = 'embedding'):
       pos.unshift(r % indices.shape[d]);
       r = Math.floor(r / indices.shape[d]);
     }
-    throw new DataError(`${where}: index ${indices.data[bad]} at position ${fmtShape(pos)} is outside the vocabulary of size ${V} (indices must be integers 0..${V - 1})`);
+    throw new DataError(`${where}: index ${indices.data.at(bad)} at position ${fmtShape(pos)} is outside the vocabulary of size ${V} (indices must be integers 0..${V - 1})`);
   }
   return record('embedding', out, [...indices.shape, D], [weight], (g) => {
     const dw = B.alloc(weight.size);

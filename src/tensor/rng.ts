@@ -51,6 +51,49 @@ export class Rng {
     return this.nextUint32() / 4294967296;
   }
 
+  /**
+   * Fills `out` with Bernoulli(p) draws, 1 with probability p and 0 otherwise (one {@link Rng.next}
+   * per element, in order: element i is 1 when the i-th draw is below p). Returns `out`.
+   *
+   * @example
+   * ```ts
+   * new Rng(1).bernoulli(new Float32Array(6), 0.5); // e.g. Float32Array [1, 0, 0, 1, 1, 0]
+   * ```
+   */
+  bernoulli(out: Float32Array, p: number): Float32Array {
+    for (let i = 0; i < out.length; i++) out[i] = this.next() < p ? 1 : 0;
+    return out;
+  }
+
+  /**
+   * A random orthogonal n × n matrix, row-major (Gram–Schmidt, applied twice for accuracy, on a
+   * matrix of standard normal draws): the usual initialisation of recurrent weights, which neither
+   * shrinks nor grows a vector multiplied through it many times.
+   *
+   * @example
+   * ```ts
+   * const q = new Rng(1).orthogonal(3); // q·qᵀ = I up to float32 rounding
+   * ```
+   */
+  orthogonal(n: number): Float32Array {
+    const q = new Float64Array(n * n);
+    for (let i = 0; i < q.length; i++) q[i] = this.normal(0, 1);
+    for (let i = 0; i < n; i++) {
+      for (let pass = 0; pass < 2; pass++) {
+        for (let j = 0; j < i; j++) {
+          let d = 0;
+          for (let k = 0; k < n; k++) d += q[i * n + k] * q[j * n + k];
+          for (let k = 0; k < n; k++) q[i * n + k] -= d * q[j * n + k];
+        }
+      }
+      let s = 0;
+      for (let k = 0; k < n; k++) s += q[i * n + k] * q[i * n + k];
+      const inv = 1 / Math.sqrt(s);
+      for (let k = 0; k < n; k++) q[i * n + k] *= inv;
+    }
+    return Float32Array.from(q);
+  }
+
   /** Uniform float in [a, b). */
   uniform(a = 0, b = 1): number {
     return a + (b - a) * this.next();

@@ -17,13 +17,10 @@ export type ClassInput = Tensor | ArrayLike<number>;
  */
 export function toClassIndices(v: ClassInput): Int32Array {
   if (!(v instanceof Tensor)) {
-    const out = new Int32Array(v.length);
-    for (let i = 0; i < v.length; i++) {
-      const c = v[i];
-      if (!Number.isInteger(c) || c < 0) throw new ConfigError(`class labels must be integers ≥ 0, received ${JSON.stringify(c)} at position ${i}`);
-      out[i] = c;
-    }
-    return out;
+    const labels = Array.from(v);
+    const bad = labels.findIndex((c) => !Number.isInteger(c) || c < 0);
+    if (bad >= 0) throw new ConfigError(`class labels must be integers ≥ 0, received ${JSON.stringify(labels[bad])} at position ${bad}`);
+    return Int32Array.from(labels);
   }
   if (v.rank === 0) throw new ShapeError(`class scores need shape [N, K] or [N], received ${fmtShape(v.shape)}`);
   const n = v.shape[0];
@@ -66,9 +63,32 @@ function pair(predicted: ClassInput, actual: ClassInput): [Int32Array, Int32Arra
 export function accuracy(predicted: ClassInput, actual: ClassInput): number {
   const [p, a] = pair(predicted, actual);
   if (p.length === 0) throw new ShapeError('accuracy of zero rows is undefined');
-  let c = 0;
-  for (let i = 0; i < p.length; i++) if (p[i] === a[i]) c++;
-  return c / p.length;
+  return countMatches(p, a) / p.length;
+}
+
+/**
+ * How many positions of two class-index vectors of the same length agree (one backend pass:
+ * their difference, and its non-zero count).
+ *
+ * @example
+ * ```ts
+ * countMatches(Int32Array.of(0, 1, 2), Int32Array.of(0, 2, 2)); // 2
+ * ```
+ */
+export function countMatches(p: Int32Array, a: Int32Array): number {
+  const be = getBackend();
+  const n = p.length;
+  const diff = be.alloc(n);
+  be.axpy(n, -1, Float32Array.from(a), Float32Array.from(p), diff);
+  return n - be.nonzeroIndices(diff, be.alloc(n));
+}
+
+/** The largest class index in `labels` (−1 for none), found by the backend's arg-max. */
+function largest(labels: Float32Array): number {
+  if (labels.length === 0) return -1;
+  const at = new Int32Array(1);
+  getBackend().argmaxRows(labels, 1, labels.length, at);
+  return labels[at[0]];
 }
 
 /**
@@ -82,16 +102,34 @@ export function accuracy(predicted: ClassInput, actual: ClassInput): number {
  * ```
  */
 export function confusionMatrix(predicted: ClassInput, actual: ClassInput, numClasses?: number): number[][] {
-  const [p, a] = pair(predicted, actual);
+  const [pi, ai] = pair(predicted, actual);
+  const be = getBackend();
+  const n = pi.length;
+  const p = Float32Array.from(pi);
+  const a = Float32Array.from(ai);
   let k = numClasses ?? classesOf(actual) ?? classesOf(predicted) ?? 0;
-  if (numClasses === undefined) for (let i = 0; i < p.length; i++) k = Math.max(k, p[i] + 1, a[i] + 1);
+  if (numClasses === undefined) k = Math.max(k, largest(p) + 1, largest(a) + 1);
   if (!Number.isInteger(k) || k < 1) throw new ConfigError(`confusionMatrix: numClasses must be an integer ≥ 1, received ${JSON.stringify(numClasses)}`);
-  const m = Array.from({ length: k }, () => new Array<number>(k).fill(0));
-  for (let i = 0; i < p.length; i++) {
-    if (p[i] >= k || a[i] >= k) throw new ConfigError(`confusionMatrix: row ${i} has class ${Math.max(p[i], a[i])}, but numClasses is ${k}`);
-    m[a[i]][p[i]]++;
+  // the first row whose class is k or more: 1 where a label reaches k, summed over both vectors
+  const over = be.alloc(n);
+  const overA = be.alloc(n);
+  be.unary('threshold', p, over, k);
+  be.unary('threshold', a, overA, k);
+  be.axpy(n, 1, overA, over, over);
+  const rows = be.alloc(n);
+  if (be.nonzeroIndices(over, rows) > 0) {
+    const r = rows[0];
+    throw new ConfigError(`confusionMatrix: row ${r} has class ${Math.max(p[r], a[r])}, but numClasses is ${k}`);
   }
-  return m;
+  // each row counts once at cell a·k + p
+  const cell = be.alloc(n);
+  be.axpy(n, k, a, p, cell);
+  const ones = be.alloc(n);
+  be.fill(ones, 1);
+  const counts = be.alloc(k * k);
+  be.scatterAddRows(ones, 1, cell, counts);
+  const flat = Array.from(counts);
+  return Array.from({ length: k }, (_, r) => flat.slice(r * k, (r + 1) * k));
 }
 
 /** Per-class scores from a confusion matrix (see {@link precisionRecall}). */

@@ -14,7 +14,7 @@ import type { Reduction } from '../ops/losses.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { batchRanges, gatherRows } from '../data/batch.js';
 import { checkAndClip, checkWeights } from './clip.js';
-import { toClassIndices } from './metrics.js';
+import { countMatches, toClassIndices } from './metrics.js';
 import { checkBool, checkInt, checkKeys, checkObject, checkPositive, optional } from '../validate.js';
 import type { Callback, EpochLog, History, StopReason, TrainingControl } from './callbacks.js';
 import type { Preprocessor } from '../data/preprocess.js';
@@ -702,7 +702,5 @@ export function countCorrect(out: Float32Array, target: Float32Array, rows: numb
   const shape = [rows, out.length / Math.max(1, rows)];
   const predicted = toClassIndices(new Tensor(out, shape));
   const actual = toClassIndices(new Tensor(target, shape));
-  let c = 0;
-  predicted.forEach((p, i) => { if (p === actual[i]) c++; });
-  return c;
+  return countMatches(predicted, actual);
 }

@@ -358,6 +358,18 @@ DN_EXPORT(addBroadcast, 6) {
   return nullptr;
 }
 
+// Argument i as a geometry: an Int32Array [rank, …(head − 1) values, per_dim values for each of
+// rank dimensions], rank at most max_rank; checked whole before it is read.
+const int32_t* geometry(const Args& a, size_t i, int head, int per_dim, int max_rank) {
+  const int32_t* geo = a.i32(i, head, "geometry");
+  const int rank = geo[0];
+  if (rank < 0 || rank > max_rank) {
+    throw ArgError(std::string(a.fn) + ": rank must be 0…" + std::to_string(max_rank) + ", received " + std::to_string(rank),
+                   true);
+  }
+  return a.i32(i, head + per_dim * rank, "geometry");
+}
+
 // softmax(x, rows, cols, out)
 DN_EXPORT(softmax, 4) {
   const int64_t rows = a.size(1, "rows"), cols = a.size(2, "cols");
@@ -368,10 +380,8 @@ DN_EXPORT(softmax, 4) {
 
 // permute(x, out, geometry = [rank, shape…, axes…])
 DN_EXPORT(permute, 3) {
-  const int32_t* geo = a.i32(2, 1, "geometry");
+  const int32_t* geo = geometry(a, 2, 1, 2, 16);
   const int nd = geo[0];
-  if (nd < 0 || nd > 16) throw ArgError("permute: rank must be 0…16, received " + std::to_string(nd), true);
-  a.i32(2, 1 + 2 * nd, "geometry");
   int64_t shape[16];
   int axes[16];
   bool seen[16] = {false};
@@ -544,59 +554,47 @@ DN_EXPORT(avgPoolBackward, 12) {
   return nullptr;
 }
 
+// The recurrent cell kernels' arguments: the sizes B and H, then buffers of B·H·k floats each
+// (k gate blocks: 4 for the LSTM's gates, 2 for the GRU's, 1 for a state).
+struct Cell {
+  const Args& a;
+  int64_t B, H;
+  explicit Cell(const Args& args) : a(args), B(args.size(0, "B")), H(args.size(1, "H")) {}
+  float* buf(size_t i, int64_t k, const char* name) const { return a.f32(i, mul_checked(a, {B, H, k}), name); }
+};
+
+// A cell kernel's export: its arguments through a Cell `c`, one call, no result.
+#define DN_CELL_EXPORT(name, argc, call) \
+  DN_EXPORT(name, argc) {                \
+    const Cell c(a);                     \
+    call;                                \
+    return nullptr;                      \
+  }
+
 // lstmCell(B, H, pre, cPrev, gates, c, h)
-DN_EXPORT(lstmCell, 7) {
-  const int64_t B = a.size(0, "B"), H = a.size(1, "H");
-  const int64_t bh = mul_checked(a, {B, H}), bh4 = mul_checked(a, {B, H, 4});
-  dn::lstm_cell(B, H, a.f32(2, bh4, "pre"), a.f32(3, bh, "cPrev"), a.f32(4, bh4, "gates"), a.f32(5, bh, "c"),
-                a.f32(6, bh, "h"));
-  return nullptr;
-}
+DN_CELL_EXPORT(lstmCell, 7, dn::lstm_cell(c.B, c.H, c.buf(2, 4, "pre"), c.buf(3, 1, "cPrev"), c.buf(4, 4, "gates"),
+               c.buf(5, 1, "c"), c.buf(6, 1, "h")))
 
 // lstmCellBackward(B, H, gates, cPrev, c, dh, dc, dPre, dcPrev)
-DN_EXPORT(lstmCellBackward, 9) {
-  const int64_t B = a.size(0, "B"), H = a.size(1, "H");
-  const int64_t bh = mul_checked(a, {B, H}), bh4 = mul_checked(a, {B, H, 4});
-  dn::lstm_cell_backward(B, H, a.f32(2, bh4, "gates"), a.f32(3, bh, "cPrev"), a.f32(4, bh, "c"),
-                         a.f32(5, bh, "dh"), a.f32(6, bh, "dc"), a.f32(7, bh4, "dPre"), a.f32(8, bh, "dcPrev"));
-  return nullptr;
-}
+DN_CELL_EXPORT(lstmCellBackward, 9, dn::lstm_cell_backward(c.B, c.H, c.buf(2, 4, "gates"), c.buf(3, 1, "cPrev"),
+               c.buf(4, 1, "c"), c.buf(5, 1, "dh"), c.buf(6, 1, "dc"), c.buf(7, 4, "dPre"), c.buf(8, 1, "dcPrev")))
 
 // gruGates(B, H, pre, h, gates, resetHidden)
-DN_EXPORT(gruGates, 6) {
-  const int64_t B = a.size(0, "B"), H = a.size(1, "H");
-  const int64_t bh = mul_checked(a, {B, H}), bh2 = mul_checked(a, {B, H, 2});
-  dn::gru_gates(B, H, a.f32(2, bh2, "pre"), a.f32(3, bh, "h"), a.f32(4, bh2, "gates"), a.f32(5, bh, "resetHidden"));
-  return nullptr;
-}
+DN_CELL_EXPORT(gruGates, 6, dn::gru_gates(c.B, c.H, c.buf(2, 2, "pre"), c.buf(3, 1, "h"), c.buf(4, 2, "gates"),
+               c.buf(5, 1, "resetHidden")))
 
 // gruState(B, H, gates, hPrev, preCandidate, candidate, h)
-DN_EXPORT(gruState, 7) {
-  const int64_t B = a.size(0, "B"), H = a.size(1, "H");
-  const int64_t bh = mul_checked(a, {B, H}), bh2 = mul_checked(a, {B, H, 2});
-  dn::gru_state(B, H, a.f32(2, bh2, "gates"), a.f32(3, bh, "hPrev"), a.f32(4, bh, "preCandidate"),
-                a.f32(5, bh, "candidate"), a.f32(6, bh, "h"));
-  return nullptr;
-}
+DN_CELL_EXPORT(gruState, 7, dn::gru_state(c.B, c.H, c.buf(2, 2, "gates"), c.buf(3, 1, "hPrev"),
+               c.buf(4, 1, "preCandidate"), c.buf(5, 1, "candidate"), c.buf(6, 1, "h")))
 
 // gruStateBackward(B, H, gates, hPrev, candidate, dh, dhPrev, dPreCandidate, dPreGates)
-DN_EXPORT(gruStateBackward, 9) {
-  const int64_t B = a.size(0, "B"), H = a.size(1, "H");
-  const int64_t bh = mul_checked(a, {B, H}), bh2 = mul_checked(a, {B, H, 2});
-  dn::gru_state_backward(B, H, a.f32(2, bh2, "gates"), a.f32(3, bh, "hPrev"), a.f32(4, bh, "candidate"),
-                         a.f32(5, bh, "dh"), a.f32(6, bh, "dhPrev"), a.f32(7, bh, "dPreCandidate"),
-                         a.f32(8, bh2, "dPreGates"));
-  return nullptr;
-}
+DN_CELL_EXPORT(gruStateBackward, 9, dn::gru_state_backward(c.B, c.H, c.buf(2, 2, "gates"), c.buf(3, 1, "hPrev"),
+               c.buf(4, 1, "candidate"), c.buf(5, 1, "dh"), c.buf(6, 1, "dhPrev"), c.buf(7, 1, "dPreCandidate"),
+               c.buf(8, 2, "dPreGates")))
 
 // gruGatesBackward(B, H, gates, h, dResetHidden, dPreGates, dh)
-DN_EXPORT(gruGatesBackward, 7) {
-  const int64_t B = a.size(0, "B"), H = a.size(1, "H");
-  const int64_t bh = mul_checked(a, {B, H}), bh2 = mul_checked(a, {B, H, 2});
-  dn::gru_gates_backward(B, H, a.f32(2, bh2, "gates"), a.f32(3, bh, "h"), a.f32(4, bh, "dResetHidden"),
-                         a.f32(5, bh2, "dPreGates"), a.f32(6, bh, "dh"));
-  return nullptr;
-}
+DN_CELL_EXPORT(gruGatesBackward, 7, dn::gru_gates_backward(c.B, c.H, c.buf(2, 2, "gates"), c.buf(3, 1, "h"),
+               c.buf(4, 1, "dResetHidden"), c.buf(5, 2, "dPreGates"), c.buf(6, 1, "dh")))
 
 // gatherRows(src, cols, index, out) → −1 or the position of the first bad index
 DN_EXPORT(gatherRows, 4) {
@@ -746,10 +744,8 @@ DN_EXPORT(lossGrad, 5) {
 
 // copyRuns(src, dst, geometry): geometry = [rank, srcOffset, dstOffset, len, counts…, srcStrides…, dstStrides…]
 DN_EXPORT(copyRuns, 3) {
-  const int32_t* geo = a.i32(2, 4, "geometry");
+  const int32_t* geo = geometry(a, 2, 4, 3, 4);
   const int rank = geo[0];
-  if (rank < 0 || rank > 4) throw ArgError("copyRuns: rank must be 0…4, received " + std::to_string(rank), true);
-  a.i32(2, 4 + 3 * rank, "geometry");
   int64_t counts[4], src_strides[4], dst_strides[4];
   const int64_t len = geo[3];
   bool empty = len == 0;

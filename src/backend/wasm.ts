@@ -447,6 +447,12 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
     }
   }
   const nx = (g: { n: number; c: number; h: number; w: number }): number => g.n * g.c * g.h * g.w;
+  /**
+   * Where a kernel that updates `w` in place runs: in the shared-memory instance when `w` is a
+   * parameter living there (so it is read and written where it lies, not copied in and out),
+   * else in the one-thread instance.
+   */
+  const updating = (w: View): { x: Exports; on: Marshal } => (mt?.marshal.holds(w) ? { x: mt.ex, on: mt.marshal } : { x: ex, on: M });
 
   return {
     name: 'wasm',
@@ -534,13 +540,12 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
       need('axpy', 'a', a, n);
       need('axpy', 'b', b, n);
       need('axpy', 'out', out, n);
-      // an optimiser's step on a parameter (in the shared memory) updates it there, in place
-      const at = mt && (mt.marshal.holds(out) || mt.marshal.holds(a)) ? mt : null;
+      const { x, on } = updating(mt?.marshal.holds(a) ? a : out);
       run('axpy', (m) => {
         const pb = m.in(b, n);
         const pa = m.in(a, n);
-        (at ? at.ex : ex).axpy(n, alpha, pb, pa, m.out(out, n, false, !partlyOverlaps(out, a) && !partlyOverlaps(out, b)));
-      }, at ? at.marshal : M);
+        x.axpy(n, alpha, pb, pa, m.out(out, n, false, !partlyOverlaps(out, a) && !partlyOverlaps(out, b)));
+      }, on);
     },
 
     scale(x, s, out) {
@@ -840,36 +845,40 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
       const n = w.length;
       need('sgdUpdate', 'g', g, n);
       need('sgdUpdate', 'velocity', velocity, n);
+      const { x, on } = updating(w);
       run('sgdUpdate', (m) => {
         const pg = m.in(g, n);
         const pv = velocity ? m.out(velocity, n, true) : 0;
-        ex.sgd_update(n, m.out(w, n, true), pg, pv, learningRate, momentum, nesterov ? 1 : 0);
-      });
+        x.sgd_update(n, m.out(w, n, true), pg, pv, learningRate, momentum, nesterov ? 1 : 0);
+      }, on);
     },
 
-    adamUpdate(w, g, mt, v, learningRate, beta1, beta2, epsilon, c1, c2, keep) {
+    adamUpdate(w, g, m1, v, learningRate, beta1, beta2, epsilon, c1, c2, keep) {
       const n = w.length;
-      needAll('adamUpdate', n, { g, m: mt, v });
+      needAll('adamUpdate', n, { g, m: m1, v });
+      const { x, on } = updating(w);
       run('adamUpdate', (m) => {
         const pg = m.in(g, n);
-        ex.adam_update(n, m.out(w, n, true), pg, m.out(mt, n, true), m.out(v, n, true), learningRate, beta1, beta2,
+        x.adam_update(n, m.out(w, n, true), pg, m.out(m1, n, true), m.out(v, n, true), learningRate, beta1, beta2,
           epsilon, c1, c2, keep);
-      });
+      }, on);
     },
 
     rmspropUpdate(w, g, ms, mg, mom, learningRate, rho, momentum, epsilon) {
       const n = w.length;
       needAll('rmspropUpdate', n, { g, ms, mg, mom });
+      const { x, on } = updating(w);
       run('rmspropUpdate', (m) => {
         const pg = m.in(g, n);
         const pmg = mg ? m.out(mg, n, true) : 0;
         const pmom = mom ? m.out(mom, n, true) : 0;
-        ex.rmsprop_update(n, m.out(w, n, true), pg, m.out(ms, n, true), pmg, pmom, learningRate, rho, momentum, epsilon);
-      });
+        x.rmsprop_update(n, m.out(w, n, true), pg, m.out(ms, n, true), pmg, pmom, learningRate, rho, momentum, epsilon);
+      }, on);
     },
 
     clipValue(x, limit) {
-      run('clipValue', (m) => ex.clip_value(x.length, m.out(x, x.length, true), limit));
+      const { x: k, on } = updating(x);
+      run('clipValue', (m) => k.clip_value(x.length, m.out(x, x.length, true), limit), on);
     },
 
     batchNormTrain(x, gamma, beta, outer, C, inner, eps, y, xhat, mean, variance, invStd) {

@@ -139,6 +139,8 @@ const num = (lo: number, hi: number, int = false) => (s: string): number | null 
   return s.trim() !== '' && Number.isFinite(v) && v >= lo && v <= hi && (!int || Number.isInteger(v)) ? v : null;
 };
 const oneOf = (list: readonly string[]) => (s: string): string | null => (list.includes(s) ? s : null);
+/** An activation a hidden (dense or conv) layer may have: any of the menu's but softmax. */
+const hiddenActivation = (a: string | undefined): boolean => a !== 'softmax' && oneOf(ACTIVATIONS)(a ?? '') !== null;
 
 type Parser = (s: string) => unknown;
 const KEYS: Record<string, [Parser, string]> = {
@@ -152,7 +154,7 @@ const KEYS: Record<string, [Parser, string]> = {
     for (const part of s.split(',')) {
       const [u, a] = part.split(':');
       const units = num(1, 64, true)(u);
-      if (units === null || !(ACTIVATIONS as readonly string[]).includes(a ?? '') || a === 'softmax') return null;
+      if (units === null || !hiddenActivation(a)) return null;
       out.push({ units, activation: a });
     }
     return out.length <= 6 ? out : null;
@@ -175,7 +177,7 @@ const KEYS: Record<string, [Parser, string]> = {
       const [kind, ...f] = part.split(':');
       if (kind === 'conv' && f.length === 5) {
         const [filters, kernel, stride] = [num(1, 16, true)(f[0]), num(1, 9, true)(f[1]), num(1, 4, true)(f[2])];
-        if (filters === null || kernel === null || stride === null || !(PADDINGS as readonly string[]).includes(f[3]) || !(ACTIVATIONS as readonly string[]).includes(f[4]) || f[4] === 'softmax') return null;
+        if (filters === null || kernel === null || stride === null || oneOf(PADDINGS)(f[3]) === null || !hiddenActivation(f[4])) return null;
         out.push({ kind, filters, kernel, stride, padding: f[3], activation: f[4] });
       } else if ((kind === 'max' || kind === 'avg') && f.length === 2) {
         const [size, stride] = [num(1, 6, true)(f[0]), num(1, 6, true)(f[1])];

@@ -176,6 +176,13 @@ function gemmByGemmTs(sizes: string, rounds: number, withNative: boolean, withJs
   return out.length ? out : err('bench/gemm.ts printed no dendrite rows');
 }
 
+/** The last line of a child's output that is a JSON object (the scripts that print one line of results). */
+function lastJsonLine(stdout: string, script: string): Record<string, number> {
+  const line = stdout.split('\n').reverse().find((l) => l.startsWith('{'));
+  if (!line) throw new Error(`${script} printed no JSON line`);
+  return JSON.parse(line) as Record<string, number>;
+}
+
 /**
  * dendrite's W-LSTM: bench/lstm.ts (written with the recurrent layers) trains
  * `Sequential([LSTM 128, Dense 64 softmax])` with `Model.fit` on a fixed number of batches built
@@ -190,9 +197,7 @@ function lstmByLstmTs(s: 'dendrite-native' | 'dendrite-wasm' | 'dendrite-js'): C
       '--warmup', quick ? '1' : '5', '--text', join(ROOT, 'bench/out/lstm-text.txt')],
     env: {},
     parse(stdout) {
-      const line = stdout.split('\n').reverse().find((l) => l.startsWith('{'));
-      if (!line) throw new Error('bench/lstm.ts printed no JSON line');
-      const j = JSON.parse(line) as Record<string, number>;
+      const j = lastJsonLine(stdout, 'bench/lstm.ts');
       return {
         workload: 'lstm', system: s,
         metrics: { sequences_per_s: j.sequences_per_s, timesteps_per_s: j.steps_per_s },
@@ -216,9 +221,7 @@ function attnByAttnTs(s: 'dendrite-native' | 'dendrite-wasm' | 'dendrite-js'): C
       '--steps', String(quick ? 3 : js ? 2 : 50), '--warmup', quick || js ? '1' : '5'],
     env: {},
     parse(stdout) {
-      const line = stdout.split('\n').reverse().find((l) => l.startsWith('{'));
-      if (!line) throw new Error('bench/attn.ts printed no JSON line');
-      const j = JSON.parse(line) as Record<string, number>;
+      const j = lastJsonLine(stdout, 'bench/attn.ts');
       return {
         workload: 'attn', system: s,
         metrics: { sequences_per_s: j.sequences_per_s },

@@ -15,6 +15,7 @@ export * from './tensor/index.js';
 export { getBackend, setBackend, availableBackends, jsBackend } from './backend/index.js';
 export type { Backend, BackendName, BinaryOp, ConvGeometry, PoolGeometry, UnaryOp } from './backend/index.js';
 export type { LossKind } from './backend/index.js';
+export type { StepRule } from './backend/index.js';
 export * from './ops/index.js';
 export * from './nn/index.js';
 export * from './optim/index.js';

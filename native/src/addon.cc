@@ -12,6 +12,7 @@
 #include <exception>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "kernels.h"
 #include "unary.h"
@@ -676,6 +677,71 @@ DN_EXPORT(rmspropUpdate, 9) {
   return nullptr;
 }
 
+// optimizerStep(rule, hyper, buffers) → Σg²: rule 0 SGD, 1 Adam, 2 RMSProp; hyper a Float64Array of 8;
+// buffers [w, g, s0|null, s1|null, s2|null] per parameter, the states the rule needs present.
+DN_EXPORT(optimizerStep, 3) {
+  const double rule = a.num(0);
+  if (rule != 0 && rule != 1 && rule != 2) throw ArgError("optimizerStep: rule must be 0, 1 or 2", true);
+  const double* hyper = a.f64(1, 8, "hyper");
+  bool is_array = false;
+  check(a.env, napi_is_array(a.env, a.argv[2], &is_array), "napi_is_array");
+  if (!is_array) a.type_error(2, "an array");
+  uint32_t len = 0;
+  check(a.env, napi_get_array_length(a.env, a.argv[2], &len), "napi_get_array_length");
+  if (len % 5 != 0) throw ArgError("optimizerStep: buffers must hold 5 entries per parameter, received " + std::to_string(len), true);
+  // the states each rule reads: SGD's velocity is optional (no momentum), Adam needs m and v, RMSProp ms
+  const int required = rule == 1 ? 2 : rule == 2 ? 1 : 0;
+  static const char* const names[5] = {"w", "g", "state 0", "state 1", "state 2"};
+  std::vector<StepParam> ps(len / 5);
+  for (uint32_t k = 0; k < len / 5; k++) {
+    float* bufs[5] = {nullptr, nullptr, nullptr, nullptr, nullptr};
+    int64_t n = 0;
+    for (uint32_t j = 0; j < 5; j++) {
+      napi_value v;
+      check(a.env, napi_get_element(a.env, a.argv[2], 5 * k + j, &v), "napi_get_element");
+      napi_valuetype t;
+      check(a.env, napi_typeof(a.env, v, &t), "napi_typeof");
+      if (t == napi_null || t == napi_undefined) {
+        if (j < 2 + static_cast<uint32_t>(required)) {
+          throw ArgError(std::string("optimizerStep: parameter ") + std::to_string(k) + " has no " + names[j], false);
+        }
+        continue;
+      }
+      bool is_ta = false;
+      check(a.env, napi_is_typedarray(a.env, v, &is_ta), "napi_is_typedarray");
+      napi_typedarray_type type = napi_int8_array;
+      size_t length = 0;
+      void* data = nullptr;
+      if (is_ta) {
+        check(a.env, napi_get_typedarray_info(a.env, v, &type, &length, &data, nullptr, nullptr),
+              "napi_get_typedarray_info");
+      }
+      if (!is_ta || type != napi_float32_array) {
+        throw ArgError(std::string("optimizerStep: ") + names[j] + " of parameter " + std::to_string(k) +
+                           " must be a Float32Array",
+                       false);
+      }
+      if (j == 0) n = static_cast<int64_t>(length);
+      if (static_cast<int64_t>(length) < n) {
+        throw ArgError(std::string("optimizerStep: buffer ") + names[j] + " of parameter " + std::to_string(k) +
+                           " has " + std::to_string(length) + " elements, needs " + std::to_string(n),
+                       true);
+      }
+      bufs[j] = static_cast<float*>(data);
+    }
+    ps[k] = StepParam{n, bufs[0], bufs[1], bufs[2], bufs[3], bufs[4]};
+  }
+  return make_number(a.env, dn::optimizer_step(static_cast<int>(rule), hyper, ps.data(), static_cast<int64_t>(ps.size())));
+}
+
+// countMatchingRows(a, b, rows, cols) → rows whose arg-max agree (one column: the same side of 0.5)
+DN_EXPORT(countMatchingRows, 4) {
+  const int64_t rows = a.size(2, "rows"), cols = a.size(3, "cols");
+  if (cols < 1) throw ArgError("countMatchingRows: cols must be at least 1", true);
+  const int64_t n = mul_checked(a, {rows, cols});
+  return make_number(a.env, static_cast<double>(dn::count_matching_rows(a.f32(0, n, "a"), a.f32(1, n, "b"), rows, cols)));
+}
+
 // clipValue(x, limit)
 DN_EXPORT(clipValue, 2) {
   const int64_t n = a.f32_length(0);
@@ -844,6 +910,8 @@ napi_value init(napi_env env, napi_value exports) {
       {"sgdUpdate", dn::js_sgdUpdate},
       {"adamUpdate", dn::js_adamUpdate},
       {"rmspropUpdate", dn::js_rmspropUpdate},
+      {"optimizerStep", dn::js_optimizerStep},
+      {"countMatchingRows", dn::js_countMatchingRows},
       {"clipValue", dn::js_clipValue},
       {"batchNormTrain", dn::js_batchNormTrain},
       {"batchNormInference", dn::js_batchNormInference},

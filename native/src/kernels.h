@@ -137,6 +137,19 @@ void adam_update(int64_t n, float* w, const float* g, float* m, float* v, double
 void rmsprop_update(int64_t n, float* w, const float* g, float* ms, float* mg, float* mom, double lr, double rho,
                     double momentum, double eps);
 void clip_value(int64_t n, float* x, double limit);
+// One parameter of optimizer_step: n elements of w and g, and the rule's state buffers (null when unused).
+struct StepParam {
+  int64_t n;
+  float* w;
+  const float* g;
+  float* s0;
+  float* s1;
+  float* s2;
+};
+// rule 0 SGD, 1 Adam, 2 RMSProp; hyper as dn_optimizer_step in wasm/src/training.h; returns Σg²
+// (non-finite, and the step cut short there, when a gradient is).
+double optimizer_step(int rule, const double* hyper, const StepParam* params, int64_t count);
+int64_t count_matching_rows(const float* a, const float* b, int64_t rows, int64_t cols);
 void batch_norm_train(const float* x, const float* gamma, const float* beta, int64_t outer, int64_t C, int64_t inner,
                       double eps, float* y, float* xhat, double* mean, double* variance, double* inv_std);
 void batch_norm_inference(const float* x, const float* mean, const float* variance, const float* gamma,

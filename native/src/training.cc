@@ -33,6 +33,20 @@ void rmsprop_update(int64_t n, float* w, const float* g, float* ms, float* mg, f
 
 void clip_value(int64_t n, float* x, double limit) { dn_clip_value(n, x, limit); }
 
+double optimizer_step(int rule, const double* hyper, const StepParam* params, int64_t count) {
+  std::vector<dn_param> ps(static_cast<size_t>(count));
+  for (int64_t k = 0; k < count; k++) {
+    const StepParam& p = params[k];
+    ps[k] = dn_param{p.n, p.w, p.g, p.s0, p.s1, p.s2};
+  }
+  std::vector<float> decayed(DN_STEP_BLOCK);
+  return dn_optimizer_step(rule, hyper, ps.data(), count, decayed.data());
+}
+
+int64_t count_matching_rows(const float* a, const float* b, int64_t rows, int64_t cols) {
+  return dn_count_matching_rows(a, b, rows, cols);
+}
+
 void batch_norm_train(const float* x, const float* gamma, const float* beta, int64_t outer, int64_t C, int64_t inner,
                       double eps, float* y, float* xhat, double* mean, double* variance, double* inv_std) {
   dn_batch_norm_train(x, gamma, beta, outer, C, inner, eps, y, xhat, mean, variance, inv_std);

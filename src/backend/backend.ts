@@ -477,4 +477,50 @@ export interface Backend {
    * ```
    */
   nonzeroIndices(x: Float32Array, out: Float32Array): number;
+
+  /**
+   * One optimiser update of every parameter in one call (the fused step of `Optimizer.step`).
+   * `buffers` holds five entries per parameter: `[w, g, s0, s1, s2]`, the state buffers the rule
+   * reads (null when unused): SGD `velocity` (momentum only); Adam `m`, `v`; RMSProp `ms`, `mg`
+   * (centred), `mom` (momentum). `hyper` (8 numbers): SGD `[α, μ, nesterov 0/1, λ]`; Adam
+   * `[α, β1, β2, ε, c1, c2, keep, λ]`; RMSProp `[α, ρ, μ, ε, λ]`, where λ is the coupled L2 decay
+   * g ← g + λ·w (float32). SGD runs in float32 arithmetic (as `axpy`: w ← w − α·g, v ← μ·v + g,
+   * Nesterov w ← w − α·(g + μ·v)); Adam and RMSProp are {@link Backend.adamUpdate} and
+   * {@link Backend.rmspropUpdate}. Each gradient is taken in blocks of 4,096 elements: a block's
+   * Σg² (float64, element i into running sum i mod 16, the sixteen then added in order) comes
+   * first and only a finite block is applied, so a NaN or Inf gradient stops the step before it
+   * reaches a weight or a state. Returns Σg² over all gradients (before the decay), or the first
+   * non-finite block's sum, at which the step stopped.
+   *
+   * @example
+   * ```ts
+   * const sq = be.optimizerStep('sgd', Float64Array.of(0.1, 0, 0, 0, 0, 0, 0, 0), [w, g, null, null, null]);
+   * const norm = Math.sqrt(sq); // w = w − 0.1·g
+   * ```
+   */
+  optimizerStep(rule: StepRule, hyper: Float64Array, buffers: readonly (Float32Array | null)[]): number;
+
+  /**
+   * Rows of two `[rows, cols]` score matrices whose arg-max (the first maximum) agree; with one
+   * column, rows where both are ≥ 0.5 or both below. Accuracy's count in one pass.
+   *
+   * @example
+   * ```ts
+   * be.countMatchingRows(Float32Array.of(0.9, 0.1, 0.2, 0.8), Float32Array.of(1, 0, 1, 0), 2, 2); // 1
+   * ```
+   */
+  countMatchingRows(a: Float32Array, b: Float32Array, rows: number, cols: number): number;
 }
+
+/**
+ * The update rule of a fused {@link Backend.optimizerStep}.
+ *
+ * @example
+ * ```ts
+ * const rule: StepRule = 'adam';
+ * ```
+ */
+export type StepRule = 'sgd' | 'adam' | 'rmsprop';
+
+/** The rule codes of the fast backends' optimizer step (the enum in wasm/src/training.h). */
+export const STEP_RULE_CODE: Record<StepRule, number> = { sgd: 0, adam: 1, rmsprop: 2 };

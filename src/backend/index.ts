@@ -6,6 +6,7 @@ import { loadWasm } from './wasm.js';
 
 export type { Backend, BinaryOp, ConvGeometry, PoolGeometry, UnaryOp } from './backend.js';
 export type { LossKind } from './backend.js';
+export type { StepRule } from './backend.js';
 export { jsBackend } from './js.js';
 
 /** Names accepted by {@link setBackend}. */

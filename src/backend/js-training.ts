@@ -11,7 +11,8 @@ import type { Backend, LossKind } from './backend.js';
  * ```
  */
 export const jsTrainingKernels: Pick<Backend, 'sgdUpdate' | 'adamUpdate' | 'rmspropUpdate' | 'clipValue' |
-  'batchNormTrain' | 'batchNormInference' | 'batchNormBackward' | 'movingAverage' | 'lossValue' | 'lossGrad' | 'copyRuns'> = {
+  'batchNormTrain' | 'batchNormInference' | 'batchNormBackward' | 'movingAverage' | 'lossValue' | 'lossGrad' | 'copyRuns' |
+  'optimizerStep' | 'countMatchingRows'> = {
   sgdUpdate(w, g, velocity, learningRate, momentum, nesterov) {
     for (let i = 0; i < w.length; i++) {
       if (!velocity) {
@@ -54,6 +55,46 @@ export const jsTrainingKernels: Pick<Backend, 'sgdUpdate' | 'adamUpdate' | 'rmsp
         w[i] -= step;
       }
     }
+  },
+
+  optimizerStep(rule, h, buffers) {
+    const wd = h[rule === 'sgd' ? 3 : rule === 'adam' ? 7 : 4];
+    const wd32 = f32(wd);
+    let total = 0;
+    for (let k = 0; k < buffers.length; k += 5) {
+      const w = buffers[k]!;
+      for (let at = 0; at < w.length; at += STEP_BLOCK) {
+        const end = Math.min(at + STEP_BLOCK, w.length);
+        const block = (b: Float32Array | null): Float32Array | null => (b ? b.subarray(at, end) : null);
+        const [wb, gb, s0, s1, s2] = [0, 1, 2, 3, 4].map((j) => block(buffers[k + j]));
+        const s = blockSumSquares(gb!);
+        if (!Number.isFinite(s)) return s;
+        total += s;
+        const g = wd === 0 ? gb! : gb!.map((gi, i) => f32(gi + f32(wd32 * wb![i])));
+        if (rule === 'sgd') sgd32(wb!, g, s0, f32(h[0]), f32(h[1]), h[2] !== 0);
+        else if (rule === 'adam') jsTrainingKernels.adamUpdate(wb!, g, s0!, s1!, h[0], h[1], h[2], h[3], h[4], h[5], h[6]);
+        else jsTrainingKernels.rmspropUpdate(wb!, g, s0!, s1, s2, h[0], h[1], h[2], h[3]);
+      }
+    }
+    return total;
+  },
+
+  countMatchingRows(a, b, rows, cols) {
+    let same = 0;
+    for (let r = 0; r < rows; r++) {
+      if (cols === 1) {
+        if ((a[r] >= 0.5) === (b[r] >= 0.5)) same++;
+        continue;
+      }
+      let ia = 0;
+      let ib = 0;
+      for (let j = 1; j < cols; j++) {
+        if (a[r * cols + j] > a[r * cols + ia]) ia = j;
+        if (b[r * cols + j] > b[r * cols + ib]) ib = j;
+      }
+      if (ia === ib) same++;
+    }
+    return same;
   },
 
   clipValue(x, limit) {
@@ -182,6 +223,32 @@ export const jsTrainingKernels: Pick<Backend, 'sgdUpdate' | 'adamUpdate' | 'rmsp
     for (let i = 0; i < pred.length; i++) dx[i] = scale * grad(pred[i], target[i]);
   },
 };
+
+/** Elements of a gradient block in {@link Backend.optimizerStep}. */
+const STEP_BLOCK = 4096;
+const f32 = Math.fround;
+
+/** Σ g² of a block in float64: element i into running sum i mod 16, the sixteen added in order. */
+function blockSumSquares(g: Float32Array): number {
+  const acc = new Float64Array(16);
+  for (let i = 0; i < g.length; i++) acc[i & 15] += g[i] * g[i];
+  let s = 0;
+  for (let j = 0; j < 16; j++) s += acc[j];
+  return s;
+}
+
+/** SGD in float32 arithmetic: w ← w − α·g; v ← μ·v + g, w ← w − α·v (Nesterov: w ← w − α·(g + μ·v)). */
+function sgd32(w: Float32Array, g: Float32Array, velocity: Float32Array | null, lr: number, mu: number, nesterov: boolean): void {
+  for (let i = 0; i < w.length; i++) {
+    if (!velocity) {
+      w[i] = w[i] - f32(lr * g[i]);
+      continue;
+    }
+    const v = f32(f32(mu * velocity[i]) + g[i]);
+    velocity[i] = v;
+    w[i] = w[i] - f32(lr * (nesterov ? f32(g[i] + f32(mu * v)) : v));
+  }
+}
 
 /** The clamp of probabilities inside the logarithms. */
 const EPS = 1e-7;

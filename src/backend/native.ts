@@ -1,5 +1,6 @@
 import { ShapeError } from '../errors.js';
 import type { Backend, BinaryOp, ConvGeometry, LossKind, PoolGeometry } from './backend.js';
+import { STEP_RULE_CODE } from './backend.js';
 import { runGeometry } from './runs.js';
 import { unaryCodes } from './unary.js';
 
@@ -64,10 +65,11 @@ export interface NativeBackend extends Backend {
 /** Kernels the addon exports with exactly the backend's arguments. */
 type SameAsBackend = 'sgdUpdate' | 'adamUpdate' | 'rmspropUpdate' | 'clipValue' | 'batchNormTrain' | 'batchNormInference'
   | 'batchNormBackward' | 'movingAverage' | 'gruGates' | 'gruState' | 'gruStateBackward' | 'gruGatesBackward' | 'gatherRows'
-  | 'scatterAddRows' | 'argmaxRows' | 'nonzeroIndices';
+  | 'scatterAddRows' | 'argmaxRows' | 'nonzeroIndices' | 'countMatchingRows';
 
 /** The raw addon exports (argument order as in native/src/addon.cc). */
 interface Addon extends Pick<Backend, SameAsBackend> {
+  optimizerStep(rule: number, hyper: Float64Array, buffers: readonly (Float32Array | null)[]): number;
   gemm(ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array,
     b: Float32Array, beta: number, c: Float32Array): void;
   unary(op: number, x: Float32Array, out: Float32Array, param: number): void;
@@ -414,6 +416,9 @@ function makeBackend(m: Addon): NativeBackend {
     nonzeroIndices(x, out) {
       return m.nonzeroIndices(x, out);
     },
+
+    optimizerStep: (rule, hyper, buffers) => m.optimizerStep(STEP_RULE_CODE[rule], hyper, buffers),
+    countMatchingRows: (a, b, rows, cols) => m.countMatchingRows(a, b, rows, cols),
 
     setMaxThreads(n) {
       m.setMaxThreads(n);

@@ -1,4 +1,5 @@
-import type { Backend, BinaryOp, ConvGeometry, LossKind, PoolGeometry } from './backend.js';
+import type { Backend, BinaryOp, ConvGeometry, LossKind, PoolGeometry, StepRule } from './backend.js';
+import { STEP_RULE_CODE } from './backend.js';
 import { unaryCodes } from './unary.js';
 import { wasmBase64, wasmBuildError, wasmThreadsBase64 } from './wasm-binary.js';
 import { ThreadPool, threadSupport } from './wasm-threads.js';
@@ -105,6 +106,8 @@ interface Exports {
   scatter_add_rows(src: number, cols: number, index: number, n: number, out: number): void;
   argmax_rows(x: number, rows: number, cols: number, out: number): void;
   nonzero_indices(x: number, n: number, out: number): number;
+  optimizer_step(rule: number, hyper: number, params: number, count: number): number;
+  count_matching_rows(a: number, b: number, rows: number, cols: number): number;
 }
 
 /** What the module imports from its host: the reference backend's transcendental functions. */
@@ -330,6 +333,26 @@ function need(kernel: string, name: string, a: ArrayLike<number> | null, n: numb
 /** {@link need} for several buffers of n elements each, by name. */
 function needAll(kernel: string, n: number, buffers: Record<string, ArrayLike<number> | null>): void {
   for (const [name, a] of Object.entries(buffers)) need(kernel, name, a, n);
+}
+
+/** The checks of {@link Backend.optimizerStep}'s arguments that the module cannot make (as the native addon's). */
+function checkStepBuffers(rule: StepRule, hyper: Float64Array, buffers: readonly (Float32Array | null)[]): void {
+  if (!(rule in STEP_RULE_CODE)) throw new RangeError(`optimizerStep: rule must be sgd, adam or rmsprop, received ${String(rule)}`);
+  need('optimizerStep', 'hyper', hyper, 8);
+  if (buffers.length % 5 !== 0) throw new RangeError(`optimizerStep: buffers must hold 5 entries per parameter, received ${buffers.length}`);
+  const required = rule === 'adam' ? 2 : rule === 'rmsprop' ? 1 : 0;
+  const names = ['w', 'g', 'state 0', 'state 1', 'state 2'];
+  for (let k = 0; k < buffers.length / 5; k++) {
+    for (let j = 0; j < 5; j++) {
+      const b = buffers[5 * k + j];
+      if (b === null || b === undefined) {
+        if (j < 2 + required) throw new TypeError(`optimizerStep: parameter ${k} has no ${names[j]}`);
+        continue;
+      }
+      if (!(b instanceof Float32Array)) throw new TypeError(`optimizerStep: ${names[j]} of parameter ${k} must be a Float32Array`);
+      need('optimizerStep', `${names[j]} of parameter ${k}`, b, buffers[5 * k]!.length);
+    }
+  }
 }
 
 function decode(b64: string): Uint8Array<ArrayBuffer> {
@@ -874,6 +897,29 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
         const pmom = mom ? m.out(mom, n, true) : 0;
         x.rmsprop_update(n, m.out(w, n, true), pg, m.out(ms, n, true), pmg, pmom, learningRate, rho, momentum, epsilon);
       }, on);
+    },
+
+    optimizerStep(rule, hyper, buffers) {
+      checkStepBuffers(rule, hyper, buffers);
+      // where the parameters live (all of them, as a model's are, or none): a parameter living
+      // elsewhere is copied in and back
+      const first = buffers[0];
+      const { x, on } = first ? updating(first) : { x: ex, on: M };
+      return run('optimizerStep', (m) => {
+        const table: number[] = [];
+        for (let k = 0; k < buffers.length; k += 5) {
+          const n = buffers[k]!.length;
+          table.push(n, m.out(buffers[k]!, n, true), m.in(buffers[k + 1]!, n));
+          for (let j = 2; j < 5; j++) table.push(buffers[k + j] ? m.out(buffers[k + j]!, n, true) : 0);
+        }
+        return x.optimizer_step(STEP_RULE_CODE[rule], m.in(hyper, 8), m.ints(table), buffers.length / 5);
+      }, on);
+    },
+
+    countMatchingRows(a, b, rows, cols) {
+      if (!(cols >= 1)) throw new RangeError('countMatchingRows: cols must be at least 1');
+      needAll('countMatchingRows', rows * cols, { a, b });
+      return run('countMatchingRows', (m) => ex.count_matching_rows(m.in(a, rows * cols), m.in(b, rows * cols), rows, cols));
     },
 
     clipValue(x, limit) {

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng, jsBackend } from '../../src/index.js';
-import type { Backend, LossKind } from '../../src/index.js';
+import type { Backend, LossKind, StepRule } from '../../src/index.js';
 
 function rand(rng: Rng, n: number, lo = -1, hi = 1): Float32Array {
   return Float32Array.from({ length: n }, () => rng.uniform(lo, hi));
@@ -55,6 +55,57 @@ export function registerTrainingComparisons(fast: Backend): void {
         compare(fast, `rmspropUpdate n${n} centred=${centred} momentum=${mom}`, [w, g, s2, centred ? s3 : null, mom ? s1 : null],
           (be, [a, b, ms, mg, mm]) => be.rmspropUpdate(a!, b!, ms!, mg, mm, 0.003, 0.9, mom ? 0.5 : 0, 1e-7));
       }
+    }
+  });
+
+  test(`${fast.name}: optimizerStep (every rule and variant, with and without L2 decay, several parameters of odd sizes across 4,096-element blocks) matches the reference bit for bit, Σg² included`, () => {
+    const rng = new Rng(36);
+    const sizes = [1, 17, 4096, 4099, 9000, 3];
+    // [rule, hyper without λ, states per parameter (true = present)]
+    const rules: [StepRule, number[], boolean[]][] = [
+      ['sgd', [0.1, 0, 0], [false, false, false]],
+      ['sgd', [0.05, 0.9, 0], [true, false, false]],
+      ['sgd', [0.05, 0.8, 1], [true, false, false]],
+      ['adam', [0.01, 0.9, 0.999, 1e-7, 1 - 0.9 ** 3, 1 - 0.999 ** 3, 1], [true, true, false]],
+      ['adam', [0.01, 0.9, 0.999, 1e-7, 1 - 0.9 ** 3, 1 - 0.999 ** 3, 0.999], [true, true, false]],
+      ['rmsprop', [0.003, 0.9, 0, 1e-7], [true, false, false]],
+      ['rmsprop', [0.003, 0.9, 0.5, 1e-7], [true, true, true]],
+    ];
+    for (const [rule, h, states] of rules) {
+      for (const decay of [0, 0.01]) {
+        const hyper = new Float64Array(8);
+        hyper.set(h);
+        hyper[rule === 'sgd' ? 3 : rule === 'adam' ? 7 : 4] = decay;
+        const buffers = sizes.flatMap((n) => [rand(rng, n), rand(rng, n, -3, 3), ...states.map((on, j) => (on ? rand(rng, n, j === 0 ? 0 : -1, 1) : null))]);
+        compare(fast, `optimizerStep ${rule} [${h}] λ ${decay}`, buffers, (be, b) => be.optimizerStep(rule, hyper, b as (Float32Array | null)[]));
+        // a NaN in the second block of the fourth parameter: the same blocks are applied, the same sum returned
+        const bad = buffers.map((b) => (b ? b.slice() : null));
+        bad[3 * 5 + 1]![4097] = Number.NaN;
+        compare(fast, `optimizerStep ${rule} with a NaN gradient`, bad, (be, b) => {
+          const r = be.optimizerStep(rule, hyper, b as (Float32Array | null)[]);
+          assert.ok(Number.isNaN(r), `${be.name}: a NaN gradient gives a NaN sum, received ${r}`);
+          return r;
+        });
+      }
+    }
+  });
+
+  test(`${fast.name}: optimizerStep refuses missing states and short buffers; countMatchingRows matches the reference`, () => {
+    const w = new Float32Array(4);
+    const hyper = Float64Array.of(0.1, 0.9, 0.999, 1e-7, 0.1, 0.001, 1, 0);
+    assert.throws(() => fast.optimizerStep('adam', hyper, [w, new Float32Array(4), new Float32Array(4), null, null]),
+      (e: unknown) => e instanceof TypeError && /optimizerStep: parameter 0 has no state 1/.test(e.message));
+    assert.throws(() => fast.optimizerStep('sgd', hyper, [w, new Float32Array(3), null, null, null]),
+      (e: unknown) => e instanceof RangeError && /optimizerStep: buffer g of parameter 0 has 3 elements, needs 4/.test(e.message));
+    assert.throws(() => fast.optimizerStep('sgd', hyper, [w, w, null, null]),
+      (e: unknown) => e instanceof RangeError && /5 entries per parameter, received 4/.test(e.message));
+    const rng = new Rng(37);
+    for (const [rows, cols] of [[1, 1], [7, 1], [64, 10], [5, 3], [0, 4]]) {
+      const a = rand(rng, rows * cols, 0, 1);
+      const b = Float32Array.from(rand(rng, rows * cols, 0, 1), (v) => (v > 0.5 ? 1 : 0));
+      if (rows > 2 && cols > 1) a[cols + 1] = a[cols]; // a tie: the first maximum counts
+      const want = jsBackend.countMatchingRows(a, b, rows, cols);
+      assert.equal(fast.countMatchingRows(a, b, rows, cols), want, `countMatchingRows [${rows}, ${cols}]`);
     }
   });
 

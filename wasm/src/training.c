@@ -77,3 +77,14 @@ EXPORT("copy_runs") void copy_runs(const float* src, float* dst, const int32_t* 
 EXPORT("loss_grad") void loss_grad(int kind, size_t n, const float* pred, const float* target, double scale, float* dx) {
   dn_loss_grad(kind, n, pred, target, scale, dx);
 }
+
+EXPORT("optimizer_step")
+double optimizer_step(int rule, const double* hyper, const dn_param* params, size_t count) {
+  // scratch for decayed gradients: only the calling thread runs training kernels
+  static float decayed[DN_STEP_BLOCK];
+  return dn_optimizer_step(rule, hyper, params, count, decayed);
+}
+
+EXPORT("count_matching_rows") size_t count_matching_rows(const float* a, const float* b, size_t rows, size_t cols) {
+  return dn_count_matching_rows(a, b, rows, cols);
+}

@@ -63,6 +63,110 @@ static void dn_rmsprop_update(DN_INDEX n, float* w, const float* g, float* ms, f
   }
 }
 
+// The fused optimiser step: every parameter of a model in one call (src/backend/backend.ts,
+// optimizerStep). Each gradient is taken in blocks of DN_STEP_BLOCK elements: the block's Σg²
+// (float64, sixteen running sums, element i into sum i mod 16, then added in order: a fixed order
+// the reference repeats, and one the compilers vectorise) is taken first, and only a finite block
+// is applied, so a NaN or Inf gradient stops the step before it reaches a weight or a state and
+// the non-finite sum is returned. Otherwise the return is Σg² over all gradients (before decay).
+#define DN_STEP_BLOCK 4096
+enum { DN_RULE_SGD = 0, DN_RULE_ADAM = 1, DN_RULE_RMSPROP = 2 };
+
+// One parameter of a fused step: n elements of w and g, and the rule's state buffers (null when
+// unused): SGD velocity; Adam m, v; RMSProp ms, mg, mom. The layout is the wasm backend's table of
+// six 32-bit words per parameter.
+typedef struct {
+  DN_INDEX n;
+  float* w;
+  const float* g;
+  float* s0;
+  float* s1;
+  float* s2;
+} dn_param;
+
+static double dn_block_sum_squares(const float* g, DN_INDEX n) {
+  double acc[16] = {0};
+  DN_INDEX i = 0;
+  for (; i + 16 <= n; i += 16) {
+    for (int j = 0; j < 16; j++) acc[j] += (double)g[i + j] * (double)g[i + j];
+  }
+  for (int j = 0; i < n; i++, j++) acc[j] += (double)g[i] * (double)g[i];
+  double s = 0;
+  for (int j = 0; j < 16; j++) s += acc[j];
+  return s;
+}
+
+// SGD in float32 arithmetic (as axpy and PyTorch): w ← w − α·g; with momentum v ← μ·v + g, then
+// w ← w − α·v, or Nesterov's w ← w − α·(g + μ·v).
+static void dn_sgd32(DN_INDEX n, float* w, const float* g, float* vel, float lr, float mu, int nesterov) {
+  if (!vel) {
+    for (DN_INDEX i = 0; i < n; i++) w[i] = w[i] - lr * g[i];
+  } else if (nesterov) {
+    for (DN_INDEX i = 0; i < n; i++) {
+      const float v = mu * vel[i] + g[i];
+      vel[i] = v;
+      w[i] = w[i] - lr * (g[i] + mu * v);
+    }
+  } else {
+    for (DN_INDEX i = 0; i < n; i++) {
+      const float v = mu * vel[i] + g[i];
+      vel[i] = v;
+      w[i] = w[i] - lr * v;
+    }
+  }
+}
+
+// hyper: SGD [α, μ, nesterov, λ]; Adam [α, β1, β2, ε, c1, c2, keep, λ]; RMSProp [α, ρ, μ, ε, λ], λ the
+// coupled L2 decay (g ← g + λ·w in float32 before the rule). `decayed`: DN_STEP_BLOCK floats of scratch.
+static double dn_optimizer_step(int rule, const double* h, const dn_param* params, DN_INDEX count, float* decayed) {
+  const double wd = h[rule == DN_RULE_SGD ? 3 : rule == DN_RULE_ADAM ? 7 : 4];
+  const float wd32 = (float)wd;
+  double total = 0;
+  for (DN_INDEX k = 0; k < count; k++) {
+    const dn_param p = params[k];
+    for (DN_INDEX at = 0; at < p.n; at += DN_STEP_BLOCK) {
+      const DN_INDEX nb = p.n - at < DN_STEP_BLOCK ? p.n - at : DN_STEP_BLOCK;
+      const float* g = p.g + at;
+      float* w = p.w + at;
+      const double s = dn_block_sum_squares(g, nb);
+      if (!(s - s == 0)) return s;
+      total += s;
+      if (wd != 0) {
+        for (DN_INDEX i = 0; i < nb; i++) decayed[i] = g[i] + wd32 * w[i];
+        g = decayed;
+      }
+      float* s0 = p.s0 ? p.s0 + at : 0;
+      float* s1 = p.s1 ? p.s1 + at : 0;
+      float* s2 = p.s2 ? p.s2 + at : 0;
+      if (rule == DN_RULE_SGD) dn_sgd32(nb, w, g, s0, (float)h[0], (float)h[1], h[2] != 0);
+      else if (rule == DN_RULE_ADAM) dn_adam_update(nb, w, g, s0, s1, h[0], h[1], h[2], h[3], h[4], h[5], h[6]);
+      else dn_rmsprop_update(nb, w, g, s0, s1, s2, h[0], h[1], h[2], h[3]);
+    }
+  }
+  return total;
+}
+
+// Rows of two [rows, cols] score matrices whose arg-max (first maximum) agree; one column: both
+// ≥ 0.5 or both below (a logistic output against a 0/1 target).
+static DN_INDEX dn_count_matching_rows(const float* a, const float* b, DN_INDEX rows, DN_INDEX cols) {
+  DN_INDEX same = 0;
+  for (DN_INDEX r = 0; r < rows; r++) {
+    const float* x = a + r * cols;
+    const float* y = b + r * cols;
+    if (cols == 1) {
+      same += (x[0] >= 0.5f) == (y[0] >= 0.5f);
+      continue;
+    }
+    DN_INDEX ia = 0, ib = 0;
+    for (DN_INDEX j = 1; j < cols; j++) {
+      if (x[j] > x[ia]) ia = j;
+      if (y[j] > y[ib]) ib = j;
+    }
+    same += ia == ib;
+  }
+  return same;
+}
+
 static void dn_clip_value(DN_INDEX n, float* x, double limit) {
   for (DN_INDEX i = 0; i < n; i++) {
     const double v = x[i];

@@ -1,4 +1,4 @@
-import { getBackend } from '../backend/index.js';
+import type { StepRule } from '../backend/backend.js';
 import { Optimizer } from './optimizer.js';
 import type { ParamState } from './optimizer.js';
 import { registerOptimizer } from './registry.js';
@@ -49,14 +49,20 @@ export class Adam extends Optimizer {
     return { m: new Float32Array(n), v: new Float32Array(n) };
   }
 
-  protected update(w: Float32Array, g: Float32Array, st: ParamState, t: number): void {
-    this.adamRule(w, g, st, t, 1);
+  protected rule(t: number): { kind: StepRule; hyper: readonly number[] } {
+    return this.adamRule(t, 1);
+  }
+
+  protected stateBuffers(st: ParamState): readonly (Float32Array | null)[] {
+    return [st.m, st.v, null];
   }
 
   /** The rule, after shrinking the weights by `keep` (AdamW's decoupled decay; 1 for Adam). */
-  protected adamRule(w: Float32Array, g: Float32Array, st: ParamState, t: number, keep: number): void {
-    getBackend().adamUpdate(w, g, st.m, st.v, this.learningRate, this.beta1, this.beta2, this.epsilon,
-      1 - Math.pow(this.beta1, t), 1 - Math.pow(this.beta2, t), keep);
+  protected adamRule(t: number, keep: number): { kind: StepRule; hyper: readonly number[] } {
+    return {
+      kind: 'adam',
+      hyper: [this.learningRate, this.beta1, this.beta2, this.epsilon, 1 - Math.pow(this.beta1, t), 1 - Math.pow(this.beta2, t), keep, this.weightDecay],
+    };
   }
 
   config(): Record<string, unknown> {
@@ -91,8 +97,8 @@ export class AdamW extends Adam {
     this.decoupledWeightDecay = checkNumber(opts.weightDecay ?? 0.01, 'adamw.weightDecay', { min: 0 });
   }
 
-  protected override update(w: Float32Array, g: Float32Array, st: ParamState, t: number): void {
-    this.adamRule(w, g, st, t, 1 - this.learningRate * this.decoupledWeightDecay);
+  protected override rule(t: number): { kind: StepRule; hyper: readonly number[] } {
+    return this.adamRule(t, 1 - this.learningRate * this.decoupledWeightDecay);
   }
 
   override config(): Record<string, unknown> {

@@ -3,17 +3,19 @@ import { getBackend } from '../backend/index.js';
 import { checkNumber, checkPositive } from '../validate.js';
 import type { Module } from '../nn/module.js';
 import type { LearningRateSchedule } from './schedules.js';
+import type { StepRule } from '../backend/backend.js';
 
 /** Per-parameter optimiser state: named buffers (e.g. `velocity`, `m`, `v`). */
 export type ParamState = Record<string, Float32Array>;
 
 /**
  * An optimiser is a per-parameter update rule `(grad, param, state) → (param, state)` (MLX's
- * shape): {@link Optimizer.step} walks the parameters and hands each one's gradient, storage and
- * state to {@link Optimizer.update}, which is one backend kernel per rule (`sgdUpdate`,
- * `adamUpdate`, `rmspropUpdate`) that writes the new parameter and state in place. The state is
- * plain Float32Arrays keyed by parameter name, so it can be saved in checkpoints and restored
- * exactly. Subclasses: {@link SGD} (`sgd.ts`), {@link Adam} / {@link AdamW} (`adam.ts`),
+ * shape): each subclass gives its rule as the backend runs it ({@link Optimizer.rule}: the rule's
+ * kind and numbers at update t) and a parameter's state buffers in the rule's order, and
+ * {@link Optimizer.step} hands every parameter's storage, gradient and state to the backend's
+ * fused `optimizerStep` kernel in one call, which writes the new parameters and states in place.
+ * The state is plain Float32Arrays keyed by parameter name, so it can be saved in checkpoints and
+ * restored exactly. Subclasses: {@link SGD} (`sgd.ts`), {@link Adam} / {@link AdamW} (`adam.ts`),
  * {@link RMSProp} (`rmsprop.ts`).
  *
  * @example
@@ -42,6 +44,10 @@ export abstract class Optimizer {
   /** Learning-rate schedule: before each update, learningRate = baseLearningRate × schedule.factor(update). */
   schedule: LearningRateSchedule | null = null;
   protected readonly states = new Map<string, ParamState>();
+  /** The rule's numbers handed to the kernel (reused from step to step). */
+  private readonly hyper = new Float64Array(8);
+  /** The kernel's buffer list (reused from step to step). */
+  private readonly buffers: (Float32Array | null)[] = [];
 
   constructor(learningRate: number, weightDecay = 0, where = 'optimizer') {
     this.learningRate = checkPositive(learningRate, `${where}.learningRate`);
@@ -54,46 +60,59 @@ export abstract class Optimizer {
   abstract readonly type: string;
 
   /**
-   * The rule for one parameter at update t: (grad, param, state) → (param, state), written into
-   * `param` and `state` in place by the rule's backend kernel.
+   * The rule at update t as the backend's `optimizerStep` runs it: its kind and its numbers
+   * (see `Backend.optimizerStep`: e.g. SGD `[α, μ, nesterov, λ]`).
    */
-  protected abstract update(param: Float32Array, grad: Float32Array, state: ParamState, t: number): void;
+  protected abstract rule(t: number): { kind: StepRule; hyper: readonly number[] };
+
+  /** A parameter's state buffers in the rule's order (null where the rule has none). */
+  protected abstract stateBuffers(state: ParamState): readonly (Float32Array | null)[];
 
   /** Fresh state for a parameter of n elements. */
   protected abstract initState(n: number): ParamState;
 
   /**
-   * Applies one update to every parameter that has a gradient: give the named parameters
-   * (`net.namedParameters()`, the names key the optimiser's state) or the module itself. This and
-   * {@link Optimizer.zeroGrad} are the custom training loop: compute a loss, `loss.backward()`,
-   * `opt.step(net)`, `opt.zeroGrad(net)`.
+   * Applies one update to every parameter that has a gradient, in one backend call: give the
+   * named parameters (`net.namedParameters()`, the names key the optimiser's state) or the module
+   * itself. This and {@link Optimizer.zeroGrad} are the custom training loop: compute a loss,
+   * `loss.backward()`, `opt.step(net)`, `opt.zeroGrad(net)`. Returns Σg² over the gradients it
+   * applied (their squared global norm, before weight decay), a by-product of the one pass over
+   * them; NaN or Infinity when a gradient holds NaN or Inf, and then the update stopped at that
+   * gradient's block of 4,096 elements, before a non-finite value reached a weight or a state
+   * (`fit` restores the weights and throws a `NumericError`).
    *
    * @example
    * ```ts
    * const loss = softmaxCrossEntropy(net.forward(x), y);
-   * loss.backward(); opt.step(net); opt.zeroGrad(net);
+   * loss.backward();
+   * const norm = Math.sqrt(opt.step(net));
+   * opt.zeroGrad(net);
    * ```
    */
-  step(params: readonly [string, Tensor][] | Module): void {
+  step(params: readonly [string, Tensor][] | Module): number {
     if (!Array.isArray(params)) params = (params as Module).namedParameters();
     if (this.schedule) this.learningRate = this.baseLearningRate * this.schedule.factor(this.iterations);
     this.iterations++;
     const be = getBackend();
+    const buffers = this.buffers;
+    buffers.length = 0;
     for (const [name, p] of params as readonly [string, Tensor][]) {
       if (!p.grad) continue;
-      let g = p.grad.data;
-      if (this.weightDecay > 0) {
-        const d = be.alloc(g.length);
-        be.axpy(g.length, this.weightDecay, p.data, g, d);
-        g = d;
-      }
       let st = this.states.get(name);
       if (!st) {
         st = this.initState(p.size);
+        // states live where the parameters do (wasm: the shared memory), read and written in place
+        if (be.resident) for (const k of Object.keys(st)) st[k] = be.resident(st[k]);
         this.states.set(name, st);
       }
-      this.update(p.data, g, st, this.iterations);
+      buffers.push(p.data, p.grad.data, ...this.stateBuffers(st));
     }
+    const { kind, hyper } = this.rule(this.iterations);
+    this.hyper.fill(0);
+    this.hyper.set(hyper);
+    const sq = buffers.length ? be.optimizerStep(kind, this.hyper, buffers) : 0;
+    buffers.length = 0;
+    return sq;
   }
 
   /**

@@ -1,4 +1,4 @@
-import { getBackend } from '../backend/index.js';
+import type { StepRule } from '../backend/backend.js';
 import { Optimizer } from './optimizer.js';
 import type { ParamState } from './optimizer.js';
 import { checkBool, checkKeys, checkPositive, checkUnitInterval } from '../validate.js';
@@ -25,7 +25,7 @@ export interface RMSPropOptions {
  * s ← ρ·s + (1 − ρ)·g²; step = α·g/√(s + ε) (centred: √(s − ḡ² + ε) with ḡ ← ρ·ḡ + (1 − ρ)·g);
  * with momentum μ: u ← μ·u + step, w ← w − u; else w ← w − step.
  * State per parameter: `ms` (and `mg` when centred, `mom` with momentum). The rule is the
- * backend's `rmspropUpdate` kernel.
+ * backend's `rmspropUpdate` arithmetic.
  *
  * @example
  * ```ts
@@ -55,8 +55,12 @@ export class RMSProp extends Optimizer {
     return st;
   }
 
-  protected update(w: Float32Array, g: Float32Array, st: ParamState): void {
-    getBackend().rmspropUpdate(w, g, st.ms, st.mg ?? null, st.mom ?? null, this.learningRate, this.rho, this.momentum, this.epsilon);
+  protected rule(): { kind: StepRule; hyper: readonly number[] } {
+    return { kind: 'rmsprop', hyper: [this.learningRate, this.rho, this.momentum, this.epsilon, this.weightDecay] };
+  }
+
+  protected stateBuffers(st: ParamState): readonly (Float32Array | null)[] {
+    return [st.ms, st.mg ?? null, st.mom ?? null];
   }
 
   config(): Record<string, unknown> {

@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js';
-import { getBackend } from '../backend/index.js';
+import type { StepRule } from '../backend/backend.js';
 import { Optimizer } from './optimizer.js';
 import type { ParamState } from './optimizer.js';
 import { registerOptimizer } from './registry.js';
@@ -19,7 +19,7 @@ export interface SGDOptions {
  * Stochastic gradient descent, w ← w − α·∂E/∂w (the lecture's rule). Online, batch and
  * mini-batch gradient descent are the batch size given to `fit()`. With momentum μ:
  * v ← μ·v + g, w ← w − α·v; Nesterov: w ← w − α·(g + μ·v). State per parameter: `velocity`
- * (with momentum only). The rule is the backend's `sgdUpdate` kernel.
+ * (with momentum only). The backend runs the rule in float32 arithmetic, as PyTorch does.
  *
  * @example
  * ```ts
@@ -44,8 +44,12 @@ export class SGD extends Optimizer {
     return this.momentum > 0 ? { velocity: new Float32Array(n) } : {};
   }
 
-  protected update(w: Float32Array, g: Float32Array, st: ParamState): void {
-    getBackend().sgdUpdate(w, g, this.momentum > 0 ? st.velocity : null, this.learningRate, this.momentum, this.nesterov);
+  protected rule(): { kind: StepRule; hyper: readonly number[] } {
+    return { kind: 'sgd', hyper: [this.learningRate, this.momentum, this.nesterov ? 1 : 0, this.weightDecay] };
+  }
+
+  protected stateBuffers(st: ParamState): readonly (Float32Array | null)[] {
+    return [st.velocity ?? null, null, null];
   }
 
   config(): Record<string, unknown> {

@@ -1,6 +1,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { getBackend } from '../backend/index.js';
 import { NumericError } from '../errors.js';
+import type { Optimizer } from '../optim/optimizer.js';
 
 /** Named parameters as models list them (`[name, tensor]`). */
 export type NamedParams = readonly (readonly [string, Tensor])[];
@@ -73,16 +74,47 @@ const WEIGHTS_AFTER = {
 export function checkAndClip(params: NamedParams, lossValue: number, opts: { clipNorm?: number; clipValue?: number },
   locate: () => string | null, weights: 'restored' | 'unchanged'): number {
   const norm = gradientNorm(params);
-  if (!Number.isFinite(lossValue) || !Number.isFinite(norm)) {
-    const where = locate() ?? firstNonFiniteGradient(params) ?? 'loss';
-    for (const [, p] of params) p.grad = null;
-    throw new NumericError(
-      `training produced a non-finite value (loss ${lossValue}) first in layer ${where}; the weights were ${WEIGHTS_AFTER[weights]} (lower the learning rate, clip gradients, or check the data)`,
-      where,
-    );
-  }
+  if (!Number.isFinite(lossValue) || !Number.isFinite(norm)) throw nonFinite(params, lossValue, locate, weights);
   clipGradients(params, opts, norm);
   return norm;
+}
+
+/**
+ * One checked update of a training step, after backward: with clipping, {@link checkAndClip} and
+ * then the optimiser's step; without, the optimiser's one fused pass alone, whose Σg² by-product
+ * is the gradient norm and the check for NaN/Inf gradients (no separate pass over the gradients).
+ * A non-finite loss throws before any update; a non-finite gradient throws after the optimiser
+ * stopped at it (see {@link Optimizer.step}: the weights before it were updated, so the caller
+ * restores them, `weights: 'restored'`). The `NumericError`s are those of {@link checkAndClip}.
+ * Returns the gradient norm before clipping.
+ *
+ * @example
+ * ```ts
+ * loss.backward();
+ * const norm = checkedUpdate(params, loss.item(), {}, opt, () => null, 'restored');
+ * ```
+ */
+export function checkedUpdate(params: NamedParams, lossValue: number, opts: { clipNorm?: number; clipValue?: number },
+  optimizer: Optimizer, locate: () => string | null, weights: 'restored' | 'unchanged'): number {
+  if (!Number.isFinite(lossValue)) throw nonFinite(params, lossValue, locate, weights);
+  if (opts.clipNorm !== undefined || opts.clipValue !== undefined) {
+    const norm = checkAndClip(params, lossValue, opts, locate, weights);
+    optimizer.step(params as [string, Tensor][]);
+    return norm;
+  }
+  const sq = optimizer.step(params as [string, Tensor][]);
+  if (!Number.isFinite(sq)) throw nonFinite(params, lossValue, locate, weights);
+  return Math.sqrt(sq);
+}
+
+/** The `NumericError` of a non-finite loss or gradient (the gradients are cleared). */
+function nonFinite(params: NamedParams, lossValue: number, locate: () => string | null, weights: 'restored' | 'unchanged'): NumericError {
+  const where = locate() ?? firstNonFiniteGradient(params) ?? 'loss';
+  for (const [, p] of params) p.grad = null;
+  return new NumericError(
+    `training produced a non-finite value (loss ${lossValue}) first in layer ${where}; the weights were ${WEIGHTS_AFTER[weights]} (lower the learning rate, clip gradients, or check the data)`,
+    where,
+  );
 }
 
 /**

@@ -10,7 +10,7 @@ export type { ClassInput, ClassScores } from './metrics.js';
 export { ProgressCallback, formatEpochLine, formatDuration } from './progress.js';
 export type { ProgressOptions, ProgressStream } from './progress.js';
 export { fitTruncated, forwardSequence, resetStates, recurrentLayers } from './bptt.js';
-export { clipGradients, gradientNorm, checkAndClip, firstNonFiniteGradient } from './clip.js';
+export { clipGradients, gradientNorm, checkAndClip, checkedUpdate, firstNonFiniteGradient } from './clip.js';
 export type { NamedParams } from './clip.js';
 export type { TruncatedFitOptions } from './bptt.js';
 export { ReduceLROnPlateau } from './lr-plateau.js';

@@ -13,7 +13,7 @@ import type { Loss } from '../nn/losses.js';
 import type { Reduction } from '../ops/losses.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { batchRanges, gatherRows } from '../data/batch.js';
-import { checkAndClip, checkWeights } from './clip.js';
+import { checkWeights, checkedUpdate } from './clip.js';
 import { countMatches, toClassIndices } from './metrics.js';
 import { checkBool, checkInt, checkKeys, checkObject, checkPositive, optional } from '../validate.js';
 import type { Callback, EpochLog, History, StopReason, TrainingControl } from './callbacks.js';
@@ -567,7 +567,7 @@ export function* trainingLoop(model: Model, x: Batch, y: Batch, opts: FitOptions
           loss.backward();
           let norm: number;
           try {
-            norm = checkAndClip(params, lv, opts, () => strategy.locate?.(piece.x) ?? null, 'restored');
+            norm = checkedUpdate(params, lv, opts, model.optimizer, () => strategy.locate?.(piece.x) ?? null, 'restored');
           } catch (err) {
             if (err instanceof NumericError) {
               const keep = u === 0 && prevGood ? prevGood : good;
@@ -575,7 +575,6 @@ export function* trainingLoop(model: Model, x: Batch, y: Batch, opts: FitOptions
             }
             throw err;
           }
-          model.optimizer.step(params);
           net.zeroGrad();
           updates++;
           history.updates++;

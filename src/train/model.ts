@@ -14,7 +14,7 @@ import type { Reduction } from '../ops/losses.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { batchRanges, gatherRows } from '../data/batch.js';
 import { checkWeights, checkedUpdate } from './clip.js';
-import { countMatches, toClassIndices } from './metrics.js';
+import type { toClassIndices } from './metrics.js';
 import { checkBool, checkInt, checkKeys, checkObject, checkPositive, optional } from '../validate.js';
 import type { Callback, EpochLog, History, StopReason, TrainingControl } from './callbacks.js';
 import type { Preprocessor } from '../data/preprocess.js';
@@ -690,7 +690,8 @@ function predictionRows(output: Tensor): number {
 
 /**
  * Rows whose arg-max output equals the arg-max target (a single output: both on the same side of
- * 0.5), the classes as {@link toClassIndices} reads them.
+ * 0.5), the classes as {@link toClassIndices} reads them: one backend pass
+ * (`countMatchingRows`).
  *
  * @example
  * ```ts
@@ -698,8 +699,6 @@ function predictionRows(output: Tensor): number {
  * ```
  */
 export function countCorrect(out: Float32Array, target: Float32Array, rows: number): number {
-  const shape = [rows, out.length / Math.max(1, rows)];
-  const predicted = toClassIndices(new Tensor(out, shape));
-  const actual = toClassIndices(new Tensor(target, shape));
-  return countMatches(predicted, actual);
+  if (rows === 0) return 0;
+  return getBackend().countMatchingRows(out, target, rows, out.length / rows);
 }

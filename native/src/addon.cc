@@ -699,22 +699,20 @@ DN_EXPORT(optimizerStep, 3) {
     for (uint32_t j = 0; j < 5; j++) {
       napi_value v;
       check(a.env, napi_get_element(a.env, a.argv[2], 5 * k + j, &v), "napi_get_element");
-      napi_valuetype t;
-      check(a.env, napi_typeof(a.env, v, &t), "napi_typeof");
-      if (t == napi_null || t == napi_undefined) {
-        if (j < 2 + static_cast<uint32_t>(required)) {
-          throw ArgError(std::string("optimizerStep: parameter ") + std::to_string(k) + " has no " + names[j], false);
-        }
-        continue;
-      }
-      bool is_ta = false;
-      check(a.env, napi_is_typedarray(a.env, v, &is_ta), "napi_is_typedarray");
+      // one call for the common case (a typed array); anything else is looked at only then
       napi_typedarray_type type = napi_int8_array;
       size_t length = 0;
       void* data = nullptr;
-      if (is_ta) {
-        check(a.env, napi_get_typedarray_info(a.env, v, &type, &length, &data, nullptr, nullptr),
-              "napi_get_typedarray_info");
+      const bool is_ta = napi_get_typedarray_info(a.env, v, &type, &length, &data, nullptr, nullptr) == napi_ok;
+      if (!is_ta) {
+        napi_valuetype t;
+        check(a.env, napi_typeof(a.env, v, &t), "napi_typeof");
+        if (t == napi_null || t == napi_undefined) {
+          if (j < 2 + static_cast<uint32_t>(required)) {
+            throw ArgError(std::string("optimizerStep: parameter ") + std::to_string(k) + " has no " + names[j], false);
+          }
+          continue;
+        }
       }
       if (!is_ta || type != napi_float32_array) {
         throw ArgError(std::string("optimizerStep: ") + names[j] + " of parameter " + std::to_string(k) +

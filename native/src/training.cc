@@ -39,8 +39,8 @@ double optimizer_step(int rule, const double* hyper, const StepParam* params, in
     const StepParam& p = params[k];
     ps[k] = dn_param{p.n, p.w, p.g, p.s0, p.s1, p.s2};
   }
-  std::vector<float> decayed(DN_STEP_BLOCK);
-  return dn_optimizer_step(rule, hyper, ps.data(), count, decayed.data());
+  float decayed[DN_STEP_BLOCK];  // only written where the rule decays
+  return dn_optimizer_step(rule, hyper, ps.data(), count, decayed);
 }
 
 int64_t count_matching_rows(const float* a, const float* b, int64_t rows, int64_t cols) {

@@ -486,11 +486,13 @@ export interface Backend {
    * `[α, β1, β2, ε, c1, c2, keep, λ]`; RMSProp `[α, ρ, μ, ε, λ]`, where λ is the coupled L2 decay
    * g ← g + λ·w (float32). SGD runs in float32 arithmetic (as `axpy`: w ← w − α·g, v ← μ·v + g,
    * Nesterov w ← w − α·(g + μ·v)); Adam and RMSProp are {@link Backend.adamUpdate} and
-   * {@link Backend.rmspropUpdate}. Each gradient is taken in blocks of 4,096 elements: a block's
-   * Σg² (float64, element i into running sum i mod 16, the sixteen then added in order) comes
-   * first and only a finite block is applied, so a NaN or Inf gradient stops the step before it
-   * reaches a weight or a state. Returns Σg² over all gradients (before the decay), or the first
-   * non-finite block's sum, at which the step stopped.
+   * {@link Backend.rmspropUpdate}. Each gradient is taken in blocks of 4,096 elements, whose Σg²
+   * (float64, element i into running sum i mod 16, the sixteen then added in order) is taken in
+   * the same pass as the block's update: a rule with state checks it before touching the block,
+   * so a NaN or Inf gradient never reaches a weight or a state; plain SGD (no state) checks it
+   * after updating the block (whose weights may then be non-finite: `fit` restores them). The step
+   * stops at a non-finite block and returns its sum; otherwise Σg² over all gradients (before the
+   * decay).
    *
    * @example
    * ```ts

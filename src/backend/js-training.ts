@@ -68,12 +68,15 @@ export const jsTrainingKernels: Pick<Backend, 'sgdUpdate' | 'adamUpdate' | 'rmsp
         const block = (b: Float32Array | null): Float32Array | null => (b ? b.subarray(at, end) : null);
         const [wb, gb, s0, s1, s2] = [0, 1, 2, 3, 4].map((j) => block(buffers[k + j]));
         const s = blockSumSquares(gb!);
-        if (!Number.isFinite(s)) return s;
-        total += s;
+        // a rule with state is checked before the block; plain SGD after it
+        const stateless = rule === 'sgd' && !s0;
+        if (!Number.isFinite(s) && !stateless) return s;
         const g = wd === 0 ? gb! : gb!.map((gi, i) => f32(gi + f32(wd32 * wb![i])));
         if (rule === 'sgd') sgd32(wb!, g, s0, f32(h[0]), f32(h[1]), h[2] !== 0);
         else if (rule === 'adam') jsTrainingKernels.adamUpdate(wb!, g, s0!, s1!, h[0], h[1], h[2], h[3], h[4], h[5], h[6]);
         else jsTrainingKernels.rmspropUpdate(wb!, g, s0!, s1, s2, h[0], h[1], h[2], h[3]);
+        if (!Number.isFinite(s)) return s;
+        total += s;
       }
     }
     return total;

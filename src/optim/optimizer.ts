@@ -78,8 +78,9 @@ export abstract class Optimizer {
    * `loss.backward()`, `opt.step(net)`, `opt.zeroGrad(net)`. Returns Σg² over the gradients it
    * applied (their squared global norm, before weight decay), a by-product of the one pass over
    * them; NaN or Infinity when a gradient holds NaN or Inf, and then the update stopped at that
-   * gradient's block of 4,096 elements, before a non-finite value reached a weight or a state
-   * (`fit` restores the weights and throws a `NumericError`).
+   * gradient's block of 4,096 elements (before a non-finite value reached a state; plain SGD, which
+   * has none, after updating that block), so the weights are partly updated: `fit` restores them
+   * and throws a `NumericError`.
    *
    * @example
    * ```ts

@@ -64,11 +64,14 @@ static void dn_rmsprop_update(DN_INDEX n, float* w, const float* g, float* ms, f
 }
 
 // The fused optimiser step: every parameter of a model in one call (src/backend/backend.ts,
-// optimizerStep). Each gradient is taken in blocks of DN_STEP_BLOCK elements: the block's Σg²
+// optimizerStep). Each gradient is taken in blocks of DN_STEP_BLOCK elements, and the block's Σg²
 // (float64, sixteen running sums, element i into sum i mod 16, then added in order: a fixed order
-// the reference repeats, and one the compilers vectorise) is taken first, and only a finite block
-// is applied, so a NaN or Inf gradient stops the step before it reaches a weight or a state and
-// the non-finite sum is returned. Otherwise the return is Σg² over all gradients (before decay).
+// the reference repeats, and one the compilers vectorise) is taken in the same pass as other work
+// on the block. A rule with state checks the sum before it touches the block, so a NaN or Inf
+// gradient never reaches a weight or a state; plain SGD (no state) updates the block in the pass
+// that sums it, then checks (the block's weights may then be non-finite: the caller restores
+// them). At a non-finite block the step stops and returns its sum; otherwise Σg² over all gradients
+// (before decay).
 #define DN_STEP_BLOCK 4096
 enum { DN_RULE_SGD = 0, DN_RULE_ADAM = 1, DN_RULE_RMSPROP = 2 };
 
@@ -84,24 +87,46 @@ typedef struct {
   float* s2;
 } dn_param;
 
-static double dn_block_sum_squares(const float* g, DN_INDEX n) {
-  double acc[16] = {0};
-  DN_INDEX i = 0;
-  for (; i + 16 <= n; i += 16) {
-    for (int j = 0; j < 16; j++) acc[j] += (double)g[i + j] * (double)g[i + j];
-  }
-  for (int j = 0; i < n; i++, j++) acc[j] += (double)g[i] * (double)g[i];
-  double s = 0;
-  for (int j = 0; j < 16; j++) s += acc[j];
+// The body of a function that passes once over a block of n gradients g, runs BODY(i) for every
+// element and returns the block's Σg² in the order described above.
+#define DN_SUMMING_PASS(n, g, BODY)                                                       \
+  double acc[16] = {0};                                                                   \
+  DN_INDEX i = 0;                                                                         \
+  for (; i + 16 <= (n); i += 16) {                                                        \
+    for (int j = 0; j < 16; j++) {                                                        \
+      const float gk = (g)[i + j];                                                        \
+      acc[j] += (double)gk * (double)gk;                                                  \
+      BODY(i + j, gk);                                                                    \
+    }                                                                                     \
+  }                                                                                       \
+  for (int j = 0; i < (n); i++, j++) {                                                    \
+    const float gk = (g)[i];                                                              \
+    acc[j] += (double)gk * (double)gk;                                                    \
+    BODY(i, gk);                                                                          \
+  }                                                                                       \
+  double s = 0;                                                                           \
+  for (int j = 0; j < 16; j++) s += acc[j];                                               \
   return s;
+
+#define DN_NOTHING(k, gk)
+static double dn_block_sum_squares(const float* g, DN_INDEX n) { DN_SUMMING_PASS(n, g, DN_NOTHING) }
+
+// g' = g + λ·w (float32) into `out`, summing g
+#define DN_DECAY(k, gk) out[k] = gk + wd * w[k]
+static double dn_block_decay(const float* __restrict g, const float* __restrict w, float wd, float* __restrict out,
+                             DN_INDEX n) {
+  DN_SUMMING_PASS(n, g, DN_DECAY)
 }
 
-// SGD in float32 arithmetic (as axpy and PyTorch): w ← w − α·g; with momentum v ← μ·v + g, then
-// w ← w − α·v, or Nesterov's w ← w − α·(g + μ·v).
-static void dn_sgd32(DN_INDEX n, float* w, const float* g, float* vel, float lr, float mu, int nesterov) {
-  if (!vel) {
-    for (DN_INDEX i = 0; i < n; i++) w[i] = w[i] - lr * g[i];
-  } else if (nesterov) {
+// plain SGD in float32 (as axpy), w ← w − α·g, summing g
+#define DN_SGD(k, gk) w[k] = w[k] - lr * gk
+static double dn_block_sgd(const float* __restrict g, float* __restrict w, float lr, DN_INDEX n) {
+  DN_SUMMING_PASS(n, g, DN_SGD)
+}
+
+// SGD with momentum in float32: v ← μ·v + g, then w ← w − α·v, or Nesterov's w ← w − α·(g + μ·v).
+static void dn_sgd_momentum32(DN_INDEX n, float* w, const float* g, float* vel, float lr, float mu, int nesterov) {
+  if (nesterov) {
     for (DN_INDEX i = 0; i < n; i++) {
       const float v = mu * vel[i] + g[i];
       vel[i] = v;
@@ -120,27 +145,34 @@ static void dn_sgd32(DN_INDEX n, float* w, const float* g, float* vel, float lr,
 // coupled L2 decay (g ← g + λ·w in float32 before the rule). `decayed`: DN_STEP_BLOCK floats of scratch.
 static double dn_optimizer_step(int rule, const double* h, const dn_param* params, DN_INDEX count, float* decayed) {
   const double wd = h[rule == DN_RULE_SGD ? 3 : rule == DN_RULE_ADAM ? 7 : 4];
-  const float wd32 = (float)wd;
+  const float lr32 = (float)h[0];
   double total = 0;
   for (DN_INDEX k = 0; k < count; k++) {
     const dn_param p = params[k];
+    const int stateless = rule == DN_RULE_SGD && !p.s0;
     for (DN_INDEX at = 0; at < p.n; at += DN_STEP_BLOCK) {
       const DN_INDEX nb = p.n - at < DN_STEP_BLOCK ? p.n - at : DN_STEP_BLOCK;
       const float* g = p.g + at;
       float* w = p.w + at;
-      const double s = dn_block_sum_squares(g, nb);
+      double s;
+      if (wd != 0) {
+        s = dn_block_decay(g, w, (float)wd, decayed, nb);
+      } else if (stateless) {
+        s = dn_block_sgd(g, w, lr32, nb);
+        if (!(s - s == 0)) return s;
+        total += s;
+        continue;
+      } else {
+        s = dn_block_sum_squares(g, nb);
+      }
+      if (!(s - s == 0) && !stateless) return s;
+      const float* step = wd != 0 ? decayed : g;
+      if (stateless) dn_block_sgd(step, w, lr32, nb);  // (the sum of the decayed gradient is not wanted)
+      else if (rule == DN_RULE_SGD) dn_sgd_momentum32(nb, w, step, p.s0 + at, lr32, (float)h[1], h[2] != 0);
+      else if (rule == DN_RULE_ADAM) dn_adam_update(nb, w, step, p.s0 + at, p.s1 + at, h[0], h[1], h[2], h[3], h[4], h[5], h[6]);
+      else dn_rmsprop_update(nb, w, step, p.s0 + at, p.s1 ? p.s1 + at : 0, p.s2 ? p.s2 + at : 0, h[0], h[1], h[2], h[3]);
       if (!(s - s == 0)) return s;
       total += s;
-      if (wd != 0) {
-        for (DN_INDEX i = 0; i < nb; i++) decayed[i] = g[i] + wd32 * w[i];
-        g = decayed;
-      }
-      float* s0 = p.s0 ? p.s0 + at : 0;
-      float* s1 = p.s1 ? p.s1 + at : 0;
-      float* s2 = p.s2 ? p.s2 + at : 0;
-      if (rule == DN_RULE_SGD) dn_sgd32(nb, w, g, s0, (float)h[0], (float)h[1], h[2] != 0);
-      else if (rule == DN_RULE_ADAM) dn_adam_update(nb, w, g, s0, s1, h[0], h[1], h[2], h[3], h[4], h[5], h[6]);
-      else dn_rmsprop_update(nb, w, g, s0, s1, s2, h[0], h[1], h[2], h[3]);
     }
   }
   return total;

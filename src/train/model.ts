@@ -575,7 +575,8 @@ export function* trainingLoop(model: Model, x: Batch, y: Batch, opts: FitOptions
             }
             throw err;
           }
-          net.zeroGrad();
+          // (the list taken once: net.zeroGrad() would name every parameter again each update)
+          for (const [, p] of params) p.grad = null;
           updates++;
           history.updates++;
           normSum += norm;

@@ -337,7 +337,7 @@ function needAll(kernel: string, n: number, buffers: Record<string, ArrayLike<nu
 
 /** The checks of {@link Backend.optimizerStep}'s arguments that the module cannot make (as the native addon's). */
 function checkStepBuffers(rule: StepRule, hyper: Float64Array, buffers: readonly (Float32Array | null)[]): void {
-  if (!(rule in STEP_RULE_CODE)) throw new RangeError(`optimizerStep: rule must be sgd, adam or rmsprop, received ${String(rule)}`);
+  if (!Object.hasOwn(STEP_RULE_CODE, rule)) throw new RangeError(`optimizerStep: rule must be sgd, adam or rmsprop, received ${String(rule)}`);
   need('optimizerStep', 'hyper', hyper, 8);
   if (buffers.length % 5 !== 0) throw new RangeError(`optimizerStep: buffers must hold 5 entries per parameter, received ${buffers.length}`);
   const required = rule === 'adam' ? 2 : rule === 'rmsprop' ? 1 : 0;

@@ -17,6 +17,9 @@
 
 namespace dn {
 
+// Elements from which an optimiser step runs on the threads (as axpy, elementwise.cc).
+constexpr int64_t kParallelStep = int64_t{1} << 17;
+
 void sgd_update(int64_t n, float* w, const float* g, float* velocity, double lr, double momentum, bool nesterov) {
   dn_sgd_update(n, w, g, velocity, lr, momentum, nesterov ? 1 : 0);
 }
@@ -34,13 +37,38 @@ void rmsprop_update(int64_t n, float* w, const float* g, float* ms, float* mg, f
 void clip_value(int64_t n, float* x, double limit) { dn_clip_value(n, x, limit); }
 
 double optimizer_step(int rule, const double* hyper, const StepParam* params, int64_t count) {
-  std::vector<dn_param> ps(static_cast<size_t>(count));
+  // every parameter's blocks, each one a parameter of its own for the shared step: they are
+  // independent, so big steps run them on the threads (contiguous ranges of blocks); the sums are
+  // added in block order afterwards, as the one-thread step adds them
+  std::vector<dn_param> blocks;
+  int64_t elements = 0;
   for (int64_t k = 0; k < count; k++) {
     const StepParam& p = params[k];
-    ps[k] = dn_param{p.n, p.w, p.g, p.s0, p.s1, p.s2};
+    elements += p.n;
+    for (int64_t at = 0; at < p.n; at += DN_STEP_BLOCK) {
+      const int64_t nb = p.n - at < DN_STEP_BLOCK ? p.n - at : DN_STEP_BLOCK;
+      blocks.push_back(dn_param{nb, p.w + at, p.g + at, p.s0 ? p.s0 + at : nullptr, p.s1 ? p.s1 + at : nullptr,
+                                p.s2 ? p.s2 + at : nullptr});
+    }
   }
-  float decayed[DN_STEP_BLOCK];  // only written where the rule decays
-  return dn_optimizer_step(rule, hyper, ps.data(), count, decayed);
+  const int64_t n = static_cast<int64_t>(blocks.size());
+  std::vector<double> sums(static_cast<size_t>(n), 0.0);
+  // a range stops at its first non-finite block (whose sum the scan below returns first)
+  auto run = [&](int64_t lo, int64_t hi) {
+    float decayed[DN_STEP_BLOCK];  // only written where the rule decays
+    for (int64_t b = lo; b < hi; b++) {
+      sums[b] = dn_optimizer_step(rule, hyper, &blocks[b], 1, decayed);
+      if (!std::isfinite(sums[b])) break;
+    }
+  };
+  if (elements < kParallelStep) run(0, n);
+  else parallel_range(n, 2, run, 1);
+  double total = 0;
+  for (int64_t b = 0; b < n; b++) {
+    if (!std::isfinite(sums[b])) return sums[b];
+    total += sums[b];
+  }
+  return total;
 }
 
 int64_t count_matching_rows(const float* a, const float* b, int64_t rows, int64_t cols) {

@@ -492,7 +492,8 @@ export interface Backend {
    * so a NaN or Inf gradient never reaches a weight or a state; plain SGD (no state) checks it
    * after updating the block (whose weights may then be non-finite: `fit` restores them). The step
    * stops at a non-finite block and returns its sum; otherwise Σg² over all gradients (before the
-   * decay).
+   * decay, the blocks' sums added in order). A backend may run the blocks of a big step on several
+   * threads: then blocks after a non-finite one may have been applied too (each checked by itself).
    *
    * @example
    * ```ts

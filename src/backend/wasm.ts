@@ -1,3 +1,4 @@
+import { ShapeError } from '../errors.js';
 import type { Backend, BinaryOp, ConvGeometry, LossKind, PoolGeometry } from './backend.js';
 import { unaryCodes } from './unary.js';
 import { wasmBase64, wasmBuildError, wasmThreadsBase64 } from './wasm-binary.js';
@@ -545,6 +546,7 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
 
     binary(op, a, aStrides, b, bStrides, out, shape) {
       const nd = shape.length;
+      if (nd > 32) throw new ShapeError(`binary: rank ${nd} exceeds the wasm limit of 32`);
       const n = shape.reduce((p, d) => p * d, 1);
       const span = (s: readonly number[]): number => 1 + shape.reduce((p, d, i) => p + (d - 1) * s[i], 0);
       const na = n === 0 ? 0 : span(aStrides);
@@ -719,7 +721,7 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
     },
 
     permute(x, shape, axes, out) {
-      if (shape.length > 16) throw new RangeError(`permute: rank ${shape.length} is above 16`);
+      if (shape.length > 16) throw new ShapeError(`permute: rank ${shape.length} exceeds the wasm limit of 16`);
       const seen = new Set(axes);
       if (axes.length !== shape.length || seen.size !== axes.length || axes.some((a) => !(a >= 0 && a < shape.length))) {
         throw new RangeError('permute: axes are not a permutation');

@@ -315,6 +315,6 @@ export class Conv2DTranspose extends ConvLayer<Conv2DTransposeOptions> {
   }
 }
 
-registerLayer('conv2d', (s) => new Conv2D(s as unknown as Conv2DOptions));
-registerLayer('conv1d', (s) => new Conv1D(s as unknown as Conv1DOptions));
-registerLayer('conv2dTranspose', (s) => new Conv2DTranspose(s as unknown as Conv2DTransposeOptions));
+registerLayer('conv2d', (s: Conv2DOptions) => new Conv2D(s));
+registerLayer('conv1d', (s: Conv1DOptions) => new Conv1D(s));
+registerLayer('conv2dTranspose', (s: Conv2DTransposeOptions) => new Conv2DTranspose(s));

@@ -126,7 +126,7 @@ export class MaxPool2D extends PoolLayer {
     super(opts, 'maxPool2d', 'max');
   }
 }
-registerLayer('maxPool2d', (s) => new MaxPool2D(s as Pool2DOptions), { aliases: ['maxPooling2d'] });
+registerLayer('maxPool2d', (s: Pool2DOptions) => new MaxPool2D(s), { aliases: ['maxPooling2d'] });
 
 /**
  * Average pooling over 2-D windows (the early CNNs' sub-sampling): each output is the mean of its
@@ -142,7 +142,7 @@ export class AvgPool2D extends PoolLayer {
     super(opts, 'avgPool2d', 'avg');
   }
 }
-registerLayer('avgPool2d', (s) => new AvgPool2D(s as Pool2DOptions), { aliases: ['averagePooling2d'] });
+registerLayer('avgPool2d', (s: Pool2DOptions) => new AvgPool2D(s), { aliases: ['averagePooling2d'] });
 
 /**
  * Max pooling along sequences: [batch, channels, length] → [batch, channels, ⌊(length − size) / stride⌋ + 1].
@@ -157,7 +157,7 @@ export class MaxPool1D extends PoolLayer {
     super(opts, 'maxPool1d', 'max');
   }
 }
-registerLayer('maxPool1d', (s) => new MaxPool1D(s as Pool1DOptions), { aliases: ['maxPooling1d'] });
+registerLayer('maxPool1d', (s: Pool1DOptions) => new MaxPool1D(s), { aliases: ['maxPooling1d'] });
 
 /**
  * Average pooling along sequences: [batch, channels, length] → [batch, channels, ol].
@@ -172,4 +172,4 @@ export class AvgPool1D extends PoolLayer {
     super(opts, 'avgPool1d', 'avg');
   }
 }
-registerLayer('avgPool1d', (s) => new AvgPool1D(s as Pool1DOptions), { aliases: ['averagePooling1d'] });
+registerLayer('avgPool1d', (s: Pool1DOptions) => new AvgPool1D(s), { aliases: ['averagePooling1d'] });

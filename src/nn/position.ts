@@ -2,7 +2,6 @@ import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { add } from '../ops/elementwise.js';
 import { slice } from '../ops/shape.js';
-import { attachMask, maskOf } from '../ops/rnn.js';
 import { checkInitializer, initialize } from './init.js';
 import type { Initializer } from './init.js';
 import { Layer, checkInt } from './module.js';
@@ -59,7 +58,7 @@ abstract class PositionLayer<O extends PositionOptions> extends Layer {
     const T = checkPositions(this, x, this.maxLength);
     const table = this.positions!;
     const p = T === this.maxLength ? table : slice(table, 0, 0, T);
-    return this.traced(undefined, attachMask(add(x, p), maskOf(x)));
+    return this.traced(undefined, add(x, p));
   }
 
   config(): Record<string, unknown> {

@@ -1,4 +1,4 @@
-import type { Backend, BinaryOp, ConvGeometry, LossKind, PoolGeometry } from './backend.js';
+import type { Backend, BinaryOp, ConvGeometry, LossKind, PoolGeometry, UnaryOp } from './backend.js';
 import { unaryCodes } from './unary.js';
 import { wasmBase64, wasmBuildError, wasmThreadsBase64 } from './wasm-binary.js';
 import { ThreadPool, threadSupport } from './wasm-threads.js';
@@ -433,6 +433,26 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
   const pool = mt?.pool;
   const conv = (g: ConvGeometry): number[] =>
     [g.n, g.c, g.h, g.w, g.k, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow];
+  /** y = f(conv2d(x, w) + bias), f applied in the module's memory right after the convolution (none when `op` is null). */
+  const convForward = (kernel: string, g: ConvGeometry, x: Float32Array, w: Float32Array, bias: Float32Array | null,
+    y: Float32Array, op: UnaryOp | null, param: number): void => {
+    checkConv(kernel, g);
+    const nw = g.k * g.c * g.kh * g.kw;
+    const ny = g.n * g.k * g.oh * g.ow;
+    need(kernel, 'x', x, nx(g));
+    need(kernel, 'w', w, nw);
+    need(kernel, 'bias', bias, g.k);
+    need(kernel, 'y', y, ny);
+    run(kernel, (m) => {
+      const px = m.in(x, nx(g));
+      const pw = m.in(w, nw);
+      const pb = bias ? m.in(bias, g.k) : 0;
+      const py = m.out(y, ny, false);
+      m.scratch();
+      ex.conv2d(px, pw, pb, py, ...conv(g));
+      if (op !== null) ex.unary(unaryCode(op), py, py, ny, param);
+    });
+  };
   const poolGeo = (g: PoolGeometry): number[] => [g.n, g.c, g.h, g.w, g.ph, g.pw, g.sh, g.sw, g.oh, g.ow];
   /** Runs a kernel: marshals (body), then copies the outputs back; traps become RangeErrors. */
   function run<T>(kernel: string, body: (m: Marshal) => T, on = M): T {
@@ -616,21 +636,11 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
     },
 
     conv2d(g, x, w, bias, y) {
-      checkConv('conv2d', g);
-      const nw = g.k * g.c * g.kh * g.kw;
-      const ny = g.n * g.k * g.oh * g.ow;
-      need('conv2d', 'x', x, nx(g));
-      need('conv2d', 'w', w, nw);
-      need('conv2d', 'bias', bias, g.k);
-      need('conv2d', 'y', y, ny);
-      run('conv2d', (m) => {
-        const px = m.in(x, nx(g));
-        const pw = m.in(w, nw);
-        const pb = bias ? m.in(bias, g.k) : 0;
-        const py = m.out(y, ny, false);
-        m.scratch();
-        ex.conv2d(px, pw, pb, py, ...conv(g));
-      });
+      convForward('conv2d', g, x, w, bias, y, null, 0);
+    },
+
+    conv2dAct(g, x, w, bias, y, op, param) {
+      convForward('conv2dAct', g, x, w, bias, y, op, param);
     },
 
     conv2dBackwardData(g, dy, w, dx) {

@@ -1,5 +1,5 @@
 import { ShapeError } from '../errors.js';
-import type { Backend, BinaryOp, ConvGeometry, LossKind, PoolGeometry } from './backend.js';
+import type { Backend, BinaryOp, ConvGeometry, LossKind, PoolGeometry, UnaryOp } from './backend.js';
 import { unaryCodes } from './unary.js';
 import { wasmBase64, wasmBuildError, wasmThreadsBase64 } from './wasm-binary.js';
 import { ThreadPool, threadSupport } from './wasm-threads.js';
@@ -448,6 +448,17 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
   const pool = mt?.pool;
   const conv = (g: ConvGeometry): number[] =>
     [g.n, g.c, g.h, g.w, g.k, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow];
+  /** y = f(conv2d(x, w) + bias), f applied in the module's memory right after the convolution (none when `op` is null). */
+  const convForward = (kernel: string, g: ConvGeometry, x: Float32Array, w: Float32Array, bias: Float32Array | null,
+    y: Float32Array, op: UnaryOp | null, param: number): void => {
+    checkConv(kernel, g);
+    run(kernel, (m) => {
+      const [px, pw, pb, py] = m.operands(kernel, [['x', x, nx(g), 'in'], ['w', w, nw(g), 'in'], ['bias', bias, g.k, 'in'], ['y', y, ny(g), 'out']]);
+      m.scratch();
+      ex.conv2d(px, pw, pb, py, ...conv(g));
+      if (op !== null) ex.unary(unaryCode(op), py, py, ny(g), param);
+    });
+  };
   const poolGeo = (g: PoolGeometry): number[] => [g.n, g.c, g.h, g.w, g.ph, g.pw, g.sh, g.sw, g.oh, g.ow];
   /** Runs a kernel: marshals (body), then copies the outputs back; traps become RangeErrors. */
   function run<T>(kernel: string, body: (m: Marshal) => T, on = M): T {
@@ -630,7 +641,11 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
     },
 
     conv2d(g, x, w, bias, y) {
-      spatial('conv2d', g, [['x', x, nx(g), 'in'], ['w', w, nw(g), 'in'], ['bias', bias, g.k, 'in'], ['y', y, ny(g), 'out']], ex.conv2d);
+      convForward('conv2d', g, x, w, bias, y, null, 0);
+    },
+
+    conv2dAct(g, x, w, bias, y, op, param) {
+      convForward('conv2dAct', g, x, w, bias, y, op, param);
     },
 
     conv2dBackwardData(g, dy, w, dx) {

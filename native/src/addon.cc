@@ -7,6 +7,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 #include <omp.h>
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <exception>
@@ -449,15 +450,17 @@ DN_EXPORT(allFinite, 1) {
   return make_bool(a.env, dn::all_finite(a.f32(0, n, "x"), n));
 }
 
-// A convolution call's geometry, from 13 numbers starting at argument i, checked for
-// consistency, with the element counts of its tensors (overflow-checked): input [n, c, h, w],
-// filters [k, c, kh, kw], output [n, k, oh, ow]; `empty` when there is no output to compute.
+// A convolution call: its geometry from 13 numbers starting at argument i, checked for
+// consistency, and its first three arguments bound as the buffers `roles` names, each sized by
+// its role: the input x/dx [n, c, h, w], the filters w/dw [k, c, kh, kw] or the output y/dy
+// [n, k, oh, ow] (element counts overflow-checked). `empty` when there is no output to compute.
 struct ConvCall {
   ConvGeom g;
   int64_t x, w, y;
   bool empty;
+  float* t[3];
 };
-ConvCall conv_call(const Args& a, size_t i) {
+ConvCall conv_call(const Args& a, size_t i, const std::array<const char*, 3>& roles) {
   static const char* names[13] = {"n", "c", "h", "w", "k", "kh", "kw", "sh", "sw", "padTop", "padLeft", "oh", "ow"};
   int64_t v[13];
   for (int j = 0; j < 13; j++) v[j] = a.size(i + j, names[j]);
@@ -467,40 +470,39 @@ ConvCall conv_call(const Args& a, size_t i) {
   }
   // (the bottom/right padding follows from oh/ow and may be negative when the last input rows or
   // columns are not covered; oneDNN checks the rest)
-  return {g, mul_checked(a, {g.n, g.c, g.h, g.w}), mul_checked(a, {g.k, g.c, g.kh, g.kw}),
-          mul_checked(a, {g.n, g.k, g.oh, g.ow}), g.n == 0 || g.oh <= 0 || g.ow <= 0};
+  ConvCall c{g, mul_checked(a, {g.n, g.c, g.h, g.w}), mul_checked(a, {g.k, g.c, g.kh, g.kw}),
+             mul_checked(a, {g.n, g.k, g.oh, g.ow}), g.n == 0 || g.oh <= 0 || g.ow <= 0, {}};
+  for (size_t j = 0; j < 3; j++) {
+    const std::string r = roles[j];
+    const int64_t len = r == "x" || r == "dx" ? c.x : (r == "w" || r == "dw" ? c.w : c.y);
+    c.t[j] = a.f32(j, len, roles[j]);
+  }
+  return c;
 }
 
-// conv2d(x, w, bias|null, y, …geometry)
-DN_EXPORT(conv2d, 17) {
-  const ConvCall c = conv_call(a, 4);
-  const float* x = a.f32(0, c.x, "x");
-  const float* w = a.f32(1, c.w, "w");
-  const float* bias = a.f32_or_null(2, c.g.k, "bias");
-  float* y = a.f32(3, c.y, "y");
-  if (!c.empty) dn::conv2d(c.g, x, w, bias, y);
+// conv2d(x, w, y, bias|null, op, param, …geometry): y = f(conv2d(x, w) + bias) for the unary op f
+// (code `op`, "linear" for none)
+DN_EXPORT(conv2d, 19) {
+  const ConvCall c = conv_call(a, 6, {"x", "w", "y"});
+  const float* bias = a.f32_or_null(3, c.g.k, "bias");
+  const int op = op_code(a, 4, DN_U_COUNT);
+  if (!c.empty) dn::conv2d_act(c.g, c.t[0], c.t[1], bias, c.t[2], op, a.num(5));
   return nullptr;
 }
 
 // conv2dBackwardData(dy, w, dx, …geometry)
 DN_EXPORT(conv2dBackwardData, 16) {
-  const ConvCall c = conv_call(a, 3);
-  const float* dy = a.f32(0, c.y, "dy");
-  const float* w = a.f32(1, c.w, "w");
-  float* dx = a.f32(2, c.x, "dx");
-  if (c.empty) dn::fill(c.x, dx, 0.0f);
-  else dn::conv2d_backward_data(c.g, dy, w, dx);
+  const ConvCall c = conv_call(a, 3, {"dy", "w", "dx"});
+  if (c.empty) dn::fill(c.x, c.t[2], 0.0f);
+  else dn::conv2d_backward_data(c.g, c.t[0], c.t[1], c.t[2]);
   return nullptr;
 }
 
 // conv2dBackwardFilter(x, dy, dw, db|null, …geometry)
 DN_EXPORT(conv2dBackwardFilter, 17) {
-  const ConvCall c = conv_call(a, 4);
-  const float* x = a.f32(0, c.x, "x");
-  const float* dy = a.f32(1, c.y, "dy");
-  float* dw = a.f32(2, c.w, "dw");
+  const ConvCall c = conv_call(a, 4, {"x", "dy", "dw"});
   float* db = a.f32_or_null(3, c.g.k, "db");
-  if (!c.empty) dn::conv2d_backward_filter(c.g, x, dy, dw, db);
+  if (!c.empty) dn::conv2d_backward_filter(c.g, c.t[0], c.t[1], c.t[2], db);
   return nullptr;
 }
 

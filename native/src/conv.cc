@@ -15,11 +15,13 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <unordered_map>
 #include <vector>
 
 #include "kernels.h"
+#include "unary.h"
 
 namespace dn {
 
@@ -84,7 +86,24 @@ struct Port {
 
 enum Dir : int64_t { FWD = 0, BWD_DATA = 1, BWD_FILTER = 2 };
 
-using Key = std::array<int64_t, 15>;
+// The activation a forward convolution applies to its output (conv2d_act): oneDNN's ReLU post-op
+// with its negative slope for relu and leakyRelu, or none (the others run our own unary kernel
+// over each chunk's output right after the convolution, while it is in cache).
+struct PostOp {
+  bool relu = false;
+  float alpha = 0.0f;
+};
+
+PostOp post_op_of(int op, double param) {
+  PostOp p;
+  if (op == DN_U_RELU || op == DN_U_LEAKY_RELU) {
+    p.relu = true;
+    p.alpha = op == DN_U_RELU ? 0.0f : static_cast<float>(param);
+  }
+  return p;
+}
+
+using Key = std::array<int64_t, 17>;
 
 struct KeyHash {
   size_t operator()(const Key& k) const {
@@ -137,13 +156,24 @@ double conv_flops(const ConvGeom& g) {
          static_cast<double>(g.c * g.kh * g.kw);
 }
 
-dnnl::primitive_attr user_scratchpad() {
+dnnl::primitive_attr user_scratchpad(const PostOp& post = {}) {
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  if (post.relu) {
+    dnnl::post_ops ops;
+    // ReLU as clip(z, 0, ∞): +0 for z < 0, as the unary kernel gives (oneDNN's relu gives 0·z = −0)
+    if (post.alpha == 0.0f) {
+      ops.append_eltwise(1.0f, algorithm::eltwise_clip, 0.0f, std::numeric_limits<float>::infinity());
+    } else {
+      ops.append_eltwise(1.0f, algorithm::eltwise_relu, post.alpha, 0.0f);
+    }
+    attr.set_post_ops(ops);
+  }
   return attr;
 }
 
-dnnl::convolution_forward::primitive_desc forward_pd(const Descs& d, bool bias, bool plain, engine& eng) {
+dnnl::convolution_forward::primitive_desc forward_pd(const Descs& d, bool bias, bool plain, engine& eng,
+                                                     const PostOp& post = {}) {
   const tag act = plain ? tag::nchw : tag::any;
   const tag wt = plain ? tag::oihw : tag::any;
   memory::desc src(d.src, dt::f32, act), wei(d.wei, dt::f32, wt), dst(d.dst, dt::f32, act);
@@ -151,17 +181,19 @@ dnnl::convolution_forward::primitive_desc forward_pd(const Descs& d, bool bias, 
     memory::desc b(d.bias, dt::f32, tag::x);
     return {{dnnl::prop_kind::forward_training, algorithm::convolution_direct, src, wei, b, dst, d.strides,
              d.pad_l, d.pad_r},
-            user_scratchpad(), eng};
+            user_scratchpad(post), eng};
   }
   return {{dnnl::prop_kind::forward_training, algorithm::convolution_direct, src, wei, dst, d.strides, d.pad_l,
            d.pad_r},
-          user_scratchpad(), eng};
+          user_scratchpad(post), eng};
 }
 
-Entry& lookup(Dir dir, const ConvGeom& g, bool bias) {
+Entry& lookup(Dir dir, const ConvGeom& g, bool bias, const PostOp& post = {}) {
   pin_openmp();  // create and run under one OpenMP thread
+  int32_t alpha_bits;
+  std::memcpy(&alpha_bits, &post.alpha, sizeof alpha_bits);
   Key key = {dir, g.n, g.c, g.h, g.w, g.k, g.kh, g.kw, g.sh, g.sw, g.pad_top, g.pad_left, g.oh, g.ow,
-             bias ? 1 : 0};
+             bias ? 1 : 0, post.relu ? 1 : 0, alpha_bits};
   Cache& c = cache();
   auto it = c.find(key);
   if (it != c.end()) return *it->second;
@@ -174,7 +206,7 @@ Entry& lookup(Dir dir, const ConvGeom& g, bool bias) {
   auto e = std::make_unique<Entry>();
   e->has_bias = bias;
   if (dir == FWD) {
-    auto pd = forward_pd(d, bias, false, eng);
+    auto pd = forward_pd(d, bias, false, eng, post);
     e->prim = dnnl::convolution_forward(pd);
     e->a.init(src_p, pd.src_desc(), true, eng, nullptr);
     e->b.init(wei_p, pd.weights_desc(), true, eng, nullptr);
@@ -241,8 +273,10 @@ ConvGeom sub_batch(const ConvGeom& g, int64_t n0, int64_t per) {
   return s;
 }
 
-void forward_chunk(const ConvGeom& g, const float* x, const float* w, const float* bias, float* y) {
-  Entry& e = lookup(FWD, g, bias != nullptr);
+void forward_chunk(const ConvGeom& g, const float* x, const float* w, const float* bias, float* y, int op,
+                   double param) {
+  const PostOp post = post_op_of(op, param);
+  Entry& e = lookup(FWD, g, bias != nullptr, post);
   stream& s = ctx().strm;
   e.a.in(x, s);
   e.b.in(w, s);
@@ -283,14 +317,21 @@ void add_into(float* dst, const float* src, size_t n) {
 
 }  // namespace
 
-void conv2d(const ConvGeom& g, const float* x, const float* w, const float* bias, float* y) {
+void conv2d_act(const ConvGeom& g, const float* x, const float* w, const float* bias, float* y, int op,
+                double param) {
   const SignalBlock no_signals;  // see kernels.h
   const auto [chunks, per] = image_chunks(g);
-  if (chunks == 1) return forward_chunk(g, x, w, bias, y);
-  parallel_for(chunks, [&](int i) {
-    const int64_t n0 = i * per;
-    forward_chunk(sub_batch(g, n0, per), x + n0 * g.c * g.h * g.w, w, bias, y + n0 * g.k * g.oh * g.ow);
-  });
+  if (chunks == 1) {
+    forward_chunk(g, x, w, bias, y, op, param);
+  } else {
+    parallel_for(chunks, [&](int i) {
+      const int64_t n0 = i * per;
+      forward_chunk(sub_batch(g, n0, per), x + n0 * g.c * g.h * g.w, w, bias, y + n0 * g.k * g.oh * g.ow, op,
+                    param);
+    });
+  }
+  // (the unary kernel threads itself, so it runs after the chunks, not inside them)
+  if (!post_op_of(op, param).relu && op != DN_U_LINEAR) unary(op, g.n * g.k * g.oh * g.ow, y, y, param);
 }
 
 void conv2d_backward_data(const ConvGeom& g, const float* dy, const float* w, float* dx) {

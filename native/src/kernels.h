@@ -114,7 +114,10 @@ int64_t nonzero_indices(const float* x, int64_t n, float* out);
 struct ConvGeom {
   int64_t n, c, h, w, k, kh, kw, sh, sw, pad_top, pad_left, oh, ow;
 };
-void conv2d(const ConvGeom& g, const float* x, const float* w, const float* bias, float* y);
+// y = f(conv2d(x, w) + bias) for the unary op f (a DN_U_… code of unary.h): ReLU and leaky ReLU as
+// oneDNN post-ops, the others by the unary kernel over each chunk right after its convolution.
+void conv2d_act(const ConvGeom& g, const float* x, const float* w, const float* bias, float* y, int op,
+                double param);
 void conv2d_backward_data(const ConvGeom& g, const float* dy, const float* w, float* dx);
 void conv2d_backward_filter(const ConvGeom& g, const float* x, const float* dy, float* dw, float* db);
 // Number of cached convolution primitives (for tests of the cache bound).

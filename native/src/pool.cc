@@ -1,7 +1,13 @@
 // Pooling on NCHW planes. The interface wants, per max-pool output, the flat input index of the
 // (first) maximum, which oneDNN's workspace does not give, and NCHW in and out; pooling is a
 // memory-bound pass, so these loops (with a vectorised fast path for the common 2×2 window with
-// stride 2) beat oneDNN plus the reorders to its blocked layout (see native/README.md).
+// stride 2) beat oneDNN plus the reorders to its blocked layout (see native/README.md). Measured
+// again (single thread, batch 64, W-CNN's 16×24×24 maps, a C++ probe): oneDNN's max pooling on
+// NCHW takes 172 / 186 µs forward / backward, these loops 58 / 104 µs; on the blocked nChw16c
+// layout oneDNN takes 56 / 77 µs, which would only pay if the activations stayed blocked between
+// the layers. A backward that writes each input of a 2×2 window once (no zeroing pass, no
+// scatter) came out 3–15× slower in every branch-free form tried (GCC 12 turns the selects into
+// masked scatters or blends over gathers), so the memset + scatter stays.
 #include <cstring>
 #include <limits>
 #include <stdexcept>

@@ -479,6 +479,20 @@ export interface Backend {
   nonzeroIndices(x: Float32Array, out: Float32Array): number;
 
   /**
+   * Convolution forward with its activation: y = f(conv2d(x, w) + bias) for the elementwise
+   * function `op` (parameter `param`, as in {@link Backend.unary}) — the same result as
+   * {@link Backend.conv2d} followed by `unary(op, y, y, param)`, in one pass where the backend
+   * can fuse it (native: oneDNN's ReLU post-op).
+   *
+   * @example
+   * ```ts
+   * be.conv2dAct(g, x, w, bias, y, 'relu', 0); // y = max(0, conv2d(x, w) + bias)
+   * ```
+   */
+  conv2dAct(g: ConvGeometry, x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array,
+    op: UnaryOp, param: number): void;
+
+  /**
    * One optimiser update of every parameter in one call (the fused step of `Optimizer.step`).
    * `buffers` holds five entries per parameter: `[w, g, s0, s1, s2]`, the state buffers the rule
    * reads (null when unused): SGD `velocity` (momentum only); Adam `m`, `v`; RMSProp `ms`, `mg`

@@ -269,6 +269,12 @@ export const jsBackend: Backend = {
     convBackwardFilter(g, x, dy, dw, db);
   },
 
+  // the definition: the convolution, then the elementwise function over its output
+  conv2dAct(g, x, w, bias, y, op, param) {
+    convForward(g, x, w, bias, y);
+    jsBackend.unary(op, y, y, param);
+  },
+
   maxPool(g, x, y, argmax) {
     const { h, w: W, ph, pw, sh, sw, oh, ow } = g;
     let o = 0;

@@ -88,7 +88,8 @@ interface Addon extends Pick<Backend, SameAsBackend> {
   sum(x: Float32Array): number;
   sumSquares(x: Float32Array): number;
   allFinite(x: Float32Array): boolean;
-  conv2d(x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, ...g: number[]): void;
+  /** y = f(conv2d(x, w) + bias) for the unary op code `op` ("linear" for the plain convolution). */
+  conv2d(x: Float32Array, w: Float32Array, y: Float32Array, bias: Float32Array | null, op: number, param: number, ...g: number[]): void;
   conv2dBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, ...g: number[]): void;
   conv2dBackwardFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, db: Float32Array | null, ...g: number[]): void;
   maxPool(x: Float32Array, y: Float32Array, argmax: Int32Array, ...g: number[]): void;
@@ -250,6 +251,7 @@ function makeBackend(m: Addon): NativeBackend {
     [g.n, g.c, g.h, g.w, g.k, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow];
   const pool = (g: PoolGeometry): number[] => [g.n, g.c, g.h, g.w, g.ph, g.pw, g.sh, g.sw, g.oh, g.ow];
   const unaryCode = unaryCodes(m.unaryOps(), 'native');
+  const linear = unaryCode('linear');
   return {
     name: 'native',
 
@@ -350,7 +352,11 @@ function makeBackend(m: Addon): NativeBackend {
     },
 
     conv2d(g, x, w, bias, y) {
-      m.conv2d(x, w, bias, y, ...conv(g));
+      m.conv2d(x, w, y, bias, linear, 0, ...conv(g));
+    },
+
+    conv2dAct(g, x, w, bias, y, op, param) {
+      m.conv2d(x, w, y, bias, unaryCode(op), param, ...conv(g));
     },
 
     conv2dBackwardData(g, dy, w, dx) {

@@ -1,4 +1,5 @@
-import type { Backend, BinaryOp, ConvGeometry, LossKind, PoolGeometry, StepRule } from './backend.js';
+import { ShapeError } from '../errors.js';
+import type { Backend, BinaryOp, ConvGeometry, LossKind, PoolGeometry, StepRule, UnaryOp } from './backend.js';
 import { STEP_RULE_CODE } from './backend.js';
 import { unaryCodes } from './unary.js';
 import { wasmBase64, wasmBuildError, wasmThreadsBase64 } from './wasm-binary.js';
@@ -136,6 +137,9 @@ const BINARY_CODE: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, 
 
 type View = Float32Array | Int32Array | Float64Array;
 
+/** A kernel's buffer operand for {@link Marshal.operands}: its name, the buffer, its length and its role. */
+type Operand = readonly [name: string, buffer: View | null, n: number, role: 'in' | 'out' | 'inout'];
+
 /**
  * Operands live in the module's memory only for the duration of a call: inputs are copied in
  * above `base`, outputs copied back out. Tensors stay ordinary `Float32Array`s that the
@@ -225,6 +229,17 @@ class Marshal {
     const p = load ? this.copyIn(a, n) : this.reserve(a instanceof Float64Array ? 2 * n : n);
     this.outs.push({ src: p, dst: a, n });
     return p;
+  }
+
+  /**
+   * Marshals a kernel's buffer operands in order, after checking that each holds its n elements
+   * (a RangeError names the kernel and the buffer): `in` is copied in, `out` written and copied
+   * back, `inout` copied in and back (each used in place where it lives here); a null buffer is
+   * the kernels' null, 0.
+   */
+  operands(kernel: string, list: readonly Operand[]): number[] {
+    for (const [name, a, n] of list) need(kernel, name, a, n);
+    return list.map(([, a, n, mode]) => (!a ? 0 : mode === 'in' ? this.in(a, n) : this.out(a, n, mode === 'inout')));
   }
 
   ints(values: readonly number[]): number {
@@ -456,6 +471,17 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
   const pool = mt?.pool;
   const conv = (g: ConvGeometry): number[] =>
     [g.n, g.c, g.h, g.w, g.k, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow];
+  /** y = f(conv2d(x, w) + bias), f applied in the module's memory right after the convolution (none when `op` is null). */
+  const convForward = (kernel: string, g: ConvGeometry, x: Float32Array, w: Float32Array, bias: Float32Array | null,
+    y: Float32Array, op: UnaryOp | null, param: number): void => {
+    checkConv(kernel, g);
+    run(kernel, (m) => {
+      const [px, pw, pb, py] = m.operands(kernel, [['x', x, nx(g), 'in'], ['w', w, nw(g), 'in'], ['bias', bias, g.k, 'in'], ['y', y, ny(g), 'out']]);
+      m.scratch();
+      ex.conv2d(px, pw, pb, py, ...conv(g));
+      if (op !== null) ex.unary(unaryCode(op), py, py, ny(g), param);
+    });
+  };
   const poolGeo = (g: PoolGeometry): number[] => [g.n, g.c, g.h, g.w, g.ph, g.pw, g.sh, g.sw, g.oh, g.ow];
   /** Runs a kernel: marshals (body), then copies the outputs back; traps become RangeErrors. */
   function run<T>(kernel: string, body: (m: Marshal) => T, on = M): T {
@@ -470,6 +496,23 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
     }
   }
   const nx = (g: { n: number; c: number; h: number; w: number }): number => g.n * g.c * g.h * g.w;
+  /** Elements of a convolution's filters [k, c, kh, kw]. */
+  const nw = (g: ConvGeometry): number => g.k * g.c * g.kh * g.kw;
+  /** Elements of a convolution's or a pooling's output [n, k or c, oh, ow]. */
+  const ny = (g: ConvGeometry | PoolGeometry): number => g.n * ('k' in g ? g.k : g.c) * g.oh * g.ow;
+  /**
+   * Runs a convolution or pooling kernel: checks the geometry, marshals the operands, hands the
+   * module its scratch space and calls `kernel` with the operands' offsets and then the geometry.
+   */
+  function spatial<T>(name: string, g: ConvGeometry | PoolGeometry, operands: readonly Operand[], kernel: (...args: number[]) => T): T {
+    if ('k' in g) checkConv(name, g);
+    else checkPool(name, g);
+    return run(name, (m) => {
+      const p = m.operands(name, operands);
+      m.scratch();
+      return kernel(...p, ...('k' in g ? conv(g) : poolGeo(g)));
+    });
+  }
   /**
    * Where a kernel that updates `w` in place runs: in the shared-memory instance when `w` is a
    * parameter living there (so it is read and written where it lies, not copied in and out),
@@ -521,28 +564,23 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
 
     unary(op, x, out, param) {
       const n = x.length;
-      need('unary', 'out', out, n);
       run('unary', (m) => {
-        const px = m.in(x, n);
-        ex.unary(unaryCode(op), px, m.out(out, n, false), n, param);
+        const [px, po] = m.operands('unary', [['x', x, n, 'in'], ['out', out, n, 'out']]);
+        ex.unary(unaryCode(op), px, po, n, param);
       });
     },
 
     unaryGrad(op, x, y, dy, dx, param, accumulate) {
       const n = x.length;
-      need('unaryGrad', 'y', y, n);
-      need('unaryGrad', 'dy', dy, n);
-      need('unaryGrad', 'dx', dx, n);
       run('unaryGrad', (m) => {
-        const px = m.in(x, n);
-        const py = m.in(y, n);
-        const pdy = m.in(dy, n);
-        ex.unary_grad(unaryCode(op), px, py, pdy, m.out(dx, n, accumulate), n, param, accumulate ? 1 : 0);
+        const p = m.operands('unaryGrad', [['x', x, n, 'in'], ['y', y, n, 'in'], ['dy', dy, n, 'in'], ['dx', dx, n, accumulate ? 'inout' : 'out']]);
+        ex.unary_grad(unaryCode(op), p[0], p[1], p[2], p[3], n, param, accumulate ? 1 : 0);
       });
     },
 
     binary(op, a, aStrides, b, bStrides, out, shape) {
       const nd = shape.length;
+      if (nd > 32) throw new ShapeError(`binary: rank ${nd} exceeds the wasm limit of 32`);
       const n = shape.reduce((p, d) => p * d, 1);
       const span = (s: readonly number[]): number => 1 + shape.reduce((p, d, i) => p + (d - 1) * s[i], 0);
       const na = n === 0 ? 0 : span(aStrides);
@@ -573,10 +611,9 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
 
     scale(x, s, out) {
       const n = x.length;
-      need('scale', 'out', out, n);
       run('scale', (m) => {
-        const px = m.in(x, n);
-        ex.scale(px, n, s, m.out(out, n, false));
+        const [px, po] = m.operands('scale', [['x', x, n, 'in'], ['out', out, n, 'out']]);
+        ex.scale(px, n, s, po);
       });
     },
 
@@ -585,44 +622,32 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
     },
 
     sumAxis(x, outer, axis, inner, out, accumulate) {
-      need('sumAxis', 'x', x, outer * axis * inner);
-      need('sumAxis', 'out', out, outer * inner);
       run('sumAxis', (m) => {
-        const px = m.in(x, outer * axis * inner);
-        ex.sum_axis(px, outer, axis, inner, m.out(out, outer * inner, accumulate), accumulate ? 1 : 0);
+        const [px, po] = m.operands('sumAxis', [['x', x, outer * axis * inner, 'in'], ['out', out, outer * inner, accumulate ? 'inout' : 'out']]);
+        ex.sum_axis(px, outer, axis, inner, po, accumulate ? 1 : 0);
       });
     },
 
     addBroadcast(x, y, outer, axis, inner, out) {
       const n = outer * axis * inner;
-      need('addBroadcast', 'x', x, n);
-      need('addBroadcast', 'y', y, outer * inner);
-      need('addBroadcast', 'out', out, n);
       run('addBroadcast', (m) => {
-        const px = m.in(x, n);
-        const py = m.in(y, outer * inner);
-        ex.add_broadcast(px, py, outer, axis, inner, m.out(out, n, false));
+        const [px, py, po] = m.operands('addBroadcast', [['x', x, n, 'in'], ['y', y, outer * inner, 'in'], ['out', out, n, 'out']]);
+        ex.add_broadcast(px, py, outer, axis, inner, po);
       });
     },
 
     softmax(x, rows, cols, out) {
-      need('softmax', 'x', x, rows * cols);
-      need('softmax', 'out', out, rows * cols);
       run('softmax', (m) => {
-        const px = m.in(x, rows * cols);
-        ex.softmax(px, rows, cols, m.out(out, rows * cols, false));
+        const [px, po] = m.operands('softmax', [['x', x, rows * cols, 'in'], ['out', out, rows * cols, 'out']]);
+        ex.softmax(px, rows, cols, po);
       });
     },
 
     softmaxCrossEntropy(logits, targets, rows, cols, probs) {
       const n = rows * cols;
-      need('softmaxCrossEntropy', 'logits', logits, n);
-      need('softmaxCrossEntropy', 'targets', targets, n);
-      need('softmaxCrossEntropy', 'probs', probs, n);
       return run('softmaxCrossEntropy', (m) => {
-        const pl = m.in(logits, n);
-        const pt = m.in(targets, n);
-        return ex.softmax_cross_entropy(pl, pt, rows, cols, m.out(probs, n, false));
+        const [pl, pt, pp] = m.operands('softmaxCrossEntropy', [['logits', logits, n, 'in'], ['targets', targets, n, 'in'], ['probs', probs, n, 'out']]);
+        return ex.softmax_cross_entropy(pl, pt, rows, cols, pp);
       });
     },
 
@@ -639,105 +664,40 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
     },
 
     conv2d(g, x, w, bias, y) {
-      checkConv('conv2d', g);
-      const nw = g.k * g.c * g.kh * g.kw;
-      const ny = g.n * g.k * g.oh * g.ow;
-      need('conv2d', 'x', x, nx(g));
-      need('conv2d', 'w', w, nw);
-      need('conv2d', 'bias', bias, g.k);
-      need('conv2d', 'y', y, ny);
-      run('conv2d', (m) => {
-        const px = m.in(x, nx(g));
-        const pw = m.in(w, nw);
-        const pb = bias ? m.in(bias, g.k) : 0;
-        const py = m.out(y, ny, false);
-        m.scratch();
-        ex.conv2d(px, pw, pb, py, ...conv(g));
-      });
+      convForward('conv2d', g, x, w, bias, y, null, 0);
+    },
+
+    conv2dAct(g, x, w, bias, y, op, param) {
+      convForward('conv2dAct', g, x, w, bias, y, op, param);
     },
 
     conv2dBackwardData(g, dy, w, dx) {
-      checkConv('conv2dBackwardData', g);
-      const nw = g.k * g.c * g.kh * g.kw;
-      const ny = g.n * g.k * g.oh * g.ow;
-      need('conv2dBackwardData', 'dy', dy, ny);
-      need('conv2dBackwardData', 'w', w, nw);
-      need('conv2dBackwardData', 'dx', dx, nx(g));
-      run('conv2dBackwardData', (m) => {
-        const pdy = m.in(dy, ny);
-        const pw = m.in(w, nw);
-        const pdx = m.out(dx, nx(g), false);
-        m.scratch();
-        ex.conv2d_backward_data(pdy, pw, pdx, ...conv(g));
-      });
+      spatial('conv2dBackwardData', g, [['dy', dy, ny(g), 'in'], ['w', w, nw(g), 'in'], ['dx', dx, nx(g), 'out']], ex.conv2d_backward_data);
     },
 
     conv2dBackwardFilter(g, x, dy, dw, db) {
-      checkConv('conv2dBackwardFilter', g);
-      const nw = g.k * g.c * g.kh * g.kw;
-      const ny = g.n * g.k * g.oh * g.ow;
-      need('conv2dBackwardFilter', 'x', x, nx(g));
-      need('conv2dBackwardFilter', 'dy', dy, ny);
-      need('conv2dBackwardFilter', 'dw', dw, nw);
-      need('conv2dBackwardFilter', 'db', db, g.k);
-      run('conv2dBackwardFilter', (m) => {
-        const px = m.in(x, nx(g));
-        const pdy = m.in(dy, ny);
-        const pdw = m.out(dw, nw, true);
-        const pdb = db ? m.out(db, g.k, true) : 0;
-        m.scratch();
-        ex.conv2d_backward_filter(px, pdy, pdw, pdb, ...conv(g));
-      });
+      spatial('conv2dBackwardFilter', g, [['x', x, nx(g), 'in'], ['dy', dy, ny(g), 'in'], ['dw', dw, nw(g), 'inout'],
+        ['db', db, g.k, 'inout']], ex.conv2d_backward_filter);
     },
 
     maxPool(g, x, y, argmax) {
-      checkPool('maxPool', g);
-      const ny = g.n * g.c * g.oh * g.ow;
-      need('maxPool', 'x', x, nx(g));
-      need('maxPool', 'y', y, ny);
-      need('maxPool', 'argmax', argmax, ny);
-      run('maxPool', (m) => {
-        const px = m.in(x, nx(g));
-        ex.max_pool(px, m.out(y, ny, false), m.out(argmax, ny, false), ...poolGeo(g));
-      });
+      spatial('maxPool', g, [['x', x, nx(g), 'in'], ['y', y, ny(g), 'out'], ['argmax', argmax, ny(g), 'out']], ex.max_pool);
     },
 
     maxPoolBackward(g, dy, argmax, dx) {
-      checkPool('maxPoolBackward', g);
-      const ny = g.n * g.c * g.oh * g.ow;
-      need('maxPoolBackward', 'dy', dy, ny);
-      need('maxPoolBackward', 'argmax', argmax, ny);
-      need('maxPoolBackward', 'dx', dx, nx(g));
-      const bad = run('maxPoolBackward', (m) => {
-        const pdy = m.in(dy, ny);
-        const pa = m.in(argmax, ny);
-        return ex.max_pool_backward(pdy, pa, m.out(dx, nx(g), true), ...poolGeo(g));
-      });
+      const bad = spatial('maxPoolBackward', g, [['dy', dy, ny(g), 'in'], ['argmax', argmax, ny(g), 'in'], ['dx', dx, nx(g), 'inout']],
+        ex.max_pool_backward);
       if (bad >= 0) {
         throw new RangeError(`maxPoolBackward: argmax[${bad}] = ${argmax[bad]} is outside the input gradient (${nx(g)} elements)`);
       }
     },
 
     avgPool(g, x, y) {
-      checkPool('avgPool', g);
-      const ny = g.n * g.c * g.oh * g.ow;
-      need('avgPool', 'x', x, nx(g));
-      need('avgPool', 'y', y, ny);
-      run('avgPool', (m) => {
-        const px = m.in(x, nx(g));
-        ex.avg_pool(px, m.out(y, ny, false), ...poolGeo(g));
-      });
+      spatial('avgPool', g, [['x', x, nx(g), 'in'], ['y', y, ny(g), 'out']], ex.avg_pool);
     },
 
     avgPoolBackward(g, dy, dx) {
-      checkPool('avgPoolBackward', g);
-      const ny = g.n * g.c * g.oh * g.ow;
-      need('avgPoolBackward', 'dy', dy, ny);
-      need('avgPoolBackward', 'dx', dx, nx(g));
-      run('avgPoolBackward', (m) => {
-        const pdy = m.in(dy, ny);
-        ex.avg_pool_backward(pdy, m.out(dx, nx(g), false), ...poolGeo(g));
-      });
+      spatial('avgPoolBackward', g, [['dy', dy, ny(g), 'in'], ['dx', dx, nx(g), 'out']], ex.avg_pool_backward);
     },
 
     gemmBatched(transA, transB, mm, n, k, alpha, a, aOffsets, b, bOffsets, beta, c, cOffsets) {
@@ -774,50 +734,32 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
 
     softmaxBackward(y, dy, rows, cols, dx) {
       const n = rows * cols;
-      need('softmaxBackward', 'y', y, n);
-      need('softmaxBackward', 'dy', dy, n);
-      need('softmaxBackward', 'dx', dx, n);
       run('softmaxBackward', (m) => {
-        const py = m.in(y, n);
-        const pdy = m.in(dy, n);
-        ex.softmax_backward(py, pdy, rows, cols, m.out(dx, n, false));
+        const [py, pdy, pdx] = m.operands('softmaxBackward', [['y', y, n, 'in'], ['dy', dy, n, 'in'], ['dx', dx, n, 'out']]);
+        ex.softmax_backward(py, pdy, rows, cols, pdx);
       });
     },
 
     layerNorm(x, gamma, beta, rows, cols, eps, y, xhat, rstd) {
       const n = rows * cols;
-      need('layerNorm', 'x', x, n);
-      need('layerNorm', 'gamma', gamma, cols);
-      need('layerNorm', 'beta', beta, cols);
-      need('layerNorm', 'y', y, n);
-      need('layerNorm', 'xhat', xhat, n);
-      need('layerNorm', 'rstd', rstd, rows);
       run('layerNorm', (m) => {
-        const px = m.in(x, n);
-        const pg = gamma ? m.in(gamma, cols) : 0;
-        const pb = beta ? m.in(beta, cols) : 0;
-        ex.layer_norm(px, pg, pb, rows, cols, eps, m.out(y, n, false), m.out(xhat, n, false), m.out(rstd, rows, false));
+        const p = m.operands('layerNorm', [['x', x, n, 'in'], ['gamma', gamma, cols, 'in'], ['beta', beta, cols, 'in'],
+          ['y', y, n, 'out'], ['xhat', xhat, n, 'out'], ['rstd', rstd, rows, 'out']]);
+        ex.layer_norm(p[0], p[1], p[2], rows, cols, eps, p[3], p[4], p[5]);
       });
     },
 
     layerNormBackward(dy, xhat, rstd, gamma, rows, cols, dx) {
       const n = rows * cols;
-      need('layerNormBackward', 'dy', dy, n);
-      need('layerNormBackward', 'xhat', xhat, n);
-      need('layerNormBackward', 'rstd', rstd, rows);
-      need('layerNormBackward', 'gamma', gamma, cols);
-      need('layerNormBackward', 'dx', dx, n);
       run('layerNormBackward', (m) => {
-        const pdy = m.in(dy, n);
-        const ph = m.in(xhat, n);
-        const pr = m.in(rstd, rows);
-        const pg = gamma ? m.in(gamma, cols) : 0;
-        ex.layer_norm_backward(pdy, ph, pr, pg, rows, cols, m.out(dx, n, false));
+        const p = m.operands('layerNormBackward', [['dy', dy, n, 'in'], ['xhat', xhat, n, 'in'], ['rstd', rstd, rows, 'in'],
+          ['gamma', gamma, cols, 'in'], ['dx', dx, n, 'out']]);
+        ex.layer_norm_backward(p[0], p[1], p[2], p[3], rows, cols, p[4]);
       });
     },
 
     permute(x, shape, axes, out) {
-      if (shape.length > 16) throw new RangeError(`permute: rank ${shape.length} is above 16`);
+      if (shape.length > 16) throw new ShapeError(`permute: rank ${shape.length} exceeds the wasm limit of 16`);
       const seen = new Set(axes);
       if (axes.length !== shape.length || seen.size !== axes.length || axes.some((a) => !(a >= 0 && a < shape.length))) {
         throw new RangeError('permute: axes are not a permutation');
@@ -835,32 +777,19 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
 
     lstmCell(B, H, pre, cPrev, gates, c, h) {
       const n = B * H;
-      need('lstmCell', 'pre', pre, 4 * n);
-      need('lstmCell', 'cPrev', cPrev, n);
-      need('lstmCell', 'gates', gates, 4 * n);
-      need('lstmCell', 'c', c, n);
-      need('lstmCell', 'h', h, n);
       run('lstmCell', (m) => {
-        const pp = m.in(pre, 4 * n);
-        const pc = m.in(cPrev, n);
-        ex.lstm_cell(B, H, pp, pc, m.out(gates, 4 * n, false), m.out(c, n, false), m.out(h, n, false));
+        const [pp, pcp, pg, pc, ph] = m.operands('lstmCell', [['pre', pre, 4 * n, 'in'], ['cPrev', cPrev, n, 'in'],
+          ['gates', gates, 4 * n, 'out'], ['c', c, n, 'out'], ['h', h, n, 'out']]);
+        ex.lstm_cell(B, H, pp, pcp, pg, pc, ph);
       });
     },
 
     lstmCellBackward(B, H, gates, cPrev, c, dh, dc, dPre, dcPrev) {
       const n = B * H;
-      need('lstmCellBackward', 'gates', gates, 4 * n);
-      for (const [name, a] of [['cPrev', cPrev], ['c', c], ['dh', dh], ['dc', dc], ['dcPrev', dcPrev]] as const) {
-        need('lstmCellBackward', name, a, n);
-      }
-      need('lstmCellBackward', 'dPre', dPre, 4 * n);
       run('lstmCellBackward', (m) => {
-        const pg = m.in(gates, 4 * n);
-        const pcp = m.in(cPrev, n);
-        const pc = m.in(c, n);
-        const pdh = m.in(dh, n);
-        const pdc = m.in(dc, n);
-        ex.lstm_cell_backward(B, H, pg, pcp, pc, pdh, pdc, m.out(dPre, 4 * n, false), m.out(dcPrev, n, false));
+        const p = m.operands('lstmCellBackward', [['gates', gates, 4 * n, 'in'], ['cPrev', cPrev, n, 'in'], ['c', c, n, 'in'],
+          ['dh', dh, n, 'in'], ['dc', dc, n, 'in'], ['dPre', dPre, 4 * n, 'out'], ['dcPrev', dcPrev, n, 'out']]);
+        ex.lstm_cell_backward(B, H, p[0], p[1], p[2], p[3], p[4], p[5], p[6]);
       });
     },
 
@@ -929,41 +858,30 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
 
     batchNormTrain(x, gamma, beta, outer, C, inner, eps, y, xhat, mean, variance, invStd) {
       const n = outer * C * inner;
-      needAll('batchNormTrain', n, { x, y, xhat });
-      needAll('batchNormTrain', C, { gamma, beta, mean, variance, invStd });
       run('batchNormTrain', (m) => {
-        const [px, pg, pb] = [m.in(x, n), m.inOrNull(gamma, C), m.inOrNull(beta, C)];
-        ex.batch_norm_train(px, pg, pb, outer, C, inner, eps, m.out(y, n, false), m.out(xhat, n, false),
-          m.out(mean, C, false), m.out(variance, C, false), m.out(invStd, C, false));
+        const p = m.operands('batchNormTrain', [['x', x, n, 'in'], ['gamma', gamma, C, 'in'], ['beta', beta, C, 'in'],
+          ['y', y, n, 'out'], ['xhat', xhat, n, 'out'], ['mean', mean, C, 'out'], ['variance', variance, C, 'out'], ['invStd', invStd, C, 'out']]);
+        ex.batch_norm_train(p[0], p[1], p[2], outer, C, inner, eps, p[3], p[4], p[5], p[6], p[7]);
       });
     },
 
     batchNormInference(x, mean, variance, gamma, beta, outer, C, inner, eps, y, xhat, invStd) {
       const n = outer * C * inner;
-      needAll('batchNormInference', n, { x, y, xhat });
-      needAll('batchNormInference', C, { mean, variance, gamma, beta, invStd });
       run('batchNormInference', (m) => {
-        const [px, pm, pv] = [m.in(x, n), m.in(mean, C), m.in(variance, C)];
-        ex.batch_norm_inference(px, pm, pv, m.inOrNull(gamma, C), m.inOrNull(beta, C), outer, C, inner, eps, m.out(y, n, false),
-          xhat ? m.out(xhat, n, false) : 0, m.out(invStd, C, false));
+        const p = m.operands('batchNormInference', [['x', x, n, 'in'], ['mean', mean, C, 'in'], ['variance', variance, C, 'in'],
+          ['gamma', gamma, C, 'in'], ['beta', beta, C, 'in'], ['y', y, n, 'out'], ['xhat', xhat, n, 'out'], ['invStd', invStd, C, 'out']]);
+        ex.batch_norm_inference(p[0], p[1], p[2], p[3], p[4], outer, C, inner, eps, p[5], p[6], p[7]);
       });
     },
 
     batchNormBackward(training, dy, xhat, invStd, gamma, outer, C, inner, dx, dGamma, dBeta) {
       const n = outer * C * inner;
-      needAll('batchNormBackward', n, { dy, xhat, dx });
-      needAll('batchNormBackward', C, { invStd, gamma, dGamma, dBeta });
       if (training && dx && !xhat) throw new TypeError('batchNormBackward: the training backward needs xhat');
       run('batchNormBackward', (m) => {
-        const pdy = m.in(dy, n);
-        const ph = m.inOrNull(xhat, n);
-        const ps = m.in(invStd, C);
-        const pg = m.inOrNull(gamma, C);
-        const pdx = dx ? m.out(dx, n, false) : 0;
-        const pdg = dGamma ? m.out(dGamma, C, false) : 0;
-        const pdb = dBeta ? m.out(dBeta, C, false) : 0;
+        const p = m.operands('batchNormBackward', [['dy', dy, n, 'in'], ['xhat', xhat, n, 'in'], ['invStd', invStd, C, 'in'],
+          ['gamma', gamma, C, 'in'], ['dx', dx, n, 'out'], ['dGamma', dGamma, C, 'out'], ['dBeta', dBeta, C, 'out']]);
         m.scratch();
-        ex.batch_norm_backward(training ? 1 : 0, pdy, ph, ps, pg, outer, C, inner, pdx, pdg, pdb);
+        ex.batch_norm_backward(training ? 1 : 0, p[0], p[1], p[2], p[3], outer, C, inner, p[4], p[5], p[6]);
       });
     },
 
@@ -993,71 +911,47 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
 
     lossGrad(kind, pred, target, scale, dx) {
       const n = pred.length;
-      need('lossGrad', 'target', target, n);
-      need('lossGrad', 'dx', dx, n);
       run('lossGrad', (m) => {
-        const pp = m.in(pred, n);
-        const pt = m.in(target, n);
-        ex.loss_grad(LOSS_CODE[kind], n, pp, pt, scale, m.out(dx, n, false));
-        });
-      },
+        const [pp, pt, pd] = m.operands('lossGrad', [['pred', pred, n, 'in'], ['target', target, n, 'in'], ['dx', dx, n, 'out']]);
+        ex.loss_grad(LOSS_CODE[kind], n, pp, pt, scale, pd);
+      });
+    },
 
     gruGates(B, H, pre, h, gates, resetHidden) {
       const n = B * H;
-      need('gruGates', 'pre', pre, 2 * n);
-      need('gruGates', 'h', h, n);
-      need('gruGates', 'gates', gates, 2 * n);
-      need('gruGates', 'resetHidden', resetHidden, n);
       run('gruGates', (m) => {
-        const pp = m.in(pre, 2 * n);
-        const ph = m.in(h, n);
-        ex.gru_gates(B, H, pp, ph, m.out(gates, 2 * n, false), m.out(resetHidden, n, false));
+        const [pp, ph, pg, pr] = m.operands('gruGates', [['pre', pre, 2 * n, 'in'], ['h', h, n, 'in'],
+          ['gates', gates, 2 * n, 'out'], ['resetHidden', resetHidden, n, 'out']]);
+        ex.gru_gates(B, H, pp, ph, pg, pr);
       });
     },
 
     gruState(B, H, gates, hPrev, preCandidate, candidate, h) {
       const n = B * H;
-      need('gruState', 'gates', gates, 2 * n);
-      for (const [name, a] of [['hPrev', hPrev], ['preCandidate', preCandidate], ['candidate', candidate], ['h', h]] as const) {
-        need('gruState', name, a, n);
-      }
       run('gruState', (m) => {
-        const pg = m.in(gates, 2 * n);
-        const php = m.in(hPrev, n);
-        const ppc = m.in(preCandidate, n);
-        ex.gru_state(B, H, pg, php, ppc, m.out(candidate, n, false), m.out(h, n, false));
+        const p = m.operands('gruState', [['gates', gates, 2 * n, 'in'], ['hPrev', hPrev, n, 'in'],
+          ['preCandidate', preCandidate, n, 'in'], ['candidate', candidate, n, 'out'], ['h', h, n, 'out']]);
+        ex.gru_state(B, H, p[0], p[1], p[2], p[3], p[4]);
       });
     },
 
     gruStateBackward(B, H, gates, hPrev, candidate, dh, dhPrev, dPreCandidate, dPreGates) {
       const n = B * H;
-      need('gruStateBackward', 'gates', gates, 2 * n);
-      for (const [name, a] of [['hPrev', hPrev], ['candidate', candidate], ['dh', dh], ['dhPrev', dhPrev], ['dPreCandidate', dPreCandidate]] as const) {
-        need('gruStateBackward', name, a, n);
-      }
-      need('gruStateBackward', 'dPreGates', dPreGates, 2 * n);
+      // the reset-gate block of dPreGates is kept, so it goes in as well as out
       run('gruStateBackward', (m) => {
-        const pg = m.in(gates, 2 * n);
-        const php = m.in(hPrev, n);
-        const pc = m.in(candidate, n);
-        const pdh = m.in(dh, n);
-        // the reset-gate block of dPreGates is kept, so it goes in as well as out
-        const pd = m.out(dPreGates, 2 * n, true);
-        ex.gru_state_backward(B, H, pg, php, pc, pdh, m.out(dhPrev, n, false), m.out(dPreCandidate, n, false), pd);
+        const p = m.operands('gruStateBackward', [['gates', gates, 2 * n, 'in'], ['hPrev', hPrev, n, 'in'],
+          ['candidate', candidate, n, 'in'], ['dh', dh, n, 'in'], ['dhPrev', dhPrev, n, 'out'],
+          ['dPreCandidate', dPreCandidate, n, 'out'], ['dPreGates', dPreGates, 2 * n, 'inout']]);
+        ex.gru_state_backward(B, H, p[0], p[1], p[2], p[3], p[4], p[5], p[6]);
       });
     },
 
     gruGatesBackward(B, H, gates, h, dResetHidden, dPreGates, dh) {
       const n = B * H;
-      need('gruGatesBackward', 'gates', gates, 2 * n);
-      need('gruGatesBackward', 'dPreGates', dPreGates, 2 * n);
-      for (const [name, a] of [['h', h], ['dResetHidden', dResetHidden], ['dh', dh]] as const) need('gruGatesBackward', name, a, n);
       run('gruGatesBackward', (m) => {
-        const pg = m.in(gates, 2 * n);
-        const ph = m.in(h, n);
-        const pd = m.in(dResetHidden, n);
-        const pdp = m.out(dPreGates, 2 * n, true);
-        ex.gru_gates_backward(B, H, pg, ph, pd, pdp, m.out(dh, n, false));
+        const p = m.operands('gruGatesBackward', [['gates', gates, 2 * n, 'in'], ['h', h, n, 'in'],
+          ['dResetHidden', dResetHidden, n, 'in'], ['dPreGates', dPreGates, 2 * n, 'inout'], ['dh', dh, n, 'out']]);
+        ex.gru_gates_backward(B, H, p[0], p[1], p[2], p[3], p[4]);
       });
     },
 

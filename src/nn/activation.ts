@@ -245,4 +245,4 @@ export class Activation extends Layer {
   }
 }
 
-registerLayer('activation', (s) => new Activation(s as unknown as ActivationOptions & { name?: string }));
+registerLayer('activation', (s: ActivationOptions & { name?: string }) => new Activation(s));

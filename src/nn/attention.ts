@@ -4,7 +4,7 @@ import type { Rng } from '../tensor/rng.js';
 import { affine } from '../ops/matmul.js';
 import { add } from '../ops/elementwise.js';
 import { permute, reshape } from '../ops/shape.js';
-import { attachMask, maskOf } from '../ops/rnn.js';
+import { maskOf } from '../ops/rnn.js';
 import { causalMask, paddingMask, scaledDotProductAttention } from '../ops/attention.js';
 import { checkInitializer, initialize } from './init.js';
 import type { Initializer } from './init.js';
@@ -216,7 +216,7 @@ export class MultiHeadAttention extends Layer {
   forward(x: Tensor): Tensor {
     const keyMask = maskOf(x);
     const r = this.attend(x, x, x, { keyMask, returnWeights: this.tracing });
-    return this.traced(undefined, attachMask(r.output, keyMask), r.weights ? { attention: r.weights } : undefined);
+    return this.traced(undefined, r.output, r.weights ? { attention: r.weights } : undefined);
   }
 
   config(): Record<string, unknown> {
@@ -225,4 +225,4 @@ export class MultiHeadAttention extends Layer {
   }
 }
 
-registerLayer('multiHeadAttention', (s) => new MultiHeadAttention(s as unknown as MultiHeadAttentionOptions));
+registerLayer('multiHeadAttention', (s: MultiHeadAttentionOptions) => new MultiHeadAttention(s));

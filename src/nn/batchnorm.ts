@@ -99,4 +99,4 @@ export class BatchNorm extends Layer {
   }
 }
 
-registerLayer('batchNorm', (s) => new BatchNorm(s as unknown as BatchNormOptions), { aliases: ['batchNormalization'] });
+registerLayer('batchNorm', (s: BatchNormOptions) => new BatchNorm(s), { aliases: ['batchNormalization'] });

@@ -82,7 +82,7 @@ export class Bidirectional extends CompositeLayer {
     let b = this.backwardLayer.forward(xr);
     if (this.forwardLayer.returnSequences) b = reverse(b, 1);
     const merged = this.mergeMode === 'concat' ? concat([f, b], -1) : add(f, b);
-    return this.traced(undefined, this.forwardLayer.returnSequences ? attachMask(merged, mask) : merged);
+    return this.traced(undefined, merged);
   }
 
   config(): Record<string, unknown> {

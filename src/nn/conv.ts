@@ -3,7 +3,9 @@ import { conv2dTranspose, outputPaddingPair } from '../ops/spatial.js';
 import type { Conv2dTransposeOptions } from '../ops/spatial.js';
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 import { conv1d, conv2d, checkKernel1D, checkPadding, convGeometry, pair, resolvePadding1D, resolvePadding2D } from '../ops/conv.js';
-import type { Pair, Padding1D, Padding2D } from '../ops/conv.js';
+import type { ConvActivation, ConvActivationOptions, Pair, Padding1D, Padding2D } from '../ops/conv.js';
+import type { ConvGeometry } from '../backend/backend.js';
+import { unaryRow } from '../backend/unary.js';
 import type { ActivationName } from '../ops/activations.js';
 import { checkInitializer, initialize } from './init.js';
 import type { Initializer } from './init.js';
@@ -78,6 +80,15 @@ function kernelAndStrides<T>(opts: { kernelSize: unknown; strides?: unknown; nam
   return [size(opts.kernelSize, `${where}.kernelSize`), size(opts.strides ?? 1, `${where}.strides`)];
 }
 
+/** The convolution kernel's form of a layer activation, or null when the kernel cannot apply it. */
+function fusedActivation(name: ActivationName, alpha: number | undefined): ConvActivationOptions | null {
+  const op: string = name === 'sigmoid' ? 'logistic' : name;
+  if (op !== 'linear' && op !== 'relu' && op !== 'leakyRelu' && op !== 'tanh' && op !== 'logistic') return null;
+  const slope = alpha ?? unaryRow('leakyRelu').param!.default;
+  // a negative leaky slope breaks "a > 0 exactly where z > 0", which the fused backward reads
+  return op === 'leakyRelu' && !(slope >= 0) ? null : { activation: op as ConvActivation, alpha: slope };
+}
+
 abstract class ConvLayer<O extends ConvOptions> extends Layer {
   /** The activation, applied through the one implementation every layer shares. */
   private readonly act: LayerActivation;
@@ -87,8 +98,18 @@ abstract class ConvLayer<O extends ConvOptions> extends Layer {
   bias: Tensor | null = null;
   lambda: Tensor | undefined;
 
-  /** `opts` is kept with the activation flat: a name, its options as siblings. */
-  constructor(readonly opts: O, type: string, keys: readonly string[] = CONV_KEYS) {
+  /**
+   * The activation as the convolution kernel applies it (see {@link ConvActivation}), or null
+   * when it cannot (PReLU, GELU, …; the transposed convolution): then z and a are two ops.
+   */
+  private readonly fused: ConvActivationOptions | null;
+
+  /**
+   * `opts` is kept with the activation flat: a name, its options as siblings. `paddingDims`: the
+   * layers on the conv2d op (2-D or 1-D padding options, checked here), or null for the
+   * transposed convolution, which has its own padding rules.
+   */
+  constructor(readonly opts: O, type: string, keys: readonly string[], paddingDims: 1 | 2 | null) {
     super(opts?.name);
     if (!opts || typeof opts !== 'object') throw new ConfigError(`${type} needs an options object, received ${JSON.stringify(opts)}`);
     const where = opts.name ?? type;
@@ -110,6 +131,8 @@ abstract class ConvLayer<O extends ConvOptions> extends Layer {
     if (opts.dataFormat !== undefined && opts.dataFormat !== 'channelsFirst') {
       throw new ConfigError(`${where}.dataFormat: only "channelsFirst" (NCHW) is supported, received ${JSON.stringify(opts.dataFormat)}`);
     }
+    if (paddingDims !== null) checkPadding((opts as { padding?: unknown }).padding ?? 'valid', `${where}.padding`, paddingDims);
+    this.fused = paddingDims === null ? null : fusedActivation(this.activation, flat.alpha);
   }
 
   /** Creates weight [filters, channels, …kernel], bias and PReLU slopes. */
@@ -126,6 +149,17 @@ abstract class ConvLayer<O extends ConvOptions> extends Layer {
     if (l) this.lambda = this.addParam('lambda', l);
   }
 
+  /**
+   * The geometry of this layer's convolution of one image [c, h, w] (ConfigError naming the layer
+   * when the kernel does not fit), after creating the parameters for c channels and `kernel`.
+   */
+  protected planeGeometry(image: readonly number[], kernel2: readonly [number, number], strides2: readonly [number, number],
+    pad: readonly [number, number, number, number], kernel: readonly number[], ctx: BuildContext): ConvGeometry {
+    const g = convGeometry(1, image, this.filters, kernel2, strides2, pad, this.name);
+    this.makeParams(image[0], kernel, ctx);
+    return g;
+  }
+
   /** ShapeError naming this layer when a batch's channels or size differ from the built input. */
   protected checkImages(x: Tensor, what: string): void {
     const want = this.inputShape;
@@ -137,10 +171,20 @@ abstract class ConvLayer<O extends ConvOptions> extends Layer {
     throw new ShapeError(`${this.name} expects ${what} ${fmtShape(['*', ...want])}, received ${fmtShape(x.shape)}${detail}`);
   }
 
+  /**
+   * conv(x, W) + b in the layer's output shape (with the batch dimension), with `act` applied in
+   * the convolution's kernel (linear: the weighted sums z).
+   */
+  protected abstract convolve(x: Tensor, act: ConvActivationOptions): Tensor;
+
   /** The weighted sums z = conv(x, W) + b in the layer's output shape (with the batch dimension). */
-  abstract preActivation(x: Tensor): Tensor;
+  preActivation(x: Tensor): Tensor {
+    return this.convolve(x, {});
+  }
 
   forward(x: Tensor): Tensor {
+    // a trace records z (and δ = ∂E/∂z as its gradient) as a tensor of its own: fused only when not tracing
+    if (this.fused && !this.tracing) return this.convolve(x, this.fused);
     const z = this.preActivation(x);
     return this.traced(z, this.act.apply(z));
   }
@@ -184,24 +228,21 @@ export class Conv2D extends ConvLayer<Conv2DOptions> {
   padding: [number, number, number, number] = [0, 0, 0, 0];
 
   constructor(opts: Conv2DOptions) {
-    super(opts, 'conv2d');
+    super(opts, 'conv2d', CONV_KEYS, 2);
     [this.kernelSize, this.strides] = kernelAndStrides(opts, 'conv2d', pair);
-    checkPadding(opts.padding ?? 'valid', `${opts.name ?? 'conv2d'}.padding`, 2);
   }
 
   protected init(inputShape: readonly number[], ctx: BuildContext): readonly number[] {
     checkExampleRank(this, inputShape, 3, 'images [channels, height, width]', 'a grayscale 28×28 image is [1, 28, 28]');
-    const [c, h, w] = inputShape;
-    this.padding = resolvePadding2D(this.opts.padding ?? 'valid', [h, w], this.kernelSize, this.strides, this.name);
-    const g = convGeometry(1, inputShape, this.filters, this.kernelSize, this.strides, this.padding, this.name);
-    this.makeParams(c, this.kernelSize, ctx);
+    this.padding = resolvePadding2D(this.opts.padding ?? 'valid', [inputShape[1], inputShape[2]], this.kernelSize, this.strides, this.name);
+    const g = this.planeGeometry(inputShape, this.kernelSize, this.strides, this.padding, this.kernelSize, ctx);
     return [this.filters, g.oh, g.ow];
   }
 
-  /** The weighted sums z = conv(x, W) + b, [batch, filters, oh, ow]. */
-  preActivation(x: Tensor): Tensor {
+  /** conv(x, W) + b (then `act`), [batch, filters, oh, ow]. */
+  protected convolve(x: Tensor, act: ConvActivationOptions): Tensor {
     this.checkImages(x, 'images');
-    return conv2d(x, this.weight, this.bias, { strides: this.strides, padding: this.padding });
+    return conv2d(x, this.weight, this.bias, { strides: this.strides, padding: this.padding, ...act });
   }
 }
 
@@ -230,9 +271,8 @@ export class Conv1D extends ConvLayer<Conv1DOptions> {
   padding: [number, number] = [0, 0];
 
   constructor(opts: Conv1DOptions) {
-    super(opts, 'conv1d');
+    super(opts, 'conv1d', CONV_KEYS, 1);
     [this.kernelSize, this.strides] = kernelAndStrides(opts, 'conv1d', checkInt);
-    checkPadding(opts.padding ?? 'valid', `${opts.name ?? 'conv1d'}.padding`, 1);
   }
 
   protected init(inputShape: readonly number[], ctx: BuildContext): readonly number[] {
@@ -240,15 +280,14 @@ export class Conv1D extends ConvLayer<Conv1DOptions> {
     const [c, len] = inputShape;
     this.padding = resolvePadding1D(this.opts.padding ?? 'valid', len, this.kernelSize, this.strides, this.name);
     checkKernel1D(this.kernelSize, len, this.padding, this.name);
-    const g = convGeometry(1, [c, 1, len], this.filters, [1, this.kernelSize], [1, this.strides], [0, 0, ...this.padding], this.name);
-    this.makeParams(c, [this.kernelSize], ctx);
+    const g = this.planeGeometry([c, 1, len], [1, this.kernelSize], [1, this.strides], [0, 0, ...this.padding], [this.kernelSize], ctx);
     return [this.filters, g.ow];
   }
 
-  /** The weighted sums z = conv(x, W) + b, [batch, filters, ol]. */
-  preActivation(x: Tensor): Tensor {
+  /** conv(x, W) + b (then `act`), [batch, filters, ol]. */
+  protected convolve(x: Tensor, act: ConvActivationOptions): Tensor {
     this.checkImages(x, 'sequences');
-    return conv1d(x, this.weight, this.bias, { strides: this.strides, padding: this.padding });
+    return conv1d(x, this.weight, this.bias, { strides: this.strides, padding: this.padding, ...act });
   }
 }
 
@@ -284,7 +323,7 @@ export class Conv2DTranspose extends ConvLayer<Conv2DTransposeOptions> {
   readonly strides: [number, number];
 
   constructor(opts: Conv2DTransposeOptions) {
-    super(opts, 'conv2dTranspose', [...CONV_KEYS, 'outputPadding']);
+    super(opts, 'conv2dTranspose', [...CONV_KEYS, 'outputPadding'], null);
     const where = opts.name ?? 'conv2dTranspose';
     [this.kernelSize, this.strides] = kernelAndStrides(opts, 'conv2dTranspose', pair);
     const p = opts.padding ?? 'valid';
@@ -308,13 +347,13 @@ export class Conv2DTranspose extends ConvLayer<Conv2DTransposeOptions> {
     return { strides: this.strides, padding: this.opts.padding ?? 'valid', outputPadding: this.opts.outputPadding ?? 0 };
   }
 
-  /** The weighted sums z = convTranspose(x, W) + b, [batch, filters, oh, ow]. */
-  preActivation(x: Tensor): Tensor {
+  /** The weighted sums z = convTranspose(x, W) + b, [batch, filters, oh, ow] (no fused activation: `act` is always linear here). */
+  protected convolve(x: Tensor, _act: ConvActivationOptions): Tensor {
     this.checkImages(x, 'images');
     return conv2dTranspose(x, this.weight, this.bias, this.transposeOptions());
   }
 }
 
-registerLayer('conv2d', (s) => new Conv2D(s as unknown as Conv2DOptions));
-registerLayer('conv1d', (s) => new Conv1D(s as unknown as Conv1DOptions));
-registerLayer('conv2dTranspose', (s) => new Conv2DTranspose(s as unknown as Conv2DTransposeOptions));
+registerLayer('conv2d', (s: Conv2DOptions) => new Conv2D(s));
+registerLayer('conv1d', (s: Conv1DOptions) => new Conv1D(s));
+registerLayer('conv2dTranspose', (s: Conv2DTransposeOptions) => new Conv2DTranspose(s));

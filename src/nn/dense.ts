@@ -129,4 +129,4 @@ export class Dense extends Layer {
   }
 }
 
-registerLayer('dense', (s) => new Dense(s as unknown as DenseOptions));
+registerLayer('dense', (s: DenseOptions) => new Dense(s));

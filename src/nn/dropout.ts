@@ -101,4 +101,4 @@ export class Dropout extends Layer {
   }
 }
 
-registerLayer('dropout', (s) => new Dropout(s as unknown as DropoutOptions));
+registerLayer('dropout', (s: DropoutOptions) => new Dropout(s));

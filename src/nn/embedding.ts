@@ -147,5 +147,5 @@ export class Masking extends Layer {
   }
 }
 
-registerLayer('embedding', (s) => new Embedding(s as unknown as EmbeddingOptions));
-registerLayer('masking', (s) => new Masking(s as unknown as MaskingOptions));
+registerLayer('embedding', (s: EmbeddingOptions) => new Embedding(s));
+registerLayer('masking', (s: MaskingOptions) => new Masking(s));

@@ -51,4 +51,4 @@ export class GRU extends RecurrentLayer {
   }
 }
 
-registerLayer('gru', (s) => new GRU(s as unknown as GRUOptions));
+registerLayer('gru', (s: GRUOptions) => new GRU(s));

@@ -2,7 +2,6 @@ import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { full } from '../tensor/create.js';
 import { layerNorm } from '../ops/layernorm.js';
-import { attachMask, maskOf } from '../ops/rnn.js';
 import { Layer } from './module.js';
 import type { BuildContext } from './module.js';
 import { checkKeys } from '../validate.js';
@@ -68,7 +67,7 @@ export class LayerNormalization extends Layer {
     if (x.rank < 2 || x.shape[x.rank - 1] !== F) {
       throw new ShapeError(`${this.name} expects input [*, …, ${F}] (${F} features last), received ${fmtShape(x.shape)}`);
     }
-    return this.traced(undefined, attachMask(layerNorm(x, this.gamma, this.beta, this.epsilon), maskOf(x)));
+    return this.traced(undefined, layerNorm(x, this.gamma, this.beta, this.epsilon));
   }
 
   config(): Record<string, unknown> {
@@ -76,4 +75,4 @@ export class LayerNormalization extends Layer {
   }
 }
 
-registerLayer('layerNormalization', (s) => new LayerNormalization(s as LayerNormalizationOptions));
+registerLayer('layerNormalization', (s: LayerNormalizationOptions) => new LayerNormalization(s));

@@ -65,4 +65,4 @@ export class LSTM extends RecurrentLayer {
   }
 }
 
-registerLayer('lstm', (s) => new LSTM(s as unknown as LSTMOptions));
+registerLayer('lstm', (s: LSTMOptions) => new LSTM(s));

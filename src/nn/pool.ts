@@ -108,6 +108,15 @@ abstract class PoolLayer extends Layer {
   }
 }
 
+/** The pooling layer class of one spec `type` and window function; its constructor takes the options alone (default `{}`). */
+function poolLayer<O extends Pool2DOptions | Pool1DOptions>(type: string, kind: 'max' | 'avg'): new (opts?: O) => PoolLayer {
+  return class extends PoolLayer {
+    constructor(opts: O = {} as O) {
+      super(opts, type, kind);
+    }
+  };
+}
+
 /**
  * Max pooling over 2-D windows (eq 100–103): each output is the largest value in its window of
  * every feature map; backpropagation sends the whole gradient to the input that gave the max
@@ -121,12 +130,7 @@ abstract class PoolLayer extends Layer {
  * new MaxPool2D({ poolSize: 3, strides: 2 });   // overlapping
  * ```
  */
-export class MaxPool2D extends PoolLayer {
-  constructor(opts: Pool2DOptions = {}) {
-    super(opts, 'maxPool2d', 'max');
-  }
-}
-registerLayer('maxPool2d', (s) => new MaxPool2D(s as Pool2DOptions), { aliases: ['maxPooling2d'] });
+export class MaxPool2D extends poolLayer<Pool2DOptions>('maxPool2d', 'max') {}
 
 /**
  * Average pooling over 2-D windows (the early CNNs' sub-sampling): each output is the mean of its
@@ -137,12 +141,7 @@ registerLayer('maxPool2d', (s) => new MaxPool2D(s as Pool2DOptions), { aliases: 
  * new AvgPool2D({ poolSize: [2, 2] });
  * ```
  */
-export class AvgPool2D extends PoolLayer {
-  constructor(opts: Pool2DOptions = {}) {
-    super(opts, 'avgPool2d', 'avg');
-  }
-}
-registerLayer('avgPool2d', (s) => new AvgPool2D(s as Pool2DOptions), { aliases: ['averagePooling2d'] });
+export class AvgPool2D extends poolLayer<Pool2DOptions>('avgPool2d', 'avg') {}
 
 /**
  * Max pooling along sequences: [batch, channels, length] → [batch, channels, ⌊(length − size) / stride⌋ + 1].
@@ -152,12 +151,7 @@ registerLayer('avgPool2d', (s) => new AvgPool2D(s as Pool2DOptions), { aliases: 
  * new MaxPool1D({ poolSize: 2 });
  * ```
  */
-export class MaxPool1D extends PoolLayer {
-  constructor(opts: Pool1DOptions = {}) {
-    super(opts, 'maxPool1d', 'max');
-  }
-}
-registerLayer('maxPool1d', (s) => new MaxPool1D(s as Pool1DOptions), { aliases: ['maxPooling1d'] });
+export class MaxPool1D extends poolLayer<Pool1DOptions>('maxPool1d', 'max') {}
 
 /**
  * Average pooling along sequences: [batch, channels, length] → [batch, channels, ol].
@@ -167,9 +161,9 @@ registerLayer('maxPool1d', (s) => new MaxPool1D(s as Pool1DOptions), { aliases: 
  * new AvgPool1D({ poolSize: 4, strides: 2 });
  * ```
  */
-export class AvgPool1D extends PoolLayer {
-  constructor(opts: Pool1DOptions = {}) {
-    super(opts, 'avgPool1d', 'avg');
-  }
+export class AvgPool1D extends poolLayer<Pool1DOptions>('avgPool1d', 'avg') {}
+
+// each under its spec type and its Keras-style alias
+for (const [Pool, alias] of [[MaxPool2D, 'maxPooling2d'], [AvgPool2D, 'averagePooling2d'], [MaxPool1D, 'maxPooling1d'], [AvgPool1D, 'averagePooling1d']] as const) {
+  registerLayer(new Pool().type, (s) => new Pool(s as never), { aliases: [alias] });
 }
-registerLayer('avgPool1d', (s) => new AvgPool1D(s as Pool1DOptions), { aliases: ['averagePooling1d'] });

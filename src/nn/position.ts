@@ -2,7 +2,6 @@ import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { add } from '../ops/elementwise.js';
 import { slice } from '../ops/shape.js';
-import { attachMask, maskOf } from '../ops/rnn.js';
 import { checkInitializer, initialize } from './init.js';
 import type { Initializer } from './init.js';
 import { Layer, checkInt } from './module.js';
@@ -22,29 +21,35 @@ function checkPositions(layer: Layer, x: Tensor, maxLength: number): number {
   return x.shape[1];
 }
 
-/** A layer that adds a [maxLength, F] table of position vectors to sequences of up to maxLength steps. */
-abstract class PositionLayer extends Layer {
+/**
+ * A layer that adds a [maxLength, F] table of position vectors to sequences of up to maxLength
+ * steps. The options are checked here: the keys (`maxLength`, `name` and the layer's own, each
+ * with its check), and `maxLength` a positive integer.
+ */
+abstract class PositionLayer<O extends PositionOptions> extends Layer {
   maxLength = 0;
-  private readonly requestedLength: number | undefined;
   private positions: Tensor | null = null;
 
-  constructor(opts: PositionOptions, keys: string[], defaultName: string) {
+  constructor(readonly opts: O, defaultName: string, checks: Record<string, (value: unknown, where: string) => void>) {
     super(opts?.name);
     const where = opts?.name ?? defaultName;
     if (!opts || typeof opts !== 'object') throw new ConfigError(`${where}: options must be an object`);
-    checkKeys(opts, ['type', 'name', 'maxLength', ...keys], where);
+    checkKeys(opts, ['type', 'name', 'maxLength', ...Object.keys(checks)], where);
     if (opts.maxLength !== undefined) checkInt(opts.maxLength, `${where}.maxLength`);
-    this.requestedLength = opts.maxLength;
+    for (const [key, check] of Object.entries(checks)) check((opts as Record<string, unknown>)[key], `${where}.${key}`);
   }
 
   /** Makes the position table [maxLength, F] (a parameter, or a constant). */
   protected abstract makePositions(maxLength: number, F: number, ctx: BuildContext): Tensor;
 
+  /** The layer's own options as `config()` gives them. */
+  protected abstract ownConfig(): Record<string, unknown>;
+
   protected init(inputShape: readonly number[], ctx: BuildContext): readonly number[] {
     if (inputShape.length !== 2) {
       throw new ShapeError(`${this.name} expects sequences [T, features], received input shape ${fmtShape(inputShape)}`);
     }
-    this.maxLength = this.requestedLength ?? inputShape[0];
+    this.maxLength = this.opts.maxLength ?? inputShape[0];
     this.positions = this.makePositions(this.maxLength, inputShape[1], ctx);
     return inputShape;
   }
@@ -53,7 +58,11 @@ abstract class PositionLayer extends Layer {
     const T = checkPositions(this, x, this.maxLength);
     const table = this.positions!;
     const p = T === this.maxLength ? table : slice(table, 0, 0, T);
-    return this.traced(undefined, attachMask(add(x, p), maskOf(x)));
+    return this.traced(undefined, add(x, p));
+  }
+
+  config(): Record<string, unknown> {
+    return { type: this.type, name: this.name, maxLength: this.maxLength, ...this.ownConfig() };
   }
 }
 
@@ -65,11 +74,11 @@ export interface PositionOptions {
   name?: string;
 }
 
-/** Options of a {@link PositionEmbedding} layer. */
-export interface PositionEmbeddingOptions extends PositionOptions {
-  /** Initialiser of the position vectors (default `{type: 'randomNormal', stddev: 0.02}`). */
-  initializer?: Initializer;
-}
+/**
+ * Options of a {@link PositionEmbedding} layer: those of {@link PositionOptions} and `initializer`,
+ * the position vectors' initialiser (default `{type: 'randomNormal', stddev: 0.02}`).
+ */
+export type PositionEmbeddingOptions = PositionOptions & { initializer?: Initializer };
 
 /**
  * Learned position embeddings (GPT's): adds a trained vector per position to each step,
@@ -83,13 +92,12 @@ export interface PositionEmbeddingOptions extends PositionOptions {
  *   { inputShape: [64] });
  * ```
  */
-export class PositionEmbedding extends PositionLayer {
+export class PositionEmbedding extends PositionLayer<PositionEmbeddingOptions> {
   readonly type = 'positionEmbedding';
   embeddings!: Tensor;
 
-  constructor(readonly opts: PositionEmbeddingOptions = {}) {
-    super(opts, ['initializer'], 'positionEmbedding');
-    checkInitializer(opts.initializer ?? 'zeros', `${opts.name ?? 'positionEmbedding'}.initializer`);
+  constructor(opts: PositionEmbeddingOptions = {}) {
+    super(opts, 'positionEmbedding', { initializer: (v, where) => checkInitializer(v ?? 'zeros', where) });
   }
 
   protected makePositions(maxLength: number, F: number, ctx: BuildContext): Tensor {
@@ -98,16 +106,16 @@ export class PositionEmbedding extends PositionLayer {
     return this.embeddings;
   }
 
-  config(): Record<string, unknown> {
-    return { type: this.type, name: this.name, maxLength: this.maxLength, ...(this.opts.initializer ? { initializer: this.opts.initializer } : {}) };
+  protected ownConfig(): Record<string, unknown> {
+    return this.opts.initializer ? { initializer: this.opts.initializer } : {};
   }
 }
 
-/** Options of a {@link SinusoidalEncoding} layer. */
-export interface SinusoidalEncodingOptions extends PositionOptions {
-  /** The base of the wavelengths (default 10000, "Attention is all you need"). */
-  base?: number;
-}
+/**
+ * Options of a {@link SinusoidalEncoding} layer: those of {@link PositionOptions} and `base`, the
+ * base of the wavelengths (default 10000, "Attention is all you need").
+ */
+export type SinusoidalEncodingOptions = PositionOptions & { base?: number };
 
 /**
  * The fixed sinusoidal position encoding of "Attention is all you need": y[b, t] = x[b, t] + PE[t]
@@ -119,17 +127,17 @@ export interface SinusoidalEncodingOptions extends PositionOptions {
  * new SinusoidalEncoding({ maxLength: 512 });
  * ```
  */
-export class SinusoidalEncoding extends PositionLayer {
+export class SinusoidalEncoding extends PositionLayer<SinusoidalEncodingOptions> {
   readonly type = 'sinusoidalEncoding';
   /** The encoding table [maxLength, F]. */
   table!: Tensor;
 
-  constructor(readonly opts: SinusoidalEncodingOptions = {}) {
-    super(opts, ['base'], 'sinusoidalEncoding');
-    const where = opts.name ?? 'sinusoidalEncoding';
-    if (opts.base !== undefined && (typeof opts.base !== 'number' || !(opts.base > 1))) {
-      throw new ConfigError(`${where}.base must be a number > 1, received ${JSON.stringify(opts.base)}`);
-    }
+  constructor(opts: SinusoidalEncodingOptions = {}) {
+    super(opts, 'sinusoidalEncoding', {
+      base: (v, where) => {
+        if (v !== undefined && (typeof v !== 'number' || !(v > 1))) throw new ConfigError(`${where} must be a number > 1, received ${JSON.stringify(v)}`);
+      },
+    });
   }
 
   protected makePositions(maxLength: number, F: number): Tensor {
@@ -144,8 +152,8 @@ export class SinusoidalEncoding extends PositionLayer {
     return this.table;
   }
 
-  config(): Record<string, unknown> {
-    return { type: this.type, name: this.name, maxLength: this.maxLength, base: this.opts.base ?? 10000 };
+  protected ownConfig(): Record<string, unknown> {
+    return { base: this.opts.base ?? 10000 };
   }
 }
 

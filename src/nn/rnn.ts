@@ -307,4 +307,4 @@ export class SimpleRNN extends RecurrentLayer {
   }
 }
 
-registerLayer('simpleRNN', (s) => new SimpleRNN(s as unknown as SimpleRNNOptions));
+registerLayer('simpleRNN', (s: SimpleRNNOptions) => new SimpleRNN(s));

@@ -2,7 +2,7 @@ import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/rng.js';
 import { add } from '../ops/elementwise.js';
-import { attachMask, maskOf } from '../ops/rnn.js';
+import { maskOf } from '../ops/rnn.js';
 import { dropoutWithMask, sampleDropMask } from '../ops/dropout.js';
 import { checkInt } from './module.js';
 import type { BuildContext } from './module.js';
@@ -140,7 +140,7 @@ export class TransformerEncoderBlock extends CompositeLayer {
       h = this.norm1.forward(add(x, a.out));
       h = this.norm2.forward(add(h, ff(h)));
     }
-    return this.traced(undefined, attachMask(h, keyMask), w ? { attention: w } : undefined);
+    return this.traced(undefined, h, w ? { attention: w } : undefined);
   }
 
   private checkInput2(x: Tensor): void {

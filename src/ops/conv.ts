@@ -35,8 +35,35 @@ export type Padding1D = 'valid' | 'same' | number | readonly [number, number];
 /** A number for both directions or a `[vertical, horizontal]` pair. @example `const s: Pair = [2, 1];` */
 export type Pair = number | readonly [number, number];
 
-/** Options of {@link conv2d}. @example `const o: Conv2dOptions = { strides: [2, 1], padding: 'same' };` */
-export interface Conv2dOptions {
+/**
+ * The activations a convolution applies in its own kernel (see {@link Conv2dOptions.activation}):
+ * those whose derivative follows from the output a alone, so that backward needs no z —
+ * ReLU and leaky ReLU (a > 0 exactly where z > 0, for α ≥ 0), tanh (1 − a²) and the logistic
+ * sigmoid (a(1 − a)); `'linear'` is none.
+ *
+ * @example
+ * ```ts
+ * const f: ConvActivation = 'relu';
+ * ```
+ */
+export type ConvActivation = 'linear' | 'relu' | 'leakyRelu' | 'tanh' | 'logistic';
+
+const CONV_ACTIVATIONS: readonly ConvActivation[] = ['linear', 'relu', 'leakyRelu', 'tanh', 'logistic'];
+
+/** The activation part of the convolutions' options. @example `const o: ConvActivationOptions = { activation: 'leakyRelu', alpha: 0.1 };` */
+export interface ConvActivationOptions {
+  /**
+   * a = f(z) applied to the weighted sums in the convolution's kernel (default `'linear'`: the
+   * output is z). The result equals the activation op applied to the plain convolution; the
+   * backward pass computes ∂a/∂z from the saved output.
+   */
+  activation?: ConvActivation;
+  /** Leaky ReLU slope α ≥ 0 (default 0.01). */
+  alpha?: number;
+}
+
+/** Options of {@link conv2d}. @example `const o: Conv2dOptions = { strides: [2, 1], padding: 'same', activation: 'relu' };` */
+export interface Conv2dOptions extends ConvActivationOptions {
   /** Step between receptive fields, `[vertical, horizontal]` or one number for both (default 1). */
   strides?: Pair;
   /** Zero padding (default `'valid'`). */
@@ -44,11 +71,34 @@ export interface Conv2dOptions {
 }
 
 /** Options of {@link conv1d}. @example `const o: Conv1dOptions = { strides: 2, padding: [1, 0] };` */
-export interface Conv1dOptions {
+export interface Conv1dOptions extends ConvActivationOptions {
   /** Step between receptive fields (default 1). */
   strides?: number;
   /** Zero padding (default `'valid'`). */
   padding?: Padding1D;
+}
+
+/**
+ * Reads a convolution's activation option into the kernel's function and parameter, or a
+ * ConfigError naming `where`: an activation outside {@link ConvActivation}, or a negative or
+ * non-finite leaky slope (its output would no longer tell where z > 0).
+ *
+ * @example
+ * ```ts
+ * convActivation({ activation: 'leakyRelu' }, 'conv2d'); // { op: 'leakyRelu', param: 0.01 }
+ * ```
+ */
+export function convActivation(opts: ConvActivationOptions, where: string): { op: ConvActivation; param: number } {
+  const op = opts.activation ?? 'linear';
+  if (!CONV_ACTIVATIONS.includes(op)) {
+    throw new ConfigError(`${where}.activation must be one of ${CONV_ACTIVATIONS.map((a) => `"${a}"`).join(', ')} (an activation whose derivative follows from its output), received ${JSON.stringify(op)}`);
+  }
+  if (op !== 'leakyRelu') return { op, param: 0 };
+  const alpha = opts.alpha ?? 0.01;
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0) {
+    throw new ConfigError(`${where}.alpha must be a finite number ≥ 0 for a fused leaky ReLU, received ${JSON.stringify(opts.alpha)}`);
+  }
+  return { op, param: alpha };
 }
 
 /**
@@ -139,13 +189,16 @@ export function convGeometry(n: number, image: readonly number[], k: number, ker
  * batch of NCHW images x [N, C, H, W] with filters w [F, C, kh, kw] (a filter has the input's
  * depth, eq 104) and an optional bias b [F]:
  * z[n, f, i, j] = b[f] + Σ_c Σ_u Σ_v w[f, c, u, v] · xpad[n, c, i·sh + u, j·sw + v].
- * Output [N, F, OH, OW]. Backward: ∂x by the transposed convolution, ∂w summed over every
- * position that shares the filter (eq 95), ∂b summed over batch and positions.
+ * Output [N, F, OH, OW]: z, or a = f(z) with `activation` (computed in the convolution's kernel;
+ * the same values as the activation op applied to z). Backward: δz = δa ⊙ f′ from the saved a,
+ * then ∂x by the transposed convolution, ∂w summed over every position that shares the filter
+ * (eq 95), ∂b summed over batch and positions.
  *
  * @example
  * ```ts
  * // eq 105–109: a 2×2×3 filter with bias 0.5 over a 3×3 RGB image
  * conv2d(image, filter, tensor([0.5])).toArray(); // [[[[8.5, 6.5], [0.5, 10.5]]]]
+ * conv2d(image, filter, tensor([-9]), { activation: 'relu' }).toArray(); // [[[[0, 0], [0, 1]]]]
  * ```
  */
 export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
@@ -160,11 +213,19 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
   const strides = pair(opts.strides ?? 1, 'conv2d strides');
   const pad = resolvePadding2D(opts.padding ?? 'valid', [h, wd], [kh, kw], strides, 'conv2d');
   const g = convGeometry(n, [c, h, wd], k, [kh, kw], strides, pad, 'conv2d');
+  const act = convActivation(opts, 'conv2d');
   const B = be();
   const y = B.alloc(n * k * g.oh * g.ow);
-  B.conv2d(g, x.data, w.data, b ? b.data : null, y);
+  if (act.op === 'linear') B.conv2d(g, x.data, w.data, b ? b.data : null, y);
+  else B.conv2dAct(g, x.data, w.data, b ? b.data : null, y, act.op, act.param);
   const parents = b ? [x, w, b] : [x, w];
-  return record('conv2d', y, [n, k, g.oh, g.ow], parents, (gy) => {
+  return record(act.op === 'linear' ? 'conv2d' : `conv2d+${act.op}`, y, [n, k, g.oh, g.ow], parents, (ga) => {
+    // δz = δa ⊙ f′, f′ from the output alone (the saved a stands for z where f′ reads it)
+    let gy = ga;
+    if (act.op !== 'linear') {
+      gy = B.alloc(y.length);
+      B.unaryGrad(act.op, y, y, ga, gy, act.param, false);
+    }
     let gx: Float32Array | null = null;
     let gw: Float32Array | null = null;
     let gb: Float32Array | null = null;
@@ -235,9 +296,11 @@ export function conv1d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
   if (wc !== c) {
     throw new ShapeError(`conv1d: filters ${fmtShape(w.shape)} have depth ${wc} but the sequences ${fmtShape(x.shape)} have ${c} channels`);
   }
+  convActivation(opts, 'conv1d');
   const s = checkInt(opts.strides ?? 1, 'conv1d strides');
   const [left, right] = resolvePadding1D(opts.padding ?? 'valid', len, kw, s, 'conv1d');
   checkKernel1D(kw, len, [left, right], 'conv1d');
-  const z = conv2d(reshape(x, [n, c, 1, len]), reshape(w, [k, wc, 1, kw]), b, { strides: [1, s], padding: [0, 0, left, right] });
+  const z = conv2d(reshape(x, [n, c, 1, len]), reshape(w, [k, wc, 1, kw]), b,
+    { strides: [1, s], padding: [0, 0, left, right], activation: opts.activation, alpha: opts.alpha });
   return reshape(z, [n, k, z.shape[3]]);
 }

@@ -12,7 +12,7 @@ export { dropoutWithMask, sampleDropMask, checkKeepProb } from './dropout.js';
 export { batchNormTrain, batchNormInference } from './batchnorm.js';
 export type { BatchNormResult } from './batchnorm.js';
 export { conv2d, conv1d, convGeometry, resolvePadding2D, resolvePadding1D } from './conv.js';
-export type { Conv2dOptions, Conv1dOptions, Padding2D, Padding1D } from './conv.js';
+export type { Conv2dOptions, Conv1dOptions, ConvActivation, ConvActivationOptions, Padding2D, Padding1D } from './conv.js';
 export { maxPool2d, avgPool2d, maxPool1d, avgPool1d, poolGeometry } from './pool.js';
 export type { Pool2dOptions, Pool1dOptions } from './pool.js';
 export { simpleRnn, lstm, gru, lstmCellStep, embedding, attachMask, maskOf, maskedSteps, sequenceLossView } from './rnn.js';

@@ -4,7 +4,7 @@
 // not thrown; short buffers are RangeErrors; operands far beyond the initial memory grow it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng, jsBackend } from '../../src/index.js';
+import { Rng, ShapeError, jsBackend } from '../../src/index.js';
 import { loadWasm } from '../../src/backend/wasm.js';
 import { registerComparisons } from '../helpers/backend-comparisons.js';
 import { registerTrainingComparisons } from '../helpers/training-kernel-comparisons.js';
@@ -27,6 +27,18 @@ if ('backend' in loaded) {
     const r = loadWasm(bad);
     assert.ok('error' in r);
     assert.match(r.error, /^the WebAssembly module failed to load \(.+\); WebAssembly SIMD is needed$/);
+  });
+
+  test('wasm: permute above rank 16 and binary above rank 32 are ShapeErrors naming the kernel, the rank and the limit', () => {
+    const one = (): Float32Array => new Float32Array(1);
+    const ones = (n: number): number[] => new Array<number>(n).fill(1);
+    assert.throws(() => wb.permute(one(), ones(17), ones(17).map((_, i) => i), one()), (e: unknown) =>
+      e instanceof ShapeError && e.message === 'permute: rank 17 exceeds the wasm limit of 16');
+    assert.throws(() => wb.binary('add', one(), ones(33), one(), ones(33), one(), ones(33)), (e: unknown) =>
+      e instanceof ShapeError && e.message === 'binary: rank 33 exceeds the wasm limit of 32');
+    const out = one();
+    wb.binary('add', Float32Array.of(2), ones(32), Float32Array.of(3), ones(32), out, ones(32));
+    assert.equal(out[0], 5);
   });
 
   test('wasm: short buffers are RangeErrors naming the kernel and buffer; bad argmax is caught', () => {

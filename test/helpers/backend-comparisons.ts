@@ -439,6 +439,35 @@ export function registerComparisons(fast: Backend, unaryUlps: Partial<Record<Una
     }
   });
 
+  test('conv2dAct: the convolution then the elementwise function, as the reference composes them', () => {
+    const rng = new Rng(23);
+    for (const g of CONVS) {
+      const x = rand(rng, g.n * g.c * g.h * g.w);
+      const w = rand(rng, g.k * g.c * g.kh * g.kw);
+      const bias = rand(rng, g.k);
+      const ny = g.n * g.k * g.oh * g.ow;
+      const z = new Float32Array(ny);
+      nb.conv2d(g, x, w, bias, z);
+      const zr = new Float32Array(ny);
+      js.conv2d(g, x, w, bias, zr);
+      const bound = new Float32Array(ny);
+      js.conv2d(g, abs(x), abs(w), abs(bias), bound);
+      const terms = g.c * g.kh * g.kw + 2;
+      for (const [op, param] of [['relu', 0], ['leakyRelu', 0.1], ['tanh', 0], ['logistic', 0], ['linear', 0], ['gelu', 0]] as const) {
+        const o = new Float32Array(ny).fill(NaN);
+        nb.conv2dAct(g, x, w, bias, o, op, param);
+        // exactly this backend's own convolution followed by its own elementwise kernel
+        const composed = new Float32Array(ny);
+        nb.unary(op, z, composed, param);
+        assert.deepEqual(o, composed, `conv2dAct ${op} ${JSON.stringify(g)} against conv2d + unary`);
+        const r = new Float32Array(ny);
+        js.conv2dAct(g, x, w, bias, r, op, param);
+        // all these functions have slope ≤ 1.13 (gelu): the convolution's error bound, plus a few ulps
+        assertNear(o, r, (i) => 2.3 * terms * EPS * bound[i] + 4 * EPS * Math.abs(r[i]) + 1e-30, `conv2dAct ${op} ${JSON.stringify(g)}`);
+      }
+    }
+  });
+
   test('conv2d backward data (assigns) and backward filter (adds into dw, db)', () => {
     const rng = new Rng(21);
     for (const g of CONVS) {

@@ -11,7 +11,7 @@
  * recording under noGrad); the "layer" and "model" lines add the layers' and Model's own work.
  */
 import { parseArgs } from 'node:util';
-import { Model, SGD, Tensor, getBackend, noGrad, softmax, tensor } from '../src/index.js';
+import { Model, SGD, Tensor, affineAct, getBackend, noGrad, softmax, tensor } from '../src/index.js';
 import type { Dense } from '../src/index.js';
 import { affine } from '../src/ops/matmul.js';
 import { unaryOp } from '../src/ops/elementwise.js';
@@ -82,6 +82,16 @@ layers.forEach((l, i) => {
   kernelSum += s;
 }
 add('kernels, sum', kernelSum);
+// the same layers through the fused kernel (relu, relu, then the softmax layer's z)
+let fusedSum = 0;
+layers.forEach((l, i) => {
+  const [k, n] = sizes[i];
+  const out = be.alloc(rows * n);
+  const t = time(() => be.affineAct(rows, n, k, ins[i].data, l.weight.data, l.bias!.data, i < 2 ? 'relu' : 'linear', 0, out, null));
+  add(`kernel affineAct ${rows}×${n}×${k}`, t);
+  fusedSum += t;
+});
+add('fused kernels + softmax, sum', fusedSum + lines.find(([l]) => l.startsWith('kernel softmax'))![1]);
 
 // ---- ops under noGrad (the op's JavaScript around its kernels) ----
 let opSum = 0;
@@ -99,8 +109,15 @@ noGrad(() => {
   const s = time(() => softmax(z3));
   add('op softmax', s);
   opSum += s;
+  add('ops, sum', opSum);
+  let fusedOps = s;
+  layers.forEach((l, i) => {
+    const t = time(() => affineAct(ins[i], l.weight, l.bias, i < 2 ? 'relu' : 'linear'));
+    add(`op affineAct ${sizes[i][0]}→${sizes[i][1]}`, t);
+    fusedOps += t;
+  });
+  add('fused ops + softmax, sum', fusedOps);
 });
-add('ops, sum', opSum);
 
 // ---- the pieces of JavaScript every op and call pays ----
 add('new Tensor [1, 256]', time(() => new Tensor(h1.data, h1.shape)));
@@ -128,4 +145,5 @@ const w = Math.max(...lines.map(([l]) => l.length));
 console.log(`backend ${be.name}, ${rows} row${rows > 1 ? 's' : ''}; µs per call (median of ${samples} samples of ${per} calls)`);
 for (const [l, us] of lines) console.log(`${l.padEnd(w)}  ${us.toFixed(2).padStart(8)}`);
 const flops = 2 * rows * sizes.reduce((s, [k, n]) => s + k * n, 0);
-console.log(`model.predict − kernels: ${(whole - kernelSum).toFixed(2)} µs outside the kernels (${(100 * (whole - kernelSum) / whole).toFixed(0)}%); ${(flops / 1e6).toFixed(2)} MFLOP → ${(flops / kernelSum / 1e3).toFixed(1)} GFLOP/s in the kernels`);
+const floor = lines.find(([l]) => l.startsWith('fused kernels'))![1];
+console.log(`model.predict − fused kernels: ${(whole - floor).toFixed(2)} µs outside the kernels (${(100 * (whole - floor) / whole).toFixed(0)}%); ${(flops / 1e6).toFixed(2)} MFLOP → ${(flops / floor / 1e3).toFixed(1)} GFLOP/s in the kernels`);

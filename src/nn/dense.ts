@@ -122,13 +122,22 @@ export class Dense extends Layer {
   forward(x: Tensor): Tensor {
     const f = this.fused;
     if (f && !this.tracing) return this.perRow(x, (rows) => affineAct(rows, this.weight, this.bias, f.op, f.param));
-    const z = this.preActivation(x);
+    const z = this.weightedSums(x);
     return this.traced(z, this.act.apply(z));
+  }
+
+  /**
+   * z for PReLU, softmax and tracing: the bias fused into the product (one kernel) unless tracing,
+   * which keeps the op inspection has always seen.
+   */
+  private weightedSums(x: Tensor): Tensor {
+    if (this.tracing) return this.preActivation(x);
+    return this.perRow(x, (rows) => affineAct(rows, this.weight, this.bias, 'linear'));
   }
 
   override forwardLogits(x: Tensor): Tensor | null {
     if (this.activation !== 'softmax') return null;
-    const z = this.preActivation(x);
+    const z = this.weightedSums(x);
     this.traced(z, z);
     return z;
   }

@@ -533,22 +533,14 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
 
     affineAct(rows, units, inputs, x, w, b, op, param, out, z) {
       const mn = rows * units;
-      need('affineAct', 'x', x, rows * inputs);
-      need('affineAct', 'w', w, units * inputs);
-      need('affineAct', 'b', b, units);
-      needAll('affineAct', mn, { out, z });
-      if (mn === 0) return;
       // as gemm: split over the threads from about a megaflop, and run where a parameter lives
       const split = mt && mt.pool.active > 1 && rows > 4 && units >= 16 && 2 * mn * inputs >= 1 << 20 ? mt : null;
       const at = split ?? (mt && (mt.marshal.holds(x) || mt.marshal.holds(w) || (b && mt.marshal.holds(b))) ? mt : null);
       const on = at ? at.ex : ex;
       const code = unaryCode(op);
       run('affineAct', (m) => {
-        const px = m.in(x, rows * inputs);
-        const pw = m.in(w, units * inputs);
-        const pb = m.inOrNull(b, units);
-        const pz = z ? m.out(z, mn, false) : 0;
-        const po = m.out(out, mn, false);
+        const [px, pw, pb, po, pz] = m.operands('affineAct', [['x', x, rows * inputs, 'in'], ['w', w, units * inputs, 'in'],
+          ['b', b, units, 'in'], ['out', out, mn, 'out'], ['z', z, mn, 'out']]);
         m.scratch();
         if (split) {
           const dst = pz || po;

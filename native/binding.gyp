@@ -7,6 +7,7 @@
         "src/conv.cc",
         "src/elementwise.cc",
         "src/gemm.cc",
+        "src/linear.cc",
         "src/norm.cc",
         "src/pool.cc",
         "src/threads.cc",

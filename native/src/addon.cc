@@ -845,6 +845,30 @@ DN_EXPORT(copyRuns, 3) {
   return nullptr;
 }
 
+// affineAct(rows, units, inputs, x, w, b, op, param, out, z): out = φ(x·wᵀ + b), z = x·wᵀ + b
+// (b and z may be null). The outputs must not overlap the inputs (the product reads them whole).
+DN_EXPORT(affineAct, 10) {
+  const int64_t m = a.size(0, "rows"), n = a.size(1, "units"), k = a.size(2, "inputs");
+  const int64_t mn = mul_checked(a, {m, n});
+  const float* x = a.f32(3, mul_checked(a, {m, k}), "x");
+  const float* w = a.f32(4, mul_checked(a, {n, k}), "w");
+  const float* b = a.f32_or_null(5, n, "b");
+  const int op = op_code(a, 6, DN_U_COUNT);
+  float* out = a.f32(8, mn, "out");
+  float* z = a.f32_or_null(9, mn, "z");
+  const auto apart = [&](const float* o, const float* i, int64_t len, const char* what) {
+    if (o && i && o < i + len && i < o + mn) throw ArgError(std::string("affineAct: ") + what + " overlaps an input", true);
+  };
+  for (const float* o : {static_cast<const float*>(out), static_cast<const float*>(z)}) {
+    apart(o, x, m * k, o == out ? "out" : "z");
+    apart(o, w, n * k, o == out ? "out" : "z");
+    apart(o, b, n, o == out ? "out" : "z");
+  }
+  if (z) apart(out, z, mn, "out");
+  dn::affine_act(m, n, k, x, w, b, op, a.num(7), out, z);
+  return nullptr;
+}
+
 // info() → { onednn: "2.6.3", cpuIsa: <dnnl_cpu_isa_t code>, maxThreads, procs, march: "x86-64-v3" }
 DN_EXPORT(info, 0) {
   napi_env env = a.env;
@@ -932,6 +956,7 @@ napi_value init(napi_env env, napi_value exports) {
       {"getMaxThreads", dn::js_getMaxThreads},
       {"convCacheSize", dn::js_convCacheSize},
       {"info", dn::js_info},
+      {"affineAct", dn::js_affineAct},
   };
   for (const Fn& f : fns) {
     napi_value fn;

@@ -64,6 +64,10 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const 
 void gemm_batched(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
                   const int32_t* a_off, const float* b, const int32_t* b_off, float beta, float* c,
                   const int32_t* c_off, int64_t count);
+// out[m×n] = φ(x[m×k]·wᵀ + b) with w [n×k], b [n] or null, φ the unary.h row `op` with parameter p;
+// z (or null) receives x·wᵀ + b. out and z overlap no input.
+void affine_act(int64_t m, int64_t n, int64_t k, const float* x, const float* w, const float* b, int op, double p,
+                float* out, float* z);
 
 // ---- elementwise and reductions (elementwise.cc) ----
 enum BinaryOp : int { B_ADD, B_SUB, B_MUL, B_DIV, B_MAX, B_MIN, B_COUNT };

@@ -527,6 +527,22 @@ export interface Backend {
    * ```
    */
   countMatchingRows(a: Float32Array, b: Float32Array, rows: number, cols: number): number;
+
+  /**
+   * A dense layer's forward pass in one kernel: out[rows×units] = φ(x·wᵀ + b), with x [rows, inputs],
+   * w [units, inputs] (row j holds neuron j's weights), b [units] (null: no bias) and φ the
+   * elementwise row `op` with its `param` (as {@link Backend.unary}). When `z` is given it also
+   * receives the weighted sums x·wᵀ + b. `out` and `z` are assigned and overlap no input.
+   *
+   * @example
+   * ```ts
+   * // one row [1, 1] through two relu neurons with weights [1, 2] and [-3, -4], biases 0.5 and 0
+   * be.affineAct(1, 2, 2, Float32Array.of(1, 1), Float32Array.of(1, 2, -3, -4), Float32Array.of(0.5, 0), 'relu', 0, out, z);
+   * // out = [3.5, 0], z = [3.5, -7]
+   * ```
+   */
+  affineAct(rows: number, units: number, inputs: number, x: Float32Array, w: Float32Array, b: Float32Array | null,
+    op: UnaryOp, param: number, out: Float32Array, z: Float32Array | null): void;
 }
 
 /**

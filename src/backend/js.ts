@@ -441,6 +441,14 @@ export const jsBackend: Backend = {
       }
     }
   },
+
+  affineAct(rows, units, inputs, x, w, b, op, param, out, z) {
+    // the definition, composed from the other kernels: z = x·wᵀ + b, then a = φ(z)
+    const zz = z ?? new Float32Array(rows * units);
+    this.gemm(false, true, rows, units, inputs, 1, x, w, 0, zz);
+    if (b) this.addBroadcast(zz, b, 1, rows, units, zz);
+    this.unary(op, zz.subarray(0, rows * units), out, param);
+  },
 };
 
 function sigmoid(z: number): number {

@@ -116,6 +116,8 @@ interface Addon extends Pick<Backend, SameAsBackend> {
   getMaxThreads(): number;
   convCacheSize(): number;
   info(): NativeInfo;
+  affineAct(rows: number, units: number, inputs: number, x: Float32Array, w: Float32Array, b: Float32Array | null,
+    op: number, param: number, out: Float32Array, z: Float32Array | null): void;
 }
 
 // Binary op codes: the order of the enum in native/src/kernels.h, checked op by op against the
@@ -440,6 +442,10 @@ function makeBackend(m: Addon): NativeBackend {
 
     convCacheSize() {
       return m.convCacheSize();
+    },
+
+    affineAct(rows, units, inputs, x, w, b, op, param, out, z) {
+      m.affineAct(rows, units, inputs, x, w, b, unaryCode(op), param, out, z);
     },
   };
 }

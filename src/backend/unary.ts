@@ -25,6 +25,11 @@ export interface UnaryRow {
   /** False when backpropagation must refuse it (the threshold step, whose derivative is 0 almost everywhere). */
   readonly differentiable?: boolean;
   /**
+   * True (for the parameter `p`) when the derivative follows from the output alone: df(a, a, p) =
+   * f'(z) for a = f(z), so a fused kernel (dense, convolution) keeps no copy of z for backward.
+   */
+  readonly fromOutput?: (p: number) => boolean;
+  /**
    * How the exporters write it when it is one call: a PyTorch expression of `x` and the ONNX
    * operator (absent: the exporter has its own code for it, or the row is no activation).
    */
@@ -63,20 +68,24 @@ function normalCdf(x: number): number {
  */
 export const UNARY = {
   /** The identity of a linear neuron; f' = 1. */
-  linear: { f: (x) => x, df: () => 1, activation: true },
+  linear: { f: (x) => x, df: () => 1, activation: true, fromOutput: () => true },
   /** Logistic sigmoid 1/(1 + e^−z) (eq 14); f' = f(1 − f) (eq 15). Also spelled `sigmoid` by layers. */
   logistic: {
-    f: (x) => sigmoid(x), df: (_x, y) => y * (1 - y), activation: true,
+    f: (x) => sigmoid(x), df: (_x, y) => y * (1 - y), activation: true, fromOutput: () => true,
     export: { torch: 'torch.sigmoid(x)', onnx: 'Sigmoid' },
   },
   /** Hyperbolic tangent (the LSTM's φ_tanh, eq 117); f' = 1 − f². */
-  tanh: { f: (x) => Math.tanh(x), df: (_x, y) => 1 - y * y, activation: true, export: { torch: 'torch.tanh(x)', onnx: 'Tanh' } },
+  tanh: { f: (x) => Math.tanh(x), df: (_x, y) => 1 - y * y, activation: true, fromOutput: () => true, export: { torch: 'torch.tanh(x)', onnx: 'Tanh' } },
   /** Rectifier max(0, z) (eq 4, 48); f' = 1 for z > 0, else 0 — 0 at z = 0, the lecture's choice (eq 49). */
-  relu: { f: (x) => (x > 0 ? x : 0), df: (x) => (x > 0 ? 1 : 0), activation: true, export: { torch: 'torch.relu(x)', onnx: 'Relu' } },
+  relu: {
+    f: (x) => (x > 0 ? x : 0), df: (x) => (x > 0 ? 1 : 0), activation: true, fromOutput: () => true,
+    export: { torch: 'torch.relu(x)', onnx: 'Relu' },
+  },
   /** Leaky rectifier: z for z > 0, α·z otherwise (eq 51, α = 0.01 by default); f' = 1 or α (eq 52). */
   leakyRelu: {
     f: (x, p) => (x > 0 ? x : p * x), df: (x, _y, p) => (x > 0 ? 1 : p),
-    param: { key: 'alpha', default: 0.01 }, activation: true,
+    // with α ≥ 0, a > 0 exactly where z > 0
+    param: { key: 'alpha', default: 0.01 }, activation: true, fromOutput: (p) => p >= 0,
   },
   /** McCulloch–Pitts threshold unit: 1 if z ≥ θ, else 0 (eq 3). Forward only. */
   threshold: {
@@ -120,6 +129,22 @@ export const UNARY_OPS = Object.keys(UNARY) as UnaryOp[];
 /** The row of `op` (typed as the general {@link UnaryRow}). @example `unaryRow('relu').f(-1, 0) // 0` */
 export function unaryRow(op: UnaryOp): UnaryRow {
   return UNARY[op];
+}
+
+/**
+ * Whether ∂a/∂z of `op` (with parameter `param`) follows from a = f(z) alone (see
+ * {@link UnaryRow.fromOutput}): the activations a fused dense or convolution kernel applies
+ * without keeping z.
+ *
+ * @example
+ * ```ts
+ * derivativeFromOutput('tanh', 0);       // true: 1 − a²
+ * derivativeFromOutput('leakyRelu', -1); // false: a > 0 also where z < 0
+ * derivativeFromOutput('gelu', 0);       // false
+ * ```
+ */
+export function derivativeFromOutput(op: UnaryOp, param: number): boolean {
+  return unaryRow(op).fromOutput?.(param) ?? false;
 }
 
 /**

@@ -52,6 +52,9 @@ interface Exports {
   gemm(ta: number, tb: number, m: number, n: number, k: number, alpha: number, a: number, b: number, beta: number,
     c: number): void;
   unary(op: number, x: number, out: number, n: number, param: number): void;
+  affine_act(m: number, n: number, k: number, x: number, w: number, b: number, op: number, param: number, out: number,
+    z: number): void;
+  bias_rows(dst: number, b: number, m: number, n: number): void;
   unary_grad(op: number, x: number, y: number, dy: number, dx: number, n: number, param: number, acc: number): void;
   unary_op_count(): number;
   unary_op_name(i: number): number;
@@ -558,6 +561,28 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
           split.pool.gemm(on, transA ? 1 : 0, transB ? 1 : 0, mm, n, k, alpha, pa, pb, pc, split.ws);
         } else {
           on.gemm(transA ? 1 : 0, transB ? 1 : 0, mm, n, k, alpha, pa, pb, beta, pc);
+        }
+      }, at ? at.marshal : M);
+    },
+
+    affineAct(rows, units, inputs, x, w, b, op, param, out, z) {
+      const mn = rows * units;
+      // as gemm: split over the threads from about a megaflop, and run where a parameter lives
+      const split = mt && mt.pool.active > 1 && rows > 4 && units >= 16 && 2 * mn * inputs >= 1 << 20 ? mt : null;
+      const at = split ?? (mt && (mt.marshal.holds(x) || mt.marshal.holds(w) || (b && mt.marshal.holds(b))) ? mt : null);
+      const on = at ? at.ex : ex;
+      const code = unaryCode(op);
+      run('affineAct', (m) => {
+        const [px, pw, pb, po, pz] = m.operands('affineAct', [['x', x, rows * inputs, 'in'], ['w', w, units * inputs, 'in'],
+          ['b', b, units, 'in'], ['out', out, mn, 'out'], ['z', z, mn, 'out']]);
+        m.scratch();
+        if (split) {
+          const dst = pz || po;
+          on.bias_rows(dst, pb, rows, units);
+          split.pool.gemm(on, 0, 1, rows, units, inputs, 1, px, pw, dst, split.ws);
+          if (op !== 'linear' || pz) on.unary(code, dst, po, mn, param);
+        } else {
+          on.affine_act(rows, units, inputs, px, pw, pb, code, param, po, pz);
         }
       }, at ? at.marshal : M);
     },

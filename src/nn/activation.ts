@@ -145,6 +145,19 @@ export class LayerActivation implements AppliedActivation {
     return this.name === 'prelu' ? full([units], this.opts.preluInit ?? 0.25, { requiresGrad: true }) : undefined;
   }
 
+  /**
+   * The elementwise kernel row and its parameter, for a layer that fuses φ into its own kernel
+   * (Dense's `affineAct`); null for PReLU and softmax, which are not one elementwise row.
+   *
+   * @example
+   * ```ts
+   * new LayerActivation({ activation: 'leakyRelu', alpha: 0.2 }, -1, () => undefined).elementwise(); // { op: 'leakyRelu', param: 0.2 }
+   * ```
+   */
+  elementwise(): { op: UnaryOp; param: number } | null {
+    return this.op ? { op: this.op, param: this.param } : null;
+  }
+
   /** a = φ(z). */
   apply(z: Tensor): Tensor {
     if (this.name === 'softmax') return softmax(z);

@@ -5,7 +5,8 @@ import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 import { conv1d, conv2d, checkKernel1D, checkPadding, convGeometry, pair, resolvePadding1D, resolvePadding2D } from '../ops/conv.js';
 import type { ConvActivation, ConvActivationOptions, Pair, Padding1D, Padding2D } from '../ops/conv.js';
 import type { ConvGeometry } from '../backend/backend.js';
-import { unaryRow } from '../backend/unary.js';
+import { UNARY_OPS, derivativeFromOutput, unaryRow } from '../backend/unary.js';
+import type { UnaryOp } from '../backend/unary.js';
 import type { ActivationName } from '../ops/activations.js';
 import { checkInitializer, initialize } from './init.js';
 import type { Initializer } from './init.js';
@@ -82,11 +83,10 @@ function kernelAndStrides<T>(opts: { kernelSize: unknown; strides?: unknown; nam
 
 /** The convolution kernel's form of a layer activation, or null when the kernel cannot apply it. */
 function fusedActivation(name: ActivationName, alpha: number | undefined): ConvActivationOptions | null {
-  const op: string = name === 'sigmoid' ? 'logistic' : name;
-  if (op !== 'linear' && op !== 'relu' && op !== 'leakyRelu' && op !== 'tanh' && op !== 'logistic') return null;
-  const slope = alpha ?? unaryRow('leakyRelu').param!.default;
-  // a negative leaky slope breaks "a > 0 exactly where z > 0", which the fused backward reads
-  return op === 'leakyRelu' && !(slope >= 0) ? null : { activation: op as ConvActivation, alpha: slope };
+  const op = name === 'sigmoid' ? 'logistic' : name;
+  if (!(UNARY_OPS as string[]).includes(op)) return null;
+  const param = alpha ?? unaryRow(op as UnaryOp).param?.default ?? 0;
+  return derivativeFromOutput(op as UnaryOp, param) ? { activation: op as ConvActivation, alpha: param } : null;
 }
 
 abstract class ConvLayer<O extends ConvOptions> extends Layer {

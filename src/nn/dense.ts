@@ -1,5 +1,8 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { affine } from '../ops/matmul.js';
+import { affineAct } from '../ops/linear.js';
+import { unaryRow } from '../backend/unary.js';
+import type { UnaryOp } from '../backend/unary.js';
 import { reshape } from '../ops/shape.js';
 import type { ActivationName } from '../ops/activations.js';
 import { checkInitializer, initialize } from './init.js';
@@ -51,6 +54,8 @@ export class Dense extends Layer {
   readonly type = 'dense';
   /** The activation, applied through the one implementation every layer shares. */
   private readonly act: LayerActivation;
+  /** The activation as one elementwise kernel row, fused into the product (null: prelu, softmax). */
+  private readonly fused: { op: UnaryOp; param: number } | null;
   readonly units: number;
   readonly activation: ActivationName;
   weight!: Tensor;
@@ -67,6 +72,9 @@ export class Dense extends Layer {
     this.opts = flat;
     this.activation = flat.activation;
     this.act = new LayerActivation(flat, -1, () => this.lambda);
+    // (the threshold step has no gradient: it keeps the composed path and unaryOp's error for training)
+    const e = this.act.elementwise();
+    this.fused = e && unaryRow(e.op).differentiable !== false ? e : null;
     checkInitializer(opts.kernelInitializer ?? 'glorotUniform', `${where}.kernelInitializer`);
     checkInitializer(opts.biasInitializer ?? 'zeros', `${where}.biasInitializer`);
   }
@@ -87,30 +95,49 @@ export class Dense extends Layer {
 
   /** The weighted sums z = x·Wᵀ + b. */
   preActivation(x: Tensor): Tensor {
-    if (this.inputShape.length === 2) return this.perStep(x);
-    this.checkInput(x);
-    return affine(x, this.weight, this.bias);
+    return this.perRow(x, (rows) => affine(rows, this.weight, this.bias));
   }
 
-  /** z at every step of a sequence [batch, T, inputs] → [batch, T, units] (any T; a network hands the mask on). */
-  private perStep(x: Tensor): Tensor {
+  /**
+   * `fn` on the input's rows [batch, inputs] — or, for a sequence [batch, T, inputs], on its
+   * batch·T steps as rows, reshaped back to [batch, T, units] (any T; a network hands the mask on).
+   */
+  private perRow(x: Tensor, fn: (rows: Tensor) => Tensor): Tensor {
+    if (this.inputShape.length === 1) {
+      this.checkInput(x);
+      return fn(x);
+    }
     const inputs = this.inputShape[1];
     if (x.rank !== 3 || x.shape[2] !== inputs) {
       throw new ShapeError(`${this.name} expects input [*, T, ${inputs}], received ${fmtShape(x.shape)}`);
     }
     const [n, T] = x.shape;
-    const z = affine(reshape(x, [n * T, inputs]), this.weight, this.bias);
-    return reshape(z, [n, T, this.units]);
+    return reshape(fn(reshape(x, [n * T, inputs])), [n, T, this.units]);
   }
 
+  /**
+   * a = φ(x·Wᵀ + b). An elementwise φ runs fused into the product (one kernel, no tensor z);
+   * while tracing, and for PReLU and softmax, z is computed first and φ applied to it.
+   */
   forward(x: Tensor): Tensor {
-    const z = this.preActivation(x);
+    const f = this.fused;
+    if (f && !this.tracing) return this.perRow(x, (rows) => affineAct(rows, this.weight, this.bias, f.op, f.param));
+    const z = this.weightedSums(x);
     return this.traced(z, this.act.apply(z));
+  }
+
+  /**
+   * z for PReLU, softmax and tracing: the bias fused into the product (one kernel) unless tracing,
+   * which keeps the op inspection has always seen.
+   */
+  private weightedSums(x: Tensor): Tensor {
+    if (this.tracing) return this.preActivation(x);
+    return this.perRow(x, (rows) => affineAct(rows, this.weight, this.bias, 'linear'));
   }
 
   override forwardLogits(x: Tensor): Tensor | null {
     if (this.activation !== 'softmax') return null;
-    const z = this.preActivation(x);
+    const z = this.weightedSums(x);
     this.traced(z, z);
     return z;
   }

@@ -4,6 +4,7 @@ import type { ConvGeometry } from '../backend/backend.js';
 import { be, record, wants } from './graph.js';
 import { reshape } from './shape.js';
 import { checkInt } from '../validate.js';
+import { UNARY_OPS, unaryRow } from '../backend/unary.js';
 
 /**
  * Zero padding of a 2-D convolution:
@@ -48,7 +49,8 @@ export type Pair = number | readonly [number, number];
  */
 export type ConvActivation = 'linear' | 'relu' | 'leakyRelu' | 'tanh' | 'logistic';
 
-const CONV_ACTIVATIONS: readonly ConvActivation[] = ['linear', 'relu', 'leakyRelu', 'tanh', 'logistic'];
+// the activation rows whose derivative follows from the output (for some parameter)
+const CONV_ACTIVATIONS = UNARY_OPS.filter((op) => unaryRow(op).activation && unaryRow(op).fromOutput) as ConvActivation[];
 
 /** The activation part of the convolutions' options. @example `const o: ConvActivationOptions = { activation: 'leakyRelu', alpha: 0.1 };` */
 export interface ConvActivationOptions {

@@ -1,5 +1,6 @@
 export type { BackwardRule } from './graph.js';
 export { matmul, affine } from './matmul.js';
+export { affineAct } from './linear.js';
 export type { MatmulOptions } from './matmul.js';
 export { add, sub, mul, div, exp, log, neg, square, sqrt, unaryOp, broadcastShape, reduceTo } from './elementwise.js';
 export { sum, mean } from './reduce.js';

@@ -147,35 +147,51 @@ function matmulBatched(a: Tensor, b: Tensor, ta: boolean, tb: boolean, m: number
  * ```
  */
 export function affine(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
-  if (x.rank !== 2 || w.rank !== 2 || x.shape[1] !== w.shape[1]) {
-    throw new ShapeError(`affine expects x [*, ${w.shape[1]}] for weight ${fmtShape(w.shape)}, received ${fmtShape(x.shape)}`);
-  }
-  const [rows, inp] = x.shape;
-  const outF = w.shape[0];
-  if (b && (b.rank !== 1 || b.shape[0] !== outF)) {
-    throw new ShapeError(`affine expects bias [${outF}], received ${fmtShape(b.shape)}`);
-  }
+  const [rows, inp, outF] = affineShape('affine', x, w, b);
   const B = be();
   const out = B.alloc(rows * outF);
   B.gemm(false, true, rows, outF, inp, 1, x.data, w.data, 0, out);
   if (b) B.addBroadcast(out, b.data, 1, rows, outF, out);
-  const parents = b ? [x, w, b] : [x, w];
-  return record('affine', out, [rows, outF], parents, (g) => {
-    let gx: Float32Array | null = null;
-    let gw: Float32Array | null = null;
-    let gb: Float32Array | null = null;
-    if (wants(x)) {
-      gx = B.alloc(x.size);
-      B.gemm(false, false, rows, inp, outF, 1, g, w.data, 0, gx);
-    }
-    if (wants(w)) {
-      gw = B.alloc(w.size);
-      B.gemm(true, false, outF, inp, rows, 1, g, x.data, 0, gw);
-    }
-    if (b && wants(b)) {
-      gb = B.alloc(outF);
-      B.sumAxis(g, 1, rows, outF, gb, false);
-    }
-    return b ? [gx, gw, gb] : [gx, gw];
-  });
+  return record('affine', out, [rows, outF], b ? [x, w, b] : [x, w], (g) => affineGrads(x, w, b, g));
+}
+
+/**
+ * The sizes [rows, in, out] of z = x·Wᵀ + b (x [rows, in], W [out, in], b [out] or null), or a
+ * ShapeError naming `op`. Shared by {@link affine} and the fused `affineAct`.
+ */
+export function affineShape(op: string, x: Tensor, w: Tensor, b: Tensor | null): [number, number, number] {
+  if (x.rank !== 2 || w.rank !== 2 || x.shape[1] !== w.shape[1]) {
+    throw new ShapeError(`${op} expects x [*, ${w.shape[1]}] for weight ${fmtShape(w.shape)}, received ${fmtShape(x.shape)}`);
+  }
+  const outF = w.shape[0];
+  if (b && (b.rank !== 1 || b.shape[0] !== outF)) {
+    throw new ShapeError(`${op} expects bias [${outF}], received ${fmtShape(b.shape)}`);
+  }
+  return [x.shape[0], x.shape[1], outF];
+}
+
+/**
+ * Gradients of z = x·Wᵀ + b from δ = ∂E/∂z (null where a parent wants none): ∂x = δ·W,
+ * ∂W = δᵀ·x, ∂b = Σ_rows δ. The backward of {@link affine} and of the fused `affineAct`.
+ */
+export function affineGrads(x: Tensor, w: Tensor, b: Tensor | null, delta: Float32Array): (Float32Array | null)[] {
+  const B = be();
+  const [rows, inp] = x.shape;
+  const outF = w.shape[0];
+  let gx: Float32Array | null = null;
+  let gw: Float32Array | null = null;
+  let gb: Float32Array | null = null;
+  if (wants(x)) {
+    gx = B.alloc(x.size);
+    B.gemm(false, false, rows, inp, outF, 1, delta, w.data, 0, gx);
+  }
+  if (wants(w)) {
+    gw = B.alloc(w.size);
+    B.gemm(true, false, outF, inp, rows, 1, delta, x.data, 0, gw);
+  }
+  if (b && wants(b)) {
+    gb = B.alloc(outF);
+    B.sumAxis(delta, 1, rows, outF, gb, false);
+  }
+  return b ? [gx, gw, gb] : [gx, gw];
 }

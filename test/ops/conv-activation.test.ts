@@ -64,7 +64,7 @@ test('conv2d with an activation: only the gradients asked for (first layer, froz
 test('conv2d rejects an activation it cannot apply from its output, and a negative leaky slope', () => {
   const bad = (f: () => unknown, re: RegExp) => assert.throws(f, (e: unknown) => e instanceof ConfigError && re.test(e.message));
   bad(() => conv2d(image(), filter(), null, { activation: 'gelu' as 'relu' }),
-    /^conv2d\.activation must be one of "linear", "relu", "leakyRelu", "tanh", "logistic" \(an activation whose derivative follows from its output\), received "gelu"$/);
+    /^conv2d\.activation must be one of "linear", "logistic", "tanh", "relu", "leakyRelu" \(an activation whose derivative follows from its output\), received "gelu"$/);
   bad(() => conv2d(image(), filter(), null, { activation: 'leakyRelu', alpha: -0.1 }),
     /^conv2d\.alpha must be a finite number ≥ 0 for a fused leaky ReLU, received -0\.1$/);
   bad(() => conv1d(tensor([[[1, 2, 3]]]), tensor([[[1]]]), null, { activation: 'prelu' as 'relu' }), /^conv1d\.activation must be one of/);

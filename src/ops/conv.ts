@@ -161,7 +161,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
   const pad = resolvePadding2D(opts.padding ?? 'valid', [h, wd], [kh, kw], strides, 'conv2d');
   const g = convGeometry(n, [c, h, wd], k, [kh, kw], strides, pad, 'conv2d');
   const B = be();
-  const y = B.alloc(n * k * g.oh * g.ow);
+  const y = B.allocUninit(n * k * g.oh * g.ow);
   B.conv2d(g, x.data, w.data, b ? b.data : null, y);
   const parents = b ? [x, w, b] : [x, w];
   return record('conv2d', y, [n, k, g.oh, g.ow], parents, (gy) => {
@@ -170,7 +170,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
     let gb: Float32Array | null = null;
     // the first layer's input needs no gradient: skip the (costly) data gradient there
     if (wants(x)) {
-      gx = B.alloc(x.size);
+      gx = B.allocUninit(x.size);
       B.conv2dBackwardData(g, gy, w.data, gx);
     }
     const wantB = b !== null && wants(b);
@@ -179,9 +179,9 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
       gb = wantB ? B.alloc(k) : null;
       B.conv2dBackwardFilter(g, x.data, gy, gw, gb);
     } else if (wantB) {
-      const perImage = B.alloc(k * g.oh * g.ow);
+      const perImage = B.allocUninit(k * g.oh * g.ow);
       B.sumAxis(gy, 1, n, k * g.oh * g.ow, perImage, false);
-      gb = B.alloc(k);
+      gb = B.allocUninit(k);
       B.sumAxis(perImage, k, g.oh * g.ow, 1, gb, false);
     }
     return b ? [gx, gw, gb] : [gx, gw];

@@ -202,7 +202,7 @@ export class Tensor {
 
   /** A deep copy (new storage, no history). */
   clone(): Tensor {
-    const d = getBackend().alloc(this.size);
+    const d = getBackend().allocUninit(this.size);
     d.set(this.data);
     return new Tensor(d, this.shape, false);
   }

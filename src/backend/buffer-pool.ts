@@ -35,9 +35,13 @@ export class BufferPool {
   private readonly free = new Map<number, Float32Array[]>();
   private readonly scopes: PoolScope[] = [];
   private heldBytes = 0;
+  /** Buffers created because no free list had one (a measure of allocation in the steady state). */
+  fresh = 0;
+  /** Buffers handed out again from a free list. */
+  reused = 0;
 
   /** `capBytes`: most bytes kept on the free lists. */
-  constructor(readonly capBytes = DEFAULT_POOL_CAP_BYTES) {}
+  constructor(public capBytes = DEFAULT_POOL_CAP_BYTES) {}
 
   /**
    * A buffer of n floats: a reused one when the free list of that length has one (zero-filled
@@ -49,9 +53,11 @@ export class BufferPool {
     if (list !== undefined && list.length > 0) {
       b = list.pop()!;
       this.heldBytes -= 4 * n;
+      this.reused++;
       if (zeroed) b.fill(0);
     } else {
       b = new Float32Array(n);
+      this.fresh++;
     }
     const top = this.scopes.length;
     if (top > 0) this.scopes[top - 1].add(b.buffer);

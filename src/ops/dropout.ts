@@ -59,5 +59,5 @@ export function dropoutWithMask(x: Tensor, mask: Float32Array, rho: number): Ten
     const dx = B.allocUninit(g.length);
     B.binary('mul', g, [1], scaled, [1], dx, flat);
     return [dx];
-  });
+  }, [scaled]);
 }

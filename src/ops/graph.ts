@@ -10,10 +10,10 @@ export type BackwardRule = (gradOut: Float32Array) => (Float32Array | null)[];
  * is on), records the rule that sends gradients back. Every op ends with a call to this.
  */
 export function record(op: string, data: Float32Array, shape: readonly number[], parents: readonly Tensor[],
-  backward: BackwardRule): Tensor {
+  backward: BackwardRule, saved?: readonly Float32Array[]): Tensor {
   const needs = isGradEnabled() && parents.some((p) => p.requiresGrad);
   const out = new Tensor(data, shape, needs);
-  if (needs) out.node = { op, parents, backward };
+  if (needs) out.node = saved ? { op, parents, backward, saved } : { op, parents, backward };
   return out;
 }
 

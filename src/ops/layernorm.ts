@@ -58,5 +58,5 @@ export function layerNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, 
       grads.push(gb);
     }
     return grads;
-  });
+  }, [xhat, rstd]);
 }

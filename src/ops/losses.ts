@@ -30,7 +30,7 @@ function scalarLoss(name: string, value: number, pred: Tensor, target: Tensor, k
     const d = B.allocUninit(pred.size);
     B.lossGrad(kind, predData, target.data, B.sum(g) * scale, d);
     return [d, null];
-  });
+  }, predData !== pred.data ? [predData] : undefined);
 }
 
 /** A loss that is the kind's per-element loss summed per example, then summed or averaged (the op is named as the kind). */

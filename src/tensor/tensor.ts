@@ -11,6 +11,11 @@ export interface GradNode {
   readonly op: string;
   readonly parents: readonly Tensor[];
   backward(gradOut: Float32Array): (Float32Array | null)[];
+  /**
+   * Buffers the forward pass made for the backward rule alone (nothing else holds them): a
+   * training step gives them back to the buffer pool with its intermediates.
+   */
+  readonly saved?: readonly Float32Array[];
 }
 
 let gradEnabled = true;
@@ -319,7 +324,13 @@ function runBackward(root: Tensor, seed: Tensor | Float32Array | undefined, opts
       order.push(t);
     }
   }
-  const made = order.filter((t) => t.node !== null);
+  const made: Tensor[] = [];
+  for (const t of order) {
+    if (t.node === null) continue;
+    made.push(t);
+    // what the forward kept for the backward alone dies with the graph
+    for (const s of t.node.saved ?? []) made.push(new Tensor(s, [s.length]));
+  }
   const be = getBackend();
   const pool = bufferPool;
   const reuse = !opts.retainGraph;
@@ -344,6 +355,8 @@ function runBackward(root: Tensor, seed: Tensor | Float32Array | undefined, opts
       if (!t.node) continue;
       const pg = t.node.backward(g);
       const parents = t.node.parents;
+      // g passed on unchanged (a reshape) goes to the first parent that takes it, when t keeps no gradient
+      let handedOn = kept;
       for (let j = 0; j < parents.length; j++) {
         const p = parents[j];
         const gj = pg[j];
@@ -353,7 +366,10 @@ function runBackward(root: Tensor, seed: Tensor | Float32Array | undefined, opts
           be.axpy(prev.length, 1, gj, prev, prev);
           // consumed: back to the pool unless it is g itself or another parent's gradient
           if (reuse && gj.buffer !== g.buffer && !sharedWith(gj, pg, j)) pool.release(gj);
-        } else grads.set(p, gj === g || gj === t.grad?.data ? gj.slice() : gj);
+        } else if (gj === g && !handedOn) {
+          handedOn = true;
+          grads.set(p, g);
+        } else grads.set(p, gj === g || gj === t.grad?.data ? copyOf(be, gj) : gj);
       }
       if (reuse && !kept && !sharedWith(g, pg, -1)) pool.release(g);
       if (!opts.retainGraph) {
@@ -365,6 +381,13 @@ function runBackward(root: Tensor, seed: Tensor | Float32Array | undefined, opts
     pool.close(scope, true);
   }
   return made;
+}
+
+/** A copy of `a` in a buffer of the backend (the pool's). */
+function copyOf(be: ReturnType<typeof getBackend>, a: Float32Array): Float32Array {
+  const c = be.allocUninit(a.length);
+  c.set(a);
+  return c;
 }
 
 /** The seed of a scalar's backward(). */

@@ -184,7 +184,8 @@ test('predictions the user holds stay unchanged over further predictions (one ba
     model.evaluate(x, oneHot(10, 3));
   }
   held.forEach((t, i) => assert.deepEqual(t.data, was[i], `prediction ${i}`));
-  assert.deepEqual(held[1].data, held[0].data, 'batched and whole predictions agree');
+  // (to float32 rounding: a GEMM's sums may be ordered differently for another batch size)
+  held[1].data.forEach((v, i) => assert.ok(Math.abs(v - held[0].data[i]) < 1e-6, 'batched and whole predictions agree'));
 });
 
 test('z and a traced during fit (setTracing, captureTrace in a callback) stay readable and unchanged', () => {

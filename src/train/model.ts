@@ -452,6 +452,7 @@ export class Model {
     this.checkTargets(x, y);
     const was = this.net.training;
     this.net.eval();
+    const scope = bufferPool.open();
     try {
       return noGrad(() => {
         const n = asList(x)[0].shape[0];
@@ -468,12 +469,14 @@ export class Model {
             correct += countCorrect(output.data, asList(yb)[0].data, rows);
             judged += rows;
           }
+          releaseTensors([loss, output, ...asList(xb), ...asList(yb)]);
         }
         const out: Evaluation = { loss: this.loss.reduction === 'sum' ? total : total / n };
         if (this.isClassifier) out.accuracy = correct / judged;
         return out;
       });
     } finally {
+      bufferPool.close(scope);
       this.net.train(was);
     }
   }

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BufferPool, bufferPool } from '../../src/backend/buffer-pool.js';
 import { releaseTensors } from '../../src/tensor/tensor.js';
+import { withAllocationLimit } from '../../src/backend/index.js';
 import {
   Adam, Conv2D, DendriteError, Dense, Flatten, getBackend, keepTensor, matmul, MaxPool2D, Model, relu, SGD, Sequential, sum, Tensor, tensor,
 } from '../../src/index.js';
@@ -135,3 +136,24 @@ for (const [name, make, xShape] of [
     assert.ok(bufferPool.reused - reused >= 8 * 10, `reused ${bufferPool.reused - reused}`);
   });
 }
+
+test('parameters (in the wasm backend\'s resident memory or not) and tensors made before a scope are never given back', () => {
+  const model = new Model(new Sequential([new Dense({ units: 4 })], { inputShape: [3], seed: 1 }), { loss: 'mse', optimizer: new SGD({ learningRate: 0.1 }) });
+  const before = tensor([1, 2, 3]);
+  const s = bufferPool.open();
+  try {
+    const params = model.net.parameters();
+    releaseTensors([...params, before]);
+    assert.ok(params.every((p) => !p.isReleased) && !before.isReleased);
+    assert.equal(bufferPool.release(params[0].data), false);
+  } finally {
+    bufferPool.close(s);
+  }
+});
+
+test('the allocation cap for untrusted model files counts allocUninit as alloc', () => {
+  const tooMuch = (n: number, total: number) => new RangeError(`needs ${n} more, ${total} in all`);
+  assert.throws(() => withAllocationLimit(10, tooMuch, () => getBackend().allocUninit(11)), /needs 11 more, 11 in all/);
+  assert.throws(() => withAllocationLimit(10, tooMuch, () => [getBackend().alloc(6), getBackend().allocUninit(6)]), /needs 6 more, 12 in all/);
+  assert.equal(withAllocationLimit(10, tooMuch, () => getBackend().allocUninit(10)).length, 10);
+});

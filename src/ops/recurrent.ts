@@ -1,6 +1,7 @@
 import { ShapeError, fmtShape } from '../errors.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
 import type { Backend } from '../backend/backend.js';
+import { bufferPool } from '../backend/buffer-pool.js';
 import { be, record, wants } from './graph.js';
 import { concat, slice } from './shape.js';
 
@@ -281,6 +282,15 @@ export class Unrolled {
     return wants(this.x) ? this.backend.alloc(this.rows * this.inputs) : null;
   }
 
+  /**
+   * Gives the scratch buffers of a backward pass back to the buffer pool once nothing reads them
+   * (none of them may be returned as a gradient); buffers the pool did not hand out in this
+   * backward pass are left alone.
+   */
+  releaseScratch(...bufs: (Float32Array | null)[]): void {
+    for (const b of bufs) if (b) bufferPool.release(b);
+  }
+
   /** ∂x batch-major from its time-major buffer. */
   inputGrad(dxs: Float32Array | null): Float32Array | null {
     return dxs && this.batchMajor(dxs, this.inputs);
@@ -291,8 +301,8 @@ export class Unrolled {
    * state, and the trace with `h` filled in.
    */
   finish(hs: Float32Array, parents: readonly Tensor[], backward: (dOutput: Float32Array) => (Float32Array | null)[],
-    trace: Omit<RecurrentTrace, 'h'> | undefined): RecurrentResult {
-    const output = record(this.op, this.batchMajor(hs, this.units), [this.batch, this.steps, this.units], parents, backward);
+    trace: Omit<RecurrentTrace, 'h'> | undefined, saved?: readonly Float32Array[]): RecurrentResult {
+    const output = record(this.op, this.batchMajor(hs, this.units), [this.batch, this.steps, this.units], parents, backward, saved);
     const hT = new Tensor(hs.slice((this.steps - 1) * this.stateSize), [this.batch, this.units]);
     return { output, hT, trace: trace && { ...trace, h: output } };
   }

@@ -12,10 +12,24 @@
  * backend's resident parameter storage never passes through the pool.
  */
 
-/** The storage of the buffers handed out while a scope was the innermost one, not yet given back. */
+/**
+ * The storage of the buffers handed out while a scope was the innermost one, not yet given back.
+ *
+ * @example
+ * ```ts
+ * const scope: PoolScope = bufferPool.open();
+ * ```
+ */
 export type PoolScope = Set<ArrayBufferLike>;
 
-/** Most bytes the free lists hold by default; buffers given back beyond it are left to the garbage collector. */
+/**
+ * Most bytes the free lists hold by default; buffers given back beyond it are left to the garbage collector.
+ *
+ * @example
+ * ```ts
+ * const small = new BufferPool(DEFAULT_POOL_CAP_BYTES / 4);
+ * ```
+ */
 export const DEFAULT_POOL_CAP_BYTES = 256 * 1024 * 1024;
 
 /**

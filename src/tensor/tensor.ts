@@ -114,7 +114,14 @@ export class Tensor {
     this._data = d;
   }
 
-  /** Whether the library gave this tensor's storage back to the buffer pool (its values are gone). */
+  /**
+   * Whether the library gave this tensor's storage back to the buffer pool (its values are gone).
+   *
+   * @example
+   * ```ts
+   * if (!t.isReleased) console.log(t.toArray());
+   * ```
+   */
   get isReleased(): boolean {
     return this._data === RELEASED;
   }

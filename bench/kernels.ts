@@ -35,7 +35,7 @@ if (Number(values.threads) > 0 && be.name === 'native') (be as NativeBackend).se
 // ---- kernel timers: wrap every method of the active backend in place ----
 const totals = new Map<string, { calls: number; ns: bigint }>();
 const KERNELS = Object.keys(be).filter((k) => typeof (be as unknown as Record<string, unknown>)[k] === 'function' &&
-  !['setMaxThreads', 'maxThreads', 'info', 'convCacheSize', 'alloc'].includes(k));
+  !['setMaxThreads', 'maxThreads', 'info', 'convCacheSize', 'alloc', 'allocUninit'].includes(k));
 for (const name of KERNELS) {
   const obj = be as unknown as Record<string, (...a: unknown[]) => unknown>;
   const f = obj[name].bind(be);

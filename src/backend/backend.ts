@@ -56,7 +56,10 @@ export interface Backend {
   /** `'js'` (reference) or `'native'`. */
   readonly name: string;
 
-  /** A zero-filled buffer of n floats owned by this backend. */
+  /**
+   * A zero-filled buffer of n floats owned by this backend (from the buffer pool, see
+   * `backend/buffer-pool.ts`: a reused buffer is zero-filled again).
+   */
   alloc(n: number): Float32Array;
 
   /**
@@ -543,6 +546,20 @@ export interface Backend {
    */
   affineAct(rows: number, units: number, inputs: number, x: Float32Array, w: Float32Array, b: Float32Array | null,
     op: UnaryOp, param: number, out: Float32Array, z: Float32Array | null): void;
+
+  /**
+   * A buffer of n floats whose contents are unspecified (a reused buffer keeps old values): for an
+   * output that the kernel about to run writes completely (every element, whatever the input,
+   * e.g. a GEMM with beta = 0 or an elementwise map), so that reuse skips the zero fill. Anything
+   * that accumulates into its output or writes only part of it takes {@link Backend.alloc}.
+   *
+   * @example
+   * ```ts
+   * const out = be.allocUninit(x.length);
+   * be.unary('relu', x, out, 0); // writes every element of out
+   * ```
+   */
+  allocUninit(n: number): Float32Array;
 }
 
 /**

@@ -167,10 +167,17 @@ export function withAllocationLimit<T>(elements: number, tooMuch: (requested: nu
   const be = getBackend();
   let used = 0;
   const limited: Backend = Object.create(be);
-  limited.alloc = (n: number) => {
+  const count = (n: number): void => {
     used += n;
     if (used > elements) throw tooMuch(n, used);
+  };
+  limited.alloc = (n: number) => {
+    count(n);
     return be.alloc(n);
+  };
+  limited.allocUninit = (n: number) => {
+    count(n);
+    return be.allocUninit(n);
   };
   current = limited;
   try {

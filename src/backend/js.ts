@@ -1,6 +1,7 @@
 import type { Backend, BinaryOp, ConvGeometry, PoolGeometry } from './backend.js';
 import { jsTrainingKernels } from './js-training.js';
 import { unaryRow } from './unary.js';
+import { pooledAllocation } from './buffer-pool.js';
 
 /**
  * The reference backend: plain TypeScript, runs everywhere, and is the oracle that every faster
@@ -16,9 +17,7 @@ export const jsBackend: Backend = {
   name: 'js',
   ...jsTrainingKernels,
 
-  alloc(n) {
-    return new Float32Array(n);
-  },
+  ...pooledAllocation,
 
   permute(x, shape, axes, out) {
     const r = shape.length;

@@ -3,6 +3,7 @@ import type { Backend, BinaryOp, ConvGeometry, LossKind, PoolGeometry } from './
 import { STEP_RULE_CODE } from './backend.js';
 import { runGeometry } from './runs.js';
 import { unaryCodes } from './unary.js';
+import { pooledAllocation } from './buffer-pool.js';
 
 /**
  * Result of trying to load the native backend: the backend, or why it is not available.
@@ -257,9 +258,7 @@ function makeBackend(m: Addon): NativeBackend {
   return {
     name: 'native',
 
-    alloc(n) {
-      return new Float32Array(n);
-    },
+    ...pooledAllocation,
 
     gemm(transA, transB, mm, n, k, alpha, a, b, beta, c) {
       m.gemm(transA, transB, mm, n, k, alpha, a, b, beta, c);

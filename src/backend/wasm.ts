@@ -5,6 +5,7 @@ import { unaryCodes } from './unary.js';
 import { wasmBase64, wasmBuildError, wasmThreadsBase64 } from './wasm-binary.js';
 import { ThreadPool, threadSupport } from './wasm-threads.js';
 import { checkRuns, runGeometry } from './runs.js';
+import { pooledAllocation } from './buffer-pool.js';
 
 /**
  * Result of trying to load the WebAssembly backend: the backend, or why it is not available
@@ -537,9 +538,7 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
 
     resident: mt ? (data: Float32Array) => mt.heap.place(data) : undefined,
 
-    alloc(n) {
-      return new Float32Array(n);
-    },
+    ...pooledAllocation,
 
     gemm(transA, transB, mm, n, k, alpha, a, b, beta, c) {
       need('gemm', 'a', a, mm * k);

@@ -13,7 +13,7 @@ export function gatherRows(x: Tensor, order: ArrayLike<number> | null, start: nu
   const row = shapeSize(x.shape.slice(1));
   const n = end - start;
   if (!order) return new Tensor(x.data.subarray(start * row, end * row), [n, ...x.shape.slice(1)]);
-  const out = getBackend().alloc(n * row);
+  const out = getBackend().allocUninit(n * row);
   for (let i = 0; i < n; i++) {
     const r = order[start + i];
     out.set(x.data.subarray(r * row, (r + 1) * row), i * row);

@@ -1,4 +1,5 @@
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
+import { keepTensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/rng.js';
 import { affine } from '../ops/matmul.js';
@@ -208,7 +209,7 @@ export class MultiHeadAttention extends Layer {
     const hv = this.numHeads * this.valueDim;
     const merged = reshape(permute(r.output, [0, 2, 1, 3]), [n * T, hv]);
     const output = reshape(affine(merged, this.outputWeight, this.outputBias), [n, T, this.outputDim]);
-    if (this.keepWeights) this.lastWeights = r.weights;
+    if (this.keepWeights) this.lastWeights = keepTensor(r.weights);
     return { output, weights: opts.returnWeights ? r.weights : null };
   }
 

@@ -1,6 +1,6 @@
 import { ShapeError, fmtShape } from '../errors.js';
 import { getBackend } from '../backend/index.js';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, keepTensor } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/rng.js';
 import { applyLayer } from './symbolic.js';
 import type { SymbolicTensor } from './symbolic.js';
@@ -226,6 +226,10 @@ export abstract class Layer extends Module {
   protected traced(z: Tensor | undefined, a: Tensor, extra?: Record<string, Tensor>): Tensor {
     if (this.tracing) {
       if (z && z.requiresGrad) z.retainGrad();
+      // the record outlives the step: its tensors never go back to the buffer pool
+      keepTensor(z);
+      keepTensor(a);
+      for (const t of Object.values(extra ?? {})) keepTensor(t);
       this.record = { z, a, extra };
     }
     return a;

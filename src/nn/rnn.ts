@@ -1,5 +1,5 @@
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
-import { Tensor, noGrad } from '../tensor/tensor.js';
+import { Tensor, keepTensor, noGrad } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/rng.js';
 import { getBackend } from '../backend/index.js';
 import { mul } from '../ops/elementwise.js';
@@ -220,7 +220,7 @@ export abstract class RecurrentLayer extends Layer {
       keepTrace: this.tracing,
     });
     if (this.stateful) {
-      this.carried = { batch: batch, h: r.hT.data, c: r.cT ? Float32Array.from(r.cT.data) : null };
+      this.carried = { batch: batch, h: keepTensor(r.hT).data, c: r.cT ? Float32Array.from(r.cT.data) : null };
     }
     // a sequence output keeps the steps: the network hands the input's mask on with it
     const out = this.returnSequences ? r.output : reshape(slice(r.output, 1, steps - 1, steps), [batch, H]);

@@ -1,5 +1,5 @@
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
-import { Tensor, noGrad, shapeSize } from '../tensor/tensor.js';
+import { Tensor, isGradEnabled, noGrad, releaseTensors, shapeSize } from '../tensor/tensor.js';
 import { Rng } from '../tensor/rng.js';
 import type { NestedArray } from '../tensor/tensor.js';
 import { tensor } from '../tensor/create.js';
@@ -172,8 +172,15 @@ export class Sequential extends Module {
   runLayers(x: Tensor, logits: boolean): Tensor {
     let h = x;
     const last = this.layers.length - 1;
-    for (let i = 0; i < last; i++) h = applyLayer(this.layers[i], h);
-    return applyLayer(this.layers[last], h, logits);
+    // without gradients nothing else reads a layer's output once the next layer has run: it goes
+    // back to the buffer pool when the scope around (a prediction) handed it out
+    const reuse = !isGradEnabled();
+    for (let i = 0; i <= last; i++) {
+      const next = applyLayer(this.layers[i], h, logits && i === last);
+      if (reuse && h !== x && next.data.buffer !== h.data.buffer && next.mask?.data.buffer !== h.data.buffer) releaseTensors([h]);
+      h = next;
+    }
+    return h;
   }
 
   /** Turns z/a/δ recording on or off for every layer. */

@@ -141,10 +141,10 @@ function softmaxLast(z: Tensor): Tensor {
   const cols = z.rank === 0 ? 1 : z.shape[z.rank - 1];
   const rows = cols === 0 ? 0 : z.size / cols;
   const B = be();
-  const out = B.alloc(z.size);
+  const out = B.allocUninit(z.size);
   B.softmax(z.data, rows, cols, out);
   return record('softmax', out, z.shape, [z], (g) => {
-    const dz = B.alloc(z.size);
+    const dz = B.allocUninit(z.size);
     B.softmaxBackward(out, g, rows, cols, dz);
     return [dz];
   });

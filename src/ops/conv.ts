@@ -1,7 +1,7 @@
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ConvGeometry } from '../backend/backend.js';
-import { be, record, wants } from './graph.js';
+import { be, record, releaseScratch, wants } from './graph.js';
 import { reshape } from './shape.js';
 import { checkInt } from '../validate.js';
 import { UNARY_OPS, unaryRow } from '../backend/unary.js';
@@ -217,7 +217,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
   const g = convGeometry(n, [c, h, wd], k, [kh, kw], strides, pad, 'conv2d');
   const act = convActivation(opts, 'conv2d');
   const B = be();
-  const y = B.alloc(n * k * g.oh * g.ow);
+  const y = B.allocUninit(n * k * g.oh * g.ow);
   if (act.op === 'linear') B.conv2d(g, x.data, w.data, b ? b.data : null, y);
   else B.conv2dAct(g, x.data, w.data, b ? b.data : null, y, act.op, act.param);
   const parents = b ? [x, w, b] : [x, w];
@@ -225,7 +225,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
     // δz = δa ⊙ f′, f′ from the output alone (the saved a stands for z where f′ reads it)
     let gy = ga;
     if (act.op !== 'linear') {
-      gy = B.alloc(y.length);
+      gy = B.allocUninit(y.length);
       B.unaryGrad(act.op, y, y, ga, gy, act.param, false);
     }
     let gx: Float32Array | null = null;
@@ -233,7 +233,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
     let gb: Float32Array | null = null;
     // the first layer's input needs no gradient: skip the (costly) data gradient there
     if (wants(x)) {
-      gx = B.alloc(x.size);
+      gx = B.allocUninit(x.size);
       B.conv2dBackwardData(g, gy, w.data, gx);
     }
     const wantB = b !== null && wants(b);
@@ -242,11 +242,13 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
       gb = wantB ? B.alloc(k) : null;
       B.conv2dBackwardFilter(g, x.data, gy, gw, gb);
     } else if (wantB) {
-      const perImage = B.alloc(k * g.oh * g.ow);
+      const perImage = B.allocUninit(k * g.oh * g.ow);
       B.sumAxis(gy, 1, n, k * g.oh * g.ow, perImage, false);
-      gb = B.alloc(k);
+      gb = B.allocUninit(k);
       B.sumAxis(perImage, k, g.oh * g.ow, 1, gb, false);
+      releaseScratch(perImage);
     }
+    if (gy !== ga) releaseScratch(gy);
     return b ? [gx, gw, gb] : [gx, gw];
   });
 }

@@ -30,7 +30,7 @@ export function checkKeepProb(rho: unknown, where: string): number {
  */
 export function sampleDropMask(n: number, rho: number, rng: Rng): Float32Array {
   checkKeepProb(rho, 'sampleDropMask');
-  return rng.bernoulli(be().alloc(n), rho);
+  return rng.bernoulli(be().allocUninit(n), rho);
 }
 
 /**
@@ -50,14 +50,14 @@ export function dropoutWithMask(x: Tensor, mask: Float32Array, rho: number): Ten
   }
   const B = be();
   // the mask scaled once by 1/ρ serves forward and backward alike
-  const scaled = B.alloc(mask.length);
+  const scaled = B.allocUninit(mask.length);
   B.scale(mask, 1 / rho, scaled);
   const flat = [x.size];
-  const out = B.alloc(x.size);
+  const out = B.allocUninit(x.size);
   B.binary('mul', x.data, [1], scaled, [1], out, flat);
   return record('dropout', out, x.shape, [x], (g) => {
-    const dx = B.alloc(g.length);
+    const dx = B.allocUninit(g.length);
     B.binary('mul', g, [1], scaled, [1], dx, flat);
     return [dx];
-  });
+  }, [scaled]);
 }

@@ -44,7 +44,7 @@ export function reduceTo(g: Float32Array, from: readonly number[], shape: readon
     if (full[d] === 1 && curShape[d] !== 1) {
       const outer = shapeSize(curShape.slice(0, d));
       const inner = shapeSize(curShape.slice(d + 1));
-      const next = B.alloc(outer * inner);
+      const next = B.allocUninit(outer * inner);
       B.sumAxis(cur, outer, curShape[d], inner, next, false);
       cur = next;
       curShape[d] = 1;
@@ -57,7 +57,7 @@ function binary(op: BinaryOp, a: Tensor, b: Tensor,
   grad: (g: Float32Array, outShape: number[]) => [Float32Array | null, Float32Array | null]): Tensor {
   const shape = broadcastShape(op, a.shape, b.shape);
   const B = be();
-  const out = B.alloc(shapeSize(shape));
+  const out = B.allocUninit(shapeSize(shape));
   B.binary(op, a.data, bStrides(a.shape, shape), b.data, bStrides(b.shape, shape), out, shape);
   return record(op, out, shape, [a, b], (g) => {
     const [ga, gb] = grad(g, shape);
@@ -67,14 +67,14 @@ function binary(op: BinaryOp, a: Tensor, b: Tensor,
 
 /** g ⊙ y, with y broadcast to the output shape (the backward rule of a product). */
 function timesBroadcast(g: Float32Array, y: Tensor, shape: number[], op: BinaryOp = 'mul'): Float32Array {
-  const o = be().alloc(g.length);
+  const o = be().allocUninit(g.length);
   be().binary(op, g, bStrides(shape, shape), y.data, bStrides(y.shape, shape), o, shape);
   return o;
 }
 
 function asTensor(x: Tensor | number): Tensor {
   if (x instanceof Tensor) return x;
-  const d = be().alloc(1);
+  const d = be().allocUninit(1);
   d[0] = x;
   return new Tensor(d, []);
 }
@@ -93,7 +93,7 @@ export function sub(a: Tensor | number, b: Tensor | number): Tensor {
   return binary('sub', A, Bt, (g) => {
     let gb: Float32Array | null = null;
     if (wants(Bt)) {
-      gb = be().alloc(g.length);
+      gb = be().allocUninit(g.length);
       be().scale(g, -1, gb);
     }
     return [wants(A) ? g : null, gb];
@@ -121,10 +121,10 @@ export function div(a: Tensor | number, b: Tensor | number): Tensor {
     let gb: Float32Array | null = null;
     if (wants(Bt)) {
       // ∂(a/b)/∂b = −a/b²
-      const ab = B.alloc(g.length);
+      const ab = B.allocUninit(g.length);
       B.binary('div', A.data, bStrides(A.shape, shape), Bt.data, bStrides(Bt.shape, shape), ab, shape);
       const q = timesBroadcast(ab, Bt, shape, 'div');
-      gb = B.alloc(g.length);
+      gb = B.allocUninit(g.length);
       B.binary('mul', g, bStrides(shape, shape), q, bStrides(shape, shape), gb, shape);
       B.scale(gb, -1, gb);
     }
@@ -144,13 +144,13 @@ export function div(a: Tensor | number, b: Tensor | number): Tensor {
  */
 export function unaryOp(op: UnaryOp, x: Tensor, param = 0): Tensor {
   const B = be();
-  const out = B.alloc(x.size);
+  const out = B.allocUninit(x.size);
   B.unary(op, x.data, out, param);
   return record(op, out, x.shape, [x], (g) => {
     if (unaryRow(op).differentiable === false) {
       throw new ConfigError(`the ${op} activation has no gradient (its derivative is 0 everywhere it exists), so a network with ${op} units cannot be trained by backpropagation; use "logistic", "tanh" or "relu" for trainable layers`);
     }
-    const dx = B.alloc(x.size);
+    const dx = B.allocUninit(x.size);
     B.unaryGrad(op, x.data, out, g, dx, param, false);
     return [dx];
   });

@@ -27,24 +27,24 @@ export function layerNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, 
   const rows = F === 0 ? 0 : x.size / F;
   const B = be();
   const gd = gamma?.data ?? null;
-  const xhat = B.alloc(x.size);
-  const rstd = B.alloc(rows);
-  const out = B.alloc(x.size);
+  const xhat = B.allocUninit(x.size);
+  const rstd = B.allocUninit(rows);
+  const out = B.allocUninit(x.size);
   B.layerNorm(x.data, gd, beta?.data ?? null, rows, F, eps, out, xhat, rstd);
   const parents = [x, gamma, beta].filter((p): p is Tensor => p !== null);
   return record('layerNorm', out, x.shape, parents, (g) => {
     let gx: Float32Array | null = null;
     if (wants(x)) {
-      gx = B.alloc(x.size);
+      gx = B.allocUninit(x.size);
       B.layerNormBackward(g, xhat, rstd, gd, rows, F, gx);
     }
     const grads: (Float32Array | null)[] = [gx];
     if (gamma) {
       let gg: Float32Array | null = null;
       if (wants(gamma)) {
-        const prod = B.alloc(x.size);
+        const prod = B.allocUninit(x.size);
         B.binary('mul', g, [1], xhat, [1], prod, [x.size]);
-        gg = B.alloc(F);
+        gg = B.allocUninit(F);
         B.sumAxis(prod, 1, rows, F, gg, false);
       }
       grads.push(gg);
@@ -58,5 +58,5 @@ export function layerNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, 
       grads.push(gb);
     }
     return grads;
-  });
+  }, [xhat, rstd]);
 }

@@ -3,7 +3,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { isGradEnabled } from '../tensor/tensor.js';
 import { derivativeFromOutput, unaryRow } from '../backend/unary.js';
 import type { UnaryOp } from '../backend/unary.js';
-import { be, record } from './graph.js';
+import { be, record, releaseScratch } from './graph.js';
 import { affineGrads, affineShape } from './matmul.js';
 
 /**
@@ -22,17 +22,19 @@ import { affineGrads, affineShape } from './matmul.js';
 export function affineAct(x: Tensor, w: Tensor, b: Tensor | null, op: UnaryOp, param = 0): Tensor {
   const [rows, inp, outF] = affineShape('affineAct', x, w, b);
   const B = be();
-  const out = B.alloc(rows * outF);
+  const out = B.allocUninit(rows * outF);
   const recording = isGradEnabled() && (x.requiresGrad || w.requiresGrad || (b !== null && b.requiresGrad));
-  const z = recording && !derivativeFromOutput(op, param) ? B.alloc(rows * outF) : null;
+  const z = recording && !derivativeFromOutput(op, param) ? B.allocUninit(rows * outF) : null;
   B.affineAct(rows, outF, inp, x.data, w.data, b ? b.data : null, op, param, out, z);
   return record('affineAct', out, [rows, outF], b ? [x, w, b] : [x, w], (g) => {
     if (op === 'linear') return affineGrads(x, w, b, g);
     if (unaryRow(op).differentiable === false) {
       throw new ConfigError(`the ${op} activation has no gradient (its derivative is 0 everywhere it exists), so a network with ${op} units cannot be trained by backpropagation`);
     }
-    const dz = B.alloc(out.length);
+    const dz = B.allocUninit(out.length);
     B.unaryGrad(op, z ?? out, out, g, dz, param, false);
-    return affineGrads(x, w, b, dz);
-  });
+    const grads = affineGrads(x, w, b, dz);
+    releaseScratch(dz);
+    return grads;
+  }, z ? [z] : undefined);
 }

@@ -24,13 +24,13 @@ function check(name: string, pred: Tensor, target: Tensor, reduction: Reduction)
 function scalarLoss(name: string, value: number, pred: Tensor, target: Tensor, kind: LossKind, scale: number,
   predData = pred.data): Tensor {
   const B = be();
-  const out = B.alloc(1);
+  const out = B.allocUninit(1);
   B.fill(out, value);
   return record(name, out, [], [pred, target], (g) => {
-    const d = B.alloc(pred.size);
+    const d = B.allocUninit(pred.size);
     B.lossGrad(kind, predData, target.data, B.sum(g) * scale, d);
     return [d, null];
-  });
+  }, predData !== pred.data ? [predData] : undefined);
 }
 
 /** A loss that is the kind's per-element loss summed per example, then summed or averaged (the op is named as the kind). */
@@ -88,7 +88,7 @@ export function softmaxCrossEntropy(logits: Tensor, target: Tensor, reduction: R
   const cols = logits.shape[logits.rank - 1];
   const rows = logits.size / cols;
   const B = be();
-  const probs = B.alloc(logits.size);
+  const probs = B.allocUninit(logits.size);
   const loss = B.softmaxCrossEntropy(logits.data, target.data, rows, cols, probs);
   // δ = P̂ − t: the squared loss's derivative p − t, taken at the probabilities
   return scalarLoss('softmaxCrossEntropy', loss * k, logits, target, 'squared', k, probs);

@@ -1,5 +1,5 @@
 import type { Tensor } from '../tensor/tensor.js';
-import { wants } from './graph.js';
+import { releaseScratch, wants } from './graph.js';
 import { HiddenGrad, Unrolled, checkParam, joinBiases, packGates, unpackGate } from './recurrent.js';
 import type { RecurrentOpOptions, RecurrentResult, RecurrentTrace } from './recurrent.js';
 
@@ -48,11 +48,13 @@ export function lstm(x: Tensor, w: LstmWeights, opts: RecurrentOpOptions = {}): 
   const weights = [w.Wf, w.Wi, w.Wc, w.Wo];
   const biases = [w.bf, w.bi, w.bc, w.bo];
   const { wh, wx } = packGates(weights, H);
-  const pre = run.project(wx, joinBiases(biases), G);
+  const bias = joinBiases(biases);
+  const pre = run.project(wx, bias, G);
   const gates = run.perStep(G);
   const cs = run.perStep();
   const c0 = run.initial(opts.c0);
-  const { hs, hEntering } = run.unroll(run.initial(opts.h0), (t, _hPrev, hIn, h) => {
+  const h0 = run.initial(opts.h0);
+  const { hs, hEntering } = run.unroll(h0, (t, _hPrev, hIn, h) => {
     const cPrev = run.before(cs, t, c0);
     const preT = run.at(pre, t, G);
     B.gemm(false, true, batch, G, H, 1, hIn, wh, 1, preT);
@@ -69,7 +71,8 @@ export function lstm(x: Tensor, w: LstmWeights, opts: RecurrentOpOptions = {}): 
   // Backpropagation through time from ∂E/∂h of every step (batch-major) and/or ∂E/∂c_T.
   const bptt = (dOutput: Float32Array | null, dcLast: Float32Array | null): (Float32Array | null)[] => {
     const dPre = run.perStep(G);
-    const dh = new HiddenGrad(run, dOutput && run.timeMajor(dOutput, H));
+    const dOut = dOutput && run.timeMajor(dOutput, H);
+    const dh = new HiddenGrad(run, dOut);
     let dc = dcLast ? Float32Array.from(dcLast) : run.state();
     let dcPrev = run.state();
     for (let t = run.steps - 1; t >= 0; t--) {
@@ -99,9 +102,12 @@ export function lstm(x: Tensor, w: LstmWeights, opts: RecurrentOpOptions = {}): 
     biases.forEach((bg, g) => grads.push(wants(bg) && db ? db.slice(g * H, (g + 1) * H) : null));
     if (opts.h0) grads.push(dh.next);
     if (opts.c0) grads.push(dc);
+    releaseScratch(dPre, dOut, dh.step, dh.prev, opts.h0 ? null : dh.next, dcPrev, opts.c0 ? null : dc, dxs, dwx, dwh, db);
     return grads;
   };
-  const result = run.finish(hs, parents, (g) => bptt(g, null), trace);
+  // what the forward pass made for the backward alone (not the given initial states: those are the caller's)
+  const scratch = [wh, wx, bias, pre, gates, cs, hs, hEntering, ...(opts.h0 ? [] : [h0]), ...(opts.c0 ? [] : [c0])];
+  const result = run.finish(hs, parents, (g) => bptt(g, null), trace, scratch);
   // c_T is an output of its own: backward is linear in (∂E/∂h, ∂E/∂c_T), so its gradient can be
   // propagated separately and the autograd engine sums the two contributions (a fork, eq 124).
   const cT = run.stateOutput('lstmCellState', cs.slice((run.steps - 1) * stateSize), parents, (g) => bptt(null, g));

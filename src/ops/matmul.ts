@@ -58,19 +58,19 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
 
 function matmul2d(a: Tensor, b: Tensor, ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number): Tensor {
   const B = be();
-  const out = B.alloc(m * n);
+  const out = B.allocUninit(m * n);
   B.gemm(ta, tb, m, n, k, alpha, a.data, b.data, 0, out);
   return record('matmul', out, [m, n], [a, b], (g) => {
     let ga: Float32Array | null = null;
     let gb: Float32Array | null = null;
     if (wants(a)) {
-      ga = B.alloc(a.size);
+      ga = B.allocUninit(a.size);
       // a plain: ga[m,k] = g[m,n]·op(b)ᵀ ; a transposed: ga[k,m] = op(b)·gᵀ
       if (!ta) B.gemm(false, !tb, m, k, n, alpha, g, b.data, 0, ga);
       else B.gemm(tb, true, k, m, n, alpha, b.data, g, 0, ga);
     }
     if (wants(b)) {
-      gb = B.alloc(b.size);
+      gb = B.allocUninit(b.size);
       // b plain: gb[k,n] = op(a)ᵀ·g ; b transposed: gb[n,k] = gᵀ·op(a)
       if (!tb) B.gemm(!ta, false, k, n, m, alpha, a.data, g, 0, gb);
       else B.gemm(true, ta, n, k, m, alpha, g, a.data, 0, gb);
@@ -113,21 +113,21 @@ function matmulBatched(a: Tensor, b: Tensor, ta: boolean, tb: boolean, m: number
   const bOff = batchOffsets(b.shape, batch);
   const outOff = contiguousOffsets(count, m * n);
   const B = be();
-  const out = B.alloc(count * m * n);
+  const out = B.allocUninit(count * m * n);
   B.gemmBatched(ta, tb, m, n, k, alpha, a.data, aOff, b.data, bOff, 0, out, outOff);
   return record('matmul', out, [...batch, m, n], [a, b], (g) => {
     let ga: Float32Array | null = null;
     let gb: Float32Array | null = null;
     if (wants(a)) {
       // per matrix as in the 2-D case, into one matrix per batch entry, then summed over broadcasts
-      const full = B.alloc(count * m * k);
+      const full = B.allocUninit(count * m * k);
       const off = contiguousOffsets(count, m * k);
       if (!ta) B.gemmBatched(false, !tb, m, k, n, alpha, g, outOff, b.data, bOff, 0, full, off);
       else B.gemmBatched(tb, true, k, m, n, alpha, b.data, bOff, g, outOff, 0, full, off);
       ga = reduceTo(full, [...batch, ...a.shape.slice(-2)], a.shape);
     }
     if (wants(b)) {
-      const full = B.alloc(count * k * n);
+      const full = B.allocUninit(count * k * n);
       const off = contiguousOffsets(count, k * n);
       if (!tb) B.gemmBatched(!ta, false, k, n, m, alpha, a.data, aOff, g, outOff, 0, full, off);
       else B.gemmBatched(true, ta, n, k, m, alpha, g, outOff, a.data, aOff, 0, full, off);
@@ -149,7 +149,7 @@ function matmulBatched(a: Tensor, b: Tensor, ta: boolean, tb: boolean, m: number
 export function affine(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
   const [rows, inp, outF] = affineShape('affine', x, w, b);
   const B = be();
-  const out = B.alloc(rows * outF);
+  const out = B.allocUninit(rows * outF);
   B.gemm(false, true, rows, outF, inp, 1, x.data, w.data, 0, out);
   if (b) B.addBroadcast(out, b.data, 1, rows, outF, out);
   return record('affine', out, [rows, outF], b ? [x, w, b] : [x, w], (g) => affineGrads(x, w, b, g));
@@ -182,15 +182,15 @@ export function affineGrads(x: Tensor, w: Tensor, b: Tensor | null, delta: Float
   let gw: Float32Array | null = null;
   let gb: Float32Array | null = null;
   if (wants(x)) {
-    gx = B.alloc(x.size);
+    gx = B.allocUninit(x.size);
     B.gemm(false, false, rows, inp, outF, 1, delta, w.data, 0, gx);
   }
   if (wants(w)) {
-    gw = B.alloc(w.size);
+    gw = B.allocUninit(w.size);
     B.gemm(true, false, outF, inp, rows, 1, delta, x.data, 0, gw);
   }
   if (b && wants(b)) {
-    gb = B.alloc(outF);
+    gb = B.allocUninit(outF);
     B.sumAxis(delta, 1, rows, outF, gb, false);
   }
   return b ? [gx, gw, gb] : [gx, gw];

@@ -100,14 +100,16 @@ export function maxPool2d(x: Tensor, opts: Pool2dOptions = {}): Tensor {
   if (pads) return maxPool2d(pad2d(x, pads, -Infinity), { ...opts, padding: 'valid' });
   const g = geometry2d('maxPool2d', x, opts);
   const B = be();
-  const y = B.alloc(g.n * g.c * g.oh * g.ow);
-  const argmax = new Int32Array(y.length);
+  const y = B.allocUninit(g.n * g.c * g.oh * g.ow);
+  // the winners' indices live in a pooled buffer (every one is written) that goes back with the step
+  const argmaxStore = B.allocUninit(y.length);
+  const argmax = new Int32Array(argmaxStore.buffer, 0, y.length);
   B.maxPool(g, x.data, y, argmax);
   return record('maxPool2d', y, [g.n, g.c, g.oh, g.ow], [x], (gy) => {
-    const dx = B.alloc(x.size);
+    const dx = B.allocUninit(x.size);
     B.maxPoolBackward(g, gy, argmax, dx);
     return [dx];
-  });
+  }, [argmaxStore]);
 }
 
 /**
@@ -127,10 +129,10 @@ export function avgPool2d(x: Tensor, opts: Pool2dOptions = {}): Tensor {
   }
   const g = geometry2d('avgPool2d', x, opts);
   const B = be();
-  const y = B.alloc(g.n * g.c * g.oh * g.ow);
+  const y = B.allocUninit(g.n * g.c * g.oh * g.ow);
   B.avgPool(g, x.data, y);
   return record('avgPool2d', y, [g.n, g.c, g.oh, g.ow], [x], (gy) => {
-    const dx = B.alloc(x.size);
+    const dx = B.allocUninit(x.size);
     B.avgPoolBackward(g, gy, dx);
     return [dx];
   });

@@ -150,14 +150,14 @@ export class Unrolled {
 
   /** [B, T, width] → [T, B, width]. */
   timeMajor(src: Float32Array, width: number): Float32Array {
-    const out = this.backend.alloc(src.length);
+    const out = this.backend.allocUninit(src.length);
     this.backend.permute(src, [this.batch, this.steps, width], [1, 0, 2], out);
     return out;
   }
 
   /** [T, B, width] → [B, T, width]. */
   batchMajor(src: Float32Array, width: number): Float32Array {
-    const out = this.backend.alloc(src.length);
+    const out = this.backend.allocUninit(src.length);
     this.backend.permute(src, [this.steps, this.batch, width], [1, 0, 2], out);
     return out;
   }
@@ -231,7 +231,7 @@ export class Unrolled {
   /** Input projection of every step at once: P[rows, width] = xs · Wxᵀ + b. */
   project(wx: Float32Array, bias: Float32Array, width: number): Float32Array {
     const B = this.backend;
-    const p = B.alloc(this.rows * width);
+    const p = B.allocUninit(this.rows * width);
     B.gemm(false, true, this.rows, width, this.inputs, 1, this.inputsByStep, wx, 0, p);
     B.addBroadcast(p, bias, 1, this.rows, width, p);
     return p;
@@ -248,11 +248,11 @@ export class Unrolled {
     let dwx: Float32Array | null = null;
     let db: Float32Array | null = null;
     if (need.weights) {
-      dwx = B.alloc(width * this.inputs);
+      dwx = B.allocUninit(width * this.inputs);
       B.gemm(true, false, width, this.inputs, this.rows, 1, dPre, this.inputsByStep, 0, dwx);
     }
     if (need.bias) {
-      db = B.alloc(width);
+      db = B.allocUninit(width);
       B.sumAxis(dPre, 1, this.rows, width, db, false);
     }
     if (dxs) B.gemm(false, false, this.rows, this.inputs, width, 1, dPre, wx, 1, dxs);
@@ -261,7 +261,7 @@ export class Unrolled {
 
   /** ∂W_h = Σ_t δ_tᵀ·(what multiplied W_h at step t), [width, units]. */
   recurrentWeightGrad(dPre: Float32Array, width: number, inputsOfWh: Float32Array): Float32Array {
-    const dwh = this.backend.alloc(width * this.units);
+    const dwh = this.backend.allocUninit(width * this.units);
     this.backend.gemm(true, false, width, this.units, this.rows, 1, dPre, inputsOfWh, 0, dwh);
     return dwh;
   }
@@ -281,6 +281,7 @@ export class Unrolled {
     return wants(this.x) ? this.backend.alloc(this.rows * this.inputs) : null;
   }
 
+
   /** ∂x batch-major from its time-major buffer. */
   inputGrad(dxs: Float32Array | null): Float32Array | null {
     return dxs && this.batchMajor(dxs, this.inputs);
@@ -291,8 +292,8 @@ export class Unrolled {
    * state, and the trace with `h` filled in.
    */
   finish(hs: Float32Array, parents: readonly Tensor[], backward: (dOutput: Float32Array) => (Float32Array | null)[],
-    trace: Omit<RecurrentTrace, 'h'> | undefined): RecurrentResult {
-    const output = record(this.op, this.batchMajor(hs, this.units), [this.batch, this.steps, this.units], parents, backward);
+    trace: Omit<RecurrentTrace, 'h'> | undefined, saved?: readonly Float32Array[]): RecurrentResult {
+    const output = record(this.op, this.batchMajor(hs, this.units), [this.batch, this.steps, this.units], parents, backward, saved);
     const hT = new Tensor(hs.slice((this.steps - 1) * this.stateSize), [this.batch, this.units]);
     return { output, hT, trace: trace && { ...trace, h: output } };
   }

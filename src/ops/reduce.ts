@@ -22,10 +22,10 @@ function normAxis(axis: number, rank: number, op: string): number {
 export function sum(x: Tensor, axis?: number, keepDims = false): Tensor {
   const B = be();
   if (axis === undefined) {
-    const out = B.alloc(1);
+    const out = B.allocUninit(1);
     out[0] = B.sum(x.data);
     return record('sum', out, keepDims ? x.shape.map(() => 1) : [], [x], (g) => {
-      const dx = B.alloc(x.size);
+      const dx = B.allocUninit(x.size);
       B.fill(dx, g[0]);
       return [dx];
     });
@@ -34,7 +34,7 @@ export function sum(x: Tensor, axis?: number, keepDims = false): Tensor {
   const outer = shapeSize(x.shape.slice(0, a));
   const len = x.shape[a];
   const inner = shapeSize(x.shape.slice(a + 1));
-  const out = B.alloc(outer * inner);
+  const out = B.allocUninit(outer * inner);
   B.sumAxis(x.data, outer, len, inner, out, false);
   const shape = keepDims ? x.shape.map((d, i) => (i === a ? 1 : d)) : x.shape.filter((_, i) => i !== a);
   return record('sum', out, shape, [x], (g) => {
@@ -56,10 +56,10 @@ export function mean(x: Tensor, axis?: number, keepDims = false): Tensor {
   const s = sum(x, axis, keepDims);
   const n = axis === undefined ? x.size : x.shape[normAxis(axis, x.rank, 'mean')];
   const B = be();
-  const out = B.alloc(s.size);
+  const out = B.allocUninit(s.size);
   B.scale(s.data, 1 / n, out);
   return record('mean', out, s.shape, [s], (g) => {
-    const d = B.alloc(g.length);
+    const d = B.allocUninit(g.length);
     B.scale(g, 1 / n, d);
     return [d];
   });

@@ -58,7 +58,7 @@ export function permute(x: Tensor, axes: readonly number[]): Tensor {
 
 /** The data of a tensor of `shape` with its dimensions reordered by `axes`. */
 function permuteData(src: Float32Array, shape: readonly number[], axes: readonly number[]): Float32Array {
-  const out = be().alloc(src.length);
+  const out = be().allocUninit(src.length);
   be().permute(src, shape, axes, out);
   return out;
 }
@@ -96,7 +96,7 @@ export function reverse(x: Tensor, axis: number): Tensor {
   const inner = shapeSize(x.shape.slice(a + 1));
   // runs of `inner` in [outer, len] order, written from the last position of each block backwards
   const flip = (src: Float32Array): Float32Array => {
-    const o = be().alloc(src.length);
+    const o = be().allocUninit(src.length);
     be().copyRuns(src, 0, [len * inner, inner], o, (len - 1) * inner, [len * inner, -inner], [outer, len], inner);
     return o;
   };
@@ -121,7 +121,7 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
   const lens = xs.map((x) => x.shape[a]);
   const total = lens.reduce((s, v) => s + v, 0);
   const B = be();
-  const out = B.alloc(outer * total * inner);
+  const out = B.allocUninit(outer * total * inner);
   // tensor k fills, in each of the outer blocks, its run of lens[k]·inner after those before it
   let off = 0;
   for (let k = 0; k < xs.length; k++) {
@@ -135,7 +135,7 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
     let o2 = 0;
     for (let k = 0; k < xs.length; k++) {
       const chunk = lens[k] * inner;
-      const gk = B.alloc(xs[k].size);
+      const gk = B.allocUninit(xs[k].size);
       B.copyRuns(g, o2, [total * inner], gk, 0, [chunk], [outer], chunk);
       grads.push(gk);
       o2 += chunk;
@@ -158,7 +158,7 @@ export function slice(x: Tensor, axis: number, start: number, end: number): Tens
   const len = x.shape[a];
   const n = end - start;
   const B = be();
-  const out = B.alloc(outer * n * inner);
+  const out = B.allocUninit(outer * n * inner);
   B.copyRuns(x.data, start * inner, [len * inner], out, 0, [n * inner], [outer], n * inner);
   const shape = x.shape.map((d, i) => (i === a ? n : d));
   return record('slice', out, shape, [x], (g) => {

@@ -52,7 +52,7 @@ export function tensor(values: NestedArray | Float32Array | readonly number[], o
     if (shapeSize(shape) !== flat.length) {
       throw new ShapeError(`tensor(): ${flat.length} values do not fill shape ${fmtShape(shape)}`);
     }
-    data = getBackend().alloc(flat.length);
+    data = getBackend().allocUninit(flat.length);
     data.set(flat);
   } else {
     const s = inferShape(values as NestedArray);

@@ -1,5 +1,6 @@
 import { DendriteError, ShapeError, fmtShape } from '../errors.js';
 import { getBackend } from '../backend/index.js';
+import { bufferPool } from '../backend/buffer-pool.js';
 
 /**
  * How a tensor was made: its inputs and the rule that turns the gradient of the output into
@@ -10,6 +11,11 @@ export interface GradNode {
   readonly op: string;
   readonly parents: readonly Tensor[];
   backward(gradOut: Float32Array): (Float32Array | null)[];
+  /**
+   * Buffers the forward pass made for the backward rule alone (nothing else holds them): a
+   * training step gives them back to the buffer pool with its intermediates.
+   */
+  readonly saved?: readonly Float32Array[];
 }
 
 let gradEnabled = true;
@@ -63,8 +69,8 @@ export type NestedArray = number | readonly NestedArray[];
 export class Tensor {
   /** Dimensions, outermost first. */
   readonly shape: readonly number[];
-  /** Row-major values. */
-  data: Float32Array;
+  /** Storage (see {@link Tensor.data}); {@link RELEASED} once the library gave it back to the buffer pool. */
+  private _data: Float32Array;
   /** Whether gradients flow to (and accumulate in) this tensor. */
   requiresGrad: boolean;
   /** Accumulated gradient (same shape), after {@link Tensor.backward}. */
@@ -88,9 +94,41 @@ export class Tensor {
     if (data.length !== n) {
       throw new ShapeError(`tensor data has ${data.length} elements but shape ${fmtShape(shape)} needs ${n}`);
     }
-    this.data = data;
+    this._data = data;
     this.shape = Object.freeze([...shape]);
     this.requiresGrad = requiresGrad;
+  }
+
+  /**
+   * Row-major values. Reading the values of an intermediate tensor of a training step after the
+   * step ended (its storage went back to the buffer pool for the next step's ops) is a
+   * `DendriteError` rather than a read of memory another op now uses; see {@link keepTensor}.
+   */
+  get data(): Float32Array {
+    const d = this._data;
+    if (d === RELEASED) throw new DendriteError(`a tensor ${fmtShape(this.shape)}${this.name ? ` (${this.name})` : ''} made inside a training step was read after the step: its storage went back to the buffer pool; keep it with keepTensor(t) (or t.clone()) while the step runs`);
+    return d;
+  }
+
+  set data(d: Float32Array) {
+    this._data = d;
+  }
+
+  /**
+   * Whether the library gave this tensor's storage back to the buffer pool (its values are gone).
+   *
+   * @example
+   * ```ts
+   * if (!t.isReleased) console.log(t.toArray());
+   * ```
+   */
+  get isReleased(): boolean {
+    return this._data === RELEASED;
+  }
+
+  /** The storage without the released check (for {@link releaseTensors}). @internal */
+  _dataOrReleased(): Float32Array {
+    return this._data;
   }
 
   /** Number of elements. */
@@ -168,14 +206,15 @@ export class Tensor {
     return Array.from(this.data);
   }
 
-  /** A tensor with the same data and no history. */
+  /** A tensor with the same data and no history (the storage is then never reused by the buffer pool). */
   detach(): Tensor {
+    bufferPool.escape(this.data);
     return new Tensor(this.data, this.shape, false);
   }
 
   /** A deep copy (new storage, no history). */
   clone(): Tensor {
-    const d = getBackend().alloc(this.size);
+    const d = getBackend().allocUninit(this.size);
     d.set(this.data);
     return new Tensor(d, this.shape, false);
   }
@@ -238,7 +277,24 @@ export interface BackwardOptions {
 /** Tensors whose graph node a backward() released (a second pass through them is an error). */
 const released = new WeakSet<Tensor>();
 
-function runBackward(root: Tensor, seed: Tensor | Float32Array | undefined, opts: BackwardOptions): void {
+/** Whether any of `bufs` other than the one at `except` shares storage with `b`. */
+function sharedWith(b: Float32Array, bufs: readonly (Float32Array | null)[], except: number): boolean {
+  for (let k = 0; k < bufs.length; k++) {
+    const o = bufs[k];
+    if (k !== except && o !== null && o.buffer === b.buffer) return true;
+  }
+  return false;
+}
+
+/**
+ * The engine of {@link Tensor.backward}. Returns the tensors of the graph that an op made (not
+ * the leaves). Gradient buffers handed out during this pass go back to the buffer pool as soon as
+ * they are consumed, unless they became a `.grad` (leaves, {@link Tensor.retainGrad}) or share
+ * storage with another gradient still to be used; with `retainGraph` nothing goes back (a
+ * second pass runs the same closures). The gradients left in `.grad` stay releasable by the
+ * scope around the call (a training step gives its parameters' gradients back after the update).
+ */
+function runBackward(root: Tensor, seed: Tensor | Float32Array | undefined, opts: BackwardOptions): Tensor[] {
   if (released.has(root)) throw new DendriteError(SECOND_BACKWARD);
   if (!root.requiresGrad) {
     throw new DendriteError('backward() called on a tensor that does not require gradients (no parameter or input with requiresGrad led to it)');
@@ -246,7 +302,7 @@ function runBackward(root: Tensor, seed: Tensor | Float32Array | undefined, opts
   let seedData: Float32Array;
   if (seed === undefined) {
     if (root.size !== 1) throw new ShapeError(`backward() without a seed needs a scalar, received shape ${fmtShape(root.shape)}`);
-    seedData = new Float32Array([1]);
+    seedData = ONE;
   } else {
     seedData = seed instanceof Tensor ? seed.data : seed;
     if (seedData.length !== root.size) {
@@ -275,36 +331,135 @@ function runBackward(root: Tensor, seed: Tensor | Float32Array | undefined, opts
       order.push(t);
     }
   }
-  const grads = new Map<Tensor, Float32Array>();
-  grads.set(root, Float32Array.from(seedData));
-  const be = getBackend();
-  for (let k = order.length - 1; k >= 0; k--) {
-    const t = order[k];
-    const g = grads.get(t);
-    if (!g) continue;
-    grads.delete(t);
-    if (!t.node || t.retainsGrad) {
-      // accumulate out of place: a gradient tensor the user holds from an earlier backward()
-      // keeps its values (g is this pass's own buffer, so the sum costs no allocation)
-      if (t.grad) be.axpy(g.length, 1, t.grad.data, g, g);
-      t.grad = new Tensor(g, t.shape);
-    }
-    if (!t.node) continue;
-    const pg = t.node.backward(g);
-    const parents = t.node.parents;
-    for (let j = 0; j < parents.length; j++) {
-      const p = parents[j];
-      const gj = pg[j];
-      if (!p.requiresGrad || !gj) continue;
-      const prev = grads.get(p);
-      if (prev) be.axpy(prev.length, 1, gj, prev, prev);
-      else grads.set(p, gj === g || gj === t.grad?.data ? gj.slice() : gj);
-    }
-    if (!opts.retainGraph) {
-      t.node = null; // release the graph as we go
-      released.add(t);
-    }
+  const made: Tensor[] = [];
+  for (const t of order) {
+    if (t.node === null) continue;
+    made.push(t);
+    // what the forward kept for the backward alone dies with the graph
+    for (const s of t.node.saved ?? []) made.push(new Tensor(s, [s.length]));
   }
+  const be = getBackend();
+  const pool = bufferPool;
+  const reuse = !opts.retainGraph;
+  const scope = pool.open();
+  try {
+    const grads = new Map<Tensor, Float32Array>();
+    const g0 = be.allocUninit(seedData.length);
+    g0.set(seedData);
+    grads.set(root, g0);
+    for (let k = order.length - 1; k >= 0; k--) {
+      const t = order[k];
+      const g = grads.get(t);
+      if (!g) continue;
+      grads.delete(t);
+      const kept = !t.node || t.retainsGrad;
+      if (kept) {
+        // accumulate out of place: a gradient tensor the user holds from an earlier backward()
+        // keeps its values (g is this pass's own buffer, so the sum costs no allocation)
+        if (t.grad) be.axpy(g.length, 1, t.grad.data, g, g);
+        t.grad = new Tensor(g, t.shape);
+      }
+      if (!t.node) continue;
+      const pg = t.node.backward(g);
+      const parents = t.node.parents;
+      // g passed on unchanged (a reshape) goes to the first parent that takes it, when t keeps no gradient
+      let handedOn = kept;
+      for (let j = 0; j < parents.length; j++) {
+        const p = parents[j];
+        const gj = pg[j];
+        if (!p.requiresGrad || !gj) continue;
+        const prev = grads.get(p);
+        if (prev) {
+          be.axpy(prev.length, 1, gj, prev, prev);
+          // consumed: back to the pool unless it is g itself or another parent's gradient
+          if (reuse && gj.buffer !== g.buffer && !sharedWith(gj, pg, j)) pool.release(gj);
+        } else if (gj === g && !handedOn) {
+          handedOn = true;
+          grads.set(p, g);
+        } else grads.set(p, gj === g || gj === t.grad?.data ? copyOf(be, gj) : gj);
+      }
+      if (reuse && !kept && !sharedWith(g, pg, -1)) pool.release(g);
+      if (!opts.retainGraph) {
+        t.node = null; // release the graph as we go
+        released.add(t);
+      }
+    }
+  } finally {
+    pool.close(scope, true);
+  }
+  return made;
+}
+
+/** A copy of `a` in a buffer of the backend (the pool's). */
+function copyOf(be: ReturnType<typeof getBackend>, a: Float32Array): Float32Array {
+  const c = be.allocUninit(a.length);
+  c.set(a);
+  return c;
+}
+
+/** The seed of a scalar's backward(). */
+const ONE = Float32Array.of(1);
+
+/**
+ * Runs `root.backward()` (no seed, graph released) and returns the tensors of its graph that ops
+ * made, for the training loop to give their storage back after the step ({@link releaseTensors}).
+ * Internal: not exported from the package.
+ *
+ * @example
+ * ```ts
+ * const made = backwardCollecting(loss);
+ * optimizer.step(params);
+ * releaseTensors(made);
+ * ```
+ */
+export function backwardCollecting(root: Tensor): Tensor[] {
+  return runBackward(root, undefined, {});
+}
+
+/** The storage of a tensor whose buffer went back to the pool (see {@link Tensor.data}). */
+const RELEASED = new Float32Array(0);
+
+/**
+ * Gives the storage of dead tensors back to the buffer pool: those of `tensors` whose buffer the
+ * innermost pool scope (a training step, a prediction) handed out and nobody kept
+ * ({@link keepTensor}, `detach()`). Every tensor of the list sharing a released buffer becomes
+ * invalid: reading its `data` is a `DendriteError`. The caller must know that nothing outside
+ * the list sees these tensors any more. Internal: not exported from the package.
+ *
+ * @example
+ * ```ts
+ * releaseTensors(graph); // at the end of a training step
+ * ```
+ */
+export function releaseTensors(tensors: Iterable<Tensor>): void {
+  const pool = bufferPool;
+  let gone: Set<ArrayBufferLike> | null = null;
+  const list = [...tensors];
+  for (const t of list) {
+    const d = t._dataOrReleased();
+    if (d !== RELEASED && pool.release(d)) (gone ??= new Set()).add(d.buffer);
+  }
+  if (gone === null) return;
+  for (const t of list) {
+    const d = t._dataOrReleased();
+    if (d !== RELEASED && gone.has(d.buffer)) t.data = RELEASED;
+  }
+}
+
+/**
+ * Marks a tensor's storage as kept past the training step (or prediction) that made it, so the
+ * buffer pool never hands it to another op. Layers that store a value of their forward pass
+ * (a stateful RNN's carried state, attention weights kept for a heatmap, traced z and a) call it;
+ * so should a custom layer that does. Returns `t`.
+ *
+ * @example
+ * ```ts
+ * this.lastOutput = keepTensor(out); // still valid after fit() moved on
+ * ```
+ */
+export function keepTensor<T extends Tensor | null | undefined>(t: T): T {
+  if (t && !t.isReleased) bufferPool.escape(t.data);
+  return t;
 }
 
 const SECOND_BACKWARD = 'backward() through a graph that an earlier backward() already released: '

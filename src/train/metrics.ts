@@ -1,6 +1,7 @@
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { getBackend } from '../backend/index.js';
+import { bufferPool } from '../backend/buffer-pool.js';
 
 /** Class labels: a tensor of scores/one-hot rows `[N, K]`, a column `[N, 1]`/`[N]`, or plain class indices. */
 export type ClassInput = Tensor | ArrayLike<number>;
@@ -78,9 +79,14 @@ export function accuracy(predicted: ClassInput, actual: ClassInput): number {
 export function countMatches(p: Int32Array, a: Int32Array): number {
   const be = getBackend();
   const n = p.length;
-  const diff = be.alloc(n);
+  const diff = be.allocUninit(n);
   be.axpy(n, -1, Float32Array.from(a), Float32Array.from(p), diff);
-  return n - be.nonzeroIndices(diff, be.alloc(n));
+  const at = be.allocUninit(n);
+  const same = n - be.nonzeroIndices(diff, at);
+  // both are scratch of this count: back to the buffer pool (when the scope around handed them out)
+  bufferPool.release(diff);
+  bufferPool.release(at);
+  return same;
 }
 
 /** The largest class index in `labels` (−1 for none), found by the backend's arg-max. */

@@ -1,5 +1,7 @@
 import { ConfigError, NumericError, ShapeError, fmtShape } from '../errors.js';
-import { Tensor, noGrad } from '../tensor/tensor.js';
+import { Tensor, backwardCollecting, noGrad, releaseTensors } from '../tensor/tensor.js';
+import { bufferPool } from '../backend/buffer-pool.js';
+import type { PoolScope } from '../backend/buffer-pool.js';
 import { Rng } from '../tensor/rng.js';
 import { getBackend } from '../backend/index.js';
 import type { Sequential } from '../nn/sequential.js';
@@ -423,16 +425,24 @@ export class Model {
   predictAll(x: Batch, opts: { batchSize?: number } = {}): Tensor[] {
     const was = this.net.training;
     this.net.eval();
+    const scope = bufferPool.open();
     try {
       return noGrad(() => {
         const bs = opts.batchSize ?? 1024;
         const n = asList(x)[0].shape[0];
         if (n <= bs) return this.outputsOf(x);
         const parts: Tensor[][] = [];
-        for (const [s, e] of batchRanges(n, bs)) parts.push(this.outputsOf(gatherBatch(x, null, s, e)));
-        return parts[0].map((_, k) => concat(parts.map((p) => p[k]), 0));
+        for (const [s, e] of batchRanges(n, bs)) {
+          const xb = gatherBatch(x, null, s, e);
+          parts.push(this.outputsOf(xb));
+          releaseTensors(asList(xb).filter((t) => !asList(x).includes(t)));
+        }
+        const out = parts[0].map((_, k) => concat(parts.map((p) => p[k]), 0));
+        releaseTensors(parts.flat().filter((p) => out.every((o) => o.data.buffer !== p.data.buffer)));
+        return out;
       });
     } finally {
+      bufferPool.close(scope);
       this.net.train(was);
     }
   }
@@ -442,6 +452,7 @@ export class Model {
     this.checkTargets(x, y);
     const was = this.net.training;
     this.net.eval();
+    const scope = bufferPool.open();
     try {
       return noGrad(() => {
         const n = asList(x)[0].shape[0];
@@ -458,12 +469,14 @@ export class Model {
             correct += countCorrect(output.data, asList(yb)[0].data, rows);
             judged += rows;
           }
+          releaseTensors([loss, output, ...asList(xb), ...asList(yb)]);
         }
         const out: Evaluation = { loss: this.loss.reduction === 'sum' ? total : total / n };
         if (this.isClassifier) out.accuracy = correct / judged;
         return out;
       });
     } finally {
+      bufferPool.close(scope);
       this.net.train(was);
     }
   }
@@ -540,6 +553,9 @@ export function* trainingLoop(model: Model, x: Batch, y: Batch, opts: FitOptions
   net.zeroGrad();
   let good: Float32Array[] | null = null;
   let prevGood: Float32Array[] | null = null;
+  // the buffers of a batch and of a step go back to the pool when they end (see releaseTensors)
+  let batchScope: PoolScope | null = null;
+  let stepScope: PoolScope | null = null;
   try {
     for (let epoch = startEpoch + 1; epoch <= startEpoch + epochs && !stopReason; epoch++) {
       for (const c of callbacks) c.onEpochBegin?.(epoch, control);
@@ -559,12 +575,16 @@ export function* trainingLoop(model: Model, x: Batch, y: Batch, opts: FitOptions
       let updates = 0;
       for (const [s, e] of ranges) {
         if (stopReason) break;
-        for (const piece of strategy.pieces(gatherBatch(x, order, s, e), gatherBatch(y, order, s, e), e - s)) {
+        batchScope = bufferPool.open();
+        const [xb, yb] = [gatherBatch(x, order, s, e), gatherBatch(y, order, s, e)];
+        for (const piece of strategy.pieces(xb, yb, e - s)) {
           const u = updates;
           for (const c of callbacks) c.onBatchBegin?.(u, control);
+          stepScope = bufferPool.open();
           const { loss, output } = strategy.lossOf(piece.x, piece.y);
           const lv = loss.item();
-          loss.backward();
+          // the step's intermediates and gradients: dead once the update and the counts are done
+          const made = backwardCollecting(loss);
           let norm: number;
           try {
             norm = checkedUpdate(params, lv, opts, model.optimizer, () => strategy.locate?.(piece.x) ?? null, 'restored');
@@ -575,8 +595,12 @@ export function* trainingLoop(model: Model, x: Batch, y: Batch, opts: FitOptions
             }
             throw err;
           }
-          // (the list taken once: net.zeroGrad() would name every parameter again each update)
-          for (const [, p] of params) p.grad = null;
+          // (the list taken once: net.zeroGrad() would name every parameter again each update);
+          // the gradients go back to the pool with the step
+          for (const [, p] of params) {
+            if (p.grad) made.push(p.grad);
+            p.grad = null;
+          }
           updates++;
           history.updates++;
           normSum += norm;
@@ -587,6 +611,8 @@ export function* trainingLoop(model: Model, x: Batch, y: Batch, opts: FitOptions
             correct += countCorrect(output.data, asList(piece.y)[0].data, rows);
             judged += rows;
           }
+          if (!net.layers.some((l) => l.tracing)) releaseTensors(made);
+          bufferPool.close(stepScope);
           for (const c of callbacks) c.onBatchEnd?.(u, lv, control);
           const abort = yield {
             epoch, epochs, batch: u + 1, batches, loss: lv,
@@ -595,6 +621,8 @@ export function* trainingLoop(model: Model, x: Batch, y: Batch, opts: FitOptions
           if (abort) stopReason = 'aborted';
           if (stopReason) break;
         }
+        releaseTensors([...asList(xb), ...asList(yb)]);
+        bufferPool.close(batchScope);
       }
       checkWeights(params, epoch, good);
       if (stopReason === 'aborted') break;
@@ -620,6 +648,7 @@ export function* trainingLoop(model: Model, x: Batch, y: Batch, opts: FitOptions
       if (!stopReason && opts.stopWhen && log.loss < opts.stopWhen.loss) stopReason = 'converged';
     }
   } finally {
+    for (const sc of [stepScope, batchScope]) if (sc) bufferPool.close(sc);
     strategy.end?.();
     net.eval();
   }

@@ -53,7 +53,7 @@ export class Adam extends Optimizer {
     return this.adamRule(t, 1);
   }
 
-  protected stateBuffers(st: ParamState): readonly (Float32Array | null)[] {
+  protected override stateBuffers(st: ParamState): readonly (Float32Array | null)[] {
     return [st.m, st.v, null];
   }
 

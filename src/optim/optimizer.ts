@@ -1,6 +1,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { getBackend } from '../backend/index.js';
 import { checkNumber, checkPositive } from '../validate.js';
+import { ConfigError } from '../errors.js';
 import type { Module } from '../nn/module.js';
 import type { LearningRateSchedule } from './schedules.js';
 import type { StepRule } from '../backend/backend.js';
@@ -61,12 +62,39 @@ export abstract class Optimizer {
 
   /**
    * The rule at update t as the backend's `optimizerStep` runs it: its kind and its numbers
-   * (see `Backend.optimizerStep`: e.g. SGD `[α, μ, nesterov, λ]`).
+   * (see `Backend.optimizerStep`: e.g. SGD `[α, μ, nesterov, λ]`); null for a rule of one's own,
+   * which {@link Optimizer.update} applies parameter by parameter.
    */
-  protected abstract rule(t: number): { kind: StepRule; hyper: readonly number[] };
+  protected abstract rule(t: number): { kind: StepRule; hyper: readonly number[] } | null;
 
   /** A parameter's state buffers in the rule's order (null where the rule has none). */
-  protected abstract stateBuffers(state: ParamState): readonly (Float32Array | null)[];
+  protected stateBuffers(_state: ParamState): readonly (Float32Array | null)[] {
+    return [null, null, null];
+  }
+
+  /**
+   * A rule of one's own (when {@link Optimizer.rule} gives null): updates `param` in place from
+   * `grad` and the parameter's `state` at update t, with the backend's kernels (e.g. `axpy`,
+   * `scale`), never a loop over the arrays in JavaScript where the rule runs often. Weight decay
+   * is the rule's to apply.
+   *
+   * @example
+   * ```ts
+   * // gradient descent with a step that shrinks as 1/√t
+   * class DecayingSGD extends Optimizer {
+   *   readonly type = 'decayingSgd';
+   *   protected rule() { return null; }
+   *   protected initState() { return {}; }
+   *   protected update(w: Float32Array, g: Float32Array, _s: ParamState, t: number) {
+   *     getBackend().axpy(w.length, -this.learningRate / Math.sqrt(t), g, w, w);
+   *   }
+   *   config() { return { type: this.type, learningRate: this.learningRate }; }
+   * }
+   * ```
+   */
+  protected update(_param: Float32Array, _grad: Float32Array, _state: ParamState, _t: number): void {
+    throw new ConfigError(`${this.type}: rule() gives no fused rule, so the optimizer must implement update()`);
+  }
 
   /** Fresh state for a parameter of n elements. */
   protected abstract initState(n: number): ParamState;
@@ -108,10 +136,22 @@ export abstract class Optimizer {
       }
       buffers.push(p.data, p.grad.data, ...this.stateBuffers(st));
     }
-    const { kind, hyper } = this.rule(this.iterations);
-    this.hyper.fill(0);
-    this.hyper.set(hyper);
-    const sq = buffers.length ? be.optimizerStep(kind, this.hyper, buffers) : 0;
+    const rule = this.rule(this.iterations);
+    let sq = 0;
+    if (rule) {
+      this.hyper.fill(0);
+      this.hyper.set(rule.hyper);
+      if (buffers.length) sq = be.optimizerStep(rule.kind, this.hyper, buffers);
+    } else {
+      // a rule of one's own: parameter by parameter, each gradient checked before it is applied
+      for (const [name, p] of params as readonly [string, Tensor][]) {
+        if (!p.grad) continue;
+        const s = be.sumSquares(p.grad.data);
+        sq += s;
+        if (!Number.isFinite(s)) break;
+        this.update(p.data, p.grad.data, this.states.get(name)!, this.iterations);
+      }
+    }
     buffers.length = 0;
     return sq;
   }

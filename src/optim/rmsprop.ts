@@ -59,7 +59,7 @@ export class RMSProp extends Optimizer {
     return { kind: 'rmsprop', hyper: [this.learningRate, this.rho, this.momentum, this.epsilon, this.weightDecay] };
   }
 
-  protected stateBuffers(st: ParamState): readonly (Float32Array | null)[] {
+  protected override stateBuffers(st: ParamState): readonly (Float32Array | null)[] {
     return [st.ms, st.mg ?? null, st.mom ?? null];
   }
 

@@ -48,7 +48,7 @@ export class SGD extends Optimizer {
     return { kind: 'sgd', hyper: [this.learningRate, this.momentum, this.nesterov ? 1 : 0, this.weightDecay] };
   }
 
-  protected stateBuffers(st: ParamState): readonly (Float32Array | null)[] {
+  protected override stateBuffers(st: ParamState): readonly (Float32Array | null)[] {
     return [st.velocity ?? null, null, null];
   }
 

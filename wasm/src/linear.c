@@ -1,15 +1,15 @@
 // A dense layer's forward pass in one call: out = φ(x·wᵀ + b), and z = x·wᵀ + b when asked for
 // (see Backend.affineAct). The bias is written into the destination rows, the product added onto
 // it by gemm_core (no separate bias pass over the result), then the activation row of unary.h runs
-// over it (a plain loop clang vectorises). The threads build uses the pieces separately for a
-// product split over the helpers (src/backend/wasm.ts).
+// over it (a plain loop clang vectorises). A product big enough to split over the helper threads
+// is run by the backend as gemm, addBroadcast and unary instead (src/backend/wasm.ts says why).
 #include "dendrite.h"
 #include "../../native/src/unary.h"
 
 void unary(int op, const float* xs, float* out, size_t n, double p);
 
 // Every row of dst [m×n] = b (or 0 when b is null), before a product is added onto it.
-EXPORT("bias_rows") void bias_rows(float* dst, const float* b, int m, int n) {
+static void bias_rows(float* dst, const float* b, int m, int n) {
   if (!b) {
     __builtin_memset(dst, 0, (size_t)m * n * sizeof(float));
     return;

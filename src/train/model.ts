@@ -488,6 +488,11 @@ export class Model {
  * state carried between them) differ. The loop itself (epochs, shuffling, callbacks, checks for
  * non-finite values, clipping, the optimiser, the history) is {@link trainingLoop}.
  *
+ * The buffers of what a step computes go back to the buffer pool when the step ends: a strategy
+ * that keeps a tensor from one step to the next (as the stateful recurrent layers truncated BPTT
+ * relies on keep their state) keeps it with `keepTensor(t)` or a `clone()`, else reading it later
+ * throws a `DendriteError`.
+ *
  * @example
  * ```ts
  * const whole: BatchStrategy = { updatesPerBatch: 1, pieces: (x, y, rows) => [{ x, y, rows }], lossOf: (x, y) => model.lossOf(x, y) };

@@ -5,8 +5,7 @@ import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 import { conv1d, conv2d, checkKernel1D, checkPadding, convGeometry, pair, resolvePadding1D, resolvePadding2D } from '../ops/conv.js';
 import type { ConvActivation, ConvActivationOptions, Pair, Padding1D, Padding2D } from '../ops/conv.js';
 import type { ConvGeometry } from '../backend/backend.js';
-import { UNARY_OPS, derivativeFromOutput, unaryRow } from '../backend/unary.js';
-import type { UnaryOp } from '../backend/unary.js';
+import { derivativeFromOutput } from '../backend/unary.js';
 import type { ActivationName } from '../ops/activations.js';
 import { checkInitializer, initialize } from './init.js';
 import type { Initializer } from './init.js';
@@ -81,12 +80,14 @@ function kernelAndStrides<T>(opts: { kernelSize: unknown; strides?: unknown; nam
   return [size(opts.kernelSize, `${where}.kernelSize`), size(opts.strides ?? 1, `${where}.strides`)];
 }
 
-/** The convolution kernel's form of a layer activation, or null when the kernel cannot apply it. */
-function fusedActivation(name: ActivationName, alpha: number | undefined): ConvActivationOptions | null {
-  const op = name === 'sigmoid' ? 'logistic' : name;
-  if (!(UNARY_OPS as string[]).includes(op)) return null;
-  const param = alpha ?? unaryRow(op as UnaryOp).param?.default ?? 0;
-  return derivativeFromOutput(op as UnaryOp, param) ? { activation: op as ConvActivation, alpha: param } : null;
+/**
+ * The convolution kernel's form of a layer activation (its elementwise row, read from the layer's
+ * {@link LayerActivation}), or null when the kernel cannot apply it: PReLU, softmax, and rows
+ * whose derivative does not follow from the output.
+ */
+function fusedActivation(act: LayerActivation): ConvActivationOptions | null {
+  const e = act.elementwise();
+  return e && derivativeFromOutput(e.op, e.param) ? { activation: e.op as ConvActivation, alpha: e.param } : null;
 }
 
 abstract class ConvLayer<O extends ConvOptions> extends Layer {
@@ -132,7 +133,7 @@ abstract class ConvLayer<O extends ConvOptions> extends Layer {
       throw new ConfigError(`${where}.dataFormat: only "channelsFirst" (NCHW) is supported, received ${JSON.stringify(opts.dataFormat)}`);
     }
     if (paddingDims !== null) checkPadding((opts as { padding?: unknown }).padding ?? 'valid', `${where}.padding`, paddingDims);
-    this.fused = paddingDims === null ? null : fusedActivation(this.activation, flat.alpha);
+    this.fused = paddingDims === null ? null : fusedActivation(this.act);
   }
 
   /** Creates weight [filters, channels, …kernel], bias and PReLU slopes. */

@@ -5,6 +5,7 @@
       "sources": [
         "src/addon.cc",
         "src/conv.cc",
+        "src/conv_pool.cc",
         "src/elementwise.cc",
         "src/gemm.cc",
         "src/linear.cc",

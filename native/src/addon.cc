@@ -38,7 +38,7 @@ void check(napi_env env, napi_status st, const char* what) {
   (void)env;
 }
 
-constexpr size_t kMaxArgs = 20;
+constexpr size_t kMaxArgs = 40;
 
 struct Args {
   napi_env env;
@@ -460,7 +460,8 @@ struct ConvCall {
   bool empty;
   float* t[3];
 };
-ConvCall conv_call(const Args& a, size_t i, const std::array<const char*, 3>& roles) {
+// A convolution's geometry from 13 numbers starting at argument i.
+ConvGeom conv_geom(const Args& a, size_t i) {
   static const char* names[13] = {"n", "c", "h", "w", "k", "kh", "kw", "sh", "sw", "padTop", "padLeft", "oh", "ow"};
   int64_t v[13];
   for (int j = 0; j < 13; j++) v[j] = a.size(i + j, names[j]);
@@ -468,6 +469,11 @@ ConvCall conv_call(const Args& a, size_t i, const std::array<const char*, 3>& ro
   if (g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1 || g.c < 1 || g.k < 1) {
     throw ArgError(std::string(a.fn) + ": kernel, stride and channel counts must be ≥ 1", true);
   }
+  return g;
+}
+
+ConvCall conv_call(const Args& a, size_t i, const std::array<const char*, 3>& roles) {
+  const ConvGeom g = conv_geom(a, i);
   // (the bottom/right padding follows from oh/ow and may be negative when the last input rows or
   // columns are not covered; oneDNN checks the rest)
   ConvCall c{g, mul_checked(a, {g.n, g.c, g.h, g.w}), mul_checked(a, {g.k, g.c, g.kh, g.kw}),
@@ -554,6 +560,95 @@ DN_EXPORT(avgPoolBackward, 12) {
   const PoolGeom g = pool_geom(a, 2);
   dn::avg_pool_backward(g, a.f32(0, mul_checked(a, {g.n, g.c, g.oh, g.ow}), "dy"),
                         a.f32(1, mul_checked(a, {g.n, g.c, g.h, g.w}), "dx"));
+  return nullptr;
+}
+
+// A fused convolution–pooling call: the convolution's geometry (13 numbers from argument i) and
+// the pooling's (10 more) over the convolution's output, the plan of the pair, and the sizes of
+// the buffers it reads and writes.
+struct ConvPoolCall {
+  ConvGeom g;
+  PoolGeom p;
+  ConvPoolPlan plan;
+  int64_t x, w, y;
+};
+ConvPoolCall conv_pool_call(const Args& a, size_t i, bool bias, int op, double param) {
+  ConvPoolCall c{conv_geom(a, i), pool_geom(a, i + 13), {}, 0, 0, 0};
+  const ConvGeom& g = c.g;
+  if (c.p.n != g.n || c.p.c != g.k || c.p.h != g.oh || c.p.w != g.ow) {
+    throw ArgError(std::string(a.fn) + ": the pooling geometry must be of the convolution's output [" + std::to_string(g.n) +
+                       ", " + std::to_string(g.k) + ", " + std::to_string(g.oh) + ", " + std::to_string(g.ow) + "]",
+                   true);
+  }
+  if (g.n == 0 || g.oh < 1 || g.ow < 1 || c.p.oh < 1 || c.p.ow < 1) {
+    throw ArgError(std::string(a.fn) + ": empty convolution or pooling output", true);
+  }
+  c.x = mul_checked(a, {g.n, g.c, g.h, g.w});
+  c.w = mul_checked(a, {g.k, g.c, g.kh, g.kw});
+  c.y = mul_checked(a, {g.n, g.k, c.p.oh, c.p.ow});
+  // (sizes first: the plan builds primitives)
+  if (mul_checked(a, {g.n, (g.k + 15) / 16 * 16, g.oh, g.ow}) > INT32_MAX) {
+    throw ArgError(std::string(a.fn) + ": activations too large for Int32 indices", true);
+  }
+  c.plan = dn::conv_pool_plan(g, c.p, bias, op, param);
+  return c;
+}
+
+ConvPoolCall planned(const Args& a, size_t i, bool bias, int op, double param) {
+  ConvPoolCall c = conv_pool_call(a, i, bias, op, param);
+  if (c.plan.block == 0) throw ArgError(std::string(a.fn) + ": no fused path for this geometry (see convPoolPlan)", true);
+  return c;
+}
+
+// convPoolPlan(bias, op, param, …conv geometry, …pool geometry) → [block, aSize, xSize, idxSize],
+// or null when this geometry has no fused path
+DN_EXPORT(convPoolPlan, 26) {
+  const ConvPoolCall c = conv_pool_call(a, 3, a.boolean(0), op_code(a, 1, DN_U_COUNT), a.num(2));
+  if (c.plan.block == 0) {
+    napi_value r;
+    check(a.env, napi_get_null(a.env, &r), "napi_get_null");
+    return r;
+  }
+  napi_value arr;
+  check(a.env, napi_create_array_with_length(a.env, 4, &arr), "napi_create_array_with_length");
+  const int64_t v[4] = {c.plan.block, c.plan.a_size, c.plan.x_size, c.plan.idx_size};
+  for (uint32_t j = 0; j < 4; j++) check(a.env, napi_set_element(a.env, arr, j, make_number(a.env, static_cast<double>(v[j]))), "napi_set_element");
+  return arr;
+}
+
+// convPoolForward(x, w, bias|null, y, a, idx|null, xb|null, max, op, param, …conv, …pool)
+DN_EXPORT(convPoolForward, 33) {
+  const bool bias = !a.is_null(2);
+  const bool max = a.boolean(7);
+  const int op = op_code(a, 8, DN_U_COUNT);
+  const ConvPoolCall c = planned(a, 10, bias, op, a.num(9));
+  dn::conv_pool_forward(c.g, c.p, max, a.f32(0, c.x, "x"), a.f32(1, c.w, "w"), a.f32_or_null(2, c.g.k, "bias"), op,
+                        a.num(9), a.f32(3, c.y, "y"), a.f32(4, c.plan.a_size, "a"),
+                        max ? a.i32(5, c.plan.idx_size, "idx") : nullptr,
+                        c.plan.x_size ? a.f32(6, c.plan.x_size, "xb") : nullptr);
+  return nullptr;
+}
+
+// convPoolBackward(dy, a, idx|null, xin, w, dz, dx|null, dw|null, db|null, max, op, param, …conv, …pool)
+DN_EXPORT(convPoolBackward, 35) {
+  const bool max = a.boolean(9);
+  const int op = op_code(a, 10, DN_U_COUNT);
+  const ConvPoolCall c = planned(a, 12, false, op, a.num(11));
+  const float* act = a.f32(1, c.plan.a_size, "a");
+  const int32_t* idx = nullptr;
+  if (max) {
+    idx = a.i32(2, c.plan.idx_size, "idx");
+    // every index must point into a (the forward wrote them; anything else would write outside dz)
+    int32_t outside = 0;
+    const int64_t lim = c.plan.a_size;
+#pragma omp simd reduction(| : outside)
+    for (int64_t j = 0; j < c.plan.idx_size; j++) outside |= static_cast<int32_t>(idx[j] < 0 || idx[j] >= lim);
+    if (outside) throw ArgError("convPoolBackward: an index in idx is outside the activations a", true);
+  }
+  dn::conv_pool_backward(c.g, c.p, max, op, a.num(11), a.f32(0, c.y, "dy"), act, idx,
+                         a.f32(3, c.plan.x_size ? c.plan.x_size : c.x, "xin"), a.f32(4, c.w, "w"),
+                         a.f32(5, c.plan.a_size, "dz"), a.f32_or_null(6, c.x, "dx"), a.f32_or_null(7, c.w, "dw"),
+                         a.f32_or_null(8, c.g.k, "db"));
   return nullptr;
 }
 
@@ -926,6 +1021,9 @@ napi_value init(napi_env env, napi_value exports) {
       {"conv2dBackwardData", dn::js_conv2dBackwardData},
       {"conv2dBackwardFilter", dn::js_conv2dBackwardFilter},
       {"maxPool", dn::js_maxPool},
+      {"convPoolPlan", dn::js_convPoolPlan},
+      {"convPoolForward", dn::js_convPoolForward},
+      {"convPoolBackward", dn::js_convPoolBackward},
       {"maxPoolBackward", dn::js_maxPoolBackward},
       {"avgPool", dn::js_avgPool},
       {"avgPoolBackward", dn::js_avgPoolBackward},

@@ -20,20 +20,20 @@
 #include <unordered_map>
 #include <vector>
 
+#include "conv_prims.h"
 #include "kernels.h"
 #include "unary.h"
 
 namespace dn {
+namespace convp {
 
 namespace {
 
 using dnnl::algorithm;
 using dnnl::engine;
-using dnnl::memory;
 using dnnl::primitive;
 using dnnl::reorder;
 using dnnl::stream;
-using tag = memory::format_tag;
 using dt = memory::data_type;
 
 // Below this many input channels the backward-data pass uses plain NCHW (see the header).
@@ -52,61 +52,14 @@ Ctx& ctx() {
   return c;
 }
 
-// A tensor as the caller holds it (plain layout, data handle set per call) and as the primitive
-// wants it; when the layouts differ, a scratch tensor in the primitive's layout and a reorder.
-struct Port {
-  memory user;
-  memory inner;
-  bool same = true;
-  reorder conv;  // user → inner for inputs, inner → user for outputs
-
-  void init(const memory::desc& plain, const memory::desc& want, bool input, engine& eng, void* handle) {
-    user = memory(plain, eng, handle);
-    same = plain == want;
-    if (same) {
-      inner = user;
-      return;
-    }
-    inner = memory(want, eng);
-    conv = input ? reorder(user, inner) : reorder(inner, user);
-  }
-  // For an input: bind the caller's buffer and bring it into the primitive's layout.
-  void in(const float* p, stream& s) {
-    user.set_data_handle(const_cast<float*>(p));
-    if (!same) conv.execute(s, user, inner);
-  }
-  // For an output: bind the caller's buffer before the primitive runs, call out() after.
-  void bind_out(float* p) {
-    user.set_data_handle(p);
-  }
-  void out(stream& s) {
-    if (!same) conv.execute(s, inner, user);
-  }
-};
-
-enum Dir : int64_t { FWD = 0, BWD_DATA = 1, BWD_FILTER = 2 };
-
-// The activation a forward convolution applies to its output (conv2d_act): oneDNN's ReLU post-op
-// with its negative slope for relu and leakyRelu, or none (the others run our own unary kernel
-// over each chunk's output right after the convolution, while it is in cache).
-struct PostOp {
-  bool relu = false;
-  float alpha = 0.0f;
-};
-
-PostOp post_op_of(int op, double param) {
-  PostOp p;
-  if (op == DN_U_RELU || op == DN_U_LEAKY_RELU) {
-    p.relu = true;
-    p.alpha = op == DN_U_RELU ? 0.0f : static_cast<float>(param);
-  }
-  return p;
+memory::desc plain_desc(const memory::dims& dims, tag t) {
+  return memory::desc(dims, dt::f32, t);
 }
 
-using Key = std::array<int64_t, 17>;
-
-struct KeyHash {
-  size_t operator()(const Key& k) const {
+// FNV-1a over a cache key's numbers.
+template <size_t N>
+struct ArrayHash {
+  size_t operator()(const std::array<int64_t, N>& k) const {
     uint64_t h = 1469598103934665603ull;
     for (int64_t v : k) {
       h ^= static_cast<uint64_t>(v);
@@ -116,16 +69,8 @@ struct KeyHash {
   }
 };
 
-struct Entry {
-  primitive prim;
-  Port a, b, out;          // fwd: src, weights, dst; bwd data: diff_dst, weights, diff_src;
-                           // bwd filter: src, diff_dst, diff_weights
-  memory bias;             // fwd: bias (plain); bwd filter: diff bias into db_tmp
-  bool has_bias = false;
-  std::vector<float> dw_tmp, db_tmp;  // bwd filter results, added into the caller's dw/db
-  memory scratchpad;                  // the primitive's own (user-managed: entries never share)
-  std::unordered_map<int, memory> args;  // the primitive's arguments (handles set per call)
-};
+using Key = std::array<int64_t, 18>;
+using KeyHash = ArrayHash<18>;
 
 using Cache = std::unordered_map<Key, std::unique_ptr<Entry>, KeyHash>;
 
@@ -188,12 +133,77 @@ dnnl::convolution_forward::primitive_desc forward_pd(const Descs& d, bool bias, 
           user_scratchpad(post), eng};
 }
 
-Entry& lookup(Dir dir, const ConvGeom& g, bool bias, const PostOp& post = {}) {
+// The held layouts of one image of this geometry (the format is the same for any batch size:
+// the batch is the outermost dimension of every layout considered).
+using TagKey = std::array<int64_t, 14>;
+using TagKeyHash = ArrayHash<14>;
+
+tag tag_of(const memory::desc& d, const memory::dims& dims) {
+  for (tag t : {tag::nchw, tag::nChw16c, tag::nChw8c}) {
+    if (d == plain_desc(dims, t)) return t;
+  }
+  return tag::undef;
+}
+
+}  // namespace
+
+PostOp post_op_of(int op, double param) {
+  PostOp p;
+  if (op == DN_U_RELU || op == DN_U_LEAKY_RELU) {
+    p.relu = true;
+    p.alpha = op == DN_U_RELU ? 0.0f : static_cast<float>(param);
+  }
+  return p;
+}
+
+void Port::init(const memory::desc& held, const memory::desc& want, bool input, engine& eng, void* handle,
+                bool own_inner) {
+  user = memory(held, eng, handle);
+  same = held == want;
+  if (same) {
+    inner = user;
+    return;
+  }
+  bound = !own_inner;
+  inner = own_inner ? memory(want, eng) : memory(want, eng, nullptr);
+  conv = input ? reorder(user, inner) : reorder(inner, user);
+}
+
+void Port::in(const float* p, stream& s) {
+  user.set_data_handle(const_cast<float*>(p));
+  if (!same) conv.execute(s, user, inner);
+}
+
+void Port::out(stream& s) {
+  if (!same) conv.execute(s, inner, user);
+}
+
+stream& strm() {
+  return ctx().strm;
+}
+
+std::pair<tag, tag> held_tags(const ConvGeom& g) {
+  thread_local std::unordered_map<TagKey, std::pair<tag, tag>, TagKeyHash> known;
+  const TagKey key = {g.c, g.h, g.w, g.k, g.kh, g.kw, g.sh, g.sw, g.pad_top, g.pad_left, g.oh, g.ow, 0, 0};
+  auto it = known.find(key);
+  if (it != known.end()) return it->second;
+  pin_openmp();
+  ConvGeom one = g;
+  one.n = 1;
+  const Descs d = dims_of(one);
+  auto pd = forward_pd(d, false, false, ctx().eng);
+  const std::pair<tag, tag> tags{tag_of(pd.src_desc(), d.src), tag_of(pd.dst_desc(), d.dst)};
+  if (known.size() >= kMaxEntries) known.clear();
+  known.emplace(key, tags);
+  return tags;
+}
+
+Entry& lookup(Dir dir, const ConvGeom& g, bool bias, const PostOp& post, Held held) {
   pin_openmp();  // create and run under one OpenMP thread
   int32_t alpha_bits;
   std::memcpy(&alpha_bits, &post.alpha, sizeof alpha_bits);
   Key key = {dir, g.n, g.c, g.h, g.w, g.k, g.kh, g.kw, g.sh, g.sw, g.pad_top, g.pad_left, g.oh, g.ow,
-             bias ? 1 : 0, post.relu ? 1 : 0, alpha_bits};
+             bias ? 1 : 0, post.relu ? 1 : 0, alpha_bits, static_cast<int64_t>(held)};
   Cache& c = cache();
   auto it = c.find(key);
   if (it != c.end()) return *it->second;
@@ -201,16 +211,25 @@ Entry& lookup(Dir dir, const ConvGeom& g, bool bias, const PostOp& post = {}) {
 
   engine& eng = ctx().eng;
   const Descs d = dims_of(g);
-  const memory::desc src_p(d.src, dt::f32, tag::nchw), wei_p(d.wei, dt::f32, tag::oihw),
-      dst_p(d.dst, dt::f32, tag::nchw), bias_p(d.bias, dt::f32, tag::x);
+  const memory::desc src_p = plain_desc(d.src, tag::nchw), wei_p = plain_desc(d.wei, tag::oihw),
+                     dst_p = plain_desc(d.dst, tag::nchw), bias_p = plain_desc(d.bias, tag::x);
+  // the activations' layouts as the caller holds them
+  memory::desc src_h = src_p, dst_h = dst_p;
+  if (held == Held::Blocked) {
+    const auto [st, dt_] = held_tags(g);
+    src_h = plain_desc(d.src, st);
+    dst_h = plain_desc(d.dst, dt_);
+  }
   auto e = std::make_unique<Entry>();
   e->has_bias = bias;
   if (dir == FWD) {
     auto pd = forward_pd(d, bias, false, eng, post);
     e->prim = dnnl::convolution_forward(pd);
-    e->a.init(src_p, pd.src_desc(), true, eng, nullptr);
+    // held blocked: the source reorder lands in the caller's blocked copy of x (kept for bwd filter)
+    const bool into_caller = held == Held::Blocked && pd.src_desc() == src_h && src_h != src_p;
+    e->a.init(src_p, pd.src_desc(), true, eng, nullptr, !into_caller);
     e->b.init(wei_p, pd.weights_desc(), true, eng, nullptr);
-    e->out.init(dst_p, pd.dst_desc(), false, eng, nullptr);
+    e->out.init(dst_h, pd.dst_desc(), false, eng, nullptr);
     e->args = {{DNNL_ARG_SRC, e->a.inner}, {DNNL_ARG_WEIGHTS, e->b.inner}, {DNNL_ARG_DST, e->out.inner}};
     if (bias) {
       e->bias = memory(bias_p, eng, nullptr);
@@ -226,7 +245,7 @@ Entry& lookup(Dir dir, const ConvGeom& g, bool bias, const PostOp& post = {}) {
     dnnl::convolution_backward_data::primitive_desc pd(
         {algorithm::convolution_direct, src, wei, dst, d.strides, d.pad_l, d.pad_r}, user_scratchpad(), eng, hint);
     e->prim = dnnl::convolution_backward_data(pd);
-    e->a.init(dst_p, pd.diff_dst_desc(), true, eng, nullptr);
+    e->a.init(dst_h, pd.diff_dst_desc(), true, eng, nullptr);
     e->b.init(wei_p, pd.weights_desc(), true, eng, nullptr);
     e->out.init(src_p, pd.diff_src_desc(), false, eng, nullptr);
     e->args = {{DNNL_ARG_DIFF_DST, e->a.inner}, {DNNL_ARG_WEIGHTS, e->b.inner}, {DNNL_ARG_DIFF_SRC, e->out.inner}};
@@ -241,8 +260,8 @@ Entry& lookup(Dir dir, const ConvGeom& g, bool bias, const PostOp& post = {}) {
                          {algorithm::convolution_direct, src, wei, dst, d.strides, d.pad_l, d.pad_r},
                          user_scratchpad(), eng, hint);
     e->prim = dnnl::convolution_backward_weights(pd);
-    e->a.init(src_p, pd.src_desc(), true, eng, nullptr);
-    e->b.init(dst_p, pd.diff_dst_desc(), true, eng, nullptr);
+    e->a.init(src_h, pd.src_desc(), true, eng, nullptr);
+    e->b.init(dst_h, pd.diff_dst_desc(), true, eng, nullptr);
     e->dw_tmp.assign(static_cast<size_t>(g.k * g.c * g.kh * g.kw), 0.0f);
     e->out.init(wei_p, pd.diff_weights_desc(), false, eng, e->dw_tmp.data());
     e->args = {{DNNL_ARG_SRC, e->a.inner}, {DNNL_ARG_DIFF_DST, e->b.inner}, {DNNL_ARG_DIFF_WEIGHTS, e->out.inner}};
@@ -259,7 +278,6 @@ Entry& lookup(Dir dir, const ConvGeom& g, bool bias, const PostOp& post = {}) {
   return ref;
 }
 
-// Image chunks for a convolution: (chunk count, images per chunk).
 std::pair<int, int64_t> image_chunks(const ConvGeom& g) {
   if (g.n < 2 || !worth_parallel(conv_flops(g))) return {1, g.n};
   const int64_t want = std::min<int64_t>(g.n, max_threads());
@@ -273,11 +291,52 @@ ConvGeom sub_batch(const ConvGeom& g, int64_t n0, int64_t per) {
   return s;
 }
 
+namespace {
+
+void add_into(float* dst, const float* src, size_t n) {
+#pragma omp simd
+  for (size_t i = 0; i < n; i++) dst[i] += src[i];
+}
+
+}  // namespace
+
+void filter_grads(const ConvGeom& g, int chunks, float* dw, float* db, const std::function<Entry&(int)>& run) {
+  const size_t nw = static_cast<size_t>(g.k * g.c * g.kh * g.kw);
+  const size_t nb = static_cast<size_t>(g.k);
+  if (chunks == 1) {
+    // oneDNN overwrites its outputs; the interface adds into dw and db
+    Entry& e = run(0);
+    add_into(dw, e.dw_tmp.data(), nw);
+    if (db) add_into(db, e.db_tmp.data(), nb);
+    return;
+  }
+  // each chunk's partial gradients, summed in chunk order afterwards
+  std::vector<float> parts(static_cast<size_t>(chunks) * (nw + nb));
+  parallel_for(chunks, [&](int i) {
+    Entry& e = run(i);
+    float* part = parts.data() + static_cast<size_t>(i) * (nw + nb);
+    std::memcpy(part, e.dw_tmp.data(), nw * sizeof(float));
+    if (db) std::memcpy(part + nw, e.db_tmp.data(), nb * sizeof(float));
+  });
+  for (int i = 0; i < chunks; i++) {
+    const float* part = parts.data() + static_cast<size_t>(i) * (nw + nb);
+    add_into(dw, part, nw);
+    if (db) add_into(db, part + nw, nb);
+  }
+}
+
+}  // namespace convp
+
+namespace {
+
+using namespace convp;
+using dnnl::stream;
+
 void forward_chunk(const ConvGeom& g, const float* x, const float* w, const float* bias, float* y, int op,
                    double param) {
   const PostOp post = post_op_of(op, param);
   Entry& e = lookup(FWD, g, bias != nullptr, post);
-  stream& s = ctx().strm;
+  stream& s = strm();
   e.a.in(x, s);
   e.b.in(w, s);
   if (bias) e.bias.set_data_handle(const_cast<float*>(bias));
@@ -289,7 +348,7 @@ void forward_chunk(const ConvGeom& g, const float* x, const float* w, const floa
 
 void backward_data_chunk(const ConvGeom& g, const float* dy, const float* w, float* dx) {
   Entry& e = lookup(BWD_DATA, g, false);
-  stream& s = ctx().strm;
+  stream& s = strm();
   e.a.in(dy, s);
   e.b.in(w, s);
   e.out.bind_out(dx);
@@ -301,18 +360,13 @@ void backward_data_chunk(const ConvGeom& g, const float* dy, const float* w, flo
 // Runs the weight gradient of one chunk; the result is in the returned entry's dw_tmp/db_tmp.
 Entry& backward_filter_chunk(const ConvGeom& g, const float* x, const float* dy, bool bias) {
   Entry& e = lookup(BWD_FILTER, g, bias);
-  stream& s = ctx().strm;
+  stream& s = strm();
   e.a.in(x, s);
   e.b.in(dy, s);
   e.prim.execute(s, e.args);
   e.out.out(s);
   s.wait();
   return e;
-}
-
-void add_into(float* dst, const float* src, size_t n) {
-#pragma omp simd
-  for (size_t i = 0; i < n; i++) dst[i] += src[i];
 }
 
 }  // namespace
@@ -346,35 +400,16 @@ void conv2d_backward_data(const ConvGeom& g, const float* dy, const float* w, fl
 
 void conv2d_backward_filter(const ConvGeom& g, const float* x, const float* dy, float* dw, float* db) {
   const SignalBlock no_signals;  // see kernels.h
-  const size_t nw = static_cast<size_t>(g.k * g.c * g.kh * g.kw);
-  const size_t nb = static_cast<size_t>(g.k);
   const auto [chunks, per] = image_chunks(g);
-  if (chunks == 1) {
-    Entry& e = backward_filter_chunk(g, x, dy, db != nullptr);
-    // oneDNN overwrites its outputs; the interface adds into dw and db
-    add_into(dw, e.dw_tmp.data(), nw);
-    if (db) add_into(db, e.db_tmp.data(), nb);
-    return;
-  }
-  // each chunk's partial gradients, summed in chunk order afterwards
-  std::vector<float> parts(static_cast<size_t>(chunks) * (nw + nb));
-  parallel_for(chunks, [&](int i) {
+  filter_grads(g, chunks, dw, db, [&](int i) -> Entry& {
     const int64_t n0 = i * per;
-    Entry& e = backward_filter_chunk(sub_batch(g, n0, per), x + n0 * g.c * g.h * g.w,
-                                     dy + n0 * g.k * g.oh * g.ow, db != nullptr);
-    float* part = parts.data() + static_cast<size_t>(i) * (nw + nb);
-    std::memcpy(part, e.dw_tmp.data(), nw * sizeof(float));
-    if (db) std::memcpy(part + nw, e.db_tmp.data(), nb * sizeof(float));
+    return backward_filter_chunk(sub_batch(g, n0, per), x + n0 * g.c * g.h * g.w, dy + n0 * g.k * g.oh * g.ow,
+                                 db != nullptr);
   });
-  for (int i = 0; i < chunks; i++) {
-    const float* part = parts.data() + static_cast<size_t>(i) * (nw + nb);
-    add_into(dw, part, nw);
-    if (db) add_into(db, part + nw, nb);
-  }
 }
 
 int64_t conv_cache_size() {
-  return static_cast<int64_t>(cache().size());
+  return static_cast<int64_t>(convp::cache().size());
 }
 
 }  // namespace dn

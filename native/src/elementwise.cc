@@ -37,7 +37,6 @@ inline void grad_loop(int64_t n, const float* x, const float* y, const float* dy
 constexpr int64_t kParallelItems = int64_t{1} << 17;
 constexpr int64_t kParallelTranscendental = int64_t{1} << 13;
 
-void unary_serial(int op, int64_t n, const float* x, float* out, double p);
 void unary_grad_serial(int op, int64_t n, const float* x, const float* y, const float* dy, float* dx,
                        double p, bool acc);
 
@@ -55,6 +54,18 @@ bool transcendental(int op) {
 
 }  // namespace
 
+// The forward of one row of unary.h's table as a map (one case per row).
+void unary_serial(int op, int64_t n, const float* xs, float* out, double p) {
+  const float pf = static_cast<float>(p);
+#define DN_FORWARD_CASE(E, NAME, H, F, D) \
+  case DN_U_##E: return map1(n, xs, out, [=](float x) -> float { (void)pf; return F; });
+  switch (op) {
+    DN_UNARY_TABLE(DN_FORWARD_CASE)
+    default: return;
+  }
+#undef DN_FORWARD_CASE
+}
+
 void unary(int op, int64_t n, const float* x, float* out, double p) {
   parallel_range(n, transcendental(op) ? kParallelTranscendental : kParallelItems,
                  [&](int64_t b, int64_t e) { unary_serial(op, e - b, x + b, out + b, p); });
@@ -70,16 +81,6 @@ void unary_grad(int op, int64_t n, const float* x, const float* y, const float* 
 namespace {
 
 // One case per row of unary.h's table: the forward as a map, the derivative as a gradient loop.
-void unary_serial(int op, int64_t n, const float* xs, float* out, double p) {
-  const float pf = static_cast<float>(p);
-#define DN_FORWARD_CASE(E, NAME, H, F, D) \
-  case DN_U_##E: return map1(n, xs, out, [=](float x) -> float { (void)pf; return F; });
-  switch (op) {
-    DN_UNARY_TABLE(DN_FORWARD_CASE)
-    default: return;
-  }
-#undef DN_FORWARD_CASE
-}
 
 void unary_grad_serial(int op, int64_t n, const float* xs, const float* ys, const float* dy, float* dx,
                        double p, bool acc) {

@@ -74,6 +74,8 @@ enum BinaryOp : int { B_ADD, B_SUB, B_MUL, B_DIV, B_MAX, B_MIN, B_COUNT };
 
 // op: a code of unary.h's DN_UNARY_TABLE (DN_U_…)
 void unary(int op, int64_t n, const float* x, float* out, double param);
+// unary on the calling thread alone (inside a chunk of parallel_for).
+void unary_serial(int op, int64_t n, const float* x, float* out, double param);
 void unary_grad(int op, int64_t n, const float* x, const float* y, const float* dy, float* dx,
                 double param, bool accumulate);
 // shape/as/bs: nd entries each (nd ≤ 16).
@@ -136,6 +138,25 @@ void max_pool(const PoolGeom& g, const float* x, float* y, int32_t* argmax);
 void max_pool_backward(const PoolGeom& g, const float* dy, const int32_t* argmax, float* dx, int64_t dx_len);
 void avg_pool(const PoolGeom& g, const float* x, float* y);
 void avg_pool_backward(const PoolGeom& g, const float* dy, float* dx);
+
+// ---- convolution → activation → pooling, activations kept blocked (conv_pool.cc) ----
+// What the fused path of a geometry needs: the channel block of the held layout (0: no fused path
+// here, use the separate kernels) and the element counts of a (the activations, blocked), of the
+// blocked copy of x (0: x is read as it is) and of the pooled indices (max pooling).
+struct ConvPoolPlan {
+  int64_t block = 0, a_size = 0, x_size = 0, idx_size = 0;
+};
+ConvPoolPlan conv_pool_plan(const ConvGeom& g, const PoolGeom& p, bool bias, int op, double param);
+// y (NCHW, p's output) = pool(f(conv2d(x, w) + bias)); a, idx (max) and xb (when the plan has
+// one) keep what backward reads.
+void conv_pool_forward(const ConvGeom& g, const PoolGeom& p, bool max, const float* x, const float* w,
+                       const float* bias, int op, double param, float* y, float* a, int32_t* idx, float* xb);
+// From the pooled gradient dy: dz (scratch of a's size) = δz, dx (or null) = the input gradient,
+// dw and db (or null) += the filter and bias gradients. xin: the forward's xb, or x when the plan
+// has none.
+void conv_pool_backward(const ConvGeom& g, const PoolGeom& p, bool max, int op, double param, const float* dy,
+                        const float* a, const int32_t* idx, const float* xin, const float* w, float* dz, float* dx,
+                        float* dw, float* db);
 
 // ---- training (training.cc: the rules of wasm/src/training.h, as src/backend/js-training.ts) ----
 void sgd_update(int64_t n, float* w, const float* g, float* velocity, double lr, double momentum, bool nesterov);

@@ -383,6 +383,19 @@ export interface Backend {
    */
   resident?(data: Float32Array): Float32Array;
 
+  /**
+   * Convolution → activation → pooling as one kernel pass that keeps the activations in the
+   * backend's blocked layout between the three (native: oneDNN's nChw16c), reordering only the
+   * input and its gradient. Backends without a blocked layout leave it out; the `conv2dPool` op
+   * then runs the separate kernels.
+   *
+   * @example
+   * ```ts
+   * const plan = be.convPool?.plan(g, p, true, 'relu', 0); // null: no fused path for this geometry
+   * ```
+   */
+  readonly convPool?: ConvPoolKernels;
+
 
   /**
    * GRU gates, elementwise part, for a batch of B rows and H units: `pre` [B, 2H] holds the
@@ -574,3 +587,51 @@ export type StepRule = 'sgd' | 'adam' | 'rmsprop';
 
 /** The rule codes of the fast backends' optimizer step (the enum in wasm/src/training.h). */
 export const STEP_RULE_CODE: Record<StepRule, number> = { sgd: 0, adam: 1, rmsprop: 2 };
+
+/**
+ * What a fused convolution–pooling keeps between forward and backward, in elements
+ * ({@link ConvPoolKernels.plan}): the activations a in the blocked layout, the blocked copy of
+ * the input (0 when the convolution reads x as it is) and the pooled indices (max pooling; read
+ * as Int32).
+ *
+ * @example
+ * ```ts
+ * const a = be.allocUninit(plan.aSize);
+ * ```
+ */
+export interface ConvPoolPlan {
+  aSize: number;
+  xSize: number;
+  idxSize: number;
+}
+
+/**
+ * The kernels of {@link Backend.convPool}: y = pool(f(conv2d(x, w) + bias)) with `g` the
+ * convolution's geometry and `p` the pooling's over its output (windows inside the maps), f the
+ * elementwise row `op` (one of the convolution activations: linear, relu, leakyRelu, tanh,
+ * logistic) with `param`. Results equal the separate kernels' (max pooling keeps the first maximum
+ * of a window in row-major order; average pooling divides by the window area).
+ *
+ * @example
+ * ```ts
+ * const k = be.convPool!;
+ * const plan = k.plan(g, p, true, 'relu', 0)!;
+ * k.forward(g, p, true, x, w, b, 'relu', 0, y, a, idx, plan.xSize ? xb : null);
+ * k.backward(g, p, true, 'relu', 0, dy, a, idx, plan.xSize ? xb : x, w, dz, dx, dw, db);
+ * ```
+ */
+export interface ConvPoolKernels {
+  /** The buffers this geometry needs, or null when the backend has no fused path for it. */
+  plan(g: ConvGeometry, p: PoolGeometry, bias: boolean, op: UnaryOp, param: number): ConvPoolPlan | null;
+  /** Writes y [n, k, p.oh, p.ow] (NCHW) and the saved a, idx (max only) and xb (when the plan has one). */
+  forward(g: ConvGeometry, p: PoolGeometry, max: boolean, x: Float32Array, w: Float32Array, bias: Float32Array | null,
+    op: UnaryOp, param: number, y: Float32Array, a: Float32Array, idx: Int32Array | null, xb: Float32Array | null): void;
+  /**
+   * From the pooled gradient dy: dz (scratch, aSize) receives δz; dx (null: not wanted) the input
+   * gradient; dw and db (null: not wanted) accumulate the filter and bias gradients. `xin` is the
+   * forward's xb, or x when the plan has none.
+   */
+  backward(g: ConvGeometry, p: PoolGeometry, max: boolean, op: UnaryOp, param: number, dy: Float32Array, a: Float32Array,
+    idx: Int32Array | null, xin: Float32Array, w: Float32Array, dz: Float32Array, dx: Float32Array | null,
+    dw: Float32Array | null, db: Float32Array | null): void;
+}

@@ -94,6 +94,12 @@ interface Addon extends Pick<Backend, SameAsBackend> {
   conv2dBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, ...g: number[]): void;
   conv2dBackwardFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, db: Float32Array | null, ...g: number[]): void;
   maxPool(x: Float32Array, y: Float32Array, argmax: Int32Array, ...g: number[]): void;
+  convPoolPlan(bias: boolean, op: number, param: number, ...g: number[]): number[] | null;
+  convPoolForward(x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, a: Float32Array,
+    idx: Int32Array | null, xb: Float32Array | null, max: boolean, op: number, param: number, ...g: number[]): void;
+  convPoolBackward(dy: Float32Array, a: Float32Array, idx: Int32Array | null, xin: Float32Array, w: Float32Array,
+    dz: Float32Array, dx: Float32Array | null, dw: Float32Array | null, db: Float32Array | null, max: boolean, op: number,
+    param: number, ...g: number[]): void;
   maxPoolBackward(dy: Float32Array, argmax: Int32Array, dx: Float32Array, ...g: number[]): void;
   avgPool(x: Float32Array, y: Float32Array, ...g: number[]): void;
   avgPoolBackward(dy: Float32Array, dx: Float32Array, ...g: number[]): void;
@@ -370,6 +376,19 @@ function makeBackend(m: Addon): NativeBackend {
 
     maxPool(g, x, y, argmax) {
       m.maxPool(x, y, argmax, ...pool(g));
+    },
+
+    convPool: {
+      plan(g, p, bias, op, param) {
+        const r = m.convPoolPlan(bias, unaryCode(op), param, ...conv(g), ...pool(p));
+        return r && { aSize: r[1], xSize: r[2], idxSize: r[3] };
+      },
+      forward(g, p, max, x, w, bias, op, param, y, a, idx, xb) {
+        m.convPoolForward(x, w, bias, y, a, idx, xb, max, unaryCode(op), param, ...conv(g), ...pool(p));
+      },
+      backward(g, p, max, op, param, dy, a, idx, xin, w, dz, dx, dw, db) {
+        m.convPoolBackward(dy, a, idx, xin, w, dz, dx, dw, db, max, unaryCode(op), param, ...conv(g), ...pool(p));
+      },
     },
 
     maxPoolBackward(g, dy, argmax, dx) {

@@ -2,6 +2,7 @@ import { Tensor, shapeSize } from '../tensor/tensor.js';
 import { conv2dTranspose, outputPaddingPair } from '../ops/spatial.js';
 import type { Conv2dTransposeOptions } from '../ops/spatial.js';
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
+import { conv2dPool } from '../ops/conv-pool.js';
 import { conv1d, conv2d, checkKernel1D, checkPadding, convGeometry, pair, resolvePadding1D, resolvePadding2D } from '../ops/conv.js';
 import type { ConvActivation, ConvActivationOptions, Pair, Padding1D, Padding2D } from '../ops/conv.js';
 import type { ConvGeometry } from '../backend/backend.js';
@@ -103,7 +104,7 @@ abstract class ConvLayer<O extends ConvOptions> extends Layer {
    * The activation as the convolution kernel applies it (see {@link ConvActivation}), or null
    * when it cannot (PReLU, GELU, …; the transposed convolution): then z and a are two ops.
    */
-  private readonly fused: ConvActivationOptions | null;
+  protected readonly fused: ConvActivationOptions | null;
 
   /**
    * `opts` is kept with the activation flat: a name, its options as siblings. `paddingDims`: the
@@ -244,6 +245,22 @@ export class Conv2D extends ConvLayer<Conv2DOptions> {
   protected convolve(x: Tensor, act: ConvActivationOptions): Tensor {
     this.checkImages(x, 'images');
     return conv2d(x, this.weight, this.bias, { strides: this.strides, padding: this.padding, ...act });
+  }
+
+  /**
+   * This convolution, its activation and the pooling layer `next` as one op (`conv2dPool`: on
+   * the native backend the feature maps stay in oneDNN's blocked layout between the three), or
+   * null when they do not fuse: either layer tracing, an activation the convolution's kernel does
+   * not apply (PReLU, GELU, …), a layer that is not a 2-D 'valid' pooling.
+   */
+  override forwardFused(x: Tensor, next: Layer): Tensor | null {
+    const window = next.poolWindow();
+    if (!window || !this.fused || this.tracing) return null;
+    this.checkImages(x, 'images');
+    return conv2dPool(x, this.weight, this.bias, {
+      strides: this.strides, padding: this.padding, ...this.fused,
+      pool: window.kind, poolSize: window.poolSize, poolStrides: window.strides,
+    });
   }
 }
 

@@ -5,6 +5,7 @@ import type { Rng } from '../tensor/rng.js';
 import { applyLayer } from './symbolic.js';
 import type { SymbolicTensor } from './symbolic.js';
 import type { ActivationName } from '../ops/activations.js';
+import type { PoolWindow } from '../ops/conv-pool.js';
 
 /** What a layer gets when it is built: the generator its parameters (and masks) draw from. */
 export interface BuildContext {
@@ -201,6 +202,33 @@ export abstract class Layer extends Module {
    * layer does not end in a softmax.
    */
   forwardLogits(_x: Tensor): Tensor | null {
+    return null;
+  }
+
+  /**
+   * The window of a pooling layer that a convolution before it can take into its own op (see
+   * {@link Layer.forwardFused}), or null (every other layer, and pooling that cannot fuse).
+   *
+   * @example
+   * ```ts
+   * new MaxPool2D({ poolSize: 2 }).poolWindow(); // { kind: 'max', poolSize: [2, 2], strides: [2, 2] }
+   * ```
+   */
+  poolWindow(): PoolWindow | null {
+    return null;
+  }
+
+  /**
+   * This layer and the `next` one in one op, or null when the pair does not fuse (a network then
+   * runs them one after the other). A `Conv2D` followed by a pooling layer fuses (see
+   * `conv2dPool`) unless either of them is tracing.
+   *
+   * @example
+   * ```ts
+   * const y = conv.forwardFused(x, pool) ?? pool.forward(conv.forward(x));
+   * ```
+   */
+  forwardFused(_x: Tensor, _next: Layer): Tensor | null {
     return null;
   }
 

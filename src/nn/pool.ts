@@ -4,6 +4,7 @@ import { pair } from '../ops/conv.js';
 import type { Pair } from '../ops/conv.js';
 import { avgPool1d, avgPool2d, maxPool1d, maxPool2d, poolGeometry } from '../ops/pool.js';
 import type { Pool1dOptions, Pool2dOptions } from '../ops/pool.js';
+import type { PoolWindow } from '../ops/conv-pool.js';
 import { Layer } from './module.js';
 import type { BuildContext } from './module.js';
 import { registerLayer } from './registry.js';
@@ -99,6 +100,12 @@ abstract class PoolLayer extends Layer {
       y = this.kind === 'max' ? maxPool1d(x, o) : avgPool1d(x, o);
     }
     return this.traced(y, y);
+  }
+
+  override poolWindow(): PoolWindow | null {
+    // a traced pooling records its own output; 'same' pads the maps, which the fused op does not
+    if (this.dims !== 2 || this.padding !== 'valid' || this.tracing) return null;
+    return { kind: this.kind, poolSize: this.poolSize, strides: this.strides };
   }
 
   config(): Record<string, unknown> {

@@ -176,7 +176,11 @@ export class Sequential extends Module {
     // back to the buffer pool when the scope around (a prediction) handed it out
     const reuse = !isGradEnabled();
     for (let i = 0; i <= last; i++) {
-      const next = applyLayer(this.layers[i], h, logits && i === last);
+      // a convolution and the pooling after it run as one op where they fuse (not when the
+      // pooling is the last layer asked for logits, nor on a masked sequence)
+      const fused = i < last && !(logits && i + 1 === last) && !h.mask ? this.layers[i].forwardFused(h, this.layers[i + 1]) : null;
+      if (fused) i++;
+      const next = fused ?? applyLayer(this.layers[i], h, logits && i === last);
       if (reuse && h !== x && next.data.buffer !== h.data.buffer && next.mask?.data.buffer !== h.data.buffer) releaseTensors([h]);
       h = next;
     }

@@ -204,53 +204,76 @@ export function convGeometry(n: number, image: readonly number[], k: number, ker
  * ```
  */
 export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
-  if (x.rank !== 4) throw new ShapeError(`conv2d expects images x [batch, channels, height, width], received ${fmtShape(x.shape)}`);
-  if (w.rank !== 4) throw new ShapeError(`conv2d expects filters w [filters, channels, height, width], received ${fmtShape(w.shape)}`);
-  const [n, c, h, wd] = x.shape;
-  const [k, wc, kh, kw] = w.shape;
-  if (wc !== c) {
-    throw new ShapeError(`conv2d: filters ${fmtShape(w.shape)} have depth ${wc} but the images ${fmtShape(x.shape)} have ${c} channels`);
-  }
-  if (b && (b.rank !== 1 || b.shape[0] !== k)) throw new ShapeError(`conv2d expects bias [${k}], received ${fmtShape(b.shape)}`);
-  const strides = pair(opts.strides ?? 1, 'conv2d strides');
-  const pad = resolvePadding2D(opts.padding ?? 'valid', [h, wd], [kh, kw], strides, 'conv2d');
-  const g = convGeometry(n, [c, h, wd], k, [kh, kw], strides, pad, 'conv2d');
-  const act = convActivation(opts, 'conv2d');
+  const { g, act } = conv2dSetup('conv2d', x, w, b, opts);
   const B = be();
-  const y = B.allocUninit(n * k * g.oh * g.ow);
+  const y = B.allocUninit(g.n * g.k * g.oh * g.ow);
   if (act.op === 'linear') B.conv2d(g, x.data, w.data, b ? b.data : null, y);
   else B.conv2dAct(g, x.data, w.data, b ? b.data : null, y, act.op, act.param);
   const parents = b ? [x, w, b] : [x, w];
-  return record(act.op === 'linear' ? 'conv2d' : `conv2d+${act.op}`, y, [n, k, g.oh, g.ow], parents, (ga) => {
+  return record(act.op === 'linear' ? 'conv2d' : `conv2d+${act.op}`, y, [g.n, g.k, g.oh, g.ow], parents, (ga) => {
     // δz = δa ⊙ f′, f′ from the output alone (the saved a stands for z where f′ reads it)
     let gy = ga;
     if (act.op !== 'linear') {
       gy = B.allocUninit(y.length);
       B.unaryGrad(act.op, y, y, ga, gy, act.param, false);
     }
-    let gx: Float32Array | null = null;
-    let gw: Float32Array | null = null;
-    let gb: Float32Array | null = null;
-    // the first layer's input needs no gradient: skip the (costly) data gradient there
-    if (wants(x)) {
-      gx = B.allocUninit(x.size);
-      B.conv2dBackwardData(g, gy, w.data, gx);
-    }
-    const wantB = b !== null && wants(b);
-    if (wants(w)) {
-      gw = B.alloc(w.size);
-      gb = wantB ? B.alloc(k) : null;
-      B.conv2dBackwardFilter(g, x.data, gy, gw, gb);
-    } else if (wantB) {
-      const perImage = B.allocUninit(k * g.oh * g.ow);
-      B.sumAxis(gy, 1, n, k * g.oh * g.ow, perImage, false);
-      gb = B.allocUninit(k);
-      B.sumAxis(perImage, k, g.oh * g.ow, 1, gb, false);
-      releaseScratch(perImage);
-    }
+    const grads = conv2dBackward(g, x, w, b, gy);
     if (gy !== ga) releaseScratch(gy);
-    return b ? [gx, gw, gb] : [gx, gw];
+    return grads;
   });
+}
+
+/**
+ * The checks and geometry of a 2-D convolution (ShapeError/ConfigError naming `op`): shapes of
+ * images, filters and bias, strides, padding and the fused activation.
+ *
+ * @example
+ * ```ts
+ * conv2dSetup('conv2d', x, w, b, { padding: 'same' }).g.oh; // the output height
+ * ```
+ */
+export function conv2dSetup(op: string, x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions): { g: ConvGeometry; act: { op: ConvActivation; param: number } } {
+  if (x.rank !== 4) throw new ShapeError(`${op} expects images x [batch, channels, height, width], received ${fmtShape(x.shape)}`);
+  if (w.rank !== 4) throw new ShapeError(`${op} expects filters w [filters, channels, height, width], received ${fmtShape(w.shape)}`);
+  const [n, c, h, wd] = x.shape;
+  const [k, wc, kh, kw] = w.shape;
+  if (wc !== c) {
+    throw new ShapeError(`${op}: filters ${fmtShape(w.shape)} have depth ${wc} but the images ${fmtShape(x.shape)} have ${c} channels`);
+  }
+  if (b && (b.rank !== 1 || b.shape[0] !== k)) throw new ShapeError(`${op} expects bias [${k}], received ${fmtShape(b.shape)}`);
+  const strides = pair(opts.strides ?? 1, `${op} strides`);
+  const pad = resolvePadding2D(opts.padding ?? 'valid', [h, wd], [kh, kw], strides, op);
+  const g = convGeometry(n, [c, h, wd], k, [kh, kw], strides, pad, op);
+  return { g, act: convActivation(opts, op) };
+}
+
+/**
+ * The gradients [∂x, ∂w, (∂b)] of a 2-D convolution from δz (`gy`, NCHW), each null where its
+ * tensor wants none: the first layer's input needs no gradient, so its (costly) data gradient is
+ * skipped.
+ */
+function conv2dBackward(g: ConvGeometry, x: Tensor, w: Tensor, b: Tensor | null, gy: Float32Array): (Float32Array | null)[] {
+  const B = be();
+  let gx: Float32Array | null = null;
+  let gw: Float32Array | null = null;
+  let gb: Float32Array | null = null;
+  if (wants(x)) {
+    gx = B.allocUninit(x.size);
+    B.conv2dBackwardData(g, gy, w.data, gx);
+  }
+  const wantB = b !== null && wants(b);
+  if (wants(w)) {
+    gw = B.alloc(w.size);
+    gb = wantB ? B.alloc(g.k) : null;
+    B.conv2dBackwardFilter(g, x.data, gy, gw, gb);
+  } else if (wantB) {
+    const perImage = B.allocUninit(g.k * g.oh * g.ow);
+    B.sumAxis(gy, 1, g.n, g.k * g.oh * g.ow, perImage, false);
+    gb = B.allocUninit(g.k);
+    B.sumAxis(perImage, g.k, g.oh * g.ow, 1, gb, false);
+    releaseScratch(perImage);
+  }
+  return b ? [gx, gw, gb] : [gx, gw];
 }
 
 /**

@@ -15,6 +15,8 @@ export type { BatchNormResult } from './batchnorm.js';
 export { conv2d, conv1d, convGeometry, resolvePadding2D, resolvePadding1D } from './conv.js';
 export type { Conv2dOptions, Conv1dOptions, ConvActivation, ConvActivationOptions, Padding2D, Padding1D } from './conv.js';
 export { maxPool2d, avgPool2d, maxPool1d, avgPool1d, poolGeometry } from './pool.js';
+export { conv2dPool } from './conv-pool.js';
+export type { Conv2dPoolOptions, PoolWindow } from './conv-pool.js';
 export type { Pool2dOptions, Pool1dOptions } from './pool.js';
 export { simpleRnn, lstm, gru, lstmCellStep, embedding, attachMask, maskOf, maskedSteps, sequenceLossView } from './rnn.js';
 export type { RecurrentOpOptions, RecurrentResult, RecurrentTrace, RnnActivation, LstmWeights, LstmCellTrace, GruWeights } from './rnn.js';

@@ -5,7 +5,7 @@
  * not depend on the values), with every kernel of the active backend wrapped by a timer. Also the
  * W-INFER single-example forward.
  *
- *   DENDRITE_BACKEND=native node dist/bench/kernels.js [--steps 100] [--blocks 5] [--threads 2]
+ *   DENDRITE_BACKEND=native node dist/bench/kernels.js [--steps 100] [--blocks 5] [--threads 2] [--no-conv-pool]
  *
  * Each workload runs `blocks` blocks of `steps` training steps after a warm-up; the table gives,
  * per kernel, calls per step and the median over blocks of microseconds per step, then the whole
@@ -23,6 +23,7 @@ const { values } = parseArgs({
     blocks: { type: 'string', default: '5' },
     threads: { type: 'string', default: '0' },
     only: { type: 'string', default: 'mlp,cnn,lstm,infer' },
+    'no-conv-pool': { type: 'boolean', default: false },
   },
 });
 const steps = Number(values.steps);
@@ -51,6 +52,28 @@ for (const name of KERNELS) {
     totals.set(key, e);
     return r;
   };
+}
+
+// the fused convolution–pooling kernels (an object of their own): timed as `convPool.<method>`,
+// or removed with --no-conv-pool to measure the separate kernels in the same build
+const fused = be as unknown as { convPool?: Record<string, (...a: unknown[]) => unknown> };
+if (values['no-conv-pool']) fused.convPool = undefined;
+else if (fused.convPool) {
+  const k = { ...fused.convPool };
+  for (const m of ['forward', 'backward'] as const) {
+    const f = k[m];
+    k[m] = (...args: unknown[]) => {
+      const key = `convPool.${m} c${(args[0] as { c: number }).c}→k${(args[0] as { k: number }).k}`;
+      const t0 = process.hrtime.bigint();
+      const r = f(...args);
+      const e = totals.get(key) ?? { calls: 0, ns: 0n };
+      e.calls++;
+      e.ns += process.hrtime.bigint() - t0;
+      totals.set(key, e);
+      return r;
+    };
+  }
+  fused.convPool = k;
 }
 
 function median(xs: number[]): number {

@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/rng.js';
-import { checkKeepProb, dropoutWithMask, sampleDropMask } from '../ops/dropout.js';
+import { checkKeepProb, dropoutWithMask } from '../ops/dropout.js';
 import { Layer } from './module.js';
 import type { BuildContext } from './module.js';
 import { registerLayer } from './registry.js';
@@ -68,9 +68,20 @@ export class Dropout extends Layer {
   readonly type = 'dropout';
   /** ρ, the keep probability. */
   readonly keepProb: number;
-  /** The mask of the last training-mode forward pass (0/1 per element), for inspection. */
-  lastMask: Float32Array | null = null;
   private rng: Rng | null = null;
+  /** The last training-mode mask; `maskSeen` once {@link Dropout.lastMask} handed it out. */
+  private mask: Float32Array | null = null;
+  private maskSeen = false;
+
+  /**
+   * The mask of the last training-mode forward pass (0/1 per element), for inspection; null after
+   * an inference-mode pass. An array read here is never written again (the layer draws its next
+   * mask into a new one); one nobody read is reused, so training allocates no mask per step.
+   */
+  get lastMask(): Float32Array | null {
+    this.maskSeen = true;
+    return this.mask;
+  }
 
   constructor(opts: DropoutOptions) {
     super(opts?.name);
@@ -87,12 +98,14 @@ export class Dropout extends Layer {
   forward(x: Tensor): Tensor {
     this.checkInput(x);
     if (!this.training || this.keepProb === 1) {
-      this.lastMask = null;
+      this.mask = null;
       return this.traced(undefined, x);
     }
     if (!this.rng) throw new ConfigError(`${this.name} was not built: add it to a Sequential model before running it`);
-    const mask = sampleDropMask(x.size, this.keepProb, this.rng);
-    this.lastMask = mask;
+    const reuse = this.mask !== null && !this.maskSeen && this.mask.length === x.size;
+    const mask = this.rng.bernoulli(reuse ? this.mask! : new Float32Array(x.size), this.keepProb);
+    this.mask = mask;
+    this.maskSeen = false;
     return this.traced(undefined, dropoutWithMask(x, mask, this.keepProb));
   }
 

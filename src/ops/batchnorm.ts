@@ -63,7 +63,7 @@ export function batchNormTrain(x: Tensor, gamma: Tensor | null, beta: Tensor | n
   const invStd = new Float64Array(C);
   B.batchNormTrain(x.data, gamma?.data ?? null, beta?.data ?? null, outer, C, inner, epsilon, out, xhat, mean, variance, invStd);
   const parents = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : [])];
-  const y = record('batchNorm', out, x.shape, parents, (g) => backward(true, g, xhat, invStd, x, gamma, beta, outer, C, inner));
+  const y = record('batchNorm', out, x.shape, parents, (g) => backward(true, g, xhat, invStd, x, gamma, beta, outer, C, inner), [xhat]);
   return { y, mean, variance };
 }
 
@@ -92,5 +92,5 @@ export function batchNormInference(x: Tensor, mean: Tensor, variance: Tensor, ga
   B.batchNormInference(x.data, mean.data, variance.data, gamma?.data ?? null, beta?.data ?? null, outer, C, inner, epsilon,
     out, xhat, invStd);
   const parents = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : [])];
-  return record('batchNormInference', out, x.shape, parents, (g) => backward(false, g, xhat, invStd, x, gamma, beta, outer, C, inner));
+  return record('batchNormInference', out, x.shape, parents, (g) => backward(false, g, xhat, invStd, x, gamma, beta, outer, C, inner), xhat ? [xhat] : undefined);
 }

@@ -1,6 +1,6 @@
 import { ShapeError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { be, record, wants } from './graph.js';
+import { be, record, releaseScratch, wants } from './graph.js';
 
 /**
  * Layer normalisation over the last axis (Ba, Kiros & Hinton 2016; PyTorch's `LayerNorm` over one
@@ -46,6 +46,7 @@ export function layerNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, 
         B.binary('mul', g, [1], xhat, [1], prod, [x.size]);
         gg = B.allocUninit(F);
         B.sumAxis(prod, 1, rows, F, gg, false);
+        releaseScratch(prod);
       }
       grads.push(gg);
     }

@@ -1,7 +1,7 @@
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { tensor } from '../tensor/create.js';
-import { be, record, wants } from './graph.js';
+import { be, record, releaseScratch, wants } from './graph.js';
 import { add, mul } from './elementwise.js';
 import { reshape } from './shape.js';
 import { convGeometry, pair } from './conv.js';
@@ -174,6 +174,7 @@ export function globalAvgPool(x: Tensor): Tensor {
     const s = B.alloc(g.length);
     B.scale(g, 1 / area, s);
     B.addBroadcast(dx, s, n * c, area, 1, dx);
+    releaseScratch(s);
     return [dx];
   });
 }

@@ -364,6 +364,8 @@ function runBackward(root: Tensor, seed: Tensor | Float32Array | undefined, opts
       const parents = t.node.parents;
       // g passed on unchanged (a reshape) goes to the first parent that takes it, when t keeps no gradient
       let handedOn = kept;
+      // whether g's storage lives on: kept as t's gradient, or stored (whole or a view) as a parent's
+      let gLives = kept;
       for (let j = 0; j < parents.length; j++) {
         const p = parents[j];
         const gj = pg[j];
@@ -371,14 +373,20 @@ function runBackward(root: Tensor, seed: Tensor | Float32Array | undefined, opts
         const prev = grads.get(p);
         if (prev) {
           be.axpy(prev.length, 1, gj, prev, prev);
-          // consumed: back to the pool unless it is g itself or another parent's gradient
+          // consumed: back to the pool unless it is g itself (released below once nothing keeps it)
+          // or another parent's gradient
           if (reuse && gj.buffer !== g.buffer && !sharedWith(gj, pg, j)) pool.release(gj);
         } else if (gj === g && !handedOn) {
           handedOn = true;
+          gLives = true;
           grads.set(p, g);
-        } else grads.set(p, gj === g || gj === t.grad?.data ? copyOf(be, gj) : gj);
+        } else {
+          const stored = gj === g || gj === t.grad?.data ? copyOf(be, gj) : gj;
+          if (stored.buffer === g.buffer) gLives = true;
+          grads.set(p, stored);
+        }
       }
-      if (reuse && !kept && !sharedWith(g, pg, -1)) pool.release(g);
+      if (reuse && !gLives) pool.release(g);
       if (!opts.retainGraph) {
         t.node = null; // release the graph as we go
         released.add(t);

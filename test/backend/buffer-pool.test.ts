@@ -7,6 +7,7 @@ import { releaseTensors } from '../../src/tensor/tensor.js';
 import { withAllocationLimit } from '../../src/backend/index.js';
 import {
   Adam, Conv2D, DendriteError, Dense, Flatten, getBackend, keepTensor, matmul, MaxPool2D, Model, relu, SGD, Sequential, sum, Tensor, tensor,
+  AvgPool2D, BatchNorm, Conv1D, Dropout, GlobalAveragePooling1D, LayerNormalization, MaxPool1D, Reshape, TransformerEncoderBlock,
 } from '../../src/index.js';
 import { randT } from '../helpers/gradcheck.js';
 
@@ -123,6 +124,13 @@ for (const [name, make, xShape] of [
     { loss: 'crossEntropy', optimizer: new Adam({ learningRate: 0.01 }) }), [32, 6]],
   ['CNN (SGD momentum)', () => new Model(new Sequential([new Conv2D({ filters: 2, kernelSize: 3, activation: 'relu' }), new MaxPool2D({ poolSize: 2 }), new Flatten(),
     new Dense({ units: 3, activation: 'softmax' })], { inputShape: [1, 6, 6], seed: 1 }), { loss: 'crossEntropy', optimizer: new SGD({ learningRate: 0.1, momentum: 0.9 }) }), [32, 1, 6, 6]],
+  ['CNN with average pooling and 1-D convolutions', () => new Model(new Sequential([new Conv1D({ filters: 16, kernelSize: 3, activation: 'tanh' }), new MaxPool1D({ poolSize: 2 }),
+    new Reshape({ targetShape: [16, 2, 4] }), new Conv2D({ filters: 4, kernelSize: 1, activation: 'logistic' }), new AvgPool2D({ poolSize: 2 }), new Flatten(),
+    new Dense({ units: 3, activation: 'softmax' })], { inputShape: [2, 18], seed: 1 }), { loss: 'crossEntropy', optimizer: new Adam({ learningRate: 0.01 }) }), [32, 2, 18]],
+  ['batch norm, layer norm and dropout', () => new Model(new Sequential([new Dense({ units: 8 }), new BatchNorm(), new Dense({ units: 8, activation: 'relu' }), new LayerNormalization(),
+    new Dropout({ rate: 0.3 }), new Dense({ units: 3, activation: 'softmax' })], { inputShape: [6], seed: 1 }), { loss: 'crossEntropy', optimizer: new Adam({ learningRate: 0.01 }) }), [32, 6]],
+  ['a Transformer encoder block', () => new Model(new Sequential([new TransformerEncoderBlock({ numHeads: 2, ffDim: 8 }), new GlobalAveragePooling1D(),
+    new Dense({ units: 3, activation: 'softmax' })], { inputShape: [4, 6], seed: 1 }), { loss: 'crossEntropy', optimizer: new Adam({ learningRate: 0.01 }) }), [32, 4, 6]],
 ] as const) {
   test(`${name}: after a warm-up epoch, training steps allocate no fresh buffer`, () => {
     const model = make();

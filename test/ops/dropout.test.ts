@@ -58,6 +58,26 @@ test('Dropout layer: training draws a fresh mask per example and per iteration; 
   assert.deepEqual(Array.from(again), Array.from(a));
 });
 
+test('Dropout layer: a mask read through lastMask never changes afterwards; one nobody read is drawn again in place', () => {
+  const net = dropNet(0.5);
+  const layer = net.layers[0] as Dropout;
+  const x = tensor([new Array(1000).fill(1)]);
+  net.forward(x);
+  const held = layer.lastMask!;
+  const was = Float32Array.from(held);
+  for (let i = 0; i < 5; i++) net.forward(x);
+  assert.deepEqual(held, was, 'the mask the user holds kept its values');
+  assert.notEqual(layer.lastMask, held, 'a new array after the held one');
+  // nobody reads the masks of the next passes: they are drawn into one array (peeked at without the getter)
+  net.forward(x);
+  const inner = () => (layer as unknown as { mask: Float32Array }).mask;
+  const first = inner();
+  const firstValues = Float32Array.from(first);
+  net.forward(x);
+  assert.equal(inner(), first, 'the unread mask array is reused');
+  assert.notDeepEqual(Array.from(first), Array.from(firstValues), 'with a new draw');
+});
+
 test('Dropout layer: no gradient through dropped neurons; identity in inference mode, predict and evaluate', () => {
   const net = dropNet(0.5);
   const x = tensor([new Array(1000).fill(2)], { requiresGrad: true });

@@ -126,7 +126,16 @@ export class GraphNetwork extends Sequential {
     this.inputs = inputs;
     this.outputs = outputs;
     this.nodes = nodes;
+    // a call whose output only one single-input call reads (and no output is) may run fused with it
+    for (const n of nodes) {
+      if (outputs.includes(n.output) || isMultiInput(n.layer)) continue;
+      const readers = nodes.filter((m) => m.inputs.includes(n.output));
+      if (readers.length === 1 && readers[0].inputs.length === 1 && !isMultiInput(readers[0].layer)) this.fusable.set(n, readers[0]);
+    }
   }
+
+  /** Call → the one call that reads its output, where the pair may run as one op ({@link Layer.forwardFused}). */
+  private readonly fusable = new Map<GraphNode, GraphNode>();
 
   /** Shapes of the inputs (without batch). */
   get inputShapes(): (readonly number[])[] {
@@ -157,8 +166,18 @@ export class GraphNetwork extends Sequential {
     const values = new Map<SymbolicTensor, Tensor>();
     this.inputs.forEach((t, i) => values.set(t, xs[i]));
     const last = logits ? this.outputs[0].node : null;
+    const done = new Set<GraphNode>();
     for (const n of this.nodes) {
+      if (done.has(n)) continue;
       const ins = n.inputs.map((t) => values.get(t)!);
+      // a convolution and the pooling that alone reads it, as one op (not the logits' call, nor a masked input)
+      const reader = this.fusable.get(n);
+      const fused = reader && reader !== last && !ins[0].mask ? n.layer.forwardFused(ins[0], reader.layer) : null;
+      if (fused) {
+        values.set(reader!.output, fused);
+        done.add(reader!);
+        continue;
+      }
       let out: Tensor;
       if (isMultiInput(n.layer)) out = applyLayerMany(n.layer, ins);
       else out = applyLayer(n.layer, ins[0], n === last);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   tensor, conv2d, conv2dPool, maxPool2d, avgPool2d, sum, mul, ConfigError, ShapeError, Conv2D, MaxPool2D, AvgPool2D,
-  Flatten, Dense, Sequential, getBackend, noGrad,
+  Flatten, Dense, Sequential, getBackend, noGrad, Input, GraphNetwork, Concatenate,
 } from '../../src/index.js';
 import type { Conv2dPoolOptions, Tensor } from '../../src/index.js';
 import { gradCheck, randT, assertClose } from '../helpers/gradcheck.js';
@@ -189,4 +189,34 @@ test('a Conv2D followed by a pooling that cannot fuse runs the layers one by one
   for (const net of nets) assert.equal(fusedCalls(() => net.forward(x)), 0);
   const fine = new Sequential([new Conv2D({ filters: 4, kernelSize: 3, activation: 'relu' }), new MaxPool2D({ poolSize: 2 }), new Flatten()], { inputShape: [1, 9, 9] });
   assert.equal(fusedCalls(() => fine.forward(x)), be.name === 'native' ? 1 : 0);
+});
+
+test('a graph model fuses a convolution with the pooling that alone reads it, not one whose maps another call reads too', () => {
+  const make = () => {
+    const x = Input({ shape: [2, 10, 10] });
+    const c1 = new Conv2D({ filters: 4, kernelSize: 3, activation: 'relu' }).apply(x);
+    const p1 = new MaxPool2D({ poolSize: 2 }).apply(c1); // c1 read by the pooling alone: fuses
+    const c2 = new Conv2D({ filters: 4, kernelSize: 3, activation: 'tanh' }).apply(x);
+    const p2 = new AvgPool2D({ poolSize: 2 }).apply(c2); // c2 also read by the flatten below: no fusion
+    const merged = new Concatenate().apply([new Flatten().apply(p1), new Flatten().apply(p2), new Flatten().apply(c2)]);
+    return new GraphNetwork({ inputs: x, outputs: new Dense({ units: 2, activation: 'softmax' }).apply(merged), seed: 4 });
+  };
+  const x = randT([3, 2, 10, 10], 31);
+  const r = randT([3, 2], 32);
+  const run = (tracing: boolean) => {
+    const net = make();
+    net.setTracing(tracing);
+    let out!: Tensor;
+    const calls = fusedCalls(() => {
+      out = net.forward(x);
+      sum(mul(out, r)).backward();
+    });
+    return { out: Float32Array.from(out.data), grads: net.parameters().map((t) => Float32Array.from(t.grad!.data)), calls };
+  };
+  const fused = run(false);
+  const traced = run(true);
+  assert.equal(fused.calls, be.name === 'native' ? 1 : 0);
+  assert.equal(traced.calls, 0);
+  assertClose(fused.out, traced.out, 1e-6, 'output');
+  fused.grads.forEach((g, i) => assertClose(g, traced.grads[i], 1e-5 * Math.max(1, ...traced.grads[i].map(Math.abs)), `parameter ${i} gradient`));
 });

@@ -41,8 +41,11 @@ test('affineAct (js reference): the definition on hand-checkable numbers', () =>
 for (const [name, be] of fast) {
   test(`affineAct on ${name}: every activation, bias or none, z or none, against the reference`, () => {
     const rng = new Rng(5);
-    // [rows, units, inputs]; the last ones are above a megaflop (split over the threads)
-    const sizes: [number, number, number][] = [[1, 1, 1], [1, 10, 128], [1, 256, 97], [3, 7, 5], [17, 33, 9], [64, 96, 100], [70, 130, 90]];
+    // [rows, units, inputs]; the last ones are above a megaflop (split over the threads); one row
+    // above 0.3 MFLOP is a matrix-vector product split by units (native), with units not a
+    // multiple of its block of 4 and inputs not a multiple of its 16-wide steps
+    const sizes: [number, number, number][] = [[1, 1, 1], [1, 10, 128], [1, 256, 97], [1, 257, 33], [1, 259, 601], [1, 256, 784],
+      [3, 7, 5], [17, 33, 9], [64, 96, 100], [70, 130, 90]];
     for (const [m, n, k] of sizes) {
       const x = rand(rng, m * k);
       const w = rand(rng, n * k);
@@ -72,6 +75,25 @@ for (const [name, be] of fast) {
           assert.deepEqual(a2, af, `${what}: a differs without z`);
         }
       }
+    }
+  });
+}
+
+for (const [name, be] of fast) {
+  test(`affineAct on ${name}: one row on hand-checkable numbers (every block and tail of the matrix-vector path)`, () => {
+    // x = 1 everywhere, w_jq = (j mod 7)/4, b_j = −j: z_j = k·(j mod 7)/4 − j, exact in float32
+    for (const [n, k] of [[9, 35], [3, 1], [260, 1200]]) {
+      const x = new Float32Array(k).fill(1);
+      const w = Float32Array.from({ length: n * k }, (_, i) => (Math.floor(i / k) % 7) / 4);
+      const b = Float32Array.from({ length: n }, (_, j) => -j);
+      const out = new Float32Array(n);
+      const z = new Float32Array(n);
+      be.affineAct(1, n, k, x, w, b, 'relu', 0, out, z);
+      const want = Array.from({ length: n }, (_, j) => (k * (j % 7)) / 4 - j);
+      assert.deepEqual([...z], want, `z, ${n} units × ${k} inputs`);
+      assert.deepEqual([...out], want.map((v) => Math.max(v, 0)), `relu, ${n} units × ${k} inputs`);
+      be.affineAct(1, n, k, x, w, null, 'linear', 0, out, null);
+      assert.deepEqual([...out], want.map((v, j) => v + j), `no bias, ${n} units × ${k} inputs`);
     }
   });
 }

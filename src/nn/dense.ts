@@ -1,6 +1,7 @@
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor, isGradEnabled } from '../tensor/tensor.js';
 import { affine } from '../ops/matmul.js';
 import { affineAct } from '../ops/linear.js';
+import { be, releaseScratch } from '../ops/graph.js';
 import { unaryRow } from '../backend/unary.js';
 import type { UnaryOp } from '../backend/unary.js';
 import { reshape } from '../ops/shape.js';
@@ -144,6 +145,51 @@ export class Dense extends Layer {
 
   override endsInSoftmax(): boolean {
     return this.activation === 'softmax';
+  }
+
+  /**
+   * The output of a chain of Dense layers on x [rows, inputs] without recording gradients, straight
+   * on the backend's buffers: per layer the kernel its forward pass runs (affineAct with its fused
+   * φ; for softmax, affineAct then softmax), each intermediate buffer back to the pool once the next
+   * layer has read it. The values of the layers' forward passes, bit for bit, without an op, a
+   * tensor and a graph record per layer (Model.predict's path for such networks: a few µs of a
+   * single example's ~15). Null — run the layers' forward instead — while gradients are recorded,
+   * when a layer is not exactly a Dense (a subclass, or its forward replaced), traces, or has no
+   * one-kernel activation (PReLU, threshold), or when x is not [rows, inputs] of the first layer.
+   *
+   * @example
+   * ```ts
+   * const probs = noGrad(() => Dense.forwardChain(net.layers, x)) ?? noGrad(() => net.forward(x));
+   * ```
+   */
+  static forwardChain(layers: readonly Layer[], x: Tensor): Tensor | null {
+    if (isGradEnabled() || layers.length === 0 || x.rank !== 2 || x.mask) return null;
+    let inputs = x.shape[1];
+    for (const l of layers) {
+      if (!(l instanceof Dense) || l.constructor !== Dense || Object.hasOwn(l, 'forward') || l.tracing) return null;
+      if ((!l.fused && l.activation !== 'softmax') || l.inputShape.length !== 1 || l.inputShape[0] !== inputs) return null;
+      inputs = l.units;
+    }
+    const B = be();
+    const rows = x.shape[0];
+    let h = x.data;
+    inputs = x.shape[1];
+    for (const l of layers as readonly Dense[]) {
+      const f = l.fused;
+      const out = B.allocUninit(rows * l.units);
+      B.affineAct(rows, l.units, inputs, h, l.weight.data, l.bias ? l.bias.data : null, f ? f.op : 'linear', f ? f.param : 0, out, null);
+      if (h !== x.data) releaseScratch(h);
+      h = out;
+      if (!f) {
+        // softmax over the weighted sums
+        const a = B.allocUninit(rows * l.units);
+        B.softmax(h, rows, l.units, a);
+        releaseScratch(h);
+        h = a;
+      }
+      inputs = l.units;
+    }
+    return new Tensor(h, [rows, inputs]);
   }
 
   override activationOf(): LayerActivation {

@@ -6,6 +6,7 @@ import { Rng } from '../tensor/rng.js';
 import { getBackend } from '../backend/index.js';
 import type { Sequential } from '../nn/sequential.js';
 import { GraphNetwork } from '../nn/graph.js';
+import { Dense } from '../nn/dense.js';
 import { applyLayer, applyLayerMany } from '../nn/sequential.js';
 import { isMultiInput } from '../nn/symbolic.js';
 import { add } from '../ops/elementwise.js';
@@ -293,6 +294,12 @@ export class Model {
     return [this.net.forward(x)];
   }
 
+  /** Every output for a prediction: a network of Dense layers alone in one pass ({@link Dense.forwardChain}), else {@link outputsOf}. */
+  private predictOutputs(x: Batch): Tensor[] {
+    const chain = x instanceof Tensor && !(this.net instanceof GraphNetwork) ? Dense.forwardChain(this.net.layers, x) : null;
+    return chain ? [chain] : this.outputsOf(x);
+  }
+
   private checkTargets(x: Batch, y: Batch): void {
     const xs = asList(x);
     const ys = asList(y);
@@ -430,11 +437,11 @@ export class Model {
       return noGrad(() => {
         const bs = opts.batchSize ?? 1024;
         const n = asList(x)[0].shape[0];
-        if (n <= bs) return this.outputsOf(x);
+        if (n <= bs) return this.predictOutputs(x);
         const parts: Tensor[][] = [];
         for (const [s, e] of batchRanges(n, bs)) {
           const xb = gatherBatch(x, null, s, e);
-          parts.push(this.outputsOf(xb));
+          parts.push(this.predictOutputs(xb));
           releaseTensors(asList(xb).filter((t) => !asList(x).includes(t)));
         }
         const out = parts[0].map((_, k) => concat(parts.map((p) => p[k]), 0));

@@ -41,8 +41,12 @@ test('affineAct (js reference): the definition on hand-checkable numbers', () =>
 for (const [name, be] of fast) {
   test(`affineAct on ${name}: every activation, bias or none, z or none, against the reference`, () => {
     const rng = new Rng(5);
-    // [rows, units, inputs]; the last ones are above a megaflop (split over the threads)
-    const sizes: [number, number, number][] = [[1, 1, 1], [1, 10, 128], [1, 256, 97], [3, 7, 5], [17, 33, 9], [64, 96, 100], [70, 130, 90]];
+    // [rows, units, inputs]; the last ones are above a megaflop (split over the threads); one row
+    // above 0.3 MFLOP is a matrix-vector product split by units (native), with units not a
+    // multiple of its block of 4 and inputs not a multiple of its 16-wide steps; from 256 rows the
+    // product runs on packed weights (native), in one block and in blocks of rows over the threads
+    const sizes: [number, number, number][] = [[1, 1, 1], [1, 10, 128], [1, 256, 97], [1, 257, 33], [1, 259, 601], [1, 256, 784],
+      [3, 7, 5], [17, 33, 9], [64, 96, 100], [70, 130, 90], [256, 20, 33], [601, 37, 70]];
     for (const [m, n, k] of sizes) {
       const x = rand(rng, m * k);
       const w = rand(rng, n * k);
@@ -72,6 +76,60 @@ for (const [name, be] of fast) {
           assert.deepEqual(a2, af, `${what}: a differs without z`);
         }
       }
+    }
+  });
+}
+
+for (const [name, be] of fast) {
+  test(`affineAct on ${name}: one row on hand-checkable numbers (every block and tail of the matrix-vector path)`, () => {
+    // x = 1 everywhere, w_jq = (j mod 7)/4, b_j = −j: z_j = k·(j mod 7)/4 − j, exact in float32
+    for (const [n, k] of [[9, 35], [3, 1], [260, 1200]]) {
+      const x = new Float32Array(k).fill(1);
+      const w = Float32Array.from({ length: n * k }, (_, i) => (Math.floor(i / k) % 7) / 4);
+      const b = Float32Array.from({ length: n }, (_, j) => -j);
+      const out = new Float32Array(n);
+      const z = new Float32Array(n);
+      be.affineAct(1, n, k, x, w, b, 'relu', 0, out, z);
+      const want = Array.from({ length: n }, (_, j) => (k * (j % 7)) / 4 - j);
+      assert.deepEqual([...z], want, `z, ${n} units × ${k} inputs`);
+      assert.deepEqual([...out], want.map((v) => Math.max(v, 0)), `relu, ${n} units × ${k} inputs`);
+      be.affineAct(1, n, k, x, w, null, 'linear', 0, out, null);
+      assert.deepEqual([...out], want.map((v, j) => v + j), `no bias, ${n} units × ${k} inputs`);
+    }
+  });
+}
+
+for (const [name, be] of fast) {
+  test(`affineAct on ${name}: weights changed between calls are never served stale (many rows, packed weights)`, () => {
+    const rng = new Rng(8);
+    for (const [m, n, k] of [[300, 24, 40], [700, 40, 50]]) {
+      const x = rand(rng, m * k);
+      const w = rand(rng, n * k);
+      const b = rand(rng, n);
+      const check = (what: string) => {
+        const want = new Float32Array(m * n);
+        jsBackend.affineAct(m, n, k, x, w, b, 'relu', 0, want, null);
+        const got = new Float32Array(m * n);
+        be.affineAct(m, n, k, x, w, b, 'relu', 0, got, null);
+        for (let i = 0; i < m * n; i++) assert.ok(Math.abs(got[i] - want[i]) <= 1e-5 * k, `${name} ${m}×${n}×${k} ${what}: [${i}] ${got[i]} vs ${want[i]}`);
+      };
+      check('first call');
+      check('again');
+      w[0] += 4; // one element, in place: the same array, the same address
+      check('after one weight changed');
+      w.fill(0.25, n * k - 3);
+      check('after the last weights changed');
+      w.set(rand(rng, n * k));
+      b[n - 1] = 5;
+      check('after every weight and a bias changed');
+      // another array of the same size at another address, then the first again
+      const w2 = rand(rng, n * k);
+      const want2 = new Float32Array(m * n);
+      jsBackend.affineAct(m, n, k, x, w2, b, 'linear', 0, want2, null);
+      const got2 = new Float32Array(m * n);
+      be.affineAct(m, n, k, x, w2, b, 'linear', 0, got2, null);
+      for (let i = 0; i < m * n; i++) assert.ok(Math.abs(got2[i] - want2[i]) <= 1e-5 * k, `${name} another weight array: [${i}]`);
+      check('the first array again');
     }
   });
 }

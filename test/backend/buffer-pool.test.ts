@@ -6,7 +6,7 @@ import { BufferPool, bufferPool } from '../../src/backend/buffer-pool.js';
 import { releaseTensors } from '../../src/tensor/tensor.js';
 import { withAllocationLimit } from '../../src/backend/index.js';
 import {
-  Adam, Conv2D, DendriteError, Dense, Flatten, getBackend, keepTensor, matmul, MaxPool2D, Model, relu, SGD, Sequential, sum, Tensor, tensor,
+  Adam, Conv2D, DendriteError, Dense, Flatten, getBackend, keepTensor, LSTM, matmul, MaxPool2D, Model, relu, SGD, Sequential, sum, Tensor, tensor,
 } from '../../src/index.js';
 import { randT } from '../helpers/gradcheck.js';
 
@@ -123,11 +123,14 @@ for (const [name, make, xShape] of [
     { loss: 'crossEntropy', optimizer: new Adam({ learningRate: 0.01 }) }), [32, 6]],
   ['CNN (SGD momentum)', () => new Model(new Sequential([new Conv2D({ filters: 2, kernelSize: 3, activation: 'relu' }), new MaxPool2D({ poolSize: 2 }), new Flatten(),
     new Dense({ units: 3, activation: 'softmax' })], { inputShape: [1, 6, 6], seed: 1 }), { loss: 'crossEntropy', optimizer: new SGD({ learningRate: 0.1, momentum: 0.9 }) }), [32, 1, 6, 6]],
+  // sequence targets [32, 5, 3] (scored per step) and the LSTM's packed gates and time-major inputs
+  ['LSTM (SGD)', () => new Model(new Sequential([new LSTM({ units: 4, returnSequences: true }), new Dense({ units: 3, activation: 'softmax' })], { inputShape: [5, 2], seed: 1 }),
+    { loss: 'crossEntropy', optimizer: new SGD({ learningRate: 0.1 }) }), [32, 5, 2]],
 ] as const) {
   test(`${name}: after a warm-up epoch, training steps allocate no fresh buffer`, () => {
     const model = make();
     const x = randT([...xShape], 3);
-    const y = classes(xShape[0], 3);
+    const y = xShape.length === 3 ? new Tensor(classes(xShape[0] * xShape[1], 3).data, [xShape[0], xShape[1], 3]) : classes(xShape[0], 3);
     model.fit(x, y, { epochs: 1, batchSize: 8 });
     const fresh = bufferPool.fresh;
     const reused = bufferPool.reused;

@@ -6,7 +6,7 @@ import { BufferPool, bufferPool } from '../../src/backend/buffer-pool.js';
 import { releaseTensors } from '../../src/tensor/tensor.js';
 import { withAllocationLimit } from '../../src/backend/index.js';
 import {
-  Adam, Conv2D, DendriteError, Dense, Flatten, getBackend, keepTensor, LSTM, matmul, MaxPool2D, Model, relu, SGD, Sequential, sum, Tensor, tensor,
+  Adam, Conv2D, DendriteError, Dense, Flatten, getBackend, GRU, keepTensor, LSTM, matmul, MaxPool2D, Model, relu, SGD, Sequential, SimpleRNN, sum, Tensor, tensor,
 } from '../../src/index.js';
 import { randT } from '../helpers/gradcheck.js';
 
@@ -126,6 +126,8 @@ for (const [name, make, xShape] of [
   // sequence targets [32, 5, 3] (scored per step) and the LSTM's packed gates and time-major inputs
   ['LSTM (SGD)', () => new Model(new Sequential([new LSTM({ units: 4, returnSequences: true }), new Dense({ units: 3, activation: 'softmax' })], { inputShape: [5, 2], seed: 1 }),
     { loss: 'crossEntropy', optimizer: new SGD({ learningRate: 0.1 }) }), [32, 5, 2]],
+  ['GRU and simple RNN (SGD)', () => new Model(new Sequential([new GRU({ units: 4, returnSequences: true }), new SimpleRNN({ units: 3, returnSequences: true }),
+    new Dense({ units: 3, activation: 'softmax' })], { inputShape: [5, 2], seed: 1 }), { loss: 'crossEntropy', optimizer: new SGD({ learningRate: 0.1 }) }), [32, 5, 2]],
 ] as const) {
   test(`${name}: after a warm-up epoch, training steps allocate no fresh buffer`, () => {
     const model = make();

@@ -50,9 +50,10 @@ const asList = (b: Batch): readonly Tensor[] => (b instanceof Tensor ? [b] : b);
  *
  * @example
  * ```ts
+ * const { x, y } = textWindows(vocab.encode(text), 32); // character indices [M, 32]
  * const source: BatchSource = {
- *   size: windows.shape[0],
- *   batch: (rows) => { const w = gatherRows(windows, rows, 0, rows.length); return { x: vocab.oneHot(w), y: nextOneHot(rows) }; },
+ *   size: x.shape[0],
+ *   batch: (rows) => ({ x: vocab.oneHot(gatherRows(x, rows, 0, rows.length)), y: vocab.oneHot(gatherRows(y, rows, 0, rows.length)) }),
  * };
  * model.fit(source, { epochs: 5, batchSize: 32 });
  * ```

@@ -2,7 +2,7 @@
  * W-LSTM (shared/WORKLOADS.md) with dendrite's layers: one-hot inputs of 64 symbols → LSTM of 128
  * units (returnSequences) → dense 128 → 64 softmax at every step; cross-entropy averaged over
  * the 32 steps and the batch of 32; SGD lr 0.1; full backpropagation through the 32 steps,
- * trained with `Model.fit`. Reports training sequences/s, time-steps/s and peak resident memory.
+ * trained with `Model.fit` on a {@link BatchSource} that builds each batch's one-hot sequences. Reports training sequences/s, time-steps/s and peak resident memory.
  *
  * Run: `npx tsc -p . && node dist/bench/lstm.js [--batches 40] [--warmup 5] [--backend js|native] [--text FILE]`
  * Prints one JSON line.
@@ -11,23 +11,36 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Dense, LSTM, Model, SGD, Sequential, Tensor, getBackend, setBackend } from '../src/index.js';
-import type { BackendName } from '../src/index.js';
+import type { BackendName, BatchSource } from '../src/index.js';
 import { LSTM as W, peakRssMiB, sequenceStart, textSymbols } from './common.js';
 
 const { vocab: V, hidden: H, steps: T, batch: B } = W;
 
-/** `n` one-hot sequences [n, T, V] with next-symbol targets [n, T, V], consecutive windows of the text. */
-function sequences(sym: Uint8Array, n: number): { x: Tensor; y: Tensor } {
-  const x = new Float32Array(n * T * V);
-  const y = new Float32Array(n * T * V);
-  for (let j = 0; j < n; j++) {
-    const s = sequenceStart(j, sym.length);
-    for (let t = 0; t < T; t++) {
-      x[(j * T + t) * V + sym[s + t]] = 1;
-      y[(j * T + t) * V + sym[s + t + 1]] = 1;
-    }
-  }
-  return { x: new Tensor(x, [n, T, V]), y: new Tensor(y, [n, T, V]) };
+/**
+ * The training sequences as a {@link BatchSource}: sequence j is the j-th window of the text
+ * (`sequenceStart`), one-hot inputs [rows, T, V] and next-symbol targets [rows, T, V] built per
+ * batch (as PyTorch's bench builds its batches), so only the batch in progress is in memory. The
+ * source reuses its two buffers: fit is done with a batch before it asks for the next.
+ */
+function sequences(sym: Uint8Array, n: number): BatchSource {
+  let x = new Float32Array(0);
+  let y = new Float32Array(0);
+  return {
+    size: n,
+    batch(rows) {
+      const m = rows.length;
+      if (x.length !== m * T * V) [x, y] = [new Float32Array(m * T * V), new Float32Array(m * T * V)];
+      else [x.fill(0), y.fill(0)];
+      for (let i = 0; i < m; i++) {
+        const s = sequenceStart(rows[i], sym.length);
+        for (let t = 0; t < T; t++) {
+          x[(i * T + t) * V + sym[s + t]] = 1;
+          y[(i * T + t) * V + sym[s + t + 1]] = 1;
+        }
+      }
+      return { x: new Tensor(x, [m, T, V]), y: new Tensor(y, [m, T, V]) };
+    },
+  };
 }
 
 function main(): void {
@@ -48,11 +61,9 @@ function main(): void {
     new Dense({ units: V, activation: 'softmax' }),
   ], { inputShape: [T, V], seed: 1 });
   const model = new Model(net, { loss: 'crossEntropy', optimizer: new SGD({ learningRate: W.learningRate }), seed: 1 });
-  const warm = sequences(sym, warmup * B);
-  if (warmup > 0) model.fit(warm.x, warm.y, { epochs: 1, batchSize: B, shuffle: false });
-  const data = sequences(sym, batches * B);
+  if (warmup > 0) model.fit(sequences(sym, warmup * B), { epochs: 1, batchSize: B, shuffle: false });
   const t0 = performance.now();
-  const h = model.fit(data.x, data.y, { epochs: 1, batchSize: B, shuffle: false });
+  const h = model.fit(sequences(sym, batches * B), { epochs: 1, batchSize: B, shuffle: false });
   const seconds = (performance.now() - t0) / 1000;
   const seqPerS = (batches * B) / seconds;
   console.log(JSON.stringify({

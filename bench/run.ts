@@ -185,8 +185,9 @@ function lastJsonLine(stdout: string, script: string): Record<string, number> {
 
 /**
  * dendrite's W-LSTM: bench/lstm.ts (written with the recurrent layers) trains
- * `Sequential([LSTM 128, Dense 64 softmax])` with `Model.fit` on a fixed number of batches built
- * beforehand, and prints one JSON line. It has no time cap, so the reference backend gets fewer
+ * `Sequential([LSTM 128, Dense 64 softmax])` with `Model.fit` on a fixed number of batches, each
+ * built when fit asks for it (a BatchSource, as PyTorch's bench builds its batches), and prints one
+ * JSON line. It has no time cap, so the reference backend gets fewer
  * batches.
  */
 function lstmByLstmTs(s: 'dendrite-native' | 'dendrite-wasm' | 'dendrite-js'): Config {
@@ -201,7 +202,7 @@ function lstmByLstmTs(s: 'dendrite-native' | 'dendrite-wasm' | 'dendrite-js'): C
       return {
         workload: 'lstm', system: s,
         metrics: { sequences_per_s: j.sequences_per_s, timesteps_per_s: j.steps_per_s },
-        info: { timed_batches: j.batches, timed_seconds: j.seconds, implementation: 'bench/lstm.ts (Model.fit, batches built beforehand)' },
+        info: { timed_batches: j.batches, timed_seconds: j.seconds, implementation: 'bench/lstm.ts (Model.fit on a BatchSource: one-hot batches built per batch)' },
         peakRssMiB: j.peak_rss_mib,
       };
     },

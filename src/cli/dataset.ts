@@ -57,7 +57,8 @@ async function imageData(path: string, spec: ModelSpec, part: Part): Promise<Cli
     const d = await loadDigits();
     return { ...fitImages(d[part], spec, 'bundled digits'), levels: DIGIT_CLASSES };
   }
-  const d = await loadIdxDataset(path);
+  // the other part is not read (limit 0): a command uses one, and the training images alone are 188 MB as floats
+  const d = await loadIdxDataset(path, { limit: part === 'train' ? { test: 0 } : { train: 0 } });
   return { ...fitImages(d[part], spec, path) };
 }
 

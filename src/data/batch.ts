@@ -1,8 +1,16 @@
 import { Tensor, shapeSize } from '../tensor/tensor.js';
 import { getBackend } from '../backend/index.js';
+import { DataError, fmtShape } from '../errors.js';
+
+/** Most rows an index held as float32 names exactly (2^24). */
+const EXACT_FLOAT_INDEX = 1 << 24;
 
 /**
- * Copies the rows `order[start..end)` of x (rows = first dimension) into a new batch tensor.
+ * Copies the rows `order[start..end)` of x (rows = first dimension) into a new batch tensor
+ * (without `order`, rows start..end−1 as a view of x's storage, no copy). On the native backend
+ * the copy is one call (a memcpy per row, reading x where it is); elsewhere a copy per row in
+ * JavaScript (the WebAssembly kernel would first copy all of x into its memory). A position of
+ * `order` that is not a row of x is a `DataError`.
  *
  * @example
  * ```ts
@@ -12,13 +20,25 @@ import { getBackend } from '../backend/index.js';
 export function gatherRows(x: Tensor, order: ArrayLike<number> | null, start: number, end: number): Tensor {
   const row = shapeSize(x.shape.slice(1));
   const n = end - start;
-  if (!order) return new Tensor(x.data.subarray(start * row, end * row), [n, ...x.shape.slice(1)]);
-  const out = getBackend().allocUninit(n * row);
-  for (let i = 0; i < n; i++) {
-    const r = order[start + i];
-    out.set(x.data.subarray(r * row, (r + 1) * row), i * row);
+  const shape = [n, ...x.shape.slice(1)];
+  if (!order) return new Tensor(x.data.subarray(start * row, end * row), shape);
+  const be = getBackend();
+  const out = be.allocUninit(n * row);
+  const rows = x.shape[0];
+  let bad = -1;
+  if (be.name === 'native' && rows <= EXACT_FLOAT_INDEX && row > 0) {
+    const index = new Float32Array(n);
+    for (let i = 0; i < n; i++) index[i] = order[start + i];
+    bad = be.gatherRows(x.data, row, index, out);
+  } else {
+    for (let i = 0; i < n && bad < 0; i++) {
+      const r = order[start + i];
+      if (!(Number.isInteger(r) && r >= 0 && r < rows)) bad = i;
+      else out.set(x.data.subarray(r * row, (r + 1) * row), i * row);
+    }
   }
-  return new Tensor(out, [n, ...x.shape.slice(1)]);
+  if (bad >= 0) throw new DataError(`gatherRows: position ${start + bad} of the order is ${order[start + bad]}, not a row of ${fmtShape(x.shape)}`);
+  return new Tensor(out, shape);
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Tensor } from '../tensor/tensor.js';
-import { wants } from './graph.js';
+import { releaseScratch, wants } from './graph.js';
 import { HiddenGrad, Unrolled, checkParam, joinBiases, joinColumns, packGates, unpackGate } from './recurrent.js';
 import type { RecurrentOpOptions, RecurrentResult, RecurrentTrace } from './recurrent.js';
 
@@ -43,7 +43,9 @@ export function gru(x: Tensor, w: GruWeights, opts: RecurrentOpOptions = {}): Re
   const candidateRecurrent = wh.subarray(H2 * H);
   const gatesInput = wx.subarray(0, H2 * inputs);
   const candidateInput = wx.subarray(H2 * inputs);
-  const preGates = run.project(gatesInput, joinBiases([w.bz, w.br]), H2);
+  const gateBias = joinBiases([w.bz, w.br]);
+  const preGates = run.project(gatesInput, gateBias, H2);
+  releaseScratch(gateBias);
   const preCandidate = run.project(candidateInput, w.bh.data, H);
   const gates = run.perStep(H2);
   const candidates = run.perStep();
@@ -68,7 +70,8 @@ export function gru(x: Tensor, w: GruWeights, opts: RecurrentOpOptions = {}): Re
   return run.finish(hs, parents, (g) => {
     const dPreGates = run.perStep(H2);
     const dPreCandidate = run.perStep();
-    const dh = new HiddenGrad(run, run.timeMajor(g, H));
+    const dOut = run.timeMajor(g, H);
+    const dh = new HiddenGrad(run, dOut);
     const dResetHidden = run.state();
     const dhEntering = run.state();
     for (let t = run.steps - 1; t >= 0; t--) {
@@ -97,12 +100,15 @@ export function gru(x: Tensor, w: GruWeights, opts: RecurrentOpOptions = {}): Re
     let dwh: Float32Array | null = null;
     let dwx: Float32Array | null = null;
     if (wantWeights) {
-      dwh = B.alloc(3 * H * H);
-      dwh.set(run.recurrentWeightGrad(dPreGates, H2, hEntering), 0);
-      dwh.set(run.recurrentWeightGrad(dPreCandidate, H, resetHidden), H2 * H);
-      dwx = B.alloc(3 * H * inputs);
+      const dwhGates = run.recurrentWeightGrad(dPreGates, H2, hEntering);
+      const dwhCandidate = run.recurrentWeightGrad(dPreCandidate, H, resetHidden);
+      dwh = B.allocUninit(3 * H * H);
+      dwh.set(dwhGates, 0);
+      dwh.set(dwhCandidate, H2 * H);
+      dwx = B.allocUninit(3 * H * inputs);
       dwx.set(gateGrads.dwx!, 0);
       dwx.set(candidateGrads.dwx!, H2 * inputs);
+      releaseScratch(dwhGates, dwhCandidate);
     }
     if (trace) trace.z.grad = run.traced(joinColumns(dPreGates, H2, dPreCandidate, H, rows), 3 * H);
     const grads: (Float32Array | null)[] = [run.inputGrad(dxs)];
@@ -110,7 +116,11 @@ export function gru(x: Tensor, w: GruWeights, opts: RecurrentOpOptions = {}): Re
     const dbs = [gateGrads.db?.slice(0, H) ?? null, gateGrads.db?.slice(H) ?? null, candidateGrads.db];
     biases.forEach((bg, gi) => grads.push(wants(bg) ? dbs[gi] : null));
     if (opts.h0) grads.push(dh.next);
+    // (candidateGrads.db is a gradient itself; the rest were copied or sliced)
+    releaseScratch(dPreGates, dPreCandidate, dOut, dh.step, dh.prev, opts.h0 ? null : dh.next, dResetHidden, dhEntering, dxs,
+      gateGrads.dwx, candidateGrads.dwx, gateGrads.db, dwh, dwx);
     return grads;
-  }, trace);
+    // what the forward pass made for the backward alone (not a given initial state: that is the caller's)
+  }, trace, [run.inputsByStep, wh, wx, preGates, preCandidate, gates, candidates, resetHidden, hs, hEntering, ...(opts.h0 ? [] : [h0])]);
 }
 

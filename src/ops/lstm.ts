@@ -106,7 +106,7 @@ export function lstm(x: Tensor, w: LstmWeights, opts: RecurrentOpOptions = {}): 
     return grads;
   };
   // what the forward pass made for the backward alone (not the given initial states: those are the caller's)
-  const scratch = [wh, wx, bias, pre, gates, cs, hs, hEntering, ...(opts.h0 ? [] : [h0]), ...(opts.c0 ? [] : [c0])];
+  const scratch = [run.inputsByStep, wh, wx, bias, pre, gates, cs, hs, hEntering, ...(opts.h0 ? [] : [h0]), ...(opts.c0 ? [] : [c0])];
   const result = run.finish(hs, parents, (g) => bptt(g, null), trace, scratch);
   // c_T is an output of its own: backward is linear in (∂E/∂h, ∂E/∂c_T), so its gradient can be
   // propagated separately and the autograd engine sums the two contributions (a fork, eq 124).

@@ -1,7 +1,7 @@
 import { ShapeError, fmtShape } from '../errors.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
 import type { Backend } from '../backend/backend.js';
-import { be, record, wants } from './graph.js';
+import { be, record, releaseScratch, wants } from './graph.js';
 import { concat, slice } from './shape.js';
 
 /*
@@ -336,7 +336,10 @@ export function packGates(ws: readonly Tensor[], units: number): { wh: Float32Ar
   return noGrad(() => {
     const stacked = concat(ws, 0);
     const width = stacked.shape[1];
-    return { wh: slice(stacked, 1, 0, units).data, wx: slice(stacked, 1, units, width).data };
+    const packed = { wh: slice(stacked, 1, 0, units).data, wx: slice(stacked, 1, units, width).data };
+    // the slices are copies: the stack is dead (back to the pool when this step's scope made it)
+    releaseScratch(stacked.data);
+    return packed;
   });
 }
 

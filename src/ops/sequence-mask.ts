@@ -73,8 +73,8 @@ export function sequenceLossView(pred: Tensor, target: Tensor): [Tensor, Tensor]
   if (pred.rank < 3 || target.size !== pred.size) return [pred, target];
   const F = pred.shape[pred.rank - 1];
   const m = maskOf(pred);
-  const t = target.detach();
-  if (!m) return [reshape(pred, [-1, F]), new Tensor(t.data, [t.size / F, F])];
-  const tm = new Tensor(t.data, pred.shape);
+  // the target's storage seen without history (not detach(): that would keep fit's batch from the pool)
+  if (!m) return [reshape(pred, [-1, F]), new Tensor(target.data, [target.size / F, F])];
+  const tm = new Tensor(target.data, pred.shape);
   return [maskedSteps(pred, m), maskedSteps(tm, m)];
 }

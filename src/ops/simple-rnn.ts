@@ -1,6 +1,6 @@
 import type { UnaryOp } from '../backend/backend.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { wants } from './graph.js';
+import { releaseScratch, wants } from './graph.js';
 import { HiddenGrad, Unrolled, checkParam } from './recurrent.js';
 import type { RecurrentOpOptions, RecurrentResult } from './recurrent.js';
 
@@ -30,7 +30,8 @@ export function simpleRnn(x: Tensor, whx: Tensor, whh: Tensor, bias: Tensor, act
   const { batch, rows } = run;
   const z = run.project(whx.data, bias.data, H);
   // hEntering: h_{t−1} of every step as it entered W_hh (after recurrent dropout): ∂W_hh = Σ_t δ_tᵀ·these
-  const { hs, hEntering } = run.unroll(run.initial(opts.h0), (t, _hPrev, hIn, h) => {
+  const h0 = run.initial(opts.h0);
+  const { hs, hEntering } = run.unroll(h0, (t, _hPrev, hIn, h) => {
     const zT = run.at(z, t);
     B.gemm(false, true, batch, H, H, 1, hIn, whh.data, 1, zT);
     B.unary(activation, zT, h, slope);
@@ -40,7 +41,8 @@ export function simpleRnn(x: Tensor, whx: Tensor, whh: Tensor, bias: Tensor, act
   const trace = opts.keepTrace ? { z: run.traced(z, H) } : undefined;
   return run.finish(hs, parents, (g) => {
     const dz = run.perStep();
-    const dh = new HiddenGrad(run, run.timeMajor(g, H));
+    const dOut = run.timeMajor(g, H);
+    const dh = new HiddenGrad(run, dOut);
     for (let t = run.steps - 1; t >= 0; t--) {
       const dzT = run.at(dz, t);
       dh.collect(t);
@@ -57,6 +59,8 @@ export function simpleRnn(x: Tensor, whx: Tensor, whh: Tensor, bias: Tensor, act
     if (trace) trace.z.grad = run.traced(dz, H);
     const grads = [run.inputGrad(dxs), dwx, dwh, db];
     if (opts.h0) grads.push(dh.next);
+    releaseScratch(dz, dOut, dh.step, dh.prev, opts.h0 ? null : dh.next, dxs);
     return grads;
-  }, trace);
+    // what the forward pass made for the backward alone (not a given initial state: that is the caller's)
+  }, trace, [run.inputsByStep, z, hs, hEntering, ...(opts.h0 ? [] : [h0])]);
 }

@@ -1,5 +1,5 @@
 export { Model, countCorrect } from './model.js';
-export type { ModelConfig, FitOptions, Evaluation, Batch, AsyncFitOptions, FitProgress } from './model.js';
+export type { ModelConfig, FitOptions, Evaluation, Batch, BatchSource, AsyncFitOptions, FitProgress } from './model.js';
 export type { Callback, EpochLog, History, StopReason, TrainingControl } from './callbacks.js';
 export { describeTraining } from './callbacks.js';
 export { splitForValidation } from './model.js';

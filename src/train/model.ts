@@ -42,6 +42,60 @@ export type Batch = Tensor | readonly Tensor[];
 
 const asList = (b: Batch): readonly Tensor[] => (b instanceof Tensor ? [b] : b);
 
+/**
+ * Training data made batch by batch instead of held whole (a data generator): `fit(source, opts)`
+ * asks it for the examples of each batch, by their position in an epoch's order (shuffled when
+ * `shuffle` is on), so only the batch in progress is in memory — e.g. one-hot sequences built from
+ * a text's character indices per batch, as PyTorch users build them in a data loader. `batch` may
+ * return new tensors or reuse its own: `fit` neither keeps nor gives back what it returns.
+ *
+ * @example
+ * ```ts
+ * const { x, y } = textWindows(vocab.encode(text), 32); // character indices [M, 32]
+ * const source: BatchSource = {
+ *   size: x.shape[0],
+ *   batch: (rows) => ({ x: vocab.oneHot(gatherRows(x, rows, 0, rows.length)), y: vocab.oneHot(gatherRows(y, rows, 0, rows.length)) }),
+ * };
+ * model.fit(source, { epochs: 5, batchSize: 32 });
+ * ```
+ */
+export interface BatchSource {
+  /** Examples in an epoch (the positions `batch` is asked for are in [0, size)). */
+  readonly size: number;
+  /** The inputs and targets of the examples `rows` (positions in [0, size), in this order): one batch. */
+  batch(rows: Int32Array): { x: Batch; y: Batch };
+}
+
+/** Whether `v` is a {@link BatchSource} (not a tensor or a list of them). */
+function isBatchSource(v: unknown): v is BatchSource {
+  return typeof v === 'object' && v !== null && !(v instanceof Tensor) && !Array.isArray(v) &&
+    typeof (v as BatchSource).batch === 'function';
+}
+
+/** The size of a batch source; ConfigError unless it is a positive integer. */
+function sourceSize(source: BatchSource, where: string): number {
+  const n = source.size;
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${where}: a BatchSource's size must be a positive integer, received ${JSON.stringify(n)}`);
+  return n;
+}
+
+/** Batch [s, e) of a source (rows `order[s..e)`, or s..e−1), checked to have e − s rows. */
+function sourceBatch(source: BatchSource, order: Int32Array | null, s: number, e: number, where: string): [Batch, Batch] {
+  const rows = order ? order.subarray(s, e) : Int32Array.from({ length: e - s }, (_, i) => s + i);
+  const b = source.batch(rows);
+  if (typeof b !== 'object' || b === null || b.x === undefined || b.y === undefined) {
+    throw new ConfigError(`${where}: BatchSource.batch must return {x, y}, received ${b === null ? 'null' : typeof b}`);
+  }
+  for (const [k, v] of [['x', b.x], ['y', b.y]] as const) {
+    for (const t of asList(v)) {
+      if (!(t instanceof Tensor) || t.shape[0] !== e - s) {
+        throw new ShapeError(`${where}: BatchSource.batch was asked for ${e - s} rows, but its ${k} has ${t instanceof Tensor ? `shape ${fmtShape(t.shape)}` : 'a value that is not a Tensor'}`);
+      }
+    }
+  }
+  return [b.x, b.y];
+}
+
 /** Rows [s, e) of every tensor of a batch (in `order` when given), keeping its form. */
 function gatherBatch<B extends Batch>(b: B, order: ArrayLike<number> | null, s: number, e: number): B {
   return (b instanceof Tensor ? gatherRows(b, order, s, e) : b.map((t) => gatherRows(t, order, s, e))) as B;
@@ -326,7 +380,19 @@ export class Model {
    * const history = model.fit(x, y, { epochs: 5, batchSize: 64 });
    * ```
    */
-  fit(x: Batch, y: Batch, opts: FitOptions): History {
+  fit(x: Batch, y: Batch, opts: FitOptions): History;
+  /**
+   * Trains on data made batch by batch ({@link BatchSource}); `stopWhen` and `validationSplit`
+   * need the whole data and are `ConfigError`s here (`validationData` is fine).
+   *
+   * @example
+   * ```ts
+   * const history = model.fit(source, { epochs: 5, batchSize: 32 });
+   * ```
+   */
+  fit(data: BatchSource, opts: FitOptions): History;
+  fit(a: Batch | BatchSource, b: Batch | FitOptions, c?: FitOptions): History {
+    const [x, y, opts] = isBatchSource(a) ? [a, null, b as FitOptions] : [a, b as Batch, c!];
     const run = this.training(x, y, opts);
     for (;;) {
       const r = run.next(false);
@@ -352,7 +418,18 @@ export class Model {
    * if (history.stopped === 'aborted') console.log(`stopped after ${history.updates} updates`);
    * ```
    */
-  async fitAsync(x: Batch, y: Batch, opts: AsyncFitOptions): Promise<History> {
+  async fitAsync(x: Batch, y: Batch, opts: AsyncFitOptions): Promise<History>;
+  /**
+   * {@link Model.fitAsync} on data made batch by batch ({@link BatchSource}).
+   *
+   * @example
+   * ```ts
+   * const history = await model.fitAsync(source, { epochs: 5, batchSize: 32 });
+   * ```
+   */
+  async fitAsync(data: BatchSource, opts: AsyncFitOptions): Promise<History>;
+  async fitAsync(a: Batch | BatchSource, b: Batch | AsyncFitOptions, c?: AsyncFitOptions): Promise<History> {
+    const [x, y, opts] = isBatchSource(a) ? [a, null, b as AsyncFitOptions] : [a, b as Batch, c!];
     const every = opts.yieldEveryMs ?? 10;
     if (!(typeof every === 'number' && every >= 0)) {
       throw new ConfigError(`fitAsync: yieldEveryMs must be a number ≥ 0, received ${JSON.stringify(opts.yieldEveryMs)}`);
@@ -392,7 +469,7 @@ export class Model {
   }
 
   /** `fit` as a generator: yields after every batch, stops with `'aborted'` when `next(true)`. */
-  private training(x: Batch, y: Batch, opts: FitOptions, keys = FIT_KEYS): Generator<FitProgress, History, boolean> {
+  private training(x: Batch | BatchSource, y: Batch | null, opts: FitOptions, keys = FIT_KEYS): Generator<FitProgress, History, boolean> {
     checkKeys(checkObject(opts, 'fit options'), keys, 'fit');
     return trainingLoop(this, x, y, opts, this.batchStrategy(), 'fit');
   }
@@ -531,7 +608,7 @@ export interface BatchStrategy {
  * every update (the progress so far) and stops with reason `'aborted'` when the value passed to
  * `next()` is true. `opts` has been checked for unknown keys; `where` names the caller in errors.
  */
-export function* trainingLoop(model: Model, x: Batch, y: Batch, opts: FitOptions, strategy: BatchStrategy,
+export function* trainingLoop(model: Model, data: Batch | BatchSource, targets: Batch | null, opts: FitOptions, strategy: BatchStrategy,
   where: string): Generator<FitProgress, History, boolean> {
   const epochs = checkInt(opts.epochs, `${where}.epochs`);
   const bs = checkInt(opts.batchSize ?? 32, `${where}.batchSize`);
@@ -541,13 +618,22 @@ export function* trainingLoop(model: Model, x: Batch, y: Batch, opts: FitOptions
     checkPositive(opts.stopWhen.loss, `${where}.stopWhen.loss`);
   }
   for (const k of ['clipNorm', 'clipValue'] as const) optional(opts[k], (v) => checkPositive(v, `${where}.${k}`));
-  strategy.prepare?.(x, y);
+  const source = isBatchSource(data) ? data : null;
+  // x, y: the whole data, when it is given whole
+  let [x, y] = source ? [null, null] : [data as Batch, targets!];
   let validationData = opts.validationData;
-  if (opts.validationSplit !== undefined) {
-    [x, y, validationData] = splitForValidation(x, y, opts.validationSplit, validationData);
+  if (source) {
+    for (const k of ['stopWhen', 'validationSplit'] as const) {
+      if (opts[k] !== undefined) throw new ConfigError(`${where}.${k} needs the whole training data; with a BatchSource, give validationData instead`);
+    }
+  } else {
+    strategy.prepare?.(x!, y!);
+    if (opts.validationSplit !== undefined) {
+      [x, y, validationData] = splitForValidation(x!, y!, opts.validationSplit, validationData);
+    }
   }
   const net = model.net;
-  const n = asList(x)[0].shape[0];
+  const n = source ? sourceSize(source, where) : asList(x!)[0].shape[0];
   const ranges = batchRanges(n, bs);
   const batches = ranges.length * strategy.updatesPerBatch;
   const callbacks = opts.callbacks ?? [];
@@ -588,7 +674,7 @@ export function* trainingLoop(model: Model, x: Batch, y: Batch, opts: FitOptions
       for (const [s, e] of ranges) {
         if (stopReason) break;
         batchScope = bufferPool.open();
-        const [xb, yb] = [gatherBatch(x, order, s, e), gatherBatch(y, order, s, e)];
+        const [xb, yb] = source ? sourceBatch(source, order, s, e, where) : [gatherBatch(x!, order, s, e), gatherBatch(y!, order, s, e)];
         for (const piece of strategy.pieces(xb, yb, e - s)) {
           const u = updates;
           for (const c of callbacks) c.onBatchBegin?.(u, control);
@@ -633,7 +719,8 @@ export function* trainingLoop(model: Model, x: Batch, y: Batch, opts: FitOptions
           if (abort) stopReason = 'aborted';
           if (stopReason) break;
         }
-        releaseTensors([...asList(xb), ...asList(yb)]);
+        // (a source's tensors are its own: it may keep them)
+        if (!source) releaseTensors([...asList(xb), ...asList(yb)]);
         bufferPool.close(batchScope);
       }
       checkWeights(params, epoch, good);
@@ -643,7 +730,7 @@ export function* trainingLoop(model: Model, x: Batch, y: Batch, opts: FitOptions
       // evaluation and callbacks (diagnostics, checkpoints) see the layers as they were given
       strategy.endEpoch?.();
       if (opts.stopWhen) {
-        const ev = model.evaluate(x, y, evalBatch);
+        const ev = model.evaluate(x!, y!, evalBatch);
         log.loss = ev.loss;
         if (ev.accuracy !== undefined) log.accuracy = ev.accuracy;
       } else {

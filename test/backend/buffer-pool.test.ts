@@ -6,7 +6,7 @@ import { BufferPool, bufferPool } from '../../src/backend/buffer-pool.js';
 import { releaseTensors } from '../../src/tensor/tensor.js';
 import { withAllocationLimit } from '../../src/backend/index.js';
 import {
-  Adam, Conv2D, DendriteError, Dense, Flatten, getBackend, keepTensor, matmul, MaxPool2D, Model, relu, SGD, Sequential, sum, Tensor, tensor,
+  Adam, Conv2D, DendriteError, Dense, Flatten, getBackend, GRU, keepTensor, LSTM, matmul, MaxPool2D, Model, relu, SGD, Sequential, SimpleRNN, sum, Tensor, tensor,
   AvgPool2D, BatchNorm, Conv1D, Dropout, GlobalAveragePooling1D, LayerNormalization, MaxPool1D, Reshape, TransformerEncoderBlock,
 } from '../../src/index.js';
 import { randT } from '../helpers/gradcheck.js';
@@ -131,11 +131,17 @@ for (const [name, make, xShape] of [
     new Dropout({ rate: 0.3 }), new Dense({ units: 3, activation: 'softmax' })], { inputShape: [6], seed: 1 }), { loss: 'crossEntropy', optimizer: new Adam({ learningRate: 0.01 }) }), [32, 6]],
   ['a Transformer encoder block', () => new Model(new Sequential([new TransformerEncoderBlock({ numHeads: 2, ffDim: 8 }), new GlobalAveragePooling1D(),
     new Dense({ units: 3, activation: 'softmax' })], { inputShape: [4, 6], seed: 1 }), { loss: 'crossEntropy', optimizer: new Adam({ learningRate: 0.01 }) }), [32, 4, 6]],
+  // sequence targets [32, 5, 3] (scored per step) and the LSTM's packed gates and time-major inputs
+  ['LSTM (SGD)', () => new Model(new Sequential([new LSTM({ units: 4, returnSequences: true }), new Dense({ units: 3, activation: 'softmax' })], { inputShape: [5, 2], seed: 1 }),
+    { loss: 'crossEntropy', optimizer: new SGD({ learningRate: 0.1 }) }), [32, 5, 2]],
+  ['GRU and simple RNN (SGD)', () => new Model(new Sequential([new GRU({ units: 4, returnSequences: true }), new SimpleRNN({ units: 3, returnSequences: true }),
+    new Dense({ units: 3, activation: 'softmax' })], { inputShape: [5, 2], seed: 1 }), { loss: 'crossEntropy', optimizer: new SGD({ learningRate: 0.1 }) }), [32, 5, 2]],
 ] as const) {
   test(`${name}: after a warm-up epoch, training steps allocate no fresh buffer`, () => {
     const model = make();
     const x = randT([...xShape], 3);
-    const y = classes(xShape[0], 3);
+    // per-step targets [batch, T, 3] for a sequence output, else [batch, 3]
+    const y = model.net.outputShape.length === 2 ? new Tensor(classes(xShape[0] * xShape[1], 3).data, [xShape[0], xShape[1], 3]) : classes(xShape[0], 3);
     model.fit(x, y, { epochs: 1, batchSize: 8 });
     const fresh = bufferPool.fresh;
     const reused = bufferPool.reused;

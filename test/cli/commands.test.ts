@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WORKED, files, run, tmp } from './helpers.js';
 
@@ -208,4 +208,31 @@ test('images whose channel count does not match the model are a ShapeError', () 
   const r = run(['train', f.spec, '--data', 'digits', '--out', join(dir, 'm')]);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /^ShapeError: bundled digits: images have 1 channel\(s\) but the model expects 4/m);
+});
+
+test('an IDX directory: train reads the train files, evaluate the t10k files (each only its own part)', () => {
+  const dir = tmp();
+  const idx = (type: number, dims: number[], body: Uint8Array): Uint8Array =>
+    Uint8Array.from([0, 0, type, dims.length, ...dims.flatMap((d) => [d >>> 24, (d >>> 16) & 255, (d >>> 8) & 255, d & 255]), ...body]);
+  // 6 training images of 2×2 (class = brightest pixel), 4 test images
+  const train = Uint8Array.from([255, 0, 0, 0, 0, 255, 0, 0, 0, 0, 255, 0, 0, 0, 0, 255, 200, 10, 0, 0, 0, 220, 5, 0]);
+  const test = Uint8Array.from([250, 0, 0, 0, 0, 250, 0, 0, 0, 0, 250, 0, 0, 0, 0, 250]);
+  for (const [name, bytes] of [['train-images-idx3-ubyte', idx(0x08, [6, 2, 2], train)], ['train-labels-idx1-ubyte', idx(0x08, [6], Uint8Array.from([0, 1, 2, 3, 0, 1]))],
+    ['t10k-images-idx3-ubyte', idx(0x08, [4, 2, 2], test)], ['t10k-labels-idx1-ubyte', idx(0x08, [4], Uint8Array.from([0, 1, 2, 3]))]] as const) {
+    writeFileSync(join(dir, name), bytes);
+  }
+  const f = files(dir, {
+    spec: JSON.stringify({
+      input: [4], layers: [{ type: 'dense', units: 10, activation: 'softmax' }],
+      loss: 'crossEntropy', optimizer: { type: 'sgd', learningRate: 1 }, train: { epochs: 3, batchSize: 2, seed: 1 },
+    }),
+  });
+  const out = join(dir, 'm');
+  const t = run(['train', f.spec, '--data', dir, '--out', out, '--json']);
+  assert.equal(t.status, 0, t.stderr);
+  assert.equal(JSON.parse(t.stdout).updates, 9, '3 epochs of the 6 training images in batches of 2');
+  const ev = run(['evaluate', out, '--data', dir, '--json']);
+  assert.equal(ev.status, 0, ev.stderr);
+  const counted = (JSON.parse(ev.stdout).confusion as number[][]).flat().reduce((a, b) => a + b, 0);
+  assert.equal(counted, 4, 'the 4 test images are evaluated');
 });

@@ -4,7 +4,7 @@
 // interleaved give exactly what each gives alone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Conv2D, crossEntropy, Dense, Flatten, LSTM, MaxPool2D, Model, SGD, Sequential, Adam, tensor } from '../../src/index.js';
+import { Conv2D, crossEntropy, Dense, Flatten, GRU, LSTM, MaxPool2D, Model, SGD, Sequential, SimpleRNN, Adam, tensor } from '../../src/index.js';
 import {
   Add, captureTrace, DendriteError, Dropout, EarlyStopping, fitTruncated, GlobalAveragePooling1D, GraphNetwork, Input, keepTensor, Layer,
   LayerNormalization, MultiHeadAttention, tanh,
@@ -144,6 +144,13 @@ const runs: [string, () => number[] | Promise<number[]>][] = [
   ['fitTruncated through an LSTM (the state carried between pieces)', () => {
     const m = sequenceTagger(7);
     fitTruncated(m, randT([4, 6, 2], 43), seqTargets(4, 6), { epochs: 3, batchSize: 2, truncation: 2 });
+    return [...weightsOf(m), ...m.history.epochs.map((e) => e.loss)];
+  }],
+  ['GRU and simple RNN sequence taggers (recurrent dropout, an RNN over a GRU)', () => {
+    const net = new Sequential([new GRU({ units: 4, returnSequences: true, recurrentDropout: 0.2 }), new SimpleRNN({ units: 3, returnSequences: true }),
+      new Dense({ units: 2, activation: 'softmax' })], { inputShape: [6, 2], seed: 10 });
+    const m = new Model(net, { loss: 'crossEntropy', optimizer: new SGD({ learningRate: 0.2 }), seed: 10 });
+    m.fit(randT([8, 6, 2], 48), seqTargets(8, 6), { epochs: 3, batchSize: 4 });
     return [...weightsOf(m), ...m.history.epochs.map((e) => e.loss)];
   }],
   ['early stopping restoring the best weights', () => {

@@ -10,7 +10,9 @@
 // differ from unary.h's rows at the edges (−0 from relu, NaN, oneDNN's own tanh/logistic), so
 // results would depend on the batch size. Hence sgemm + this epilogue; one row (a single example)
 // and tiny products take the matrix-vector kernel below instead, and from 256 rows the product is
-// the matmul primitive (bias only, no post-op) on weights packed once and checked on every call.
+// the matmul primitive (bias only, no post-op) on weights packed once and checked on every call —
+// for weights seen to hold still between calls (inference); weights an optimiser changes every
+// step stay on sgemm (see Watch).
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <algorithm>
@@ -146,9 +148,23 @@ struct Pack {
 constexpr size_t kMaxPacks = 16;
 constexpr size_t kMaxPackBytes = size_t{64} << 20;
 
+// Whether a weight matrix holds still (inference) or changes between calls (training, where a
+// pack made on one call is stale by the next and packing would only add a reorder and two copies
+// to every product): a copy of its values is compared on a later call, and only weights found
+// unchanged get packed. After a change the next copy waits 1, 3, 7 … up to 63 calls, so a weight
+// an optimiser updates every step costs a failed comparison (it differs at once) now and then.
+struct Watch {
+  std::vector<float> copy;
+  bool has_copy = false;
+  int cooldown = 0;
+  int wait = 0;
+};
+constexpr int kMaxCooldown = 63;
+
 struct PackCache {
   std::mutex mu;
   std::map<std::tuple<const float*, int64_t, int64_t>, std::vector<std::shared_ptr<const Pack>>> packs;
+  std::map<std::tuple<const float*, int64_t, int64_t>, Watch> watch;
   size_t count = 0;
   size_t bytes = 0;
 };
@@ -196,20 +212,50 @@ std::pair<dnnl::matmul::primitive_desc*, dnnl::matmul*> matmul_for(int64_t rows,
   return {&c.pds.at(key), &it->second};
 }
 
-// The pack of w [n×k] in `layout`: the cached one when w still holds the values it was made from,
-// else a new one (replacing it; a thread still using the old one keeps it alive).
+// The cached pack of w [n×k] in `layout` made from w's current values, or null.
+std::shared_ptr<const Pack> current_pack(const float* w, int64_t n, int64_t k, const memory::desc& layout) {
+  PackCache& cache = pack_cache();
+  const size_t bytes = static_cast<size_t>(n * k) * sizeof(float);
+  std::lock_guard<std::mutex> lock(cache.mu);
+  auto it = cache.packs.find({w, n, k});
+  if (it != cache.packs.end()) {
+    for (const auto& p : it->second) {
+      if (p->layout == layout && std::memcmp(p->source.data(), w, bytes) == 0) return p;
+    }
+  }
+  return nullptr;
+}
+
+// Whether w [n×k] held still since the copy a previous call took (then it is worth packing);
+// takes or schedules the next copy otherwise (see Watch).
+bool holds_still(const float* w, int64_t n, int64_t k) {
+  PackCache& cache = pack_cache();
+  const size_t count = static_cast<size_t>(n * k);
+  std::lock_guard<std::mutex> lock(cache.mu);
+  if (cache.watch.size() >= 2 * kMaxPacks && !cache.watch.count({w, n, k})) cache.watch.clear();
+  Watch& wt = cache.watch[{w, n, k}];
+  if (wt.wait > 0) {
+    wt.wait--;
+    return false;
+  }
+  if (wt.has_copy && std::memcmp(wt.copy.data(), w, count * sizeof(float)) == 0) return true;
+  if (wt.has_copy) {
+    // changed since the copy: wait longer before the next one
+    wt.has_copy = false;
+    wt.cooldown = std::min(2 * wt.cooldown + 1, kMaxCooldown);
+    wt.wait = wt.cooldown;
+    return false;
+  }
+  wt.copy.assign(w, w + count);
+  wt.has_copy = true;
+  return false;
+}
+
+// A new pack of w [n×k] in `layout` (replacing a stale one; a thread still using the old one
+// keeps it alive).
 std::shared_ptr<const Pack> pack_of(const float* w, int64_t n, int64_t k, const memory::desc& layout) {
   PackCache& cache = pack_cache();
   const size_t bytes = static_cast<size_t>(n * k) * sizeof(float);
-  {
-    std::lock_guard<std::mutex> lock(cache.mu);
-    auto it = cache.packs.find({w, n, k});
-    if (it != cache.packs.end()) {
-      for (const auto& p : it->second) {
-        if (p->layout == layout && std::memcmp(p->source.data(), w, bytes) == 0) return p;
-      }
-    }
-  }
   auto p = std::make_shared<Pack>();
   p->layout = layout;
   p->source.assign(w, w + n * k);
@@ -232,6 +278,7 @@ std::shared_ptr<const Pack> pack_of(const float* w, int64_t n, int64_t k, const 
   const size_t size = bytes + p->packed.size();
   if (cache.count >= kMaxPacks || cache.bytes + size > kMaxPackBytes) {
     cache.packs.clear();
+    cache.watch.clear();
     cache.count = 0;
     cache.bytes = 0;
   }
@@ -242,8 +289,9 @@ std::shared_ptr<const Pack> pack_of(const float* w, int64_t n, int64_t k, const 
 }
 
 // dst = x·wᵀ (+ b) for m ≥ kPackedRows: blocks of rows (multiples of 16), one per thread as gemm
-// splits them, each a matmul on the shared pack.
-void packed_product(int64_t m, int64_t n, int64_t k, const float* x, const float* w, const float* b, float* dst) {
+// splits them, each a matmul on the shared pack. False (nothing computed) when w has no pack of
+// its current values and has not been seen to hold still: the caller runs sgemm.
+bool packed_product(int64_t m, int64_t n, int64_t k, const float* x, const float* w, const float* b, float* dst) {
   const SignalBlock no_signals;  // see kernels.h
   const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
   int64_t per = m;
@@ -252,11 +300,21 @@ void packed_product(int64_t m, int64_t n, int64_t k, const float* x, const float
     per = ((m + t - 1) / t + 15) / 16 * 16;
   }
   const int chunks = static_cast<int>((m + per - 1) / per);
-  // the packs every block needs, made (or checked) once on the calling thread
+  // the packs every block needs, checked (or made, for weights that hold still) on the calling thread
   std::vector<std::shared_ptr<const Pack>> packs(static_cast<size_t>(chunks));
+  bool still = false, asked = false;
   for (int i = 0; i < chunks; i++) {
     const int64_t rows = std::min(per, m - i * per);
-    packs[static_cast<size_t>(i)] = pack_of(w, n, k, matmul_for(rows, n, k, b != nullptr).first->weights_desc());
+    const memory::desc layout = matmul_for(rows, n, k, b != nullptr).first->weights_desc();
+    auto& pack = packs[static_cast<size_t>(i)];
+    pack = current_pack(w, n, k, layout);
+    if (pack) continue;
+    if (!asked) {
+      asked = true;
+      still = holds_still(w, n, k);
+    }
+    if (!still) return false;
+    pack = pack_of(w, n, k, layout);
   }
   const auto block = [&](int i) {
     const SignalBlock helper_no_signals;
@@ -275,6 +333,7 @@ void packed_product(int64_t m, int64_t n, int64_t k, const float* x, const float
   };
   if (chunks == 1) block(0);
   else parallel_for(chunks, block);
+  return true;
 }
 
 }  // namespace
@@ -287,9 +346,8 @@ void affine_act(int64_t m, int64_t n, int64_t k, const float* x, const float* w,
     return;
   }
   float* dst = z ? z : out;
-  if (m >= kPackedRows && k > 0 && 2 * n * k * sizeof(float) <= kMaxPackBytes / 4) {
-    packed_product(m, n, k, x, w, b, dst);
-  } else {
+  if (!(m >= kPackedRows && k > 0 && 2 * n * k * sizeof(float) <= kMaxPackBytes / 4 &&
+        packed_product(m, n, k, x, w, b, dst))) {
     if (b) {
       for (int64_t i = 0; i < m; i++) std::copy(b, b + n, dst + i * n);
     }

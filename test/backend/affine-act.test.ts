@@ -117,6 +117,8 @@ for (const [name, be] of fast) {
       check('again');
       w[0] += 4; // one element, in place: the same array, the same address
       check('after one weight changed');
+      // held still again for a few calls: packed anew (a weight that changes every call is never packed)
+      for (let i = 0; i < 6; i++) check(`unchanged again, call ${i + 1}`);
       w.fill(0.25, n * k - 3);
       check('after the last weights changed');
       w.set(rand(rng, n * k));

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -67,6 +67,15 @@ test('npm pack of a fresh clone, installed from the tarball into a project witho
     const tgz = readdirSync(work).find((f) => f.endsWith('.tgz'));
     assert.ok(tgz, 'npm pack wrote a tarball');
     assert.ok(existsSync(join(clone, 'dist', 'src', 'index.js')), 'prepack built dist/src');
+    // the addon builds at install from the packed sources: every file they include is packed
+    // (the install below skips the build to save time)
+    const packed = new Set(sh('tar', ['tzf', join(work, tgz!)], work).stdout.split('\n').map((l) => l.replace(/^package\//, '')));
+    for (const f of [...packed].filter((p) => /^native\/src\/.*\.(cc|h)$/.test(p))) {
+      for (const m of readFileSync(join(clone, f), 'utf8').matchAll(/^#include "([^"]+)"/gm)) {
+        const target = posix.normalize(posix.join(posix.dirname(f), m[1]));
+        assert.ok(packed.has(target), `${f} includes ${m[1]}, which the package does not contain`);
+      }
+    }
 
     const app = join(work, 'app');
     mkdirSync(app);

@@ -71,50 +71,6 @@ inline V load(const void* p) {
   return v;
 }
 
-// A B×B block of floats in B vectors transposed in place: log2(B) rounds (H = B/2, B/4, … 1),
-// each swapping the off-diagonal H×H sub-blocks of every 2H×2H block (lane masks known at compile
-// time, so each shuffle is one permute instruction).
-template <int B, int H>
-inline void transpose_round(typename Lanes<B>::f* r) {
-  using vi = typename Lanes<B>::i;
-  vi lo_mask, hi_mask;  // lane j of lo: row i's j, or row i+H's j − H; of hi: the other halves
-  for (int j = 0; j < B; j++) {
-    const bool upper = (j & H) != 0;
-    lo_mask[j] = upper ? B + j - H : j;
-    hi_mask[j] = upper ? B + j : j + H;
-  }
-  for (int i = 0; i < B; i++) {
-    if (i & H) continue;
-    const auto lo = __builtin_shuffle(r[i], r[i + H], lo_mask);
-    const auto hi = __builtin_shuffle(r[i], r[i + H], hi_mask);
-    r[i] = lo;
-    r[i + H] = hi;
-  }
-  if constexpr (H > 1) transpose_round<B, H / 2>(r);
-}
-
-template <int B>
-inline void transpose(typename Lanes<B>::f* r) {
-  transpose_round<B, B / 2>(r);
-}
-
-// rows pixels of a blocked buffer (pixel o's B channels at t + o·B) into `lanes` NCHW planes
-// y + l·rows, B pixels at a time through a register transpose.
-template <int B>
-void planes_from_blocked(const float* t, int64_t rows, int64_t lanes, float* y) {
-  using vf = typename Lanes<B>::f;
-  int64_t o = 0;
-  for (; o + B <= rows; o += B) {
-    vf r[B];
-    for (int i = 0; i < B; i++) r[i] = load<vf>(t + (o + i) * B);
-    transpose<B>(r);
-    for (int64_t l = 0; l < lanes; l++) std::memcpy(y + l * rows + o, &r[l], sizeof(vf));
-  }
-  for (; o < rows; o++) {
-    for (int64_t l = 0; l < lanes; l++) y[l * rows + o] = t[o * B + l];
-  }
-}
-
 template <int B>
 void pool_forward(const ConvGeom& g, const PoolGeom& p, bool max, int64_t n0, int64_t n1, const float* a, float* y,
                   int32_t* idx) {
@@ -126,17 +82,12 @@ void pool_forward(const ConvGeom& g, const PoolGeom& p, bool max, int64_t n0, in
   const float inv = 1.0f / static_cast<float>(p.ph * p.pw);
   vi lane;
   for (int l = 0; l < B; l++) lane[l] = l;
-  thread_local std::vector<float> tmp;
-  tmp.resize(static_cast<size_t>(out_plane * B));
   for (int64_t n = n0; n < n1; n++) {
     for (int64_t cb = 0; cb < cbs; cb++) {
       const int64_t base = (n * cbs + cb) * plane;
       const float* ap = a + base * B;
       const int64_t lanes = std::min<int64_t>(B, g.k - cb * B);
       float* yc = y + (n * g.k + cb * B) * out_plane;
-      // the pooled block in the blocked layout first, then transposed into y's channel planes
-      // (writing each lane straight to its plane costs twice as much)
-      float* tc = tmp.data();
       int32_t* ic = idx ? idx + (n * cbs + cb) * out_plane * B : nullptr;
       for (int64_t oy = 0; oy < p.oh; oy++) {
         const int64_t y0 = oy * p.sh;
@@ -165,17 +116,19 @@ void pool_forward(const ConvGeom& g, const PoolGeom& p, bool max, int64_t n0, in
             }
             acc *= inv;
           }
-          std::memcpy(tc + o * B, &acc, sizeof acc);
+          // each lane into its channel's plane (measured as fast as staging the block and
+          // transposing it 16×16 in registers, while the maps are in cache)
+          for (int64_t l = 0; l < lanes; l++) yc[l * out_plane + o] = acc[l];
         }
       }
-      planes_from_blocked<B>(tc, out_plane, lanes, yc);
     }
   }
 }
 
 // pool_backward when the windows tile the maps (stride = window): every cell belongs to one
 // window at most, so each is written once — its window's share times f′(a), or zero — without a
-// zeroing pass and a scatter over it (measured 4–5× faster on W-CNN's first layer). Cells past
+// zeroing pass and a scatter over it (W-CNN's first layer, passes of 5 images: ~55 µs a pass
+// against 65–100 µs for zeroing + scatter, on the loaded machine). Cells past
 // the last window row or column are zeroed first.
 template <int B, class D>
 void pool_backward_tiled(const ConvGeom& g, const PoolGeom& p, bool max, D d, int64_t n0, int64_t n1,
@@ -300,9 +253,9 @@ void add_into(float* dst, const float* src, size_t n) {
 
 // Images per pass inside a chunk: as many as keep a pass's activations within this many bytes,
 // so that the pooling (and backward, the convolutions) read them from the cache the convolution
-// (the pooling) just wrote them into. Measured (W-CNN's first layer, batch 64, 1 thread): pooling
-// the whole chunk's maps after the convolution took 2.5× as long as the same loops over maps of a
-// few images at a time.
+// (the pooling) just wrote them into. Measured with a C++ probe (W-CNN's first layer, 64 images,
+// 1 thread): the pooling loops took 127–134 µs over maps that had left the cache, 64–67 µs in
+// passes of 5 images right after the maps were written.
 constexpr int64_t kPassBytes = int64_t{192} << 10;
 
 int64_t pass_images(const Shape& s) {

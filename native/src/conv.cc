@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "conv_prims.h"
+#include "onednn.h"
 #include "kernels.h"
 #include "unary.h"
 
@@ -41,16 +42,6 @@ constexpr int64_t kPlainBwdDataChannels = 4;
 // Cache bound: a workload uses a handful of shapes (each layer, full and last partial batch);
 // past this many the cache is dropped and rebuilt, so memory stays bounded under shape churn.
 constexpr size_t kMaxEntries = 64;
-
-struct Ctx {
-  engine eng{engine::kind::cpu, 0};
-  stream strm{eng};
-};
-
-Ctx& ctx() {
-  thread_local Ctx c;
-  return c;
-}
 
 memory::desc plain_desc(const memory::dims& dims, tag t) {
   return memory::desc(dims, dt::f32, t);
@@ -135,8 +126,8 @@ dnnl::convolution_forward::primitive_desc forward_pd(const Descs& d, bool bias, 
 
 // The held layouts of one image of this geometry (the format is the same for any batch size:
 // the batch is the outermost dimension of every layout considered).
-using TagKey = std::array<int64_t, 14>;
-using TagKeyHash = ArrayHash<14>;
+using TagKey = std::array<int64_t, 12>;
+using TagKeyHash = ArrayHash<12>;
 
 tag tag_of(const memory::desc& d, const memory::dims& dims) {
   for (tag t : {tag::nchw, tag::nChw16c, tag::nChw8c}) {
@@ -178,20 +169,16 @@ void Port::out(stream& s) {
   if (!same) conv.execute(s, inner, user);
 }
 
-stream& strm() {
-  return ctx().strm;
-}
-
 std::pair<tag, tag> held_tags(const ConvGeom& g) {
   thread_local std::unordered_map<TagKey, std::pair<tag, tag>, TagKeyHash> known;
-  const TagKey key = {g.c, g.h, g.w, g.k, g.kh, g.kw, g.sh, g.sw, g.pad_top, g.pad_left, g.oh, g.ow, 0, 0};
+  const TagKey key = {g.c, g.h, g.w, g.k, g.kh, g.kw, g.sh, g.sw, g.pad_top, g.pad_left, g.oh, g.ow};
   auto it = known.find(key);
   if (it != known.end()) return it->second;
   pin_openmp();
   ConvGeom one = g;
   one.n = 1;
   const Descs d = dims_of(one);
-  auto pd = forward_pd(d, false, false, ctx().eng);
+  auto pd = forward_pd(d, false, false, onednn().eng);
   const std::pair<tag, tag> tags{tag_of(pd.src_desc(), d.src), tag_of(pd.dst_desc(), d.dst)};
   if (known.size() >= kMaxEntries) known.clear();
   known.emplace(key, tags);
@@ -209,7 +196,7 @@ Entry& lookup(Dir dir, const ConvGeom& g, bool bias, const PostOp& post, Held he
   if (it != c.end()) return *it->second;
   if (c.size() >= kMaxEntries) c.clear();
 
-  engine& eng = ctx().eng;
+  engine& eng = onednn().eng;
   const Descs d = dims_of(g);
   const memory::desc src_p = plain_desc(d.src, tag::nchw), wei_p = plain_desc(d.wei, tag::oihw),
                      dst_p = plain_desc(d.dst, tag::nchw), bias_p = plain_desc(d.bias, tag::x);
@@ -300,28 +287,20 @@ void add_into(float* dst, const float* src, size_t n) {
 
 }  // namespace
 
-void filter_grads(const ConvGeom& g, int chunks, float* dw, float* db, const std::function<Entry&(int)>& run) {
-  const size_t nw = static_cast<size_t>(g.k * g.c * g.kh * g.kw);
-  const size_t nb = static_cast<size_t>(g.k);
-  if (chunks == 1) {
-    // oneDNN overwrites its outputs; the interface adds into dw and db
-    Entry& e = run(0);
-    add_into(dw, e.dw_tmp.data(), nw);
-    if (db) add_into(db, e.db_tmp.data(), nb);
-    return;
-  }
-  // each chunk's partial gradients, summed in chunk order afterwards
-  std::vector<float> parts(static_cast<size_t>(chunks) * (nw + nb));
-  parallel_for(chunks, [&](int i) {
-    Entry& e = run(i);
-    float* part = parts.data() + static_cast<size_t>(i) * (nw + nb);
-    std::memcpy(part, e.dw_tmp.data(), nw * sizeof(float));
-    if (db) std::memcpy(part + nw, e.db_tmp.data(), nb * sizeof(float));
-  });
-  for (int i = 0; i < chunks; i++) {
-    const float* part = parts.data() + static_cast<size_t>(i) * (nw + nb);
-    add_into(dw, part, nw);
-    if (db) add_into(db, part + nw, nb);
+FilterParts::FilterParts(const ConvGeom& g, int chunks, bool bias)
+    : nw_(static_cast<size_t>(g.k * g.c * g.kh * g.kw)), nb_(bias ? static_cast<size_t>(g.k) : 0),
+      parts_(static_cast<size_t>(chunks) * (nw_ + nb_), 0.0f) {}
+
+void FilterParts::add(int chunk, const Entry& e) {
+  float* part = parts_.data() + static_cast<size_t>(chunk) * (nw_ + nb_);
+  add_into(part, e.dw_tmp.data(), nw_);
+  if (nb_) add_into(part + nw_, e.db_tmp.data(), nb_);
+}
+
+void FilterParts::sum_into(float* dw, float* db) const {
+  for (size_t i = 0; i < parts_.size(); i += nw_ + nb_) {
+    add_into(dw, parts_.data() + i, nw_);
+    if (nb_) add_into(db, parts_.data() + i + nw_, nb_);
   }
 }
 
@@ -336,7 +315,7 @@ void forward_chunk(const ConvGeom& g, const float* x, const float* w, const floa
                    double param) {
   const PostOp post = post_op_of(op, param);
   Entry& e = lookup(FWD, g, bias != nullptr, post);
-  stream& s = strm();
+  stream& s = onednn().strm;
   e.a.in(x, s);
   e.b.in(w, s);
   if (bias) e.bias.set_data_handle(const_cast<float*>(bias));
@@ -348,7 +327,7 @@ void forward_chunk(const ConvGeom& g, const float* x, const float* w, const floa
 
 void backward_data_chunk(const ConvGeom& g, const float* dy, const float* w, float* dx) {
   Entry& e = lookup(BWD_DATA, g, false);
-  stream& s = strm();
+  stream& s = onednn().strm;
   e.a.in(dy, s);
   e.b.in(w, s);
   e.out.bind_out(dx);
@@ -360,7 +339,7 @@ void backward_data_chunk(const ConvGeom& g, const float* dy, const float* w, flo
 // Runs the weight gradient of one chunk; the result is in the returned entry's dw_tmp/db_tmp.
 Entry& backward_filter_chunk(const ConvGeom& g, const float* x, const float* dy, bool bias) {
   Entry& e = lookup(BWD_FILTER, g, bias);
-  stream& s = strm();
+  stream& s = onednn().strm;
   e.a.in(x, s);
   e.b.in(dy, s);
   e.prim.execute(s, e.args);
@@ -401,11 +380,15 @@ void conv2d_backward_data(const ConvGeom& g, const float* dy, const float* w, fl
 void conv2d_backward_filter(const ConvGeom& g, const float* x, const float* dy, float* dw, float* db) {
   const SignalBlock no_signals;  // see kernels.h
   const auto [chunks, per] = image_chunks(g);
-  filter_grads(g, chunks, dw, db, [&](int i) -> Entry& {
+  FilterParts parts(g, chunks, db != nullptr);
+  auto run = [&](int i) {
     const int64_t n0 = i * per;
-    return backward_filter_chunk(sub_batch(g, n0, per), x + n0 * g.c * g.h * g.w, dy + n0 * g.k * g.oh * g.ow,
-                                 db != nullptr);
-  });
+    parts.add(i, backward_filter_chunk(sub_batch(g, n0, per), x + n0 * g.c * g.h * g.w, dy + n0 * g.k * g.oh * g.ow,
+                                       db != nullptr));
+  };
+  if (chunks == 1) run(0);
+  else parallel_for(chunks, run);
+  parts.sum_into(dw, db);
 }
 
 int64_t conv_cache_size() {

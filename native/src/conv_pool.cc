@@ -17,6 +17,7 @@
 
 #include "conv_prims.h"
 #include "kernels.h"
+#include "onednn.h"
 #include "unary.h"
 
 namespace dn {
@@ -186,11 +187,11 @@ void pool_backward_tiled(const ConvGeom& g, const PoolGeom& p, bool max, D d, in
 template <int B, class D>
 void pool_backward(const ConvGeom& g, const PoolGeom& p, bool max, D d, int64_t n0, int64_t n1, const float* dy,
                    const float* a, const int32_t* idx, float* dz) {
+  if (p.sh == p.ph && p.sw == p.pw) return pool_backward_tiled<B>(g, p, max, d, n0, n1, dy, a, idx, dz);
   const int64_t cbs = (g.k + B - 1) / B;
   const int64_t plane = g.oh * g.ow;
   const int64_t out_plane = p.oh * p.ow;
   const int64_t begin = n0 * cbs * plane * B, end = n1 * cbs * plane * B;
-  if (p.sh == p.ph && p.sw == p.pw) return pool_backward_tiled<B>(g, p, max, d, n0, n1, dy, a, idx, dz);
   std::memset(dz + begin, 0, static_cast<size_t>(end - begin) * sizeof(float));
   const float inv = 1.0f / static_cast<float>(p.ph * p.pw);
   for (int64_t n = n0; n < n1; n++) {
@@ -246,11 +247,6 @@ void pool_backward_op(const ConvGeom& g, const PoolGeom& p, bool max, int op, fl
   }
 }
 
-void add_into(float* dst, const float* src, size_t n) {
-#pragma omp simd
-  for (size_t i = 0; i < n; i++) dst[i] += src[i];
-}
-
 // Images per pass inside a chunk: as many as keep a pass's activations within this many bytes,
 // so that the pooling (and backward, the convolutions) read them from the cache the convolution
 // (the pooling) just wrote them into. Measured with a C++ probe (W-CNN's first layer, 64 images,
@@ -295,7 +291,7 @@ void conv_pool_forward(const ConvGeom& g, const PoolGeom& p, bool max, const flo
     passes(s, i * per, std::min(per, g.n - i * per), [&](int64_t n0, int64_t cnt) {
       Entry& e = lookup(FWD, sub_batch(g, n0, cnt), bias != nullptr, post, Held::Blocked);
       if (!fused_entry(e, s)) throw std::logic_error("conv_pool_forward: the convolution's layout differs from its plan");
-      dnnl::stream& st = strm();
+      dnnl::stream& st = onednn().strm;
       if (e.a.bound) e.a.set_inner(xb + n0 * s.x_image);
       e.a.in(x + n0 * g.c * g.h * g.w, st);
       e.b.in(w, st);
@@ -321,15 +317,14 @@ void conv_pool_backward(const ConvGeom& g, const PoolGeom& p, bool max, int op, 
   const float pf = static_cast<float>(param);
   const auto [chunks, per] = image_chunks(g);
   const int64_t x_image = s.src_block == 1 ? g.c * g.h * g.w : s.x_image;
-  const size_t nw = static_cast<size_t>(g.k * g.c * g.kh * g.kw), nb = static_cast<size_t>(g.k);
   // each chunk's filter and bias gradients (its passes added in order), summed in chunk order after
-  std::vector<float> parts(dw ? static_cast<size_t>(chunks) * (nw + nb) : 0, 0.0f);
+  FilterParts parts(g, dw ? chunks : 0, db != nullptr);
   auto run = [&](int i) {
     passes(s, i * per, std::min(per, g.n - i * per), [&](int64_t n0, int64_t cnt) {
       const ConvGeom sg = sub_batch(g, n0, cnt);
       if (s.block == 16) pool_backward_op<16>(g, p, max, op, pf, n0, n0 + cnt, dy, a, idx, dz);
       else pool_backward_op<8>(g, p, max, op, pf, n0, n0 + cnt, dy, a, idx, dz);
-      dnnl::stream& st = strm();
+      dnnl::stream& st = onednn().strm;
       if (dx) {
         Entry& e = lookup(BWD_DATA, sg, false, {}, Held::Blocked);
         e.a.in(dz + n0 * s.a_image, st);
@@ -346,20 +341,14 @@ void conv_pool_backward(const ConvGeom& g, const PoolGeom& p, bool max, int op, 
         e.prim.execute(st, e.args);
         e.out.out(st);
         st.wait();
-        float* part = parts.data() + static_cast<size_t>(i) * (nw + nb);
-        add_into(part, e.dw_tmp.data(), nw);
-        if (db) add_into(part + nw, e.db_tmp.data(), nb);
+        parts.add(i, e);
       }
     });
   };
   if (chunks == 1) run(0);
   else parallel_for(chunks, run);
   if (dw) {
-    for (int i = 0; i < chunks; i++) {
-      const float* part = parts.data() + static_cast<size_t>(i) * (nw + nb);
-      add_into(dw, part, nw);
-      if (db) add_into(db, part + nw, nb);
-    }
+    parts.sum_into(dw, db);
   } else if (db) {
     // a bias gradient without the filters': Σ δz over images and positions, per channel
     const int64_t plane = g.oh * g.ow;

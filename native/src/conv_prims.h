@@ -76,17 +76,24 @@ std::pair<tag, tag> held_tags(const ConvGeom& g);
 // bwd filter src and diff_dst in those layouts.
 Entry& lookup(Dir dir, const ConvGeom& g, bool bias, const PostOp& post = {}, Held held = Held::Plain);
 
-// This thread's oneDNN stream.
-dnnl::stream& strm();
-
 // Image chunks for a convolution: (chunk count, images per chunk), and chunk i's geometry.
 std::pair<int, int64_t> image_chunks(const ConvGeom& g);
 ConvGeom sub_batch(const ConvGeom& g, int64_t n0, int64_t per);
 
-// The weight (and bias) gradient of a whole batch from chunk-wise bwd filter runs: run(i) runs
-// chunk i and returns its entry (results in dw_tmp/db_tmp); the chunks' parts are added into dw
-// and db in chunk order, so results do not depend on which thread ran what.
-void filter_grads(const ConvGeom& g, int chunks, float* dw, float* db, const std::function<Entry&(int)>& run);
+// The weight (and bias) gradient of a batch run in image chunks on several threads: each chunk's
+// bwd filter results (an entry's dw_tmp/db_tmp, possibly of several passes) are added into the
+// chunk's own part, and the parts into dw and db in chunk order, so results do not depend on which
+// thread ran what.
+class FilterParts {
+ public:
+  FilterParts(const ConvGeom& g, int chunks, bool bias);
+  void add(int chunk, const Entry& e);
+  void sum_into(float* dw, float* db) const;
+
+ private:
+  size_t nw_, nb_;
+  std::vector<float> parts_;
+};
 
 }  // namespace convp
 }  // namespace dn

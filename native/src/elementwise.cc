@@ -80,8 +80,7 @@ void unary_grad(int op, int64_t n, const float* x, const float* y, const float* 
 
 namespace {
 
-// One case per row of unary.h's table: the forward as a map, the derivative as a gradient loop.
-
+// The derivative of one row of unary.h's table as a gradient loop (one case per row).
 void unary_grad_serial(int op, int64_t n, const float* xs, const float* ys, const float* dy, float* dx,
                        double p, bool acc) {
   const float pf = static_cast<float>(p);

@@ -29,6 +29,7 @@
 #endif
 
 #include "kernels.h"
+#include "onednn.h"
 #include "unary.h"
 
 namespace dn {
@@ -114,7 +115,7 @@ void matrix_vector(int64_t m, int64_t n, int64_t k, const float* x, const float*
     for (int64_t i = 0; i < m; i++) {
       float* d = dst + i * n;
       dot_units(j0, j1, k, x + i * k, w, b, d);
-      if (op != DN_U_LINEAR) unary(op, j1 - j0, d + j0, out + i * n + j0, p);
+      if (op != DN_U_LINEAR) unary_serial(op, j1 - j0, d + j0, out + i * n + j0, p);
       else if (d != out + i * n) std::copy(d + j0, d + j1, out + i * n + j0);
     }
   };
@@ -175,8 +176,6 @@ PackCache& pack_cache() {
 }
 
 struct MatmulCtx {
-  dnnl::engine eng{dnnl::engine::kind::cpu, 0};
-  dnnl::stream strm{eng};
   // matmul primitives by (rows, units, inputs, bias), per thread (a primitive's scratchpad is its own)
   std::map<std::tuple<int64_t, int64_t, int64_t, bool>, dnnl::matmul::primitive_desc> pds;
   std::map<std::tuple<int64_t, int64_t, int64_t, bool>, dnnl::matmul> prims;
@@ -193,6 +192,7 @@ using dnnl::memory;
 std::pair<dnnl::matmul::primitive_desc*, dnnl::matmul*> matmul_for(int64_t rows, int64_t n, int64_t k, bool bias) {
   pin_openmp();
   MatmulCtx& c = matmul_ctx();
+  dnnl::engine& eng = onednn().eng;
   const auto key = std::make_tuple(rows, n, k, bias);
   auto it = c.prims.find(key);
   if (it == c.prims.end()) {
@@ -204,8 +204,8 @@ std::pair<dnnl::matmul::primitive_desc*, dnnl::matmul*> matmul_for(int64_t rows,
     const memory::desc wei({k, n}, memory::data_type::f32, memory::format_tag::any);
     const memory::desc dst({rows, n}, memory::data_type::f32, memory::format_tag::ab);
     const memory::desc b({1, n}, memory::data_type::f32, memory::format_tag::ab);
-    dnnl::matmul::primitive_desc pd = bias ? dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, b, dst), c.eng)
-                                           : dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, dst), c.eng);
+    dnnl::matmul::primitive_desc pd = bias ? dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, b, dst), eng)
+                                           : dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, dst), eng);
     c.pds.emplace(key, pd);
     it = c.prims.emplace(key, dnnl::matmul(pd)).first;
   }
@@ -260,7 +260,7 @@ std::shared_ptr<const Pack> pack_of(const float* w, int64_t n, int64_t k, const 
   p->layout = layout;
   p->source.assign(w, w + n * k);
   p->packed.resize(layout.get_size());
-  MatmulCtx& c = matmul_ctx();
+  Onednn& c = onednn();
   // w [n×k] row-major is the [k×n] matrix the primitive multiplies by, with strides (1, k)
   memory plain(memory::desc({k, n}, memory::data_type::f32, memory::format_tag::ba), c.eng, p->source.data());
   memory packed(layout, c.eng, p->packed.data());
@@ -321,7 +321,7 @@ bool packed_product(int64_t m, int64_t n, int64_t k, const float* x, const float
     const int64_t r0 = i * per;
     const int64_t rows = std::min(per, m - r0);
     auto [pd, prim] = matmul_for(rows, n, k, b != nullptr);
-    MatmulCtx& c = matmul_ctx();
+    Onednn& c = onednn();
     const Pack& p = *packs[static_cast<size_t>(i)];
     memory src(pd->src_desc(), c.eng, const_cast<float*>(x + r0 * k));
     memory wei(p.layout, c.eng, const_cast<char*>(p.packed.data()));

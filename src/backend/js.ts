@@ -404,7 +404,7 @@ export const jsBackend: Backend = {
     for (let k = 0; k < index.length; k++) {
       const r = index[k];
       if (!(Number.isInteger(r) && r >= 0 && r < rows)) return k;
-      for (let j = 0; j < cols; j++) out[k * cols + j] = src[r * cols + j];
+      out.set(src.subarray(r * cols, (r + 1) * cols), k * cols);
     }
     return -1;
   },

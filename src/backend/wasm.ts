@@ -6,6 +6,7 @@ import { wasmBase64, wasmBuildError, wasmThreadsBase64 } from './wasm-binary.js'
 import { ThreadPool, threadSupport } from './wasm-threads.js';
 import { checkRuns, runGeometry } from './runs.js';
 import { pooledAllocation } from './buffer-pool.js';
+import { jsBackend } from './js.js';
 
 /**
  * Result of trying to load the WebAssembly backend: the backend, or why it is not available
@@ -986,6 +987,9 @@ function makeBackend(ex: Exports, heapStart: number, mt: Threaded | null, why: s
       need('gatherRows', 'out', out, n * cols);
       if (n === 0) return -1;
       return run('gatherRows', (m) => {
+        // a source outside this memory and much larger than the rows taken (a training set gathered
+        // batch by batch) would be copied in whole for a few rows: they are copied from where it is
+        if (!m.holds(src) && src.length > 2 * n * cols) return jsBackend.gatherRows(src, cols, index, out);
         const ps = m.in(src, src.length);
         const pi = m.in(index, n);
         return ex.gather_rows(ps, src.length / cols, cols, pi, n, m.out(out, n * cols, false));

@@ -7,10 +7,9 @@ const EXACT_FLOAT_INDEX = 1 << 24;
 
 /**
  * Copies the rows `order[start..end)` of x (rows = first dimension) into a new batch tensor
- * (without `order`, rows start..end−1 as a view of x's storage, no copy). On the native backend
- * the copy is one call (a memcpy per row, reading x where it is); elsewhere a copy per row in
- * JavaScript (the WebAssembly kernel would first copy all of x into its memory). A position of
- * `order` that is not a row of x is a `DataError`.
+ * (without `order`, rows start..end−1 as a view of x's storage, no copy): one call of the
+ * backend's `gatherRows`, which reads x where it is. A position of `order` that is not a row of x
+ * is a `DataError`.
  *
  * @example
  * ```ts
@@ -26,11 +25,12 @@ export function gatherRows(x: Tensor, order: ArrayLike<number> | null, start: nu
   const out = be.allocUninit(n * row);
   const rows = x.shape[0];
   let bad = -1;
-  if (be.name === 'native' && rows <= EXACT_FLOAT_INDEX && row > 0) {
+  if (rows <= EXACT_FLOAT_INDEX && row > 0) {
     const index = new Float32Array(n);
     for (let i = 0; i < n; i++) index[i] = order[start + i];
     bad = be.gatherRows(x.data, row, index, out);
   } else {
+    // (rows a float32 index cannot name, or rows of no values)
     for (let i = 0; i < n && bad < 0; i++) {
       const r = order[start + i];
       if (!(Number.isInteger(r) && r >= 0 && r < rows)) bad = i;

@@ -67,6 +67,8 @@ export function gru(x: Tensor, w: GruWeights, opts: RecurrentOpOptions = {}): Re
     // z, r and n side by side per row, as the packed gate matrices order them
     trace = { z: run.traced(joinColumns(preGates, H2, preCandidate, H, rows), 3 * H), gates: run.traced(joinColumns(gates, H2, candidates, H, rows), 3 * H) };
   }
+  // what the forward pass made for the backward alone (not a given initial state: that is the caller's)
+  const scratch = [run.inputsByStep, wh, wx, preGates, preCandidate, gates, candidates, resetHidden, hs, hEntering, ...(opts.h0 ? [] : [h0])];
   return run.finish(hs, parents, (g) => {
     const dPreGates = run.perStep(H2);
     const dPreCandidate = run.perStep();
@@ -120,7 +122,6 @@ export function gru(x: Tensor, w: GruWeights, opts: RecurrentOpOptions = {}): Re
     releaseScratch(dPreGates, dPreCandidate, dOut, dh.step, dh.prev, opts.h0 ? null : dh.next, dResetHidden, dhEntering, dxs,
       gateGrads.dwx, candidateGrads.dwx, gateGrads.db, dwh, dwx);
     return grads;
-    // what the forward pass made for the backward alone (not a given initial state: that is the caller's)
-  }, trace, [run.inputsByStep, wh, wx, preGates, preCandidate, gates, candidates, resetHidden, hs, hEntering, ...(opts.h0 ? [] : [h0])]);
+  }, trace, scratch);
 }
 

@@ -39,6 +39,8 @@ export function simpleRnn(x: Tensor, whx: Tensor, whh: Tensor, bias: Tensor, act
   const parents = [x, whx, whh, bias];
   if (opts.h0) parents.push(opts.h0);
   const trace = opts.keepTrace ? { z: run.traced(z, H) } : undefined;
+  // what the forward pass made for the backward alone (not a given initial state: that is the caller's)
+  const scratch = [run.inputsByStep, z, hs, hEntering, ...(opts.h0 ? [] : [h0])];
   return run.finish(hs, parents, (g) => {
     const dz = run.perStep();
     const dOut = run.timeMajor(g, H);
@@ -61,6 +63,5 @@ export function simpleRnn(x: Tensor, whx: Tensor, whh: Tensor, bias: Tensor, act
     if (opts.h0) grads.push(dh.next);
     releaseScratch(dz, dOut, dh.step, dh.prev, opts.h0 ? null : dh.next, dxs);
     return grads;
-    // what the forward pass made for the backward alone (not a given initial state: that is the caller's)
-  }, trace, [run.inputsByStep, z, hs, hEntering, ...(opts.h0 ? [] : [h0])]);
+  }, trace, scratch);
 }
